@@ -1,0 +1,85 @@
+"""Injected time.
+
+Deadlines, audit events and the demo's simulated weeks all need "now"; reading
+it ad hoc would make them untestable, so every service is handed a Clock.
+Instants are timezone-aware UTC; the configured zone is only for showing them
+and for turning calendar dates into instants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import InvalidInput
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class FixedClock:
+    """A clock that stands still until told to move: for tests and the demo's simulated weeks."""
+
+    instant: datetime = field(default_factory=lambda: datetime(2026, 1, 5, 1, 0, tzinfo=UTC))
+
+    def __post_init__(self) -> None:
+        self.instant = ensure_utc(self.instant)
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def advance(self, delta: timedelta) -> None:
+        self.instant += delta
+
+    def set(self, instant: datetime) -> None:
+        self.instant = ensure_utc(instant)
+
+
+def ensure_utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError(f"naive datetime {instant!r}: duban keeps only timezone-aware instants")
+    return instant.astimezone(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(what="time zone", detail=f"'{name}' is not an IANA zone such as Asia/Shanghai") from None
+
+
+def local_date(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def parse_instant(text: str, tz: ZoneInfo) -> datetime:
+    """An ISO date or date-time from a user; a naive one is read in the configured zone."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            what="time", detail=f"'{text}' is not an ISO date or time such as 2026-06-30 or 2026-06-30T09:00"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(what="date", detail=f"'{text}' is not a date such as 2026-06-30") from None

@@ -1,0 +1,127 @@
+"""The errors a user can cause, each with a bilingual one-line message.
+
+Every refusal the engine makes is one of these, so the CLI can print one clear
+line (what, where, how to fix) and exit non-zero without a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .text import Lang, pick
+
+
+class DubanError(Exception):
+    """Base of every expected, user-facing error."""
+
+    zh: ClassVar[str] = "{detail}"
+    en: ClassVar[str] = "{detail}"
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(self.render("en"))
+
+    def render(self, lang: Lang = "en") -> str:
+        template = self.zh if lang == "zh" else self.en
+        return template.format(**{k: pick(v, lang) for k, v in self.params.items()})
+
+
+# --- lookups -----------------------------------------------------------------
+
+class NotFound(DubanError):
+    exit_code = 3
+
+
+class UnknownTask(NotFound):
+    zh = "没有编号为 {code} 的任务；用 'duban list' 查看现有任务"
+    en = "no task with code {code}; 'duban list' shows the existing tasks"
+
+
+class UnknownPerson(NotFound):
+    zh = "组织中没有人员 '{person}'{near}；用 'duban org show' 查看人员编号"
+    en = "no person '{person}' in the organisation{near}; 'duban org show' lists people's ids"
+
+
+class UnknownUnit(NotFound):
+    zh = "组织中没有单位 '{unit}'{near}；用 'duban org show' 查看单位"
+    en = "no unit '{unit}' in the organisation{near}; 'duban org show' lists the units"
+
+
+class UnknownWorkflow(NotFound):
+    zh = "没有名为 '{name}' 的流程定义（现有：{known}）"
+    en = "no workflow definition named '{name}' (known: {known})"
+
+
+class UnknownTrigger(NotFound):
+    zh = "流程 {workflow} 没有操作 '{trigger}'（可用：{known}）"
+    en = "workflow {workflow} has no trigger '{trigger}' (known: {known})"
+
+
+# --- refusals of a firing ----------------------------------------------------
+
+class NotPermitted(DubanError):
+    exit_code = 4
+    zh = "{actor} 无权对任务 {code} 执行“{action}”：需要 {rule}"
+    en = "{actor} may not {action} task {code}: it takes {rule}"
+
+
+class InvalidTransition(DubanError):
+    exit_code = 5
+    zh = "任务 {code} 当前为“{state}”，不能执行“{action}”；此状态可执行：{allowed}"
+    en = "task {code} is {state}, where '{action}' is not allowed; allowed from {state}: {allowed}"
+
+
+class RequirementNotMet(DubanError):
+    exit_code = 5
+
+
+class ReasonRequired(RequirementNotMet):
+    zh = "对任务 {code} 执行“{action}”须说明理由：加上 --comment \"理由\""
+    en = "'{action}' on task {code} needs a reason: add --comment \"why\""
+
+
+class ProgressReportRequired(RequirementNotMet):
+    zh = "任务 {code} 尚无进展报送，不能{action}：先用 'duban progress {code} --percent N --note …' 报送进展"
+    en = "task {code} has no progress report yet, so it cannot be {action}: first run 'duban progress {code} --percent N --note …'"
+
+
+class StaleTask(DubanError):
+    exit_code = 6
+    zh = "任务 {code} 在您读取后已被他人修改（读取时版本 {expected}，现为 {actual}）；请重新查看后再操作"
+    en = "task {code} changed since you read it (you read version {expected}, it is now {actual}); look at it again and retry"
+
+
+# --- bad input ----------------------------------------------------------------
+
+class InvalidInput(DubanError):
+    exit_code = 2
+    zh = "{what} 无效：{detail}"
+    en = "invalid {what}: {detail}"
+
+
+class BadFile(DubanError):
+    exit_code = 2
+    zh = "{file}：{where}{detail}"
+    en = "{file}: {where}{detail}"
+
+    def __init__(self, file: object, detail: object, key: str | None = None, **params: Any) -> None:
+        super().__init__(file=file, detail=detail, where=f"{key}: " if key else "", **params)
+
+
+class DefinitionError(BadFile):
+    """A workflow definition that does not validate; names the file and the key."""
+
+
+class NoActor(DubanError):
+    exit_code = 2
+    zh = "未指明操作人：加上 --as 人员编号，或设置环境变量 DUBAN_USER"
+    en = "who is acting? add --as PERSON_ID or set DUBAN_USER"
+
+
+# --- the store -------------------------------------------------------------------
+
+class StoreError(DubanError):
+    exit_code = 7
+    zh = "数据库 {db}：{detail}"
+    en = "database {db}: {detail}"

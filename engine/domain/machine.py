@@ -1,0 +1,263 @@
+"""Interpreting a workflow spec with one shared ``transitions`` Machine.
+
+One Machine is built per definition and shared by every task of it. Tasks are
+never attached: ``add_model`` keeps models in a plain list (O(n) membership per
+add), and a task is only in memory for the length of one firing anyway. The
+engine asks the machine's Event to fire on a short-lived ``Firing`` object that
+carries the task's state, the actor and the request; conditions read from it
+and record why they refused, so the user hears the reason, not just "no".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from transitions import EventData, Machine
+
+from .errors import (
+    DubanError,
+    InvalidTransition,
+    NotPermitted,
+    ProgressReportRequired,
+    ReasonRequired,
+    UnknownTrigger,
+)
+from .text import Bilingual
+from .workflow import Rule, TransitionSpec, WorkflowSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A person as the rules see them: who, which roles, which unit."""
+
+    id: str
+    name: str
+    roles: frozenset[str]
+    unit_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFacts:
+    """What the rules need to know of a task: its place in the organisation."""
+
+    code: str
+    state: str
+    unit_id: int
+    unit_head_id: str | None
+    lead_leader_id: str | None
+    responsible_person_id: str | None
+
+
+@dataclass(slots=True)
+class Request:
+    """What the actor brings with a firing."""
+
+    comment: str | None = None
+    progress: Any = None  # a progress report payload, for the internal 'progress' transition
+    has_progress_report: Callable[[], bool] = lambda: False  # asked only when a transition needs it
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    trigger: str
+    source: str
+    dest: str
+
+    @property
+    def changes_state(self) -> bool:
+        return self.source != self.dest
+
+
+@dataclass(slots=True)
+class Firing:
+    """The model handed to the shared machine for one firing; discarded afterwards."""
+
+    state: str
+    task: TaskFacts
+    actor: Actor
+    request: Request
+    spec: TransitionSpec | None = None
+    refusal: DubanError | None = field(default=None)
+
+
+def relations_of(actor: Actor, task: TaskFacts) -> frozenset[str]:
+    rels = set()
+    if actor.unit_id is not None and actor.unit_id == task.unit_id or actor.id == task.unit_head_id:
+        rels.add("responsible_unit")
+    if actor.id == task.lead_leader_id:
+        rels.add("lead_leader")
+    if actor.id == task.responsible_person_id:
+        rels.add("responsible_person")
+    return frozenset(rels)
+
+
+def rule_allows(rules: tuple[Rule, ...], actor: Actor, relations: frozenset[str]) -> bool:
+    return any(
+        (not r.roles or not r.roles.isdisjoint(actor.roles)) and r.relations <= relations for r in rules
+    )
+
+
+def describe_rules(rules: tuple[Rule, ...]) -> Bilingual:
+    parts = [r.describe() for r in rules]
+    return Bilingual("；或".join(p.zh for p in parts), "; or ".join(p.en for p in parts))
+
+
+# --- conditions: each records its refusal on the Firing ------------------------------
+
+
+class _Condition:
+    def __call__(self, event: EventData) -> bool:
+        firing: Firing = event.model
+        refusal = self.check(firing)
+        if refusal is not None:
+            firing.refusal = refusal
+            return False
+        return True
+
+    def check(self, firing: Firing) -> DubanError | None:
+        raise NotImplementedError
+
+
+class _Permitted(_Condition):
+    def __init__(self, spec: TransitionSpec) -> None:
+        self.spec = spec
+
+    def check(self, firing: Firing) -> DubanError | None:
+        if rule_allows(self.spec.who, firing.actor, relations_of(firing.actor, firing.task)):
+            return None
+        return NotPermitted(
+            actor=f"{firing.actor.name}({firing.actor.id})",
+            action=self.spec.label,
+            code=firing.task.code,
+            rule=describe_rules(self.spec.who),
+        )
+
+
+class _ReasonGiven(_Condition):
+    def __init__(self, spec: TransitionSpec) -> None:
+        self.spec = spec
+
+    def check(self, firing: Firing) -> DubanError | None:
+        comment = firing.request.comment
+        if comment and comment.strip():
+            return None
+        return ReasonRequired(action=self.spec.label, code=firing.task.code)
+
+
+class _HasProgressReport(_Condition):
+    def __init__(self, spec: TransitionSpec) -> None:
+        self.spec = spec
+
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.has_progress_report():
+            return None
+        return ProgressReportRequired(action=self.spec.label, code=firing.task.code)
+
+
+class _CarriesProgress(_Condition):
+    def __init__(self, spec: TransitionSpec) -> None:
+        self.spec = spec
+
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.progress is not None:
+            return None
+        return ProgressReportRequired(action=self.spec.label, code=firing.task.code)
+
+
+_REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
+    "reason": _ReasonGiven,
+    "progress_report": _HasProgressReport,
+    "progress_data": _CarriesProgress,
+}
+
+
+class WorkflowMachine:
+    """The interpreter of one workflow spec; build once, fire for any number of tasks."""
+
+    def __init__(self, spec: WorkflowSpec) -> None:
+        self.spec = spec
+        self.machine = Machine(
+            model=None,
+            states=list(spec.states),
+            initial=spec.initial,
+            transitions=[self._transition(t, s) for t in spec.transitions for s in t.sources],
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+            model_attribute="state",
+        )
+
+    @staticmethod
+    def _transition(spec: TransitionSpec, source: str) -> dict[str, Any]:
+        conditions: list[_Condition] = [_Permitted(spec)]
+        conditions += [_REQUIREMENT_CONDITIONS[r](spec) for r in spec.requires]
+        return {
+            "trigger": spec.trigger,
+            "source": source,
+            "dest": spec.dest,  # None: internal, the state stays
+            "conditions": conditions,
+        }
+
+    def fire(self, task: TaskFacts, trigger: str, actor: Actor, request: Request) -> Outcome:
+        """Decide a firing; raise the reason when refused. Changes nothing outside the Firing."""
+        event = self.machine.events.get(trigger)
+        if event is None:
+            raise UnknownTrigger(workflow=self.spec.name, trigger=trigger, known=self.spec.triggers)
+        if task.state not in event.transitions:
+            raise InvalidTransition(
+                code=task.code,
+                state=self.spec.state_label(task.state),
+                action=self.spec.trigger_label(trigger),
+                allowed=[self._trigger_text(t) for t in self.triggers_from(task.state)],
+            )
+        firing = Firing(state=task.state, task=task, actor=actor, request=request)
+        if not event.trigger(firing):
+            assert firing.refusal is not None, "a condition refused without saying why"
+            raise firing.refusal
+        return Outcome(trigger=trigger, source=task.state, dest=firing.state)
+
+    def triggers_from(self, state: str) -> list[str]:
+        return [t.trigger for t in self.spec.transitions if state in t.sources]
+
+    def allowed_for(self, task: TaskFacts, actor: Actor) -> list[str]:
+        """The triggers this actor may fire on this task now (requirements aside)."""
+        rels = relations_of(actor, task)
+        return [
+            t.trigger
+            for t in self.spec.transitions
+            if task.state in t.sources and rule_allows(t.who, actor, rels)
+        ]
+
+    def may_create(self, actor: Actor) -> bool:
+        return rule_allows(self.spec.create.who, actor, frozenset())
+
+    def _trigger_text(self, trigger: str) -> Bilingual:
+        label = self.spec.trigger_label(trigger)
+        return Bilingual(f"{label.zh}({trigger})", trigger)
+
+
+def replay(spec: WorkflowSpec, events: list[tuple[str, str | None, str]]) -> str:
+    """Replay a history of (trigger, from, to) and return the state it ends in.
+
+    Raises ValueError at the first event that does not follow from the one
+    before, or that the definition does not allow: the history is the truth,
+    and it must be a walk through the workflow.
+    """
+    state: str | None = None
+    for i, (trigger, source, dest) in enumerate(events):
+        if source != state:
+            raise ValueError(f"event {i + 1} ({trigger}) starts from {source!r}, but the task was in {state!r}")
+        if i == 0:
+            if trigger != spec.create.trigger or dest != spec.initial:
+                raise ValueError(f"event 1 should be {spec.create.trigger} into {spec.initial}, not {trigger} into {dest}")
+        else:
+            assert state is not None
+            t = spec.transition(trigger, state)
+            if t is None or (t.dest or state) != dest:
+                raise ValueError(f"event {i + 1}: {trigger} from {state} to {dest} is not in workflow {spec.name}")
+        state = dest
+    if state is None:
+        raise ValueError("an empty history")
+    return state

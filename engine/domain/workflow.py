@@ -1,0 +1,427 @@
+"""Workflow definitions: the spec, read from YAML and validated at load.
+
+A definition is data (``workflows/*.yaml``); running tasks only refer to it by
+name and version, as SpiffWorkflow separates a spec from its instances. Every
+mistake in a file is reported with the file and the key, because the person
+fixing it is editing YAML, not reading Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import DefinitionError
+from .text import Bilingual
+
+ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin"})
+RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
+REQUIREMENTS = frozenset({"reason", "progress_report", "progress_data"})
+FIELD_TYPES = frozenset({"text", "int", "choices"})
+ANY_OPEN = "*"  # in a transition's source: every state that is not final
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_TOP_KEYS = {"name", "zh", "en", "code_prefix", "initial", "create", "states", "transitions", "fields", "deadlines"}
+_STATE_KEYS = {"key", "zh", "en", "final", "clock"}
+_TRANSITION_KEYS = {"trigger", "source", "dest", "internal", "who", "requires", "zh", "en"}
+_RULE_KEYS = {"roles", "relation"}
+_FIELD_KEYS = {"type", "zh", "en", "required", "min", "max", "choices"}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One way of being allowed: any of ``roles`` and every relation in ``relations``."""
+
+    roles: frozenset[str]
+    relations: frozenset[str]
+
+    def describe(self) -> Bilingual:
+        roles_zh = "或".join(ROLE_LABELS[r].zh for r in sorted(self.roles)) or "任何人"
+        roles_en = " or ".join(sorted(self.roles)) or "anyone"
+        rel_zh = "".join(f"（{RELATION_LABELS[r].zh}）" for r in sorted(self.relations))
+        rel_en = "".join(f" ({RELATION_LABELS[r].en})" for r in sorted(self.relations))
+        return Bilingual(roles_zh + rel_zh, roles_en + rel_en)
+
+
+ROLE_LABELS = {
+    "leader": Bilingual("领导", "leader"),
+    "unit_head": Bilingual("单位负责人", "unit_head"),
+    "unit_member": Bilingual("单位工作人员", "unit_member"),
+    "supervisor": Bilingual("督查人员", "supervisor"),
+    "admin": Bilingual("管理员", "admin"),
+}
+RELATION_LABELS = {
+    "responsible_unit": Bilingual("须属责任单位", "of the responsible unit"),
+    "lead_leader": Bilingual("须为责任领导", "the task's lead leader"),
+    "responsible_person": Bilingual("须为责任人", "the task's responsible person"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    key: str
+    label: Bilingual
+    final: bool = False
+    clock: bool = True  # does the deadline clock run while a task is in this state?
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str | None  # None: an internal transition, recorded but leaving the state as it is
+    who: tuple[Rule, ...]
+    requires: tuple[str, ...]
+    label: Bilingual
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    key: str
+    type: str
+    label: Bilingual
+    required: bool = False
+    min: int | None = None
+    max: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSpec:
+    trigger: str
+    label: Bilingual
+    who: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    name: str
+    label: Bilingual
+    code_prefix: str
+    initial: str
+    create: CreateSpec
+    states: dict[str, StateSpec]
+    transitions: tuple[TransitionSpec, ...]
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+    deadlines: Mapping[str, Any] = field(default_factory=dict)
+    version: str = ""
+    source: str = ""
+
+    def state(self, key: str) -> StateSpec:
+        return self.states[key]
+
+    def transition(self, trigger: str, source: str) -> TransitionSpec | None:
+        for t in self.transitions:
+            if t.trigger == trigger and source in t.sources:
+                return t
+        return None
+
+    @property
+    def triggers(self) -> list[str]:
+        return list(dict.fromkeys(t.trigger for t in self.transitions))
+
+    def trigger_label(self, trigger: str) -> Bilingual:
+        if trigger == self.create.trigger:
+            return self.create.label
+        for t in self.transitions:
+            if t.trigger == trigger:
+                return t.label
+        return Bilingual(trigger, trigger)
+
+    def state_label(self, key: str | None) -> Bilingual:
+        if key is None:
+            return Bilingual("—", "—")
+        spec = self.states.get(key)
+        return spec.label if spec else Bilingual(key, key)
+
+
+# --- loading -----------------------------------------------------------------------
+
+
+def load_workflow_file(path: Path) -> WorkflowSpec:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DefinitionError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(path, f"cannot read it ({exc.__class__.__name__}: {exc})") from None
+    return parse_workflow(text, str(path))
+
+
+def parse_workflow(text: str, source: str) -> WorkflowSpec:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DefinitionError(source, f"{where}not valid YAML ({problem})") from None
+    return _Validator(source).build(doc)
+
+
+class _Validator:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, detail: str) -> DefinitionError:
+        return DefinitionError(self.source, detail, key=key)
+
+    # small typed getters, each naming its key on failure
+    def mapping(self, value: object, key: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a mapping, found {_kind(value)}")
+        return value
+
+    def text(self, parent: dict[str, Any], name: str, key: str, default: str | None = None) -> str:
+        value = parent.get(name, default)
+        if value is None:
+            raise self.fail(f"{key}.{name}" if key else name, "is required")
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{key}.{name}" if key else name, f"expected text, found {_kind(value)}")
+        return value.strip()
+
+    def ident(self, parent: dict[str, Any], name: str, key: str) -> str:
+        value = self.text(parent, name, key)
+        if not _IDENT.match(value):
+            raise self.fail(f"{key}.{name}", f"'{value}' is not a key: use lowercase letters, digits and _")
+        return value
+
+    def flag(self, parent: dict[str, Any], name: str, key: str, default: bool) -> bool:
+        value = parent.get(name, default)
+        if not isinstance(value, bool):
+            raise self.fail(f"{key}.{name}", f"expected true or false, found {_kind(value)}")
+        return value
+
+    def str_list(self, value: object, key: str) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, f"expected a name or a list of names, found {_kind(value)}")
+        return list(value)
+
+    def unknown_keys(self, mapping: dict[str, Any], allowed: set[str], key: str) -> None:
+        extra = sorted(set(map(str, mapping)) - allowed)
+        if extra:
+            where = f"{key}.{extra[0]}" if key else extra[0]
+            raise self.fail(where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+    def rules(self, value: object, key: str) -> tuple[Rule, ...]:
+        if value is None:
+            raise self.fail(key, "is required: who may fire it, e.g. [{roles: [leader]}]")
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, f"expected a non-empty list of rules, found {_kind(value)}")
+        out = []
+        for i, raw in enumerate(value):
+            k = f"{key}[{i}]"
+            rule = self.mapping(raw, k)
+            self.unknown_keys(rule, _RULE_KEYS, k)
+            roles = self.str_list(rule.get("roles", []), f"{k}.roles")
+            for role in roles:
+                if role not in ROLES:
+                    raise self.fail(f"{k}.roles", f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})")
+            relations = self.str_list(rule.get("relation", []), f"{k}.relation")
+            for rel in relations:
+                if rel not in RELATIONS:
+                    raise self.fail(
+                        f"{k}.relation", f"unknown relation '{rel}' (known: {', '.join(sorted(RELATIONS))})"
+                    )
+            if not roles and not relations:
+                raise self.fail(k, "a rule needs roles, a relation or both")
+            out.append(Rule(frozenset(roles), frozenset(relations)))
+        return tuple(out)
+
+    def label(self, parent: dict[str, Any], key: str, fallback: str | None = None) -> Bilingual:
+        zh = self.text(parent, "zh", key, fallback)
+        en = self.text(parent, "en", key, fallback)
+        return Bilingual(zh, en)
+
+    def build(self, doc: object) -> WorkflowSpec:
+        if doc is None:
+            raise self.fail("", "the file is empty; a workflow needs name, initial, create, states, transitions")
+        top = self.mapping(doc, "(top level)")
+        self.unknown_keys(top, _TOP_KEYS, "")
+        name = self.ident(top, "name", "")
+        states = self.states(top.get("states"))
+        initial = self.text(top, "initial", "")
+        if initial not in states:
+            raise self.fail("initial", f"unknown state '{initial}' (states: {', '.join(states)})")
+        create_raw = self.mapping(top.get("create"), "create")
+        self.unknown_keys(create_raw, {"trigger", "zh", "en", "who"}, "create")
+        create = CreateSpec(
+            trigger=self.ident(create_raw, "trigger", "create"),
+            label=self.label(create_raw, "create"),
+            who=self.rules(create_raw.get("who"), "create.who"),
+        )
+        transitions = self.transitions(top.get("transitions"), states, create.trigger)
+        if not any(s.final for s in states.values()):
+            raise self.fail("states", "no state is final: mark the end states with 'final: true'")
+        self.check_reachable(states, initial, transitions)
+        fields = self.fields(top.get("fields") or {})
+        deadlines = top.get("deadlines") or {}
+        self.mapping(deadlines, "deadlines")
+        prefix = self.text(top, "code_prefix", "")
+        if not re.fullmatch(r"[A-Z]{1,6}", prefix):
+            raise self.fail("code_prefix", f"'{prefix}' should be 1 to 6 capital letters, e.g. ZG")
+        return WorkflowSpec(
+            name=name,
+            label=self.label(top, ""),
+            code_prefix=prefix,
+            initial=initial,
+            create=create,
+            states=states,
+            transitions=transitions,
+            fields=fields,
+            deadlines=deadlines,
+            version=definition_version(top),
+            source=self.source,
+        )
+
+    def states(self, raw: object) -> dict[str, StateSpec]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail("states", f"expected a non-empty list of states, found {_kind(raw)}")
+        states: dict[str, StateSpec] = {}
+        for i, item in enumerate(raw):
+            k = f"states[{i}]"
+            spec = self.mapping(item, k)
+            self.unknown_keys(spec, _STATE_KEYS, k)
+            key = self.ident(spec, "key", k)
+            if key in states:
+                raise self.fail(f"{k}.key", f"state '{key}' is defined twice")
+            states[key] = StateSpec(
+                key=key,
+                label=self.label(spec, k),
+                final=self.flag(spec, "final", k, False),
+                clock=self.flag(spec, "clock", k, True),
+            )
+        return states
+
+    def transitions(
+        self, raw: object, states: dict[str, StateSpec], create_trigger: str
+    ) -> tuple[TransitionSpec, ...]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail("transitions", f"expected a non-empty list of transitions, found {_kind(raw)}")
+        seen: dict[tuple[str, str], int] = {}
+        out: list[TransitionSpec] = []
+        for i, item in enumerate(raw):
+            k = f"transitions[{i}]"
+            spec = self.mapping(item, k)
+            self.unknown_keys(spec, _TRANSITION_KEYS, k)
+            trigger = self.ident(spec, "trigger", k)
+            k = f"transitions[{i}] ({trigger})"
+            if trigger == create_trigger:
+                raise self.fail(f"{k}.trigger", f"'{trigger}' is the create trigger; give this transition another name")
+            source_raw = spec.get("source")
+            if source_raw is None:
+                raise self.fail(f"{k}.source", "is required: a state, a list of states, or '*' for every open state")
+            if source_raw == ANY_OPEN:
+                sources = [s.key for s in states.values() if not s.final]
+            else:
+                sources = self.str_list(source_raw, f"{k}.source")
+                for s in sources:
+                    if s not in states:
+                        raise self.fail(f"{k}.source", f"unknown state '{s}' (states: {', '.join(states)})")
+            internal = self.flag(spec, "internal", k, False)
+            dest: str | None
+            if internal:
+                if spec.get("dest") is not None:
+                    raise self.fail(f"{k}.dest", "an internal transition keeps the state: drop 'dest'")
+                dest = None
+            else:
+                dest = self.text(spec, "dest", k)
+                if dest not in states:
+                    raise self.fail(f"{k}.dest", f"unknown state '{dest}' (states: {', '.join(states)})")
+            for s in sources:
+                if (trigger, s) in seen:
+                    raise self.fail(
+                        f"{k}.source",
+                        f"trigger '{trigger}' is already defined from state '{s}' "
+                        f"in transitions[{seen[(trigger, s)]}]",
+                    )
+                seen[(trigger, s)] = i
+            requires = self.str_list(spec.get("requires", []), f"{k}.requires")
+            for r in requires:
+                if r not in REQUIREMENTS:
+                    raise self.fail(
+                        f"{k}.requires", f"unknown requirement '{r}' (known: {', '.join(sorted(REQUIREMENTS))})"
+                    )
+            out.append(
+                TransitionSpec(
+                    trigger=trigger,
+                    sources=tuple(sources),
+                    dest=dest,
+                    who=self.rules(spec.get("who"), f"{k}.who"),
+                    requires=tuple(requires),
+                    label=self.label(spec, k),
+                )
+            )
+        return tuple(out)
+
+    def check_reachable(self, states: dict[str, StateSpec], initial: str, transitions: tuple[TransitionSpec, ...]) -> None:
+        edges: dict[str, set[str]] = {s: set() for s in states}
+        for t in transitions:
+            if t.dest is not None:
+                for s in t.sources:
+                    edges[s].add(t.dest)
+        seen = {initial}
+        todo = deque([initial])
+        while todo:
+            for nxt in edges[todo.popleft()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        for i, key in enumerate(states):
+            if key not in seen:
+                raise self.fail(f"states[{i}] ({key})", f"unreachable from the initial state '{initial}'")
+
+    def fields(self, raw: object) -> dict[str, FieldSpec]:
+        spec_map = self.mapping(raw, "fields")
+        out: dict[str, FieldSpec] = {}
+        for name, item in spec_map.items():
+            k = f"fields.{name}"
+            if not isinstance(name, str) or not _IDENT.match(name):
+                raise self.fail(k, "a field name uses lowercase letters, digits and _")
+            spec = self.mapping(item, k)
+            self.unknown_keys(spec, _FIELD_KEYS, k)
+            ftype = self.text(spec, "type", k)
+            if ftype not in FIELD_TYPES:
+                raise self.fail(f"{k}.type", f"unknown type '{ftype}' (known: {', '.join(sorted(FIELD_TYPES))})")
+            choices = tuple(self.str_list(spec.get("choices", []), f"{k}.choices"))
+            if ftype == "choices" and not choices:
+                raise self.fail(f"{k}.choices", "a 'choices' field needs its list of choices")
+            bounds = {}
+            for b in ("min", "max"):
+                v = spec.get(b)
+                if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+                    raise self.fail(f"{k}.{b}", f"expected a whole number, found {_kind(v)}")
+                bounds[b] = v
+            out[name] = FieldSpec(
+                key=name,
+                type=ftype,
+                label=self.label(spec, k),
+                required=self.flag(spec, "required", k, False),
+                choices=choices,
+                **bounds,
+            )
+        return out
+
+
+def definition_version(doc: Mapping[str, Any]) -> str:
+    """A content hash: comments and key order do not change it, any real edit does."""
+    canonical = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: f"'{value}'", bool: str(value).lower()}.get(
+        type(value), f"{type(value).__name__} {value!r}"
+    )

@@ -1,0 +1,126 @@
+"""Opening a database: URLs, SQLite pragmas, write transactions, schema versions.
+
+SQLite is tuned for a ledger that must survive a power cut: WAL with
+synchronous=FULL, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for
+every write transaction (in WAL mode a read that later upgrades to a write
+fails with "database is locked" whatever the busy timeout; taking the write
+lock up front makes writers queue instead).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.pool import NullPool
+
+from ..domain.errors import StoreError
+from ..domain.text import Bilingual
+
+# Keep in step with migrations/versions (a test checks it against Alembic's head).
+SCHEMA_HEAD = "0001"
+KNOWN_REVISIONS = ("0001",)
+
+BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "duban_write"
+
+
+def normalise_url(value: str) -> str:
+    """Accept a SQLAlchemy URL or a plain path to a SQLite file."""
+    if "://" in value:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+    return f"sqlite:///{Path(value).expanduser()}"
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None) -> None:
+        self.url = normalise_url(url)
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError:
+            raise StoreError(db=url, detail=Bilingual("无法识别的数据库地址", "not a database URL or file path")) from None
+        self.dialect = parsed.get_backend_name()
+        self.display = parsed.render_as_string(hide_password=True)
+        if self.dialect == "sqlite":
+            self.path: Path | None = Path(parsed.database) if parsed.database else None
+            self.engine = create_engine(self.url, echo=echo, poolclass=NullPool, connect_args=connect_args or {})
+            _tune_sqlite(self.engine)
+        elif self.dialect == "postgresql":
+            self.path = None
+            self.engine = create_engine(self.url, echo=echo, pool_pre_ping=False, connect_args=connect_args or {})
+        else:
+            raise StoreError(db=url, detail=Bilingual("仅支持 SQLite 与 PostgreSQL", "only SQLite and PostgreSQL are supported"))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def exists(self) -> bool:
+        return self.path is None or self.path.exists()
+
+    def schema_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                if not inspect(conn).has_table("alembic_version"):
+                    return None
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except OperationalError as exc:
+            raise self.unreachable(exc) from None
+        except ProgrammingError as exc:
+            raise self.unreachable(exc) from None
+
+    def check_schema(self) -> None:
+        """Refuse to work on a database that is missing, uninitialised, older or newer than this code."""
+        if not self.exists():
+            raise StoreError(
+                db=self.display,
+                detail=Bilingual("文件不存在；先运行 'duban init --org 组织文件'", "no such file; run 'duban init --org FILE' first"),
+            )
+        rev = self.schema_revision()
+        if rev is None:
+            raise StoreError(
+                db=self.display,
+                detail=Bilingual("尚未初始化；先运行 'duban init --org 组织文件'", "not initialised; run 'duban init --org FILE' first"),
+            )
+        if rev not in KNOWN_REVISIONS:
+            raise StoreError(
+                db=self.display,
+                detail=Bilingual(
+                    f"数据库结构版本 {rev} 比本程序新；请升级 duban",
+                    f"its schema (revision {rev}) is newer than this duban knows; upgrade duban",
+                ),
+            )
+        if rev != SCHEMA_HEAD:
+            raise StoreError(
+                db=self.display,
+                detail=Bilingual(f"数据库结构版本 {rev} 较旧；运行 'duban init' 升级", f"schema revision {rev} is older; run 'duban init' to upgrade"),
+            )
+
+    def unreachable(self, exc: Exception) -> StoreError:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else type(exc).__name__
+        return StoreError(db=self.display, detail=Bilingual(f"无法打开（{reason}）", f"cannot open it ({reason})"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (the sqlite3 module's implicit BEGIN is DEFERRED).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")

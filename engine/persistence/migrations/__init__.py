@@ -1,0 +1,1 @@
+"""Alembic migrations; run by ``duban init`` (see engine/persistence/migrate.py)."""

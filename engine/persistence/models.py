@@ -1,0 +1,141 @@
+"""The schema, as SQLAlchemy 2.x typed models; Alembic migrations are written against it.
+
+The ORM is used for the schema, the organisation and reads; the firing hot
+path writes through the repository's prepared SQL (see repository.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import JSONText, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    head_id: Mapped[str | None] = mapped_column(
+        ForeignKey("people.id", use_alter=True, name="fk_units_head_id_people")
+    )
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    wecom: Mapped[str | None] = mapped_column(String(200))
+    dingtalk: Mapped[str | None] = mapped_column(String(200))
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_state", "state"),
+        Index("ix_tasks_unit_id_state", "unit_id", "state"),
+        Index("ix_tasks_campaign", "campaign"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    workflow: Mapped[str] = mapped_column(String(64))
+    workflow_version: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text)
+    measures: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    category: Mapped[str | None] = mapped_column(String(100))
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    responsible_person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    lead_leader_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    deadline: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[str | None] = mapped_column(String(20))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    state: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TaskCoUnit(Base):
+    """Co-units (配合单位): they help, but do not fire the task's transitions."""
+
+    __tablename__ = "task_co_units"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class Event(Base):
+    """Append-only history; ``seq`` is the task's version after the event."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("task_id", "seq", name="uq_events_task_id_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+
+
+class ProgressReport(Base):
+    __tablename__ = "progress_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    event_seq: Mapped[int] = mapped_column(Integer)
+    percent: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EvidenceFile(Base):
+    """A file attached to a progress report; its bytes live in the content-addressed store."""
+
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("progress_reports.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str] = mapped_column(String(500))
+
+
+class CodeSequence(Base):
+    __tablename__ = "code_sequences"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class WorkflowVersion(Base):
+    """Which definition versions this database has seen, so a changed one is checked once."""
+
+    __tablename__ = "workflow_versions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(16), primary_key=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,56 @@
+"""The composition root: settings in, a wired application out.
+
+Everything a service needs (database, workflow registry, clock, zone,
+evidence store) is built here once and handed down; nothing below reads the
+environment or the wall clock on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .domain.clock import Clock, FixedClock, SystemClock, parse_instant, zone
+from .evidence import EvidenceStore
+from .persistence.db import Database
+from .persistence.uow import UnitOfWork
+from .registry import WorkflowRegistry
+from .settings import Settings
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    registry: WorkflowRegistry
+    clock: Clock
+    tz: ZoneInfo
+    evidence: EvidenceStore
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> App:
+        tz = zone(settings.timezone)
+        if clock is None:
+            clock = FixedClock(parse_instant(settings.now, tz)) if settings.now else SystemClock()
+        db = Database(settings.database_url)
+        return cls(
+            settings=settings,
+            db=db,
+            registry=WorkflowRegistry.from_dirs(list(settings.workflow_dirs)),
+            clock=clock,
+            tz=tz,
+            evidence=EvidenceStore(settings.evidence_dir or _evidence_beside(db)),
+        )
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.db, write=write)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def _evidence_beside(db: Database) -> Path:
+    if db.path is not None:
+        return db.path.parent / f"{db.path.stem}-evidence"
+    return Path("duban-evidence")

@@ -1,0 +1,220 @@
+"""Repositories: the only code that knows table and column names.
+
+``TaskRepository`` serves the write path (assign, fire, progress) with
+prepared statements on the unit of work's DBAPI cursor; ``OrgRepository``
+keeps the organisation with SQLAlchemy Core, where speed does not matter.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from ..domain.machine import Actor, TaskFacts
+from ..domain.org import OrgDoc
+from .models import Person, Unit
+from .sql import for_dialect
+from .types import encode_date, encode_instant, encode_json
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    """A task as the write path sees it."""
+
+    id: int
+    code: str
+    workflow: str
+    version: int
+    facts: TaskFacts
+
+
+@dataclass(frozen=True, slots=True)
+class NewTaskRow:
+    code: str
+    workflow: str
+    workflow_version: str
+    title: str
+    problem: str | None
+    measures: list[str]
+    category: str | None
+    campaign: str | None
+    unit_id: int
+    responsible_person_id: str | None
+    lead_leader_id: str | None
+    deadline: date | None
+    priority: str | None
+    fields: dict[str, Any]
+    state: str
+    at: datetime
+
+
+class TaskRepository:
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+        self._cursor: Any = None
+
+    @property
+    def cursor(self) -> Any:
+        if self._cursor is None:
+            self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return self._cursor
+
+    def _run(self, statement: str, params: dict[str, Any]) -> Any:
+        cur = self.cursor
+        cur.execute(for_dialect(statement, self.dialect), params)
+        return cur
+
+    def for_firing(self, code: str) -> TaskRow | None:
+        row = self._run(
+            "SELECT t.id, t.code, t.workflow, t.state, t.version, t.unit_id, u.head_id, "
+            "t.lead_leader_id, t.responsible_person_id "
+            "FROM tasks t JOIN units u ON u.id = t.unit_id WHERE t.code = :code",
+            {"code": code},
+        ).fetchone()
+        if row is None:
+            return None
+        return TaskRow(
+            id=row[0], code=row[1], workflow=row[2], version=row[4],
+            facts=TaskFacts(code=row[1], state=row[3], unit_id=row[5], unit_head_id=row[6],
+                            lead_leader_id=row[7], responsible_person_id=row[8]),
+        )
+
+    def actor(self, person_id: str) -> Actor | None:
+        row = self._run("SELECT id, name, roles, unit_id FROM people WHERE id = :id", {"id": person_id}).fetchone()
+        if row is None:
+            return None
+        return Actor(id=row[0], name=row[1], roles=frozenset(json.loads(row[2])), unit_id=row[3])
+
+    def has_progress_report(self, task_id: int) -> bool:
+        return self._run("SELECT 1 FROM progress_reports WHERE task_id = :t LIMIT 1", {"t": task_id}).fetchone() is not None
+
+    def advance(self, task_id: int, expected_version: int, state: str, at: datetime) -> bool:
+        """Optimistic lock: the update only lands on the version that was read."""
+        cur = self._run(
+            "UPDATE tasks SET state = :state, version = :new, updated_at = :at WHERE id = :id AND version = :old",
+            {"state": state, "new": expected_version + 1, "at": encode_instant(at, self.dialect),
+             "id": task_id, "old": expected_version},
+        )
+        return cur.rowcount == 1
+
+    def current_version(self, task_id: int) -> int:
+        return int(self._run("SELECT version FROM tasks WHERE id = :id", {"id": task_id}).fetchone()[0])
+
+    def append_event(
+        self, task_id: int, seq: int, trigger: str, source: str | None, dest: str, actor_id: str,
+        comment: str | None, at: datetime, data: dict[str, Any] | None = None,
+    ) -> None:
+        self._run(
+            "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data) "
+            "VALUES (:task_id, :seq, :trigger, :source, :dest, :actor, :comment, :at, :data)",
+            {"task_id": task_id, "seq": seq, "trigger": trigger, "source": source, "dest": dest,
+             "actor": actor_id, "comment": comment, "at": encode_instant(at, self.dialect), "data": encode_json(data)},
+        )
+
+    def add_progress(self, task_id: int, seq: int, percent: int, note: str, actor_id: str, at: datetime) -> int:
+        return int(self._run(
+            "INSERT INTO progress_reports (task_id, event_seq, percent, note, actor_id, at) "
+            "VALUES (:t, :seq, :percent, :note, :actor, :at) RETURNING id",
+            {"t": task_id, "seq": seq, "percent": percent, "note": note, "actor": actor_id,
+             "at": encode_instant(at, self.dialect)},
+        ).fetchone()[0])
+
+    def add_evidence(self, report_id: int, sha256: str, size: int, original_name: str) -> None:
+        self._run(
+            "INSERT INTO evidence_files (report_id, sha256, size, original_name) VALUES (:r, :sha, :size, :name)",
+            {"r": report_id, "sha": sha256, "size": size, "name": original_name},
+        )
+
+    def next_code_number(self, prefix: str, year: int) -> int:
+        """Allocate the next number of a code series; the row lock serialises concurrent assigns."""
+        return int(self._run(
+            "INSERT INTO code_sequences (prefix, year, last) VALUES (:p, :y, 1) "
+            "ON CONFLICT (prefix, year) DO UPDATE SET last = code_sequences.last + 1 RETURNING last",
+            {"p": prefix, "y": year},
+        ).fetchone()[0])
+
+    def insert(self, task: NewTaskRow) -> int:
+        return int(self._run(
+            "INSERT INTO tasks (code, workflow, workflow_version, title, problem, measures, category, campaign, "
+            "unit_id, responsible_person_id, lead_leader_id, deadline, priority, fields, state, version, "
+            "created_at, updated_at) VALUES (:code, :workflow, :wv, :title, :problem, :measures, :category, "
+            ":campaign, :unit, :person, :leader, :deadline, :priority, :fields, :state, 1, :at, :at) RETURNING id",
+            {"code": task.code, "workflow": task.workflow, "wv": task.workflow_version, "title": task.title,
+             "problem": task.problem, "measures": encode_json(task.measures), "category": task.category,
+             "campaign": task.campaign, "unit": task.unit_id, "person": task.responsible_person_id,
+             "leader": task.lead_leader_id, "deadline": encode_date(task.deadline, self.dialect),
+             "priority": task.priority, "fields": encode_json(task.fields), "state": task.state,
+             "at": encode_instant(task.at, self.dialect)},
+        ).fetchone()[0])
+
+    def add_co_units(self, task_id: int, unit_ids: list[int]) -> None:
+        for unit_id in unit_ids:
+            self._run("INSERT INTO task_co_units (task_id, unit_id) VALUES (:t, :u)", {"t": task_id, "u": unit_id})
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    units_added: int
+    units_updated: int
+    people_added: int
+    people_updated: int
+
+
+class OrgRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def unit_ids(self) -> dict[str, int]:
+        return {name: id_ for id_, name in self.conn.execute(select(Unit.id, Unit.name))}
+
+    def unit_heads(self) -> dict[int, str | None]:
+        return dict(self.conn.execute(select(Unit.id, Unit.head_id)).all())
+
+    def people(self) -> dict[str, tuple[str, int | None, list[str]]]:
+        return {
+            pid: (name, unit_id, roles)
+            for pid, name, unit_id, roles in self.conn.execute(select(Person.id, Person.name, Person.unit_id, Person.roles))
+        }
+
+    def apply(self, doc: OrgDoc) -> ImportCounts:
+        """Upsert units, then people, then unit heads and parents (they refer to each other)."""
+        units = self.unit_ids()
+        u_added = u_updated = 0
+        for u in doc.units:
+            if u.name in units:
+                u_updated += 1
+            else:
+                units[u.name] = self.conn.execute(insert(Unit).values(name=u.name).returning(Unit.id)).scalar_one()
+                u_added += 1
+        existing = set(self.people())
+        p_added = p_updated = 0
+        for p in doc.people:
+            values = {
+                "name": p.name,
+                "unit_id": units[p.unit] if p.unit else None,
+                "roles": list(p.roles),
+                **{k: p.contacts.get(k) for k in ("email", "phone", "wecom", "dingtalk")},
+            }
+            if p.id in existing:
+                self.conn.execute(update(Person).where(Person.id == p.id).values(**values))
+                p_updated += 1
+            else:
+                self.conn.execute(insert(Person).values(id=p.id, **values))
+                p_added += 1
+        for u in doc.units:
+            self.conn.execute(
+                update(Unit).where(Unit.id == units[u.name]).values(
+                    parent_id=units[u.parent] if u.parent else None, head_id=u.head
+                )
+            )
+        return ImportCounts(u_added, u_updated, p_added, p_updated)

@@ -1,0 +1,23 @@
+"""Prepared SQL for the hot path, written once with :named parameters.
+
+The firing path talks to the DBAPI cursor directly: measured here, SQLAlchemy
+Core's per-statement machinery cost more than the SQLite commit itself, which
+would have put the engine under half the raw rate. Statements are written in
+the sqlite3 named style and translated once for psycopg's pyformat style.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+@lru_cache(maxsize=256)
+def for_dialect(statement: str, dialect: str) -> str:
+    if dialect == "sqlite":
+        return statement
+    if "%" in statement:
+        raise ValueError("a literal % in hot-path SQL would need escaping for psycopg")
+    return _NAMED.sub(r"%(\1)s", statement)

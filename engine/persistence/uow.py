@@ -1,0 +1,84 @@
+"""Unit of work: one transaction, its repositories, commit or nothing.
+
+A transition, its event and (later) the notifications it schedules are written
+through the same unit of work, so they commit together or not at all. Leaving
+the block without ``commit()`` rolls everything back.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ..domain.errors import StoreError
+from ..domain.text import Bilingual
+from .db import WRITE_OPTION, Database
+from .repository import OrgRepository, TaskRepository
+
+
+class UnitOfWork:
+    conn: Connection
+    tasks: TaskRepository
+    org: OrgRepository
+
+    def __init__(self, db: Database, *, write: bool) -> None:
+        self.db = db
+        self.write = write
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        try:
+            conn = self.db.engine.connect()
+        except DBAPIError as exc:
+            raise self.db.unreachable(exc) from None
+        if self.write:
+            conn = conn.execution_options(**{WRITE_OPTION: True})
+        self.conn = conn
+        try:
+            conn.begin()
+        except DBAPIError as exc:
+            conn.close()
+            raise _store_error(self.db, exc) from None
+        self.tasks = TaskRepository(conn, self.db.dialect)
+        self.org = OrgRepository(conn)
+        self._session: Session | None = None
+        return self
+
+    @property
+    def session(self) -> Session:
+        """An ORM session on this unit's connection and transaction, for the read side."""
+        if self._session is None:
+            self._session = Session(bind=self.conn, autoflush=False, expire_on_commit=False)
+        return self._session
+
+    def commit(self) -> None:
+        self.tasks.close()
+        try:
+            self.conn.commit()
+        except DBAPIError as exc:
+            raise _store_error(self.db, exc) from None
+        self._committed = True
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self.tasks.close()
+            if self._session is not None:
+                self._session.close()
+            if not self._committed:
+                self.conn.rollback()
+        finally:
+            self.conn.close()
+        # The hot path uses the DBAPI directly, so its errors arrive unwrapped.
+        if isinstance(exc, (DBAPIError, self.db.engine.dialect.loaded_dbapi.Error)):
+            raise _store_error(self.db, exc) from None
+
+
+def _store_error(db: Database, exc: BaseException) -> StoreError:
+    orig = getattr(exc, "orig", exc) or exc
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    return StoreError(db=db.display, detail=Bilingual(f"写入失败，未作任何更改（{reason}）", f"nothing was changed ({reason})"))

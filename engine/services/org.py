@@ -1,0 +1,99 @@
+"""The organisation: importing it and looking people and units up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..app import App
+from ..domain.errors import InvalidInput, UnknownPerson, UnknownUnit
+from ..domain.org import load_org_file, near
+from ..persistence.models import Person, Unit
+from ..persistence.repository import ImportCounts, OrgRepository
+
+
+def import_org(app: App, path: Path) -> ImportCounts:
+    with app.uow(write=True) as uow:
+        known_units = set(uow.org.unit_ids())
+        known_people = set(uow.org.people())
+        doc = load_org_file(path, known_units, known_people)
+        counts = uow.org.apply(doc)
+        uow.commit()
+    return counts
+
+
+def resolve_unit(org: OrgRepository, name: str) -> int:
+    units = org.unit_ids()
+    if name in units:
+        return units[name]
+    raise UnknownUnit(unit=name, near=near(name, set(units)))
+
+
+def resolve_person(org: OrgRepository, ref: str) -> str:
+    """A person by id, or by name when the name is unique: offices know names, not ids."""
+    people = org.people()
+    if ref in people:
+        return ref
+    by_name = [pid for pid, (name, _u, _r) in people.items() if name == ref]
+    if len(by_name) == 1:
+        return by_name[0]
+    if len(by_name) > 1:
+        raise InvalidInput(what="person", detail=f"'{ref}' names {len(by_name)} people ({', '.join(by_name)}); use the id")
+    return _unknown_person(ref, people)
+
+
+def _unknown_person(ref: str, people: dict[str, tuple[str, int | None, list[str]]]) -> str:
+    candidates = set(people) | {name for name, _u, _r in people.values()}
+    raise UnknownPerson(person=ref, near=near(ref, candidates))
+
+
+@dataclass(frozen=True)
+class UnitView:
+    name: str
+    parent: str | None
+    head: str | None
+    head_name: str | None
+    people: int
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: str
+    name: str
+    unit: str | None
+    roles: list[str]
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class OrgView:
+    units: list[UnitView]
+    people: list[PersonView]
+
+
+def org_view(app: App) -> OrgView:
+    with app.uow(write=False) as uow:
+        units = uow.conn.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id).order_by(Unit.id)).all()
+        people = uow.conn.execute(
+            select(Person.id, Person.name, Person.unit_id, Person.roles, Person.email, Person.phone).order_by(Person.id)
+        ).all()
+    names = {u.id: u.name for u in units}
+    person_names = {p.id: p.name for p in people}
+    count: dict[int, int] = {}
+    for p in people:
+        if p.unit_id is not None:
+            count[p.unit_id] = count.get(p.unit_id, 0) + 1
+    return OrgView(
+        units=[
+            UnitView(u.name, names.get(u.parent_id) if u.parent_id else None, u.head_id,
+                     person_names.get(u.head_id) if u.head_id else None, count.get(u.id, 0))
+            for u in units
+        ],
+        people=[
+            PersonView(p.id, p.name, names.get(p.unit_id) if p.unit_id else None, list(p.roles), p.email, p.phone)
+            for p in people
+        ],
+    )

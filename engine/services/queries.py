@@ -1,0 +1,185 @@
+"""The read side: task lists and task details, as plain views for any front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import aliased
+
+from ..app import App
+from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask
+from ..domain.machine import TaskFacts
+from ..domain.text import Bilingual
+from ..persistence.models import Event, EvidenceFile, Person, ProgressReport, Task, TaskCoUnit, Unit
+from .org import resolve_unit
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    code: str
+    title: str
+    workflow: str
+    state: str
+    state_label: Bilingual
+    unit: str
+    leader: str | None
+    leader_name: str | None
+    deadline: date | None
+    category: str | None
+    campaign: str | None
+    priority: str | None
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    trigger: str
+    trigger_label: Bilingual
+    source: str | None
+    dest: str
+    actor: str
+    actor_name: str
+    at: datetime
+    comment: str | None
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    percent: int
+    note: str
+    actor: str
+    actor_name: str
+    at: datetime
+    evidence: list[EvidenceView]
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    summary: TaskSummary
+    problem: str | None
+    measures: list[str]
+    co_units: list[str]
+    responsible_person: str | None
+    responsible_person_name: str | None
+    fields: dict[str, Any]
+    created_at: datetime
+    events: list[EventView]
+    progress: list[ProgressView]
+    allowed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    states: tuple[str, ...] = ()
+    unit: str | None = None
+    campaign: str | None = None
+    workflow: str | None = None
+    mine_for: str | None = None  # a person id: their unit's tasks and those they lead or answer for
+
+
+_Leader = aliased(Person)
+
+
+def _summary_query() -> Select[Any]:
+    return (
+        select(Task, Unit.name.label("unit_name"), _Leader.name.label("leader_name"))
+        .join(Unit, Unit.id == Task.unit_id)
+        .outerjoin(_Leader, _Leader.id == Task.lead_leader_id)
+    )
+
+
+def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> TaskSummary:
+    spec = app.registry.spec(task.workflow)
+    return TaskSummary(
+        code=task.code, title=task.title, workflow=task.workflow, state=task.state,
+        state_label=spec.state_label(task.state), unit=unit_name, leader=task.lead_leader_id,
+        leader_name=leader_name, deadline=task.deadline, category=task.category, campaign=task.campaign,
+        priority=task.priority, version=task.version, updated_at=task.updated_at,
+    )
+
+
+def list_tasks(app: App, flt: TaskFilter) -> list[TaskSummary]:
+    query = _summary_query()
+    if flt.states:
+        known = {s for spec in app.registry.specs for s in spec.states}
+        for s in flt.states:
+            if s not in known:
+                raise InvalidInput(what="state", detail=f"'{s}' is not a state (states: {', '.join(sorted(known))})")
+        query = query.where(Task.state.in_(flt.states))
+    if flt.campaign:
+        query = query.where(Task.campaign == flt.campaign)
+    if flt.workflow:
+        app.registry.machine(flt.workflow)  # an unknown name is an error, not an empty list
+        query = query.where(Task.workflow == flt.workflow)
+    with app.uow(write=False) as uow:
+        if flt.unit:
+            query = query.where(Task.unit_id == resolve_unit(uow.org, flt.unit))
+        if flt.mine_for:
+            me = uow.tasks.actor(flt.mine_for)
+            if me is None:
+                raise UnknownPerson(person=flt.mine_for, near="")
+            query = query.where(
+                or_(Task.unit_id == me.unit_id, Task.lead_leader_id == me.id, Task.responsible_person_id == me.id)
+            )
+        rows = uow.session.execute(query.order_by(Task.id)).all()
+        return [_summary(app, r[0], r.unit_name, r.leader_name) for r in rows]
+
+
+def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
+    with app.uow(write=False) as uow:
+        row = uow.session.execute(_summary_query().where(Task.code == code)).first()
+        if row is None:
+            raise UnknownTask(code=code)
+        task: Task = row[0]
+        spec = app.registry.spec(task.workflow)
+        names = dict(uow.conn.execute(select(Person.id, Person.name)).tuples().all())
+        co_units = list(
+            uow.conn.execute(
+                select(Unit.name).join(TaskCoUnit, TaskCoUnit.unit_id == Unit.id).where(TaskCoUnit.task_id == task.id)
+            ).scalars()
+        )
+        events = [
+            EventView(e.seq, e.trigger, spec.trigger_label(e.trigger), e.from_state, e.to_state, e.actor_id,
+                      names.get(e.actor_id, e.actor_id), e.at, e.comment, e.data)
+            for e in uow.session.execute(select(Event).where(Event.task_id == task.id).order_by(Event.seq)).scalars()
+        ]
+        reports = uow.session.execute(
+            select(ProgressReport).where(ProgressReport.task_id == task.id).order_by(ProgressReport.id)
+        ).scalars().all()
+        files: dict[int, list[EvidenceView]] = {}
+        if reports:
+            for f in uow.session.execute(
+                select(EvidenceFile).where(EvidenceFile.report_id.in_([r.id for r in reports])).order_by(EvidenceFile.id)
+            ).scalars():
+                files.setdefault(f.report_id, []).append(EvidenceView(f.original_name, f.sha256, f.size))
+        progress = [
+            ProgressView(r.percent, r.note, r.actor_id, names.get(r.actor_id, r.actor_id), r.at, files.get(r.id, []))
+            for r in reports
+        ]
+        allowed: list[str] = []
+        if viewer:
+            actor = uow.tasks.actor(viewer)
+            if actor is not None:
+                head = uow.conn.execute(select(Unit.head_id).where(Unit.id == task.unit_id)).scalar()
+                facts = TaskFacts(task.code, task.state, task.unit_id, head, task.lead_leader_id, task.responsible_person_id)
+                allowed = app.registry.machine(task.workflow).allowed_for(facts, actor)
+    return TaskDetail(
+        summary=_summary(app, task, row.unit_name, row.leader_name),
+        problem=task.problem, measures=list(task.measures), co_units=co_units,
+        responsible_person=task.responsible_person_id,
+        responsible_person_name=names.get(task.responsible_person_id) if task.responsible_person_id else None,
+        fields=dict(task.fields), created_at=task.created_at, events=events, progress=progress, allowed=allowed,
+    )

@@ -1,0 +1,189 @@
+"""Commands on tasks: assign, fire a trigger, report progress.
+
+Each is one unit of work: check, change the state, append the event, commit;
+a refusal raises before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..app import App
+from ..domain.errors import InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
+from ..domain.machine import Actor, Outcome, Request, describe_rules
+from ..domain.workflow import FieldSpec, WorkflowSpec
+from ..evidence import StoredFile
+from ..persistence.repository import NewTaskRow
+from ..persistence.uow import UnitOfWork
+from .org import resolve_person, resolve_unit
+
+
+@dataclass
+class NewTask:
+    title: str
+    unit: str
+    leader: str
+    workflow: str = "rectification"
+    deadline: date | None = None
+    category: str | None = None
+    campaign: str | None = None
+    measures: list[str] = field(default_factory=list)
+    problem: str | None = None
+    co_units: list[str] = field(default_factory=list)
+    responsible_person: str | None = None
+    priority: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FireResult:
+    code: str
+    outcome: Outcome
+    version: int
+
+
+@dataclass(frozen=True)
+class ProgressInput:
+    percent: int
+    note: str
+    attachments: tuple[Path, ...] = ()
+
+
+def _actor(uow: UnitOfWork, actor_id: str | None) -> Actor:
+    if not actor_id:
+        raise NoActor()
+    actor = uow.tasks.actor(actor_id)
+    if actor is None:
+        raise UnknownPerson(person=actor_id, near="")
+    return actor
+
+
+def assign(app: App, actor_id: str | None, new: NewTask) -> str:
+    machine = app.registry.machine(new.workflow)
+    spec = machine.spec
+    title = new.title.strip()
+    if not title:
+        raise InvalidInput(what="title", detail="a task needs a title (--title)")
+    fields = _validate_fields(spec, new.fields)
+    with app.uow(write=True) as uow:
+        actor = _actor(uow, actor_id)
+        if not machine.may_create(actor):
+            raise NotPermitted(
+                actor=f"{actor.name}({actor.id})", action=spec.create.label, code=spec.label,
+                rule=describe_rules(spec.create.who),
+            )
+        unit_id = resolve_unit(uow.org, new.unit)
+        leader_id = resolve_person(uow.org, new.leader)
+        if "leader" not in uow.org.people()[leader_id][2]:
+            raise InvalidInput(what="lead leader", detail=f"'{new.leader}' does not have the leader role")
+        person_id = resolve_person(uow.org, new.responsible_person) if new.responsible_person else None
+        co_unit_ids = [resolve_unit(uow.org, u) for u in dict.fromkeys(new.co_units) if u != new.unit]
+        now = app.clock.now()
+        year = now.astimezone(app.tz).year
+        code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
+        task_id = uow.tasks.insert(
+            NewTaskRow(
+                code=code, workflow=spec.name, workflow_version=spec.version, title=title,
+                problem=(new.problem or "").strip() or None, measures=[m.strip() for m in new.measures if m.strip()],
+                category=new.category or None, campaign=new.campaign or None, unit_id=unit_id,
+                responsible_person_id=person_id, lead_leader_id=leader_id, deadline=new.deadline,
+                priority=new.priority or None, fields=fields, state=spec.initial, at=now,
+            )
+        )
+        uow.tasks.add_co_units(task_id, co_unit_ids)
+        uow.tasks.append_event(
+            task_id, 1, spec.create.trigger, None, spec.initial, actor.id, None, now,
+            {"title": title, "unit": new.unit, "leader": leader_id,
+             "deadline": new.deadline.isoformat() if new.deadline else None},
+        )
+        uow.commit()
+    return code
+
+
+def fire(
+    app: App, actor_id: str | None, code: str, trigger: str, *, comment: str | None = None,
+    if_version: int | None = None, progress: ProgressInput | None = None,
+) -> FireResult:
+    stored: list[StoredFile] = []
+    if progress is not None:
+        _check_progress(progress)
+        # Copied before the transaction: a failed commit leaves an unreferenced blob, never a dangling row.
+        stored = [app.evidence.put(p) for p in progress.attachments]
+    with app.uow(write=True) as uow:
+        task = uow.tasks.for_firing(code)
+        if task is None:
+            raise UnknownTask(code=code)
+        actor = _actor(uow, actor_id)
+        if if_version is not None and if_version != task.version:
+            raise StaleTask(code=code, expected=if_version, actual=task.version)
+        machine = app.registry.machine(task.workflow)
+        request = Request(
+            comment=comment, progress=progress, has_progress_report=lambda: uow.tasks.has_progress_report(task.id)
+        )
+        outcome = machine.fire(task.facts, trigger, actor, request)
+        now = app.clock.now()
+        if not uow.tasks.advance(task.id, task.version, outcome.dest, now):
+            raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
+        seq = task.version + 1
+        data: dict[str, Any] | None = None
+        if progress is not None:
+            data = {"percent": progress.percent, "note": progress.note, "evidence": [s.sha256 for s in stored]}
+        uow.tasks.append_event(task.id, seq, trigger, outcome.source, outcome.dest, actor.id, comment, now, data)
+        if progress is not None:
+            report_id = uow.tasks.add_progress(task.id, seq, progress.percent, progress.note.strip(), actor.id, now)
+            for s in stored:
+                uow.tasks.add_evidence(report_id, s.sha256, s.size, s.original_name)
+        uow.commit()
+    return FireResult(code=code, outcome=outcome, version=seq)
+
+
+PROGRESS_TRIGGER = "progress"
+
+
+def report_progress(app: App, actor_id: str | None, code: str, progress: ProgressInput) -> FireResult:
+    return fire(app, actor_id, code, PROGRESS_TRIGGER, comment=progress.note, progress=progress)
+
+
+def _check_progress(progress: ProgressInput) -> None:
+    if not 0 <= progress.percent <= 100:
+        raise InvalidInput(what="percent", detail=f"{progress.percent} is not between 0 and 100")
+    if not progress.note.strip():
+        raise InvalidInput(what="note", detail="a progress report needs a note (--note)")
+
+
+def _validate_fields(spec: WorkflowSpec, raw: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        fspec = spec.fields.get(key)
+        if fspec is None:
+            known = ", ".join(spec.fields) or "none"
+            raise InvalidInput(what="field", detail=f"workflow {spec.name} has no field '{key}' (fields: {known})")
+        out[key] = _field_value(fspec, value)
+    for key, fspec in spec.fields.items():
+        if fspec.required and key not in out:
+            raise InvalidInput(what="field", detail=f"workflow {spec.name} needs --field {key}=… ({fspec.label.en})")
+    return out
+
+
+def _field_value(spec: FieldSpec, value: str) -> Any:
+    value = value.strip()
+    if spec.type == "int":
+        try:
+            number = int(value)
+        except ValueError:
+            raise InvalidInput(what=f"field {spec.key}", detail=f"'{value}' is not a whole number") from None
+        if spec.min is not None and number < spec.min or spec.max is not None and number > spec.max:
+            raise InvalidInput(what=f"field {spec.key}", detail=f"{number} is outside {spec.min}..{spec.max}")
+        return number
+    if spec.type == "choices":
+        picked = [v.strip() for v in value.replace("、", ",").replace("，", ",").split(",") if v.strip()]
+        for v in picked:
+            if v not in spec.choices:
+                raise InvalidInput(what=f"field {spec.key}", detail=f"'{v}' is not one of {'、'.join(spec.choices)}")
+        return picked
+    if not value:
+        raise InvalidInput(what=f"field {spec.key}", detail="is empty")
+    return value

@@ -1,0 +1,59 @@
+"""Opening and initialising a workspace (its database and the definitions in force)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from ..app import App
+from ..domain.errors import DefinitionError
+from ..persistence import migrate
+from ..persistence.models import Task, WorkflowVersion
+from ..persistence.repository import ImportCounts
+from .org import import_org
+
+
+def init_workspace(app: App, org_file: Path | None = None) -> ImportCounts | None:
+    """Create or upgrade the schema, then load the organisation if given."""
+    if app.db.path is not None:
+        app.db.path.parent.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(app.db)
+    check_definitions(app)
+    return import_org(app, org_file) if org_file is not None else None
+
+
+def open_workspace(app: App) -> None:
+    """Refuse to work on a database this code cannot serve, before anything is read or written."""
+    app.db.check_schema()
+    check_definitions(app)
+
+
+def check_definitions(app: App) -> None:
+    """A changed definition must still have every state that stored tasks are in.
+
+    Checked once per new definition version (the versions seen are recorded),
+    so the GROUP BY over tasks is not paid on every command.
+    """
+    with app.uow(write=False) as uow:
+        seen = set(uow.conn.execute(select(WorkflowVersion.name, WorkflowVersion.version)).tuples())
+    new = [s for s in app.registry.specs if (s.name, s.version) not in seen]
+    if not new:
+        return
+    with app.uow(write=True) as uow:
+        for spec in new:
+            counts = uow.conn.execute(
+                select(Task.state, func.count()).where(Task.workflow == spec.name).group_by(Task.state)
+            ).all()
+            for state, count in counts:
+                if state not in spec.states:
+                    raise DefinitionError(
+                        spec.source,
+                        f"state '{state}' was removed, but {count} stored task(s) of workflow "
+                        f"'{spec.name}' are in it; keep the state, or move those tasks out first",
+                        key="states",
+                    )
+            uow.conn.execute(
+                insert(WorkflowVersion).values(name=spec.name, version=spec.version, registered_at=app.clock.now())
+            )
+        uow.commit()

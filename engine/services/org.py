@@ -8,20 +8,36 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..app import App
-from ..domain.errors import InvalidInput, UnknownPerson, UnknownUnit
+from ..domain.errors import InvalidInput, NoActor, NotPermitted, UnknownPerson, UnknownUnit
+from ..domain.text import Bilingual
 from ..domain.org import load_org_file, near
 from ..persistence.models import Person, Unit
 from ..persistence.repository import ImportCounts, OrgRepository
 
 
-def import_org(app: App, path: Path) -> ImportCounts:
+def import_org(app: App, path: Path, actor_id: str | None) -> ImportCounts:
+    """Add or update units and people; once people exist, only an admin may."""
     with app.uow(write=True) as uow:
         known_units = set(uow.org.unit_ids())
-        known_people = set(uow.org.people())
+        people = uow.org.people()
+        known_people = set(people)
+        if people:
+            _require_admin(actor_id, people)
         doc = load_org_file(path, known_units, known_people)
         counts = uow.org.apply(doc)
         uow.commit()
     return counts
+
+
+def _require_admin(actor_id: str | None, people: dict[str, tuple[str, int | None, list[str]]]) -> None:
+    if not actor_id:
+        raise NoActor()
+    if actor_id not in people:
+        _unknown_person(actor_id, people)
+    name, _unit, roles = people[actor_id]
+    if "admin" not in roles:
+        raise NotPermitted(actor=f"{name}({actor_id})", action=Bilingual("导入组织架构", "import the organisation"),
+                           code=Bilingual("组织", "organisation"), rule=Bilingual("管理员", "admin"))
 
 
 def resolve_unit(org: OrgRepository, name: str) -> int:

@@ -41,6 +41,7 @@ class NewTask:
 @dataclass(frozen=True)
 class FireResult:
     code: str
+    workflow: str
     outcome: Outcome
     version: int
 
@@ -137,7 +138,7 @@ def fire(
             for s in stored:
                 uow.tasks.add_evidence(report_id, s.sha256, s.size, s.original_name)
         uow.commit()
-    return FireResult(code=code, outcome=outcome, version=seq)
+    return FireResult(code=code, workflow=task.workflow, outcome=outcome, version=seq)
 
 
 PROGRESS_TRIGGER = "progress"

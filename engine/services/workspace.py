@@ -14,13 +14,13 @@ from ..persistence.repository import ImportCounts
 from .org import import_org
 
 
-def init_workspace(app: App, org_file: Path | None = None) -> ImportCounts | None:
-    """Create or upgrade the schema, then load the organisation if given."""
+def init_workspace(app: App, org_file: Path | None = None, actor_id: str | None = None) -> ImportCounts | None:
+    """Create or upgrade the schema, then load the organisation if given (the first load needs no actor)."""
     if app.db.path is not None:
         app.db.path.parent.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(app.db)
     check_definitions(app)
-    return import_org(app, org_file) if org_file is not None else None
+    return import_org(app, org_file, actor_id) if org_file is not None else None
 
 
 def open_workspace(app: App) -> None:

@@ -1,0 +1,1 @@
+"""The ``duban`` command: thin click commands over engine.services."""

@@ -1,0 +1,53 @@
+"""What every command shares: settings, language, output mode, the acting person, the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import click
+
+from engine.app import App
+from engine.domain.text import Bilingual, Lang
+from engine.services.workspace import open_workspace
+from engine.settings import Settings
+
+
+@dataclass
+class Ctx:
+    settings: Settings
+    lang: Lang
+    json: bool = False
+    actor: str | None = None
+    _app: App | None = field(default=None, repr=False)
+
+    def app(self, *, check: bool = True) -> App:
+        """The wired app; by default only once the database is known to be a duban database."""
+        if self._app is None:
+            self._app = App.build(self.settings)
+            if check:
+                open_workspace(self._app)
+        return self._app
+
+    def t(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh" else en
+
+    def pick(self, text: Bilingual) -> str:
+        return text.pick(self.lang)
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+def json_option(f):  # type: ignore[no-untyped-def]
+    """``--json`` on a reading command, as well as globally before the command."""
+
+    def _set(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.find_object(Ctx).json = True  # type: ignore[union-attr]
+
+    return click.option("--json", "as_json", is_flag=True, expose_value=False, callback=_set,
+                        help="Machine-readable output with stable keys.")(f)

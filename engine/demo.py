@@ -1,0 +1,220 @@
+"""``duban demo``: a workspace with the sample organisation and ledger, and six weeks of work played out.
+
+Time is simulated with a FixedClock moved forward day by day, so the run is
+the same every time and every event carries a plausible office-hours time.
+Every step goes through the same services the CLI calls; the demo has no
+shortcuts into the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .app import App
+from .domain.clock import FixedClock, parse_date
+from .domain.errors import BadFile, DubanError
+from .services import org as org_service
+from .services.queries import TaskFilter, TaskSummary, list_tasks
+from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress
+from .services.workspace import init_workspace
+from .settings import Settings
+
+CAMPAIGN = "2026年主题教育整改"
+START = date(2026, 9, 7)  # a Monday
+WEEKS = 6
+PRINCIPAL = "wangjun"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@dataclass
+class DemoWeek:
+    label: str
+    actions: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    database: Path
+    weeks: list[DemoWeek]
+    tasks: list[TaskSummary]
+    app: App
+
+
+@dataclass
+class LedgerRow:
+    number: int
+    category: str
+    problem: str
+    measures: list[str]
+    leader: str
+    unit: str
+    co_units: list[str]
+    person: str | None
+    deadline: date | None
+    priority: str | None
+
+
+def read_sample_ledger(path: Path) -> list[LedgerRow]:
+    """The sample ledger's own columns (the general importer with all header variants comes later)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as exc:
+        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
+    out = []
+    for n, r in enumerate(rows, start=2):
+        try:
+            out.append(LedgerRow(
+                number=int(r["序号"]), category=r["问题类别"].strip(), problem=r["问题"].strip(),
+                measures=[re.sub(r"^\s*[（(]?\d+[.．、)）]\s*", "", m).strip() for m in r["整改措施"].splitlines() if m.strip()],
+                leader=r["责任领导"].strip(), unit=r["责任单位"].strip(),
+                co_units=[u.strip() for u in re.split(r"[、,，;；]", r.get("配合单位") or "") if u.strip()],
+                person=(r.get("责任人") or "").strip() or None,
+                deadline=parse_date(r["整改时限"]) if (r.get("整改时限") or "").strip() else None,
+                priority=(r.get("优先级") or "").strip() or None,
+            ))
+        except (KeyError, ValueError, DubanError) as exc:
+            raise BadFile(path, f"{type(exc).__name__}: {exc}", key=f"row {n}") from None
+    return out
+
+
+def title_from_problem(problem: str) -> str:
+    title = re.sub(r"^针对", "", problem)
+    title = re.sub(r"的?问题$", "", title)
+    return title or problem
+
+
+class _Story:
+    """The weeks of work, told through the services."""
+
+    def __init__(self, app: App, clock: FixedClock, tz: ZoneInfo, folder: Path) -> None:
+        self.app, self.clock, self.tz, self.folder = app, clock, tz, folder
+        view = org_service.org_view(app)
+        self.unit_people: dict[str, list[str]] = {}
+        for p in view.people:
+            if p.unit and {"unit_head", "unit_member"} & set(p.roles):
+                self.unit_people.setdefault(p.unit, []).append(p.id)
+        self.percent: dict[str, int] = {}
+        self.rejected: set[str] = set()
+        self.week = DemoWeek("")
+
+    def at(self, day: date, hour: int, minute: int = 0) -> None:
+        self.clock.set(datetime.combine(day, time(hour, minute), self.tz))
+
+    def worker(self, unit: str, i: int) -> str:
+        people = self.unit_people[unit]
+        return people[i % len(people)]
+
+    def do(self, action: str, fn, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        fn(*args, **kwargs)
+        self.week.actions[action] += 1
+
+    def evidence(self, name: str, text: str) -> Path:
+        path = self.folder / "evidence-samples" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def play(self, ledger: list[LedgerRow]) -> list[DemoWeek]:
+        weeks = []
+        self.week = DemoWeek(f"{START.isoformat()} 交办 / assign")
+        self.at(START, 9)
+        for row in ledger:
+            self.do("assign", assign, self.app, PRINCIPAL, NewTask(
+                title=title_from_problem(row.problem), problem=row.problem, unit=row.unit, leader=row.leader,
+                deadline=row.deadline, category=row.category, campaign=CAMPAIGN, measures=row.measures,
+                co_units=row.co_units, responsible_person=row.person, priority=row.priority,
+            ))
+            self.clock.advance(timedelta(minutes=3))
+        self.do("assign", assign, self.app, PRINCIPAL, NewTask(
+            workflow="assistance", title="脱贫监测户一户一策帮扶", unit="东城社区党支部", leader="陈静",
+            deadline=date(2026, 12, 31), campaign=CAMPAIGN, category="帮扶",
+            measures=["落实生态护林员岗位", "申请教育帮扶资助"],
+            fields={"household": "东城社区3组 何某某户", "households": "1", "people": "4",
+                    "assistance_measures": "生态护林员、教育帮扶"},
+        ))
+        weeks.append(self.week)
+        for w in range(1, WEEKS + 1):
+            monday = START + timedelta(weeks=w)
+            self.week = DemoWeek(f"{monday.isoformat()} {'第' + str(w) + '周'} / week {w}")
+            self.play_week(w, monday)
+            weeks.append(self.week)
+        return weeks
+
+    def tasks(self, *states: str) -> list[TaskSummary]:
+        return list_tasks(self.app, TaskFilter(states=states))
+
+    def play_week(self, w: int, monday: date) -> None:
+        # Monday: lead leaders close what they approved last week.
+        self.at(monday, 9)
+        for t in self.tasks("reviewed"):
+            self.do("close", fire, self.app, t.leader, t.code, "close", comment="整改到位，同意销号")
+        # Tuesday: units sign for their new tasks (a few late ones only in week 2).
+        self.at(monday + timedelta(days=1), 10)
+        for i, t in enumerate(self.tasks("assigned")):
+            if w == 1 and i % 6 == 5 or w < 4 and i % 10 == 7:
+                continue  # some units sign late
+            self.do("start", fire, self.app, self.worker(t.unit, i), t.code, "start", comment="已签收，制定整改方案")
+        # Wednesday: progress reports, some with evidence.
+        self.at(monday + timedelta(days=2), 15)
+        for i, t in enumerate(self.tasks("in_progress")):
+            step = (12, 18, 25, 35)[int(t.code[-2:]) % 4]  # each unit has its pace
+            self.percent[t.code] = min(100, self.percent.get(t.code, 0) + step)
+            pct = self.percent[t.code]
+            files = (self.evidence(f"{t.code}-第{w}周.txt", f"{t.title}：第{w}周整改现场记录，完成{pct}%。"),) if i % 3 == 0 else ()
+            self.do("progress", report_progress, self.app, self.worker(t.unit, i), t.code,
+                    ProgressInput(pct, f"第{w}周：{'已完成全部整改措施' if pct >= 100 else '按计划推进整改措施'}", files))
+        # Thursday: finished work goes to review.
+        self.at(monday + timedelta(days=3), 11)
+        for i, t in enumerate(self.tasks("in_progress")):
+            if self.percent.get(t.code, 0) >= 100:
+                self.do("submit", fire, self.app, self.worker(t.unit, i), t.code, "submit", comment="申请验收")
+        # Friday: lead leaders review; every third task is sent back once.
+        self.at(monday + timedelta(days=4), 16)
+        for t in self.tasks("submitted"):
+            if int(t.code[-2:]) % 3 == 0 and t.code not in self.rejected:
+                self.rejected.add(t.code)
+                self.percent[t.code] = 85
+                self.do("reject", fire, self.app, t.leader, t.code, "reject", comment="佐证材料不完整，请补充整改前后对比照片")
+            else:
+                self.do("approve", fire, self.app, t.leader, t.code, "approve", comment="经现场核查，整改到位")
+        if w == 2:
+            open_ones = [t for t in self.tasks("in_progress") if t.workflow == "rectification"]
+            if open_ones:
+                t = open_ones[len(open_ones) // 2]
+                self.do("cancel", fire, self.app, PRINCIPAL, t.code, "cancel", comment="与其他问题重复，合并整改")
+        if w == 5:
+            closed = self.tasks("closed")
+            if closed:
+                t = closed[0]
+                self.percent[t.code] = 60
+                self.do("reopen", fire, self.app, PRINCIPAL, t.code, "reopen", comment="回头看发现问题反弹，重新整改")
+
+
+def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/Shanghai") -> DemoResult:
+    examples = examples or EXAMPLES
+    org_file, ledger_file = examples / "org.yaml", examples / "ledger.csv"
+    for f in (org_file, ledger_file):
+        if not f.is_file():
+            raise BadFile(f, "sample file not found; pass --examples DIR with org.yaml and ledger.csv")
+    ledger = read_sample_ledger(ledger_file)
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "duban.db"
+    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(folder / "duban-evidence", ignore_errors=True)
+    settings = Settings(database_url=str(database), timezone=timezone)
+    tz = ZoneInfo(timezone)
+    clock = FixedClock(datetime.combine(START, time(8, 30), tz))
+    app = App.build(settings, clock=clock)
+    init_workspace(app, org_file)
+    weeks = _Story(app, clock, tz, folder).play(ledger)
+    return DemoResult(folder, database, weeks, list_tasks(app, TaskFilter()), app)

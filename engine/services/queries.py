@@ -145,7 +145,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             raise UnknownTask(code=code)
         task: Task = row[0]
         spec = app.registry.spec(task.workflow)
-        names = dict(uow.conn.execute(select(Person.id, Person.name)).tuples().all())
+        names: dict[str, str] = {pid: name for pid, name in uow.conn.execute(select(Person.id, Person.name))}
         co_units = list(
             uow.conn.execute(
                 select(Unit.name).join(TaskCoUnit, TaskCoUnit.unit_id == Unit.id).where(TaskCoUnit.task_id == task.id)

@@ -36,7 +36,7 @@ def check_definitions(app: App) -> None:
     so the GROUP BY over tasks is not paid on every command.
     """
     with app.uow(write=False) as uow:
-        seen = set(uow.conn.execute(select(WorkflowVersion.name, WorkflowVersion.version)).tuples())
+        seen = {(n, v) for n, v in uow.conn.execute(select(WorkflowVersion.name, WorkflowVersion.version))}
     new = [s for s in app.registry.specs if (s.name, s.version) not in seen]
     if not new:
         return

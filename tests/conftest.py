@@ -1,0 +1,136 @@
+"""Shared fixtures: real SQLite files and a real PostgreSQL schema per test.
+
+PostgreSQL tests skip with the reason when the server is unreachable, except
+under CI=true, where an unreachable server fails them: CI must exercise both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.app import App
+from engine.domain.clock import FixedClock
+from engine.services.workspace import init_workspace
+from engine.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+ORG = EXAMPLES / "org.yaml"
+PG_URL = os.environ.get("DUBAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+START = datetime(2026, 9, 7, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+
+# People of examples/org.yaml that the tests lean on.
+PRINCIPAL = "wangjun"  # leader
+DEPUTY = "zhangwei"  # leader
+UNIT = "社会事务科"
+UNIT_HEAD = "fenglei"  # head of 社会事务科
+OTHER_UNIT_MEMBER = "liuxia"  # head of 阳光社区党支部, not of 社会事务科
+SUPERVISOR = "huangtao"
+
+
+def _pg_problem() -> str | None:
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL unreachable at {PG_URL}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+_PG_PROBLEM: str | None | bool = False
+
+
+def require_pg() -> None:
+    global _PG_PROBLEM
+    if _PG_PROBLEM is False:
+        _PG_PROBLEM = _pg_problem()
+    if _PG_PROBLEM:
+        if IN_CI:
+            pytest.fail(f"{_PG_PROBLEM} (CI=true: PostgreSQL tests must run, not skip)")
+        pytest.skip(str(_PG_PROBLEM))
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema on the PostgreSQL server, reached through search_path; dropped afterwards."""
+    require_pg()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated database with the sample organisation, copied for each test (migrations run once)."""
+    path = tmp_path_factory.mktemp("template") / "duban.db"
+    app = App.build(Settings(database_url=str(path)), clock=FixedClock(START))
+    init_workspace(app, ORG)
+    app.close()
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    target = tmp_path / "duban.db"
+    shutil.copy(sqlite_template, target)
+    return str(target)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """Both databases: the engine's promises hold on each."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    url = request.getfixturevalue("pg_url")
+    app = App.build(Settings(database_url=url), clock=FixedClock(START))
+    init_workspace(app, ORG)
+    app.close()
+    return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[[str], App]]:
+    apps: list[App] = []
+
+    def build(url: str) -> App:
+        app = App.build(Settings(database_url=url, evidence_dir=tmp_path / "evidence"), clock=clock)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
+def app(db_url: str, make_app: Callable[[str], App]) -> App:
+    return make_app(db_url)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url: str, make_app: Callable[[str], App]) -> App:
+    return make_app(sqlite_url)

@@ -49,5 +49,11 @@ def json_option(f):  # type: ignore[no-untyped-def]
         if value:
             ctx.find_object(Ctx).json = True  # type: ignore[union-attr]
 
-    return click.option("--json", "as_json", is_flag=True, expose_value=False, callback=_set,
-                        help="Machine-readable output with stable keys.")(f)
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        expose_value=False,
+        callback=_set,
+        help="Machine-readable output with stable keys.",
+    )(f)

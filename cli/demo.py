@@ -7,14 +7,21 @@ from pathlib import Path
 
 import click
 
-from engine.demo import run_demo
-
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say, table
 from .tasks import summary_json
 
-ACTION_LABELS = {"assign": "交办", "start": "签收", "progress": "报送进展", "submit": "提交验收", "approve": "审核通过",
-                 "reject": "退回", "close": "销号", "reopen": "回头看", "cancel": "撤销"}
+ACTION_LABELS = {
+    "assign": "交办",
+    "start": "签收",
+    "progress": "报送进展",
+    "submit": "提交验收",
+    "approve": "审核通过",
+    "reject": "退回",
+    "close": "销号",
+    "reopen": "回头看",
+    "cancel": "撤销",
+}
 
 
 def register(cli: click.Group) -> None:
@@ -22,32 +29,76 @@ def register(cli: click.Group) -> None:
 
 
 @click.command()
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("duban-demo"),
-              show_default=True, help="Folder for the demo workspace (its database is rebuilt).")
-@click.option("--examples", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Folder with org.yaml and ledger.csv (default: the repository's examples/).")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("duban-demo"),
+    show_default=True,
+    help="Folder for the demo workspace (its database is rebuilt).",
+)
+@click.option(
+    "--examples",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder with org.yaml and ledger.csv (default: the repository's examples/).",
+)
 @json_option
 @pass_ctx
 def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
     """Build a demo workspace from examples/ and play out six weeks of work."""
+    from engine.demo import run_demo
+
     result = run_demo(folder, examples, ctx.settings.timezone)
     try:
         if ctx.json:
-            emit_json({"database": str(result.database), "tasks": [summary_json(t) for t in result.tasks],
-                       "weeks": [{"label": w.label, "actions": dict(w.actions)} for w in result.weeks]}, result.app.tz)
+            emit_json(
+                {
+                    "database": str(result.database),
+                    "tasks": [summary_json(t) for t in result.tasks],
+                    "weeks": [{"label": w.label, "actions": dict(w.actions)} for w in result.weeks],
+                },
+                result.app.tz,
+            )
             return
-        say(ctx.t(f"演示工作区：{result.folder}（数据库 {result.database}）", f"demo workspace: {result.folder} (database {result.database})"))
+        say(
+            ctx.t(
+                f"演示工作区：{result.folder}（数据库 {result.database}）",
+                f"demo workspace: {result.folder} (database {result.database})",
+            )
+        )
         for w in result.weeks:
             parts = [f"{ACTION_LABELS[a] if ctx.lang == 'zh' else a} {n}" for a, n in w.actions.items()]
             say(f"  {w.label}: " + ", ".join(parts))
-        table(ctx, [("编号", "Code"), ("任务", "Title"), ("状态", "State"), ("责任单位", "Unit"),
-                    ("责任领导", "Leader"), ("时限", "Deadline")],
-              [[t.code, t.title, ctx.pick(t.state_label), t.unit, t.leader_name or "",
-                t.deadline.isoformat() if t.deadline else ""] for t in result.tasks],
-              title=ctx.t("各项任务现状", "Where every task stands"))
+        table(
+            ctx,
+            [
+                ("编号", "Code"),
+                ("任务", "Title"),
+                ("状态", "State"),
+                ("责任单位", "Unit"),
+                ("责任领导", "Leader"),
+                ("时限", "Deadline"),
+            ],
+            [
+                [
+                    t.code,
+                    t.title,
+                    ctx.pick(t.state_label),
+                    t.unit,
+                    t.leader_name or "",
+                    t.deadline.isoformat() if t.deadline else "",
+                ]
+                for t in result.tasks
+            ],
+            title=ctx.t("各项任务现状", "Where every task stands"),
+        )
         counts = Counter(ctx.pick(t.state_label) for t in result.tasks)
         say(ctx.t("合计：", "Totals: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        say(ctx.t(f"继续试用：duban --db {result.database} show {result.tasks[0].code}",
-                  f"try next: duban --db {result.database} show {result.tasks[0].code}"))
+        say(
+            ctx.t(
+                f"继续试用：duban --db {result.database} show {result.tasks[0].code}",
+                f"try next: duban --db {result.database} show {result.tasks[0].code}",
+            )
+        )
     finally:
         result.app.close()

@@ -16,8 +16,13 @@ from .context import Ctx
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--db", "db", metavar="URL|FILE", envvar="DUBAN_DATABASE_URL",
-              help="Database: a SQLite file (default ./duban.db) or postgresql+psycopg://… [env DUBAN_DATABASE_URL]")
+@click.option(
+    "--db",
+    "db",
+    metavar="URL|FILE",
+    envvar="DUBAN_DATABASE_URL",
+    help="Database: a SQLite file (default ./duban.db) or postgresql+psycopg://… [env DUBAN_DATABASE_URL]",
+)
 @click.option("--as", "actor", metavar="PERSON_ID", envvar="DUBAN_USER", help="Who is acting. [env DUBAN_USER]")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the output (default: from the locale).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output with stable keys.")

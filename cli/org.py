@@ -29,9 +29,13 @@ def init(ctx: Ctx, org_file: Path | None) -> None:
     counts = init_workspace(app, org_file, ctx.actor)
     say(ctx.t(f"数据库已就绪：{app.db.display}", f"database ready: {app.db.display}"))
     if counts:
-        say(ctx.t(f"单位：新增 {counts.units_added}，更新 {counts.units_updated}；人员：新增 {counts.people_added}，更新 {counts.people_updated}",
-                  f"units: {counts.units_added} added, {counts.units_updated} updated; "
-                  f"people: {counts.people_added} added, {counts.people_updated} updated"))
+        say(
+            ctx.t(
+                f"单位：新增 {counts.units_added}，更新 {counts.units_updated}；人员：新增 {counts.people_added}，更新 {counts.people_updated}",
+                f"units: {counts.units_added} added, {counts.units_updated} updated; "
+                f"people: {counts.people_added} added, {counts.people_updated} updated",
+            )
+        )
 
 
 @click.group()
@@ -45,8 +49,12 @@ def org() -> None:
 def org_import(ctx: Ctx, file: Path) -> None:
     """Add or update units and people from a YAML or CSV file (admin)."""
     c = org_service.import_org(ctx.app(), file, ctx.actor)
-    say(ctx.t(f"单位：新增 {c.units_added}，更新 {c.units_updated}；人员：新增 {c.people_added}，更新 {c.people_updated}",
-              f"units: {c.units_added} added, {c.units_updated} updated; people: {c.people_added} added, {c.people_updated} updated"))
+    say(
+        ctx.t(
+            f"单位：新增 {c.units_added}，更新 {c.units_updated}；人员：新增 {c.people_added}，更新 {c.people_updated}",
+            f"units: {c.units_added} added, {c.units_updated} updated; people: {c.people_added} added, {c.people_updated} updated",
+        )
+    )
 
 
 @org.command(name="show")
@@ -58,9 +66,15 @@ def org_show(ctx: Ctx) -> None:
     if ctx.json:
         emit_json({"units": view.units, "people": view.people})
         return
-    table(ctx, [("单位", "Unit"), ("上级单位", "Parent"), ("负责人", "Head"), ("人数", "People")],
-          [[u.name, u.parent or "", f"{u.head_name} ({u.head})" if u.head else "", str(u.people)] for u in view.units],
-          title=ctx.t("单位", "Units"))
-    table(ctx, [("编号", "Id"), ("姓名", "Name"), ("单位", "Unit"), ("角色", "Roles"), ("邮箱", "Email")],
-          [[p.id, p.name, p.unit or "", ", ".join(p.roles), p.email or ""] for p in view.people],
-          title=ctx.t("人员", "People"))
+    table(
+        ctx,
+        [("单位", "Unit"), ("上级单位", "Parent"), ("负责人", "Head"), ("人数", "People")],
+        [[u.name, u.parent or "", f"{u.head_name} ({u.head})" if u.head else "", str(u.people)] for u in view.units],
+        title=ctx.t("单位", "Units"),
+    )
+    table(
+        ctx,
+        [("编号", "Id"), ("姓名", "Name"), ("单位", "Unit"), ("角色", "Roles"), ("邮箱", "Email")],
+        [[p.id, p.name, p.unit or "", ", ".join(p.roles), p.email or ""] for p in view.people],
+        title=ctx.t("人员", "People"),
+    )

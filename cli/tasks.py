@@ -52,16 +52,41 @@ def register(cli: click.Group) -> None:
 @click.option("--field", "fields", type=KEY_VALUE, multiple=True, help="A workflow field, e.g. households=3.")
 @json_option
 @pass_ctx
-def assign(ctx: Ctx, title: str, unit: str, leader: str, deadline, category, campaign, measures, problem,  # type: ignore[no-untyped-def]
-           co_units, person, priority, workflow: str, fields) -> None:
+def assign(
+    ctx: Ctx,
+    title: str,
+    unit: str,
+    leader: str,
+    deadline,
+    category,
+    campaign,
+    measures,
+    problem,  # type: ignore[no-untyped-def]
+    co_units,
+    person,
+    priority,
+    workflow: str,
+    fields,
+) -> None:
     """交办 — assign a new task to a responsible unit; prints its code."""
     app = ctx.app()
     code = tasks.assign(
-        app, ctx.actor,
+        app,
+        ctx.actor,
         tasks.NewTask(
-            title=title, unit=unit, leader=leader, workflow=workflow, deadline=deadline, category=category,
-            campaign=campaign, measures=list(measures), problem=problem, co_units=list(co_units),
-            responsible_person=person, priority=priority, fields=dict(fields),
+            title=title,
+            unit=unit,
+            leader=leader,
+            workflow=workflow,
+            deadline=deadline,
+            category=category,
+            campaign=campaign,
+            measures=list(measures),
+            problem=problem,
+            co_units=list(co_units),
+            responsible_person=person,
+            priority=priority,
+            fields=dict(fields),
         ),
     )
     if ctx.json:
@@ -73,14 +98,18 @@ def assign(ctx: Ctx, title: str, unit: str, leader: str, deadline, category, cam
 def _print_fired(ctx: Ctx, result: tasks.FireResult) -> None:
     if ctx.json:
         o = result.outcome
-        emit_json({"code": result.code, "trigger": o.trigger, "from": o.source, "to": o.dest, "version": result.version})
+        emit_json(
+            {"code": result.code, "trigger": o.trigger, "from": o.source, "to": o.dest, "version": result.version}
+        )
         return
     o = result.outcome
     wf = ctx.app().registry.spec(result.workflow)
-    say(ctx.t(
-        f"{result.code}：{wf.trigger_label(o.trigger).zh}，{wf.state_label(o.source).zh} → {wf.state_label(o.dest).zh}",
-        f"{result.code}: {o.trigger}, {wf.state_label(o.source).en} → {wf.state_label(o.dest).en}",
-    ))
+    say(
+        ctx.t(
+            f"{result.code}：{wf.trigger_label(o.trigger).zh}，{wf.state_label(o.source).zh} → {wf.state_label(o.dest).zh}",
+            f"{result.code}: {o.trigger}, {wf.state_label(o.source).en} → {wf.state_label(o.dest).en}",
+        )
+    )
 
 
 def _verb_command(verb: str) -> click.Command:
@@ -112,8 +141,13 @@ def fire(ctx: Ctx, code: str, trigger: str, comment: str | None, if_version: int
 @click.argument("code")
 @click.option("--percent", type=click.IntRange(0, 100), required=True, help="How far along, 0–100.")
 @click.option("--note", required=True, help="What was done (整改进展).")
-@click.option("--attach", "attachments", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Evidence file (佐证材料); repeatable.")
+@click.option(
+    "--attach",
+    "attachments",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Evidence file (佐证材料); repeatable.",
+)
 @json_option
 @pass_ctx
 def progress(ctx: Ctx, code: str, percent: int, note: str, attachments: tuple[Path, ...]) -> None:
@@ -127,9 +161,19 @@ def progress(ctx: Ctx, code: str, percent: int, note: str, attachments: tuple[Pa
 
 def summary_json(s: TaskSummary) -> dict[str, object]:
     return {
-        "code": s.code, "title": s.title, "workflow": s.workflow, "state": s.state, "state_label": s.state_label,
-        "unit": s.unit, "leader": s.leader, "leader_name": s.leader_name, "deadline": s.deadline,
-        "category": s.category, "campaign": s.campaign, "priority": s.priority, "version": s.version,
+        "code": s.code,
+        "title": s.title,
+        "workflow": s.workflow,
+        "state": s.state,
+        "state_label": s.state_label,
+        "unit": s.unit,
+        "leader": s.leader,
+        "leader_name": s.leader_name,
+        "deadline": s.deadline,
+        "category": s.category,
+        "campaign": s.campaign,
+        "priority": s.priority,
+        "version": s.version,
         "updated_at": s.updated_at,
     }
 
@@ -142,36 +186,83 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
 @click.option("--mine", is_flag=True, help="Only tasks of my unit, or that I lead or answer for.")
 @json_option
 @pass_ctx
-def list_cmd(ctx: Ctx, states: tuple[str, ...], unit: str | None, campaign: str | None, workflow: str | None,
-             mine: bool) -> None:
+def list_cmd(
+    ctx: Ctx, states: tuple[str, ...], unit: str | None, campaign: str | None, workflow: str | None, mine: bool
+) -> None:
     """List tasks."""
     if mine and not ctx.actor:
         from engine.domain.errors import NoActor
+
         raise NoActor()
     app = ctx.app()
-    rows = queries.list_tasks(app, queries.TaskFilter(
-        states=states, unit=unit, campaign=campaign, workflow=workflow, mine_for=ctx.actor if mine else None))
+    rows = queries.list_tasks(
+        app,
+        queries.TaskFilter(
+            states=states, unit=unit, campaign=campaign, workflow=workflow, mine_for=ctx.actor if mine else None
+        ),
+    )
     if ctx.json:
         emit_json([summary_json(s) for s in rows], app.tz)
         return
-    table(ctx, [("编号", "Code"), ("任务", "Title"), ("状态", "State"), ("责任单位", "Unit"),
-                ("责任领导", "Leader"), ("时限", "Deadline")],
-          [[s.code, s.title, ctx.pick(s.state_label), s.unit, s.leader_name or "", s.deadline.isoformat() if s.deadline else ""]
-           for s in rows])
+    table(
+        ctx,
+        [
+            ("编号", "Code"),
+            ("任务", "Title"),
+            ("状态", "State"),
+            ("责任单位", "Unit"),
+            ("责任领导", "Leader"),
+            ("时限", "Deadline"),
+        ],
+        [
+            [
+                s.code,
+                s.title,
+                ctx.pick(s.state_label),
+                s.unit,
+                s.leader_name or "",
+                s.deadline.isoformat() if s.deadline else "",
+            ]
+            for s in rows
+        ],
+    )
     say(ctx.t(f"共 {len(rows)} 项", f"{len(rows)} task(s)"))
 
 
 def detail_json(d: TaskDetail) -> dict[str, object]:
     return {
         **summary_json(d.summary),
-        "problem": d.problem, "measures": d.measures, "co_units": d.co_units,
-        "responsible_person": d.responsible_person, "fields": d.fields, "created_at": d.created_at,
+        "problem": d.problem,
+        "measures": d.measures,
+        "co_units": d.co_units,
+        "responsible_person": d.responsible_person,
+        "fields": d.fields,
+        "created_at": d.created_at,
         "allowed": d.allowed,
-        "events": [{"seq": e.seq, "trigger": e.trigger, "from": e.source, "to": e.dest, "actor": e.actor,
-                    "actor_name": e.actor_name, "at": e.at, "comment": e.comment, "data": e.data} for e in d.events],
-        "progress": [{"percent": p.percent, "note": p.note, "actor": p.actor, "at": p.at,
-                      "evidence": [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in p.evidence]}
-                     for p in d.progress],
+        "events": [
+            {
+                "seq": e.seq,
+                "trigger": e.trigger,
+                "from": e.source,
+                "to": e.dest,
+                "actor": e.actor,
+                "actor_name": e.actor_name,
+                "at": e.at,
+                "comment": e.comment,
+                "data": e.data,
+            }
+            for e in d.events
+        ],
+        "progress": [
+            {
+                "percent": p.percent,
+                "note": p.note,
+                "actor": p.actor,
+                "at": p.at,
+                "evidence": [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in p.evidence],
+            }
+            for p in d.progress
+        ],
     }
 
 
@@ -192,7 +283,10 @@ def show(ctx: Ctx, code: str) -> None:
         (ctx.t("编号", "Code"), f"{s.code}  ({ctx.pick(spec.label)}, v{s.version})"),
         (ctx.t("任务", "Title"), s.title),
         (ctx.t("状态", "State"), ctx.pick(s.state_label)),
-        (ctx.t("责任单位", "Unit"), s.unit + (f"  {ctx.t('配合', 'with')}: {'、'.join(d.co_units)}" if d.co_units else "")),
+        (
+            ctx.t("责任单位", "Unit"),
+            s.unit + (f"  {ctx.t('配合', 'with')}: {'、'.join(d.co_units)}" if d.co_units else ""),
+        ),
         (ctx.t("责任领导", "Lead leader"), f"{s.leader_name or ''} ({s.leader or ''})"),
         (ctx.t("责任人", "Responsible"), d.responsible_person_name or ""),
         (ctx.t("整改时限", "Deadline"), s.deadline.isoformat() if s.deadline else ctx.t("未设", "none")),
@@ -207,16 +301,39 @@ def show(ctx: Ctx, code: str) -> None:
             say(f"{k}{' ' * (width - cell_len(k))}  {v}")
     for i, m in enumerate(d.measures, 1):
         say(f"{ctx.t('措施', 'Measure')} {i}. {m}")
-    table(ctx, [("时间", "When"), ("操作", "Action"), ("状态", "State"), ("操作人", "By"), ("说明", "Comment")],
-          [[when(e.at, app.tz), ctx.pick(e.trigger_label),
-            f"{ctx.pick(spec.state_label(e.source))} → {ctx.pick(spec.state_label(e.dest))}" if e.source != e.dest else "",
-            e.actor_name, e.comment or ""] for e in d.events],
-          title=ctx.t("时间线", "Timeline"))
+    table(
+        ctx,
+        [("时间", "When"), ("操作", "Action"), ("状态", "State"), ("操作人", "By"), ("说明", "Comment")],
+        [
+            [
+                when(e.at, app.tz),
+                ctx.pick(e.trigger_label),
+                f"{ctx.pick(spec.state_label(e.source))} → {ctx.pick(spec.state_label(e.dest))}"
+                if e.source != e.dest
+                else "",
+                e.actor_name,
+                e.comment or "",
+            ]
+            for e in d.events
+        ],
+        title=ctx.t("时间线", "Timeline"),
+    )
     if d.progress:
-        table(ctx, [("时间", "When"), ("进度", "Percent"), ("进展", "Note"), ("报送人", "By"), ("佐证材料", "Evidence")],
-              [[when(p.at, app.tz), f"{p.percent}%", p.note, p.actor_name,
-                "\n".join(f"{f.name} ({f.size} B, {f.sha256[:12]})" for f in p.evidence)] for p in d.progress],
-              title=ctx.t("进展报送", "Progress reports"))
+        table(
+            ctx,
+            [("时间", "When"), ("进度", "Percent"), ("进展", "Note"), ("报送人", "By"), ("佐证材料", "Evidence")],
+            [
+                [
+                    when(p.at, app.tz),
+                    f"{p.percent}%",
+                    p.note,
+                    p.actor_name,
+                    "\n".join(f"{f.name} ({f.size} B, {f.sha256[:12]})" for f in p.evidence),
+                ]
+                for p in d.progress
+            ],
+            title=ctx.t("进展报送", "Progress reports"),
+        )
     if ctx.actor:
         say(ctx.t("您可执行：", "You may: ") + (", ".join(d.allowed) or ctx.t("（无）", "(nothing)")))
 

@@ -36,23 +36,50 @@ def check(ctx: Ctx, file: Path) -> None:
     """Validate a definition file; names the file and key of the first mistake."""
     spec = load_workflow_file(file)
     if ctx.json:
-        emit_json({"file": str(file), "name": spec.name, "version": spec.version, "states": list(spec.states),
-                   "triggers": spec.triggers, "ok": True})
+        emit_json(
+            {
+                "file": str(file),
+                "name": spec.name,
+                "version": spec.version,
+                "states": list(spec.states),
+                "triggers": spec.triggers,
+                "ok": True,
+            }
+        )
         return
-    say(ctx.t(f"{file}：有效 — 流程 {spec.name}（版本 {spec.version}），{len(spec.states)} 个状态，{len(spec.triggers)} 个操作",
-              f"{file}: ok — workflow {spec.name} (version {spec.version}), {len(spec.states)} states, "
-              f"{len(spec.triggers)} triggers"))
+    say(
+        ctx.t(
+            f"{file}：有效 — 流程 {spec.name}（版本 {spec.version}），{len(spec.states)} 个状态，{len(spec.triggers)} 个操作",
+            f"{file}: ok — workflow {spec.name} (version {spec.version}), {len(spec.states)} states, "
+            f"{len(spec.triggers)} triggers",
+        )
+    )
 
 
 def spec_json(spec: WorkflowSpec) -> dict[str, object]:
     return {
-        "name": spec.name, "version": spec.version, "source": spec.source, "label": spec.label,
-        "initial": spec.initial, "create": {"trigger": spec.create.trigger, "label": spec.create.label},
+        "name": spec.name,
+        "version": spec.version,
+        "source": spec.source,
+        "label": spec.label,
+        "initial": spec.initial,
+        "create": {"trigger": spec.create.trigger, "label": spec.create.label},
         "states": [{"key": s.key, "label": s.label, "final": s.final, "clock": s.clock} for s in spec.states.values()],
-        "transitions": [{"trigger": t.trigger, "label": t.label, "source": list(t.sources), "dest": t.dest,
-                         "who": describe_rules(t.who), "requires": list(t.requires)} for t in spec.transitions],
-        "fields": {k: {"type": f.type, "label": f.label, "required": f.required, "choices": list(f.choices)}
-                   for k, f in spec.fields.items()},
+        "transitions": [
+            {
+                "trigger": t.trigger,
+                "label": t.label,
+                "source": list(t.sources),
+                "dest": t.dest,
+                "who": describe_rules(t.who),
+                "requires": list(t.requires),
+            }
+            for t in spec.transitions
+        ],
+        "fields": {
+            k: {"type": f.type, "label": f.label, "required": f.required, "choices": list(f.choices)}
+            for k, f in spec.fields.items()
+        },
     }
 
 
@@ -68,14 +95,46 @@ def show(ctx: Ctx, name: str) -> None:
         return
     yes, no = ctx.t("是", "yes"), ""
     say(f"{ctx.pick(spec.label)} ({spec.name}, {ctx.t('版本', 'version')} {spec.version}) — {spec.source}")
-    table(ctx, [("状态", "State"), ("名称", "Label"), ("终态", "Final"), ("计时", "Clock runs")],
-          [[s.key, ctx.pick(s.label), yes if s.final else no, yes if s.clock else no] for s in spec.states.values()],
-          title=ctx.t("状态", "States"))
-    rows = [[spec.create.trigger, ctx.pick(spec.create.label), "—", spec.initial, ctx.pick(describe_rules(spec.create.who)), ""]]
-    rows += [[t.trigger, ctx.pick(t.label), ", ".join(t.sources), t.dest or ctx.t("（不变）", "(same)"),
-              ctx.pick(describe_rules(t.who)), ", ".join(t.requires)] for t in spec.transitions]
-    table(ctx, [("操作", "Trigger"), ("名称", "Label"), ("从", "From"), ("到", "To"), ("谁可执行", "Who"), ("要求", "Requires")],
-          rows, title=ctx.t("操作", "Transitions"))
+    table(
+        ctx,
+        [("状态", "State"), ("名称", "Label"), ("终态", "Final"), ("计时", "Clock runs")],
+        [[s.key, ctx.pick(s.label), yes if s.final else no, yes if s.clock else no] for s in spec.states.values()],
+        title=ctx.t("状态", "States"),
+    )
+    rows = [
+        [
+            spec.create.trigger,
+            ctx.pick(spec.create.label),
+            "—",
+            spec.initial,
+            ctx.pick(describe_rules(spec.create.who)),
+            "",
+        ]
+    ]
+    rows += [
+        [
+            t.trigger,
+            ctx.pick(t.label),
+            ", ".join(t.sources),
+            t.dest or ctx.t("（不变）", "(same)"),
+            ctx.pick(describe_rules(t.who)),
+            ", ".join(t.requires),
+        ]
+        for t in spec.transitions
+    ]
+    table(
+        ctx,
+        [
+            ("操作", "Trigger"),
+            ("名称", "Label"),
+            ("从", "From"),
+            ("到", "To"),
+            ("谁可执行", "Who"),
+            ("要求", "Requires"),
+        ],
+        rows,
+        title=ctx.t("操作", "Transitions"),
+    )
 
 
 @workflow.command(name="graph")

@@ -72,15 +72,24 @@ def read_sample_ledger(path: Path) -> list[LedgerRow]:
     out = []
     for n, r in enumerate(rows, start=2):
         try:
-            out.append(LedgerRow(
-                number=int(r["序号"]), category=r["问题类别"].strip(), problem=r["问题"].strip(),
-                measures=[re.sub(r"^\s*[（(]?\d+[.．、)）]\s*", "", m).strip() for m in r["整改措施"].splitlines() if m.strip()],
-                leader=r["责任领导"].strip(), unit=r["责任单位"].strip(),
-                co_units=[u.strip() for u in re.split(r"[、,，;；]", r.get("配合单位") or "") if u.strip()],
-                person=(r.get("责任人") or "").strip() or None,
-                deadline=parse_date(r["整改时限"]) if (r.get("整改时限") or "").strip() else None,
-                priority=(r.get("优先级") or "").strip() or None,
-            ))
+            out.append(
+                LedgerRow(
+                    number=int(r["序号"]),
+                    category=r["问题类别"].strip(),
+                    problem=r["问题"].strip(),
+                    measures=[
+                        re.sub(r"^\s*[（(]?\d+[.．、)）]\s*", "", m).strip()
+                        for m in r["整改措施"].splitlines()
+                        if m.strip()
+                    ],
+                    leader=r["责任领导"].strip(),
+                    unit=r["责任单位"].strip(),
+                    co_units=[u.strip() for u in re.split(r"[、,，;；]", r.get("配合单位") or "") if u.strip()],
+                    person=(r.get("责任人") or "").strip() or None,
+                    deadline=parse_date(r["整改时限"]) if (r.get("整改时限") or "").strip() else None,
+                    priority=(r.get("优先级") or "").strip() or None,
+                )
+            )
         except (KeyError, ValueError, DubanError) as exc:
             raise BadFile(path, f"{type(exc).__name__}: {exc}", key=f"row {n}") from None
     return out
@@ -128,19 +137,48 @@ class _Story:
         self.week = DemoWeek(f"{START.isoformat()} 交办 / assign")
         self.at(START, 9)
         for row in ledger:
-            self.do("assign", assign, self.app, PRINCIPAL, NewTask(
-                title=title_from_problem(row.problem), problem=row.problem, unit=row.unit, leader=row.leader,
-                deadline=row.deadline, category=row.category, campaign=CAMPAIGN, measures=row.measures,
-                co_units=row.co_units, responsible_person=row.person, priority=row.priority,
-            ))
+            self.do(
+                "assign",
+                assign,
+                self.app,
+                PRINCIPAL,
+                NewTask(
+                    title=title_from_problem(row.problem),
+                    problem=row.problem,
+                    unit=row.unit,
+                    leader=row.leader,
+                    deadline=row.deadline,
+                    category=row.category,
+                    campaign=CAMPAIGN,
+                    measures=row.measures,
+                    co_units=row.co_units,
+                    responsible_person=row.person,
+                    priority=row.priority,
+                ),
+            )
             self.clock.advance(timedelta(minutes=3))
-        self.do("assign", assign, self.app, PRINCIPAL, NewTask(
-            workflow="assistance", title="脱贫监测户一户一策帮扶", unit="东城社区党支部", leader="陈静",
-            deadline=date(2026, 12, 31), campaign=CAMPAIGN, category="帮扶",
-            measures=["落实生态护林员岗位", "申请教育帮扶资助"],
-            fields={"household": "东城社区3组 何某某户", "households": "1", "people": "4",
-                    "assistance_measures": "生态护林员、教育帮扶"},
-        ))
+        self.do(
+            "assign",
+            assign,
+            self.app,
+            PRINCIPAL,
+            NewTask(
+                workflow="assistance",
+                title="脱贫监测户一户一策帮扶",
+                unit="东城社区党支部",
+                leader="陈静",
+                deadline=date(2026, 12, 31),
+                campaign=CAMPAIGN,
+                category="帮扶",
+                measures=["落实生态护林员岗位", "申请教育帮扶资助"],
+                fields={
+                    "household": "东城社区3组 何某某户",
+                    "households": "1",
+                    "people": "4",
+                    "assistance_measures": "生态护林员、教育帮扶",
+                },
+            ),
+        )
         weeks.append(self.week)
         for w in range(1, WEEKS + 1):
             monday = START + timedelta(weeks=w)
@@ -169,9 +207,19 @@ class _Story:
             step = (12, 18, 25, 35)[int(t.code[-2:]) % 4]  # each unit has its pace
             self.percent[t.code] = min(100, self.percent.get(t.code, 0) + step)
             pct = self.percent[t.code]
-            files = (self.evidence(f"{t.code}-第{w}周.txt", f"{t.title}：第{w}周整改现场记录，完成{pct}%。"),) if i % 3 == 0 else ()
-            self.do("progress", report_progress, self.app, self.worker(t.unit, i), t.code,
-                    ProgressInput(pct, f"第{w}周：{'已完成全部整改措施' if pct >= 100 else '按计划推进整改措施'}", files))
+            files = (
+                (self.evidence(f"{t.code}-第{w}周.txt", f"{t.title}：第{w}周整改现场记录，完成{pct}%。"),)
+                if i % 3 == 0
+                else ()
+            )
+            self.do(
+                "progress",
+                report_progress,
+                self.app,
+                self.worker(t.unit, i),
+                t.code,
+                ProgressInput(pct, f"第{w}周：{'已完成全部整改措施' if pct >= 100 else '按计划推进整改措施'}", files),
+            )
         # Thursday: finished work goes to review.
         self.at(monday + timedelta(days=3), 11)
         for i, t in enumerate(self.tasks("in_progress")):
@@ -183,7 +231,15 @@ class _Story:
             if int(t.code[-2:]) % 3 == 0 and t.code not in self.rejected:
                 self.rejected.add(t.code)
                 self.percent[t.code] = 85
-                self.do("reject", fire, self.app, t.leader, t.code, "reject", comment="佐证材料不完整，请补充整改前后对比照片")
+                self.do(
+                    "reject",
+                    fire,
+                    self.app,
+                    t.leader,
+                    t.code,
+                    "reject",
+                    comment="佐证材料不完整，请补充整改前后对比照片",
+                )
             else:
                 self.do("approve", fire, self.app, t.leader, t.code, "approve", comment="经现场核查，整改到位")
         if w == 2:

@@ -45,7 +45,9 @@ def _pg_problem() -> str | None:
         engine.dispose()
         return None
     except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL unreachable at {PG_URL}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return (
+            f"PostgreSQL unreachable at {PG_URL}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
 
 
 _PG_PROBLEM: str | None | bool = False

@@ -24,8 +24,15 @@ def snapshot(app: App) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def new_task(app: App, **overrides: Any) -> str:
-    fields = {"title": "路灯损坏", "unit": UNIT, "leader": DEPUTY, "deadline": date(2026, 10, 9),
-              "category": "民生问题", "campaign": "2026年主题教育整改", "measures": ["排查", "维修"]}
+    fields = {
+        "title": "路灯损坏",
+        "unit": UNIT,
+        "leader": DEPUTY,
+        "deadline": date(2026, 10, 9),
+        "category": "民生问题",
+        "campaign": "2026年主题教育整改",
+        "measures": ["排查", "维修"],
+    }
     fields.update(overrides)
     return assign(app, PRINCIPAL, NewTask(**fields))
 
@@ -43,7 +50,8 @@ def check_history(app: App) -> None:
         for task_id, workflow, state, version in tasks:
             events = conn.execute(
                 select(Event.seq, Event.trigger, Event.from_state, Event.to_state)
-                .where(Event.task_id == task_id).order_by(Event.seq)
+                .where(Event.task_id == task_id)
+                .order_by(Event.seq)
             ).all()
             assert [e.seq for e in events] == list(range(1, len(events) + 1))
             assert version == len(events)

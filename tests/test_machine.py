@@ -11,7 +11,7 @@ from engine.domain.errors import (
     ReasonRequired,
     UnknownTrigger,
 )
-from engine.domain.machine import Actor, Request, TaskFacts, WorkflowMachine, replay
+from engine.domain.machine import Actor, Request, TaskFacts, replay
 from engine.registry import WorkflowRegistry
 
 REG = WorkflowRegistry.from_dirs()
@@ -27,8 +27,14 @@ SUPERVISOR = Actor("sup", "督查", frozenset({"supervisor"}), unit_id=2)
 
 
 def task(state: str) -> TaskFacts:
-    return TaskFacts(code="ZG-2026-0001", state=state, unit_id=7, unit_head_id="head",
-                     lead_leader_id="lead", responsible_person_id="member")
+    return TaskFacts(
+        code="ZG-2026-0001",
+        state=state,
+        unit_id=7,
+        unit_head_id="head",
+        lead_leader_id="lead",
+        responsible_person_id="member",
+    )
 
 
 def test_full_spine_by_the_right_people() -> None:
@@ -94,7 +100,9 @@ def test_requirements_say_what_is_missing() -> None:
 def test_permission_is_checked_before_requirements() -> None:
     asked = []
     with pytest.raises(NotPermitted):
-        MACHINE.fire(task("in_progress"), "submit", STRANGER, Request(has_progress_report=lambda: asked.append(1) or True))
+        MACHINE.fire(
+            task("in_progress"), "submit", STRANGER, Request(has_progress_report=lambda: asked.append(1) or True)
+        )
     assert asked == []
 
 
@@ -112,8 +120,12 @@ def test_allowed_for_lists_what_an_actor_may_do() -> None:
 
 
 def test_replay_follows_the_definition() -> None:
-    history = [("assign", None, "assigned"), ("start", "assigned", "in_progress"),
-               ("progress", "in_progress", "in_progress"), ("submit", "in_progress", "submitted")]
+    history = [
+        ("assign", None, "assigned"),
+        ("start", "assigned", "in_progress"),
+        ("progress", "in_progress", "in_progress"),
+        ("submit", "in_progress", "submitted"),
+    ]
     assert replay(SPEC, history) == "submitted"
     with pytest.raises(ValueError, match="starts from"):
         replay(SPEC, [*history, ("close", "reviewed", "closed")])

@@ -42,7 +42,11 @@ def test_lifecycle_is_stored_and_audited(app: App, clock) -> None:  # type: igno
     fire(app, UNIT_HEAD, code, "start")
     clock.advance(timedelta(days=1))
     report_progress(app, UNIT_HEAD, code, ProgressInput(60, "已完成排查"))
-    for actor, trigger, comment in [(UNIT_HEAD, "submit", None), (DEPUTY, "approve", "整改到位"), (DEPUTY, "close", None)]:
+    for actor, trigger, comment in [
+        (UNIT_HEAD, "submit", None),
+        (DEPUTY, "approve", "整改到位"),
+        (DEPUTY, "close", None),
+    ]:
         clock.advance(timedelta(days=1))
         fire(app, actor, code, trigger, comment=comment)
     detail = show_task(app, code, viewer=DEPUTY)
@@ -66,14 +70,31 @@ def test_lifecycle_is_stored_and_audited(app: App, clock) -> None:  # type: igno
 
 def test_codes_count_per_workflow_and_year(app: App, clock) -> None:  # type: ignore[no-untyped-def]
     assert [new_task(app) for _ in range(3)] == ["ZG-2026-0001", "ZG-2026-0002", "ZG-2026-0003"]
-    bf = assign(app, PRINCIPAL, NewTask(title="一户一策", unit=UNIT, leader=DEPUTY, workflow="assistance",
-                                        fields={"household": "何某某户", "households": "1", "people": "4",
-                                                "assistance_measures": "生态护林员、教育帮扶"}))
+    bf = assign(
+        app,
+        PRINCIPAL,
+        NewTask(
+            title="一户一策",
+            unit=UNIT,
+            leader=DEPUTY,
+            workflow="assistance",
+            fields={
+                "household": "何某某户",
+                "households": "1",
+                "people": "4",
+                "assistance_measures": "生态护林员、教育帮扶",
+            },
+        ),
+    )
     assert bf == "BF-2026-0001"
     clock.set(clock.now().replace(year=2027))
     assert new_task(app) == "ZG-2027-0001"
-    assert show_task(app, bf).fields == {"household": "何某某户", "households": 1, "people": 4,
-                                         "assistance_measures": ["生态护林员", "教育帮扶"]}
+    assert show_task(app, bf).fields == {
+        "household": "何某某户",
+        "households": 1,
+        "people": 4,
+        "assistance_measures": ["生态护林员", "教育帮扶"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -119,10 +140,28 @@ def test_assign_refusals_change_nothing(app: App) -> None:
         (PRINCIPAL, dict(title="  ", unit=UNIT, leader=DEPUTY), InvalidInput),
         (PRINCIPAL, dict(title="x", unit=UNIT, leader=DEPUTY, co_units=["无此单位"]), UnknownUnit),
         (PRINCIPAL, dict(title="x", unit=UNIT, leader=DEPUTY, workflow="assistance"), InvalidInput),
-        (PRINCIPAL, dict(title="x", unit=UNIT, leader=DEPUTY, workflow="assistance",
-                         fields={"household": "h", "households": "many"}), InvalidInput),
-        (PRINCIPAL, dict(title="x", unit=UNIT, leader=DEPUTY, workflow="assistance",
-                         fields={"household": "h", "assistance_measures": "发钱"}), InvalidInput),
+        (
+            PRINCIPAL,
+            dict(
+                title="x",
+                unit=UNIT,
+                leader=DEPUTY,
+                workflow="assistance",
+                fields={"household": "h", "households": "many"},
+            ),
+            InvalidInput,
+        ),
+        (
+            PRINCIPAL,
+            dict(
+                title="x",
+                unit=UNIT,
+                leader=DEPUTY,
+                workflow="assistance",
+                fields={"household": "h", "assistance_measures": "发钱"},
+            ),
+            InvalidInput,
+        ),
         (PRINCIPAL, dict(title="x", unit=UNIT, leader=DEPUTY, fields={"household": "h"}), InvalidInput),
     ]
     messages = []
@@ -209,17 +248,33 @@ def test_list_filters(app: App) -> None:
 
 def test_org_import_is_all_or_nothing_and_admin_only(app: App, tmp_path: Path) -> None:
     bad = tmp_path / "org.yaml"
-    bad.write_text(yaml.safe_dump({"units": [{"name": "新网格", "parent": "阳光社区党支部"}],
-                                   "people": [{"id": "a1", "name": "甲", "unit": "新网格", "roles": ["unit_head"]},
-                                              {"id": "a1", "name": "乙", "unit": "新网格", "roles": ["unit_member"]}]},
-                                  allow_unicode=True), encoding="utf-8")
+    bad.write_text(
+        yaml.safe_dump(
+            {
+                "units": [{"name": "新网格", "parent": "阳光社区党支部"}],
+                "people": [
+                    {"id": "a1", "name": "甲", "unit": "新网格", "roles": ["unit_head"]},
+                    {"id": "a1", "name": "乙", "unit": "新网格", "roles": ["unit_member"]},
+                ],
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     before = snapshot(app)
     with pytest.raises(BadFile, match=r"people\[1\]\.id: person id 'a1' is used twice"):
         import_org(app, bad, "zhouqiang")
     good = tmp_path / "good.yaml"
-    good.write_text(yaml.safe_dump({"units": [{"name": "新网格", "parent": "阳光社区党支部", "head": "a1"}],
-                                    "people": [{"id": "a1", "name": "甲", "unit": "新网格", "roles": ["unit_head"]}]},
-                                   allow_unicode=True), encoding="utf-8")
+    good.write_text(
+        yaml.safe_dump(
+            {
+                "units": [{"name": "新网格", "parent": "阳光社区党支部", "head": "a1"}],
+                "people": [{"id": "a1", "name": "甲", "unit": "新网格", "roles": ["unit_head"]}],
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(NotPermitted):
         import_org(app, good, PRINCIPAL)
     assert snapshot(app) == before
@@ -232,8 +287,9 @@ def test_org_csv_sheets(sqlite_app: App, tmp_path: Path) -> None:
     units = tmp_path / "units.csv"
     units.write_text("单位,上级单位,负责人\n第三网格,阳光社区党支部,\n", encoding="utf-8-sig")
     people = tmp_path / "people.csv"
-    people.write_text("编号,姓名,单位,角色,邮箱\nzs,张三,第三网格,unit_head;unit_member,zs@example.gov.cn\n",
-                      encoding="gb18030")
+    people.write_text(
+        "编号,姓名,单位,角色,邮箱\nzs,张三,第三网格,unit_head;unit_member,zs@example.gov.cn\n", encoding="gb18030"
+    )
     import_org(sqlite_app, units, "zhouqiang")
     import_org(sqlite_app, people, "zhouqiang")
     code = new_task(sqlite_app, unit="第三网格")
@@ -250,8 +306,16 @@ def test_changed_definition_must_keep_states_in_use(app: App, tmp_path: Path, ma
     doc = yaml.safe_load((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"))
     doc["states"] = [s for s in doc["states"] if s["key"] != "submitted"]
     doc["transitions"] = [t for t in doc["transitions"] if t["trigger"] not in ("submit", "approve", "reject")]
-    doc["transitions"].append({"trigger": "submit", "zh": "提交", "en": "submit", "source": "in_progress",
-                               "dest": "reviewed", "who": [{"roles": ["unit_head"]}]})
+    doc["transitions"].append(
+        {
+            "trigger": "submit",
+            "zh": "提交",
+            "en": "submit",
+            "source": "in_progress",
+            "dest": "reviewed",
+            "who": [{"roles": ["unit_head"]}],
+        }
+    )
     (tmp_path / "wf").mkdir()
     (tmp_path / "wf" / "rectification.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     changed = make_app(app.settings.database_url)

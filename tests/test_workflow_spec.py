@@ -38,7 +38,9 @@ def test_builtins_load_with_the_issue_spine() -> None:
     assert reg.names() == ["assistance", "rectification"]
     spec = reg.spec("rectification")
     assert list(spec.states) == ["assigned", "in_progress", "submitted", "reviewed", "closed", "cancelled"]
-    spine = [(t.trigger, t.sources, t.dest) for t in spec.transitions if t.trigger in ("start", "submit", "approve", "close")]
+    spine = [
+        (t.trigger, t.sources, t.dest) for t in spec.transitions if t.trigger in ("start", "submit", "approve", "close")
+    ]
     assert spine == [
         ("start", ("assigned",), "in_progress"),
         ("submit", ("in_progress",), "submitted"),
@@ -63,30 +65,48 @@ def test_version_is_a_content_hash() -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: transition(d, "approve").update(dest="reviwed"),
-         "wf.yaml: transitions[3] (approve).dest: unknown state 'reviwed'"),
-        (lambda d: transition(d, "start").update(source="asigned"),
-         "wf.yaml: transitions[0] (start).source: unknown state 'asigned'"),
-        (lambda d: d["transitions"].append({**transition(d, "reject"), "dest": "closed"}),
-         "trigger 'reject' is already defined from state 'submitted' in transitions[4]"),
-        (lambda d: transition(d, "start")["who"][0].update(roles=["boss"]),
-         "transitions[0] (start).who[0].roles: unknown role 'boss'"),
-        (lambda d: transition(d, "approve")["who"][0].update(relation="friend"),
-         "transitions[3] (approve).who[0].relation: unknown relation 'friend'"),
-        (lambda d: [s.update(final=False) for s in d["states"]],
-         "wf.yaml: states: no state is final"),
-        (lambda d: d["states"].append({"key": "archived", "zh": "归档", "en": "archived", "final": True}),
-         "wf.yaml: states[6] (archived): unreachable from the initial state 'assigned'"),
-        (lambda d: transition(d, "submit").update(requires=["photo"]),
-         "transitions[2] (submit).requires: unknown requirement 'photo'"),
+        (
+            lambda d: transition(d, "approve").update(dest="reviwed"),
+            "wf.yaml: transitions[3] (approve).dest: unknown state 'reviwed'",
+        ),
+        (
+            lambda d: transition(d, "start").update(source="asigned"),
+            "wf.yaml: transitions[0] (start).source: unknown state 'asigned'",
+        ),
+        (
+            lambda d: d["transitions"].append({**transition(d, "reject"), "dest": "closed"}),
+            "trigger 'reject' is already defined from state 'submitted' in transitions[4]",
+        ),
+        (
+            lambda d: transition(d, "start")["who"][0].update(roles=["boss"]),
+            "transitions[0] (start).who[0].roles: unknown role 'boss'",
+        ),
+        (
+            lambda d: transition(d, "approve")["who"][0].update(relation="friend"),
+            "transitions[3] (approve).who[0].relation: unknown relation 'friend'",
+        ),
+        (lambda d: [s.update(final=False) for s in d["states"]], "wf.yaml: states: no state is final"),
+        (
+            lambda d: d["states"].append({"key": "archived", "zh": "归档", "en": "archived", "final": True}),
+            "wf.yaml: states[6] (archived): unreachable from the initial state 'assigned'",
+        ),
+        (
+            lambda d: transition(d, "submit").update(requires=["photo"]),
+            "transitions[2] (submit).requires: unknown requirement 'photo'",
+        ),
         (lambda d: d.update(initial="draft"), "wf.yaml: initial: unknown state 'draft'"),
         (lambda d: d.update(colour="red"), "wf.yaml: colour: unknown key"),
         (lambda d: transition(d, "close").pop("who"), "transitions[5] (close).who: is required"),
         (lambda d: d["states"].append(dict(d["states"][0])), "states[6].key: state 'assigned' is defined twice"),
         (lambda d: d.update(states="assigned"), "wf.yaml: states: expected a non-empty list of states"),
-        (lambda d: d["fields"].update(size={"type": "float", "zh": "x", "en": "x"}) if "fields" in d
-         else d.update(fields={"size": {"type": "float", "zh": "x", "en": "x"}}),
-         "wf.yaml: fields.size.type: unknown type 'float'"),
+        (
+            lambda d: (
+                d["fields"].update(size={"type": "float", "zh": "x", "en": "x"})
+                if "fields" in d
+                else d.update(fields={"size": {"type": "float", "zh": "x", "en": "x"}})
+            ),
+            "wf.yaml: fields.size.type: unknown type 'float'",
+        ),
     ],
 )
 def test_each_mistake_is_named_by_file_and_key(mutate, expected: str) -> None:  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ class DubanError(Exception):
 
 # --- lookups -----------------------------------------------------------------
 
+
 class NotFound(DubanError):
     exit_code = 3
 
@@ -60,6 +61,7 @@ class UnknownTrigger(NotFound):
 
 # --- refusals of a firing ----------------------------------------------------
 
+
 class NotPermitted(DubanError):
     exit_code = 4
     zh = "{actor} 无权对任务 {code} 执行“{action}”：需要 {rule}"
@@ -77,7 +79,7 @@ class RequirementNotMet(DubanError):
 
 
 class ReasonRequired(RequirementNotMet):
-    zh = "对任务 {code} 执行“{action}”须说明理由：加上 --comment \"理由\""
+    zh = '对任务 {code} 执行“{action}”须说明理由：加上 --comment "理由"'
     en = "'{action}' on task {code} needs a reason: add --comment \"why\""
 
 
@@ -93,6 +95,7 @@ class StaleTask(DubanError):
 
 
 # --- bad input ----------------------------------------------------------------
+
 
 class InvalidInput(DubanError):
     exit_code = 2
@@ -120,6 +123,7 @@ class NoActor(DubanError):
 
 
 # --- the store -------------------------------------------------------------------
+
 
 class StoreError(DubanError):
     exit_code = 7

@@ -94,9 +94,7 @@ def relations_of(actor: Actor, task: TaskFacts) -> frozenset[str]:
 
 
 def rule_allows(rules: tuple[Rule, ...], actor: Actor, relations: frozenset[str]) -> bool:
-    return any(
-        (not r.roles or not r.roles.isdisjoint(actor.roles)) and r.relations <= relations for r in rules
-    )
+    return any((not r.roles or not r.roles.isdisjoint(actor.roles)) and r.relations <= relations for r in rules)
 
 
 def describe_rules(rules: tuple[Rule, ...]) -> Bilingual:
@@ -224,11 +222,7 @@ class WorkflowMachine:
     def allowed_for(self, task: TaskFacts, actor: Actor) -> list[str]:
         """The triggers this actor may fire on this task now (requirements aside)."""
         rels = relations_of(actor, task)
-        return [
-            t.trigger
-            for t in self.spec.transitions
-            if task.state in t.sources and rule_allows(t.who, actor, rels)
-        ]
+        return [t.trigger for t in self.spec.transitions if task.state in t.sources and rule_allows(t.who, actor, rels)]
 
     def may_create(self, actor: Actor) -> bool:
         return rule_allows(self.spec.create.who, actor, frozenset())
@@ -251,7 +245,9 @@ def replay(spec: WorkflowSpec, events: list[tuple[str, str | None, str]]) -> str
             raise ValueError(f"event {i + 1} ({trigger}) starts from {source!r}, but the task was in {state!r}")
         if i == 0:
             if trigger != spec.create.trigger or dest != spec.initial:
-                raise ValueError(f"event 1 should be {spec.create.trigger} into {spec.initial}, not {trigger} into {dest}")
+                raise ValueError(
+                    f"event 1 should be {spec.create.trigger} into {spec.initial}, not {trigger} into {dest}"
+                )
         else:
             assert state is not None
             t = spec.transition(trigger, state)

@@ -18,6 +18,7 @@ import yaml
 
 from .errors import BadFile
 from .workflow import ROLES
+from .yamlload import SafeLoader
 
 CONTACT_KEYS = ("email", "phone", "wecom", "dingtalk")
 
@@ -75,7 +76,7 @@ def load_org_file(path: Path, known_units: set[str] | None = None, known_people:
 
 def _from_yaml(path: Path, text: str) -> OrgDoc:
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
@@ -105,22 +106,42 @@ def _from_yaml(path: Path, text: str) -> OrgDoc:
             raise BadFile(path, "expected a list of roles", key=f"{key}.roles")
         contacts = {c: str(p[c]).strip() for c in CONTACT_KEYS if p.get(c) not in (None, "")}
         people.append(
-            PersonDef(_req(path, p, "id", key), _req(path, p, "name", key), _opt(path, p, "unit", key), tuple(roles), contacts)
+            PersonDef(
+                _req(path, p, "id", key), _req(path, p, "name", key), _opt(path, p, "unit", key), tuple(roles), contacts
+            )
         )
     return OrgDoc(tuple(units), tuple(people))
 
 
 _CSV_HEADERS = {
-    "id": "id", "编号": "id", "工号": "id", "账号": "id",
-    "name": "name", "姓名": "name",
-    "unit": "unit", "单位": "unit", "部门": "unit", "所在单位": "unit",
-    "roles": "roles", "角色": "roles",
-    "email": "email", "邮箱": "email", "电子邮箱": "email",
-    "phone": "phone", "电话": "phone", "手机": "phone", "联系电话": "phone",
-    "wecom": "wecom", "企业微信": "wecom",
-    "dingtalk": "dingtalk", "钉钉": "dingtalk",
-    "parent": "parent", "上级单位": "parent", "上级": "parent",
-    "head": "head", "负责人": "head",
+    "id": "id",
+    "编号": "id",
+    "工号": "id",
+    "账号": "id",
+    "name": "name",
+    "姓名": "name",
+    "unit": "unit",
+    "单位": "unit",
+    "部门": "unit",
+    "所在单位": "unit",
+    "roles": "roles",
+    "角色": "roles",
+    "email": "email",
+    "邮箱": "email",
+    "电子邮箱": "email",
+    "phone": "phone",
+    "电话": "phone",
+    "手机": "phone",
+    "联系电话": "phone",
+    "wecom": "wecom",
+    "企业微信": "wecom",
+    "dingtalk": "dingtalk",
+    "钉钉": "dingtalk",
+    "parent": "parent",
+    "上级单位": "parent",
+    "上级": "parent",
+    "head": "head",
+    "负责人": "head",
 }
 
 
@@ -131,14 +152,23 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
     header = [_CSV_HEADERS.get(h.strip().lower(), _CSV_HEADERS.get(h.strip())) for h in rows[0]]
     unknown = [rows[0][i] for i, h in enumerate(header) if h is None]
     if unknown:
-        raise BadFile(path, f"unknown column '{unknown[0]}' (known: {', '.join(sorted(set(_CSV_HEADERS.values())))})", key="row 1")
+        raise BadFile(
+            path, f"unknown column '{unknown[0]}' (known: {', '.join(sorted(set(_CSV_HEADERS.values())))})", key="row 1"
+        )
     records = [dict(zip(header, (c.strip() for c in r), strict=False)) for r in rows[1:] if any(c.strip() for c in r)]
     if "id" in header:  # a people sheet; its units are those the people name, unless defined elsewhere
         people = []
         for n, r in enumerate(records, start=2):
             if not r.get("id") or not r.get("name"):
                 raise BadFile(path, "id and name are required", key=f"row {n}")
-            roles = tuple(x for x in (s.strip() for s in r.get("roles", "").replace("；", ";").replace("|", ";").replace(",", ";").split(";")) if x)
+            roles = tuple(
+                x
+                for x in (
+                    s.strip()
+                    for s in r.get("roles", "").replace("；", ";").replace("|", ";").replace(",", ";").split(";")
+                )
+                if x
+            )
             contacts = {c: r[c] for c in CONTACT_KEYS if r.get(c)}
             people.append(PersonDef(r["id"], r["name"], r.get("unit") or None, roles, contacts))
         return OrgDoc((), tuple(people))
@@ -149,7 +179,9 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
                 raise BadFile(path, "the unit name is required", key=f"row {n}")
             units.append(UnitDef(r["unit"], r.get("parent") or None, r.get("head") or None))
         return OrgDoc(tuple(units), ())
-    raise BadFile(path, "a people sheet needs columns id, name (编号, 姓名); a units sheet needs unit (单位)", key="row 1")
+    raise BadFile(
+        path, "a people sheet needs columns id, name (编号, 姓名); a units sheet needs unit (单位)", key="row 1"
+    )
 
 
 def _only(path: Path, mapping: dict[str, Any], allowed: set[str], key: str) -> None:
@@ -175,7 +207,9 @@ def validate_org(path: Path, doc: OrgDoc, known_units: set[str], known_people: s
     names: dict[str, int] = {}
     for i, u in enumerate(doc.units):
         if u.name in names:
-            raise BadFile(path, f"unit '{u.name}' is defined twice (also units[{names[u.name]}])", key=f"units[{i}].name")
+            raise BadFile(
+                path, f"unit '{u.name}' is defined twice (also units[{names[u.name]}])", key=f"units[{i}].name"
+            )
         names[u.name] = i
     all_units = set(names) | known_units
     ids: dict[str, int] = {}
@@ -187,11 +221,15 @@ def validate_org(path: Path, doc: OrgDoc, known_units: set[str], known_people: s
             raise BadFile(path, f"unknown unit '{p.unit}'{near(p.unit, all_units)}", key=f"people[{i}].unit")
         for role in p.roles:
             if role not in ROLES:
-                raise BadFile(path, f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})", key=f"people[{i}].roles")
+                raise BadFile(
+                    path, f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})", key=f"people[{i}].roles"
+                )
     all_people = set(ids) | known_people
     for i, u in enumerate(doc.units):
         if u.parent is not None and u.parent not in all_units:
-            raise BadFile(path, f"unknown parent unit '{u.parent}'{near(u.parent, all_units)}", key=f"units[{i}].parent")
+            raise BadFile(
+                path, f"unknown parent unit '{u.parent}'{near(u.parent, all_units)}", key=f"units[{i}].parent"
+            )
         if u.head is not None and u.head not in all_people:
             raise BadFile(path, f"unknown person '{u.head}'{near(u.head, all_people)}", key=f"units[{i}].head")
     parents = {u.name: u.parent for u in doc.units}
@@ -200,6 +238,8 @@ def validate_org(path: Path, doc: OrgDoc, known_units: set[str], known_people: s
         cur = parents.get(u.name)
         while cur is not None:
             if cur in seen:
-                raise BadFile(path, f"unit '{u.name}' is its own ancestor (a cycle of parents)", key=f"units[{i}].parent")
+                raise BadFile(
+                    path, f"unit '{u.name}' is its own ancestor (a cycle of parents)", key=f"units[{i}].parent"
+                )
             seen.add(cur)
             cur = parents.get(cur)

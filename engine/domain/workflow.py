@@ -21,6 +21,7 @@ import yaml
 
 from .errors import DefinitionError
 from .text import Bilingual
+from .yamlload import SafeLoader
 
 ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin"})
 RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
@@ -158,7 +159,7 @@ def load_workflow_file(path: Path) -> WorkflowSpec:
 
 def parse_workflow(text: str, source: str) -> WorkflowSpec:
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -303,9 +304,7 @@ class _Validator:
             )
         return states
 
-    def transitions(
-        self, raw: object, states: dict[str, StateSpec], create_trigger: str
-    ) -> tuple[TransitionSpec, ...]:
+    def transitions(self, raw: object, states: dict[str, StateSpec], create_trigger: str) -> tuple[TransitionSpec, ...]:
         if not isinstance(raw, list) or not raw:
             raise self.fail("transitions", f"expected a non-empty list of transitions, found {_kind(raw)}")
         seen: dict[tuple[str, str], int] = {}
@@ -342,8 +341,7 @@ class _Validator:
                 if (trigger, s) in seen:
                     raise self.fail(
                         f"{k}.source",
-                        f"trigger '{trigger}' is already defined from state '{s}' "
-                        f"in transitions[{seen[(trigger, s)]}]",
+                        f"trigger '{trigger}' is already defined from state '{s}' in transitions[{seen[(trigger, s)]}]",
                     )
                 seen[(trigger, s)] = i
             requires = self.str_list(spec.get("requires", []), f"{k}.requires")
@@ -364,7 +362,9 @@ class _Validator:
             )
         return tuple(out)
 
-    def check_reachable(self, states: dict[str, StateSpec], initial: str, transitions: tuple[TransitionSpec, ...]) -> None:
+    def check_reachable(
+        self, states: dict[str, StateSpec], initial: str, transitions: tuple[TransitionSpec, ...]
+    ) -> None:
         edges: dict[str, set[str]] = {s: set() for s in states}
         for t in transitions:
             if t.dest is not None:

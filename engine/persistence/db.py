@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
 from ..domain.errors import StoreError
@@ -43,7 +43,9 @@ class Database:
         try:
             parsed = make_url(self.url)
         except ArgumentError:
-            raise StoreError(db=url, detail=Bilingual("无法识别的数据库地址", "not a database URL or file path")) from None
+            raise StoreError(
+                db=url, detail=Bilingual("无法识别的数据库地址", "not a database URL or file path")
+            ) from None
         self.dialect = parsed.get_backend_name()
         self.display = parsed.render_as_string(hide_password=True)
         if self.dialect == "sqlite":
@@ -54,7 +56,9 @@ class Database:
             self.path = None
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=False, connect_args=connect_args or {})
         else:
-            raise StoreError(db=url, detail=Bilingual("仅支持 SQLite 与 PostgreSQL", "only SQLite and PostgreSQL are supported"))
+            raise StoreError(
+                db=url, detail=Bilingual("仅支持 SQLite 与 PostgreSQL", "only SQLite and PostgreSQL are supported")
+            )
 
     @property
     def is_sqlite(self) -> bool:
@@ -69,9 +73,7 @@ class Database:
                 if not inspect(conn).has_table("alembic_version"):
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except OperationalError as exc:
-            raise self.unreachable(exc) from None
-        except ProgrammingError as exc:
+        except DBAPIError as exc:
             raise self.unreachable(exc) from None
 
     def check_schema(self) -> None:
@@ -79,13 +81,18 @@ class Database:
         if not self.exists():
             raise StoreError(
                 db=self.display,
-                detail=Bilingual("文件不存在；先运行 'duban init --org 组织文件'", "no such file; run 'duban init --org FILE' first"),
+                detail=Bilingual(
+                    "文件不存在；先运行 'duban init --org 组织文件'", "no such file; run 'duban init --org FILE' first"
+                ),
             )
         rev = self.schema_revision()
         if rev is None:
             raise StoreError(
                 db=self.display,
-                detail=Bilingual("尚未初始化；先运行 'duban init --org 组织文件'", "not initialised; run 'duban init --org FILE' first"),
+                detail=Bilingual(
+                    "尚未初始化；先运行 'duban init --org 组织文件'",
+                    "not initialised; run 'duban init --org FILE' first",
+                ),
             )
         if rev not in KNOWN_REVISIONS:
             raise StoreError(
@@ -98,11 +105,18 @@ class Database:
         if rev != SCHEMA_HEAD:
             raise StoreError(
                 db=self.display,
-                detail=Bilingual(f"数据库结构版本 {rev} 较旧；运行 'duban init' 升级", f"schema revision {rev} is older; run 'duban init' to upgrade"),
+                detail=Bilingual(
+                    f"数据库结构版本 {rev} 较旧；运行 'duban init' 升级",
+                    f"schema revision {rev} is older; run 'duban init' to upgrade",
+                ),
             )
 
     def unreachable(self, exc: Exception) -> StoreError:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else type(exc).__name__
+        reason = (
+            str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            if str(getattr(exc, "orig", exc)).strip()
+            else type(exc).__name__
+        )
         return StoreError(db=self.display, detail=Bilingual(f"无法打开（{reason}）", f"cannot open it ({reason})"))
 
     def dispose(self) -> None:

@@ -25,9 +25,7 @@ class Unit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    head_id: Mapped[str | None] = mapped_column(
-        ForeignKey("people.id", use_alter=True, name="fk_units_head_id_people")
-    )
+    head_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", use_alter=True, name="fk_units_head_id_people"))
 
 
 class Person(Base):

@@ -79,9 +79,18 @@ class TaskRepository:
         if row is None:
             return None
         return TaskRow(
-            id=row[0], code=row[1], workflow=row[2], version=row[4],
-            facts=TaskFacts(code=row[1], state=row[3], unit_id=row[5], unit_head_id=row[6],
-                            lead_leader_id=row[7], responsible_person_id=row[8]),
+            id=row[0],
+            code=row[1],
+            workflow=row[2],
+            version=row[4],
+            facts=TaskFacts(
+                code=row[1],
+                state=row[3],
+                unit_id=row[5],
+                unit_head_id=row[6],
+                lead_leader_id=row[7],
+                responsible_person_id=row[8],
+            ),
         )
 
     def actor(self, person_id: str) -> Actor | None:
@@ -91,14 +100,22 @@ class TaskRepository:
         return Actor(id=row[0], name=row[1], roles=frozenset(json.loads(row[2])), unit_id=row[3])
 
     def has_progress_report(self, task_id: int) -> bool:
-        return self._run("SELECT 1 FROM progress_reports WHERE task_id = :t LIMIT 1", {"t": task_id}).fetchone() is not None
+        return (
+            self._run("SELECT 1 FROM progress_reports WHERE task_id = :t LIMIT 1", {"t": task_id}).fetchone()
+            is not None
+        )
 
     def advance(self, task_id: int, expected_version: int, state: str, at: datetime) -> bool:
         """Optimistic lock: the update only lands on the version that was read."""
         cur = self._run(
             "UPDATE tasks SET state = :state, version = :new, updated_at = :at WHERE id = :id AND version = :old",
-            {"state": state, "new": expected_version + 1, "at": encode_instant(at, self.dialect),
-             "id": task_id, "old": expected_version},
+            {
+                "state": state,
+                "new": expected_version + 1,
+                "at": encode_instant(at, self.dialect),
+                "id": task_id,
+                "old": expected_version,
+            },
         )
         return cur.rowcount == 1
 
@@ -106,23 +123,48 @@ class TaskRepository:
         return int(self._run("SELECT version FROM tasks WHERE id = :id", {"id": task_id}).fetchone()[0])
 
     def append_event(
-        self, task_id: int, seq: int, trigger: str, source: str | None, dest: str, actor_id: str,
-        comment: str | None, at: datetime, data: dict[str, Any] | None = None,
+        self,
+        task_id: int,
+        seq: int,
+        trigger: str,
+        source: str | None,
+        dest: str,
+        actor_id: str,
+        comment: str | None,
+        at: datetime,
+        data: dict[str, Any] | None = None,
     ) -> None:
         self._run(
             "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data) "
             "VALUES (:task_id, :seq, :trigger, :source, :dest, :actor, :comment, :at, :data)",
-            {"task_id": task_id, "seq": seq, "trigger": trigger, "source": source, "dest": dest,
-             "actor": actor_id, "comment": comment, "at": encode_instant(at, self.dialect), "data": encode_json(data)},
+            {
+                "task_id": task_id,
+                "seq": seq,
+                "trigger": trigger,
+                "source": source,
+                "dest": dest,
+                "actor": actor_id,
+                "comment": comment,
+                "at": encode_instant(at, self.dialect),
+                "data": encode_json(data),
+            },
         )
 
     def add_progress(self, task_id: int, seq: int, percent: int, note: str, actor_id: str, at: datetime) -> int:
-        return int(self._run(
-            "INSERT INTO progress_reports (task_id, event_seq, percent, note, actor_id, at) "
-            "VALUES (:t, :seq, :percent, :note, :actor, :at) RETURNING id",
-            {"t": task_id, "seq": seq, "percent": percent, "note": note, "actor": actor_id,
-             "at": encode_instant(at, self.dialect)},
-        ).fetchone()[0])
+        return int(
+            self._run(
+                "INSERT INTO progress_reports (task_id, event_seq, percent, note, actor_id, at) "
+                "VALUES (:t, :seq, :percent, :note, :actor, :at) RETURNING id",
+                {
+                    "t": task_id,
+                    "seq": seq,
+                    "percent": percent,
+                    "note": note,
+                    "actor": actor_id,
+                    "at": encode_instant(at, self.dialect),
+                },
+            ).fetchone()[0]
+        )
 
     def add_evidence(self, report_id: int, sha256: str, size: int, original_name: str) -> None:
         self._run(
@@ -132,25 +174,41 @@ class TaskRepository:
 
     def next_code_number(self, prefix: str, year: int) -> int:
         """Allocate the next number of a code series; the row lock serialises concurrent assigns."""
-        return int(self._run(
-            "INSERT INTO code_sequences (prefix, year, last) VALUES (:p, :y, 1) "
-            "ON CONFLICT (prefix, year) DO UPDATE SET last = code_sequences.last + 1 RETURNING last",
-            {"p": prefix, "y": year},
-        ).fetchone()[0])
+        return int(
+            self._run(
+                "INSERT INTO code_sequences (prefix, year, last) VALUES (:p, :y, 1) "
+                "ON CONFLICT (prefix, year) DO UPDATE SET last = code_sequences.last + 1 RETURNING last",
+                {"p": prefix, "y": year},
+            ).fetchone()[0]
+        )
 
     def insert(self, task: NewTaskRow) -> int:
-        return int(self._run(
-            "INSERT INTO tasks (code, workflow, workflow_version, title, problem, measures, category, campaign, "
-            "unit_id, responsible_person_id, lead_leader_id, deadline, priority, fields, state, version, "
-            "created_at, updated_at) VALUES (:code, :workflow, :wv, :title, :problem, :measures, :category, "
-            ":campaign, :unit, :person, :leader, :deadline, :priority, :fields, :state, 1, :at, :at) RETURNING id",
-            {"code": task.code, "workflow": task.workflow, "wv": task.workflow_version, "title": task.title,
-             "problem": task.problem, "measures": encode_json(task.measures), "category": task.category,
-             "campaign": task.campaign, "unit": task.unit_id, "person": task.responsible_person_id,
-             "leader": task.lead_leader_id, "deadline": encode_date(task.deadline, self.dialect),
-             "priority": task.priority, "fields": encode_json(task.fields), "state": task.state,
-             "at": encode_instant(task.at, self.dialect)},
-        ).fetchone()[0])
+        return int(
+            self._run(
+                "INSERT INTO tasks (code, workflow, workflow_version, title, problem, measures, category, campaign, "
+                "unit_id, responsible_person_id, lead_leader_id, deadline, priority, fields, state, version, "
+                "created_at, updated_at) VALUES (:code, :workflow, :wv, :title, :problem, :measures, :category, "
+                ":campaign, :unit, :person, :leader, :deadline, :priority, :fields, :state, 1, :at, :at) RETURNING id",
+                {
+                    "code": task.code,
+                    "workflow": task.workflow,
+                    "wv": task.workflow_version,
+                    "title": task.title,
+                    "problem": task.problem,
+                    "measures": encode_json(task.measures),
+                    "category": task.category,
+                    "campaign": task.campaign,
+                    "unit": task.unit_id,
+                    "person": task.responsible_person_id,
+                    "leader": task.lead_leader_id,
+                    "deadline": encode_date(task.deadline, self.dialect),
+                    "priority": task.priority,
+                    "fields": encode_json(task.fields),
+                    "state": task.state,
+                    "at": encode_instant(task.at, self.dialect),
+                },
+            ).fetchone()[0]
+        )
 
     def add_co_units(self, task_id: int, unit_ids: list[int]) -> None:
         for unit_id in unit_ids:
@@ -183,7 +241,9 @@ class OrgRepository:
     def people(self) -> dict[str, tuple[str, int | None, list[str]]]:
         return {
             pid: (name, unit_id, roles)
-            for pid, name, unit_id, roles in self.conn.execute(select(Person.id, Person.name, Person.unit_id, Person.roles))
+            for pid, name, unit_id, roles in self.conn.execute(
+                select(Person.id, Person.name, Person.unit_id, Person.roles)
+            )
         }
 
     def apply(self, doc: OrgDoc) -> ImportCounts:
@@ -213,8 +273,8 @@ class OrgRepository:
                 p_added += 1
         for u in doc.units:
             self.conn.execute(
-                update(Unit).where(Unit.id == units[u.name]).values(
-                    parent_id=units[u.parent] if u.parent else None, head_id=u.head
-                )
+                update(Unit)
+                .where(Unit.id == units[u.name])
+                .values(parent_id=units[u.parent] if u.parent else None, head_id=u.head)
             )
         return ImportCounts(u_added, u_updated, p_added, p_updated)

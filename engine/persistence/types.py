@@ -77,4 +77,13 @@ def encode_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-__all__ = ["Date", "JSONText", "UTCDateTime", "encode_instant", "decode_instant", "encode_date", "decode_date", "encode_json"]
+__all__ = [
+    "Date",
+    "JSONText",
+    "UTCDateTime",
+    "encode_instant",
+    "decode_instant",
+    "encode_date",
+    "decode_date",
+    "encode_json",
+]

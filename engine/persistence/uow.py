@@ -81,4 +81,6 @@ class UnitOfWork:
 def _store_error(db: Database, exc: BaseException) -> StoreError:
     orig = getattr(exc, "orig", exc) or exc
     reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-    return StoreError(db=db.display, detail=Bilingual(f"写入失败，未作任何更改（{reason}）", f"nothing was changed ({reason})"))
+    return StoreError(
+        db=db.display, detail=Bilingual(f"写入失败，未作任何更改（{reason}）", f"nothing was changed ({reason})")
+    )

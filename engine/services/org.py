@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from ..app import App
 from ..domain.errors import InvalidInput, NoActor, NotPermitted, UnknownPerson, UnknownUnit
-from ..domain.text import Bilingual
 from ..domain.org import load_org_file, near
+from ..domain.text import Bilingual
 from ..persistence.models import Person, Unit
 from ..persistence.repository import ImportCounts, OrgRepository
 
@@ -36,8 +36,12 @@ def _require_admin(actor_id: str | None, people: dict[str, tuple[str, int | None
         _unknown_person(actor_id, people)
     name, _unit, roles = people[actor_id]
     if "admin" not in roles:
-        raise NotPermitted(actor=f"{name}({actor_id})", action=Bilingual("导入组织架构", "import the organisation"),
-                           code=Bilingual("组织", "organisation"), rule=Bilingual("管理员", "admin"))
+        raise NotPermitted(
+            actor=f"{name}({actor_id})",
+            action=Bilingual("导入组织架构", "import the organisation"),
+            code=Bilingual("组织", "organisation"),
+            rule=Bilingual("管理员", "admin"),
+        )
 
 
 def resolve_unit(org: OrgRepository, name: str) -> int:
@@ -56,7 +60,9 @@ def resolve_person(org: OrgRepository, ref: str) -> str:
     if len(by_name) == 1:
         return by_name[0]
     if len(by_name) > 1:
-        raise InvalidInput(what="person", detail=f"'{ref}' names {len(by_name)} people ({', '.join(by_name)}); use the id")
+        raise InvalidInput(
+            what="person", detail=f"'{ref}' names {len(by_name)} people ({', '.join(by_name)}); use the id"
+        )
     return _unknown_person(ref, people)
 
 
@@ -104,8 +110,13 @@ def org_view(app: App) -> OrgView:
             count[p.unit_id] = count.get(p.unit_id, 0) + 1
     return OrgView(
         units=[
-            UnitView(u.name, names.get(u.parent_id) if u.parent_id else None, u.head_id,
-                     person_names.get(u.head_id) if u.head_id else None, count.get(u.id, 0))
+            UnitView(
+                u.name,
+                names.get(u.parent_id) if u.parent_id else None,
+                u.head_id,
+                person_names.get(u.head_id) if u.head_id else None,
+                count.get(u.id, 0),
+            )
             for u in units
         ],
         people=[

@@ -104,10 +104,20 @@ def _summary_query() -> Select[Any]:
 def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> TaskSummary:
     spec = app.registry.spec(task.workflow)
     return TaskSummary(
-        code=task.code, title=task.title, workflow=task.workflow, state=task.state,
-        state_label=spec.state_label(task.state), unit=unit_name, leader=task.lead_leader_id,
-        leader_name=leader_name, deadline=task.deadline, category=task.category, campaign=task.campaign,
-        priority=task.priority, version=task.version, updated_at=task.updated_at,
+        code=task.code,
+        title=task.title,
+        workflow=task.workflow,
+        state=task.state,
+        state_label=spec.state_label(task.state),
+        unit=unit_name,
+        leader=task.lead_leader_id,
+        leader_name=leader_name,
+        deadline=task.deadline,
+        category=task.category,
+        campaign=task.campaign,
+        priority=task.priority,
+        version=task.version,
+        updated_at=task.updated_at,
     )
 
 
@@ -152,17 +162,33 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             ).scalars()
         )
         events = [
-            EventView(e.seq, e.trigger, spec.trigger_label(e.trigger), e.from_state, e.to_state, e.actor_id,
-                      names.get(e.actor_id, e.actor_id), e.at, e.comment, e.data)
+            EventView(
+                e.seq,
+                e.trigger,
+                spec.trigger_label(e.trigger),
+                e.from_state,
+                e.to_state,
+                e.actor_id,
+                names.get(e.actor_id, e.actor_id),
+                e.at,
+                e.comment,
+                e.data,
+            )
             for e in uow.session.execute(select(Event).where(Event.task_id == task.id).order_by(Event.seq)).scalars()
         ]
-        reports = uow.session.execute(
-            select(ProgressReport).where(ProgressReport.task_id == task.id).order_by(ProgressReport.id)
-        ).scalars().all()
+        reports = (
+            uow.session.execute(
+                select(ProgressReport).where(ProgressReport.task_id == task.id).order_by(ProgressReport.id)
+            )
+            .scalars()
+            .all()
+        )
         files: dict[int, list[EvidenceView]] = {}
         if reports:
             for f in uow.session.execute(
-                select(EvidenceFile).where(EvidenceFile.report_id.in_([r.id for r in reports])).order_by(EvidenceFile.id)
+                select(EvidenceFile)
+                .where(EvidenceFile.report_id.in_([r.id for r in reports]))
+                .order_by(EvidenceFile.id)
             ).scalars():
                 files.setdefault(f.report_id, []).append(EvidenceView(f.original_name, f.sha256, f.size))
         progress = [
@@ -174,12 +200,20 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             actor = uow.tasks.actor(viewer)
             if actor is not None:
                 head = uow.conn.execute(select(Unit.head_id).where(Unit.id == task.unit_id)).scalar()
-                facts = TaskFacts(task.code, task.state, task.unit_id, head, task.lead_leader_id, task.responsible_person_id)
+                facts = TaskFacts(
+                    task.code, task.state, task.unit_id, head, task.lead_leader_id, task.responsible_person_id
+                )
                 allowed = app.registry.machine(task.workflow).allowed_for(facts, actor)
     return TaskDetail(
         summary=_summary(app, task, row.unit_name, row.leader_name),
-        problem=task.problem, measures=list(task.measures), co_units=co_units,
+        problem=task.problem,
+        measures=list(task.measures),
+        co_units=co_units,
         responsible_person=task.responsible_person_id,
         responsible_person_name=names.get(task.responsible_person_id) if task.responsible_person_id else None,
-        fields=dict(task.fields), created_at=task.created_at, events=events, progress=progress, allowed=allowed,
+        fields=dict(task.fields),
+        created_at=task.created_at,
+        events=events,
+        progress=progress,
+        allowed=allowed,
     )

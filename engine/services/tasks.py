@@ -73,7 +73,9 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
         actor = _actor(uow, actor_id)
         if not machine.may_create(actor):
             raise NotPermitted(
-                actor=f"{actor.name}({actor.id})", action=spec.create.label, code=spec.label,
+                actor=f"{actor.name}({actor.id})",
+                action=spec.create.label,
+                code=spec.label,
                 rule=describe_rules(spec.create.who),
             )
         unit_id = resolve_unit(uow.org, new.unit)
@@ -87,26 +89,54 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
         task_id = uow.tasks.insert(
             NewTaskRow(
-                code=code, workflow=spec.name, workflow_version=spec.version, title=title,
-                problem=(new.problem or "").strip() or None, measures=[m.strip() for m in new.measures if m.strip()],
-                category=new.category or None, campaign=new.campaign or None, unit_id=unit_id,
-                responsible_person_id=person_id, lead_leader_id=leader_id, deadline=new.deadline,
-                priority=new.priority or None, fields=fields, state=spec.initial, at=now,
+                code=code,
+                workflow=spec.name,
+                workflow_version=spec.version,
+                title=title,
+                problem=(new.problem or "").strip() or None,
+                measures=[m.strip() for m in new.measures if m.strip()],
+                category=new.category or None,
+                campaign=new.campaign or None,
+                unit_id=unit_id,
+                responsible_person_id=person_id,
+                lead_leader_id=leader_id,
+                deadline=new.deadline,
+                priority=new.priority or None,
+                fields=fields,
+                state=spec.initial,
+                at=now,
             )
         )
         uow.tasks.add_co_units(task_id, co_unit_ids)
         uow.tasks.append_event(
-            task_id, 1, spec.create.trigger, None, spec.initial, actor.id, None, now,
-            {"title": title, "unit": new.unit, "leader": leader_id,
-             "deadline": new.deadline.isoformat() if new.deadline else None},
+            task_id,
+            1,
+            spec.create.trigger,
+            None,
+            spec.initial,
+            actor.id,
+            None,
+            now,
+            {
+                "title": title,
+                "unit": new.unit,
+                "leader": leader_id,
+                "deadline": new.deadline.isoformat() if new.deadline else None,
+            },
         )
         uow.commit()
     return code
 
 
 def fire(
-    app: App, actor_id: str | None, code: str, trigger: str, *, comment: str | None = None,
-    if_version: int | None = None, progress: ProgressInput | None = None,
+    app: App,
+    actor_id: str | None,
+    code: str,
+    trigger: str,
+    *,
+    comment: str | None = None,
+    if_version: int | None = None,
+    progress: ProgressInput | None = None,
 ) -> FireResult:
     stored: list[StoredFile] = []
     if progress is not None:

@@ -8,7 +8,6 @@ from sqlalchemy import func, insert, select
 
 from ..app import App
 from ..domain.errors import DefinitionError
-from ..persistence import migrate
 from ..persistence.models import Task, WorkflowVersion
 from ..persistence.repository import ImportCounts
 from .org import import_org
@@ -16,6 +15,8 @@ from .org import import_org
 
 def init_workspace(app: App, org_file: Path | None = None, actor_id: str | None = None) -> ImportCounts | None:
     """Create or upgrade the schema, then load the organisation if given (the first load needs no actor)."""
+    from ..persistence import migrate  # Alembic costs a quarter second to import: only init pays it
+
     if app.db.path is not None:
         app.db.path.parent.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(app.db)

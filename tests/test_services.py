@@ -194,8 +194,9 @@ def test_optimistic_lock_on_postgres(pg_url: str, make_app) -> None:  # type: ig
     init_workspace(app, ORG)
     code = new_task(app)
     with app.uow() as uow:
-        row = uow.tasks.for_firing(code)
-        assert row is not None
+        found = uow.tasks.for_firing(code, UNIT_HEAD)
+        assert found is not None
+        row, _actor = found
         fire(app, UNIT_HEAD, code, "start")  # another transaction commits meanwhile
         assert uow.tasks.advance(row.id, row.version, "cancelled", app.clock.now()) is False
         assert uow.tasks.current_version(row.id) == 2

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.pool import NullPool
 
 from ..domain.errors import StoreError
 from ..domain.text import Bilingual
@@ -50,7 +49,7 @@ class Database:
         self.display = parsed.render_as_string(hide_password=True)
         if self.dialect == "sqlite":
             self.path: Path | None = Path(parsed.database) if parsed.database else None
-            self.engine = create_engine(self.url, echo=echo, poolclass=NullPool, connect_args=connect_args or {})
+            self.engine = create_engine(self.url, echo=echo, connect_args=connect_args or {})
             _tune_sqlite(self.engine)
         elif self.dialect == "postgresql":
             self.path = None
@@ -137,4 +136,6 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+        # Straight to the driver: SQLAlchemy's statement pipeline here cost a third of a firing.
+        write = conn.get_execution_options().get(WRITE_OPTION)
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")

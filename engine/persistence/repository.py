@@ -69,16 +69,18 @@ class TaskRepository:
         cur.execute(for_dialect(statement, self.dialect), params)
         return cur
 
-    def for_firing(self, code: str) -> TaskRow | None:
+    def for_firing(self, code: str, actor_id: str) -> tuple[TaskRow, Actor | None] | None:
+        """The task and the actor in one round trip: on PostgreSQL each round trip is a tenth of a firing."""
         row = self._run(
             "SELECT t.id, t.code, t.workflow, t.state, t.version, t.unit_id, u.head_id, "
-            "t.lead_leader_id, t.responsible_person_id "
-            "FROM tasks t JOIN units u ON u.id = t.unit_id WHERE t.code = :code",
-            {"code": code},
+            "t.lead_leader_id, t.responsible_person_id, p.id, p.name, p.roles, p.unit_id "
+            "FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = :actor "
+            "WHERE t.code = :code",
+            {"code": code, "actor": actor_id},
         ).fetchone()
         if row is None:
             return None
-        return TaskRow(
+        task = TaskRow(
             id=row[0],
             code=row[1],
             workflow=row[2],
@@ -92,6 +94,8 @@ class TaskRepository:
                 responsible_person_id=row[8],
             ),
         )
+        actor = None if row[9] is None else Actor(row[9], row[10], frozenset(json.loads(row[11])), row[12])
+        return task, actor
 
     def actor(self, person_id: str) -> Actor | None:
         row = self._run("SELECT id, name, roles, unit_id FROM people WHERE id = :id", {"id": person_id}).fetchone()

@@ -144,10 +144,14 @@ def fire(
         # Copied before the transaction: a failed commit leaves an unreferenced blob, never a dangling row.
         stored = [app.evidence.put(p) for p in progress.attachments]
     with app.uow(write=True) as uow:
-        task = uow.tasks.for_firing(code)
-        if task is None:
+        if not actor_id:
+            raise NoActor()
+        found = uow.tasks.for_firing(code, actor_id)
+        if found is None:
             raise UnknownTask(code=code)
-        actor = _actor(uow, actor_id)
+        task, actor = found
+        if actor is None:
+            raise UnknownPerson(person=actor_id, near="")
         if if_version is not None and if_version != task.version:
             raise StaleTask(code=code, expected=if_version, actual=task.version)
         machine = app.registry.machine(task.workflow)

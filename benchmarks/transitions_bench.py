@@ -1,0 +1,209 @@
+"""Transitions per second through the engine, beside a raw-driver baseline in the same run.
+
+Engine: ``engine.services.tasks.fire`` — permission check, guard, state change,
+event, optimistic lock, one unit of work each. Raw: the driver alone doing the
+same UPDATE with the version check plus the INSERT of the event, one
+transaction each, with the same durability settings (SQLite: WAL,
+synchronous=FULL, BEGIN IMMEDIATE; PostgreSQL: default synchronous_commit=on).
+Also whole lifecycles: assign, start, progress, submit, approve, close.
+
+    python benchmarks/transitions_bench.py [--n 2000] [--lifecycles 300] [--pg URL] [--no-pg]
+
+Not a test: run it by hand; figures go to benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.app import App  # noqa: E402
+from engine.domain.clock import FixedClock  # noqa: E402
+from engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress  # noqa: E402
+from engine.services.workspace import init_workspace  # noqa: E402
+from engine.settings import Settings  # noqa: E402
+
+ORG = ROOT / "examples" / "org.yaml"
+LEADER, DEPUTY, UNIT, HEAD = "wangjun", "zhangwei", "社会事务科", "fenglei"
+START = datetime(2026, 9, 7, 1, 0, tzinfo=UTC)
+
+
+def rate(n: int, seconds: float) -> float:
+    return n / seconds if seconds else float("inf")
+
+
+def timed(fn: Callable[[], None]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def make_tasks(app: App, n: int) -> list[str]:
+    return [assign(app, LEADER, NewTask(title=f"问题{i}", unit=UNIT, leader=DEPUTY)) for i in range(n)]
+
+
+def engine_transitions(app: App, n: int) -> float:
+    codes = make_tasks(app, n)
+    clock: FixedClock = app.clock  # type: ignore[assignment]
+    clock.advance(timedelta(hours=1))
+    return rate(n, timed(lambda: [fire(app, HEAD, c, "start") for c in codes]))
+
+
+def lifecycles(app: App, n: int) -> float:
+    def one() -> None:
+        code = assign(app, LEADER, NewTask(title="问题", unit=UNIT, leader=DEPUTY))
+        fire(app, HEAD, code, "start")
+        report_progress(app, HEAD, code, ProgressInput(100, "完成"))
+        fire(app, HEAD, code, "submit")
+        fire(app, DEPUTY, code, "approve")
+        fire(app, DEPUTY, code, "close")
+
+    return rate(n, timed(lambda: [one() for _ in range(n)]))
+
+
+# --- raw baselines: the same statements, the driver alone ---------------------------------------
+
+
+def raw_sqlite(path: Path, n: int) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    ids = [r[0] for r in conn.execute("SELECT id FROM tasks WHERE state = 'assigned' ORDER BY id LIMIT ?", (n,))]
+    assert len(ids) == n, "make the tasks first"
+    at = (START + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def run() -> None:
+        for task_id in ids:
+            conn.execute("BEGIN IMMEDIATE")
+            cur = conn.execute(
+                "UPDATE tasks SET state = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
+                ("in_progress", 2, at, task_id, 1),
+            )
+            assert cur.rowcount == 1
+            conn.execute(
+                "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None),
+            )
+            conn.execute("COMMIT")
+
+    seconds = timed(run)
+    conn.close()
+    return rate(n, seconds)
+
+
+def raw_postgres(url: str, n: int) -> float:
+    import psycopg
+
+    dsn, _, query = url.replace("postgresql+psycopg://", "postgresql://").partition("?")
+    options = dict(p.split("=", 1) for p in query.split("&") if p)
+    conn = psycopg.connect(dsn, options=options.get("options", "").replace("%3D", "="))
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM tasks WHERE state = 'assigned' ORDER BY id LIMIT %s", (n,)).fetchall()]
+    conn.commit()
+    assert len(ids) == n, "make the tasks first"
+    at = START + timedelta(hours=2)
+
+    def run() -> None:
+        for task_id in ids:
+            cur = conn.execute(
+                "UPDATE tasks SET state = %s, version = %s, updated_at = %s WHERE id = %s AND version = %s",
+                ("in_progress", 2, at, task_id, 1),
+            )
+            assert cur.rowcount == 1
+            conn.execute(
+                "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None),
+            )
+            conn.commit()
+
+    seconds = timed(run)
+    conn.close()
+    return rate(n, seconds)
+
+
+def fresh_app(url: str) -> App:
+    app = App.build(Settings(database_url=url), clock=FixedClock(START))
+    init_workspace(app, ORG)
+    return app
+
+
+def bench(name: str, url_for: Callable[[str], str], raw: Callable[[str, int], float], n: int, lifecycle_n: int,
+          cleanup: Callable[[str], None]) -> dict[str, float]:
+    results: dict[str, float] = {}
+    # engine and raw each on their own fresh database, alternated twice; the better run of each counts
+    for _round in range(2):
+        url = url_for("engine")
+        app = fresh_app(url)
+        results["engine"] = max(results.get("engine", 0.0), engine_transitions(app, n))
+        app.close()
+        cleanup(url)
+        url = url_for("raw")
+        app = fresh_app(url)
+        make_tasks(app, n)
+        app.close()
+        results["raw"] = max(results.get("raw", 0.0), raw(url, n))
+        cleanup(url)
+    url = url_for("life")
+    app = fresh_app(url)
+    results["lifecycles"] = lifecycles(app, lifecycle_n)
+    app.close()
+    cleanup(url)
+    results["ratio"] = results["engine"] / results["raw"]
+    print(f"{name:10} raw {results['raw']:8.0f}/s   engine {results['engine']:8.0f}/s   "
+          f"engine/raw {results['ratio']:5.1%}   lifecycles {results['lifecycles']:6.0f}/s")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="transitions per measurement")
+    parser.add_argument("--lifecycles", type=int, default=300)
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--no-pg", action="store_true")
+    args = parser.parse_args()
+    out: dict[str, object] = {"n": args.n, "lifecycles_n": args.lifecycles, "when": datetime.now(UTC).isoformat()}
+    tmp = Path(tempfile.mkdtemp(prefix="duban-bench-"))
+    out["sqlite"] = bench(
+        "sqlite", lambda tag: str(tmp / f"{tag}-{uuid.uuid4().hex[:6]}.db"),
+        lambda url, n: raw_sqlite(Path(url), n), args.n, args.lifecycles, lambda url: None,
+    )
+    if not args.no_pg:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(args.pg)
+
+        def pg_url(tag: str) -> str:
+            schema = f"bench_{tag}_{uuid.uuid4().hex[:6]}"
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            return f"{args.pg}?options=-csearch_path%3D{schema}"
+
+        def drop(url: str) -> None:
+            schema = url.rsplit("%3D", 1)[1]
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+        out["postgres"] = bench("postgres", pg_url, raw_postgres, args.n, args.lifecycles, drop)
+        admin.dispose()
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(exist_ok=True)
+    (results / "transitions.json").write_text(json.dumps(out, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -111,8 +111,10 @@ def raw_postgres(url: str, n: int) -> float:
     dsn, _, query = url.replace("postgresql+psycopg://", "postgresql://").partition("?")
     options = dict(p.split("=", 1) for p in query.split("&") if p)
     conn = psycopg.connect(dsn, options=options.get("options", "").replace("%3D", "="))
-    ids = [r[0] for r in conn.execute(
-        "SELECT id FROM tasks WHERE state = 'assigned' ORDER BY id LIMIT %s", (n,)).fetchall()]
+    ids = [
+        r[0]
+        for r in conn.execute("SELECT id FROM tasks WHERE state = 'assigned' ORDER BY id LIMIT %s", (n,)).fetchall()
+    ]
     conn.commit()
     assert len(ids) == n, "make the tasks first"
     at = START + timedelta(hours=2)
@@ -142,8 +144,14 @@ def fresh_app(url: str) -> App:
     return app
 
 
-def bench(name: str, url_for: Callable[[str], str], raw: Callable[[str, int], float], n: int, lifecycle_n: int,
-          cleanup: Callable[[str], None]) -> dict[str, float]:
+def bench(
+    name: str,
+    url_for: Callable[[str], str],
+    raw: Callable[[str, int], float],
+    n: int,
+    lifecycle_n: int,
+    cleanup: Callable[[str], None],
+) -> dict[str, float]:
     results: dict[str, float] = {}
     # engine and raw each on their own fresh database, alternated twice; the better run of each counts
     for _round in range(2):
@@ -164,8 +172,10 @@ def bench(name: str, url_for: Callable[[str], str], raw: Callable[[str, int], fl
     app.close()
     cleanup(url)
     results["ratio"] = results["engine"] / results["raw"]
-    print(f"{name:10} raw {results['raw']:8.0f}/s   engine {results['engine']:8.0f}/s   "
-          f"engine/raw {results['ratio']:5.1%}   lifecycles {results['lifecycles']:6.0f}/s")
+    print(
+        f"{name:10} raw {results['raw']:8.0f}/s   engine {results['engine']:8.0f}/s   "
+        f"engine/raw {results['ratio']:5.1%}   lifecycles {results['lifecycles']:6.0f}/s"
+    )
     return results
 
 
@@ -179,8 +189,12 @@ def main() -> None:
     out: dict[str, object] = {"n": args.n, "lifecycles_n": args.lifecycles, "when": datetime.now(UTC).isoformat()}
     tmp = Path(tempfile.mkdtemp(prefix="duban-bench-"))
     out["sqlite"] = bench(
-        "sqlite", lambda tag: str(tmp / f"{tag}-{uuid.uuid4().hex[:6]}.db"),
-        lambda url, n: raw_sqlite(Path(url), n), args.n, args.lifecycles, lambda url: None,
+        "sqlite",
+        lambda tag: str(tmp / f"{tag}-{uuid.uuid4().hex[:6]}.db"),
+        lambda url, n: raw_sqlite(Path(url), n),
+        args.n,
+        args.lifecycles,
+        lambda url: None,
     )
     if not args.no_pg:
         from sqlalchemy import create_engine, text

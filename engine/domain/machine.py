@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from transitions import EventData, Machine
 
@@ -106,8 +106,11 @@ def describe_rules(rules: tuple[Rule, ...]) -> Bilingual:
 
 
 class _Condition:
+    def __init__(self, spec: TransitionSpec) -> None:
+        self.spec = spec
+
     def __call__(self, event: EventData) -> bool:
-        firing: Firing = event.model
+        firing = cast(Firing, event.model)
         refusal = self.check(firing)
         if refusal is not None:
             firing.refusal = refusal
@@ -119,9 +122,6 @@ class _Condition:
 
 
 class _Permitted(_Condition):
-    def __init__(self, spec: TransitionSpec) -> None:
-        self.spec = spec
-
     def check(self, firing: Firing) -> DubanError | None:
         if rule_allows(self.spec.who, firing.actor, relations_of(firing.actor, firing.task)):
             return None
@@ -134,9 +134,6 @@ class _Permitted(_Condition):
 
 
 class _ReasonGiven(_Condition):
-    def __init__(self, spec: TransitionSpec) -> None:
-        self.spec = spec
-
     def check(self, firing: Firing) -> DubanError | None:
         comment = firing.request.comment
         if comment and comment.strip():
@@ -145,9 +142,6 @@ class _ReasonGiven(_Condition):
 
 
 class _HasProgressReport(_Condition):
-    def __init__(self, spec: TransitionSpec) -> None:
-        self.spec = spec
-
     def check(self, firing: Firing) -> DubanError | None:
         if firing.request.has_progress_report():
             return None
@@ -155,9 +149,6 @@ class _HasProgressReport(_Condition):
 
 
 class _CarriesProgress(_Condition):
-    def __init__(self, spec: TransitionSpec) -> None:
-        self.spec = spec
-
     def check(self, firing: Firing) -> DubanError | None:
         if firing.request.progress is not None:
             return None

@@ -93,7 +93,7 @@ class TaskFilter:
 _Leader = aliased(Person)
 
 
-def _summary_query() -> Select[Any]:
+def _summary_query() -> Select[Task, str, str]:
     return (
         select(Task, Unit.name.label("unit_name"), _Leader.name.label("leader_name"))
         .join(Unit, Unit.id == Task.unit_id)

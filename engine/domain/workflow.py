@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from .errors import DefinitionError
+from .policy import DeadlinePolicy, parse_policy
 from .text import Bilingual
 from .yamlload import SafeLoader
 
@@ -112,7 +113,7 @@ class WorkflowSpec:
     states: dict[str, StateSpec]
     transitions: tuple[TransitionSpec, ...]
     fields: dict[str, FieldSpec] = field(default_factory=dict)
-    deadlines: Mapping[str, Any] = field(default_factory=dict)
+    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     version: str = ""
     source: str = ""
 
@@ -266,8 +267,7 @@ class _Validator:
             raise self.fail("states", "no state is final: mark the end states with 'final: true'")
         self.check_reachable(states, initial, transitions)
         fields = self.fields(top.get("fields") or {})
-        deadlines = top.get("deadlines") or {}
-        self.mapping(deadlines, "deadlines")
+        deadlines = parse_policy(top.get("deadlines"), self.fail)
         prefix = self.text(top, "code_prefix", "")
         if not re.fullmatch(r"[A-Z]{1,6}", prefix):
             raise self.fail("code_prefix", f"'{prefix}' should be 1 to 6 capital letters, e.g. ZG")

@@ -1,0 +1,118 @@
+"""Working days on mainland China's statutory calendar (holidays and 调休 make-up working days).
+
+The statutory calendar comes from the ``chinesecalendar`` package, which knows
+the years the State Council has published. For any other year the calendar
+falls back to Monday–Friday (less the fixed-date holidays) and records the year, so the edge can warn the
+user. A local overrides file adds holidays or working days (a county's own
+days off, a Saturday worked for an inspection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import chinese_calendar
+
+from .errors import BadFile
+from .yamlload import SafeLoader
+
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
+MAX_SPAN_DAYS = 3660  # a guard against runaway loops: ten years of days
+
+
+@dataclass
+class WorkCalendar:
+    holidays: frozenset[date] = frozenset()  # local additions: not working
+    workdays: frozenset[date] = frozenset()  # local additions: working
+    fallback_years: set[int] = field(default_factory=set)  # years counted Monday–Friday for want of data
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            # No published calendar for this year: Monday–Friday, less the fixed-date statutory
+            # holidays (New Year, Labour Day, National Day); the lunar ones cannot be guessed.
+            self.fallback_years.add(day.year)
+            return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+
+    def on_or_after(self, day: date) -> date:
+        """The first working day from ``day`` on."""
+        for _ in range(MAX_SPAN_DAYS):
+            if self.is_working_day(day):
+                return day
+            day += timedelta(days=1)
+        raise ValueError(f"no working day within ten years after {day}")
+
+    def add_working_days(self, day: date, n: int) -> date:
+        """The n-th working day after ``day`` (n=0: ``day`` itself, or the next working day).
+
+        Counted from the day after, so a deadline on a Sunday is one working day
+        overdue on the Monday.
+        """
+        if n < 0:
+            return self.subtract_working_days(day, -n)
+        if n == 0:
+            return self.on_or_after(day)
+        for _ in range(n):
+            day = self.on_or_after(day + timedelta(days=1))
+        return day
+
+    def subtract_working_days(self, day: date, n: int) -> date:
+        """The n-th working day before ``day`` (n=0: ``day`` itself, or the working day before)."""
+        for _ in range(MAX_SPAN_DAYS):
+            if self.is_working_day(day):
+                break
+            day -= timedelta(days=1)
+        for _ in range(n):
+            day -= timedelta(days=1)
+            while not self.is_working_day(day):
+                day -= timedelta(days=1)
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]: how many working days ``end`` is past ``start``; 0 if not past."""
+        if end <= start:
+            return 0
+        if (end - start).days > MAX_SPAN_DAYS:
+            raise ValueError(f"{start} to {end} is more than ten years")
+        return sum(1 for i in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=i)))
+
+
+def load_overrides(path: Path) -> WorkCalendar:
+    """``holidays: [dates]`` and ``workdays: [dates]`` in YAML."""
+    import yaml
+
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+    except OSError as exc:
+        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        raise BadFile(path, f"not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(doc, dict) or set(doc) - {"holidays", "workdays"}:
+        raise BadFile(path, "expected a mapping with 'holidays' and/or 'workdays', each a list of dates")
+    return WorkCalendar(
+        holidays=frozenset(_dates(path, doc.get("holidays") or [], "holidays")),
+        workdays=frozenset(_dates(path, doc.get("workdays") or [], "workdays")),
+    )
+
+
+def _dates(path: Path, values: Iterable[object], key: str) -> list[date]:
+    if not isinstance(values, list):
+        raise BadFile(path, "expected a list of dates", key=key)
+    out = []
+    for i, value in enumerate(values):
+        if isinstance(value, date):
+            out.append(value)
+            continue
+        try:
+            out.append(date.fromisoformat(str(value)))
+        except ValueError:
+            raise BadFile(path, f"'{value}' is not a date such as 2026-10-09", key=f"{key}[{i}]") from None
+    return out

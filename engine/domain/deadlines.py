@@ -1,0 +1,96 @@
+"""Deadline expressions (整改时限) as offices write them, turned into dates.
+
+Ledgers say "2026年6月底前", "年底前", "第三季度末", "立行立改" (at once: a few
+working days, set by the workflow's policy) or "长期坚持" (ongoing: no
+deadline, periodic progress reports instead). A year left out is the
+campaign's year, else the current one.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from .calendar import WorkCalendar
+from .errors import InvalidInput
+
+AT_ONCE = "立行立改"
+ONGOING = "长期坚持"
+
+EXAMPLES = (
+    "2026-06-30, 2026年6月30日, 2026年6月底前, 6月底前, 年底前, 第三季度末, 上半年, 10个工作日内, 立行立改, 长期坚持"
+)
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_YEAR = r"(?:(?P<year>\d{4})\s*年|今年)?"
+_SUFFIX = r"\s*(?:前|以前|之前|内|止)?\s*"
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    due: date | None  # None: ongoing, no deadline
+    expression: str
+
+    @property
+    def ongoing(self) -> bool:
+        return self.due is None
+
+
+def campaign_year(campaign: str | None) -> int | None:
+    match = re.search(r"(20\d{2})", campaign or "")
+    return int(match.group(1)) if match else None
+
+
+def parse_deadline(
+    text: str, *, today: date, calendar: WorkCalendar, at_once_working_days: int, year: int | None = None
+) -> Deadline:
+    raw = text
+    text = re.sub(r"\s+", "", text.strip()).replace("（", "(").replace("）", ")")
+    default_year = year or today.year
+
+    def y(match: re.Match[str]) -> int:
+        return int(match.group("year")) if match.group("year") else default_year
+
+    if not text:
+        raise _unreadable(raw)
+    if text in (ONGOING, "长期", "持续推进", "常态化", "长期坚持整改"):
+        return Deadline(None, raw)
+    if text in (AT_ONCE, "立即整改", "即知即改"):
+        return Deadline(calendar.add_working_days(today, at_once_working_days), raw)
+    if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _SUFFIX, text):
+        return Deadline(_date(raw, int(m[1]), int(m[2]), int(m[3])), raw)
+    if m := re.fullmatch(_YEAR + r"(\d{1,2})月(\d{1,2})[日号]" + _SUFFIX, text):
+        return Deadline(_date(raw, y(m), int(m[2]), int(m[3])), raw)
+    if m := re.fullmatch(_YEAR + r"(\d{1,2})月(?:底|末|份|份底)?" + _SUFFIX, text):
+        year_, month = y(m), int(m[2])
+        if not 1 <= month <= 12:
+            raise _unreadable(raw)
+        return Deadline(date(year_, month, _cal.monthrange(year_, month)[1]), raw)
+    if m := re.fullmatch(_YEAR + r"(?:年底|年末|年内|底)" + _SUFFIX, text) or re.fullmatch(
+        r"(?P<year>\d{4})年(?:底|末|内)" + _SUFFIX, text
+    ):
+        return Deadline(date(y(m), 12, 31), raw)
+    if m := re.fullmatch(_YEAR + r"第?([一二三四1-4])季度(?:末|底)?" + _SUFFIX, text):
+        quarter = _CN_DIGITS[m[2]]
+        month = quarter * 3
+        return Deadline(date(y(m), month, _cal.monthrange(y(m), month)[1]), raw)
+    if m := re.fullmatch(_YEAR + r"上半年(?:底|末)?" + _SUFFIX, text):
+        return Deadline(date(y(m), 6, 30), raw)
+    if m := re.fullmatch(_YEAR + r"下半年(?:底|末)?" + _SUFFIX, text):
+        return Deadline(date(y(m), 12, 31), raw)
+    if m := re.fullmatch(r"(\d{1,3})个?工作日" + _SUFFIX, text):
+        return Deadline(calendar.add_working_days(today, int(m[1])), raw)
+    raise _unreadable(raw)
+
+
+def _date(raw: str, year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise _unreadable(raw) from None
+
+
+def _unreadable(raw: str) -> InvalidInput:
+    return InvalidInput(what="deadline", detail=f"cannot read '{raw}'; write it like one of: {EXAMPLES}")

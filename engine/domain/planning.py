@@ -1,0 +1,131 @@
+"""What a task's deadline asks for, and when: reminders, escalation levels, stale-progress chasing.
+
+Pure arithmetic over a task's deadline facts, the workflow's policy and the
+working-day calendar. The sweep writes what is due now and stores the next
+instant anything will be due (``next_action_at``), so it never scans tasks
+that need nothing. Every action has a stable identity (rule, level, deadline
+version), which becomes the outbox dedup key: planning the same task twice,
+or in two sweeps at once, cannot send anything twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from .calendar import WorkCalendar
+from .policy import DeadlinePolicy
+
+Light = Literal["green", "yellow", "red"]
+Rule = Literal["remind", "escalate", "stale"]
+
+MAX_STALE_PERIODS = 1000  # a guard: a task silent for years still plans in bounded time
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """The deadline facts of one task."""
+
+    code: str
+    clock_runs: bool  # the state's clock flag, and not a final state
+    due: date | None  # the effective deadline; None: ongoing (长期坚持)
+    deadline_version: int
+    watch_from: datetime  # actions at or before this instant were already handled
+    progress_base: datetime  # the last progress report, else when the deadline was set
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    rule: Rule
+    level: int  # remind: working days before; escalate: level; stale: period number
+    at: datetime
+    notify: tuple[str, ...]
+    name_in_circular: bool = False
+    base: str = ""  # stale: the progress base it counts from, so a new report starts afresh
+
+    def key(self, task_id: int, deadline_version: int) -> str:
+        return f"{task_id}:{self.rule}:{self.level}:{deadline_version}{':' + self.base if self.base else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    due_now: list[Action]
+    next_at: datetime | None
+    escalation_level: int
+
+
+def _at(day: date, policy: DeadlinePolicy, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, policy.remind_at, tz).astimezone(ZoneInfo("UTC"))
+
+
+def deadline_actions(watch: Watch, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneInfo) -> list[Action]:
+    """Reminders before the deadline and escalation levels after it, for the current deadline version."""
+    if watch.due is None:
+        return []
+    actions = [
+        Action("remind", n, _at(calendar.subtract_working_days(watch.due, n), policy, tz), policy.remind_notify)
+        for n in policy.remind_before_working_days
+    ]
+    actions += [
+        Action(
+            "escalate",
+            e.level,
+            _at(calendar.add_working_days(watch.due, e.after_working_days), policy, tz),
+            e.notify,
+            e.name_in_circular,
+        )
+        for e in policy.escalation
+    ]
+    return sorted(actions, key=lambda a: (a.at, a.rule, a.level))
+
+
+def stale_actions(watch: Watch, policy: DeadlinePolicy, tz: ZoneInfo, until: datetime) -> list[Action]:
+    """Chasing silence: every period without a progress report, up to the first one after ``until``."""
+    period = policy.ongoing_report_every_days if watch.due is None else policy.stale_progress_days
+    if not period:
+        return []
+    base_day = watch.progress_base.astimezone(tz).date()
+    base = base_day.isoformat()
+    out = []
+    for n in range(1, MAX_STALE_PERIODS + 1):
+        at = _at(base_day + timedelta(days=n * period), policy, tz)
+        out.append(Action("stale", n, at, policy.stale_notify, base=base))
+        if at > until:
+            break
+    return out
+
+
+def plan(watch: Watch, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneInfo, now: datetime) -> Plan:
+    """What is due in (watch_from, now], and when the task next needs attention."""
+    if not watch.clock_runs:
+        return Plan([], None, 0)
+    actions = deadline_actions(watch, policy, calendar, tz) + stale_actions(watch, policy, tz, now)
+    pending = [a for a in actions if a.at > watch.watch_from]
+    due_now = sorted((a for a in pending if a.at <= now), key=lambda a: (a.at, a.rule, a.level))
+    later = [a.at for a in pending if a.at > now]
+    level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)
+    return Plan(due_now, min(later) if later else None, level)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    light: Light | None  # None for tasks whose clock does not run (final, awaiting review)
+    days_overdue: int  # working days past the deadline
+    days_left: int | None  # working days until the deadline
+
+
+def standing(
+    due: date | None, clock_runs: bool, today: date, policy: DeadlinePolicy, calendar: WorkCalendar
+) -> Standing:
+    """The traffic light (红黄绿灯): red overdue, yellow within the policy's days, else green."""
+    if due is None:
+        return Standing("green" if clock_runs else None, 0, None)
+    overdue = calendar.working_days_between(due, today)
+    left = calendar.working_days_between(today, due)
+    if not clock_runs:
+        return Standing(None, overdue, left)
+    if overdue > 0 or today > due:
+        return Standing("red", overdue, 0)
+    return Standing("yellow" if left <= policy.yellow_within_working_days else "green", 0, left)

@@ -1,0 +1,143 @@
+"""Deadline policy: the ``deadlines`` block of a workflow definition.
+
+When the unit is reminded before a deadline, who hears of an overdue task at
+each escalation level, when silence (no progress report) is chased, and how
+long 立行立改 gives. Validated with the rest of the definition, so a mistake
+names the file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+# Who can be told: resolved against the organisation when a notification is written.
+RECIPIENTS = frozenset(
+    {"unit_head", "responsible_person", "unit", "lead_leader", "parent_unit_head", "supervisors", "leaders"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    level: int
+    after_working_days: int
+    notify: tuple[str, ...]
+    name_in_circular: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlinePolicy:
+    at_once_working_days: int = 5
+    ongoing_report_every_days: int = 30
+    yellow_within_working_days: int = 3
+    remind_before_working_days: tuple[int, ...] = (3, 1, 0)
+    remind_at: time = time(9, 0)
+    remind_notify: tuple[str, ...] = ("unit_head", "responsible_person")
+    escalation: tuple[Escalation, ...] = ()
+    stale_progress_days: int | None = 14
+    stale_notify: tuple[str, ...] = ("unit_head", "responsible_person")
+
+    def escalation_level(self, level: int) -> Escalation | None:
+        return next((e for e in self.escalation if e.level == level), None)
+
+
+Fail = Callable[[str, str], Exception]
+
+_KEYS = {
+    "at_once_working_days",
+    "ongoing_report_every_days",
+    "yellow_within_working_days",
+    "remind",
+    "escalate",
+    "stale_progress",
+}
+
+
+def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
+    """``fail(key, detail)`` builds the error that names the file and the key."""
+    if raw is None or raw == {}:
+        return DeadlinePolicy()
+    if not isinstance(raw, dict):
+        raise fail("deadlines", "expected a mapping")
+    extra = sorted(set(map(str, raw)) - _KEYS)
+    if extra:
+        raise fail(f"deadlines.{extra[0]}", f"unknown key (allowed: {', '.join(sorted(_KEYS))})")
+    base = DeadlinePolicy()
+
+    def count(mapping: dict[str, Any], name: str, key: str, default: int | None, minimum: int = 0) -> int | None:
+        value = mapping.get(name, default)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise fail(f"{key}.{name}", f"expected a whole number ≥ {minimum}, found {value!r}")
+        return value
+
+    def notify(mapping: dict[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = mapping.get("notify", list(default))
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise fail(f"{key}.notify", "expected a list of recipients")
+        for r in value:
+            if r not in RECIPIENTS:
+                raise fail(f"{key}.notify", f"unknown recipient '{r}' (known: {', '.join(sorted(RECIPIENTS))})")
+        return tuple(value)
+
+    remind = raw.get("remind") or {}
+    if not isinstance(remind, dict) or set(remind) - {"before_working_days", "at", "notify"}:
+        raise fail("deadlines.remind", "expected a mapping with before_working_days, at, notify")
+    before = remind.get("before_working_days", list(base.remind_before_working_days))
+    if not isinstance(before, list) or not all(
+        isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in before
+    ):
+        raise fail("deadlines.remind.before_working_days", "expected a list of whole numbers ≥ 0, e.g. [3, 1, 0]")
+    at_text = str(remind.get("at", "09:00"))
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at_text):
+        raise fail("deadlines.remind.at", f"'{at_text}' is not a time of day such as \"09:00\"")
+    hour, minute = map(int, at_text.split(":"))
+
+    levels = raw.get("escalate") or []
+    if not isinstance(levels, list):
+        raise fail("deadlines.escalate", "expected a list of levels")
+    escalation = []
+    for i, item in enumerate(levels):
+        key = f"deadlines.escalate[{i}]"
+        if not isinstance(item, dict) or set(item) - {"level", "after_working_days", "notify", "name_in_circular"}:
+            raise fail(key, "expected {level, after_working_days, notify, name_in_circular?}")
+        level = count(item, "level", None, 1)
+        after = count(item, "after_working_days", None, 1)
+        if level is None or after is None:
+            raise fail(key, "level and after_working_days are required")
+        if level != i + 1:
+            raise fail(f"{key}.level", f"levels go 1, 2, 3 … in order; expected {i + 1}, found {level}")
+        if escalation and after <= escalation[-1].after_working_days:
+            raise fail(f"{key}.after_working_days", "each level comes later than the one before")
+        circular = item.get("name_in_circular", False)
+        if not isinstance(circular, bool):
+            raise fail(f"{key}.name_in_circular", "expected true or false")
+        escalation.append(Escalation(level, after, notify(item, key, ("unit_head",)), circular))
+
+    stale = raw.get("stale_progress") or {}
+    if not isinstance(stale, dict) or set(stale) - {"after_days", "notify"}:
+        raise fail("deadlines.stale_progress", "expected a mapping with after_days, notify")
+
+    return DeadlinePolicy(
+        at_once_working_days=count(raw, "at_once_working_days", "deadlines", base.at_once_working_days, 1) or 1,
+        ongoing_report_every_days=count(
+            raw, "ongoing_report_every_days", "deadlines", base.ongoing_report_every_days, 1
+        )
+        or 1,
+        yellow_within_working_days=count(
+            raw, "yellow_within_working_days", "deadlines", base.yellow_within_working_days
+        )
+        or 0,
+        remind_before_working_days=tuple(sorted(set(before), reverse=True)),
+        remind_at=time(hour, minute),
+        remind_notify=notify(remind, "deadlines.remind", base.remind_notify),
+        escalation=tuple(escalation),
+        stale_progress_days=count(stale, "after_days", "deadlines.stale_progress", base.stale_progress_days, 1),
+        stale_notify=notify(stale, "deadlines.stale_progress", base.stale_notify),
+    )

@@ -1,0 +1,235 @@
+"""Calendar, deadline expressions, policy and planning: pure domain, an injected clock, no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.domain.calendar import WorkCalendar, load_overrides
+from engine.domain.deadlines import campaign_year, parse_deadline
+from engine.domain.errors import BadFile, DefinitionError, InvalidInput
+from engine.domain.planning import Watch, plan, standing
+from engine.domain.policy import DeadlinePolicy, Escalation
+from engine.domain.workflow import parse_workflow
+from workflows import BUILTIN_DIR
+
+TZ = ZoneInfo("Asia/Shanghai")
+CAL = WorkCalendar()
+POLICY = DeadlinePolicy(
+    escalation=(
+        Escalation(1, 1, ("unit_head",)),
+        Escalation(2, 3, ("lead_leader",)),
+        Escalation(3, 7, ("supervisors",), True),
+    ),
+    stale_progress_days=None,
+)
+
+
+def local(y: int, m: int, d: int, h: int = 9) -> datetime:
+    return datetime(y, m, d, h, tzinfo=TZ).astimezone(UTC)
+
+
+# --- the statutory calendar -----------------------------------------------------------------
+
+
+def test_spring_festival_2026_and_its_adjusted_working_days() -> None:
+    # 2026 Spring Festival: 15–23 February off; Saturday 14 and Saturday 28 February are worked (调休).
+    assert not CAL.is_working_day(date(2026, 2, 16))
+    assert CAL.is_working_day(date(2026, 2, 14))  # a Saturday, worked
+    assert CAL.is_working_day(date(2026, 2, 28))
+    assert CAL.add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 14)
+    assert CAL.add_working_days(date(2026, 2, 14), 1) == date(2026, 2, 24)
+
+
+def test_national_day_2026() -> None:
+    assert not any(CAL.is_working_day(date(2026, 10, d)) for d in range(1, 8))
+    assert CAL.add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 8) or CAL.add_working_days(
+        date(2026, 9, 30), 1
+    ) == date(2026, 10, 9)
+    # counted in working days, a deadline of 30 September is not 8 days overdue on 8 October
+    assert CAL.working_days_between(date(2026, 9, 30), date(2026, 10, 8)) <= 1
+
+
+def test_working_days_count_from_the_day_after() -> None:
+    sunday = date(2026, 11, 22)
+    assert CAL.add_working_days(sunday, 1) == date(2026, 11, 23)
+    assert CAL.add_working_days(sunday, 0) == date(2026, 11, 23)
+    assert CAL.subtract_working_days(date(2026, 11, 27), 3) == date(2026, 11, 24)
+    assert CAL.working_days_between(date(2026, 11, 20), date(2026, 11, 23)) == 1
+    assert CAL.working_days_between(date(2026, 11, 23), date(2026, 11, 20)) == 0
+
+
+def test_fallback_year_is_monday_to_friday_and_recorded() -> None:
+    cal = WorkCalendar()
+    assert cal.is_working_day(date(2030, 3, 4))  # a Monday
+    assert not cal.is_working_day(date(2030, 3, 9))  # a Saturday
+    assert not cal.is_working_day(date(2030, 10, 1))  # National Day is a fixed date
+    assert cal.fallback_years == {2030}
+
+
+def test_overrides_file(tmp_path: Path) -> None:
+    path = tmp_path / "local.yaml"
+    path.write_text("holidays: [2026-11-23]\nworkdays: [2026-11-28]\n", encoding="utf-8")
+    cal = load_overrides(path)
+    assert not cal.is_working_day(date(2026, 11, 23)) and cal.is_working_day(date(2026, 11, 28))
+    path.write_text("holidays: [2026-11-31]\n", encoding="utf-8")
+    with pytest.raises(BadFile, match=r"holidays\[0\]: '2026-11-31' is not a date"):
+        load_overrides(path)
+
+
+# --- deadline expressions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-06-30", date(2026, 6, 30)),
+        ("2026/7/1", date(2026, 7, 1)),
+        ("2026年6月30日", date(2026, 6, 30)),
+        ("2026年6月30日前", date(2026, 6, 30)),
+        ("2026年6月底前", date(2026, 6, 30)),
+        ("6月底前", date(2026, 6, 30)),
+        ("2月底", date(2026, 2, 28)),
+        ("年底前", date(2026, 12, 31)),
+        ("2027年底前", date(2027, 12, 31)),
+        ("第三季度末", date(2026, 9, 30)),
+        ("2027年第一季度末", date(2027, 3, 31)),
+        ("上半年", date(2026, 6, 30)),
+        ("10个工作日内", date(2026, 10, 21)),
+        ("立行立改", date(2026, 10, 15)),
+        ("长期坚持", None),
+    ],
+)
+def test_deadline_expressions(text: str, expected: date | None) -> None:
+    result = parse_deadline(text, today=date(2026, 9, 29), calendar=CAL, at_once_working_days=5, year=2026)
+    if text in ("10个工作日内", "立行立改"):
+        n = 10 if text.startswith("10") else 5
+        assert result.due == CAL.add_working_days(date(2026, 9, 29), n)
+    else:
+        assert result.due == expected
+    assert result.expression == text
+
+
+def test_year_comes_from_the_campaign_else_today() -> None:
+    assert campaign_year("2027年主题教育整改") == 2027 and campaign_year("专项整治") is None
+    assert parse_deadline("6月底前", today=date(2026, 9, 1), calendar=CAL, at_once_working_days=5).due == date(
+        2026, 6, 30
+    )
+    assert parse_deadline(
+        "6月底前", today=date(2026, 9, 1), calendar=CAL, at_once_working_days=5, year=2027
+    ).due == date(2027, 6, 30)
+
+
+@pytest.mark.parametrize("text", ["下周五", "2026年13月底前", "2026-02-30", "", "第五季度末", "ASAP"])
+def test_unreadable_expressions_are_quoted_with_examples(text: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_deadline(text, today=date(2026, 9, 29), calendar=CAL, at_once_working_days=5)
+    message = info.value.render("en")
+    assert f"cannot read '{text}'" in message and "2026年6月底前" in message and "长期坚持" in message
+
+
+# --- policy from YAML ------------------------------------------------------------------------------
+
+
+def test_builtin_policy_is_read() -> None:
+    spec = parse_workflow((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"), "r.yaml")
+    policy = spec.deadlines
+    assert policy.remind_before_working_days == (3, 1, 0)
+    assert [e.after_working_days for e in policy.escalation] == [1, 3, 7]
+    assert policy.escalation[2].name_in_circular and "supervisors" in policy.escalation[2].notify
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ("deadlines: {remind: {at: '9am'}}", "deadlines.remind.at: '9am' is not a time of day"),
+        (
+            "deadlines: {escalate: [{level: 2, after_working_days: 1}]}",
+            "deadlines.escalate[0].level: levels go 1, 2, 3",
+        ),
+        (
+            "deadlines: {escalate: [{level: 1, after_working_days: 3}, {level: 2, after_working_days: 2}]}",
+            "deadlines.escalate[1].after_working_days: each level comes later",
+        ),
+        ("deadlines: {escalate: [{level: 1, after_working_days: 1, notify: [mayor]}]}", "unknown recipient 'mayor'"),
+        ("deadlines: {at_once_working_days: -1}", "deadlines.at_once_working_days: expected a whole number"),
+        ("deadlines: {snooze: 3}", "deadlines.snooze: unknown key"),
+    ],
+)
+def test_policy_mistakes_name_the_key(snippet: str, expected: str) -> None:
+    text = (BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8")
+    text = text[: text.index("deadlines:")] + snippet + "\n"
+    with pytest.raises(DefinitionError) as info:
+        parse_workflow(text, "wf.yaml")
+    assert expected in info.value.render("en")
+
+
+# --- planning ---------------------------------------------------------------------------------------
+
+
+def watch(due: date | None, *, since: datetime, clock: bool = True, version: int = 1) -> Watch:
+    return Watch("ZG-2026-0001", clock, due, version, since, since)
+
+
+def test_reminders_then_levels_then_nothing() -> None:
+    w = watch(date(2026, 11, 27), since=local(2026, 11, 2))  # Friday 27 November
+    first = plan(w, POLICY, CAL, TZ, local(2026, 11, 2, 10))
+    assert first.due_now == [] and first.next_at == local(2026, 11, 24)  # 3 working days before
+    at_deadline = plan(w, POLICY, CAL, TZ, local(2026, 11, 27, 10))
+    assert [(a.rule, a.level) for a in at_deadline.due_now] == [("remind", 3), ("remind", 1), ("remind", 0)]
+    assert at_deadline.next_at == local(2026, 11, 30)  # level 1: one working day overdue (Monday)
+    late = plan(w, POLICY, CAL, TZ, local(2026, 12, 9, 10))
+    assert [a.level for a in late.due_now if a.rule == "escalate"] == [1, 2, 3]
+    assert late.escalation_level == 3 and late.next_at is None
+    assert late.due_now[-1].name_in_circular
+
+
+def test_catch_up_after_downtime_sends_each_once() -> None:
+    w = watch(date(2026, 11, 27), since=local(2026, 11, 2))
+    after_outage = plan(w, POLICY, CAL, TZ, local(2026, 12, 2, 10))
+    keys = [a.key(7, 1) for a in after_outage.due_now]
+    assert keys == ["7:remind:3:1", "7:remind:1:1", "7:remind:0:1", "7:escalate:1:1", "7:escalate:2:1"]
+    handled = Watch(w.code, True, w.due, 1, local(2026, 12, 2, 10), w.progress_base)
+    assert plan(handled, POLICY, CAL, TZ, local(2026, 12, 2, 11)).due_now == []
+
+
+def test_extension_replans_under_a_new_deadline_version() -> None:
+    w = watch(date(2026, 12, 11), since=local(2026, 11, 25, 15), version=2)
+    p = plan(w, POLICY, CAL, TZ, local(2026, 12, 8, 10))
+    assert [a.key(7, 2) for a in p.due_now] == ["7:remind:3:2"]
+
+
+def test_clock_stopped_plans_nothing() -> None:
+    w = watch(date(2026, 11, 27), since=local(2026, 11, 2), clock=False)
+    assert plan(w, POLICY, CAL, TZ, local(2026, 12, 9)) == plan(w, POLICY, CAL, TZ, local(2026, 11, 1))
+    assert plan(w, POLICY, CAL, TZ, local(2026, 12, 9)).next_at is None
+
+
+def test_ongoing_tasks_are_chased_for_reports() -> None:
+    policy = DeadlinePolicy(ongoing_report_every_days=30)
+    w = watch(None, since=local(2026, 9, 1))
+    p = plan(w, policy, CAL, TZ, local(2026, 11, 5))
+    assert [(a.rule, a.level) for a in p.due_now] == [("stale", 1), ("stale", 2)]
+    assert p.next_at == local(2026, 11, 30)
+
+
+def test_stale_progress_restarts_from_the_last_report() -> None:
+    policy = DeadlinePolicy(stale_progress_days=14, remind_before_working_days=())
+    reported = Watch("ZG", True, date(2027, 6, 30), 1, local(2026, 11, 10, 12), local(2026, 11, 10, 12))
+    p = plan(reported, policy, CAL, TZ, local(2026, 11, 25, 10))
+    assert [(a.rule, a.base) for a in p.due_now] == [("stale", "2026-11-10")]
+    assert p.next_at == local(2026, 12, 8)
+
+
+def test_traffic_light() -> None:
+    today = date(2026, 11, 25)
+    assert standing(date(2026, 12, 31), True, today, POLICY, CAL).light == "green"
+    assert standing(date(2026, 11, 27), True, today, POLICY, CAL).light == "yellow"
+    red = standing(date(2026, 11, 20), True, today, POLICY, CAL)
+    assert (red.light, red.days_overdue) == ("red", 3)
+    assert standing(date(2026, 11, 20), False, today, POLICY, CAL).light is None
+    assert standing(None, True, today, POLICY, CAL).light == "green"
+    assert standing(today + timedelta(days=1), True, today, POLICY, CAL).days_left == 1

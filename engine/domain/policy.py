@@ -102,13 +102,13 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
     levels = raw.get("escalate") or []
     if not isinstance(levels, list):
         raise fail("deadlines.escalate", "expected a list of levels")
-    escalation = []
+    escalation: list[Escalation] = []
     for i, item in enumerate(levels):
         key = f"deadlines.escalate[{i}]"
         if not isinstance(item, dict) or set(item) - {"level", "after_working_days", "notify", "name_in_circular"}:
             raise fail(key, "expected {level, after_working_days, notify, name_in_circular?}")
-        level = count(item, "level", None, 1)
-        after = count(item, "after_working_days", None, 1)
+        level = count(item, "level", key, None, 1)
+        after = count(item, "after_working_days", key, None, 1)
         if level is None or after is None:
             raise fail(key, "level and after_working_days are required")
         if level != i + 1:

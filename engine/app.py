@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from .domain.calendar import WorkCalendar, load_overrides
 from .domain.clock import Clock, FixedClock, SystemClock, parse_instant, zone
 from .evidence import EvidenceStore
 from .persistence.db import Database
@@ -27,6 +28,7 @@ class App:
     clock: Clock
     tz: ZoneInfo
     evidence: EvidenceStore
+    calendar: WorkCalendar
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
@@ -41,6 +43,7 @@ class App:
             clock=clock,
             tz=tz,
             evidence=EvidenceStore(settings.evidence_dir or _evidence_beside(db)),
+            calendar=load_overrides(settings.calendar_overrides) if settings.calendar_overrides else WorkCalendar(),
         )
 
     def uow(self, *, write: bool = True) -> UnitOfWork:

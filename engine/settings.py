@@ -12,6 +12,8 @@ from .domain.clock import DEFAULT_ZONE
 from .domain.text import Lang
 
 DEFAULT_DB = "duban.db"
+_KNOWN = {"DUBAN_DATABASE_URL", "DUBAN_TZ", "DUBAN_LANG", "DUBAN_WORKFLOW_PATH", "DUBAN_EVIDENCE_DIR", "DUBAN_USER",
+          "DUBAN_NOW", "DUBAN_CALENDAR", "DUBAN_CHANNELS", "DUBAN_NOTIFY_LANG"}
 
 
 def lang_from_locale(env: Mapping[str, str]) -> Lang:
@@ -35,7 +37,10 @@ class Settings:
     evidence_dir: Path | None = None  # default: beside the SQLite file, or ./duban-evidence
     user: str | None = None
     now: str | None = None  # DUBAN_NOW: a fixed clock, for scripted demos and tests
-    extra: dict[str, str] = field(default_factory=dict)
+    calendar_overrides: Path | None = None  # DUBAN_CALENDAR: local holidays and working days (YAML)
+    channels: tuple[str, ...] = ("console",)  # DUBAN_CHANNELS: for people and units that name none
+    notify_lang: Lang = "zh"  # DUBAN_NOTIFY_LANG: notifications are in Chinese unless told otherwise
+    extra: dict[str, str] = field(default_factory=dict)  # channel endpoints and secrets (DUBAN_SMTP_HOST, …)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -50,4 +55,8 @@ class Settings:
             evidence_dir=Path(evidence) if evidence else None,
             user=env.get("DUBAN_USER") or None,
             now=env.get("DUBAN_NOW") or None,
+            calendar_overrides=Path(env["DUBAN_CALENDAR"]) if env.get("DUBAN_CALENDAR") else None,
+            channels=tuple(c.strip() for c in env.get("DUBAN_CHANNELS", "console").split(",") if c.strip()),
+            notify_lang="en" if env.get("DUBAN_NOTIFY_LANG", "zh").lower().startswith("en") else "zh",
+            extra={k: v for k, v in env.items() if k.startswith("DUBAN_") and k not in _KNOWN},
         )

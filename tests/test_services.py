@@ -198,7 +198,7 @@ def test_optimistic_lock_on_postgres(pg_url: str, make_app) -> None:  # type: ig
         assert found is not None
         row, _actor = found
         fire(app, UNIT_HEAD, code, "start")  # another transaction commits meanwhile
-        assert uow.tasks.advance(row.id, row.version, "cancelled", app.clock.now()) is False
+        assert uow.tasks.advance(row.id, row.version, "cancelled", app.clock.now(), row.clock) is False
         assert uow.tasks.current_version(row.id) == 2
     check_history(app)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import JSONText, UTCDateTime
@@ -26,6 +26,7 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     head_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", use_alter=True, name="fk_units_head_id_people"))
+    channels: Mapped[list[str] | None] = mapped_column(JSONText)  # how its people are told, unless their own say
 
 
 class Person(Base):
@@ -39,6 +40,7 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(String(50))
     wecom: Mapped[str | None] = mapped_column(String(200))
     dingtalk: Mapped[str | None] = mapped_column(String(200))
+    channels: Mapped[list[str] | None] = mapped_column(JSONText)
 
 
 class Task(Base):
@@ -47,6 +49,7 @@ class Task(Base):
         Index("ix_tasks_state", "state"),
         Index("ix_tasks_unit_id_state", "unit_id", "state"),
         Index("ix_tasks_campaign", "campaign"),
+        Index("ix_tasks_next_action_at", "next_action_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -61,7 +64,17 @@ class Task(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     responsible_person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     lead_leader_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
-    deadline: Mapped[date | None] = mapped_column(Date)
+    deadline: Mapped[date | None] = mapped_column(Date)  # in force: moved by extensions and stopped clocks
+    original_deadline: Mapped[date | None] = mapped_column(Date)  # as assigned: the on-time rate uses it
+    deadline_expr: Mapped[str | None] = mapped_column(String(100))  # as written, e.g. 2026年6月底前
+    ongoing: Mapped[bool] = mapped_column(Boolean, default=False)  # 长期坚持: no deadline, periodic reports
+    deadline_version: Mapped[int] = mapped_column(Integer, default=1)
+    watch_from: Mapped[datetime] = mapped_column(UTCDateTime)  # deadline actions up to here are handled
+    next_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the sweep must look again
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    named_in_circular: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clock_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     priority: Mapped[str | None] = mapped_column(String(20))
     fields: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     state: Mapped[str] = mapped_column(String(32))
@@ -137,3 +150,46 @@ class WorkflowVersion(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[str] = mapped_column(String(16), primary_key=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExtensionRequest(Base):
+    """延期申请: a unit asks for a new deadline; a leader grants or denies it."""
+
+    __tablename__ = "extension_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    current_deadline: Mapped[date | None] = mapped_column(Date)
+    requested_deadline: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, approved, denied
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """The outbox: written in the transaction that causes it, delivered later, once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(250), unique=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(20))  # remind, escalate, stale, manual, event
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    recipient_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # not before: backoff after a transient failure
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a worker holds it until then
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,20 @@ from ..domain.machine import Actor, TaskFacts
 from ..domain.org import OrgDoc
 from .models import Person, Unit
 from .sql import for_dialect
-from .types import encode_date, encode_instant, encode_json
+from .types import decode_date, decode_instant, encode_date, encode_instant, encode_json
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineFacts:
+    """What the deadline watch needs of a task, as stored."""
+
+    deadline: date | None
+    deadline_version: int
+    watch_from: datetime
+    next_action_at: datetime | None
+    last_progress_at: datetime | None
+    clock_stopped_at: datetime | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +43,7 @@ class TaskRow:
     workflow: str
     version: int
     facts: TaskFacts
+    clock: DeadlineFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +60,13 @@ class NewTaskRow:
     responsible_person_id: str | None
     lead_leader_id: str | None
     deadline: date | None
+    deadline_expr: str | None
+    ongoing: bool
     priority: str | None
     fields: dict[str, Any]
     state: str
     at: datetime
+    next_action_at: datetime | None
 
 
 class TaskRepository:
@@ -73,7 +90,9 @@ class TaskRepository:
         """The task and the actor in one round trip: on PostgreSQL each round trip is a tenth of a firing."""
         row = self._run(
             "SELECT t.id, t.code, t.workflow, t.state, t.version, t.unit_id, u.head_id, "
-            "t.lead_leader_id, t.responsible_person_id, p.id, p.name, p.roles, p.unit_id "
+            "t.lead_leader_id, t.responsible_person_id, p.id, p.name, p.roles, p.unit_id, "
+            "t.deadline, t.deadline_version, t.watch_from, t.next_action_at, t.last_progress_at, "
+            "t.clock_stopped_at, t.created_at "
             "FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = :actor "
             "WHERE t.code = :code",
             {"code": code, "actor": actor_id},
@@ -93,6 +112,15 @@ class TaskRepository:
                 lead_leader_id=row[7],
                 responsible_person_id=row[8],
             ),
+            clock=DeadlineFacts(
+                deadline=decode_date(row[13]),
+                deadline_version=row[14],
+                watch_from=decode_instant(row[15]),
+                next_action_at=None if row[16] is None else decode_instant(row[16]),
+                last_progress_at=None if row[17] is None else decode_instant(row[17]),
+                clock_stopped_at=None if row[18] is None else decode_instant(row[18]),
+                created_at=decode_instant(row[19]),
+            ),
         )
         actor = None if row[9] is None else Actor(row[9], row[10], frozenset(json.loads(row[11])), row[12])
         return task, actor
@@ -109,14 +137,26 @@ class TaskRepository:
             is not None
         )
 
-    def advance(self, task_id: int, expected_version: int, state: str, at: datetime) -> bool:
-        """Optimistic lock: the update only lands on the version that was read."""
+    def advance(self, task_id: int, expected_version: int, state: str, at: datetime, clock: DeadlineFacts) -> bool:
+        """Optimistic lock: the update only lands on the version that was read.
+
+        The deadline facts are written with the state, so the watch never lags a transition.
+        """
+        d = self.dialect
         cur = self._run(
-            "UPDATE tasks SET state = :state, version = :new, updated_at = :at WHERE id = :id AND version = :old",
+            "UPDATE tasks SET state = :state, version = :new, updated_at = :at, deadline = :deadline, "
+            "deadline_version = :dv, watch_from = :watch_from, next_action_at = :next_at, "
+            "last_progress_at = :progress_at, clock_stopped_at = :stopped_at WHERE id = :id AND version = :old",
             {
                 "state": state,
                 "new": expected_version + 1,
-                "at": encode_instant(at, self.dialect),
+                "at": encode_instant(at, d),
+                "deadline": encode_date(clock.deadline, d),
+                "dv": clock.deadline_version,
+                "watch_from": encode_instant(clock.watch_from, d),
+                "next_at": None if clock.next_action_at is None else encode_instant(clock.next_action_at, d),
+                "progress_at": None if clock.last_progress_at is None else encode_instant(clock.last_progress_at, d),
+                "stopped_at": None if clock.clock_stopped_at is None else encode_instant(clock.clock_stopped_at, d),
                 "id": task_id,
                 "old": expected_version,
             },
@@ -190,9 +230,11 @@ class TaskRepository:
         return int(
             self._run(
                 "INSERT INTO tasks (code, workflow, workflow_version, title, problem, measures, category, campaign, "
-                "unit_id, responsible_person_id, lead_leader_id, deadline, priority, fields, state, version, "
-                "created_at, updated_at) VALUES (:code, :workflow, :wv, :title, :problem, :measures, :category, "
-                ":campaign, :unit, :person, :leader, :deadline, :priority, :fields, :state, 1, :at, :at) RETURNING id",
+                "unit_id, responsible_person_id, lead_leader_id, deadline, original_deadline, deadline_expr, ongoing, "
+                "deadline_version, watch_from, next_action_at, escalation_level, named_in_circular, priority, fields, "
+                "state, version, created_at, updated_at) VALUES (:code, :workflow, :wv, :title, :problem, :measures, "
+                ":category, :campaign, :unit, :person, :leader, :deadline, :deadline, :expr, :ongoing, 1, :at, "
+                ":next_at, 0, :false, :priority, :fields, :state, 1, :at, :at) RETURNING id",
                 {
                     "code": task.code,
                     "workflow": task.workflow,
@@ -206,6 +248,10 @@ class TaskRepository:
                     "person": task.responsible_person_id,
                     "leader": task.lead_leader_id,
                     "deadline": encode_date(task.deadline, self.dialect),
+                    "expr": task.deadline_expr,
+                    "ongoing": task.ongoing,
+                    "false": False,
+                    "next_at": None if task.next_action_at is None else encode_instant(task.next_action_at, self.dialect),
                     "priority": task.priority,
                     "fields": encode_json(task.fields),
                     "state": task.state,

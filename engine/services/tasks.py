@@ -7,18 +7,20 @@ a refusal raises before anything is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..app import App
+from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
 from ..domain.workflow import FieldSpec, WorkflowSpec
 from ..evidence import StoredFile
-from ..persistence.repository import NewTaskRow
+from ..persistence.repository import DeadlineFacts, NewTaskRow
 from ..persistence.uow import UnitOfWork
 from .org import resolve_person, resolve_unit
+from .watch import after_transition, next_attention
 
 
 @dataclass
@@ -27,7 +29,7 @@ class NewTask:
     unit: str
     leader: str
     workflow: str = "rectification"
-    deadline: date | None = None
+    deadline: date | str | None = None  # a date, or an expression such as 2026年6月底前 or 立行立改
     category: str | None = None
     campaign: str | None = None
     measures: list[str] = field(default_factory=list)
@@ -85,8 +87,11 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
         person_id = resolve_person(uow.org, new.responsible_person) if new.responsible_person else None
         co_unit_ids = [resolve_unit(uow.org, u) for u in dict.fromkeys(new.co_units) if u != new.unit]
         now = app.clock.now()
+        deadline = resolve_deadline(app, spec, new.deadline, new.campaign, now)
         year = now.astimezone(app.tz).year
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
+        clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now)
+        next_at = next_attention(app, spec, code, spec.initial, clock)
         task_id = uow.tasks.insert(
             NewTaskRow(
                 code=code,
@@ -100,11 +105,14 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 unit_id=unit_id,
                 responsible_person_id=person_id,
                 lead_leader_id=leader_id,
-                deadline=new.deadline,
+                deadline=deadline.due if deadline else None,
+                deadline_expr=deadline.expression if deadline else None,
+                ongoing=bool(deadline and deadline.ongoing),
                 priority=new.priority or None,
                 fields=fields,
                 state=spec.initial,
                 at=now,
+                next_action_at=next_at,
             )
         )
         uow.tasks.add_co_units(task_id, co_unit_ids)
@@ -121,7 +129,8 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 "title": title,
                 "unit": new.unit,
                 "leader": leader_id,
-                "deadline": new.deadline.isoformat() if new.deadline else None,
+                "deadline": deadline.due.isoformat() if deadline and deadline.due else None,
+                "deadline_expr": deadline.expression if deadline else None,
             },
         )
         uow.commit()
@@ -160,7 +169,9 @@ def fire(
         )
         outcome = machine.fire(task.facts, trigger, actor, request)
         now = app.clock.now()
-        if not uow.tasks.advance(task.id, task.version, outcome.dest, now):
+        clock = after_transition(app, machine.spec, code, outcome.source, outcome.dest, task.clock, now,
+                                 progress=progress is not None)
+        if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock):
             raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
         seq = task.version + 1
         data: dict[str, Any] | None = None
@@ -180,6 +191,23 @@ PROGRESS_TRIGGER = "progress"
 
 def report_progress(app: App, actor_id: str | None, code: str, progress: ProgressInput) -> FireResult:
     return fire(app, actor_id, code, PROGRESS_TRIGGER, comment=progress.note, progress=progress)
+
+
+def resolve_deadline(
+    app: App, spec: WorkflowSpec, value: date | str | None, campaign: str | None, now: datetime
+) -> Deadline | None:
+    """A date, or an expression read against today, the campaign's year and the working-day calendar."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, date):
+        return Deadline(value, value.isoformat())
+    return parse_deadline(
+        value,
+        today=now.astimezone(app.tz).date(),
+        calendar=app.calendar,
+        at_once_working_days=spec.deadlines.at_once_working_days,
+        year=campaign_year(campaign),
+    )
 
 
 def _check_progress(progress: ProgressInput) -> None:

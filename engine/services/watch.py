@@ -1,0 +1,65 @@
+"""The deadline watch around a firing: clock stops and restarts, re-planning, the traffic light."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from ..app import App
+from ..domain.planning import Standing, Watch, plan, standing
+from ..domain.workflow import WorkflowSpec
+from ..persistence.repository import DeadlineFacts
+
+
+def clock_runs(spec: WorkflowSpec, state: str) -> bool:
+    s = spec.states.get(state)
+    return bool(s and s.clock and not s.final)
+
+
+def next_attention(app: App, spec: WorkflowSpec, code: str, state: str, clock: DeadlineFacts) -> datetime | None:
+    """The first deadline action not yet handled (possibly already due: the sweep will see it at once)."""
+    if not clock_runs(spec, state):
+        return None
+    return plan(_watch(code, clock), spec.deadlines, app.calendar, app.tz, clock.watch_from).next_at
+
+
+def after_transition(
+    app: App, spec: WorkflowSpec, code: str, source: str, dest: str, clock: DeadlineFacts, now: datetime,
+    progress: bool,
+) -> DeadlineFacts:
+    """The deadline facts once a task has moved from ``source`` to ``dest``.
+
+    Entering a state whose clock stops records when; leaving it for a running
+    clock credits the working days spent waiting (a task sent back after review
+    is not late for the leader's delay) under a new deadline version, and the
+    watch starts afresh from now, so nothing that fell due while stopped is sent.
+    """
+    facts = replace(clock, last_progress_at=now if progress else clock.last_progress_at)
+    if not clock_runs(spec, dest):
+        facts = replace(facts, clock_stopped_at=clock.clock_stopped_at or now)
+    elif clock.clock_stopped_at is not None:
+        deadline, version = clock.deadline, clock.deadline_version
+        source_state = spec.states.get(source)
+        if deadline is not None and source_state is not None and not source_state.final:
+            waited = app.calendar.working_days_between(
+                clock.clock_stopped_at.astimezone(app.tz).date(), now.astimezone(app.tz).date()
+            )
+            if waited:
+                deadline, version = app.calendar.add_working_days(deadline, waited), version + 1
+        facts = replace(facts, deadline=deadline, deadline_version=version, clock_stopped_at=None, watch_from=now)
+    return replace(facts, next_action_at=next_attention(app, spec, code, dest, facts))
+
+
+def _watch(code: str, clock: DeadlineFacts) -> Watch:
+    return Watch(
+        code=code,
+        clock_runs=True,
+        due=clock.deadline,
+        deadline_version=clock.deadline_version,
+        watch_from=clock.watch_from,
+        progress_base=clock.last_progress_at or clock.created_at,
+    )
+
+
+def task_standing(app: App, spec: WorkflowSpec, state: str, deadline: date | None, today: date) -> Standing:
+    return standing(deadline, clock_runs(spec, state), today, spec.deadlines, app.calendar)

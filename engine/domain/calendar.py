@@ -28,8 +28,15 @@ class WorkCalendar:
     holidays: frozenset[date] = frozenset()  # local additions: not working
     workdays: frozenset[date] = frozenset()  # local additions: working
     fallback_years: set[int] = field(default_factory=set)  # years counted Monday–Friday for want of data
+    _memo: dict[date, bool] = field(default_factory=dict, repr=False)  # planning asks about the same days often
 
     def is_working_day(self, day: date) -> bool:
+        known = self._memo.get(day)
+        if known is None:
+            known = self._memo[day] = self._is_working_day(day)
+        return known
+
+    def _is_working_day(self, day: date) -> bool:
         if day in self.workdays:
             return True
         if day in self.holidays:

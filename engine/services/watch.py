@@ -34,19 +34,26 @@ def after_transition(
     is not late for the leader's delay) under a new deadline version, and the
     watch starts afresh from now, so nothing that fell due while stopped is sent.
     """
-    facts = replace(clock, last_progress_at=now if progress else clock.last_progress_at)
+    deadline, version, watch_from = clock.deadline, clock.deadline_version, clock.watch_from
+    stopped = clock.clock_stopped_at
     if not clock_runs(spec, dest):
-        facts = replace(facts, clock_stopped_at=clock.clock_stopped_at or now)
-    elif clock.clock_stopped_at is not None:
-        deadline, version = clock.deadline, clock.deadline_version
+        stopped = stopped or now
+    elif stopped is not None:
         source_state = spec.states.get(source)
         if deadline is not None and source_state is not None and not source_state.final:
-            waited = app.calendar.working_days_between(
-                clock.clock_stopped_at.astimezone(app.tz).date(), now.astimezone(app.tz).date()
-            )
+            waited = app.calendar.working_days_between(stopped.astimezone(app.tz).date(), now.astimezone(app.tz).date())
             if waited:
                 deadline, version = app.calendar.add_working_days(deadline, waited), version + 1
-        facts = replace(facts, deadline=deadline, deadline_version=version, clock_stopped_at=None, watch_from=now)
+        stopped, watch_from = None, now
+    facts = DeadlineFacts(
+        deadline=deadline,
+        deadline_version=version,
+        watch_from=watch_from,
+        next_action_at=None,
+        last_progress_at=now if progress else clock.last_progress_at,
+        clock_stopped_at=stopped,
+        created_at=clock.created_at,
+    )
     return replace(facts, next_action_at=next_attention(app, spec, code, dest, facts))
 
 

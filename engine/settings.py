@@ -12,8 +12,18 @@ from .domain.clock import DEFAULT_ZONE
 from .domain.text import Lang
 
 DEFAULT_DB = "duban.db"
-_KNOWN = {"DUBAN_DATABASE_URL", "DUBAN_TZ", "DUBAN_LANG", "DUBAN_WORKFLOW_PATH", "DUBAN_EVIDENCE_DIR", "DUBAN_USER",
-          "DUBAN_NOW", "DUBAN_CALENDAR", "DUBAN_CHANNELS", "DUBAN_NOTIFY_LANG"}
+_KNOWN = {
+    "DUBAN_DATABASE_URL",
+    "DUBAN_TZ",
+    "DUBAN_LANG",
+    "DUBAN_WORKFLOW_PATH",
+    "DUBAN_EVIDENCE_DIR",
+    "DUBAN_USER",
+    "DUBAN_NOW",
+    "DUBAN_CALENDAR",
+    "DUBAN_CHANNELS",
+    "DUBAN_NOTIFY_LANG",
+}
 
 
 def lang_from_locale(env: Mapping[str, str]) -> Lang:

@@ -84,7 +84,7 @@ def test_wrong_state_names_the_allowed_triggers() -> None:
         MACHINE.fire(task("in_progress"), "approve", LEADER, Request())
     message = info.value.render("en")
     assert "task ZG-2026-0001 is in progress" in message
-    assert "allowed from in progress: progress, submit, cancel" in message
+    assert "allowed from in progress: progress, submit, cancel, remind, extend" in message
     assert "提交验收(submit)" in info.value.render("zh")
 
 
@@ -113,8 +113,15 @@ def test_unknown_trigger() -> None:
 
 
 def test_allowed_for_lists_what_an_actor_may_do() -> None:
-    assert MACHINE.allowed_for(task("in_progress"), MEMBER) == ["progress", "submit"]
-    assert MACHINE.allowed_for(task("submitted"), LEADER) == ["approve", "reject", "cancel"]
+    assert MACHINE.allowed_for(task("in_progress"), MEMBER) == ["progress", "submit", "extend"]
+    assert MACHINE.allowed_for(task("submitted"), LEADER) == [
+        "approve",
+        "reject",
+        "cancel",
+        "grant_extension",
+        "deny_extension",
+    ]
+    assert MACHINE.allowed_for(task("in_progress"), SUPERVISOR) == ["remind"]
     assert MACHINE.allowed_for(task("submitted"), STRANGER) == []
     assert MACHINE.may_create(LEADER) and not MACHINE.may_create(HEAD)
 

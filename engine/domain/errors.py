@@ -88,6 +88,11 @@ class ProgressReportRequired(RequirementNotMet):
     en = "task {code} has no progress report yet, so it cannot be {action}: first run 'duban progress {code} --percent N --note …'"
 
 
+class CommandRequired(RequirementNotMet):
+    zh = "“{action}”须通过专门的命令执行：{command}"
+    en = "'{action}' is done through its own command: {command}"
+
+
 class StaleTask(DubanError):
     exit_code = 6
     zh = "任务 {code} 在您读取后已被他人修改（读取时版本 {expected}，现为 {actual}）；请重新查看后再操作"

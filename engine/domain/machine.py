@@ -17,6 +17,7 @@ from typing import Any, cast
 from transitions import EventData, Machine
 
 from .errors import (
+    CommandRequired,
     DubanError,
     InvalidTransition,
     NotPermitted,
@@ -56,6 +57,7 @@ class Request:
 
     comment: str | None = None
     progress: Any = None  # a progress report payload, for the internal 'progress' transition
+    extension: Any = None  # an extension request or decision, for 'extend' and its grant or denial
     has_progress_report: Callable[[], bool] = lambda: False  # asked only when a transition needs it
 
 
@@ -155,10 +157,18 @@ class _CarriesProgress(_Condition):
         return ProgressReportRequired(action=self.spec.label, code=firing.task.code)
 
 
+class _CarriesExtension(_Condition):
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.extension is not None:
+            return None
+        return CommandRequired(action=self.spec.label, command="duban extend / duban extension approve|deny")
+
+
 _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
     "reason": _ReasonGiven,
     "progress_report": _HasProgressReport,
     "progress_data": _CarriesProgress,
+    "extension_data": _CarriesExtension,
 }
 
 

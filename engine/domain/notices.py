@@ -32,7 +32,10 @@ def render(rule: str, level: int, facts: NoticeFacts, lang: Lang = "zh", note: s
         where = f"责任单位：{facts.unit}；责任领导：{facts.lead_leader}；整改时限：{deadline}；当前状态：{facts.state_label}。"
         if rule == "remind":
             left = "今天到期" if level == 0 else f"距整改时限还有 {level} 个工作日"
-            return f"催办提醒：{head}", f"{head}{left}。{where}请抓紧推进，并及时报送整改进展（duban progress {facts.code}）。"
+            return (
+                f"催办提醒：{head}",
+                f"{head}{left}。{where}请抓紧推进，并及时报送整改进展（duban progress {facts.code}）。",
+            )
         if rule == "escalate":
             return (
                 f"{level}级督办：{head}已逾期 {facts.days_overdue} 个工作日",
@@ -40,7 +43,10 @@ def render(rule: str, level: int, facts: NoticeFacts, lang: Lang = "zh", note: s
                 f"请责任单位立即整改并报送进展；确需延期的，请提出延期申请（duban extend {facts.code}）。",
             )
         if rule == "stale":
-            return f"进展报送提醒：{head}", f"{head}已较长时间未报送整改进展。{where}请及时报送（duban progress {facts.code}）。"
+            return (
+                f"进展报送提醒：{head}",
+                f"{head}已较长时间未报送整改进展。{where}请及时报送（duban progress {facts.code}）。",
+            )
         if rule == "manual":
             return f"催办：{head}", f"督查室催办：{head}。{where}{('说明：' + note) if note else ''}"
         return f"{head}：{note or ''}", f"{head}：{note or ''}。{where}"

@@ -20,20 +20,20 @@ from typing import Any
 import yaml
 
 from .errors import DefinitionError
-from .policy import DeadlinePolicy, parse_policy
+from .policy import RECIPIENTS, DeadlinePolicy, parse_policy
 from .text import Bilingual
 from .yamlload import SafeLoader
 
 ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin"})
 RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
-REQUIREMENTS = frozenset({"reason", "progress_report", "progress_data"})
+REQUIREMENTS = frozenset({"reason", "progress_report", "progress_data", "extension_data"})
 FIELD_TYPES = frozenset({"text", "int", "choices"})
 ANY_OPEN = "*"  # in a transition's source: every state that is not final
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {"name", "zh", "en", "code_prefix", "initial", "create", "states", "transitions", "fields", "deadlines"}
 _STATE_KEYS = {"key", "zh", "en", "final", "clock"}
-_TRANSITION_KEYS = {"trigger", "source", "dest", "internal", "who", "requires", "zh", "en"}
+_TRANSITION_KEYS = {"trigger", "source", "dest", "internal", "who", "requires", "notify", "zh", "en"}
 _RULE_KEYS = {"roles", "relation"}
 _FIELD_KEYS = {"type", "zh", "en", "required", "min", "max", "choices"}
 
@@ -83,6 +83,7 @@ class TransitionSpec:
     who: tuple[Rule, ...]
     requires: tuple[str, ...]
     label: Bilingual
+    notify: tuple[str, ...] = ()  # who hears of it, through the outbox, in the same transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class CreateSpec:
     trigger: str
     label: Bilingual
     who: tuple[Rule, ...]
+    notify: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,15 @@ class _Validator:
             out.append(Rule(frozenset(roles), frozenset(relations)))
         return tuple(out)
 
+    def recipients(self, value: object, key: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        names = self.str_list(value, key)
+        for name in names:
+            if name not in RECIPIENTS:
+                raise self.fail(key, f"unknown recipient '{name}' (known: {', '.join(sorted(RECIPIENTS))})")
+        return tuple(names)
+
     def label(self, parent: dict[str, Any], key: str, fallback: str | None = None) -> Bilingual:
         zh = self.text(parent, "zh", key, fallback)
         en = self.text(parent, "en", key, fallback)
@@ -256,11 +267,12 @@ class _Validator:
         if initial not in states:
             raise self.fail("initial", f"unknown state '{initial}' (states: {', '.join(states)})")
         create_raw = self.mapping(top.get("create"), "create")
-        self.unknown_keys(create_raw, {"trigger", "zh", "en", "who"}, "create")
+        self.unknown_keys(create_raw, {"trigger", "zh", "en", "who", "notify"}, "create")
         create = CreateSpec(
             trigger=self.ident(create_raw, "trigger", "create"),
             label=self.label(create_raw, "create"),
             who=self.rules(create_raw.get("who"), "create.who"),
+            notify=self.recipients(create_raw.get("notify"), "create.notify"),
         )
         transitions = self.transitions(top.get("transitions"), states, create.trigger)
         if not any(s.final for s in states.values()):
@@ -358,6 +370,7 @@ class _Validator:
                     who=self.rules(spec.get("who"), f"{k}.who"),
                     requires=tuple(requires),
                     label=self.label(spec, k),
+                    notify=self.recipients(spec.get("notify"), f"{k}.notify"),
                 )
             )
         return tuple(out)

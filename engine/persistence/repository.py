@@ -251,7 +251,9 @@ class TaskRepository:
                     "expr": task.deadline_expr,
                     "ongoing": task.ongoing,
                     "false": False,
-                    "next_at": None if task.next_action_at is None else encode_instant(task.next_action_at, self.dialect),
+                    "next_at": None
+                    if task.next_action_at is None
+                    else encode_instant(task.next_action_at, self.dialect),
                     "priority": task.priority,
                     "fields": encode_json(task.fields),
                     "state": task.state,

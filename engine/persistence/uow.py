@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..domain.errors import StoreError
 from ..domain.text import Bilingual
 from .db import WRITE_OPTION, Database
+from .outbox import OutboxRepository
 from .repository import OrgRepository, TaskRepository
 
 
@@ -23,6 +24,7 @@ class UnitOfWork:
     conn: Connection
     tasks: TaskRepository
     org: OrgRepository
+    outbox: OutboxRepository
 
     def __init__(self, db: Database, *, write: bool) -> None:
         self.db = db
@@ -44,6 +46,7 @@ class UnitOfWork:
             raise _store_error(self.db, exc) from None
         self.tasks = TaskRepository(conn, self.db.dialect)
         self.org = OrgRepository(conn)
+        self.outbox = OutboxRepository(conn, self.db.dialect)
         self._session: Session | None = None
         return self
 

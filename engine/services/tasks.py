@@ -17,10 +17,11 @@ from ..domain.errors import InvalidInput, NoActor, NotPermitted, StaleTask, Unkn
 from ..domain.machine import Actor, Outcome, Request, describe_rules
 from ..domain.workflow import FieldSpec, WorkflowSpec
 from ..evidence import StoredFile
-from ..persistence.repository import DeadlineFacts, NewTaskRow
+from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
+from .notify import About, Directory, write_notices
 from .org import resolve_person, resolve_unit
-from .watch import after_transition, next_attention
+from .watch import after_transition, moved_deadline, next_attention
 
 
 @dataclass
@@ -133,8 +134,85 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 "deadline_expr": deadline.expression if deadline else None,
             },
         )
+        if spec.create.notify:
+            notify_event(
+                app,
+                uow,
+                task_id,
+                spec.create.notify,
+                f"{task_id}:event:1",
+                now,
+                spec.create.label.pick(app.settings.notify_lang),
+            )
         uow.commit()
     return code
+
+
+@dataclass(frozen=True)
+class Fired:
+    """A firing written but not yet committed: its caller may add to the same transaction."""
+
+    task: TaskRow
+    outcome: Outcome
+    seq: int
+    at: datetime
+
+
+def fire_within(
+    app: App,
+    uow: UnitOfWork,
+    actor_id: str | None,
+    code: str,
+    trigger: str,
+    *,
+    comment: str | None = None,
+    if_version: int | None = None,
+    progress: ProgressInput | None = None,
+    stored: list[StoredFile] | None = None,
+    extension: Any = None,
+    new_deadline: date | None = None,
+    data: dict[str, Any] | None = None,
+) -> Fired:
+    """Check, move, record and notify inside ``uow``; nothing is committed here."""
+    if not actor_id:
+        raise NoActor()
+    found = uow.tasks.for_firing(code, actor_id)
+    if found is None:
+        raise UnknownTask(code=code)
+    task, actor = found
+    if actor is None:
+        raise UnknownPerson(person=actor_id, near="")
+    if if_version is not None and if_version != task.version:
+        raise StaleTask(code=code, expected=if_version, actual=task.version)
+    machine = app.registry.machine(task.workflow)
+    request = Request(
+        comment=comment,
+        progress=progress,
+        extension=extension,
+        has_progress_report=lambda: uow.tasks.has_progress_report(task.id),
+    )
+    outcome = machine.fire(task.facts, trigger, actor, request)
+    now = app.clock.now()
+    clock = after_transition(
+        app, machine.spec, code, outcome.source, outcome.dest, task.clock, now, progress=progress is not None
+    )
+    if new_deadline is not None:
+        clock = moved_deadline(app, machine.spec, code, outcome.dest, clock, new_deadline, now)
+    if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock):
+        raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
+    seq = task.version + 1
+    if progress is not None:
+        data = {"percent": progress.percent, "note": progress.note, "evidence": [s.sha256 for s in stored or []]}
+    uow.tasks.append_event(task.id, seq, trigger, outcome.source, outcome.dest, actor.id, comment, now, data)
+    if progress is not None:
+        report_id = uow.tasks.add_progress(task.id, seq, progress.percent, progress.note.strip(), actor.id, now)
+        for s in stored or []:
+            uow.tasks.add_evidence(report_id, s.sha256, s.size, s.original_name)
+    spec_t = machine.spec.transition(trigger, outcome.source)
+    if spec_t is not None and spec_t.notify:
+        note = spec_t.label.pick(app.settings.notify_lang) + (f"（{comment}）" if comment else "")
+        notify_event(app, uow, task.id, spec_t.notify, f"{task.id}:event:{seq}", now, note)
+    return Fired(task, outcome, seq, now)
 
 
 def fire(
@@ -153,37 +231,20 @@ def fire(
         # Copied before the transaction: a failed commit leaves an unreferenced blob, never a dangling row.
         stored = [app.evidence.put(p) for p in progress.attachments]
     with app.uow(write=True) as uow:
-        if not actor_id:
-            raise NoActor()
-        found = uow.tasks.for_firing(code, actor_id)
-        if found is None:
-            raise UnknownTask(code=code)
-        task, actor = found
-        if actor is None:
-            raise UnknownPerson(person=actor_id, near="")
-        if if_version is not None and if_version != task.version:
-            raise StaleTask(code=code, expected=if_version, actual=task.version)
-        machine = app.registry.machine(task.workflow)
-        request = Request(
-            comment=comment, progress=progress, has_progress_report=lambda: uow.tasks.has_progress_report(task.id)
+        fired = fire_within(
+            app, uow, actor_id, code, trigger, comment=comment, if_version=if_version, progress=progress, stored=stored
         )
-        outcome = machine.fire(task.facts, trigger, actor, request)
-        now = app.clock.now()
-        clock = after_transition(app, machine.spec, code, outcome.source, outcome.dest, task.clock, now,
-                                 progress=progress is not None)
-        if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock):
-            raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
-        seq = task.version + 1
-        data: dict[str, Any] | None = None
-        if progress is not None:
-            data = {"percent": progress.percent, "note": progress.note, "evidence": [s.sha256 for s in stored]}
-        uow.tasks.append_event(task.id, seq, trigger, outcome.source, outcome.dest, actor.id, comment, now, data)
-        if progress is not None:
-            report_id = uow.tasks.add_progress(task.id, seq, progress.percent, progress.note.strip(), actor.id, now)
-            for s in stored:
-                uow.tasks.add_evidence(report_id, s.sha256, s.size, s.original_name)
         uow.commit()
-    return FireResult(code=code, workflow=task.workflow, outcome=outcome, version=seq)
+    return FireResult(code=code, workflow=fired.task.workflow, outcome=fired.outcome, version=fired.seq)
+
+
+def notify_event(
+    app: App, uow: UnitOfWork, task_id: int, words: tuple[str, ...], key_base: str, now: datetime, note: str
+) -> int:
+    """Tell people of a step, in the step's own transaction."""
+    directory = Directory.load(uow.conn)
+    about = About(*uow.outbox.about(task_id))
+    return write_notices(app, uow.outbox, directory, about, "event", 0, words, key_base, now, note)
 
 
 PROGRESS_TRIGGER = "progress"

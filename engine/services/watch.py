@@ -24,7 +24,13 @@ def next_attention(app: App, spec: WorkflowSpec, code: str, state: str, clock: D
 
 
 def after_transition(
-    app: App, spec: WorkflowSpec, code: str, source: str, dest: str, clock: DeadlineFacts, now: datetime,
+    app: App,
+    spec: WorkflowSpec,
+    code: str,
+    source: str,
+    dest: str,
+    clock: DeadlineFacts,
+    now: datetime,
     progress: bool,
 ) -> DeadlineFacts:
     """The deadline facts once a task has moved from ``source`` to ``dest``.
@@ -70,3 +76,11 @@ def _watch(code: str, clock: DeadlineFacts) -> Watch:
 
 def task_standing(app: App, spec: WorkflowSpec, state: str, deadline: date | None, today: date) -> Standing:
     return standing(deadline, clock_runs(spec, state), today, spec.deadlines, app.calendar)
+
+
+def moved_deadline(
+    app: App, spec: WorkflowSpec, code: str, state: str, clock: DeadlineFacts, deadline: date, now: datetime
+) -> DeadlineFacts:
+    """An approved extension: a new deadline version, watched afresh from now (the original stays on the task)."""
+    facts = replace(clock, deadline=deadline, deadline_version=clock.deadline_version + 1, watch_from=now)
+    return replace(facts, next_action_at=next_attention(app, spec, code, state, facts))

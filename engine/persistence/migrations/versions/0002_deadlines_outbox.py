@@ -102,9 +102,18 @@ def downgrade() -> None:
     op.drop_table("extension_requests")
     with op.batch_alter_table("tasks") as batch:
         batch.drop_index("ix_tasks_next_action_at")
-        for column in ("clock_stopped_at", "last_progress_at", "named_in_circular", "escalation_level",
-                       "next_action_at", "watch_from", "deadline_version", "ongoing", "deadline_expr",
-                       "original_deadline"):
+        for column in (
+            "clock_stopped_at",
+            "last_progress_at",
+            "named_in_circular",
+            "escalation_level",
+            "next_action_at",
+            "watch_from",
+            "deadline_version",
+            "ongoing",
+            "deadline_expr",
+            "original_deadline",
+        ):
             batch.drop_column(column)
     with op.batch_alter_table("people") as batch:
         batch.drop_column("channels")

@@ -1,0 +1,217 @@
+"""The notification outbox and the sweep's reads and writes.
+
+Rows are written in the transaction that causes them and carry a unique dedup
+key, so a second sweep, a retried transaction or two sweepers at once insert
+nothing twice. Delivery claims a row with a lease; a worker that dies leaves a
+lease that expires, and the relay hands the row out again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from .sql import for_dialect
+from .types import decode_date, decode_instant, encode_instant
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingNotice:
+    dedup_key: str
+    task_id: int | None
+    rule: str
+    level: int
+    recipient_id: str | None
+    channel: str
+    address: str | None
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class DueTask:
+    id: int
+    code: str
+    title: str
+    workflow: str
+    state: str
+    unit_id: int
+    lead_leader_id: str | None
+    responsible_person_id: str | None
+    deadline: date | None
+    deadline_version: int
+    watch_from: datetime
+    last_progress_at: datetime | None
+    created_at: datetime
+    escalation_level: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    channel: str
+    address: str | None
+    recipient_id: str | None
+    subject: str
+    body: str
+    attempts: int
+    dedup_key: str
+
+
+class OutboxRepository:
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    def _run(self, statement: str, params: dict[str, Any]) -> Any:
+        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.execute(for_dialect(statement, self.dialect), params)
+        return cur
+
+    def _at(self, value: datetime | None) -> object:
+        return None if value is None else encode_instant(value, self.dialect)
+
+    def add(self, notice: OutgoingNotice, now: datetime) -> bool:
+        """Insert unless a notification with the same dedup key exists; True when inserted."""
+        cur = self._run(
+            "INSERT INTO notifications (dedup_key, task_id, rule, level, recipient_id, channel, address, subject, "
+            "body, status, attempts, due_at, created_at) VALUES (:key, :task, :rule, :level, :recipient, :channel, "
+            ":address, :subject, :body, 'pending', 0, :now, :now) ON CONFLICT (dedup_key) DO NOTHING",
+            {
+                "key": notice.dedup_key,
+                "task": notice.task_id,
+                "rule": notice.rule,
+                "level": notice.level,
+                "recipient": notice.recipient_id,
+                "channel": notice.channel,
+                "address": notice.address,
+                "subject": notice.subject,
+                "body": notice.body,
+                "now": self._at(now),
+            },
+        )
+        return cur.rowcount == 1
+
+    def about(self, task_id: int) -> tuple[Any, ...]:
+        """The fields of ``About`` for one task, in its order."""
+        r = self._run(
+            "SELECT id, code, title, workflow, state, unit_id, lead_leader_id, responsible_person_id, deadline "
+            "FROM tasks WHERE id = :id",
+            {"id": task_id},
+        ).fetchone()
+        return (*r[:8], decode_date(r[8]))
+
+    # --- the sweep -------------------------------------------------------------------------------
+
+    def due_tasks(self, now: datetime, limit: int) -> list[DueTask]:
+        """Tasks whose next action is due, by the index; on PostgreSQL rows another sweeper holds are skipped."""
+        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        rows = self._run(
+            "SELECT id, code, title, workflow, state, unit_id, lead_leader_id, responsible_person_id, deadline, "
+            "deadline_version, watch_from, last_progress_at, created_at, escalation_level FROM tasks "
+            "WHERE next_action_at <= :now ORDER BY next_action_at LIMIT :limit" + lock,
+            {"now": self._at(now), "limit": limit},
+        ).fetchall()
+        return [
+            DueTask(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                decode_date(r[8]),
+                r[9],
+                decode_instant(r[10]),
+                None if r[11] is None else decode_instant(r[11]),
+                decode_instant(r[12]),
+                r[13],
+            )
+            for r in rows
+        ]
+
+    def record_sweep(
+        self, task_id: int, watch_from: datetime, next_at: datetime | None, level: int, named: bool
+    ) -> None:
+        self._run(
+            "UPDATE tasks SET watch_from = :watch_from, next_action_at = :next_at, escalation_level = :level, "
+            "named_in_circular = CASE WHEN :named THEN :true ELSE named_in_circular END WHERE id = :id",
+            {
+                "watch_from": self._at(watch_from),
+                "next_at": self._at(next_at),
+                "level": level,
+                "named": named,
+                "true": True,
+                "id": task_id,
+            },
+        )
+
+    # --- delivery ----------------------------------------------------------------------------------
+
+    def deliverable(self, now: datetime, limit: int) -> list[int]:
+        """Pending rows that are due, and rows whose worker's lease ran out (it died or lost its message)."""
+        rows = self._run(
+            "SELECT id FROM notifications WHERE (status = 'pending' AND due_at <= :now) "
+            "OR (status = 'sending' AND lease_until < :now) ORDER BY id LIMIT :limit",
+            {"now": self._at(now), "limit": limit},
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def claim(self, notification_id: int, now: datetime, lease_until: datetime) -> Claimed | None:
+        """Take a row for sending; None when it is sent, failed, or held by a live lease elsewhere."""
+        cur = self._run(
+            "UPDATE notifications SET status = 'sending', lease_until = :lease, attempts = attempts + 1 "
+            "WHERE id = :id AND ((status = 'pending' AND due_at <= :now) OR (status = 'sending' AND lease_until < :now))",
+            {"lease": self._at(lease_until), "id": notification_id, "now": self._at(now)},
+        )
+        if cur.rowcount != 1:
+            return None
+        r = self._run(
+            "SELECT id, channel, address, recipient_id, subject, body, attempts, dedup_key FROM notifications "
+            "WHERE id = :id",
+            {"id": notification_id},
+        ).fetchone()
+        return Claimed(*r)
+
+    def mark_sent(self, notification_id: int, now: datetime) -> None:
+        self._run(
+            "UPDATE notifications SET status = 'sent', sent_at = :now, lease_until = NULL, last_error = NULL "
+            "WHERE id = :id",
+            {"now": self._at(now), "id": notification_id},
+        )
+
+    def mark_retry(self, notification_id: int, due_at: datetime, error: str) -> None:
+        self._run(
+            "UPDATE notifications SET status = 'pending', due_at = :due, lease_until = NULL, last_error = :error "
+            "WHERE id = :id",
+            {"due": self._at(due_at), "error": error[:2000], "id": notification_id},
+        )
+
+    def mark_failed(self, notification_id: int, error: str) -> None:
+        self._run(
+            "UPDATE notifications SET status = 'failed', lease_until = NULL, last_error = :error WHERE id = :id",
+            {"error": error[:2000], "id": notification_id},
+        )
+
+    def requeue(self, ids: list[int] | None, now: datetime) -> int:
+        """`duban notifications retry`: failed rows (all, or those named) go back to pending with fresh attempts."""
+        if ids is None:
+            cur = self._run(
+                "UPDATE notifications SET status = 'pending', attempts = 0, due_at = :now WHERE status = 'failed'",
+                {"now": self._at(now)},
+            )
+            return int(cur.rowcount)
+        count = 0
+        for i in ids:
+            cur = self._run(
+                "UPDATE notifications SET status = 'pending', attempts = 0, due_at = :now "
+                "WHERE id = :id AND status = 'failed'",
+                {"now": self._at(now), "id": i},
+            )
+            count += cur.rowcount
+        return count

@@ -9,6 +9,7 @@ import click
 
 from engine.domain.errors import DubanError
 from engine.domain.text import Lang
+from engine.domain.textcheck import printable
 from engine.settings import Settings, lang_from_locale
 
 from . import demo, org, tasks, workflow
@@ -59,8 +60,11 @@ def run(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=args, prog_name="duban", standalone_mode=False)
     except DubanError as exc:
-        click.echo(prefix + exc.render(lang), err=True)
+        click.echo(prefix + printable(exc.render(lang)), err=True)
         sys.exit(exc.exit_code)
+    except UnicodeEncodeError:
+        click.echo(prefix + ("参数不是有效的 UTF-8 文本" if lang == "zh" else "an argument is not valid UTF-8 text"), err=True)
+        sys.exit(2)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
         sys.exit(2)
@@ -68,7 +72,7 @@ def run(argv: list[str] | None = None) -> None:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f" ({'参见' if lang == 'zh' else 'see'} '{exc.ctx.command_path} --help')"
-        click.echo(prefix + " ".join(exc.format_message().split()) + hint, err=True)
+        click.echo(prefix + printable(" ".join(exc.format_message().split())) + hint, err=True)
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo(prefix + ("已中止" if lang == "zh" else "aborted"), err=True)
@@ -79,7 +83,7 @@ def run(argv: list[str] | None = None) -> None:
         if os.environ.get("DUBAN_DEBUG"):
             raise
         what = ("内部错误" if lang == "zh" else "internal error") + f": {type(exc).__name__}: {exc}"
-        click.echo(prefix + " ".join(what.split()) + " (DUBAN_DEBUG=1 shows the traceback)", err=True)
+        click.echo(prefix + printable(" ".join(what.split())) + " (DUBAN_DEBUG=1 shows the traceback)", err=True)
         sys.exit(70)
     sys.exit(code if isinstance(code, int) else 0)
 

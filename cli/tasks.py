@@ -278,9 +278,8 @@ def show(ctx: Ctx, code: str) -> None:
         emit_json(detail_json(d), app.tz)
         return
     s = d.summary
-    spec = app.registry.spec(s.workflow)
     lines = [
-        (ctx.t("编号", "Code"), f"{s.code}  ({ctx.pick(spec.label)}, v{s.version})"),
+        (ctx.t("编号", "Code"), f"{s.code}  ({ctx.pick(d.workflow_label)}, v{s.version})"),
         (ctx.t("任务", "Title"), s.title),
         (ctx.t("状态", "State"), ctx.pick(s.state_label)),
         (
@@ -294,7 +293,7 @@ def show(ctx: Ctx, code: str) -> None:
         (ctx.t("批次", "Campaign"), s.campaign or ""),
         (ctx.t("问题", "Problem"), d.problem or ""),
     ]
-    lines += [(ctx.pick(spec.fields[k].label) if k in spec.fields else k, _field_text(v)) for k, v in d.fields.items()]
+    lines += [(ctx.pick(d.field_labels[k]) if k in d.field_labels else k, _field_text(v)) for k, v in d.fields.items()]
     width = max(cell_len(k) for k, _ in lines)
     for k, v in lines:
         if v:
@@ -308,7 +307,7 @@ def show(ctx: Ctx, code: str) -> None:
             [
                 when(e.at, app.tz),
                 ctx.pick(e.trigger_label),
-                f"{ctx.pick(spec.state_label(e.source))} → {ctx.pick(spec.state_label(e.dest))}"
+                f"{ctx.pick(e.source_label)} → {ctx.pick(e.dest_label)}"
                 if e.source != e.dest
                 else "",
                 e.actor_name,

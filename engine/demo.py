@@ -264,6 +264,14 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     ledger = read_sample_ledger(ledger_file)
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "duban.db"
+    marker = folder / ".duban-demo"
+    if database.exists() and not marker.exists():
+        raise BadFile(
+            folder,
+            "holds a duban.db that the demo did not make; the demo rebuilds its folder, "
+            "so give it another one with --dir",
+        )
+    marker.write_text("This folder is rebuilt by 'duban demo'.\n", encoding="utf-8")
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(folder / "duban-evidence", ignore_errors=True)

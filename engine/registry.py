@@ -38,6 +38,11 @@ class WorkflowRegistry:
     def spec(self, name: str) -> WorkflowSpec:
         return self.machine(name).spec
 
+    def find(self, name: str) -> WorkflowSpec | None:
+        """For reading stored tasks: a definition that was removed must not make the ledger unreadable."""
+        machine = self._machines.get(name)
+        return machine.spec if machine else None
+
     @property
     def specs(self) -> list[WorkflowSpec]:
         return [m.spec for m in self._machines.values()]

@@ -6,6 +6,7 @@ under CI=true, where an unreachable server fails them: CI must exercise both.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -136,3 +137,31 @@ def app(db_url: str, make_app: Callable[[str], App]) -> App:
 @pytest.fixture
 def sqlite_app(sqlite_url: str, make_app: Callable[[str], App]) -> App:
     return make_app(sqlite_url)
+
+
+class Result:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self):  # type: ignore[no-untyped-def]
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def call(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DUBAN_NOW", "2026-09-07T09:00")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("DUBAN_USER", raising=False)
+    monkeypatch.delenv("DUBAN_LANG", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        from cli.main import run
+
+        with pytest.raises(SystemExit) as exit_info:
+            run(list(args))
+        captured = capsys.readouterr()
+        return Result(int(exit_info.value.code or 0), captured.out, captured.err)
+
+    return invoke

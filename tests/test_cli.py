@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import run
 from engine.app import App
 from engine.settings import Settings
 
@@ -25,32 +24,6 @@ def duban(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
     exe = Path(sys.executable).with_name("duban")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli.main"]
     return subprocess.run([*command, *args], capture_output=True, text=True, env=env or ENV, cwd=cwd, timeout=120)
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    def json(self):  # type: ignore[no-untyped-def]
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def call(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DUBAN_NOW", "2026-09-07T09:00")
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    monkeypatch.delenv("DUBAN_USER", raising=False)
-    monkeypatch.delenv("DUBAN_LANG", raising=False)
-    monkeypatch.delenv("LC_ALL", raising=False)
-
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exit_info:
-            run(list(args))
-        captured = capsys.readouterr()
-        return Result(int(exit_info.value.code or 0), captured.out, captured.err)
-
-    return invoke
 
 
 def test_console_script_lifecycle(tmp_path: Path) -> None:

@@ -10,17 +10,20 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import BadFile
+from .errors import BadFile, InvalidInput
+from .textcheck import check_text
 from .workflow import ROLES
 from .yamlload import SafeLoader
 
 CONTACT_KEYS = ("email", "phone", "wecom", "dingtalk")
+CHANNELS = ("console", "file", "email", "webhook", "wecom", "dingtalk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,8 @@ class UnitDef:
     name: str
     parent: str | None = None
     head: str | None = None
+    channels: tuple[str, ...] | None = None
+    given: frozenset[str] = frozenset({"name", "parent", "head"})  # what the file states; the rest is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,8 @@ class PersonDef:
     unit: str | None
     roles: tuple[str, ...]
     contacts: dict[str, str] = field(default_factory=dict)
+    channels: tuple[str, ...] | None = None
+    given: frozenset[str] = frozenset({"id", "name", "unit", "roles", *CONTACT_KEYS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,8 @@ def near(word: str, candidates: list[str] | set[str]) -> str:
 
 def load_org_file(path: Path, known_units: set[str] | None = None, known_people: set[str] | None = None) -> OrgDoc:
     """Parse and validate; ``known_*`` are what the database already holds (for references)."""
+    if path.is_dir():
+        raise BadFile(path, "is a folder; give an organisation file (.yaml, .yml or .csv)")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -64,6 +73,8 @@ def load_org_file(path: Path, known_units: set[str] | None = None, known_people:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
             raise BadFile(path, "not text in UTF-8 or GB18030") from None
+    if "\x00" in text:
+        raise BadFile(path, "contains NUL characters; it is not a text file")
     if path.suffix.lower() == ".csv":
         doc = _from_csv(path, text)
     elif path.suffix.lower() in (".yaml", ".yml"):
@@ -74,75 +85,86 @@ def load_org_file(path: Path, known_units: set[str] | None = None, known_people:
     return doc
 
 
+_UNIT_KEYS = {"name", "parent", "head", "channels"}
+_PERSON_KEYS = {"id", "name", "unit", "roles", "channels", *CONTACT_KEYS}
+
+
 def _from_yaml(path: Path, text: str) -> OrgDoc:
     try:
         doc = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise BadFile(path, f"{where}not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        raise BadFile(path, yaml_problem(exc)) from None
     if not isinstance(doc, dict):
         raise BadFile(path, "expected a mapping with 'units' and 'people'")
     extra = set(doc) - {"units", "people"}
     if extra:
         raise BadFile(path, "unknown key (allowed: units, people)", key=sorted(map(str, extra))[0])
+    for section in ("units", "people"):
+        if doc.get(section) is not None and not isinstance(doc[section], list):
+            raise BadFile(path, f"expected a list, found {type(doc[section]).__name__}", key=section)
     units = []
     for i, u in enumerate(doc.get("units") or []):
         key = f"units[{i}]"
         if not isinstance(u, dict):
-            raise BadFile(path, "expected a mapping {name, parent?, head?}", key=key)
-        _only(path, u, {"name", "parent", "head"}, key)
-        units.append(UnitDef(_req(path, u, "name", key), _opt(path, u, "parent", key), _opt(path, u, "head", key)))
+            raise BadFile(path, "expected a mapping {name, parent?, head?, channels?}", key=key)
+        _only(path, u, _UNIT_KEYS, key)
+        units.append(
+            UnitDef(
+                name=_req(path, u, "name", key),
+                parent=_opt(path, u, "parent", key),
+                head=_opt(path, u, "head", key),
+                channels=_names(path, u, "channels", key),
+                given=frozenset(map(str, u)),
+            )
+        )
     people = []
     for i, p in enumerate(doc.get("people") or []):
         key = f"people[{i}]"
         if not isinstance(p, dict):
             raise BadFile(path, "expected a mapping {id, name, unit?, roles, email?, phone?}", key=key)
-        _only(path, p, {"id", "name", "unit", "roles", *CONTACT_KEYS}, key)
-        roles = p.get("roles") or []
-        if isinstance(roles, str):
-            roles = [roles]
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise BadFile(path, "expected a list of roles", key=f"{key}.roles")
-        contacts = {c: str(p[c]).strip() for c in CONTACT_KEYS if p.get(c) not in (None, "")}
+        _only(path, p, _PERSON_KEYS, key)
+        contacts = {c: v for c in CONTACT_KEYS if (v := _opt(path, p, c, key))}
         people.append(
             PersonDef(
-                _req(path, p, "id", key), _req(path, p, "name", key), _opt(path, p, "unit", key), tuple(roles), contacts
+                id=_req(path, p, "id", key),
+                name=_req(path, p, "name", key),
+                unit=_opt(path, p, "unit", key),
+                roles=_names(path, p, "roles", key) or (),
+                contacts=contacts,
+                channels=_names(path, p, "channels", key),
+                given=frozenset(map(str, p)),
             )
         )
     return OrgDoc(tuple(units), tuple(people))
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """'line N, column M: not valid YAML (problem)' — the line a person editing the file needs."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}not valid YAML ({problem})"
+
+
 _CSV_HEADERS = {
-    "id": "id",
-    "编号": "id",
-    "工号": "id",
-    "账号": "id",
-    "name": "name",
-    "姓名": "name",
-    "unit": "unit",
-    "单位": "unit",
-    "部门": "unit",
-    "所在单位": "unit",
-    "roles": "roles",
-    "角色": "roles",
-    "email": "email",
-    "邮箱": "email",
-    "电子邮箱": "email",
-    "phone": "phone",
-    "电话": "phone",
-    "手机": "phone",
-    "联系电话": "phone",
-    "wecom": "wecom",
-    "企业微信": "wecom",
-    "dingtalk": "dingtalk",
-    "钉钉": "dingtalk",
-    "parent": "parent",
-    "上级单位": "parent",
-    "上级": "parent",
-    "head": "head",
-    "负责人": "head",
-}
+    "id": "id", "编号": "id", "工号": "id", "账号": "id",
+    "name": "name", "姓名": "name",
+    "unit": "unit", "单位": "unit", "部门": "unit", "所在单位": "unit",
+    "roles": "roles", "角色": "roles",
+    "email": "email", "邮箱": "email", "电子邮箱": "email",
+    "phone": "phone", "电话": "phone", "手机": "phone", "联系电话": "phone",
+    "wecom": "wecom", "企业微信": "wecom",
+    "dingtalk": "dingtalk", "钉钉": "dingtalk",
+    "channels": "channels", "通知方式": "channels",
+    "parent": "parent", "上级单位": "parent", "上级": "parent",
+    "head": "head", "负责人": "head",
+}  # fmt: skip
+_PEOPLE_COLUMNS = {"id", "name", "unit", "roles", "channels", *CONTACT_KEYS}
+_UNIT_COLUMNS = {"unit", "parent", "head", "channels"}
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(x for x in (s.strip() for s in re.split(r"[;；|,，、]", cell)) if x)
 
 
 def _from_csv(path: Path, text: str) -> OrgDoc:
@@ -152,36 +174,66 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
     header = [_CSV_HEADERS.get(h.strip().lower(), _CSV_HEADERS.get(h.strip())) for h in rows[0]]
     unknown = [rows[0][i] for i, h in enumerate(header) if h is None]
     if unknown:
+        known = ", ".join(sorted(set(_CSV_HEADERS.values())))
+        raise BadFile(path, f"unknown column '{unknown[0]}' (known: {known})", key="row 1")
+    doubled = sorted({h for h in header if header.count(h) > 1 and h})
+    if doubled:
+        raise BadFile(path, f"column '{doubled[0]}' appears twice", key="row 1")
+    names: list[str] = [h for h in header if h]
+    if "id" in names:
+        allowed, kind = _PEOPLE_COLUMNS, "people"
+    elif "name" in names or set(names) & {"roles", *CONTACT_KEYS}:
         raise BadFile(
-            path, f"unknown column '{unknown[0]}' (known: {', '.join(sorted(set(_CSV_HEADERS.values())))})", key="row 1"
+            path, "a people sheet needs an id column (编号); a units sheet has unit, parent, head", key="row 1"
         )
-    records = [dict(zip(header, (c.strip() for c in r), strict=False)) for r in rows[1:] if any(c.strip() for c in r)]
-    if "id" in header:  # a people sheet; its units are those the people name, unless defined elsewhere
+    elif "unit" in names:
+        allowed, kind = _UNIT_COLUMNS, "units"
+    else:
+        raise BadFile(
+            path, "a people sheet needs columns id, name (编号, 姓名); a units sheet needs unit (单位)", key="row 1"
+        )
+    stray = [n for n in names if n not in allowed]
+    if stray:
+        raise BadFile(path, f"column '{stray[0]}' does not belong in a {kind} sheet", key="row 1")
+    records: list[tuple[int, dict[str, str]]] = []
+    for n, cells in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            raise BadFile(path, f"has {len(cells)} cells; the header has {len(header)}", key=f"row {n}")
+        records.append((n, dict(zip(names, (c.strip() for c in cells), strict=True))))
+    given = frozenset(names)
+    if kind == "people":
         people = []
-        for n, r in enumerate(records, start=2):
+        for n, r in records:
             if not r.get("id") or not r.get("name"):
                 raise BadFile(path, "id and name are required", key=f"row {n}")
-            roles = tuple(
-                x
-                for x in (
-                    s.strip()
-                    for s in r.get("roles", "").replace("；", ";").replace("|", ";").replace(",", ";").split(";")
+            people.append(
+                PersonDef(
+                    id=r["id"],
+                    name=r["name"],
+                    unit=r.get("unit") or None,
+                    roles=_split(r.get("roles", "")),
+                    contacts={c: r[c] for c in CONTACT_KEYS if r.get(c)},
+                    channels=_split(r["channels"]) if r.get("channels") else None,
+                    given=given,
                 )
-                if x
             )
-            contacts = {c: r[c] for c in CONTACT_KEYS if r.get(c)}
-            people.append(PersonDef(r["id"], r["name"], r.get("unit") or None, roles, contacts))
         return OrgDoc((), tuple(people))
-    if "unit" in header:
-        units = []
-        for n, r in enumerate(records, start=2):
-            if not r.get("unit"):
-                raise BadFile(path, "the unit name is required", key=f"row {n}")
-            units.append(UnitDef(r["unit"], r.get("parent") or None, r.get("head") or None))
-        return OrgDoc(tuple(units), ())
-    raise BadFile(
-        path, "a people sheet needs columns id, name (编号, 姓名); a units sheet needs unit (单位)", key="row 1"
-    )
+    units = []
+    for n, r in records:
+        if not r.get("unit"):
+            raise BadFile(path, "the unit name is required", key=f"row {n}")
+        units.append(
+            UnitDef(
+                name=r["unit"],
+                parent=r.get("parent") or None,
+                head=r.get("head") or None,
+                channels=_split(r["channels"]) if r.get("channels") else None,
+                given=frozenset("name" if g == "unit" else g for g in given),
+            )
+        )
+    return OrgDoc(tuple(units), ())
 
 
 def _only(path: Path, mapping: dict[str, Any], allowed: set[str], key: str) -> None:
@@ -190,16 +242,39 @@ def _only(path: Path, mapping: dict[str, Any], allowed: set[str], key: str) -> N
         raise BadFile(path, f"unknown key (allowed: {', '.join(sorted(allowed))})", key=f"{key}.{extra[0]}")
 
 
+def _scalar(path: Path, value: object, key: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadFile(path, f"expected text, found {type(value).__name__}", key=key)
+    text = str(value)
+    try:
+        return check_text(text, key, max_len=200)
+    except InvalidInput as exc:
+        raise BadFile(path, exc.params["detail"], key=key) from None
+
+
 def _req(path: Path, mapping: dict[str, Any], name: str, key: str) -> str:
     value = mapping.get(name)
     if value is None or not str(value).strip():
         raise BadFile(path, "is required", key=f"{key}.{name}")
-    return str(value).strip()
+    return _scalar(path, value, f"{key}.{name}")
 
 
 def _opt(path: Path, mapping: dict[str, Any], name: str, key: str) -> str | None:
     value = mapping.get(name)
-    return str(value).strip() or None if value is not None else None
+    if value is None:
+        return None
+    return _scalar(path, value, f"{key}.{name}") or None
+
+
+def _names(path: Path, mapping: dict[str, Any], name: str, key: str) -> tuple[str, ...] | None:
+    value = mapping.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadFile(path, "expected a list of names", key=f"{key}.{name}")
+    return tuple(value)
 
 
 def validate_org(path: Path, doc: OrgDoc, known_units: set[str], known_people: set[str]) -> None:
@@ -224,6 +299,16 @@ def validate_org(path: Path, doc: OrgDoc, known_units: set[str], known_people: s
                 raise BadFile(
                     path, f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})", key=f"people[{i}].roles"
                 )
+    for i, p in enumerate(doc.people):
+        for c in p.channels or ():
+            if c not in CHANNELS:
+                raise BadFile(
+                    path, f"unknown channel '{c}' (known: {', '.join(CHANNELS)})", key=f"people[{i}].channels"
+                )
+    for i, u in enumerate(doc.units):
+        for c in u.channels or ():
+            if c not in CHANNELS:
+                raise BadFile(path, f"unknown channel '{c}' (known: {', '.join(CHANNELS)})", key=f"units[{i}].channels")
     all_people = set(ids) | known_people
     for i, u in enumerate(doc.units):
         if u.parent is not None and u.parent not in all_units:

@@ -28,6 +28,11 @@ ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin"})
 RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
 REQUIREMENTS = frozenset({"reason", "progress_report", "progress_data", "extension_data"})
 FIELD_TYPES = frozenset({"text", "int", "choices"})
+# Requirements met only by a dedicated command, which fires a trigger of a fixed name.
+PAYLOAD_TRIGGERS = {
+    "progress_data": frozenset({"progress"}),
+    "extension_data": frozenset({"extend", "grant_extension", "deny_extension"}),
+}
 ANY_OPEN = "*"  # in a transition's source: every state that is not final
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -362,6 +367,12 @@ class _Validator:
                     raise self.fail(
                         f"{k}.requires", f"unknown requirement '{r}' (known: {', '.join(sorted(REQUIREMENTS))})"
                     )
+                if r in PAYLOAD_TRIGGERS and trigger not in PAYLOAD_TRIGGERS[r]:
+                    raise self.fail(
+                        f"{k}.requires",
+                        f"'{r}' comes only with the command for {' / '.join(sorted(PAYLOAD_TRIGGERS[r]))}; "
+                        f"trigger '{trigger}' could never be fired",
+                    )
             out.append(
                 TransitionSpec(
                     trigger=trigger,
@@ -415,6 +426,8 @@ class _Validator:
                 if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
                     raise self.fail(f"{k}.{b}", f"expected a whole number, found {_kind(v)}")
                 bounds[b] = v
+            if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
+                raise self.fail(f"{k}.min", f"min {bounds['min']} is above max {bounds['max']}")
             out[name] = FieldSpec(
                 key=name,
                 type=ftype,

@@ -75,6 +75,15 @@ class Database:
         except DBAPIError as exc:
             raise self.unreachable(exc) from None
 
+    def schema_revision_if_any(self) -> str | None:
+        """The revision, or None for a database that does not exist yet or was never initialised."""
+        if not self.exists() or (self.path is not None and self.path.is_dir()):
+            return None
+        try:
+            return self.schema_revision()
+        except StoreError:
+            return None
+
     def check_schema(self) -> None:
         """Refuse to work on a database that is missing, uninitialised, older or newer than this code."""
         if not self.exists():

@@ -299,7 +299,10 @@ class OrgRepository:
         }
 
     def apply(self, doc: OrgDoc) -> ImportCounts:
-        """Upsert units, then people, then unit heads and parents (they refer to each other)."""
+        """Upsert units, then people, then unit heads and parents (they refer to each other).
+
+        Only what the file states is written: a contacts sheet does not wipe roles.
+        """
         units = self.unit_ids()
         u_added = u_updated = 0
         for u in doc.units:
@@ -311,22 +314,30 @@ class OrgRepository:
         existing = set(self.people())
         p_added = p_updated = 0
         for p in doc.people:
-            values = {
+            values: dict[str, Any] = {
                 "name": p.name,
                 "unit_id": units[p.unit] if p.unit else None,
                 "roles": list(p.roles),
+                "channels": list(p.channels) if p.channels else None,
                 **{k: p.contacts.get(k) for k in ("email", "phone", "wecom", "dingtalk")},
             }
             if p.id in existing:
-                self.conn.execute(update(Person).where(Person.id == p.id).values(**values))
+                given = {"unit_id" if k == "unit" else k for k in p.given}
+                self.conn.execute(
+                    update(Person).where(Person.id == p.id).values(**{k: v for k, v in values.items() if k in given})
+                )
                 p_updated += 1
             else:
                 self.conn.execute(insert(Person).values(id=p.id, **values))
                 p_added += 1
         for u in doc.units:
-            self.conn.execute(
-                update(Unit)
-                .where(Unit.id == units[u.name])
-                .values(parent_id=units[u.parent] if u.parent else None, head_id=u.head)
-            )
+            unit_values: dict[str, Any] = {
+                "parent_id": units[u.parent] if u.parent else None,
+                "head_id": u.head,
+                "channels": list(u.channels) if u.channels else None,
+            }
+            given = {"parent_id" if k == "parent" else "head_id" if k == "head" else k for k in u.given}
+            changes = {k: v for k, v in unit_values.items() if k in given}
+            if changes:
+                self.conn.execute(update(Unit).where(Unit.id == units[u.name]).values(**changes))
         return ImportCounts(u_added, u_updated, p_added, p_updated)

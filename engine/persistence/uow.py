@@ -41,7 +41,7 @@ class UnitOfWork:
         self.conn = conn
         try:
             conn.begin()
-        except DBAPIError as exc:
+        except (DBAPIError, self.db.engine.dialect.loaded_dbapi.Error) as exc:  # BEGIN goes to the driver directly
             conn.close()
             raise _store_error(self.db, exc) from None
         self.tasks = TaskRepository(conn, self.db.dialect)

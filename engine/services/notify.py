@@ -19,8 +19,6 @@ from ..persistence.models import Person, Unit
 from ..persistence.outbox import OutboxRepository, OutgoingNotice
 from .watch import clock_runs
 
-CHANNELS = ("console", "file", "email", "webhook", "wecom", "dingtalk")
-
 
 @dataclass(frozen=True, slots=True)
 class Contact:

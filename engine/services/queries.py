@@ -42,6 +42,8 @@ class EventView:
     trigger_label: Bilingual
     source: str | None
     dest: str
+    source_label: Bilingual
+    dest_label: Bilingual
     actor: str
     actor_name: str
     at: datetime
@@ -78,6 +80,8 @@ class TaskDetail:
     created_at: datetime
     events: list[EventView]
     progress: list[ProgressView]
+    workflow_label: Bilingual
+    field_labels: dict[str, Bilingual]
     allowed: list[str] = field(default_factory=list)
 
 
@@ -101,14 +105,20 @@ def _summary_query() -> Select[Task, str, str]:
     )
 
 
+def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
+    spec = app.registry.find(workflow)
+    if spec is not None:
+        return spec.state_label(state)
+    return Bilingual(state or "—", state or "—")
+
+
 def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> TaskSummary:
-    spec = app.registry.spec(task.workflow)
     return TaskSummary(
         code=task.code,
         title=task.title,
         workflow=task.workflow,
         state=task.state,
-        state_label=spec.state_label(task.state),
+        state_label=_state_label(app, task.workflow, task.state),
         unit=unit_name,
         leader=task.lead_leader_id,
         leader_name=leader_name,
@@ -154,7 +164,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
         if row is None:
             raise UnknownTask(code=code)
         task: Task = row[0]
-        spec = app.registry.spec(task.workflow)
+        spec = app.registry.find(task.workflow)
         names: dict[str, str] = {pid: name for pid, name in uow.conn.execute(select(Person.id, Person.name))}
         co_units = list(
             uow.conn.execute(
@@ -165,9 +175,11 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             EventView(
                 e.seq,
                 e.trigger,
-                spec.trigger_label(e.trigger),
+                spec.trigger_label(e.trigger) if spec else Bilingual(e.trigger, e.trigger),
                 e.from_state,
                 e.to_state,
+                _state_label(app, task.workflow, e.from_state),
+                _state_label(app, task.workflow, e.to_state),
                 e.actor_id,
                 names.get(e.actor_id, e.actor_id),
                 e.at,
@@ -198,7 +210,9 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
         allowed: list[str] = []
         if viewer:
             actor = uow.tasks.actor(viewer)
-            if actor is not None:
+            if actor is None:
+                raise UnknownPerson(person=viewer, near="")
+            if spec is not None:
                 head = uow.conn.execute(select(Unit.head_id).where(Unit.id == task.unit_id)).scalar()
                 facts = TaskFacts(
                     task.code, task.state, task.unit_id, head, task.lead_leader_id, task.responsible_person_id
@@ -215,5 +229,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
         created_at=task.created_at,
         events=events,
         progress=progress,
+        workflow_label=spec.label if spec else Bilingual(task.workflow, task.workflow),
+        field_labels={k: f.label for k, f in spec.fields.items()} if spec else {},
         allowed=allowed,
     )

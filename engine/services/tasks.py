@@ -6,17 +6,17 @@ a refusal raises before anything is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..app import App
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
-from ..domain.errors import InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
+from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
+from ..domain.textcheck import check_text
 from ..domain.workflow import FieldSpec, WorkflowSpec
-from ..evidence import StoredFile
 from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
 from .notify import About, Directory, write_notices
@@ -68,9 +68,10 @@ def _actor(uow: UnitOfWork, actor_id: str | None) -> Actor:
 def assign(app: App, actor_id: str | None, new: NewTask) -> str:
     machine = app.registry.machine(new.workflow)
     spec = machine.spec
-    title = new.title.strip()
+    title = check_text(new.title, "title", max_len=500)
     if not title:
         raise InvalidInput(what="title", detail="a task needs a title (--title)")
+    new = _checked(new)
     fields = _validate_fields(spec, new.fields)
     with app.uow(write=True) as uow:
         actor = _actor(uow, actor_id)
@@ -168,7 +169,6 @@ def fire_within(
     comment: str | None = None,
     if_version: int | None = None,
     progress: ProgressInput | None = None,
-    stored: list[StoredFile] | None = None,
     extension: Any = None,
     new_deadline: date | None = None,
     data: dict[str, Any] | None = None,
@@ -192,6 +192,8 @@ def fire_within(
         has_progress_report=lambda: uow.tasks.has_progress_report(task.id),
     )
     outcome = machine.fire(task.facts, trigger, actor, request)
+    # Evidence is copied only once the firing is allowed; a failed commit leaves at worst an unreferenced blob.
+    stored = [app.evidence.put(p) for p in progress.attachments] if progress is not None else []
     now = app.clock.now()
     clock = after_transition(
         app, machine.spec, code, outcome.source, outcome.dest, task.clock, now, progress=progress is not None
@@ -202,11 +204,11 @@ def fire_within(
         raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
     seq = task.version + 1
     if progress is not None:
-        data = {"percent": progress.percent, "note": progress.note, "evidence": [s.sha256 for s in stored or []]}
+        data = {"percent": progress.percent, "note": progress.note, "evidence": [s.sha256 for s in stored]}
     uow.tasks.append_event(task.id, seq, trigger, outcome.source, outcome.dest, actor.id, comment, now, data)
     if progress is not None:
         report_id = uow.tasks.add_progress(task.id, seq, progress.percent, progress.note.strip(), actor.id, now)
-        for s in stored or []:
+        for s in stored:
             uow.tasks.add_evidence(report_id, s.sha256, s.size, s.original_name)
     spec_t = machine.spec.transition(trigger, outcome.source)
     if spec_t is not None and spec_t.notify:
@@ -225,14 +227,13 @@ def fire(
     if_version: int | None = None,
     progress: ProgressInput | None = None,
 ) -> FireResult:
-    stored: list[StoredFile] = []
     if progress is not None:
-        _check_progress(progress)
-        # Copied before the transaction: a failed commit leaves an unreferenced blob, never a dangling row.
-        stored = [app.evidence.put(p) for p in progress.attachments]
+        progress = _check_progress(progress)
+    comment = check_text(comment, "comment", max_len=4000, multiline=True) if comment is not None else None
+    code = check_text(code, "task code", max_len=32)
     with app.uow(write=True) as uow:
         fired = fire_within(
-            app, uow, actor_id, code, trigger, comment=comment, if_version=if_version, progress=progress, stored=stored
+            app, uow, actor_id, code, trigger, comment=comment, if_version=if_version, progress=progress
         )
         uow.commit()
     return FireResult(code=code, workflow=fired.task.workflow, outcome=fired.outcome, version=fired.seq)
@@ -254,6 +255,33 @@ def report_progress(app: App, actor_id: str | None, code: str, progress: Progres
     return fire(app, actor_id, code, PROGRESS_TRIGGER, comment=progress.note, progress=progress)
 
 
+PRIORITIES = {"高": "高", "中": "中", "低": "低", "high": "高", "medium": "中", "low": "低"}
+
+
+def _checked(new: NewTask) -> NewTask:
+    """Free text from the user: no control characters, sizes every database accepts, one priority vocabulary."""
+    priority = None
+    if new.priority:
+        priority = PRIORITIES.get(new.priority.strip().lower())
+        if priority is None:
+            raise InvalidInput(what="priority", detail=f"'{new.priority}' is not 高, 中 or 低 (high, medium, low)")
+    return replace(
+        new,
+        unit=check_text(new.unit, "unit", max_len=200),
+        leader=check_text(new.leader, "leader", max_len=200),
+        category=check_text(new.category, "category", max_len=100) if new.category else None,
+        campaign=check_text(new.campaign, "campaign", max_len=200) if new.campaign else None,
+        problem=check_text(new.problem, "problem", max_len=4000, multiline=True) if new.problem else None,
+        measures=[check_text(m, "measure", max_len=2000, multiline=True) for m in new.measures],
+        co_units=[check_text(u, "co-unit", max_len=200) for u in new.co_units],
+        responsible_person=check_text(new.responsible_person, "person", max_len=200)
+        if new.responsible_person
+        else None,
+        priority=priority,
+        fields={k: check_text(v, f"field {k}", max_len=500) for k, v in new.fields.items()},
+    )
+
+
 def resolve_deadline(
     app: App, spec: WorkflowSpec, value: date | str | None, campaign: str | None, now: datetime
 ) -> Deadline | None:
@@ -271,11 +299,16 @@ def resolve_deadline(
     )
 
 
-def _check_progress(progress: ProgressInput) -> None:
+def _check_progress(progress: ProgressInput) -> ProgressInput:
     if not 0 <= progress.percent <= 100:
         raise InvalidInput(what="percent", detail=f"{progress.percent} is not between 0 and 100")
-    if not progress.note.strip():
+    note = check_text(progress.note, "note", max_len=4000, multiline=True)
+    if not note:
         raise InvalidInput(what="note", detail="a progress report needs a note (--note)")
+    for path in progress.attachments:
+        if not path.is_file():
+            raise BadFile(path, "no such file to attach")
+    return ProgressInput(progress.percent, note, progress.attachments)
 
 
 def _validate_fields(spec: WorkflowSpec, raw: dict[str, str]) -> dict[str, Any]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from ..app import App
-from ..domain.errors import DefinitionError
+from ..domain.errors import DefinitionError, StoreError
+from ..domain.org import load_org_file
+from ..domain.text import Bilingual
 from ..persistence.models import Task, WorkflowVersion
 from ..persistence.repository import ImportCounts
 from .org import import_org
@@ -17,11 +19,26 @@ def init_workspace(app: App, org_file: Path | None = None, actor_id: str | None 
     """Create or upgrade the schema, then load the organisation if given (the first load needs no actor)."""
     from ..persistence import migrate  # Alembic costs a quarter second to import: only init pays it
 
+    if org_file is not None and app.db.schema_revision_if_any() is None:
+        load_org_file(org_file)  # a bad file is refused before a new database is created
     if app.db.path is not None:
+        if app.db.path.is_dir():
+            raise StoreError(db=app.db.display, detail=Bilingual("这是一个文件夹", "is a folder, not a database file"))
         app.db.path.parent.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(app.db)
     check_definitions(app)
     return import_org(app, org_file, actor_id) if org_file is not None else None
+
+
+def _insert_ignore(dialect: str):  # type: ignore[no-untyped-def]
+    """INSERT … ON CONFLICT DO NOTHING: two commands registering the same version at once both succeed."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(WorkflowVersion).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(WorkflowVersion).on_conflict_do_nothing()
 
 
 def open_workspace(app: App) -> None:
@@ -41,7 +58,7 @@ def check_definitions(app: App) -> None:
     new = [s for s in app.registry.specs if (s.name, s.version) not in seen]
     if not new:
         return
-    with app.uow(write=True) as uow:
+    with app.uow(write=True) as uow:  # two commands seeing the same new version at once both get here
         for spec in new:
             counts = uow.conn.execute(
                 select(Task.state, func.count()).where(Task.workflow == spec.name).group_by(Task.state)
@@ -55,6 +72,8 @@ def check_definitions(app: App) -> None:
                         key="states",
                     )
             uow.conn.execute(
-                insert(WorkflowVersion).values(name=spec.name, version=spec.version, registered_at=app.clock.now())
+                _insert_ignore(uow.conn.dialect.name).values(
+                    name=spec.name, version=spec.version, registered_at=app.clock.now()
+                )
             )
         uow.commit()

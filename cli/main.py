@@ -12,7 +12,7 @@ from engine.domain.text import Lang
 from engine.domain.textcheck import printable
 from engine.settings import Settings, lang_from_locale
 
-from . import demo, org, tasks, workflow
+from . import deadlines, demo, org, outbox, tasks, workflow
 from .context import Ctx
 
 
@@ -39,7 +39,7 @@ def cli(click_ctx: click.Context, db: str | None, actor: str | None, lang: Lang 
     click_ctx.call_on_close(ctx.close)
 
 
-for module in (tasks, org, workflow, demo):
+for module in (tasks, deadlines, outbox, org, workflow, demo):
     module.register(cli)
 
 
@@ -63,7 +63,9 @@ def run(argv: list[str] | None = None) -> None:
         click.echo(prefix + printable(exc.render(lang)), err=True)
         sys.exit(exc.exit_code)
     except UnicodeEncodeError:
-        click.echo(prefix + ("参数不是有效的 UTF-8 文本" if lang == "zh" else "an argument is not valid UTF-8 text"), err=True)
+        click.echo(
+            prefix + ("参数不是有效的 UTF-8 文本" if lang == "zh" else "an argument is not valid UTF-8 text"), err=True
+        )
         sys.exit(2)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)

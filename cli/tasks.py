@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 from rich.cells import cell_len
 
+from engine.domain.errors import NoActor
 from engine.services import queries, tasks
 from engine.services.queries import TaskDetail, TaskSummary
 
 from .context import Ctx, json_option, pass_ctx
-from .params import DATE, KEY_VALUE
+from .params import KEY_VALUE
 from .render import emit_json, say, table, when
 
 VERBS = ("start", "submit", "approve", "reject", "close", "reopen", "cancel")
@@ -40,7 +41,9 @@ def register(cli: click.Group) -> None:
 @click.option("--title", required=True, help="What is to be rectified, in a line.")
 @click.option("--unit", required=True, help="Responsible unit (责任单位), by name.")
 @click.option("--leader", required=True, help="Lead leader (责任领导), by id or name.")
-@click.option("--deadline", type=DATE, help="Deadline (整改时限), YYYY-MM-DD.")
+@click.option(
+    "--deadline", help="Deadline (整改时限): 2026-06-30, 2026年6月底前, 年底前, 第三季度末, 立行立改, 长期坚持 …"
+)
 @click.option("--category", help="Category (问题类别), e.g. 民生问题.")
 @click.option("--campaign", help="Campaign (批次), e.g. 2026年主题教育整改.")
 @click.option("--measure", "measures", multiple=True, help="A measure (整改措施); repeatable.")
@@ -159,6 +162,20 @@ def progress(ctx: Ctx, code: str, percent: int, note: str, attachments: tuple[Pa
         say(ctx.t(f"{code}：已报送进展 {percent}%", f"{code}: progress {percent}% reported"))
 
 
+LIGHTS = {"red": ("红", "red"), "yellow": ("黄", "yellow"), "green": ("绿", "green")}
+
+
+def light_text(ctx: Ctx, light: str | None, days_overdue: int, days_left: int | None) -> str:
+    if light is None:
+        return ""
+    zh, en = LIGHTS[light]
+    if light == "red":
+        return ctx.t(f"{zh} 逾期{days_overdue}日", f"{en} {days_overdue}d late")
+    if days_left is not None:
+        return ctx.t(f"{zh} 剩{days_left}日", f"{en} {days_left}d left")
+    return ctx.t(zh, en)
+
+
 def summary_json(s: TaskSummary) -> dict[str, object]:
     return {
         "code": s.code,
@@ -175,6 +192,12 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
         "priority": s.priority,
         "version": s.version,
         "updated_at": s.updated_at,
+        "original_deadline": s.original_deadline,
+        "deadline_expr": s.deadline_expr,
+        "light": s.light,
+        "days_overdue": s.days_overdue,
+        "days_left": s.days_left,
+        "escalation_level": s.escalation_level,
     }
 
 
@@ -184,21 +207,39 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
 @click.option("--campaign", help="Only this campaign.")
 @click.option("--workflow", help="Only this workflow.")
 @click.option("--mine", is_flag=True, help="Only tasks of my unit, or that I lead or answer for.")
+@click.option(
+    "--light",
+    "lights",
+    multiple=True,
+    type=click.Choice(["red", "yellow", "green"]),
+    help="Only tasks with this traffic light; repeatable.",
+)
+@click.option("--overdue", is_flag=True, help="Only overdue tasks (the red light).")
 @json_option
 @pass_ctx
 def list_cmd(
-    ctx: Ctx, states: tuple[str, ...], unit: str | None, campaign: str | None, workflow: str | None, mine: bool
+    ctx: Ctx,
+    states: tuple[str, ...],
+    unit: str | None,
+    campaign: str | None,
+    workflow: str | None,
+    mine: bool,
+    lights: tuple[str, ...],
+    overdue: bool,
 ) -> None:
-    """List tasks."""
+    """List tasks, with their traffic light (红黄绿灯)."""
     if mine and not ctx.actor:
-        from engine.domain.errors import NoActor
-
         raise NoActor()
     app = ctx.app()
     rows = queries.list_tasks(
         app,
         queries.TaskFilter(
-            states=states, unit=unit, campaign=campaign, workflow=workflow, mine_for=ctx.actor if mine else None
+            states=states,
+            unit=unit,
+            campaign=campaign,
+            workflow=workflow,
+            mine_for=ctx.actor if mine else None,
+            lights=tuple(sorted(set(lights) | ({"red"} if overdue else set()))),
         ),
     )
     if ctx.json:
@@ -210,18 +251,22 @@ def list_cmd(
             ("编号", "Code"),
             ("任务", "Title"),
             ("状态", "State"),
+            ("灯", "Light"),
             ("责任单位", "Unit"),
             ("责任领导", "Leader"),
             ("时限", "Deadline"),
+            ("督办", "Level"),
         ],
         [
             [
                 s.code,
                 s.title,
                 ctx.pick(s.state_label),
+                light_text(ctx, s.light, s.days_overdue, s.days_left),
                 s.unit,
                 s.leader_name or "",
-                s.deadline.isoformat() if s.deadline else "",
+                s.deadline.isoformat() if s.deadline else (s.deadline_expr or ""),
+                str(s.escalation_level) if s.escalation_level else "",
             ]
             for s in rows
         ],
@@ -288,7 +333,16 @@ def show(ctx: Ctx, code: str) -> None:
         ),
         (ctx.t("责任领导", "Lead leader"), f"{s.leader_name or ''} ({s.leader or ''})"),
         (ctx.t("责任人", "Responsible"), d.responsible_person_name or ""),
-        (ctx.t("整改时限", "Deadline"), s.deadline.isoformat() if s.deadline else ctx.t("未设", "none")),
+        (ctx.t("整改时限", "Deadline"), _deadline_text(ctx, s)),
+        (
+            ctx.t("红黄绿灯", "Light"),
+            light_text(ctx, s.light, s.days_overdue, s.days_left)
+            + (
+                ctx.t(f"，{s.escalation_level}级督办", f", escalation level {s.escalation_level}")
+                if s.escalation_level
+                else ""
+            ),
+        ),
         (ctx.t("类别", "Category"), s.category or ""),
         (ctx.t("批次", "Campaign"), s.campaign or ""),
         (ctx.t("问题", "Problem"), d.problem or ""),
@@ -307,9 +361,7 @@ def show(ctx: Ctx, code: str) -> None:
             [
                 when(e.at, app.tz),
                 ctx.pick(e.trigger_label),
-                f"{ctx.pick(e.source_label)} → {ctx.pick(e.dest_label)}"
-                if e.source != e.dest
-                else "",
+                f"{ctx.pick(e.source_label)} → {ctx.pick(e.dest_label)}" if e.source != e.dest else "",
                 e.actor_name,
                 e.comment or "",
             ]
@@ -335,6 +387,17 @@ def show(ctx: Ctx, code: str) -> None:
         )
     if ctx.actor:
         say(ctx.t("您可执行：", "You may: ") + (", ".join(d.allowed) or ctx.t("（无）", "(nothing)")))
+
+
+def _deadline_text(ctx: Ctx, s: TaskSummary) -> str:
+    if s.deadline is None:
+        return s.deadline_expr or ctx.t("未设", "none")
+    text = s.deadline.isoformat()
+    if s.deadline_expr and s.deadline_expr != text:
+        text += f"（{s.deadline_expr}）" if ctx.lang == "zh" else f" ({s.deadline_expr})"
+    if s.original_deadline and s.original_deadline != s.deadline:
+        text += ctx.t(f"，原时限 {s.original_deadline}", f", originally {s.original_deadline}")
+    return text
 
 
 def _field_text(value: object) -> str:

@@ -133,7 +133,7 @@ BAD_INPUTS = [
     (
         ["--as", PRINCIPAL, "assign", "--title", "x", "--unit", UNIT, "--leader", DEPUTY, "--deadline", "2026-13-40"],
         2,
-        "'2026-13-40' is not a date such as 2026-06-30",
+        "cannot read '2026-13-40'; write it like one of: 2026-06-30, 2026年6月30日",
     ),
     (["--as", UNIT_HEAD, "progress", "{W}", "--percent", "150", "--note", "x"], 2, "150 is not in the range"),
     (

@@ -79,8 +79,8 @@ class RequirementNotMet(DubanError):
 
 
 class ReasonRequired(RequirementNotMet):
-    zh = '对任务 {code} 执行“{action}”须说明理由：加上 --comment "理由"'
-    en = "'{action}' on task {code} needs a reason: add --comment \"why\""
+    zh = '对任务 {code} 执行“{action}”须说明理由：加上 --comment "理由"（延期申请用 --reason）'
+    en = "'{action}' on task {code} needs a reason: add --comment \"why\" (--reason for duban extend)"
 
 
 class ProgressReportRequired(RequirementNotMet):
@@ -134,3 +134,14 @@ class StoreError(DubanError):
     exit_code = 7
     zh = "数据库 {db}：{detail}"
     en = "database {db}: {detail}"
+
+
+class UnknownExtension(NotFound):
+    zh = "没有编号为 {id} 的延期申请；用 'duban extension list' 查看"
+    en = "no extension request {id}; 'duban extension list' shows them"
+
+
+class ExtensionConflict(DubanError):
+    exit_code = 5
+    zh = "{detail}"
+    en = "{detail}"

@@ -103,7 +103,11 @@ def plan(watch: Watch, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneI
         return Plan([], None, 0)
     actions = deadline_actions(watch, policy, calendar, tz) + stale_actions(watch, policy, tz, now)
     pending = [a for a in actions if a.at > watch.watch_from]
-    due_now = sorted((a for a in pending if a.at <= now), key=lambda a: (a.at, a.rule, a.level))
+    due = [a for a in pending if a.at <= now]
+    # Silence is one fact, not a series: after a downtime only the latest stale-progress chase is sent.
+    stale = [a for a in due if a.rule == "stale"]
+    due = [a for a in due if a.rule != "stale"] + stale[-1:]
+    due_now = sorted(due, key=lambda a: (a.at, a.rule, a.level))
     later = [a.at for a in pending if a.at > now]
     level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)
     return Plan(due_now, min(later) if later else None, level)

@@ -153,20 +153,30 @@ class OutboxRepository:
 
     # --- delivery ----------------------------------------------------------------------------------
 
-    def deliverable(self, now: datetime, limit: int) -> list[int]:
-        """Pending rows that are due, and rows whose worker's lease ran out (it died or lost its message)."""
+    def take_for_relay(self, now: datetime, hint_until: datetime, limit: int) -> list[int]:
+        """Rows to hand to the broker now, marked so the next relay leaves them alone until ``hint_until``.
+
+        Pending rows that are due and not already handed out, and rows whose worker's
+        lease ran out (it died) or whose hand-out lapsed (the broker lost the message).
+        """
+        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
         rows = self._run(
-            "SELECT id FROM notifications WHERE (status = 'pending' AND due_at <= :now) "
-            "OR (status = 'sending' AND lease_until < :now) ORDER BY id LIMIT :limit",
+            "SELECT id FROM notifications WHERE status IN ('pending', 'sending') AND due_at <= :now "
+            "AND (lease_until IS NULL OR lease_until < :now) ORDER BY id LIMIT :limit" + lock,
             {"now": self._at(now), "limit": limit},
         ).fetchall()
-        return [r[0] for r in rows]
+        ids = [r[0] for r in rows]
+        for i in ids:
+            self._run(
+                "UPDATE notifications SET lease_until = :until WHERE id = :id", {"until": self._at(hint_until), "id": i}
+            )
+        return ids
 
     def claim(self, notification_id: int, now: datetime, lease_until: datetime) -> Claimed | None:
         """Take a row for sending; None when it is sent, failed, or held by a live lease elsewhere."""
         cur = self._run(
             "UPDATE notifications SET status = 'sending', lease_until = :lease, attempts = attempts + 1 "
-            "WHERE id = :id AND ((status = 'pending' AND due_at <= :now) OR (status = 'sending' AND lease_until < :now))",
+            "WHERE id = :id AND due_at <= :now AND (status = 'pending' OR (status = 'sending' AND lease_until < :now))",
             {"lease": self._at(lease_until), "id": notification_id, "now": self._at(now)},
         )
         if cur.rowcount != 1:
@@ -196,6 +206,18 @@ class OutboxRepository:
         self._run(
             "UPDATE notifications SET status = 'failed', lease_until = NULL, last_error = :error WHERE id = :id",
             {"error": error[:2000], "id": notification_id},
+        )
+
+    def listing(self, status: str | None, limit: int) -> list[tuple[Any, ...]]:
+        where = " WHERE n.status = :status" if status else ""
+        return list(
+            self._run(
+                "SELECT n.id, t.code, n.rule, n.level, n.recipient_id, n.channel, n.status, n.attempts, n.created_at, "
+                "n.sent_at, n.last_error, n.subject FROM notifications n LEFT JOIN tasks t ON t.id = n.task_id"
+                + where
+                + " ORDER BY n.id DESC LIMIT :limit",
+                {"status": status, "limit": limit},
+            ).fetchall()
         )
 
     def requeue(self, ids: list[int] | None, now: datetime) -> int:

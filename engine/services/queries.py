@@ -15,6 +15,7 @@ from ..domain.machine import TaskFacts
 from ..domain.text import Bilingual
 from ..persistence.models import Event, EvidenceFile, Person, ProgressReport, Task, TaskCoUnit, Unit
 from .org import resolve_unit
+from .watch import task_standing
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class TaskSummary:
     priority: str | None
     version: int
     updated_at: datetime
+    original_deadline: date | None
+    deadline_expr: str | None
+    light: str | None  # green, yellow, red; None where the clock does not run
+    days_overdue: int
+    days_left: int | None
+    escalation_level: int
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class TaskFilter:
     campaign: str | None = None
     workflow: str | None = None
     mine_for: str | None = None  # a person id: their unit's tasks and those they lead or answer for
+    lights: tuple[str, ...] = ()  # green, yellow, red
 
 
 _Leader = aliased(Person)
@@ -113,6 +121,9 @@ def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
 
 
 def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> TaskSummary:
+    spec = app.registry.find(task.workflow)
+    today = app.clock.now().astimezone(app.tz).date()
+    stand = task_standing(app, spec, task.state, task.deadline, today) if spec else None
     return TaskSummary(
         code=task.code,
         title=task.title,
@@ -128,6 +139,12 @@ def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> T
         priority=task.priority,
         version=task.version,
         updated_at=task.updated_at,
+        original_deadline=task.original_deadline,
+        deadline_expr=task.deadline_expr,
+        light=stand.light if stand else None,
+        days_overdue=stand.days_overdue if stand else 0,
+        days_left=stand.days_left if stand else None,
+        escalation_level=task.escalation_level,
     )
 
 
@@ -155,7 +172,13 @@ def list_tasks(app: App, flt: TaskFilter) -> list[TaskSummary]:
                 or_(Task.unit_id == me.unit_id, Task.lead_leader_id == me.id, Task.responsible_person_id == me.id)
             )
         rows = uow.session.execute(query.order_by(Task.id)).all()
-        return [_summary(app, r[0], r.unit_name, r.leader_name) for r in rows]
+        out = [_summary(app, r[0], r.unit_name, r.leader_name) for r in rows]
+    if flt.lights:
+        for light in flt.lights:
+            if light not in ("green", "yellow", "red"):
+                raise InvalidInput(what="light", detail=f"'{light}' is not red, yellow or green")
+        out = [t for t in out if t.light in flt.lights]
+    return out
 
 
 def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:

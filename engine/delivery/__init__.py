@@ -1,0 +1,1 @@
+"""Delivery of outbox notifications through channels (console, file, email, webhook, WeCom, DingTalk)."""

@@ -1,0 +1,233 @@
+"""Channels: each turns one notification into one message to the outside world.
+
+A channel raises ``Transient`` for what a retry may cure (a time-out, a busy
+server, a 5xx) and ``Permanent`` for what it will not (no address, a 4xx).
+Every message carries the notification's dedup key (as Idempotency-Key,
+Message-ID or a field), so a receiver can drop the rare second copy that a
+worker dying between sending and recording may cause.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import smtplib
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Protocol
+
+log = logging.getLogger("duban.notify")
+
+
+class Transient(Exception):
+    """Worth another try later."""
+
+
+class Permanent(Exception):
+    """Another try would fail the same way."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    key: str
+    recipient_id: str | None
+    address: str | None
+    subject: str
+    body: str
+
+
+class Channel(Protocol):
+    def send(self, message: Message) -> None: ...
+
+
+class ConsoleChannel:
+    def send(self, message: Message) -> None:
+        log.info("notify %s → %s: %s", message.key, message.recipient_id, message.subject)
+
+
+class FileChannel:
+    """JSON lines, one per message, fsynced: a log a person or another program can follow."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def send(self, message: Message) -> None:
+        line = json.dumps(
+            {
+                "key": message.key,
+                "to": message.recipient_id,
+                "address": message.address,
+                "subject": message.subject,
+                "body": message.body,
+            },
+            ensure_ascii=False,
+        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise Transient(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+
+class SMTPChannel:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        user: str | None,
+        password: str | None,
+        starttls: bool,
+        timeout: float = 20,
+    ) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
+
+    def send(self, message: Message) -> None:
+        if not message.address:
+            raise Permanent(f"{message.recipient_id} has no email address in the organisation file")
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = self.sender, message.address, message.subject
+        domain = self.sender.rpartition("@")[2] or "duban.local"
+        mail["Message-ID"] = make_msgid(idstring=hashlib.sha256(message.key.encode()).hexdigest()[:24], domain=domain)
+        mail.set_content(message.body)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.user:
+                    smtp.login(self.user, self.password or "")
+                smtp.send_message(mail)
+        except smtplib.SMTPResponseException as exc:
+            if 400 <= exc.smtp_code < 500:
+                raise Transient(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from None
+            raise Permanent(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise Transient(f"SMTP {self.host}:{self.port}: {exc}") from None
+
+
+def _post(url: str, payload: object, key: str, timeout: float = 15) -> bytes:
+    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key, "User-Agent": "duban"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured URLs only
+            return bytes(response.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code >= 500 or exc.code == 429:
+            raise Transient(f"HTTP {exc.code} from {_safe(url)}") from None
+        raise Permanent(f"HTTP {exc.code} from {_safe(url)}") from None
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        raise Transient(f"{_safe(url)}: {getattr(exc, 'reason', exc)}") from None
+
+
+def _safe(url: str) -> str:
+    """A URL for messages and logs: robot URLs carry their token in the query, which must not be printed."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))
+
+
+class WebhookChannel:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def send(self, message: Message) -> None:
+        _post(
+            self.url,
+            {
+                "key": message.key,
+                "to": message.recipient_id,
+                "address": message.address,
+                "subject": message.subject,
+                "body": message.body,
+            },
+            message.key,
+        )
+
+
+def _robot_reply(raw: bytes, url: str) -> None:
+    try:
+        reply = json.loads(raw or b"{}")
+    except ValueError:
+        raise Transient(f"{_safe(url)} answered with something that is not JSON") from None
+    code = reply.get("errcode", 0)
+    if code:
+        raise Permanent(f"{_safe(url)} refused the message: errcode {code} {reply.get('errmsg', '')}")
+
+
+class WeComChannel:
+    """企业微信 group robot, markdown message."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def send(self, message: Message) -> None:
+        mention = f"\n<@{message.address}>" if message.address else ""
+        payload = {"msgtype": "markdown", "markdown": {"content": f"**{message.subject}**\n{message.body}{mention}"}}
+        _robot_reply(_post(self.url, payload, message.key), self.url)
+
+
+class DingTalkChannel:
+    """钉钉 group robot, markdown message; signed when the robot has a secret (加签)."""
+
+    def __init__(self, url: str, secret: str | None) -> None:
+        self.url, self.secret = url, secret
+
+    def signed_url(self, now_ms: int | None = None) -> str:
+        if not self.secret:
+            return self.url
+        timestamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
+        digest = hmac.new(self.secret.encode(), f"{timestamp}\n{self.secret}".encode(), hashlib.sha256).digest()
+        sign = urllib.parse.quote_plus(base64.b64encode(digest))
+        return f"{self.url}{'&' if '?' in self.url else '?'}timestamp={timestamp}&sign={sign}"
+
+    def send(self, message: Message) -> None:
+        payload = {
+            "msgtype": "markdown",
+            "markdown": {"title": message.subject, "text": f"### {message.subject}\n\n{message.body}"},
+            "at": {"atMobiles": [message.address] if message.address else []},
+        }
+        url = self.signed_url()
+        _robot_reply(_post(url, payload, message.key), self.url)
+
+
+def build_channels(config: Mapping[str, str], default_file: Path) -> dict[str, Channel]:
+    """The channels that configuration makes available; endpoints and secrets come only from it."""
+    channels: dict[str, Channel] = {
+        "console": ConsoleChannel(),
+        "file": FileChannel(Path(config.get("DUBAN_NOTIFY_FILE") or default_file)),
+    }
+    if config.get("DUBAN_SMTP_HOST"):
+        channels["email"] = SMTPChannel(
+            host=config["DUBAN_SMTP_HOST"],
+            port=int(config.get("DUBAN_SMTP_PORT") or 25),
+            sender=config.get("DUBAN_SMTP_FROM") or "duban@localhost",
+            user=config.get("DUBAN_SMTP_USER"),
+            password=config.get("DUBAN_SMTP_PASSWORD"),
+            starttls=config.get("DUBAN_SMTP_STARTTLS", "") == "1",
+        )
+    if config.get("DUBAN_WEBHOOK_URL"):
+        channels["webhook"] = WebhookChannel(config["DUBAN_WEBHOOK_URL"])
+    if config.get("DUBAN_WECOM_WEBHOOK"):
+        channels["wecom"] = WeComChannel(config["DUBAN_WECOM_WEBHOOK"])
+    if config.get("DUBAN_DINGTALK_WEBHOOK"):
+        channels["dingtalk"] = DingTalkChannel(config["DUBAN_DINGTALK_WEBHOOK"], config.get("DUBAN_DINGTALK_SECRET"))
+    return channels

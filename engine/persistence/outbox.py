@@ -166,11 +166,20 @@ class OutboxRepository:
             {"now": self._at(now), "limit": limit},
         ).fetchall()
         ids = [r[0] for r in rows]
-        for i in ids:
+        for i in ids:  # a row whose worker died goes back to pending: the hint is not a worker's lease
             self._run(
-                "UPDATE notifications SET lease_until = :until WHERE id = :id", {"until": self._at(hint_until), "id": i}
+                "UPDATE notifications SET status = 'pending', lease_until = :until WHERE id = :id",
+                {"until": self._at(hint_until), "id": i},
             )
         return ids
+
+    def clear_hints(self, now: datetime) -> int:
+        """The broker refused the hand-out: pending rows become deliverable again at once."""
+        cur = self._run(
+            "UPDATE notifications SET lease_until = NULL WHERE status = 'pending' AND lease_until > :now",
+            {"now": self._at(now)},
+        )
+        return int(cur.rowcount)
 
     def claim(self, notification_id: int, now: datetime, lease_until: datetime) -> Claimed | None:
         """Take a row for sending; None when it is sent, failed, or held by a live lease elsewhere."""

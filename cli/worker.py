@@ -1,0 +1,59 @@
+"""Celery processes: `duban worker` delivers, `duban beat` ticks (sweep, then relay)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import click
+
+from .context import Ctx, pass_ctx
+from .render import say
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(worker)
+    cli.add_command(beat)
+
+
+def _export(ctx: Ctx) -> None:
+    """The worker builds its app from the environment: hand it what the global options said."""
+    import os
+
+    os.environ["DUBAN_DATABASE_URL"] = ctx.settings.database_url
+
+
+@click.command()
+@click.option("--concurrency", "-c", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--loglevel", default="INFO", show_default=True)
+@pass_ctx
+def worker(ctx: Ctx, concurrency: int, loglevel: str) -> None:
+    """Run a Celery worker that delivers notifications (DUBAN_BROKER_URL, or the embedded SQLite broker)."""
+    ctx.app()  # refuse an unusable database before starting
+    _export(ctx)
+    from engine import worker as w
+
+    w.celery.worker_main(w.worker_argv(concurrency, loglevel))
+
+
+@click.command()
+@click.option("--loglevel", default="INFO", show_default=True)
+@pass_ctx
+def beat(ctx: Ctx, loglevel: str) -> None:
+    """Run the one beat: every DUBAN_SWEEP_SECONDS (default 300) a tick sweeps and relays."""
+    app = ctx.app()
+    _export(ctx)
+    from engine import worker as w
+    from engine.beat_lock import beat_lock
+
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    folder = app.db.path.parent if app.db.path is not None else Path.cwd()
+    while True:
+        with beat_lock(app) as held:
+            if held:
+                say(ctx.t("已取得 beat 锁，开始定时检查", "holding the beat lock; ticking"))
+                w.celery.start(["beat", f"--loglevel={loglevel}", f"--schedule={folder / 'duban-beat-schedule'}"])
+                return
+        logging.getLogger("duban.beat").info("another beat holds the lock; standing by")
+        time.sleep(10)

@@ -1,0 +1,132 @@
+"""The Celery app: thin shells around the same service functions that `duban sweep` and the tests call.
+
+Broker: ``DUBAN_BROKER_URL`` (``redis://…`` or ``amqp://…``); without it, kombu's
+SQLAlchemy transport on a SQLite file beside the database, so one machine
+needs no server. The broker only carries hints: what a broker loses (kombu's
+SQLAlchemy transport forgets unacknowledged messages when a worker is
+SIGKILLed; Redis hands them back only after its visibility timeout) the relay
+hands out again from the outbox within one tick. Deadlines are never Celery
+ETA/countdown messages; the sweep computes them from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+
+from .app import App
+from .services.delivery import DeliveryPolicy, deliver_one, relay
+from .services.sweep import sweep
+from .settings import Settings
+
+log = logging.getLogger("duban.worker")
+
+_app: App | None = None
+
+
+def duban_app() -> App:
+    """One App per worker process, built from the environment the worker was started with."""
+    global _app
+    if _app is None:
+        _app = App.build(Settings.from_env())
+    return _app
+
+
+def broker_url(settings: Settings) -> str:
+    url = settings.extra.get("DUBAN_BROKER_URL")
+    if url:
+        return url
+    from .persistence.db import Database
+
+    db = Database(settings.database_url)
+    folder = db.path.parent if db.path is not None else Path.cwd()
+    return f"sqla+sqlite:///{(folder / 'duban-broker.sqlite').resolve()}"
+
+
+def make_celery(settings: Settings) -> Celery:
+    policy = DeliveryPolicy.from_config(settings.extra)
+    tick_seconds = float(settings.extra.get("DUBAN_SWEEP_SECONDS", "300"))
+    url = broker_url(settings)
+    app = Celery("duban", broker=url, set_as_current=True)
+    # Redis only: how long an unacknowledged message waits before it is handed back (the SQLAlchemy
+    # transport would pass the option on to create_engine and fail).
+    transport_options = {"visibility_timeout": 3600} if url.startswith(("redis", "rediss")) else {}
+    app.conf.update(
+        task_ignore_result=True,
+        task_acks_late=True,  # a message is acknowledged after the work, so a dead worker's message is redelivered
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=max(policy.lease_seconds - 5, 5),  # a send ends before its lease, or is killed
+        task_soft_time_limit=max(policy.lease_seconds - 10, 3),
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=transport_options,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
+        worker_hijack_root_logger=False,
+        task_default_queue=settings.extra.get("DUBAN_QUEUE", "duban"),
+        beat_schedule={"duban-tick": {"task": "duban.tick", "schedule": tick_seconds}},
+        timezone="UTC",
+    )
+    return app
+
+
+celery = make_celery(Settings.from_env())
+
+
+@celery.task(name="duban.deliver", acks_late=True, reject_on_worker_lost=True)
+def deliver(ids: list[int]) -> dict[str, int]:
+    """Deliver a batch of outbox rows; each is claimed first, so a redelivered message does not send twice."""
+    app = duban_app()
+    outcomes: dict[str, int] = {}
+    for notification_id in ids:
+        outcome = deliver_one(app, notification_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def publisher(app: Celery) -> Callable[[list[int]], None]:
+    """Publishing by task name: the relay can run in any process that knows the broker."""
+
+    def publish(ids: list[int]) -> None:
+        app.send_task("duban.deliver", args=[ids])
+
+    return publish
+
+
+@celery.task(name="duban.tick")
+def tick() -> dict[str, Any]:
+    """The beat's job: sweep what fell due, then hand deliverable rows to the workers."""
+    app = duban_app()
+    result = sweep(app)
+    handed = relay_safely(app)
+    return {"tasks": result.tasks, "notifications": result.notifications, "relayed": handed}
+
+
+def relay_safely(app: App, publish: Callable[[list[int]], None] | None = None) -> int:
+    """Relay; if the broker is down the rows stay in the outbox, marked to be handed out again next tick."""
+    try:
+        return relay(app, publish or publisher(celery))
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the work
+        log.warning("broker unavailable, notifications stay pending in the outbox: %s", exc)
+        with app.uow(write=True) as uow:
+            uow.outbox.clear_hints(app.clock.now())
+            uow.commit()
+        return 0
+
+
+def worker_argv(concurrency: int, loglevel: str) -> list[str]:
+    pool = "solo" if concurrency == 1 else "prefork"
+    return [
+        "worker",
+        f"--concurrency={concurrency}",
+        f"--pool={pool}",
+        f"--loglevel={loglevel}",
+        f"--hostname=duban-{os.getpid()}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]

@@ -9,9 +9,11 @@ import click
 
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say, table
-from .tasks import summary_json
+from .tasks import light_text, summary_json
 
 ACTION_LABELS = {
+    "reminders": "催办提醒",
+    "escalations": "督办",
     "assign": "交办",
     "start": "签收",
     "progress": "报送进展",
@@ -75,18 +77,22 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
                 ("编号", "Code"),
                 ("任务", "Title"),
                 ("状态", "State"),
+                ("灯", "Light"),
                 ("责任单位", "Unit"),
                 ("责任领导", "Leader"),
                 ("时限", "Deadline"),
+                ("督办", "Level"),
             ],
             [
                 [
                     t.code,
                     t.title,
                     ctx.pick(t.state_label),
+                    light_text(ctx, t.light, t.days_overdue, t.days_left),
                     t.unit,
                     t.leader_name or "",
                     t.deadline.isoformat() if t.deadline else "",
+                    str(t.escalation_level) if t.escalation_level else "",
                 ]
                 for t in result.tasks
             ],
@@ -94,6 +100,8 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
         )
         counts = Counter(ctx.pick(t.state_label) for t in result.tasks)
         say(ctx.t("合计：", "Totals: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        sent = sum(1 for _ in result.notices.open(encoding="utf-8")) if result.notices.exists() else 0
+        say(ctx.t(f"已发送通知 {sent} 条，见 {result.notices}", f"{sent} notifications delivered, see {result.notices}"))
         say(
             ctx.t(
                 f"继续试用：duban --db {result.database} show {result.tasks[0].code}",

@@ -21,7 +21,9 @@ from .app import App
 from .domain.clock import FixedClock, parse_date
 from .domain.errors import BadFile, DubanError
 from .services import org as org_service
+from .services.delivery import deliver_pending
 from .services.queries import TaskFilter, TaskSummary, list_tasks
+from .services.sweep import sweep
 from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from .services.workspace import init_workspace
 from .settings import Settings
@@ -46,6 +48,7 @@ class DemoResult:
     weeks: list[DemoWeek]
     tasks: list[TaskSummary]
     app: App
+    notices: Path
 
 
 @dataclass
@@ -190,7 +193,22 @@ class _Story:
     def tasks(self, *states: str) -> list[TaskSummary]:
         return list_tasks(self.app, TaskFilter(states=states))
 
+    def morning_sweep(self, day: date) -> None:
+        """What the beat does each morning: reminders and escalations into the outbox, then delivered."""
+        self.at(day, 9, 5)
+        result = sweep(self.app)
+        self.week.actions["reminders"] += result.notifications - result.escalations
+        self.week.actions["escalations"] += result.escalations
+        deliver_pending(self.app)
+
     def play_week(self, w: int, monday: date) -> None:
+        for offset in range(7):
+            day = monday + timedelta(days=offset)
+            if self.app.calendar.is_working_day(day):
+                self.morning_sweep(day)
+        self._work(w, monday)
+
+    def _work(self, w: int, monday: date) -> None:
         # Monday: lead leaders close what they approved last week.
         self.at(monday, 9)
         for t in self.tasks("reviewed"):
@@ -275,10 +293,13 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(folder / "duban-evidence", ignore_errors=True)
-    settings = Settings(database_url=str(database), timezone=timezone)
+    notices = folder / "notifications.jsonl"
+    notices.unlink(missing_ok=True)
+    settings = Settings(database_url=str(database), timezone=timezone, channels=("file",),
+                        extra={"DUBAN_NOTIFY_FILE": str(notices)})
     tz = ZoneInfo(timezone)
     clock = FixedClock(datetime.combine(START, time(8, 30), tz))
     app = App.build(settings, clock=clock)
     init_workspace(app, org_file)
     weeks = _Story(app, clock, tz, folder).play(ledger)
-    return DemoResult(folder, database, weeks, list_tasks(app, TaskFilter()), app)
+    return DemoResult(folder, database, weeks, list_tasks(app, TaskFilter()), app, notices)

@@ -295,8 +295,9 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     shutil.rmtree(folder / "duban-evidence", ignore_errors=True)
     notices = folder / "notifications.jsonl"
     notices.unlink(missing_ok=True)
-    settings = Settings(database_url=str(database), timezone=timezone, channels=("file",),
-                        extra={"DUBAN_NOTIFY_FILE": str(notices)})
+    settings = Settings(
+        database_url=str(database), timezone=timezone, channels=("file",), extra={"DUBAN_NOTIFY_FILE": str(notices)}
+    )
     tz = ZoneInfo(timezone)
     clock = FixedClock(datetime.combine(START, time(8, 30), tz))
     app = App.build(settings, clock=clock)

@@ -29,6 +29,8 @@ class WorkCalendar:
     workdays: frozenset[date] = frozenset()  # local additions: working
     fallback_years: set[int] = field(default_factory=set)  # years counted Monday–Friday for want of data
     _memo: dict[date, bool] = field(default_factory=dict, repr=False)  # planning asks about the same days often
+    _spans: dict[tuple[date, date], int] = field(default_factory=dict, repr=False)
+    schedules: dict[object, object] = field(default_factory=dict, repr=False)  # planning's per-deadline memo
 
     def is_working_day(self, day: date) -> bool:
         known = self._memo.get(day)
@@ -87,9 +89,14 @@ class WorkCalendar:
         """Working days in (start, end]: how many working days ``end`` is past ``start``; 0 if not past."""
         if end <= start:
             return 0
-        if (end - start).days > MAX_SPAN_DAYS:
-            raise ValueError(f"{start} to {end} is more than ten years")
-        return sum(1 for i in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=i)))
+        key = (start, end)
+        known = self._spans.get(key)
+        if known is None:
+            if (end - start).days > MAX_SPAN_DAYS:
+                raise ValueError(f"{start} to {end} is more than ten years")
+            days = (end - start).days + 1
+            known = self._spans[key] = sum(1 for i in range(1, days) if self.is_working_day(start + timedelta(days=i)))
+        return known
 
 
 def load_overrides(path: Path) -> WorkCalendar:

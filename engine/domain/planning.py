@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
 from .calendar import WorkCalendar
@@ -61,18 +61,33 @@ def _at(day: date, policy: DeadlinePolicy, tz: ZoneInfo) -> datetime:
 
 
 def deadline_actions(watch: Watch, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneInfo) -> list[Action]:
-    """Reminders before the deadline and escalation levels after it, for the current deadline version."""
+    """Reminders before the deadline and escalation levels after it, for the current deadline version.
+
+    The same for every task with the same deadline date, so it is worked out once per date (a sweep
+    over thousands of due tasks meets few distinct deadlines).
+    """
     if watch.due is None:
         return []
+    memo = calendar.schedules  # kept with the calendar: a different calendar means different dates
+    key = (watch.due, policy, str(tz))
+    cached = memo.get(key)
+    if cached is None:
+        if len(memo) > 10_000:
+            memo.clear()
+        cached = memo[key] = _deadline_actions(watch.due, policy, calendar, tz)
+    return cast(list[Action], cached)
+
+
+def _deadline_actions(due: date, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneInfo) -> list[Action]:
     actions = [
-        Action("remind", n, _at(calendar.subtract_working_days(watch.due, n), policy, tz), policy.remind_notify)
+        Action("remind", n, _at(calendar.subtract_working_days(due, n), policy, tz), policy.remind_notify)
         for n in policy.remind_before_working_days
     ]
     actions += [
         Action(
             "escalate",
             e.level,
-            _at(calendar.add_working_days(watch.due, e.after_working_days), policy, tz),
+            _at(calendar.add_working_days(due, e.after_working_days), policy, tz),
             e.notify,
             e.name_in_circular,
         )

@@ -104,6 +104,54 @@ class OutboxRepository:
         ).fetchone()
         return (*r[:8], decode_date(r[8]))
 
+    def add_many(self, notices: list[OutgoingNotice], now: datetime) -> int:
+        """The sweep's batch in one statement; rows whose dedup key exists are skipped. Returns rows written."""
+        if not notices:
+            return 0
+        at = self._at(now)
+        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.executemany(
+            for_dialect(
+                "INSERT INTO notifications (dedup_key, task_id, rule, level, recipient_id, channel, address, subject, "
+                "body, status, attempts, due_at, created_at) VALUES (:key, :task, :rule, :level, :recipient, :channel, "
+                ":address, :subject, :body, 'pending', 0, :now, :now) ON CONFLICT (dedup_key) DO NOTHING",
+                self.dialect,
+            ),
+            [
+                {
+                    "key": n.dedup_key,
+                    "task": n.task_id,
+                    "rule": n.rule,
+                    "level": n.level,
+                    "recipient": n.recipient_id,
+                    "channel": n.channel,
+                    "address": n.address,
+                    "subject": n.subject,
+                    "body": n.body,
+                    "now": at,
+                }
+                for n in notices
+            ],
+        )
+        return int(cur.rowcount) if cur.rowcount is not None and cur.rowcount >= 0 else len(notices)
+
+    def record_sweeps(self, updates: list[tuple[int, datetime, datetime | None, int, bool]]) -> None:
+        """(task id, watch_from, next_at, level, named) for a batch, in one statement."""
+        if not updates:
+            return
+        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.executemany(
+            for_dialect(
+                "UPDATE tasks SET watch_from = :watch_from, next_action_at = :next_at, escalation_level = :level, "
+                "named_in_circular = CASE WHEN :named THEN :true ELSE named_in_circular END WHERE id = :id",
+                self.dialect,
+            ),
+            [
+                {"watch_from": self._at(w), "next_at": self._at(n), "level": lv, "named": named, "true": True, "id": i}
+                for i, w, n, lv, named in updates
+            ],
+        )
+
     # --- the sweep -------------------------------------------------------------------------------
 
     def due_tasks(self, now: datetime, limit: int) -> list[DueTask]:

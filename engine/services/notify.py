@@ -145,8 +145,12 @@ def write_notices(
     key_base: str,
     now: datetime,
     note: str | None = None,
+    sink: list[OutgoingNotice] | None = None,
 ) -> int:
-    """One row per recipient and channel, keyed ``key_base:recipient:channel``; returns rows written."""
+    """One row per recipient and channel, keyed ``key_base:recipient:channel``; returns rows written.
+
+    With ``sink`` the rows are collected for the caller to write in one statement (the sweep's batches).
+    """
     spec = app.registry.spec(task.workflow)
     today = now.astimezone(app.tz).date()
     stand = standing(task.deadline, clock_runs(spec, task.state), today, spec.deadlines, app.calendar)
@@ -167,18 +171,20 @@ def write_notices(
     written = 0
     for person in directory.recipients(words, task):
         for channel in directory.channels_of(person, app.settings.channels):
-            written += outbox.add(
-                OutgoingNotice(
-                    dedup_key=f"{key_base}:{person.id}:{channel}",
-                    task_id=task.id,
-                    rule=rule,
-                    level=level,
-                    recipient_id=person.id,
-                    channel=channel,
-                    address=directory.address(person, channel),
-                    subject=subject,
-                    body=body,
-                ),
-                now,
+            notice = OutgoingNotice(
+                dedup_key=f"{key_base}:{person.id}:{channel}",
+                task_id=task.id,
+                rule=rule,
+                level=level,
+                recipient_id=person.id,
+                channel=channel,
+                address=directory.address(person, channel),
+                subject=subject,
+                body=body,
             )
+            if sink is not None:
+                sink.append(notice)
+                written += 1
+            else:
+                written += outbox.add(notice, now)
     return written

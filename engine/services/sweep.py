@@ -16,6 +16,7 @@ from datetime import datetime
 
 from ..app import App
 from ..domain.planning import Watch, plan
+from ..persistence.outbox import OutgoingNotice
 from .notify import About, Directory, write_notices
 from .watch import clock_runs
 
@@ -40,10 +41,12 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH) -> SweepRes
             if not due:
                 break
             directory = directory or Directory.load(uow.conn)
+            notices: list[OutgoingNotice] = []
+            updates: list[tuple[int, datetime, datetime | None, int, bool]] = []
             for t in due:
                 spec = app.registry.find(t.workflow)
                 if spec is None or not clock_runs(spec, t.state):
-                    uow.outbox.record_sweep(t.id, now, None, t.escalation_level, False)
+                    updates.append((t.id, now, None, t.escalation_level, False))
                     continue
                 watch = Watch(
                     t.code, True, t.deadline, t.deadline_version, t.watch_from, t.last_progress_at or t.created_at
@@ -61,7 +64,7 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH) -> SweepRes
                     t.deadline,
                 )
                 for action in p.due_now:
-                    result.notifications += write_notices(
+                    write_notices(
                         app,
                         uow.outbox,
                         directory,
@@ -71,10 +74,13 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH) -> SweepRes
                         action.notify,
                         action.key(t.id, t.deadline_version),
                         now,
+                        sink=notices,
                     )
                     result.escalations += action.rule == "escalate"
                 named = any(a.name_in_circular for a in p.due_now)
-                uow.outbox.record_sweep(t.id, now, p.next_at, p.escalation_level, named)
+                updates.append((t.id, now, p.next_at, p.escalation_level, named))
+            result.notifications += uow.outbox.add_many(notices, now)
+            uow.outbox.record_sweeps(updates)
             uow.commit()
         result.tasks += len(due)
         result.batches += 1

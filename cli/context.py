@@ -36,6 +36,19 @@ class Ctx:
 
     def close(self) -> None:
         if self._app is not None:
+            years = sorted(self._app.calendar.fallback_years)
+            if years:
+                listed = "、".join(map(str, years))
+                click.echo(
+                    self.t(
+                        f"duban：提示：{listed} 年尚无法定节假日数据，按周一至周五（除元旦、劳动节、国庆固定日期）计算工作日；"
+                        "可用 DUBAN_CALENDAR 补充本地安排",
+                        f"duban: warning: no statutory holiday calendar for {', '.join(map(str, years))} yet; "
+                        "working days are counted Monday to Friday (less the fixed-date holidays); "
+                        "add local days with DUBAN_CALENDAR",
+                    ),
+                    err=True,
+                )
             self._app.close()
 
 

@@ -101,7 +101,9 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
         counts = Counter(ctx.pick(t.state_label) for t in result.tasks)
         say(ctx.t("合计：", "Totals: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
         sent = sum(1 for _ in result.notices.open(encoding="utf-8")) if result.notices.exists() else 0
-        say(ctx.t(f"已发送通知 {sent} 条，见 {result.notices}", f"{sent} notifications delivered, see {result.notices}"))
+        say(
+            ctx.t(f"已发送通知 {sent} 条，见 {result.notices}", f"{sent} notifications delivered, see {result.notices}")
+        )
         say(
             ctx.t(
                 f"继续试用：duban --db {result.database} show {result.tasks[0].code}",

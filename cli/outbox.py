@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.domain.clock import parse_instant
+from engine.domain.clock import FixedClock, parse_instant
 from engine.services import delivery
 from engine.services.sweep import sweep as run_sweep
 
@@ -27,8 +27,9 @@ def register(cli: click.Group) -> None:
 def sweep(ctx: Ctx, now_text: str | None, deliver: bool) -> None:
     """Write due reminders and escalations to the outbox (what the beat schedule runs)."""
     app = ctx.app()
-    now = parse_instant(now_text, app.tz) if now_text else None
-    result = run_sweep(app, now)
+    if now_text:  # everything this command does happens as of that instant, delivery included
+        app.clock = FixedClock(parse_instant(now_text, app.tz))
+    result = run_sweep(app)
     outcomes = delivery.deliver_pending(app) if deliver else None
     if ctx.json:
         emit_json(

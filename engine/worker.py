@@ -20,6 +20,7 @@ from typing import Any
 from celery import Celery
 
 from .app import App
+from .domain.errors import StoreError
 from .services.delivery import DeliveryPolicy, deliver_one, relay
 from .services.sweep import sweep
 from .settings import Settings
@@ -77,7 +78,15 @@ def make_celery(settings: Settings) -> Celery:
 celery = make_celery(Settings.from_env())
 
 
-@celery.task(name="duban.deliver", acks_late=True, reject_on_worker_lost=True)
+@celery.task(
+    name="duban.deliver",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(StoreError,),  # a busy or briefly unreachable database; a failed send is the outbox's business
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+)
 def deliver(ids: list[int]) -> dict[str, int]:
     """Deliver a batch of outbox rows; each is claimed first, so a redelivered message does not send twice."""
     app = duban_app()

@@ -329,3 +329,82 @@ def test_unconfigured_channel_fails_with_the_reason(app: App, task: str) -> None
     assert outcomes["failed"] >= 1
     errors = {r.last_error for r in delivery.list_notifications(app, "failed")}
     assert any("channel 'dingtalk' is not configured" in (e or "") for e in errors)
+
+
+def test_robot_channels_speak_their_formats(webhook: str) -> None:
+    from engine.delivery.channels import DingTalkChannel, Message, WeComChannel
+
+    message = Message("7:remind:0:1:fenglei:wecom", "fenglei", "13800000010", "催办提醒", "今天到期")
+    WeComChannel(webhook).send(message)
+    DingTalkChannel(webhook, "SEC-secret").send(message)
+    (_k1, wecom), (_k2, ding) = _Hook.seen
+    assert wecom == {"msgtype": "markdown", "markdown": {"content": "**催办提醒**\n今天到期\n<@13800000010>"}}
+    assert ding["msgtype"] == "markdown" and ding["at"] == {"atMobiles": ["13800000010"]}
+    signed = DingTalkChannel("https://oapi.dingtalk.com/robot/send?access_token=t", "SEC-secret").signed_url(
+        1700000000000
+    )
+    # the documented recipe: base64(HMAC-SHA256(secret, "timestamp\nsecret")), URL-encoded
+    import base64
+    import hashlib
+    import hmac
+    import urllib.parse
+
+    digest = hmac.new(b"SEC-secret", b"1700000000000\nSEC-secret", hashlib.sha256).digest()
+    assert signed.endswith("&timestamp=1700000000000&sign=" + urllib.parse.quote_plus(base64.b64encode(digest)))
+
+
+def test_sweep_extend_and_notifications_from_the_command_line(call, sqlite_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    made = call(
+        "--db",
+        sqlite_url,
+        "--as",
+        PRINCIPAL,
+        "--json",
+        "assign",
+        "--title",
+        "路灯",
+        "--unit",
+        "社会事务科",
+        "--leader",
+        DEPUTY,
+        "--deadline",
+        "2026年9月底前",
+    )
+    code = made.json()["code"]
+    assert call("--db", sqlite_url, "--as", UNIT_HEAD, "start", code).code == 0
+    swept = call("--db", sqlite_url, "--json", "sweep", "--now", "2026-10-12T10:00", "--deliver")
+    assert swept.code == 0, swept.err
+    figures = swept.json()
+    assert figures["escalations"] >= 1 and figures["delivered"]["sent"] >= figures["notifications"]
+    monkeypatch.setenv("DUBAN_NOW", "2026-10-12T10:00")
+    listed = call("--db", sqlite_url, "--json", "list", "--overdue")
+    assert [t["code"] for t in listed.json()] == [code] and listed.json()[0]["light"] == "red"
+    asked = call(
+        "--db", sqlite_url, "--as", UNIT_HEAD, "--json", "extend", code, "--to", "年底前", "--reason", "材料待批"
+    )
+    assert asked.code == 0, asked.err
+    granted = call("--db", sqlite_url, "--as", DEPUTY, "--json", "extension", "approve", str(asked.json()["id"]))
+    assert granted.json()["requested_deadline"] == "2026-12-31"
+    again = call("--db", sqlite_url, "--as", DEPUTY, "extension", "deny", str(asked.json()["id"]))
+    assert again.code == 5 and "already approved" in again.err
+    shown = call("--db", sqlite_url, "--json", "show", code).json()
+    assert shown["deadline"] == "2026-12-31" and shown["original_deadline"] == "2026-09-30"
+    assert call("--db", sqlite_url, "notifications", "retry").code == 2  # ids or --failed
+    assert call("--db", sqlite_url, "notifications", "retry", "--failed").code == 0
+    assert "sent" in call("--db", sqlite_url, "notifications", "list").out
+    late = call(
+        "--db",
+        sqlite_url,
+        "--as",
+        PRINCIPAL,
+        "assign",
+        "--title",
+        "明年",
+        "--unit",
+        "社会事务科",
+        "--leader",
+        DEPUTY,
+        "--deadline",
+        "2027年第一季度末",
+    )
+    assert late.code == 0 and "no statutory holiday calendar for 2027" in late.err

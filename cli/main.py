@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 import click
 
@@ -33,7 +34,7 @@ def cli(click_ctx: click.Context, db: str | None, actor: str | None, lang: Lang 
     """duban 督办 — rectification and assistance tasks: assign, carry out, review, close."""
     settings = Settings.from_env()
     if db:
-        settings = Settings(**{**settings.__dict__, "database_url": db})
+        settings = replace(settings, database_url=db)
     ctx = Ctx(settings=settings, lang=lang or settings.lang, json=as_json, actor=actor or settings.user)
     click_ctx.obj = ctx
     click_ctx.call_on_close(ctx.close)

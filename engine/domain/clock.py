@@ -61,10 +61,6 @@ def zone(name: str) -> ZoneInfo:
         raise InvalidInput(what="time zone", detail=f"'{name}' is not an IANA zone such as Asia/Shanghai") from None
 
 
-def local_date(instant: datetime, tz: ZoneInfo) -> date:
-    return instant.astimezone(tz).date()
-
-
 def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     """An ISO date or date-time from a user; a naive one is read in the configured zone."""
     try:

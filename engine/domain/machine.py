@@ -67,10 +67,6 @@ class Outcome:
     source: str
     dest: str
 
-    @property
-    def changes_state(self) -> bool:
-        return self.source != self.dest
-
 
 @dataclass(slots=True)
 class Firing:

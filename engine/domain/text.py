@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,10 +59,6 @@ class Database:
                 db=url, detail=Bilingual("仅支持 SQLite 与 PostgreSQL", "only SQLite and PostgreSQL are supported")
             )
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.dialect == "sqlite"
-
     def exists(self) -> bool:
         return self.path is None or self.path.exists()
 

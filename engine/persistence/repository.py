@@ -1,8 +1,10 @@
-"""Repositories: the only code that knows table and column names.
+"""Repositories for the write path and the organisation.
 
-``TaskRepository`` serves the write path (assign, fire, progress) with
-prepared statements on the unit of work's DBAPI cursor; ``OrgRepository``
-keeps the organisation with SQLAlchemy Core, where speed does not matter.
+``TaskRepository`` serves assign, fire and progress with prepared statements
+on the unit of work's DBAPI cursor; ``OrgRepository`` keeps the organisation
+with SQLAlchemy Core, where speed does not matter. The read side (lists,
+details, reports) queries the typed models directly through the unit of
+work's session.
 """
 
 from __future__ import annotations
@@ -286,9 +288,6 @@ class OrgRepository:
 
     def unit_ids(self) -> dict[str, int]:
         return {name: id_ for id_, name in self.conn.execute(select(Unit.id, Unit.name))}
-
-    def unit_heads(self) -> dict[int, str | None]:
-        return dict(self.conn.execute(select(Unit.id, Unit.head_id)).all())
 
     def people(self) -> dict[str, tuple[str, int | None, list[str]]]:
         return {

@@ -97,14 +97,16 @@ def _deadline_actions(due: date, policy: DeadlinePolicy, calendar: WorkCalendar,
 
 
 def stale_actions(watch: Watch, policy: DeadlinePolicy, tz: ZoneInfo, until: datetime) -> list[Action]:
-    """Chasing silence: every period without a progress report, up to the first one after ``until``."""
+    """Chasing silence: each period without a progress report after ``watch_from``, up to the first after ``until``."""
     period = policy.ongoing_report_every_days if watch.due is None else policy.stale_progress_days
     if not period:
         return []
     base_day = watch.progress_base.astimezone(tz).date()
     base = base_day.isoformat()
+    # periods that ended before the watch began were handled already: start at the last of them
+    first = max(1, (watch.watch_from.astimezone(tz).date() - base_day).days // period)
     out = []
-    for n in range(1, MAX_STALE_PERIODS + 1):
+    for n in range(first, first + MAX_STALE_PERIODS):
         at = _at(base_day + timedelta(days=n * period), policy, tz)
         out.append(Action("stale", n, at, policy.stale_notify, base=base))
         if at > until:

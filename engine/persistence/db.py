@@ -49,11 +49,14 @@ class Database:
         self.display = parsed.render_as_string(hide_password=True)
         if self.dialect == "sqlite":
             self.path: Path | None = Path(parsed.database) if parsed.database else None
-            self.engine = create_engine(self.url, echo=echo, connect_args=connect_args or {})
+            # Every unit of work ends in an explicit commit or rollback, so the pool's own reset is redundant work.
+            self.engine = create_engine(self.url, echo=echo, connect_args=connect_args or {}, pool_reset_on_return=None)
             _tune_sqlite(self.engine)
         elif self.dialect == "postgresql":
             self.path = None
-            self.engine = create_engine(self.url, echo=echo, pool_pre_ping=False, connect_args=connect_args or {})
+            self.engine = create_engine(
+                self.url, echo=echo, pool_pre_ping=False, connect_args=connect_args or {}, pool_reset_on_return=None
+            )
         else:
             raise StoreError(
                 db=url, detail=Bilingual("仅支持 SQLite 与 PostgreSQL", "only SQLite and PostgreSQL are supported")

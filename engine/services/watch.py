@@ -60,7 +60,15 @@ def after_transition(
         clock_stopped_at=stopped,
         created_at=clock.created_at,
     )
-    return replace(facts, next_action_at=next_attention(app, spec, code, dest, facts))
+    return DeadlineFacts(
+        facts.deadline,
+        facts.deadline_version,
+        facts.watch_from,
+        next_attention(app, spec, code, dest, facts),
+        facts.last_progress_at,
+        facts.clock_stopped_at,
+        facts.created_at,
+    )
 
 
 def _watch(code: str, clock: DeadlineFacts) -> Watch:

@@ -20,7 +20,7 @@ from typing import Any
 from celery import Celery
 
 from .app import App
-from .domain.errors import StoreError
+from .domain.errors import InvalidInput, StoreError
 from .services.delivery import DeliveryPolicy, deliver_one, relay
 from .services.sweep import sweep
 from .settings import Settings
@@ -51,7 +51,13 @@ def broker_url(settings: Settings) -> str:
 
 def make_celery(settings: Settings) -> Celery:
     policy = DeliveryPolicy.from_config(settings.extra)
-    tick_seconds = float(settings.extra.get("DUBAN_SWEEP_SECONDS", "300"))
+    raw_tick = settings.extra.get("DUBAN_SWEEP_SECONDS", "300")
+    try:
+        tick_seconds = float(raw_tick)
+    except ValueError:
+        tick_seconds = -1.0
+    if not 1 <= tick_seconds <= 86400:
+        raise InvalidInput(what="DUBAN_SWEEP_SECONDS", detail=f"'{raw_tick}' is not a number of seconds from 1 to 86400")
     url = broker_url(settings)
     app = Celery("duban", broker=url, set_as_current=True)
     # Redis only: how long an unacknowledged message waits before it is handed back (the SQLAlchemy

@@ -81,7 +81,7 @@ def _decide(ctx: Ctx, request_id: int, approve: bool, comment: str | None) -> No
 
 
 @extension.command()
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=click.IntRange(1, 2**62))
 @click.option("--comment", "-m")
 @json_option
 @pass_ctx
@@ -91,7 +91,7 @@ def approve(ctx: Ctx, request_id: int, comment: str | None) -> None:
 
 
 @extension.command()
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=click.IntRange(1, 2**62))
 @click.option("--comment", "-m")
 @json_option
 @pass_ctx
@@ -101,7 +101,7 @@ def deny(ctx: Ctx, request_id: int, comment: str | None) -> None:
 
 
 @extension.command(name="list")
-@click.option("--status", type=click.Choice(["pending", "approved", "denied"]))
+@click.option("--status", type=click.Choice(["pending", "approved", "denied", "withdrawn"]))
 @click.option("--task", "code", help="Only this task's requests.")
 @json_option
 @pass_ctx

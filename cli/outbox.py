@@ -27,10 +27,16 @@ def register(cli: click.Group) -> None:
 def sweep(ctx: Ctx, now_text: str | None, deliver: bool) -> None:
     """Write due reminders and escalations to the outbox (what the beat schedule runs)."""
     app = ctx.app()
-    if now_text:  # everything this command does happens as of that instant, delivery included
+    real = app.clock
+    if now_text:
         app.clock = FixedClock(parse_instant(now_text, app.tz))
     result = run_sweep(app)
-    outcomes = delivery.deliver_pending(app) if deliver else None
+    outcomes = None
+    if deliver:
+        # Leases must hold in real time, or a worker could take a row this process is still sending:
+        # deliver as of the later of the two clocks.
+        app.clock = FixedClock(max(app.clock.now(), real.now()))
+        outcomes = delivery.deliver_pending(app)
     if ctx.json:
         emit_json(
             {
@@ -102,7 +108,7 @@ def list_cmd(ctx: Ctx, status: str | None, limit: int) -> None:
 
 
 @notifications.command()
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=click.IntRange(1, 2**62))
 @click.option("--failed", "all_failed", is_flag=True, help="Every failed notification.")
 @pass_ctx
 def retry(ctx: Ctx, ids: tuple[int, ...], all_failed: bool) -> None:

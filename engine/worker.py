@@ -41,6 +41,14 @@ def duban_app() -> App:
 def broker_url(settings: Settings) -> str:
     url = settings.extra.get("DUBAN_BROKER_URL")
     if url:
+        if not url.startswith(("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://", "sqla+")):
+            raise InvalidInput(
+                what="DUBAN_BROKER_URL",
+                detail=(
+                    f"'{url.split('://')[0]}://…' is not a broker duban runs on; use redis://, amqp:// or leave it unset "
+                    "for the embedded one"
+                ),
+            )
         return url
     from .persistence.db import Database
 
@@ -57,7 +65,9 @@ def make_celery(settings: Settings) -> Celery:
     except ValueError:
         tick_seconds = -1.0
     if not 1 <= tick_seconds <= 86400:
-        raise InvalidInput(what="DUBAN_SWEEP_SECONDS", detail=f"'{raw_tick}' is not a number of seconds from 1 to 86400")
+        raise InvalidInput(
+            what="DUBAN_SWEEP_SECONDS", detail=f"'{raw_tick}' is not a number of seconds from 1 to 86400"
+        )
     url = broker_url(settings)
     app = Celery("duban", broker=url, set_as_current=True)
     # Redis only: how long an unacknowledged message waits before it is handed back (the SQLAlchemy

@@ -192,8 +192,16 @@ def test_catch_up_after_downtime_sends_each_once() -> None:
     after_outage = plan(w, POLICY, CAL, TZ, local(2026, 12, 2, 10))
     keys = [a.key(7, 1) for a in after_outage.due_now]
     assert keys == ["7:remind:3:1", "7:remind:1:1", "7:remind:0:1", "7:escalate:1:1", "7:escalate:2:1"]
-    handled = Watch(w.code, True, w.due, 1, local(2026, 12, 2, 10), w.progress_base)
+    handled = Watch(w.code, True, w.due, 1, local(2026, 12, 2, 10), w.progress_base, escalation_level=2)
     assert plan(handled, POLICY, CAL, TZ, local(2026, 12, 2, 11)).due_now == []
+
+
+def test_a_deadline_already_past_when_watching_starts_is_escalated_once() -> None:
+    late = Watch("ZG", True, date(2026, 11, 2), 1, local(2026, 11, 25, 10), local(2026, 11, 25, 10))
+    p = plan(late, POLICY, CAL, TZ, local(2026, 11, 25, 11))
+    assert [(a.rule, a.level) for a in p.due_now] == [("escalate", 3)] and p.due_now[0].name_in_circular
+    told = Watch("ZG", True, date(2026, 11, 2), 1, local(2026, 11, 25, 11), local(2026, 11, 25, 10), 3)
+    assert plan(told, POLICY, CAL, TZ, local(2026, 11, 26, 11)).due_now == []
 
 
 def test_extension_replans_under_a_new_deadline_version() -> None:

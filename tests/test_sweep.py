@@ -408,3 +408,46 @@ def test_sweep_extend_and_notifications_from_the_command_line(call, sqlite_url: 
         "2027年第一季度末",
     )
     assert late.code == 0 and "no statutory holiday calendar for 2027" in late.err
+
+
+def test_a_slow_worker_cannot_undo_a_later_send(app: App, clock, task: str) -> None:  # type: ignore[no-untyped-def]
+    fire(app, SUPERVISOR, task, "remind")
+    with app.db.engine.connect() as conn:
+        nid = conn.execute(text("SELECT max(id) FROM notifications")).scalar()
+    now = clock.now()
+    with app.uow() as uow:  # worker A claims, then stalls past its lease
+        slow = uow.outbox.claim(nid, now, now + timedelta(seconds=30))
+        uow.commit()
+    later = now + timedelta(minutes=5)
+    with app.uow() as uow:  # worker B claims the lapsed row and sends it
+        fast = uow.outbox.claim(nid, later, later + timedelta(seconds=30))
+        assert fast is not None and uow.outbox.mark_sent(nid, later, fast.attempts)
+        uow.commit()
+    assert slow is not None
+    with app.uow() as uow:  # A wakes up with a time-out: it may not put the row back to pending
+        assert uow.outbox.mark_retry(nid, later, "timed out", slow.attempts) is False
+        assert uow.outbox.mark_failed(nid, "timed out", slow.attempts) is False
+        uow.commit()
+    assert [r.status for r in delivery.list_notifications(app) if r.id == nid] == ["sent"]
+
+
+def test_extensions_of_ongoing_and_finished_tasks(app: App) -> None:
+    ongoing = new_task(app, deadline="长期坚持")
+    fire(app, UNIT_HEAD, ongoing, "start")
+    with pytest.raises(ExtensionConflict, match="no deadline"):
+        request_extension(app, UNIT_HEAD, ongoing, "2026-12-31", "x")
+    code = new_task(app, deadline=date(2026, 11, 27))
+    fire(app, UNIT_HEAD, code, "start")
+    request_id = request_extension(app, UNIT_HEAD, code, "2026-12-31", "x")
+    fire(app, PRINCIPAL, code, "cancel", comment="重复问题")
+    assert [v.status for v in list_extensions(app, code=code)] == ["withdrawn"]
+    with pytest.raises(ExtensionConflict, match="already withdrawn"):
+        decide_extension(app, DEPUTY, request_id, True, None)
+
+
+@pytest.mark.parametrize("text_", ["0000年6月底前", "9999-12-31", "2016-02-30"])
+def test_deadlines_outside_any_sane_range(app: App, text_: str) -> None:
+    before = snapshot(app)
+    with pytest.raises(InvalidInput):
+        new_task(app, deadline=text_)
+    assert snapshot(app) == before

@@ -27,6 +27,8 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from ..domain.errors import InvalidInput
+
 log = logging.getLogger("duban.notify")
 
 
@@ -112,6 +114,11 @@ class SMTPChannel:
                 if self.user:
                     smtp.login(self.user, self.password or "")
                 smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _msg in exc.recipients.values()]
+            if all(500 <= code < 600 for code in codes):
+                raise Permanent(f"SMTP refused {message.address}: {codes}") from None
+            raise Transient(f"SMTP deferred {message.address}: {codes}") from None
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:
                 raise Transient(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from None
@@ -216,9 +223,12 @@ def build_channels(config: Mapping[str, str], default_file: Path) -> dict[str, C
         "file": FileChannel(Path(config.get("DUBAN_NOTIFY_FILE") or default_file)),
     }
     if config.get("DUBAN_SMTP_HOST"):
+        port_text = config.get("DUBAN_SMTP_PORT") or "25"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise InvalidInput(what="DUBAN_SMTP_PORT", detail=f"'{port_text}' is not a port number")
         channels["email"] = SMTPChannel(
             host=config["DUBAN_SMTP_HOST"],
-            port=int(config.get("DUBAN_SMTP_PORT") or 25),
+            port=int(port_text),
             sender=config.get("DUBAN_SMTP_FROM") or "duban@localhost",
             user=config.get("DUBAN_SMTP_USER"),
             password=config.get("DUBAN_SMTP_PASSWORD"),

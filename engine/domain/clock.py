@@ -65,13 +65,15 @@ def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     """An ISO date or date-time from a user; a naive one is read in the configured zone."""
     try:
         value = datetime.fromisoformat(text.strip())
-    except ValueError:
+        if not 2000 <= value.year <= 2100:
+            raise ValueError
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput(
             what="time", detail=f"'{text}' is not an ISO date or time such as 2026-06-30 or 2026-06-30T09:00"
         ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
 
 
 def parse_date(text: str) -> date:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar as _cal
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,7 +25,7 @@ EXAMPLES = (
 )
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-_YEAR = r"(?:(?P<year>\d{4})\s*年|今年)?"
+_YEAR = r"(?:(?P<year>\d{4})\s*年)?"
 _SUFFIX = r"\s*(?:前|以前|之前|内|止)?\s*"
 
 
@@ -55,6 +56,9 @@ def parse_deadline(
 
     if not text:
         raise _unreadable(raw)
+    text = unicodedata.normalize("NFKC", text)  # full-width digits and brackets, as office software writes them
+    if text.startswith("今年"):  # the calendar year, whatever the campaign's
+        text = f"{today.year}年{text[2:]}"
     if text in (ONGOING, "长期", "持续推进", "常态化", "长期坚持整改"):
         return Deadline(None, raw)
     if text in (AT_ONCE, "立即整改", "即知即改"):
@@ -67,25 +71,30 @@ def parse_deadline(
         year_, month = y(m), int(m[2])
         if not 1 <= month <= 12:
             raise _unreadable(raw)
-        return Deadline(date(year_, month, _cal.monthrange(year_, month)[1]), raw)
-    if m := re.fullmatch(_YEAR + r"(?:年底|年末|年内|底)" + _SUFFIX, text) or re.fullmatch(
+        return Deadline(_date(raw, year_, month, _cal.monthrange(year_, month)[1] if year_ >= 1 else 1), raw)
+    if m := re.fullmatch(_YEAR + r"(?:年底|年末|年内)" + _SUFFIX, text) or re.fullmatch(
         r"(?P<year>\d{4})年(?:底|末|内)" + _SUFFIX, text
     ):
-        return Deadline(date(y(m), 12, 31), raw)
+        return Deadline(_date(raw, y(m), 12, 31), raw)
     if m := re.fullmatch(_YEAR + r"第?([一二三四1-4])季度(?:末|底)?" + _SUFFIX, text):
         quarter = _CN_DIGITS[m[2]]
         month = quarter * 3
-        return Deadline(date(y(m), month, _cal.monthrange(y(m), month)[1]), raw)
+        return Deadline(_date(raw, y(m), month, _cal.monthrange(max(y(m), 1), month)[1]), raw)
     if m := re.fullmatch(_YEAR + r"上半年(?:底|末)?" + _SUFFIX, text):
-        return Deadline(date(y(m), 6, 30), raw)
+        return Deadline(_date(raw, y(m), 6, 30), raw)
     if m := re.fullmatch(_YEAR + r"下半年(?:底|末)?" + _SUFFIX, text):
-        return Deadline(date(y(m), 12, 31), raw)
+        return Deadline(_date(raw, y(m), 12, 31), raw)
     if m := re.fullmatch(r"(\d{1,3})个?工作日" + _SUFFIX, text):
         return Deadline(calendar.add_working_days(today, int(m[1])), raw)
     raise _unreadable(raw)
 
 
 def _date(raw: str, year: int, month: int, day: int) -> date:
+    """A real date in a sane range (2000–2100): a mistyped year would otherwise live in the ledger for good."""
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(
+            what="deadline", detail=f"'{raw}' falls in the year {year}; a deadline lies between 2000 and 2100"
+        )
     try:
         return date(year, month, day)
     except ValueError:

@@ -34,6 +34,7 @@ class Watch:
     deadline_version: int
     watch_from: datetime  # actions at or before this instant were already handled
     progress_base: datetime  # the last progress report, else when the deadline was set
+    escalation_level: int = 0  # the level already reached and told
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +122,15 @@ def plan(watch: Watch, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneI
     actions = deadline_actions(watch, policy, calendar, tz) + stale_actions(watch, policy, tz, now)
     pending = [a for a in actions if a.at > watch.watch_from]
     due = [a for a in pending if a.at <= now]
+    level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)
+    if level > watch.escalation_level and not any(a.rule == "escalate" and a.level == level for a in due):
+        # reached while nobody watched (a deadline already past at assignment, a late reopen): tell the top level once
+        due += [a for a in actions if a.rule == "escalate" and a.level == level]
     # Silence is one fact, not a series: after a downtime only the latest stale-progress chase is sent.
     stale = [a for a in due if a.rule == "stale"]
     due = [a for a in due if a.rule != "stale"] + stale[-1:]
     due_now = sorted(due, key=lambda a: (a.at, a.rule, a.level))
     later = [a.at for a in pending if a.at > now]
-    level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)
     return Plan(due_now, min(later) if later else None, level)
 
 

@@ -245,25 +245,32 @@ class OutboxRepository:
         ).fetchone()
         return Claimed(*r)
 
-    def mark_sent(self, notification_id: int, now: datetime) -> None:
-        self._run(
-            "UPDATE notifications SET status = 'sent', sent_at = :now, lease_until = NULL, last_error = NULL "
-            "WHERE id = :id",
-            {"now": self._at(now), "id": notification_id},
-        )
+    # The outcome of a send is recorded only by the claim that made it: the attempt number is the
+    # owner's token, so a slow worker whose lease ran out cannot undo a later worker's 'sent'.
+    _OWNED = " WHERE id = :id AND status = 'sending' AND attempts = :attempts"
 
-    def mark_retry(self, notification_id: int, due_at: datetime, error: str) -> None:
-        self._run(
-            "UPDATE notifications SET status = 'pending', due_at = :due, lease_until = NULL, last_error = :error "
-            "WHERE id = :id",
-            {"due": self._at(due_at), "error": error[:2000], "id": notification_id},
+    def mark_sent(self, notification_id: int, now: datetime, attempts: int) -> bool:
+        cur = self._run(
+            "UPDATE notifications SET status = 'sent', sent_at = :now, lease_until = NULL, last_error = NULL"
+            + self._OWNED,
+            {"now": self._at(now), "id": notification_id, "attempts": attempts},
         )
+        return cur.rowcount == 1
 
-    def mark_failed(self, notification_id: int, error: str) -> None:
-        self._run(
-            "UPDATE notifications SET status = 'failed', lease_until = NULL, last_error = :error WHERE id = :id",
-            {"error": error[:2000], "id": notification_id},
+    def mark_retry(self, notification_id: int, due_at: datetime, error: str, attempts: int) -> bool:
+        cur = self._run(
+            "UPDATE notifications SET status = 'pending', due_at = :due, lease_until = NULL, last_error = :error"
+            + self._OWNED,
+            {"due": self._at(due_at), "error": error[:2000], "id": notification_id, "attempts": attempts},
         )
+        return cur.rowcount == 1
+
+    def mark_failed(self, notification_id: int, error: str, attempts: int) -> bool:
+        cur = self._run(
+            "UPDATE notifications SET status = 'failed', lease_until = NULL, last_error = :error" + self._OWNED,
+            {"error": error[:2000], "id": notification_id, "attempts": attempts},
+        )
+        return cur.rowcount == 1
 
     def listing(self, status: str | None, limit: int) -> list[tuple[Any, ...]]:
         where = " WHERE n.status = :status" if status else ""

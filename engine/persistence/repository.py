@@ -268,6 +268,13 @@ class TaskRepository:
         for unit_id in unit_ids:
             self._run("INSERT INTO task_co_units (task_id, unit_id) VALUES (:t, :u)", {"t": task_id, "u": unit_id})
 
+    def withdraw_extension_requests(self, task_id: int, at: datetime) -> None:
+        """A closed or cancelled task has nothing left to extend."""
+        self._run(
+            "UPDATE extension_requests SET status = 'withdrawn', decided_at = :at WHERE task_id = :t AND status = 'pending'",
+            {"at": encode_instant(at, self.dialect), "t": task_id},
+        )
+
     def close(self) -> None:
         if self._cursor is not None:
             self._cursor.close()

@@ -62,12 +62,19 @@ def channels_for(app: App) -> dict[str, Channel]:
 def deliver_one(
     app: App, notification_id: int, channels: dict[str, Channel] | None = None, policy: DeliveryPolicy | None = None
 ) -> str:
-    """'sent', 'retry', 'failed', or 'skipped' (already sent, or held by a live worker)."""
+    """'sent', 'retry', 'failed', or 'skipped' (already sent, held by a live worker, or overtaken by another)."""
     policy = policy or DeliveryPolicy.from_config(app.settings.extra)
     channels = channels if channels is not None else channels_for(app)
     now = app.clock.now()
     with app.uow(write=True) as uow:
         claimed = uow.outbox.claim(notification_id, now, now + timedelta(seconds=policy.lease_seconds))
+        if claimed is not None and claimed.attempts > policy.max_attempts:
+            # claimed again and again without an outcome: the workers sending it keep dying
+            uow.outbox.mark_failed(
+                notification_id, f"no outcome after {claimed.attempts - 1} attempts", claimed.attempts
+            )
+            uow.commit()
+            return "failed"
         uow.commit()
     if claimed is None:
         return "skipped"
@@ -76,25 +83,37 @@ def deliver_one(
         if channel is None:
             raise Permanent(f"channel '{claimed.channel}' is not configured (see DUBAN_CHANNELS and the README)")
         channel.send(Message(claimed.dedup_key, claimed.recipient_id, claimed.address, claimed.subject, claimed.body))
-    except Transient as exc:
-        with app.uow(write=True) as uow:
-            if claimed.attempts >= policy.max_attempts:
-                uow.outbox.mark_failed(notification_id, f"after {claimed.attempts} attempts: {exc}")
-                outcome = "failed"
-            else:
-                uow.outbox.mark_retry(notification_id, app.clock.now() + policy.backoff(claimed.attempts), str(exc))
-                outcome = "retry"
-            uow.commit()
-        return outcome
     except Permanent as exc:
-        with app.uow(write=True) as uow:
-            uow.outbox.mark_failed(notification_id, str(exc))
-            uow.commit()
-        return "failed"
+        return _record(app, claimed.id, claimed.attempts, "failed", str(exc), policy)
+    except Transient as exc:
+        return _record(app, claimed.id, claimed.attempts, "retry", str(exc), policy)
+    except Exception as exc:  # noqa: BLE001 - a channel bug or a surprise from a library: retry, never get stuck
+        return _record(
+            app,
+            claimed.id,
+            claimed.attempts,
+            "retry",
+            f"{type(exc).__name__} in channel '{claimed.channel}' (details withheld: they may carry secrets)",
+            policy,
+        )
     with app.uow(write=True) as uow:
-        uow.outbox.mark_sent(notification_id, app.clock.now())
+        recorded = uow.outbox.mark_sent(claimed.id, app.clock.now(), claimed.attempts)
         uow.commit()
-    return "sent"
+    return "sent" if recorded else "skipped"
+
+
+def _record(app: App, notification_id: int, attempts: int, outcome: str, error: str, policy: DeliveryPolicy) -> str:
+    with app.uow(write=True) as uow:
+        if outcome == "retry" and attempts >= policy.max_attempts:
+            outcome, error = "failed", f"after {attempts} attempts: {error}"
+        if outcome == "failed":
+            recorded = uow.outbox.mark_failed(notification_id, error, attempts)
+        else:
+            recorded = uow.outbox.mark_retry(
+                notification_id, app.clock.now() + policy.backoff(attempts), error, attempts
+            )
+        uow.commit()
+    return outcome if recorded else "skipped"
 
 
 def relay(

@@ -42,11 +42,18 @@ class ExtensionView:
 def request_extension(app: App, actor_id: str | None, code: str, to: date | str, reason: str) -> int:
     reason = check_text(reason or "", "reason", max_len=2000, multiline=True)
     with app.uow(write=True) as uow:
-        task = uow.conn.execute(
-            select(Task.id, Task.deadline, Task.workflow, Task.campaign).where(Task.code == code)
+        task = uow.conn.execute(  # the row lock makes two requests at once queue (SQLite: BEGIN IMMEDIATE does)
+            select(Task.id, Task.deadline, Task.workflow, Task.campaign).where(Task.code == code).with_for_update()
         ).first()
         if task is None:
             raise UnknownTask(code=code)
+        if task.deadline is None:
+            raise ExtensionConflict(
+                detail=Bilingual(
+                    f"任务 {code} 没有整改时限（长期坚持或未设），无需延期",
+                    f"task {code} has no deadline (ongoing or none set), so there is nothing to extend",
+                )
+            )
         pending = uow.conn.execute(
             select(ExtensionRequest.id).where(ExtensionRequest.task_id == task.id, ExtensionRequest.status == "pending")
         ).scalar()
@@ -110,12 +117,24 @@ def decide_extension(
         if status.status != "pending":
             raise ExtensionConflict(
                 detail=Bilingual(
-                    f"延期申请 {request_id} 已{'同意' if status.status == 'approved' else '驳回'}，不能再审批",
+                    f"延期申请 {request_id} 已{ {'approved': '同意', 'denied': '驳回'}.get(status.status, '撤回') }，不能再审批",
                     f"extension request {request_id} is already {status.status}",
                 )
             )
+        now = app.clock.now()
+        taken = uow.conn.execute(  # decided once: a second decision, even a concurrent one, finds it taken
+            update(ExtensionRequest)
+            .where(ExtensionRequest.id == request_id, ExtensionRequest.status == "pending")
+            .values(status="approved" if approve else "denied", decided_by=actor_id, decided_at=now, comment=comment)
+        ).rowcount
+        if taken != 1:
+            raise ExtensionConflict(
+                detail=Bilingual(
+                    f"延期申请 {request_id} 已被他人审批", f"extension request {request_id} was decided meanwhile"
+                )
+            )
         trigger = "grant_extension" if approve else "deny_extension"
-        fired = fire_within(
+        fire_within(
             app,
             uow,
             actor_id,
@@ -126,13 +145,6 @@ def decide_extension(
             new_deadline=status.requested_deadline if approve else None,
             data={"request": request_id, "to": status.requested_deadline.isoformat()},
         )
-        uow.conn.execute(
-            update(ExtensionRequest)
-            .where(ExtensionRequest.id == request_id)
-            .values(
-                status="approved" if approve else "denied", decided_by=actor_id, decided_at=fired.at, comment=comment
-            )
-        )
         uow.commit()
     return list_extensions(app, request_id=request_id)[0]
 
@@ -140,8 +152,8 @@ def decide_extension(
 def list_extensions(
     app: App, status: str | None = None, code: str | None = None, request_id: int | None = None
 ) -> list[ExtensionView]:
-    if status is not None and status not in ("pending", "approved", "denied"):
-        raise InvalidInput(what="status", detail=f"'{status}' is not pending, approved or denied")
+    if status is not None and status not in ("pending", "approved", "denied", "withdrawn"):
+        raise InvalidInput(what="status", detail=f"'{status}' is not pending, approved, denied or withdrawn")
     asker = aliased(Person)
     query = (
         select(ExtensionRequest, Task.code, Task.title, asker.name)

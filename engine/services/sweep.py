@@ -49,7 +49,13 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH) -> SweepRes
                     updates.append((t.id, now, None, t.escalation_level, False))
                     continue
                 watch = Watch(
-                    t.code, True, t.deadline, t.deadline_version, t.watch_from, t.last_progress_at or t.created_at
+                    t.code,
+                    True,
+                    t.deadline,
+                    t.deadline_version,
+                    t.watch_from,
+                    t.last_progress_at or t.created_at,
+                    t.escalation_level,
                 )
                 p = plan(watch, spec.deadlines, app.calendar, app.tz, now)
                 about = About(

@@ -210,6 +210,9 @@ def fire_within(
         report_id = uow.tasks.add_progress(task.id, seq, progress.percent, progress.note.strip(), actor.id, now)
         for s in stored:
             uow.tasks.add_evidence(report_id, s.sha256, s.size, s.original_name)
+    dest_state = machine.spec.states.get(outcome.dest)
+    if dest_state is not None and dest_state.final and outcome.source != outcome.dest:
+        uow.tasks.withdraw_extension_requests(task.id, now)
     spec_t = machine.spec.transition(trigger, outcome.source)
     if spec_t is not None and spec_t.notify:
         note = spec_t.label.pick(app.settings.notify_lang) + (f"（{comment}）" if comment else "")

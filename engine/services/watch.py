@@ -20,7 +20,9 @@ def next_attention(app: App, spec: WorkflowSpec, code: str, state: str, clock: D
     """The first deadline action not yet handled (possibly already due: the sweep will see it at once)."""
     if not clock_runs(spec, state):
         return None
-    return plan(_watch(code, clock), spec.deadlines, app.calendar, app.tz, clock.watch_from).next_at
+    p = plan(_watch(code, clock), spec.deadlines, app.calendar, app.tz, clock.watch_from)
+    # something already due (an escalation level reached before anyone watched): let the sweep look at once
+    return clock.watch_from if p.due_now else p.next_at
 
 
 def after_transition(

@@ -72,6 +72,7 @@ class Receiver(BaseHTTPRequestHandler):
     processed: dict[str, int] = {}
     hold_first: float = 0.0
     lock = threading.Lock()
+    release = threading.Event()
 
     def do_POST(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -81,7 +82,7 @@ class Receiver(BaseHTTPRequestHandler):
             Receiver.received.append(key)
             hold, Receiver.hold_first = Receiver.hold_first, 0.0
         if hold:
-            time.sleep(hold)  # the worker is killed while it waits here
+            Receiver.release.wait(hold)  # the worker is killed while it waits here
         with Receiver.lock:  # an idempotent receiver: a key it has seen is acknowledged, not processed again
             Receiver.processed[key] = Receiver.processed.get(key, 0) + 1 if key not in Receiver.processed else 1
         self.send_response(200)
@@ -92,14 +93,23 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a reply to a killed worker fails; printing that would land in a later test's captured stderr
+
+
 @pytest.fixture
 def receiver() -> Iterator[str]:
     Receiver.received, Receiver.processed, Receiver.hold_first = [], {}, 0.0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.daemon_threads = True
+    Receiver.release.clear()
+    server = QuietServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/hook"
+    Receiver.release.set()
     server.shutdown()
+    server.server_close()
 
 
 class Workspace:

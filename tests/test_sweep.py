@@ -252,6 +252,7 @@ class _Hook(BaseHTTPRequestHandler):
 @pytest.fixture
 def webhook():  # type: ignore[no-untyped-def]
     server = HTTPServer(("127.0.0.1", 0), _Hook)
+    server.handle_error = lambda request, address: None  # type: ignore[method-assign]
     _Hook.seen, _Hook.fail_first = [], 0
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from .context import Ctx, json_option, pass_ctx
-from .render import emit_json, say, table
-from .tasks import light_text, summary_json
+from .render import emit_json, say
+from .tasks import summary_json, task_table
 
 ACTION_LABELS = {
     "reminders": "催办提醒",
@@ -71,33 +71,7 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
         for w in result.weeks:
             parts = [f"{ACTION_LABELS[a] if ctx.lang == 'zh' else a} {n}" for a, n in w.actions.items()]
             say(f"  {w.label}: " + ", ".join(parts))
-        table(
-            ctx,
-            [
-                ("编号", "Code"),
-                ("任务", "Title"),
-                ("状态", "State"),
-                ("灯", "Light"),
-                ("责任单位", "Unit"),
-                ("责任领导", "Leader"),
-                ("时限", "Deadline"),
-                ("督办", "Level"),
-            ],
-            [
-                [
-                    t.code,
-                    t.title,
-                    ctx.pick(t.state_label),
-                    light_text(ctx, t.light, t.days_overdue, t.days_left),
-                    t.unit,
-                    t.leader_name or "",
-                    t.deadline.isoformat() if t.deadline else "",
-                    str(t.escalation_level) if t.escalation_level else "",
-                ]
-                for t in result.tasks
-            ],
-            title=ctx.t("各项任务现状", "Where every task stands"),
-        )
+        task_table(ctx, result.tasks, title=ctx.t("各项任务现状", "Where every task stands"))
         counts = Counter(ctx.pick(t.state_label) for t in result.tasks)
         say(ctx.t("合计：", "Totals: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
         sent = sum(1 for _ in result.notices.open(encoding="utf-8")) if result.notices.exists() else 0

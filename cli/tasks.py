@@ -176,6 +176,37 @@ def light_text(ctx: Ctx, light: str | None, days_overdue: int, days_left: int | 
     return ctx.t(zh, en)
 
 
+def task_table(ctx: Ctx, rows: list[TaskSummary], title: str | None = None) -> None:
+    """The ledger as a table: `duban list` and the demo's closing view."""
+    table(
+        ctx,
+        [
+            ("编号", "Code"),
+            ("任务", "Title"),
+            ("状态", "State"),
+            ("灯", "Light"),
+            ("责任单位", "Unit"),
+            ("责任领导", "Leader"),
+            ("时限", "Deadline"),
+            ("督办", "Level"),
+        ],
+        [
+            [
+                s.code,
+                s.title,
+                ctx.pick(s.state_label),
+                light_text(ctx, s.light, s.days_overdue, s.days_left),
+                s.unit,
+                s.leader_name or "",
+                s.deadline.isoformat() if s.deadline else (s.deadline_expr or ""),
+                str(s.escalation_level) if s.escalation_level else "",
+            ]
+            for s in rows
+        ],
+        title=title,
+    )
+
+
 def summary_json(s: TaskSummary) -> dict[str, object]:
     return {
         "code": s.code,
@@ -245,32 +276,7 @@ def list_cmd(
     if ctx.json:
         emit_json([summary_json(s) for s in rows], app.tz)
         return
-    table(
-        ctx,
-        [
-            ("编号", "Code"),
-            ("任务", "Title"),
-            ("状态", "State"),
-            ("灯", "Light"),
-            ("责任单位", "Unit"),
-            ("责任领导", "Leader"),
-            ("时限", "Deadline"),
-            ("督办", "Level"),
-        ],
-        [
-            [
-                s.code,
-                s.title,
-                ctx.pick(s.state_label),
-                light_text(ctx, s.light, s.days_overdue, s.days_left),
-                s.unit,
-                s.leader_name or "",
-                s.deadline.isoformat() if s.deadline else (s.deadline_expr or ""),
-                str(s.escalation_level) if s.escalation_level else "",
-            ]
-            for s in rows
-        ],
-    )
+    task_table(ctx, rows)
     say(ctx.t(f"共 {len(rows)} 项", f"{len(rows)} task(s)"))
 
 

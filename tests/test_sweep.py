@@ -157,7 +157,10 @@ def test_extension_moves_the_deadline_and_replans(app: App, clock, task: str) ->
         request_extension(app, UNIT_HEAD, task, "2026-11-20", "x")
     with pytest.raises(ReasonRequired):
         request_extension(app, UNIT_HEAD, task, "2026-12-31", "  ")
+    assert "extend" in show_task(app, task, viewer=UNIT_HEAD).allowed
     request_id = request_extension(app, UNIT_HEAD, task, "年底前", "施工队伍进场延迟")
+    assert "extend" not in show_task(app, task, viewer=UNIT_HEAD).allowed
+    assert {"grant_extension", "deny_extension"} <= set(show_task(app, task, viewer=DEPUTY).allowed)
     with pytest.raises(ExtensionConflict):
         request_extension(app, UNIT_HEAD, task, "2026-12-30", "again")
     with pytest.raises(NotPermitted):

@@ -13,7 +13,7 @@ from ..app import App
 from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask
 from ..domain.machine import TaskFacts
 from ..domain.text import Bilingual
-from ..persistence.models import Event, EvidenceFile, Person, ProgressReport, Task, TaskCoUnit, Unit
+from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
 from .org import resolve_unit
 from .watch import task_standing
 
@@ -241,6 +241,14 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                     task.code, task.state, task.unit_id, head, task.lead_leader_id, task.responsible_person_id
                 )
                 allowed = app.registry.machine(task.workflow).allowed_for(facts, actor)
+                pending = uow.conn.execute(
+                    select(ExtensionRequest.id).where(
+                        ExtensionRequest.task_id == task.id, ExtensionRequest.status == "pending"
+                    )
+                ).first()
+                # a request is asked for when none is pending, and decided only when one is
+                hidden = {"grant_extension", "deny_extension"} if pending is None else {"extend"}
+                allowed = [t for t in allowed if t not in hidden]
     return TaskDetail(
         summary=_summary(app, task, row.unit_name, row.leader_name),
         problem=task.problem,

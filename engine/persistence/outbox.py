@@ -32,7 +32,9 @@ class OutgoingNotice:
 
 
 @dataclass(frozen=True, slots=True)
-class DueTask:
+class About:
+    """The task a notification is about: what its text and its recipients need."""
+
     id: int
     code: str
     title: str
@@ -42,6 +44,20 @@ class DueTask:
     lead_leader_id: str | None
     responsible_person_id: str | None
     deadline: date | None
+
+
+_ABOUT_COLUMNS = "id, code, title, workflow, state, unit_id, lead_leader_id, responsible_person_id, deadline"
+
+
+def _about(row: Any) -> About:
+    return About(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], decode_date(row[8]))
+
+
+@dataclass(frozen=True, slots=True)
+class DueTask:
+    """A task the sweep must look at: what it is about, and its deadline watch."""
+
+    about: About
     deadline_version: int
     watch_from: datetime
     last_progress_at: datetime | None
@@ -95,14 +111,8 @@ class OutboxRepository:
         )
         return cur.rowcount == 1
 
-    def about(self, task_id: int) -> tuple[Any, ...]:
-        """The fields of ``About`` for one task, in its order."""
-        r = self._run(
-            "SELECT id, code, title, workflow, state, unit_id, lead_leader_id, responsible_person_id, deadline "
-            "FROM tasks WHERE id = :id",
-            {"id": task_id},
-        ).fetchone()
-        return (*r[:8], decode_date(r[8]))
+    def about(self, task_id: int) -> About:
+        return _about(self._run(f"SELECT {_ABOUT_COLUMNS} FROM tasks WHERE id = :id", {"id": task_id}).fetchone())
 
     def add_many(self, notices: list[OutgoingNotice], now: datetime) -> int:
         """The sweep's batch in one statement; rows whose dedup key exists are skipped. Returns rows written."""
@@ -158,46 +168,21 @@ class OutboxRepository:
         """Tasks whose next action is due, by the index; on PostgreSQL rows another sweeper holds are skipped."""
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
         rows = self._run(
-            "SELECT id, code, title, workflow, state, unit_id, lead_leader_id, responsible_person_id, deadline, "
-            "deadline_version, watch_from, last_progress_at, created_at, escalation_level FROM tasks "
-            "WHERE next_action_at <= :now ORDER BY next_action_at LIMIT :limit" + lock,
+            f"SELECT {_ABOUT_COLUMNS}, deadline_version, watch_from, last_progress_at, created_at, escalation_level "
+            "FROM tasks WHERE next_action_at <= :now ORDER BY next_action_at LIMIT :limit" + lock,
             {"now": self._at(now), "limit": limit},
         ).fetchall()
         return [
             DueTask(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                decode_date(r[8]),
-                r[9],
-                decode_instant(r[10]),
-                None if r[11] is None else decode_instant(r[11]),
-                decode_instant(r[12]),
-                r[13],
+                about=_about(r),
+                deadline_version=r[9],
+                watch_from=decode_instant(r[10]),
+                last_progress_at=None if r[11] is None else decode_instant(r[11]),
+                created_at=decode_instant(r[12]),
+                escalation_level=r[13],
             )
             for r in rows
         ]
-
-    def record_sweep(
-        self, task_id: int, watch_from: datetime, next_at: datetime | None, level: int, named: bool
-    ) -> None:
-        self._run(
-            "UPDATE tasks SET watch_from = :watch_from, next_action_at = :next_at, escalation_level = :level, "
-            "named_in_circular = CASE WHEN :named THEN :true ELSE named_in_circular END WHERE id = :id",
-            {
-                "watch_from": self._at(watch_from),
-                "next_at": self._at(next_at),
-                "level": level,
-                "named": named,
-                "true": True,
-                "id": task_id,
-            },
-        )
 
     # --- delivery ----------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ responsible_person, unit, lead_leader, parent_unit_head, supervisors, leaders.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
@@ -16,7 +16,7 @@ from ..app import App
 from ..domain.notices import NoticeFacts, render
 from ..domain.planning import standing
 from ..persistence.models import Person, Unit
-from ..persistence.outbox import OutboxRepository, OutgoingNotice
+from ..persistence.outbox import About, OutboxRepository, OutgoingNotice
 from .watch import clock_runs
 
 
@@ -40,21 +40,6 @@ class UnitInfo:
     parent_id: int | None
     head_id: str | None
     channels: tuple[str, ...] | None
-
-
-@dataclass(frozen=True, slots=True)
-class About:
-    """The task a notification is about."""
-
-    id: int
-    code: str
-    title: str
-    workflow: str
-    state: str
-    unit_id: int
-    lead_leader_id: str | None
-    responsible_person_id: str | None
-    deadline: date | None
 
 
 class Directory:

@@ -17,7 +17,7 @@ from datetime import datetime
 from ..app import App
 from ..domain.planning import Watch, plan
 from ..persistence.outbox import OutgoingNotice
-from .notify import About, Directory, write_notices
+from .notify import Directory, write_notices
 from .watch import clock_runs
 
 BATCH = 500
@@ -44,31 +44,21 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH) -> SweepRes
             notices: list[OutgoingNotice] = []
             updates: list[tuple[int, datetime, datetime | None, int, bool]] = []
             for t in due:
-                spec = app.registry.find(t.workflow)
-                if spec is None or not clock_runs(spec, t.state):
-                    updates.append((t.id, now, None, t.escalation_level, False))
+                about = t.about
+                spec = app.registry.find(about.workflow)
+                if spec is None or not clock_runs(spec, about.state):
+                    updates.append((about.id, now, None, t.escalation_level, False))
                     continue
                 watch = Watch(
-                    t.code,
+                    about.code,
                     True,
-                    t.deadline,
+                    about.deadline,
                     t.deadline_version,
                     t.watch_from,
                     t.last_progress_at or t.created_at,
                     t.escalation_level,
                 )
                 p = plan(watch, spec.deadlines, app.calendar, app.tz, now)
-                about = About(
-                    t.id,
-                    t.code,
-                    t.title,
-                    t.workflow,
-                    t.state,
-                    t.unit_id,
-                    t.lead_leader_id,
-                    t.responsible_person_id,
-                    t.deadline,
-                )
                 for action in p.due_now:
                     write_notices(
                         app,
@@ -78,13 +68,13 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH) -> SweepRes
                         action.rule,
                         action.level,
                         action.notify,
-                        action.key(t.id, t.deadline_version),
+                        action.key(about.id, t.deadline_version),
                         now,
                         sink=notices,
                     )
                     result.escalations += action.rule == "escalate"
                 named = any(a.name_in_circular for a in p.due_now)
-                updates.append((t.id, now, p.next_at, p.escalation_level, named))
+                updates.append((about.id, now, p.next_at, p.escalation_level, named))
             result.notifications += uow.outbox.add_many(notices, now)
             uow.outbox.record_sweeps(updates)
             uow.commit()

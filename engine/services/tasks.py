@@ -19,7 +19,7 @@ from ..domain.textcheck import check_text
 from ..domain.workflow import FieldSpec, WorkflowSpec
 from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
-from .notify import About, Directory, write_notices
+from .notify import Directory, write_notices
 from .org import resolve_person, resolve_unit
 from .watch import after_transition, moved_deadline, next_attention
 
@@ -247,7 +247,7 @@ def notify_event(
 ) -> int:
     """Tell people of a step, in the step's own transaction."""
     directory = Directory.load(uow.conn)
-    about = About(*uow.outbox.about(task_id))
+    about = uow.outbox.about(task_id)
     return write_notices(app, uow.outbox, directory, about, "event", 0, words, key_base, now, note)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import JSONText, UTCDateTime
@@ -76,6 +76,9 @@ class Task(Base):
     last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clock_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     priority: Mapped[str | None] = mapped_column(String(20))
+    source_key: Mapped[str | None] = mapped_column(
+        String(250), unique=True
+    )  # an imported ledger row: re-import adds nothing
     fields: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     state: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
@@ -96,7 +99,10 @@ class Event(Base):
     """Append-only history; ``seq`` is the task's version after the event."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("task_id", "seq", name="uq_events_task_id_seq"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "seq", name="uq_events_task_id_seq"),
+        Index("ix_events_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
@@ -108,6 +114,8 @@ class Event(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    # The deadline in force after this event: an as-of report rebuilds the ledger from events alone.
+    deadline: Mapped[date | None] = mapped_column(Date)
 
 
 class ProgressReport(Base):
@@ -193,3 +201,32 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Circular(Base):
+    """通报: a report as issued, its figures frozen, so it reads the same whenever it is looked at again."""
+
+    __tablename__ = "circulars"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_key: Mapped[str] = mapped_column(String(250), unique=True)  # schedule + period: issued once
+    schedule: Mapped[str] = mapped_column(String(64))  # the configured schedule's name, or "manual"
+    period_kind: Mapped[str] = mapped_column(String(16))
+    period_from: Mapped[date] = mapped_column(Date)
+    period_to: Mapped[date] = mapped_column(Date)
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(5))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CircularFile(Base):
+    """A rendered circular (DOCX, XLSX, PNG…), kept with its figures in the same transaction."""
+
+    __tablename__ = "circular_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    circular_id: Mapped[int] = mapped_column(ForeignKey("circulars.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

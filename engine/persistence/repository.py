@@ -179,10 +179,13 @@ class TaskRepository:
         comment: str | None,
         at: datetime,
         data: dict[str, Any] | None = None,
+        *,
+        deadline: date | None,
     ) -> None:
+        """``deadline`` is the one in force after the event: as-of reports read the ledger from events alone."""
         self._run(
-            "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data) "
-            "VALUES (:task_id, :seq, :trigger, :source, :dest, :actor, :comment, :at, :data)",
+            "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, deadline) "
+            "VALUES (:task_id, :seq, :trigger, :source, :dest, :actor, :comment, :at, :data, :deadline)",
             {
                 "task_id": task_id,
                 "seq": seq,
@@ -193,6 +196,7 @@ class TaskRepository:
                 "comment": comment,
                 "at": encode_instant(at, self.dialect),
                 "data": encode_json(data),
+                "deadline": encode_date(deadline, self.dialect),
             },
         )
 

@@ -107,7 +107,7 @@ def decide_extension(
     comment = check_text(comment, "comment", max_len=2000, multiline=True) if comment else None
     with app.uow(write=True) as uow:
         status = uow.conn.execute(
-            select(ExtensionRequest.status, ExtensionRequest.requested_deadline, Task.code)
+            select(ExtensionRequest.status, ExtensionRequest.requested_deadline, Task.code, Task.deadline)
             .join(Task, Task.id == ExtensionRequest.task_id)
             .where(ExtensionRequest.id == request_id)
         ).first()
@@ -143,7 +143,11 @@ def decide_extension(
             comment=comment,
             extension=request_id,
             new_deadline=status.requested_deadline if approve else None,
-            data={"request": request_id, "to": status.requested_deadline.isoformat()},
+            data={
+                "request": request_id,
+                "from": status.deadline.isoformat() if status.deadline else None,
+                "to": status.requested_deadline.isoformat(),
+            },
         )
         uow.commit()
     return list_extensions(app, request_id=request_id)[0]

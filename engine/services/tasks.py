@@ -134,6 +134,7 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 "deadline": deadline.due.isoformat() if deadline and deadline.due else None,
                 "deadline_expr": deadline.expression if deadline else None,
             },
+            deadline=deadline.due if deadline else None,
         )
         if spec.create.notify:
             notify_event(
@@ -205,7 +206,9 @@ def fire_within(
     seq = task.version + 1
     if progress is not None:
         data = {"percent": progress.percent, "note": progress.note, "evidence": [s.sha256 for s in stored]}
-    uow.tasks.append_event(task.id, seq, trigger, outcome.source, outcome.dest, actor.id, comment, now, data)
+    uow.tasks.append_event(
+        task.id, seq, trigger, outcome.source, outcome.dest, actor.id, comment, now, data, deadline=clock.deadline
+    )
     if progress is not None:
         report_id = uow.tasks.add_progress(task.id, seq, progress.percent, progress.note.strip(), actor.id, now)
         for s in stored:

@@ -34,10 +34,15 @@ PAYLOAD_TRIGGERS = {
     "extension_data": frozenset({"extend", "grant_extension", "deny_extension"}),
 }
 ANY_OPEN = "*"  # in a transition's source: every state that is not final
+# The first event of a task brought in from a ledger file: it enters whatever state the ledger says.
+IMPORT_TRIGGER = "import"
+IMPORT_LABEL = Bilingual("导入台账", "import from a ledger")
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {"name", "zh", "en", "code_prefix", "initial", "create", "states", "transitions", "fields", "deadlines"}
-_STATE_KEYS = {"key", "zh", "en", "final", "clock"}
+_STATE_KEYS = {"key", "zh", "en", "final", "clock", "report"}
+# How a state counts in a circular (定期通报); see engine/domain/report.py.
+REPORT_BUCKETS = ("in_progress", "submitted", "reviewed", "closed", "excluded")
 _TRANSITION_KEYS = {"trigger", "source", "dest", "internal", "who", "requires", "notify", "zh", "en"}
 _RULE_KEYS = {"roles", "relation"}
 _FIELD_KEYS = {"type", "zh", "en", "required", "min", "max", "choices"}
@@ -78,6 +83,7 @@ class StateSpec:
     label: Bilingual
     final: bool = False
     clock: bool = True  # does the deadline clock run while a task is in this state?
+    report: str = "in_progress"  # its column in a circular: in_progress, submitted, reviewed, closed, excluded
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +146,8 @@ class WorkflowSpec:
     def trigger_label(self, trigger: str) -> Bilingual:
         if trigger == self.create.trigger:
             return self.create.label
+        if trigger == IMPORT_TRIGGER:
+            return IMPORT_LABEL
         for t in self.transitions:
             if t.trigger == trigger:
                 return t.label
@@ -313,12 +321,14 @@ class _Validator:
             key = self.ident(spec, "key", k)
             if key in states:
                 raise self.fail(f"{k}.key", f"state '{key}' is defined twice")
-            states[key] = StateSpec(
-                key=key,
-                label=self.label(spec, k),
-                final=self.flag(spec, "final", k, False),
-                clock=self.flag(spec, "clock", k, True),
-            )
+            final = self.flag(spec, "final", k, False)
+            clock = self.flag(spec, "clock", k, True)
+            # Unless the YAML says so: a final state counts as closed, a stopped clock as awaiting review.
+            default = "closed" if final else ("in_progress" if clock else "submitted")
+            report = self.text(spec, "report", k, default)
+            if report not in REPORT_BUCKETS:
+                raise self.fail(f"{k}.report", f"'{report}' is not one of {', '.join(REPORT_BUCKETS)}")
+            states[key] = StateSpec(key=key, label=self.label(spec, k), final=final, clock=clock, report=report)
         return states
 
     def transitions(self, raw: object, states: dict[str, StateSpec], create_trigger: str) -> tuple[TransitionSpec, ...]:

@@ -1,0 +1,444 @@
+"""The circular (定期通报) as one computed object: every format is rendered from it.
+
+Report arithmetic only: periods, rates, lights, ranks and the headline. The
+figures arrive already aggregated (the database counts, Python never walks the
+tasks), so a report on a million tasks costs what its fifty units cost.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from .errors import InvalidInput
+from .text import Bilingual, Lang
+
+PeriodKind = Literal["week", "month", "quarter", "year", "custom"]
+PERIOD_KINDS: tuple[str, ...] = ("week", "month", "quarter", "year")
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+# How a state counts in a circular; a workflow's YAML may say so per state (`report:`).
+Bucket = Literal["in_progress", "submitted", "reviewed", "closed", "excluded"]
+BUCKETS: tuple[str, ...] = ("in_progress", "submitted", "reviewed", "closed", "excluded")
+
+
+def add_months(day: date, months: int) -> date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, _cal.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Days ``start``..``end``, both included, in the configured zone."""
+
+    kind: str
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before: last week, last month, the same span of days."""
+        before = self.start - timedelta(days=1)
+        if self.kind in _MONTHS or self.kind == "week":
+            return period_ending(self.kind, before)
+        return Period(self.kind, before - timedelta(days=self.days - 1), before)
+
+    def label(self, lang: Lang) -> str:
+        if lang == "zh":
+            return f"{self.start.year}年{self.start.month}月{self.start.day}日至{self.end.year}年{self.end.month}月{self.end.day}日"
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def period_ending(kind: str, end: date) -> Period:
+    """A week is the seven days up to and including ``end``; a month the month up to it (a whole one on its last day)."""
+    if kind == "week":
+        return Period("week", end - timedelta(days=6), end)
+    months = _MONTHS.get(kind)
+    if months is None:
+        raise InvalidInput(what="period", detail=f"'{kind}' is not week, month, quarter or year")
+    return Period(kind, add_months(end + timedelta(days=1), -months), end)
+
+
+def custom_period(start: date, end: date) -> Period:
+    if end < start:
+        raise InvalidInput(what="period", detail=f"--from {start} is after --to {end}")
+    return Period("custom", start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The figures of one group: the whole ledger, a unit, a category or a campaign."""
+
+    tasks: int = 0
+    closed: int = 0
+    in_progress: int = 0
+    submitted: int = 0
+    reviewed: int = 0
+    overdue: int = 0
+    closed_with_deadline: int = 0  # closed tasks that had a deadline: the on-time rate's denominator
+    closed_on_time: int = 0  # closed by the original deadline, extensions notwithstanding
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.closed / self.tasks if self.tasks else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.closed_on_time / self.closed_with_deadline if self.closed_with_deadline else None
+
+    @property
+    def open_not_overdue(self) -> int:
+        return self.tasks - self.closed - self.overdue
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(a + b for a, b in zip(_astuple(self), _astuple(other), strict=True)))
+
+
+def _astuple(c: Counts) -> tuple[int, ...]:
+    return (
+        c.tasks,
+        c.closed,
+        c.in_progress,
+        c.submitted,
+        c.reviewed,
+        c.overdue,
+        c.closed_with_deadline,
+        c.closed_on_time,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One aggregate row from the store: so many tasks of a group in a bucket, so many overdue."""
+
+    group: str
+    bucket: str
+    tasks: int
+    overdue: int = 0
+    closed_with_deadline: int = 0
+    closed_on_time: int = 0
+
+
+def fold(tallies: list[Tally]) -> dict[str, Counts]:
+    """Aggregate rows into figures per group; excluded states (撤销) count nowhere."""
+    out: dict[str, Counts] = {}
+    for t in tallies:
+        if t.bucket == "excluded":
+            continue
+        c = Counts(
+            tasks=t.tasks,
+            closed=t.tasks if t.bucket == "closed" else 0,
+            in_progress=t.tasks if t.bucket == "in_progress" else 0,
+            submitted=t.tasks if t.bucket == "submitted" else 0,
+            reviewed=t.tasks if t.bucket == "reviewed" else 0,
+            overdue=t.overdue,
+            closed_with_deadline=t.closed_with_deadline if t.bucket == "closed" else 0,
+            closed_on_time=t.closed_on_time if t.bucket == "closed" else 0,
+        )
+        out[t.group] = out[t.group] + c if t.group in out else c
+    return out
+
+
+UnitLight = Literal["red", "yellow", "green"]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLine:
+    unit: str
+    counts: Counts
+    light: UnitLight  # red: something overdue; yellow: completion below the whole ledger's; green otherwise
+    rank: int
+    lagging: bool  # 滞后: named as lagging in the circular
+
+
+def rank_units(per_unit: dict[str, Counts], whole: Counts) -> list[UnitLine]:
+    """Fewest overdue first, then highest completion, then highest on-time rate; ties share a rank."""
+
+    def key(item: tuple[str, Counts]) -> tuple[int, float, float]:
+        c = item[1]
+        return (c.overdue, -(c.completion_rate or 0.0), -(c.on_time_rate or 0.0))
+
+    ordered = sorted(per_unit.items(), key=lambda item: (*key(item), item[0]))
+    lines: list[UnitLine] = []
+    rank, previous = 0, None
+    for position, (unit, c) in enumerate(ordered, start=1):
+        k = key((unit, c))
+        if k != previous:
+            rank, previous = position, k
+        overall = whole.completion_rate or 0.0
+        light: UnitLight = "red" if c.overdue else ("yellow" if (c.completion_rate or 0.0) < overall else "green")
+        lines.append(UnitLine(unit, c, light, rank, lagging=light == "red"))
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueTask:
+    code: str
+    title: str
+    unit: str
+    leader: str | None
+    deadline: date
+    days_overdue: int  # working days
+    escalation_level: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodTask:
+    """A task that was assigned, closed or given more time within the period."""
+
+    code: str
+    title: str
+    unit: str
+    on: date
+    detail: str | None = None  # extensions: "old → new"
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    period: Period
+    totals: Counts
+    units: dict[str, Counts]
+
+
+@dataclass(frozen=True)
+class Report:
+    as_of: date
+    period: Period
+    totals: Counts
+    units: list[UnitLine]
+    overdue_tasks: list[OverdueTask]
+    overdue_omitted: int  # overdue tasks beyond the named limit
+    new_in_period: list[PeriodTask]
+    closed_in_period: list[PeriodTask]
+    extensions_in_period: list[PeriodTask]
+    by_category: dict[str, Counts]
+    by_campaign: dict[str, Counts]
+    previous: Previous
+    campaign: str | None = None
+    unit: str | None = None
+    category: str | None = None
+    generated_at: datetime | None = None
+    zone: str = "Asia/Shanghai"
+    notes: list[str] = field(default_factory=list)
+    # The lists above may be cut at the named limit; these are the full counts (None: the list is whole).
+    new_total: int | None = None
+    closed_total: int | None = None
+    extensions_total: int | None = None
+
+    @property
+    def new_count(self) -> int:
+        return len(self.new_in_period) if self.new_total is None else self.new_total
+
+    @property
+    def closed_count(self) -> int:
+        return len(self.closed_in_period) if self.closed_total is None else self.closed_total
+
+    @property
+    def extensions_count(self) -> int:
+        return len(self.extensions_in_period) if self.extensions_total is None else self.extensions_total
+
+    @property
+    def scope_name(self) -> Bilingual:
+        """Who the figures cover: 全部整改任务, or the campaign, unit and category they were cut to."""
+        parts = [p for p in (self.campaign, self.unit, self.category) if p]
+        if not parts:
+            return Bilingual("全部整改任务", "all tasks")
+        return Bilingual("·".join(parts), " / ".join(parts))
+
+
+def pct(rate: float | None, digits: int = 1) -> str:
+    return "—" if rate is None else f"{rate * 100:.{digits}f}%"
+
+
+def delta_points(now: float | None, before: float | None) -> float | None:
+    """Change in percentage points; None where either side has no tasks."""
+    return None if now is None or before is None else round((now - before) * 100, 1)
+
+
+def headline(report: Report, lang: Lang) -> str:
+    """One paragraph in a circular's own words."""
+    t = report.totals
+    d = report.as_of
+    if lang == "zh":
+        return (
+            f"截至{d.year}年{d.month}月{d.day}日，{report.scope_name.zh}共交办任务{t.tasks}项，"
+            f"已销号{t.closed}项，完成率{pct(t.completion_rate)}；整改中{t.in_progress}项，"
+            f"待审核{t.submitted}项，已审核待销号{t.reviewed}项，逾期{t.overdue}项；"
+            f"本期新增{report.new_count}项，新销号{report.closed_count}项。"
+        )
+    return (
+        f"As of {d.isoformat()}, {report.scope_name.en}: {t.tasks} tasks assigned, {t.closed} closed "
+        f"(completion {pct(t.completion_rate)}); {t.in_progress} in progress, {t.submitted} awaiting review, "
+        f"{t.reviewed} reviewed and awaiting closing, {t.overdue} overdue; this period {report.new_count} "
+        f"new, {report.closed_count} closed."
+    )
+
+
+def _rate(r: float | None) -> float | None:
+    return None if r is None else round(r, 4)
+
+
+def _counts_dict(c: Counts) -> dict[str, Any]:
+    return {
+        "tasks": c.tasks,
+        "closed": c.closed,
+        "in_progress": c.in_progress,
+        "submitted": c.submitted,
+        "reviewed": c.reviewed,
+        "overdue": c.overdue,
+        "completion_rate": _rate(c.completion_rate),
+        "on_time_rate": _rate(c.on_time_rate),
+        "closed_with_deadline": c.closed_with_deadline,
+        "closed_on_time": c.closed_on_time,
+    }
+
+
+def _period_dict(p: Period) -> dict[str, Any]:
+    return {"kind": p.kind, "from": p.start.isoformat(), "to": p.end.isoformat(), "days": p.days}
+
+
+def _task_dict(t: PeriodTask) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": t.code, "title": t.title, "unit": t.unit, "on": t.on.isoformat()}
+    if t.detail is not None:
+        out["detail"] = t.detail
+    return out
+
+
+def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
+    """The JSON format: stable keys, documented in the README. Rates are fractions (0.25 is 25 %)."""
+    prev = report.previous
+    return {
+        "as_of": report.as_of.isoformat(),
+        "period": _period_dict(report.period),
+        "scope": {"campaign": report.campaign, "unit": report.unit, "category": report.category},
+        "headline": headline(report, lang),
+        "totals": _counts_dict(report.totals),
+        "units": [
+            {
+                "unit": u.unit,
+                **{k: v for k, v in _counts_dict(u.counts).items()},
+                "light": u.light,
+                "rank": u.rank,
+                "lagging": u.lagging,
+            }
+            for u in report.units
+        ],
+        "overdue_tasks": [
+            {
+                "code": o.code,
+                "title": o.title,
+                "unit": o.unit,
+                "leader": o.leader,
+                "deadline": o.deadline.isoformat(),
+                "days_overdue": o.days_overdue,
+                "escalation_level": o.escalation_level,
+            }
+            for o in report.overdue_tasks
+        ],
+        "overdue_tasks_omitted": report.overdue_omitted,
+        "closed_in_period": [_task_dict(t) for t in report.closed_in_period],
+        "new_in_period": [_task_dict(t) for t in report.new_in_period],
+        "extensions_in_period": [_task_dict(t) for t in report.extensions_in_period],
+        "period_counts": {
+            "new": report.new_count,
+            "closed": report.closed_count,
+            "extensions": report.extensions_count,
+        },
+        "by_category": {k: _counts_dict(v) for k, v in report.by_category.items()},
+        "by_campaign": {k: _counts_dict(v) for k, v in report.by_campaign.items()},
+        "previous_period": {
+            "period": _period_dict(prev.period),
+            "totals": _counts_dict(prev.totals),
+            "change": {
+                "completion_rate_points": delta_points(report.totals.completion_rate, prev.totals.completion_rate),
+                "overdue": report.totals.overdue - prev.totals.overdue,
+            },
+            "units": [
+                {
+                    "unit": u.unit,
+                    "completion_rate": _rate(prev.units[u.unit].completion_rate) if u.unit in prev.units else None,
+                    "overdue": prev.units[u.unit].overdue if u.unit in prev.units else 0,
+                    "completion_rate_points": delta_points(
+                        u.counts.completion_rate, prev.units[u.unit].completion_rate if u.unit in prev.units else None
+                    ),
+                    "overdue_change": u.counts.overdue - (prev.units[u.unit].overdue if u.unit in prev.units else 0),
+                }
+                for u in report.units
+            ],
+            "unit_counts": {name: _counts_dict(c) for name, c in prev.units.items()},
+        },
+        "generated_at": report.generated_at.isoformat() if report.generated_at else None,
+        "zone": report.zone,
+        "notes": list(report.notes),
+    }
+
+
+def _counts(d: dict[str, Any]) -> Counts:
+    return Counts(
+        tasks=d["tasks"],
+        closed=d["closed"],
+        in_progress=d["in_progress"],
+        submitted=d["submitted"],
+        reviewed=d["reviewed"],
+        overdue=d["overdue"],
+        closed_with_deadline=d.get("closed_with_deadline", 0),
+        closed_on_time=d.get("closed_on_time", 0),
+    )
+
+
+def _period(d: dict[str, Any]) -> Period:
+    return Period(d["kind"], date.fromisoformat(d["from"]), date.fromisoformat(d["to"]))
+
+
+def _task(d: dict[str, Any]) -> PeriodTask:
+    return PeriodTask(d["code"], d["title"], d["unit"], date.fromisoformat(d["on"]), d.get("detail"))
+
+
+def from_dict(d: dict[str, Any]) -> Report:
+    """A stored circular's figures back into the report they came from, to render it again in any format."""
+    prev = d["previous_period"]
+    counts = d["period_counts"]
+    return Report(
+        as_of=date.fromisoformat(d["as_of"]),
+        period=_period(d["period"]),
+        totals=_counts(d["totals"]),
+        units=[UnitLine(u["unit"], _counts(u), u["light"], u["rank"], u["lagging"]) for u in d["units"]],
+        overdue_tasks=[
+            OverdueTask(
+                o["code"],
+                o["title"],
+                o["unit"],
+                o["leader"],
+                date.fromisoformat(o["deadline"]),
+                o["days_overdue"],
+                o["escalation_level"],
+            )
+            for o in d["overdue_tasks"]
+        ],
+        overdue_omitted=d["overdue_tasks_omitted"],
+        new_in_period=[_task(t) for t in d["new_in_period"]],
+        closed_in_period=[_task(t) for t in d["closed_in_period"]],
+        extensions_in_period=[_task(t) for t in d["extensions_in_period"]],
+        by_category={k: _counts(v) for k, v in d["by_category"].items()},
+        by_campaign={k: _counts(v) for k, v in d["by_campaign"].items()},
+        previous=Previous(
+            _period(prev["period"]),
+            _counts(prev["totals"]),
+            {k: _counts(v) for k, v in prev.get("unit_counts", {}).items()},
+        ),
+        campaign=d["scope"]["campaign"],
+        unit=d["scope"]["unit"],
+        category=d["scope"]["category"],
+        generated_at=datetime.fromisoformat(d["generated_at"]) if d.get("generated_at") else None,
+        zone=d.get("zone", "Asia/Shanghai"),
+        notes=list(d.get("notes", [])),
+        new_total=counts["new"],
+        closed_total=counts["closed"],
+        extensions_total=counts["extensions"],
+    )

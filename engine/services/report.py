@@ -1,0 +1,172 @@
+"""Build a circular: the period, the aggregate queries, the arithmetic; one Report for every format.
+
+A report for a past day is rebuilt from the event history, never from
+today's task states, so a circular for last month reads the same next year.
+The report for today reads the tasks table, which the same events produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..app import App
+from ..domain.errors import InvalidInput
+from ..domain.policy import DeadlinePolicy
+from ..domain.report import (
+    Counts,
+    OverdueTask,
+    Period,
+    PeriodTask,
+    Previous,
+    Report,
+    Tally,
+    custom_period,
+    fold,
+    period_ending,
+    rank_units,
+)
+from ..persistence.report_queries import (
+    Scope,
+    Source,
+    as_of_source,
+    current_source,
+    overdue_tasks,
+    period_events,
+    state_rules,
+    tally,
+)
+from ..persistence.uow import UnitOfWork
+from .org import resolve_unit
+
+NO_CATEGORY = "—"
+NAMED_LIMIT = 100  # tasks named per list in a circular; the counts are always whole
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    period: str = "week"
+    start: date | None = None
+    end: date | None = None
+    as_of: date | None = None
+    campaign: str | None = None
+    unit: str | None = None
+    category: str | None = None
+    limit: int | None = NAMED_LIMIT  # None: name every task
+
+
+def end_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """The last instant of ``day`` in the zone, in UTC: events at or before it belong to the day."""
+    return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(ZoneInfo("UTC")) - timedelta(
+        microseconds=1
+    )
+
+
+def start_of_day(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tz).astimezone(ZoneInfo("UTC"))
+
+
+def resolve_period(req: ReportRequest, today: date) -> Period:
+    """The period ends on the as-of date (today unless given); --from/--to give a span of their own."""
+    if req.start is not None or req.end is not None:
+        end = req.end or req.as_of or today
+        if req.as_of is not None and req.as_of != end:
+            raise InvalidInput(what="--as-of", detail=f"{req.as_of} differs from --to {end}; give one of them")
+        period = custom_period(req.start or end, end)
+    else:
+        period = period_ending(req.period, req.as_of or today)
+    if period.end > today:
+        raise InvalidInput(what="date", detail=f"{period.end} is after today ({today}); a circular reports the past")
+    return period
+
+
+def escalation_at(policy: DeadlinePolicy, days_overdue: int) -> int:
+    """The level the policy has reached after so many working days overdue (the sweep's own rule)."""
+    return max((e.level for e in policy.escalation if days_overdue >= e.after_working_days), default=0)
+
+
+def build_report(app: App, req: ReportRequest) -> Report:
+    today = app.clock.now().astimezone(app.tz).date()
+    period = resolve_period(req, today)
+    with app.uow(write=False) as uow:
+        scope = Scope(
+            campaign=req.campaign or None,
+            unit_id=resolve_unit(uow.org, req.unit) if req.unit else None,
+            category=req.category or None,
+        )
+        totals, units, by_category, by_campaign = _figures(app, uow, scope, period.end, today)
+        prev_period = period.previous()
+        prev_totals, prev_units, _, _ = _figures(app, uow, scope, prev_period.end, today)
+        named = _overdue(app, uow, scope, period.end, today, req.limit)
+        lists = {kind: _period_list(app, uow, kind, scope, period, req.limit) for kind in ("new", "closed", "extended")}
+    return Report(
+        as_of=period.end,
+        period=period,
+        totals=totals,
+        units=rank_units(units, totals),
+        overdue_tasks=named,
+        overdue_omitted=max(0, totals.overdue - len(named)),
+        new_in_period=lists["new"][0],
+        closed_in_period=lists["closed"][0],
+        extensions_in_period=lists["extended"][0],
+        by_category=by_category,
+        by_campaign=by_campaign,
+        previous=Previous(prev_period, prev_totals, prev_units),
+        campaign=scope.campaign,
+        unit=req.unit,
+        category=scope.category,
+        generated_at=app.clock.now(),
+        zone=app.tz.key,
+        new_total=lists["new"][1],
+        closed_total=lists["closed"][1],
+        extensions_total=lists["extended"][1],
+    )
+
+
+def _source(app: App, day: date, today: date) -> Source:
+    return current_source() if day >= today else as_of_source(end_of_day(day, app.tz))
+
+
+def _figures(
+    app: App, uow: UnitOfWork, scope: Scope, day: date, today: date
+) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
+    rules = state_rules(app.registry.specs)
+    rows = tally(uow.conn, rules, _source(app, day, today), scope, day, app.tz)
+    units = fold([Tally(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows])
+    by_category = fold([Tally(r[1] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
+    by_campaign = fold([Tally(r[2] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
+    totals = sum(units.values(), Counts())
+    return totals, units, by_category, by_campaign
+
+
+def _overdue(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date, limit: int | None) -> list[OverdueTask]:
+    rules = state_rules(app.registry.specs)
+    rows = overdue_tasks(uow.conn, rules, _source(app, day, today), scope, day, limit)
+    out = []
+    for code, title, unit, leader, deadline, workflow in rows:
+        days = app.calendar.working_days_between(deadline, day)
+        level = escalation_at(app.registry.spec(workflow).deadlines, days)
+        out.append(OverdueTask(code, title, unit, leader, deadline, days, level))
+    out.sort(key=lambda o: (-o.days_overdue, o.deadline, o.code))
+    return out
+
+
+def _period_list(
+    app: App, uow: UnitOfWork, kind: str, scope: Scope, period: Period, limit: int | None
+) -> tuple[list[PeriodTask], int]:
+    rules = state_rules(app.registry.specs)
+    start, end = start_of_day(period.start, app.tz), start_of_day(period.end + timedelta(days=1), app.tz)
+    rows, total = period_events(uow.conn, kind, rules, start, end, scope, limit)
+    out: list[PeriodTask] = []
+    for code, title, unit, at, data, _deadline in rows:
+        on = at.astimezone(app.tz).date() if isinstance(at, datetime) else date.fromisoformat(str(at)[:10])
+        out.append(PeriodTask(code, title, unit, on, _detail(kind, data)))
+    return out, total
+
+
+def _detail(kind: str, data: Any) -> str | None:
+    if kind != "extended" or not isinstance(data, dict):
+        return None
+    return f"{data.get('from') or '—'} → {data.get('to') or '—'}"

@@ -1,0 +1,89 @@
+"""The circular as one self-contained web page: it opens offline and from a mail attachment.
+
+Styles are inline and the chart is a data URI, so the page fetches nothing;
+every piece of text is escaped, since task titles are typed by users.
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+from engine.domain.report import Report, headline
+from engine.domain.text import Lang
+
+from . import labels as L
+from .tables import Section, row_texts, sections
+
+_STYLE = """
+body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif;
+       margin: 2em auto; max-width: 72em; color: #222; line-height: 1.5; }
+h1 { text-align: center; font-size: 1.6em; }
+p.period { text-align: center; color: #555; }
+p.headline { text-indent: 2em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #999; padding: 0.25em 0.6em; vertical-align: top; }
+th { background: #d9e1f2; }
+td.num { text-align: right; white-space: nowrap; }
+tr.overdue td { background: #ffc7ce; color: #9c0006; }
+tr.total td { font-weight: bold; }
+p.note { font-style: italic; color: #555; }
+figure { margin: 1em 0; text-align: center; }
+figure img { max-width: 100%; height: auto; }
+"""
+
+
+def _table(section: Section, lang: Lang) -> list[str]:
+    out = [f'<section id="{escape(section.key)}">', f"<h2>{escape(section.title)}</h2>"]
+    if section.rows:
+        out.append("<table>")
+        out.append("<thead><tr>" + "".join(f"<th>{escape(c.label)}</th>" for c in section.columns) + "</tr></thead>")
+        out.append("<tbody>")
+        for row in section.rows:
+            classes = " ".join(name for name, on in (("overdue", row.highlight), ("total", row.total)) if on)
+            tr = f'<tr class="{classes}">' if classes else "<tr>"
+            cells = "".join(
+                f'<td class="num">{escape(text)}</td>' if column.numeric else f"<td>{escape(text)}</td>"
+                for text, column in zip(row_texts(section, row, lang), section.columns, strict=True)
+            )
+            out.append(tr + cells + "</tr>")
+        out.append("</tbody></table>")
+    if section.note:
+        out.append(f'<p class="note">{escape(section.note)}</p>')
+    out.append("</section>")
+    return out
+
+
+def _chart(png: bytes, report: Report, lang: Lang) -> str:
+    alt = L.CHART_TITLE.pick(lang).format(period=report.period.label(lang))
+    data = base64.b64encode(png).decode("ascii")
+    return f'<figure><img src="data:image/png;base64,{data}" alt="{escape(alt)}"></figure>'
+
+
+def render_html(report: Report, lang: Lang, *, chart_png: bytes | None = None, issuer: str | None = None) -> str:
+    title = L.title(report, lang)
+    period = L.period_line(report, lang)
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{_STYLE}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="period">{escape(f"{issuer}　{period}" if issuer else period)}</p>',
+        f"<h2>{escape(L.SUMMARY.pick(lang))}</h2>",
+        f'<p class="headline">{escape(headline(report, lang))}</p>',
+    ]
+    if report.notes:
+        out.append(f"<p><strong>{escape(L.NOTES.pick(lang))}</strong></p>")
+        out.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul>")
+    for section in sections(report, lang):
+        out += _table(section, lang)
+        if section.key == "units" and chart_png:
+            out.append(_chart(chart_png, report, lang))
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import click
 
+from engine.services.circulars import get_circular
+from engine.services.report_files import terminal
+
 from .context import Ctx, json_option, pass_ctx
-from .render import emit_json, say
+from .render import console, emit_json, say
 from .tasks import summary_json, task_table
 
 ACTION_LABELS = {
@@ -23,6 +26,7 @@ ACTION_LABELS = {
     "close": "销号",
     "reopen": "回头看",
     "cancel": "撤销",
+    "circulars": "定期通报",
 }
 
 
@@ -58,6 +62,8 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
                     "database": str(result.database),
                     "tasks": [summary_json(t) for t in result.tasks],
                     "weeks": [{"label": w.label, "actions": dict(w.actions)} for w in result.weeks],
+                    "circular": result.circular,
+                    "circular_files": [str(p) for p in result.circular_files],
                 },
                 result.app.tz,
             )
@@ -78,6 +84,17 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
         say(
             ctx.t(f"已发送通知 {sent} 条，见 {result.notices}", f"{sent} notifications delivered, see {result.notices}")
         )
+        if result.circular is not None:
+            circular = get_circular(result.app, result.circular)
+            for part in terminal(circular.report, ctx.lang):
+                console.print(part)
+            files = "、".join(str(p) for p in result.circular_files)
+            say(
+                ctx.t(
+                    f"上周定期通报（第 {result.circular} 号）已生成：{files}",
+                    f"last week's circular (no. {result.circular}) is written: {', '.join(map(str, result.circular_files))}",
+                )
+            )
         say(
             ctx.t(
                 f"继续试用：duban --db {result.database} show {result.tasks[0].code}",

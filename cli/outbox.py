@@ -6,6 +6,7 @@ import click
 
 from engine.domain.clock import FixedClock, parse_instant
 from engine.services import delivery
+from engine.services.circulars import issue_due
 from engine.services.sweep import sweep as run_sweep
 
 from .context import Ctx, json_option, pass_ctx
@@ -31,6 +32,7 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool) -> None:
     if now_text:
         app.clock = FixedClock(parse_instant(now_text, app.tz))
     result = run_sweep(app)
+    issued = issue_due(app)
     outcomes = None
     if deliver:
         # Leases must hold in real time, or a worker could take a row this process is still sending:
@@ -43,6 +45,7 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool) -> None:
                 "tasks": result.tasks,
                 "notifications": result.notifications,
                 "escalations": result.escalations,
+                "circulars": issued,
                 "delivered": dict(outcomes) if outcomes is not None else None,
             }
         )
@@ -54,6 +57,11 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool) -> None:
             f"({result.escalations} escalation(s))",
         )
     )
+    if issued:
+        say(
+            ctx.t(f"生成定期通报 {len(issued)} 份", f"{len(issued)} circular(s) issued")
+            + f": {', '.join(map(str, issued))}"
+        )
     if outcomes is not None:
         say(ctx.t("投递：", "delivered: ") + (", ".join(f"{k} {v}" for k, v in outcomes.items()) or "0"))
 

@@ -21,6 +21,7 @@ from .app import App
 from .domain.clock import FixedClock, parse_date
 from .domain.errors import BadFile, DubanError
 from .services import org as org_service
+from .services.circulars import circular_file, issue_due, list_circulars
 from .services.delivery import deliver_pending
 from .services.queries import TaskFilter, TaskSummary, list_tasks
 from .services.sweep import sweep
@@ -49,6 +50,8 @@ class DemoResult:
     tasks: list[TaskSummary]
     app: App
     notices: Path
+    circular: int | None = None  # the circular for the last week, issued on the Monday after
+    circular_files: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -199,6 +202,7 @@ class _Story:
         result = sweep(self.app)
         self.week.actions["reminders"] += result.notifications - result.escalations
         self.week.actions["escalations"] += result.escalations
+        self.week.actions["circulars"] += len(issue_due(self.app))
         deliver_pending(self.app)
 
     def play_week(self, w: int, monday: date) -> None:
@@ -276,6 +280,7 @@ class _Story:
 def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/Shanghai") -> DemoResult:
     examples = examples or EXAMPLES
     org_file, ledger_file = examples / "org.yaml", examples / "ledger.csv"
+    schedules = examples / "circulars.yaml"
     for f in (org_file, ledger_file):
         if not f.is_file():
             raise BadFile(f, "sample file not found; pass --examples DIR with org.yaml and ledger.csv")
@@ -296,11 +301,35 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     notices = folder / "notifications.jsonl"
     notices.unlink(missing_ok=True)
     settings = Settings(
-        database_url=str(database), timezone=timezone, channels=("file",), extra={"DUBAN_NOTIFY_FILE": str(notices)}
+        database_url=str(database),
+        timezone=timezone,
+        channels=("file",),
+        extra={"DUBAN_NOTIFY_FILE": str(notices)},
+        circulars=schedules if schedules.is_file() else None,
     )
     tz = ZoneInfo(timezone)
     clock = FixedClock(datetime.combine(START, time(8, 30), tz))
     app = App.build(settings, clock=clock)
     init_workspace(app, org_file)
-    weeks = _Story(app, clock, tz, folder).play(ledger)
-    return DemoResult(folder, database, weeks, list_tasks(app, TaskFilter()), app, notices)
+    story = _Story(app, clock, tz, folder)
+    weeks = story.play(ledger)
+    result = DemoResult(folder, database, weeks, list_tasks(app, TaskFilter()), app, notices)
+    story.at(START + timedelta(weeks=WEEKS + 1), 9, 5)  # the Monday after: the beat issues last week's circular
+    issue_due(app)
+    deliver_pending(app)
+    _keep_last_circular(app, folder, result)
+    return result
+
+
+def _keep_last_circular(app: App, folder: Path, result: DemoResult) -> None:
+    """The weekly circular as an office would file it: the Word document and the chart, in the demo folder."""
+    weekly = list_circulars(app, "weekly")
+    if not weekly:
+        return
+    result.circular = weekly[0].id
+    for suffix in (".docx", ".png"):
+        stored = circular_file(app, weekly[0].id, suffix)
+        if stored is not None:
+            path = folder / stored.name
+            path.write_bytes(stored.content)
+            result.circular_files.append(path)

@@ -23,6 +23,7 @@ _KNOWN = {
     "DUBAN_CALENDAR",
     "DUBAN_CHANNELS",
     "DUBAN_NOTIFY_LANG",
+    "DUBAN_CIRCULARS",
 }
 
 
@@ -50,6 +51,7 @@ class Settings:
     calendar_overrides: Path | None = None  # DUBAN_CALENDAR: local holidays and working days (YAML)
     channels: tuple[str, ...] = ("console",)  # DUBAN_CHANNELS: for people and units that name none
     notify_lang: Lang = "zh"  # DUBAN_NOTIFY_LANG: notifications are in Chinese unless told otherwise
+    circulars: Path | None = None  # DUBAN_CIRCULARS: the scheduled circulars (YAML); none without it
     extra: dict[str, str] = field(default_factory=dict)  # channel endpoints and secrets (DUBAN_SMTP_HOST, …)
 
     @classmethod
@@ -68,5 +70,6 @@ class Settings:
             calendar_overrides=Path(env["DUBAN_CALENDAR"]) if env.get("DUBAN_CALENDAR") else None,
             channels=tuple(c.strip() for c in env.get("DUBAN_CHANNELS", "console").split(",") if c.strip()),
             notify_lang="en" if env.get("DUBAN_NOTIFY_LANG", "zh").lower().startswith("en") else "zh",
+            circulars=Path(env["DUBAN_CIRCULARS"]) if env.get("DUBAN_CIRCULARS") else None,
             extra={k: v for k, v in env.items() if k.startswith("DUBAN_") and k not in _KNOWN},
         )

@@ -20,7 +20,8 @@ from typing import Any
 from celery import Celery
 
 from .app import App
-from .domain.errors import InvalidInput, StoreError
+from .domain.errors import DubanError, InvalidInput, StoreError
+from .services.circulars import issue_due
 from .services.delivery import DeliveryPolicy, deliver_one, relay
 from .services.sweep import sweep
 from .settings import Settings
@@ -127,8 +128,18 @@ def tick() -> dict[str, Any]:
     """The beat's job: sweep what fell due, then hand deliverable rows to the workers."""
     app = duban_app()
     result = sweep(app)
+    issued = issue_circulars_safely(app)
     handed = relay_safely(app)
-    return {"tasks": result.tasks, "notifications": result.notifications, "relayed": handed}
+    return {"tasks": result.tasks, "notifications": result.notifications, "circulars": issued, "relayed": handed}
+
+
+def issue_circulars_safely(app: App) -> list[int]:
+    """Due circulars; a broken schedule file is logged each tick and does not stop the sweep or delivery."""
+    try:
+        return issue_due(app)
+    except DubanError as exc:
+        log.error("circulars not issued: %s", exc.render("en"))
+        return []
 
 
 def relay_safely(app: App, publish: Callable[[list[int]], None] | None = None) -> int:

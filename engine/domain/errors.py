@@ -136,6 +136,11 @@ class StoreError(DubanError):
     en = "database {db}: {detail}"
 
 
+class UnknownCircular(NotFound):
+    zh = "没有编号为 {id} 的通报；用 'duban circulars list' 查看"
+    en = "no circular {id}; see 'duban circulars list'"
+
+
 class UnknownExtension(NotFound):
     zh = "没有编号为 {id} 的延期申请；用 'duban extension list' 查看"
     en = "no extension request {id}; 'duban extension list' shows them"

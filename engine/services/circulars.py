@@ -1,0 +1,235 @@
+"""Issued circulars: computed once, stored with their figures and files, announced through the outbox.
+
+Issuing is idempotent (one circular per schedule, period and campaign, by a
+unique key), so the beat, `duban sweep` and a restarted worker may all try:
+exactly one stores it, and its notices commit in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ..app import App
+from ..domain.circulars import CircularSchedule, load_schedules
+from ..domain.errors import InvalidInput, UnknownCircular
+from ..domain.report import Report, from_dict, headline, to_dict
+from ..domain.text import Bilingual, Lang
+from ..persistence.models import Circular, CircularFile
+from ..persistence.outbox import OutgoingNotice
+from .notify import Contact, Directory
+from .report import ReportRequest, build_report
+from .report_files import RenderedFile, render_files
+
+MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class CircularView:
+    id: int
+    schedule: str
+    period_kind: str
+    period_from: date
+    period_to: date
+    campaign: str | None
+    lang: str
+    created_at: datetime
+    files: list[tuple[str, str, int]]  # name, media type, size
+    figures: dict[str, Any]
+
+    @property
+    def report(self) -> Report:
+        return from_dict(self.figures)
+
+
+def schedules(app: App) -> list[CircularSchedule]:
+    return load_schedules(app.settings.circulars) if app.settings.circulars else []
+
+
+def issue_due(app: App, configured: list[CircularSchedule] | None = None) -> list[int]:
+    """Issue every scheduled circular whose time has come and that is not stored yet; returns new ids."""
+    issued: list[int] = []
+    now = app.clock.now()
+    for schedule in schedules(app) if configured is None else configured:
+        with app.uow(write=False) as uow:
+            last = uow.conn.execute(
+                select(func.max(Circular.period_to)).where(Circular.schedule == schedule.name)
+            ).scalar()
+        last_issue_day = last + timedelta(days=1) if isinstance(last, date) else None
+        for as_of in schedule.due(now, app.tz, last_issue_day):
+            new_id = issue(
+                app,
+                ReportRequest(period=schedule.every, as_of=as_of, campaign=schedule.campaign),
+                schedule=schedule,
+            )
+            if new_id is not None:
+                issued.append(new_id)
+    return issued
+
+
+def issue(app: App, req: ReportRequest, *, schedule: CircularSchedule | None = None) -> int | None:
+    """Compute, render and store one circular and its notices; None if it was already issued."""
+    report = build_report(app, req)
+    name = schedule.name if schedule else MANUAL
+    lang: Lang = "en" if schedule and schedule.lang == "en" else "zh"
+    key = f"{name}:{report.period.kind}:{report.period.start}:{report.period.end}:{report.campaign or ''}"
+    with app.uow(write=False) as uow:
+        if uow.conn.execute(select(Circular.id).where(Circular.issue_key == key)).first() is not None:
+            return None
+    files = render_files(
+        report,
+        lang,
+        formats=schedule.formats if schedule else ("docx", "xlsx"),
+        chart=schedule.chart if schedule else True,
+        issuer=schedule.issuer if schedule else None,
+    )
+    now = app.clock.now()
+    with app.uow(write=True) as uow:
+        try:
+            circular_id = uow.conn.execute(
+                insert(Circular)
+                .values(
+                    issue_key=key,
+                    schedule=name,
+                    period_kind=report.period.kind,
+                    period_from=report.period.start,
+                    period_to=report.period.end,
+                    campaign=report.campaign,
+                    lang=lang,
+                    figures=to_dict(report, lang),
+                    created_at=now,
+                )
+                .returning(Circular.id)
+            ).scalar_one()
+        except IntegrityError:  # another process issued it between our look and our insert; nothing is kept
+            return None
+        for f in files:
+            uow.conn.execute(
+                insert(CircularFile).values(
+                    circular_id=circular_id, name=f.name, media_type=f.media_type, content=f.content
+                )
+            )
+        if schedule is not None:
+            directory = Directory.load(uow.conn)
+            for person in _recipients(directory, schedule.recipients):
+                for channel in directory.channels_of(person, app.settings.channels):
+                    uow.outbox.add(_notice(app, circular_id, report, lang, person, channel, directory), now)
+        uow.commit()
+    return int(circular_id)
+
+
+def _recipients(directory: Directory, words: tuple[str, ...]) -> list[Contact]:
+    out: dict[str, Contact] = {}
+    for word in words:
+        if word == "supervisors":
+            found = [p for p in directory.people.values() if "supervisor" in p.roles]
+        elif word == "leaders":
+            found = [p for p in directory.people.values() if "leader" in p.roles]
+        elif word == "unit_heads":
+            heads = {u.head_id for u in directory.units.values() if u.head_id}
+            found = [p for p in directory.people.values() if p.id in heads]
+        else:
+            found = [directory.people[word]] if word in directory.people else []
+        for person in found:
+            out.setdefault(person.id, person)
+    return list(out.values())
+
+
+def _notice(
+    app: App, circular_id: int, report: Report, lang: Lang, person: Contact, channel: str, directory: Directory
+) -> OutgoingNotice:
+    period = report.period.label(lang)
+    subject = Bilingual(f"【定期通报】整改任务进展情况（{period}）", f"[Circular] Rectification progress ({period})")
+    lagging = [u.unit for u in report.units if u.lagging]
+    tail = Bilingual(
+        f"进展滞后单位：{'、'.join(lagging) if lagging else '无'}。全文：duban circulars show {circular_id} -o 通报.docx",
+        f"Lagging units: {', '.join(lagging) if lagging else 'none'}. "
+        f"Full text: duban circulars show {circular_id} -o circular.docx",
+    )
+    return OutgoingNotice(
+        dedup_key=f"circular:{circular_id}:{person.id}:{channel}",
+        task_id=None,
+        rule="circular",
+        level=0,
+        recipient_id=person.id,
+        channel=channel,
+        address=directory.address(person, channel),
+        subject=subject.pick(lang),
+        body=headline(report, lang) + "\n" + tail.pick(lang),
+    )
+
+
+def list_circulars(app: App, schedule: str | None = None) -> list[CircularView]:
+    query = select(Circular).order_by(Circular.period_to.desc(), Circular.id.desc())
+    if schedule:
+        query = query.where(Circular.schedule == schedule)
+    with app.uow(write=False) as uow:
+        rows = uow.session.execute(query).scalars().all()
+        files = _file_index(uow, [c.id for c in rows])
+        return [_view(c, files.get(c.id, [])) for c in rows]
+
+
+def get_circular(app: App, circular_id: int) -> CircularView:
+    with app.uow(write=False) as uow:
+        c = uow.session.get(Circular, circular_id)
+        if c is None:
+            raise UnknownCircular(id=circular_id)
+        return _view(c, _file_index(uow, [circular_id]).get(circular_id, []))
+
+
+def circular_file(app: App, circular_id: int, suffix: str) -> RenderedFile | None:
+    """The file stored when the circular was issued, byte for byte, if one of this kind was."""
+    with app.uow(write=False) as uow:
+        for name, media_type, content in uow.conn.execute(
+            select(CircularFile.name, CircularFile.media_type, CircularFile.content).where(
+                CircularFile.circular_id == circular_id
+            )
+        ):
+            if name.lower().endswith(suffix.lower()):
+                return RenderedFile(name, media_type, bytes(content))
+    return None
+
+
+def _file_index(uow: Any, ids: list[int]) -> dict[int, list[tuple[str, str, int]]]:
+    if not ids:
+        return {}
+    out: dict[int, list[tuple[str, str, int]]] = {}
+    for cid, name, media_type, size in uow.conn.execute(
+        select(
+            CircularFile.circular_id,
+            CircularFile.name,
+            CircularFile.media_type,
+            func.length(CircularFile.content),
+        ).where(CircularFile.circular_id.in_(ids))
+    ):
+        out.setdefault(cid, []).append((name, media_type, int(size)))
+    return out
+
+
+def _view(c: Circular, files: list[tuple[str, str, int]]) -> CircularView:
+    return CircularView(
+        id=c.id,
+        schedule=c.schedule,
+        period_kind=c.period_kind,
+        period_from=c.period_from,
+        period_to=c.period_to,
+        campaign=c.campaign,
+        lang=c.lang,
+        created_at=c.created_at,
+        files=files,
+        figures=c.figures,
+    )
+
+
+def check_id(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(what="circular id", detail=f"'{raw}' is not a number") from None
+    if not 1 <= value <= 2**31 - 1:
+        raise InvalidInput(what="circular id", detail=f"{value} is out of range")
+    return value

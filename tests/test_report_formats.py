@@ -44,6 +44,8 @@ from engine.reporting import CHART_SIZE, FORMATS, MEDIA_TYPES, SUFFIXES, render,
 from engine.reporting.chart import FONT_ENV, find_cjk_font
 from engine.reporting.tables import sections
 
+from .conftest import IN_CI
+
 INJECTIONS = ('=HYPERLINK("//evil.example/x","点我")', "+1 更换路灯", "-2 维修台账", "@SUM(A1:A9)")
 SCRIPT_TITLE = "<script>alert(1)</script>门禁损坏"
 PIPE_TITLE = "路灯|损坏\n第二行"
@@ -430,7 +432,10 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 def test_chart_in_chinese_uses_a_font_that_draws_chinese(report: Report) -> None:
     if find_cjk_font() is None:
-        pytest.skip("no CJK font installed (fonts-noto-cjk or fonts-wqy-microhei)")
+        reason = "no CJK font installed (apt-get install fonts-noto-cjk or fonts-wqy-microhei)"
+        if IN_CI:
+            pytest.fail(reason + "; .ci/run installs one")
+        pytest.skip(reason)
     chart = unit_chart(report, "zh")
     assert _png_size(chart.png) == CHART_SIZE == (1200, 700)
     assert chart.lang == "zh" and chart.warnings == ()

@@ -257,3 +257,39 @@ def test_a_state_may_say_how_it_counts_in_a_circular() -> None:
     bad = text.replace("report: reviewed}", "report: done}")
     with pytest.raises(DefinitionError, match=r"rectification\.yaml: states\[3\]\.report: 'done' is not one of"):
         parse_workflow(bad, "rectification.yaml")
+
+
+@pytest.mark.parametrize("day", ["2026-09-07", "2026-09-09", "2026-09-14", "2026-09-18", "2026-09-21", "2026-09-30"])
+def test_as_of_figures_equal_a_replay_of_the_events(app: App, ledger: dict[str, str], day: str) -> None:
+    """The report's per-unit counts against each task's history walked in Python up to the end of ``day``."""
+    from sqlalchemy import select
+
+    from engine.persistence.models import Event, Task, Unit
+    from engine.services.report import end_of_day
+
+    as_of = date.fromisoformat(day)
+    cut = end_of_day(as_of, SH)
+    bucket = {s.key: s.report for s in app.registry.spec("rectification").states.values()}
+    expected: dict[str, Counts] = {}
+    with app.db.engine.connect() as conn:
+        units = dict(conn.execute(select(Task.id, Unit.name).join(Unit, Unit.id == Task.unit_id)).all())
+        last: dict[int, tuple[str, date | None]] = {}
+        for task_id, state, deadline, when in conn.execute(
+            select(Event.task_id, Event.to_state, Event.deadline, Event.at).order_by(Event.task_id, Event.seq)
+        ):
+            if when <= cut:
+                last[task_id] = (state, deadline)
+    for task_id, (state, deadline) in last.items():
+        b = bucket[state]
+        if b == "excluded":
+            continue
+        overdue = int(state in ("assigned", "in_progress") and deadline is not None and deadline < as_of)
+        c = Counts(1, int(b == "closed"), int(b == "in_progress"), int(b == "submitted"), int(b == "reviewed"), overdue)
+        unit = units[task_id]
+        expected[unit] = expected[unit] + c if unit in expected else c
+    report = build_report(app, ReportRequest(as_of=as_of))
+    got = {
+        u.unit: (u.counts.tasks, u.counts.closed, u.counts.in_progress, u.counts.submitted, u.counts.overdue)
+        for u in report.units
+    }
+    assert got == {k: (c.tasks, c.closed, c.in_progress, c.submitted, c.overdue) for k, c in expected.items()}

@@ -50,6 +50,7 @@ class Task(Base):
         Index("ix_tasks_unit_id_state", "unit_id", "state"),
         Index("ix_tasks_campaign", "campaign"),
         Index("ix_tasks_next_action_at", "next_action_at"),
+        Index("ix_tasks_updated_at", "updated_at"),  # as-of reports read events only for tasks moved since
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

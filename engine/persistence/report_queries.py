@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from .asof import ledger_as_of
+from .asof import ledger_at
 from .models import Event, Person, Task, Unit
 
 _Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
@@ -68,7 +68,7 @@ def current_source() -> Source:
 
 
 def as_of_source(at: datetime) -> Source:
-    a = ledger_as_of(at)
+    a = ledger_at(at)
     joined = a.join(Task, Task.id == a.c.task_id).join(Unit, Unit.id == Task.unit_id)
     return Source(a.c.state, a.c.deadline, a.c.at, joined)
 

@@ -29,6 +29,7 @@ def upgrade() -> None:
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("source_key", sa.String(length=250), nullable=True))
         batch.create_unique_constraint("uq_tasks_source_key", ["source_key"])
+        batch.create_index("ix_tasks_updated_at", ["updated_at"], unique=False)
 
     op.create_table(
         "circulars",
@@ -63,6 +64,7 @@ def downgrade() -> None:
     op.drop_table("circular_files")
     op.drop_table("circulars")
     with op.batch_alter_table("tasks") as batch:
+        batch.drop_index("ix_tasks_updated_at")
         batch.drop_constraint("uq_tasks_source_key", type_="unique")
         batch.drop_column("source_key")
     with op.batch_alter_table("events") as batch:

@@ -6,22 +6,107 @@ date reads the same however the tasks have moved since.
 
 A task row changes only with an event, and takes that event's instant as its
 ``updated_at``: a task untouched since the instant still stands as it stood
-then. So only the tasks updated later need their events read
-(``ledger_since``), and a circular for last week over millions of events reads
-the few thousand tasks that moved this week.
+then. So only the tasks updated later need their events read, and a circular
+for last week over millions of events reads the few thousand tasks that moved
+this week.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Subquery, and_, func, select, union_all
+from sqlalchemy import ColumnElement, Subquery, and_, func, select, union_all
 
 from .models import Event, Task
 
 
+@dataclass(frozen=True)
+class LedgerColumns:
+    """A task's columns as a report reads them: the fixed ones from its row, state and deadline as of a time."""
+
+    task_id: Any
+    code: Any
+    title: Any
+    workflow: Any
+    unit_id: Any
+    category: Any
+    campaign: Any
+    lead_leader_id: Any
+    original_deadline: Any
+    state: Any
+    deadline: Any
+    at: Any  # the instant of the event that gave the state
+
+
+Where = Callable[[LedgerColumns], list[ColumnElement[bool]]]
+
+
+def _row_columns(state: Any, deadline: Any, at: Any) -> LedgerColumns:
+    return LedgerColumns(
+        Task.id,
+        Task.code,
+        Task.title,
+        Task.workflow,
+        Task.unit_id,
+        Task.category,
+        Task.campaign,
+        Task.lead_leader_id,
+        Task.original_deadline,
+        state,
+        deadline,
+        at,
+    )
+
+
+def _select(cols: LedgerColumns) -> Any:
+    return select(
+        cols.task_id.label("task_id"),
+        cols.code.label("code"),
+        cols.title.label("title"),
+        cols.workflow.label("workflow"),
+        cols.unit_id.label("unit_id"),
+        cols.category.label("category"),
+        cols.campaign.label("campaign"),
+        cols.lead_leader_id.label("lead_leader_id"),
+        cols.original_deadline.label("original_deadline"),
+        cols.state.label("state"),
+        cols.deadline.label("deadline"),
+        cols.at.label("at"),
+    )
+
+
+def ledger_now(where: Where | None = None) -> Subquery:
+    """The tasks as they stand."""
+    cols = _row_columns(Task.state, Task.deadline, Task.updated_at)
+    return _select(cols).where(*(where(cols) if where else [])).subquery("ledger")
+
+
+def ledger_at(at: datetime, where: Where | None = None) -> Subquery:
+    """The tasks as they stood at ``at``; ``where`` is applied inside each branch, so it can use the indexes."""
+    unchanged = _row_columns(Task.state, Task.deadline, Task.updated_at)
+    latest = (
+        select(Event.task_id, func.max(Event.seq).label("seq"))
+        .join(Task, Task.id == Event.task_id)
+        .where(Task.updated_at > at, Event.at <= at)
+        .group_by(Event.task_id)
+        .subquery("latest")
+    )
+    moved = _row_columns(Event.to_state, Event.deadline, Event.at)
+    return union_all(
+        _select(unchanged).where(Task.updated_at <= at, *(where(unchanged) if where else [])),
+        _select(moved)
+        .select_from(Event)
+        .join(latest, and_(Event.task_id == latest.c.task_id, Event.seq == latest.c.seq))
+        .join(Task, Task.id == Event.task_id)
+        .where(*(where(moved) if where else [])),
+    ).subquery("ledger")
+
+
 def ledger_as_of(at: datetime) -> Subquery:
-    """Columns: task_id, state, deadline, seq, at (of that last event). Tasks created later are absent."""
+    """Columns task_id, state, deadline, seq, at, from the events alone (the plain way; exports use it)."""
     latest = (
         select(Event.task_id, func.max(Event.seq).label("seq"))
         .where(Event.at <= at)
@@ -39,25 +124,3 @@ def ledger_as_of(at: datetime) -> Subquery:
         .join(latest, and_(Event.task_id == latest.c.task_id, Event.seq == latest.c.seq))
         .subquery("asof")
     )
-
-
-def ledger_at(at: datetime) -> Subquery:
-    """Same columns as ``ledger_as_of``; reads events only for the tasks that changed after ``at``."""
-    unchanged = select(
-        Task.id.label("task_id"),
-        Task.state.label("state"),
-        Task.deadline.label("deadline"),
-        Task.version.label("seq"),
-        Task.updated_at.label("at"),
-    ).where(Task.updated_at <= at)
-    latest = (
-        select(Event.task_id, func.max(Event.seq).label("seq"))
-        .join(Task, Task.id == Event.task_id)
-        .where(Task.updated_at > at, Event.at <= at)
-        .group_by(Event.task_id)
-        .subquery("latest")
-    )
-    changed = select(
-        Event.task_id, Event.to_state.label("state"), Event.deadline.label("deadline"), Event.seq, Event.at
-    ).join(latest, and_(Event.task_id == latest.c.task_id, Event.seq == latest.c.seq))
-    return union_all(unchanged, changed).subquery("asof")

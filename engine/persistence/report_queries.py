@@ -9,7 +9,7 @@ checks that they do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -21,18 +21,22 @@ from sqlalchemy import (
     Date,
     DateTime,
     Select,
+    String,
+    Subquery,
     and_,
     case,
     cast,
     false,
     func,
     literal,
+    null,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import aliased
 
-from .asof import ledger_at
+from .asof import LedgerColumns, Where, ledger_at, ledger_now
 from .models import Event, Person, Task, Unit
 
 _Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
@@ -53,90 +57,99 @@ class Scope:
     category: str | None = None
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where a task's state comes from: the tasks table now, or the events at a past instant."""
-
-    state: Any
-    deadline: Any
-    last_at: Any
-    joined: Any  # a FROM clause that includes ``Task`` and ``Unit``
+# Where a task's state comes from: the tasks as they stand, or as they stood at an instant (see asof.py).
+Source = Callable[[Where], Subquery]
 
 
 def current_source() -> Source:
-    return Source(Task.state, Task.deadline, Task.updated_at, Task.__table__.join(Unit, Unit.id == Task.unit_id))
+    return ledger_now
 
 
 def as_of_source(at: datetime) -> Source:
-    a = ledger_at(at)
-    joined = a.join(Task, Task.id == a.c.task_id).join(Unit, Unit.id == Task.unit_id)
-    return Source(a.c.state, a.c.deadline, a.c.at, joined)
+    return lambda where: ledger_at(at, where)
 
 
-def _by_state(rules: StateRules, pairs: Iterable[tuple[str, str]], src: Source) -> ColumnElement[bool]:
+def _in_states(pairs: Iterable[tuple[str, str]], cols: LedgerColumns) -> ColumnElement[bool]:
     by_workflow: dict[str, list[str]] = {}
     for workflow, state in sorted(pairs):
         by_workflow.setdefault(workflow, []).append(state)
     if not by_workflow:
         return false()
-    return or_(*(and_(Task.workflow == w, src.state.in_(states)) for w, states in by_workflow.items()))
+    return or_(*(and_(cols.workflow == w, cols.state.in_(states)) for w, states in by_workflow.items()))
 
 
-def _bucket(rules: StateRules, src: Source) -> ColumnElement[str]:
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for pair, bucket in rules.buckets.items():
-        groups.setdefault(bucket, []).append(pair)
-    whens = [(_by_state(rules, pairs, src), literal(bucket)) for bucket, pairs in sorted(groups.items())]
-    return case(*whens, else_=literal("excluded"))
+def _scoped(scope: Scope, cols: LedgerColumns) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if scope.campaign is not None:
+        out.append(cols.campaign == scope.campaign)
+    if scope.unit_id is not None:
+        out.append(cols.unit_id == scope.unit_id)
+    if scope.category is not None:
+        out.append(cols.category == scope.category)
+    return out
 
 
 def _closed_by(deadline: Any, last_at: Any, dialect: str, tz: ZoneInfo, as_of: date) -> ColumnElement[bool]:
     """Closed by the end of the original deadline's day in the configured zone."""
     if dialect == "postgresql":
-        cutoff = func.timezone(tz.key, cast(cast(deadline + 1, Date), DateTime()))
-        return last_at < cutoff
-    # SQLite stores UTC text; the zone's offset is taken at the as-of date (exact for zones without DST).
-    offset = datetime.combine(as_of, datetime.min.time(), tz).utcoffset() or timedelta(0)
-    shift = f"{-int(offset.total_seconds())} seconds"
-    return func.datetime(deadline, "+1 day", shift) > last_at
-
-
-def _scoped(query: _Select, scope: Scope) -> _Select:
-    if scope.campaign is not None:
-        query = query.where(Task.campaign == scope.campaign)
-    if scope.unit_id is not None:
-        query = query.where(Task.unit_id == scope.unit_id)
-    if scope.category is not None:
-        query = query.where(Task.category == scope.category)
-    return query
+        return last_at < func.timezone(tz.key, cast(cast(deadline + 1, Date), DateTime()))
+    # SQLite holds UTC instants as text; the zone's offset is taken at the as-of date (exact for zones without DST).
+    offset = int((datetime.combine(as_of, datetime.min.time(), tz).utcoffset() or timedelta(0)).total_seconds())
+    cutoff = 86400 - offset  # seconds after the deadline's UTC midnight at which its local day ends
+    if 0 < cutoff <= 86400:  # the same UTC date: compare text with text, no date function per row
+        h, rest = divmod(cutoff, 3600)
+        clock = f" {h:02d}:{rest // 60:02d}:{rest % 60:02d}"
+        return last_at < type_coerce(deadline, String()) + literal(clock)
+    return func.datetime(deadline, "+1 day", f"{-offset} seconds") > last_at
 
 
 def tally(
-    conn: Connection, rules: StateRules, src: Source, scope: Scope, as_of: date, tz: ZoneInfo
+    conn: Connection,
+    rules: StateRules,
+    src: Source,
+    scope: Scope,
+    as_of: date,
+    tz: ZoneInfo,
+    *,
+    breakdowns: bool = True,
 ) -> list[tuple[str, str | None, str | None, str, int, int, int, int]]:
-    """(unit, category, campaign, bucket, tasks, overdue, closed with a deadline, closed on time) rows."""
-    dialect = conn.dialect.name
-    bucket = _bucket(rules, src).label("bucket")
-    runs = _by_state(rules, rules.clock_runs, src)
-    overdue = and_(runs, src.deadline.is_not(None), src.deadline < as_of)
-    has_deadline = Task.original_deadline.is_not(None)
-    on_time = and_(has_deadline, _closed_by(Task.original_deadline, src.last_at, dialect, tz, as_of))
-    query = (
-        select(
-            Unit.name,
-            Task.category,
-            Task.campaign,
-            bucket,
-            func.count(),
-            func.sum(case((overdue, 1), else_=0)),
-            func.sum(case((has_deadline, 1), else_=0)),
-            func.sum(case((on_time, 1), else_=0)),
+    """(unit, category, campaign, bucket, tasks, overdue, closed with a deadline, closed on time) rows.
+
+    Grouped by plain columns; units are named and states put in their columns afterwards, over the few
+    result rows, so the database does one scan and one aggregation.
+    """
+    ledger = src(lambda cols: _scoped(scope, cols))
+    c = ledger.c
+    cols = LedgerColumns(*(c[name] for name in LedgerColumns.__dataclass_fields__))
+    overdue = and_(_in_states(rules.clock_runs, cols), c.deadline < as_of)
+    has_deadline = c.original_deadline.is_not(None)
+    on_time = and_(has_deadline, _closed_by(c.original_deadline, c.at, conn.dialect.name, tz, as_of))
+    category, campaign = (c.category, c.campaign) if breakdowns else (null(), null())  # the previous period: units only
+    query = select(
+        c.unit_id,
+        category,
+        campaign,
+        c.workflow,
+        c.state,
+        func.count(),
+        func.sum(case((overdue, 1), else_=0)),
+        func.sum(case((has_deadline, 1), else_=0)),
+        func.sum(case((on_time, 1), else_=0)),
+    ).group_by(c.unit_id, *((c.category, c.campaign) if breakdowns else ()), c.workflow, c.state)
+    names = dict(conn.execute(select(Unit.id, Unit.name)).all())
+    return [
+        (
+            names.get(r[0], str(r[0])),
+            r[1],
+            r[2],
+            rules.buckets.get((r[3], r[4]), "excluded"),
+            int(r[5]),
+            int(r[6] or 0),
+            int(r[7] or 0),
+            int(r[8] or 0),
         )
-        .select_from(src.joined)
-        .group_by(Unit.name, Task.category, Task.campaign, bucket)
-    )
-    rows = conn.execute(_scoped(query, scope)).all()
-    return [(r[0], r[1], r[2], r[3], int(r[4]), int(r[5] or 0), int(r[6] or 0), int(r[7] or 0)) for r in rows]
+        for r in conn.execute(query)
+    ]
 
 
 _Leader = aliased(Person)
@@ -146,21 +159,34 @@ def overdue_tasks(
     conn: Connection, rules: StateRules, src: Source, scope: Scope, as_of: date, limit: int | None
 ) -> list[tuple[str, str, str, str | None, date, str]]:
     """The most overdue first: (code, title, unit, lead leader's name, deadline, workflow)."""
-    runs = _by_state(rules, rules.clock_runs, src)
-    deadline = src.deadline.label("deadline")
+
+    def where(cols: LedgerColumns) -> list[ColumnElement[bool]]:
+        return [*_scoped(scope, cols), _in_states(rules.clock_runs, cols), cols.deadline < as_of]
+
+    c = src(where).c
     query = (
-        select(Task.code, Task.title, Unit.name, _Leader.name, deadline, Task.workflow)
-        .select_from(src.joined.outerjoin(_Leader, _Leader.id == Task.lead_leader_id))
-        .where(runs, src.deadline.is_not(None), src.deadline < as_of)
-        .order_by(src.deadline, Task.id)
+        select(c.code, c.title, Unit.name, _Leader.name, c.deadline, c.workflow)
+        .join(Unit, Unit.id == c.unit_id)
+        .outerjoin(_Leader, _Leader.id == c.lead_leader_id)
+        .order_by(c.deadline, c.task_id)
     )
     if limit is not None:
         query = query.limit(limit)
-    return [(r[0], r[1], r[2], r[3], _as_date(r[4]), r[5]) for r in conn.execute(_scoped(query, scope))]
+    return [(r[0], r[1], r[2], r[3], _as_date(r[4]), r[5]) for r in conn.execute(query)]
 
 
 def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _task_scoped(query: _Select, scope: Scope) -> _Select:
+    if scope.campaign is not None:
+        query = query.where(Task.campaign == scope.campaign)
+    if scope.unit_id is not None:
+        query = query.where(Task.unit_id == scope.unit_id)
+    if scope.category is not None:
+        query = query.where(Task.category == scope.category)
+    return query
 
 
 def _events_between(
@@ -172,7 +198,7 @@ def _events_between(
         .where(Event.at >= start, Event.at < end, *where)
         .order_by(Event.at, Event.id)
     )
-    return _scoped(query, scope)
+    return _task_scoped(query, scope)
 
 
 def period_events(
@@ -190,8 +216,11 @@ def period_events(
         cond: ColumnElement[bool] = Event.seq == 1
     elif kind == "closed":
         closing = [pair for pair, bucket in rules.buckets.items() if bucket == "closed"]
-        src = Source(Event.to_state, None, None, None)
-        cond = and_(_by_state(rules, closing, src), or_(Event.from_state.is_(None), Event.from_state != Event.to_state))
+        by_workflow: dict[str, list[str]] = {}
+        for workflow, state in sorted(closing):
+            by_workflow.setdefault(workflow, []).append(state)
+        into_closed = or_(*(and_(Task.workflow == w, Event.to_state.in_(s)) for w, s in by_workflow.items()))
+        cond = and_(into_closed, or_(Event.from_state.is_(None), Event.from_state != Event.to_state))
     elif kind == "extended":
         cond = Event.trigger == extension_trigger
     else:  # pragma: no cover - a programming error

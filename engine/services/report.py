@@ -98,7 +98,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
         )
         totals, units, by_category, by_campaign = _figures(app, uow, scope, period.end, today)
         prev_period = period.previous()
-        prev_totals, prev_units, _, _ = _figures(app, uow, scope, prev_period.end, today)
+        prev_totals, prev_units, _, _ = _figures(app, uow, scope, prev_period.end, today, breakdowns=False)
         named = _overdue(app, uow, scope, period.end, today, req.limit)
         lists = {kind: _period_list(app, uow, kind, scope, period, req.limit) for kind in ("new", "closed", "extended")}
     return Report(
@@ -130,10 +130,10 @@ def _source(app: App, day: date, today: date) -> Source:
 
 
 def _figures(
-    app: App, uow: UnitOfWork, scope: Scope, day: date, today: date
+    app: App, uow: UnitOfWork, scope: Scope, day: date, today: date, *, breakdowns: bool = True
 ) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
     rules = state_rules(app.registry.specs)
-    rows = tally(uow.conn, rules, _source(app, day, today), scope, day, app.tz)
+    rows = tally(uow.conn, rules, _source(app, day, today), scope, day, app.tz, breakdowns=breakdowns)
     units = fold([Tally(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows])
     by_category = fold([Tally(r[1] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
     by_campaign = fold([Tally(r[2] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])

@@ -215,12 +215,11 @@ def raw_now(app: App, prev_end: date) -> float:
 # Each task's state at a past instant: unchanged tasks from their row, moved ones from their latest event then.
 AS_OF_SQL = (
     "SELECT unit_id, state, COUNT(*) FROM ("
-    " SELECT t.unit_id, t.state FROM tasks t WHERE t.updated_at <= {ph}"
+    " SELECT t.unit_id, t.state FROM tasks t WHERE COALESCE(t.updated_at, t.updated_at) <= {ph}"
     " UNION ALL"
-    " SELECT t.unit_id, e.to_state FROM events e JOIN tasks t ON t.id = e.task_id"
-    " JOIN (SELECT ev.task_id, MAX(ev.seq) AS seq FROM events ev JOIN tasks t2 ON t2.id = ev.task_id"
-    "       WHERE t2.updated_at > {ph} AND ev.at <= {ph} GROUP BY ev.task_id) m"
-    " ON m.task_id = e.task_id AND m.seq = e.seq) s GROUP BY unit_id, state"
+    " SELECT t.unit_id, e.to_state FROM tasks t JOIN events e ON e.task_id = t.id AND e.seq ="
+    "  (SELECT MAX(seq) FROM events e2 WHERE e2.task_id = t.id AND e2.at <= {ph})"
+    " WHERE t.updated_at > {ph}) s GROUP BY unit_id, state"
 )
 # The plain way: every task's latest event up to the instant, from the events alone.
 PLAIN_AS_OF_SQL = (

@@ -110,7 +110,11 @@ def emit(
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="Also draw the chart to this PNG.")
 @click.option(
-    "--limit", type=click.IntRange(0), default=NAMED_LIMIT, show_default=True, help="Tasks named per list; 0: all."
+    "--limit",
+    type=click.IntRange(0, 1_000_000),
+    default=NAMED_LIMIT,
+    show_default=True,
+    help="Tasks named per list; 0: all.",
 )
 @click.option("--issuer", help="The issuing office, printed under the title (DOCX, HTML).")
 @click.option("--lang", "report_lang", type=click.Choice(["zh", "en"]), help="Language of the report.")

@@ -85,23 +85,25 @@ def ledger_now(where: Where | None = None) -> Subquery:
 
 
 def ledger_at(at: datetime, where: Where | None = None) -> Subquery:
-    """The tasks as they stood at ``at``; ``where`` is applied inside each branch, so it can use the indexes."""
+    """The tasks as they stood at ``at``; ``where`` is applied inside each branch, so it can use the indexes.
+
+    Unchanged tasks are a scan of most of the table, so their branch must not walk the ``updated_at``
+    index (coalesce keeps the planner off it); the moved ones start from that index and read each one's
+    latest event up to ``at`` by the (task_id, seq) key.
+    """
     unchanged = _row_columns(Task.state, Task.deadline, Task.updated_at)
-    latest = (
-        select(Event.task_id, func.max(Event.seq).label("seq"))
-        .join(Task, Task.id == Event.task_id)
-        .where(Task.updated_at > at, Event.at <= at)
-        .group_by(Event.task_id)
-        .subquery("latest")
+    latest_seq = (
+        select(func.max(Event.seq)).where(Event.task_id == Task.id, Event.at <= at).correlate(Task).scalar_subquery()
     )
     moved = _row_columns(Event.to_state, Event.deadline, Event.at)
     return union_all(
-        _select(unchanged).where(Task.updated_at <= at, *(where(unchanged) if where else [])),
+        _select(unchanged).where(
+            func.coalesce(Task.updated_at, Task.updated_at) <= at, *(where(unchanged) if where else [])
+        ),
         _select(moved)
-        .select_from(Event)
-        .join(latest, and_(Event.task_id == latest.c.task_id, Event.seq == latest.c.seq))
-        .join(Task, Task.id == Event.task_id)
-        .where(*(where(moved) if where else [])),
+        .select_from(Task)
+        .join(Event, and_(Event.task_id == Task.id, Event.seq == latest_seq))
+        .where(Task.updated_at > at, *(where(moved) if where else [])),
     ).subquery("ledger")
 
 

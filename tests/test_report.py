@@ -259,9 +259,19 @@ def test_a_state_may_say_how_it_counts_in_a_circular() -> None:
         parse_workflow(bad, "rectification.yaml")
 
 
+@pytest.mark.parametrize("way", ["rows and moved tasks", "events alone"])
 @pytest.mark.parametrize("day", ["2026-09-07", "2026-09-09", "2026-09-14", "2026-09-18", "2026-09-21", "2026-09-30"])
-def test_as_of_figures_equal_a_replay_of_the_events(app: App, ledger: dict[str, str], day: str) -> None:
-    """The report's per-unit counts against each task's history walked in Python up to the end of ``day``."""
+def test_as_of_figures_equal_a_replay_of_the_events(
+    app: App, ledger: dict[str, str], day: str, way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report's per-unit counts against each task's history walked in Python up to the end of ``day``.
+
+    Both ways of rebuilding the past are tried at every date: from the task rows plus the events of
+    the tasks moved since, and from the events alone (what a date far back uses).
+    """
+    from engine.persistence import report_queries
+
+    monkeypatch.setattr(report_queries, "MOVED_SHARE_FOR_EVENTS", 1.1 if way == "rows and moved tasks" else -1.0)
     from sqlalchemy import select
 
     from engine.persistence.models import Event, Task, Unit

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, select, union_all
+from sqlalchemy import ColumnElement, Connection, Subquery, and_, func, select, union_all
 
 from .models import Event, Task
 
@@ -105,6 +105,37 @@ def ledger_at(at: datetime, where: Where | None = None) -> Subquery:
         .join(Event, and_(Event.task_id == Task.id, Event.seq == latest_seq))
         .where(Task.updated_at > at, *(where(moved) if where else [])),
     ).subquery("ledger")
+
+
+def ledger_from_events(at: datetime, where: Where | None = None) -> Subquery:
+    """The tasks as they stood at ``at``, every one from its latest event then: one pass over the events.
+
+    Cheaper than ``ledger_at`` when most tasks have moved since (a date far back).
+    """
+    latest = (
+        select(Event.task_id, func.max(Event.seq).label("seq"))
+        .where(Event.at <= at)
+        .group_by(Event.task_id)
+        .subquery("latest")
+    )
+    cols = _row_columns(Event.to_state, Event.deadline, Event.at)
+    return (
+        _select(cols)
+        .select_from(latest)
+        .join(Event, and_(Event.task_id == latest.c.task_id, Event.seq == latest.c.seq))
+        .join(Task, Task.id == Event.task_id)
+        .where(*(where(cols) if where else []))
+        .subquery("ledger")
+    )
+
+
+def moved_share(conn: Connection, at: datetime) -> float:
+    """The share of tasks changed after ``at``, counted by the index: it decides how to rebuild the past."""
+    total = conn.execute(select(func.count()).select_from(Task)).scalar() or 0
+    if not total:
+        return 0.0
+    moved = conn.execute(select(func.count()).select_from(Task).where(Task.updated_at > at)).scalar() or 0
+    return moved / total
 
 
 def ledger_as_of(at: datetime) -> Subquery:

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from .asof import LedgerColumns, Where, ledger_at, ledger_now
+from .asof import LedgerColumns, Where, ledger_at, ledger_from_events, ledger_now, moved_share
 from .models import Event, Person, Task, Unit
 
 _Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
@@ -65,7 +65,13 @@ def current_source() -> Source:
     return ledger_now
 
 
-def as_of_source(at: datetime) -> Source:
+MOVED_SHARE_FOR_EVENTS = 0.25  # beyond this share of moved tasks, one pass over the events is cheaper
+
+
+def as_of_source(conn: Connection, at: datetime) -> Source:
+    """Recent dates from the task rows plus the few moved tasks' events; dates far back from the events alone."""
+    if moved_share(conn, at) > MOVED_SHARE_FOR_EVENTS:
+        return lambda where: ledger_from_events(at, where)
     return lambda where: ledger_at(at, where)
 
 

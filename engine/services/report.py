@@ -125,15 +125,15 @@ def build_report(app: App, req: ReportRequest) -> Report:
     )
 
 
-def _source(app: App, day: date, today: date) -> Source:
-    return current_source() if day >= today else as_of_source(end_of_day(day, app.tz))
+def _source(app: App, uow: UnitOfWork, day: date, today: date) -> Source:
+    return current_source() if day >= today else as_of_source(uow.conn, end_of_day(day, app.tz))
 
 
 def _figures(
     app: App, uow: UnitOfWork, scope: Scope, day: date, today: date, *, breakdowns: bool = True
 ) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
     rules = state_rules(app.registry.specs)
-    rows = tally(uow.conn, rules, _source(app, day, today), scope, day, app.tz, breakdowns=breakdowns)
+    rows = tally(uow.conn, rules, _source(app, uow, day, today), scope, day, app.tz, breakdowns=breakdowns)
     units = fold([Tally(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows])
     by_category = fold([Tally(r[1] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
     by_campaign = fold([Tally(r[2] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
@@ -143,7 +143,7 @@ def _figures(
 
 def _overdue(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date, limit: int | None) -> list[OverdueTask]:
     rules = state_rules(app.registry.specs)
-    rows = overdue_tasks(uow.conn, rules, _source(app, day, today), scope, day, limit)
+    rows = overdue_tasks(uow.conn, rules, _source(app, uow, day, today), scope, day, limit)
     out = []
     for code, title, unit, leader, deadline, workflow in rows:
         days = app.calendar.working_days_between(deadline, day)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import locale
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .domain.clock import DEFAULT_ZONE
+from .domain.errors import BadFile
 from .domain.text import Lang
+from .secrets import is_secret_name, mask
 
 DEFAULT_DB = "duban.db"
 _KNOWN = {
@@ -24,6 +27,7 @@ _KNOWN = {
     "DUBAN_CHANNELS",
     "DUBAN_NOTIFY_LANG",
     "DUBAN_CIRCULARS",
+    "DUBAN_CONFIG",
 }
 
 
@@ -54,9 +58,18 @@ class Settings:
     circulars: Path | None = None  # DUBAN_CIRCULARS: the scheduled circulars (YAML); none without it
     extra: dict[str, str] = field(default_factory=dict)  # channel endpoints and secrets (DUBAN_SMTP_HOST, …)
 
+    sources: dict[str, str] = field(default_factory=dict)  # DUBAN_* name -> "environment" or the config file
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        env = dict(os.environ if env is None else env)
+        sources = {k: "environment" for k in env if k.startswith("DUBAN_")}
+        if env.get("DUBAN_CONFIG"):
+            path = Path(env["DUBAN_CONFIG"]).expanduser()
+            for key, value in load_config_file(path).items():
+                if key not in env:  # the environment wins over the file
+                    env[key] = value
+                    sources[key] = str(path)
         dirs = tuple(Path(p) for p in env.get("DUBAN_WORKFLOW_PATH", "").split(os.pathsep) if p)
         evidence = env.get("DUBAN_EVIDENCE_DIR")
         return cls(
@@ -72,4 +85,55 @@ class Settings:
             notify_lang="en" if env.get("DUBAN_NOTIFY_LANG", "zh").lower().startswith("en") else "zh",
             circulars=Path(env["DUBAN_CIRCULARS"]) if env.get("DUBAN_CIRCULARS") else None,
             extra={k: v for k, v in env.items() if k.startswith("DUBAN_") and k not in _KNOWN},
+            sources=sources,
         )
+
+    def shown(self) -> list[tuple[str, str, str]]:
+        """(name, value as it may be shown, where it came from) for every DUBAN_* setting in force."""
+        values = {
+            "DUBAN_DATABASE_URL": self.database_url,
+            "DUBAN_TZ": self.timezone,
+            "DUBAN_LANG": self.lang,
+            "DUBAN_WORKFLOW_PATH": os.pathsep.join(map(str, self.workflow_dirs)),
+            "DUBAN_EVIDENCE_DIR": str(self.evidence_dir or ""),
+            "DUBAN_USER": self.user or "",
+            "DUBAN_NOW": self.now or "",
+            "DUBAN_CALENDAR": str(self.calendar_overrides or ""),
+            "DUBAN_CHANNELS": ",".join(self.channels),
+            "DUBAN_NOTIFY_LANG": self.notify_lang,
+            "DUBAN_CIRCULARS": str(self.circulars or ""),
+            **self.extra,
+        }
+        return [(k, mask(k, v), self.sources.get(k, "default")) for k, v in sorted(values.items()) if v]
+
+
+def load_config_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines (``#`` comments, optional quotes), kept outside the repository and unreadable to others.
+
+    A file inside a Git work tree would sooner or later be committed with its passwords, so it is refused.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise BadFile(path, "no such configuration file (DUBAN_CONFIG)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadFile(path, f"cannot read it ({exc.__class__.__name__})") from None
+    for parent in path.resolve().parents:
+        if (parent / ".git").exists():
+            raise BadFile(path, f"is inside the repository {parent}; keep configuration with secrets outside it")
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.startswith("DUBAN_") or not key.replace("_", "").isalnum():
+            raise BadFile(path, "expected DUBAN_NAME=value", key=f"line {number}")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    if mode & stat.S_IROTH and any(is_secret_name(k) for k in values):
+        raise BadFile(path, "holds secrets and everyone may read it; chmod 600 it")
+    return values

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 from .app import App
 from .domain.errors import DubanError, InvalidInput, StoreError
+from .secrets import SecretFilter, secret_values
 from .services.circulars import issue_due
 from .services.delivery import DeliveryPolicy, deliver_one, relay
 from .services.sweep import sweep
@@ -93,6 +94,15 @@ def make_celery(settings: Settings) -> Celery:
 
 
 celery = make_celery(Settings.from_env())
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _mask_secrets(logger: logging.Logger, *_args: Any, **_kwargs: Any) -> None:
+    """Celery builds its own log handlers; secrets are masked on those too."""
+    flt = SecretFilter(secret_values(os.environ))
+    for handler in logger.handlers:
+        handler.addFilter(flt)
 
 
 @celery.task(

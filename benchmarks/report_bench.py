@@ -127,16 +127,15 @@ def populate(app: App, n: int) -> int:
     try:
         cur = raw.cursor()
         rows = generate(n, unit_ids, str(version), d)
-        if d == "postgresql":
-            batch_events: list[tuple[Any, ...]] = []
+        if d == "postgresql":  # one COPY at a time per connection: tasks, then the same rows again for events
             with cur.copy(f"COPY tasks (id, {', '.join(TASK_COLUMNS)}) FROM STDIN") as copy:
                 for task, events in rows:
                     copy.write_row((events[0][0], *task))
-                    batch_events.extend(events)
-                    if len(batch_events) > 200_000:
-                        events_written += _copy_events(cur, batch_events)
-                        batch_events = []
-            events_written += _copy_events(cur, batch_events)
+            with cur.copy(f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+                for _task, events in generate(n, unit_ids, str(version), d):
+                    for e in events:
+                        copy.write_row(e)
+                    events_written += len(events)
             cur.execute("SELECT setval(pg_get_serial_sequence('tasks', 'id'), %s)", (n,))
         else:
             cur.execute("BEGIN")
@@ -162,13 +161,6 @@ def populate(app: App, n: int) -> int:
     finally:
         raw.close()
     return events_written
-
-
-def _copy_events(cur: Any, events: list[tuple[Any, ...]]) -> int:
-    with cur.copy(f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
-        for e in events:
-            copy.write_row(e)
-    return len(events)
 
 
 def raw_now(app: App, prev_end: date) -> float:
@@ -298,7 +290,7 @@ def run(name: str, make_url: Callable[[], str], drop: Callable[[str], None], siz
     for n in sizes:
         url = make_url()
         app = App.build(Settings(database_url=url), clock=FixedClock(NOW))
-        init_workspace(app, ORG)
+        init_workspace(app, ORG, single_desk=True)
         t0 = time.perf_counter()
         events = populate(app, n)
         populate_s = time.perf_counter() - t0

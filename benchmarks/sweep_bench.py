@@ -195,7 +195,7 @@ def engine_sweep(app: App) -> tuple[float, int, int]:
 
 def fresh(url: str) -> App:
     app = App.build(Settings(database_url=url), clock=FixedClock(NOW))
-    init_workspace(app, ORG)
+    init_workspace(app, ORG, single_desk=True)
     return app
 
 

@@ -140,7 +140,7 @@ def raw_postgres(url: str, n: int) -> float:
 
 def fresh_app(url: str) -> App:
     app = App.build(Settings(database_url=url), clock=FixedClock(START))
-    init_workspace(app, ORG)
+    init_workspace(app, ORG, single_desk=True)
     return app
 
 

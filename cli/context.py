@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import click
 
 from engine.app import App
 from engine.domain.text import Bilingual, Lang
+from engine.services.identity import check_operator
 from engine.services.workspace import open_workspace
 from engine.settings import Settings
 
@@ -19,13 +21,15 @@ class Ctx:
     json: bool = False
     actor: str | None = None
     _app: App | None = field(default=None, repr=False)
+    single_desk: bool = False
 
     def app(self, *, check: bool = True) -> App:
-        """The wired app; by default only once the database is known to be a duban database."""
+        """The wired app; by default only once the database is a duban database and the operator is known."""
         if self._app is None:
             self._app = App.build(self.settings)
             if check:
                 open_workspace(self._app)
+                self.single_desk = check_operator(self._app)
         return self._app
 
     def t(self, zh: str, en: str) -> str:
@@ -35,6 +39,14 @@ class Ctx:
         return text.pick(self.lang)
 
     def close(self) -> None:
+        if self.single_desk and sys.exc_info()[1] is None and not self.json:
+            click.echo(
+                self.t(
+                    "duban：提示：单机模式——操作人按 --as 记录，未核对系统账号",
+                    "duban: note: single-desk workspace: people act as typed (--as); accounts are not checked",
+                ),
+                err=True,
+            )
         if self._app is not None:
             years = sorted(self._app.calendar.fallback_years)
             if years:

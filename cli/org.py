@@ -22,11 +22,17 @@ def register(cli: click.Group) -> None:
 
 @click.command()
 @click.option("--org", "org_file", type=FILE, help="Organisation file (YAML or CSV) to load.")
+@click.option(
+    "--single-desk/--no-single-desk",
+    "single_desk",
+    default=None,
+    help="One shared desk: people act as typed (--as), not as their accounts. Changing it takes an admin.",
+)
 @pass_ctx
-def init(ctx: Ctx, org_file: Path | None) -> None:
+def init(ctx: Ctx, org_file: Path | None, single_desk: bool | None) -> None:
     """Create or upgrade the database schema; optionally load the organisation."""
     app = ctx.app(check=False)
-    counts = init_workspace(app, org_file, ctx.actor)
+    counts = init_workspace(app, org_file, ctx.actor, single_desk=single_desk)
     say(ctx.t(f"数据库已就绪：{app.db.display}", f"database ready: {app.db.display}"))
     if counts:
         say(

@@ -7,13 +7,14 @@ environment or the wall clock on its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .domain.calendar import WorkCalendar, load_overrides
 from .domain.clock import Clock, FixedClock, SystemClock, parse_instant, zone
 from .evidence import EvidenceStore
+from .identity import Account, os_account
 from .persistence.db import Database
 from .persistence.uow import UnitOfWork
 from .registry import WorkflowRegistry
@@ -29,6 +30,8 @@ class App:
     tz: ZoneInfo
     evidence: EvidenceStore
     calendar: WorkCalendar
+    account: Account = field(default_factory=os_account)  # who runs this process (the real uid)
+    identity_cache: dict[str, object] = field(default_factory=dict)  # the operator and single-desk flag, once
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:

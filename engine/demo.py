@@ -310,7 +310,7 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     tz = ZoneInfo(timezone)
     clock = FixedClock(datetime.combine(START, time(8, 30), tz))
     app = App.build(settings, clock=clock)
-    init_workspace(app, org_file)
+    init_workspace(app, org_file, single_desk=True)  # one simulated office: people act as the story says
     story = _Story(app, clock, tz, folder)
     weeks = story.play(ledger)
     result = DemoResult(folder, database, weeks, list_tasks(app, TaskFilter()), app, notices)

@@ -86,7 +86,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated database with the sample organisation, copied for each test (migrations run once)."""
     path = tmp_path_factory.mktemp("template") / "duban.db"
     app = App.build(Settings(database_url=str(path)), clock=FixedClock(START))
-    init_workspace(app, ORG)
+    init_workspace(app, ORG, single_desk=True)
     app.close()
     return path
 
@@ -105,7 +105,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         return request.getfixturevalue("sqlite_url")
     url = request.getfixturevalue("pg_url")
     app = App.build(Settings(database_url=url), clock=FixedClock(START))
-    init_workspace(app, ORG)
+    init_workspace(app, ORG, single_desk=True)
     app.close()
     return url
 

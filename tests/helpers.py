@@ -14,7 +14,18 @@ from engine.services.tasks import NewTask, ProgressInput, assign, fire, report_p
 
 from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
 
-TABLES = ("tasks", "events", "progress_reports", "evidence_files", "code_sequences", "task_co_units", "units", "people")
+TABLES = (
+    "tasks",
+    "events",
+    "progress_reports",
+    "evidence_files",
+    "code_sequences",
+    "task_co_units",
+    "units",
+    "people",
+    "notifications",
+    "ledger_head",
+)
 
 
 def snapshot(app: App) -> dict[str, list[tuple[Any, ...]]]:

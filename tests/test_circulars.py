@@ -164,7 +164,7 @@ def test_a_broken_schedule_file_does_not_stop_the_tick(app: App, tmp_path: Path,
 @pytest.fixture
 def workspace(tmp_path: Path, call, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
     db = tmp_path / "w.db"
-    assert call("--db", str(db), "init", "--org", str(EXAMPLES / "org.yaml")).code == 0
+    assert call("--db", str(db), "init", "--single-desk", "--org", str(EXAMPLES / "org.yaml")).code == 0
     for title, deadline in (("路灯", "2026-09-08"), ("台账", "2026-12-31")):
         r = call(
             "--db",

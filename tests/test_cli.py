@@ -28,7 +28,7 @@ def duban(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 
 def test_console_script_lifecycle(tmp_path: Path) -> None:
     db = str(tmp_path / "ledger.db")
-    init = duban("--db", db, "init", "--org", str(ORG))
+    init = duban("--db", db, "init", "--single-desk", "--org", str(ORG))
     assert init.returncode == 0, init.stderr
     assert "people: 31 added" in init.stdout
     made = duban(

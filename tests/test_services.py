@@ -191,14 +191,14 @@ def test_optimistic_lock_on_postgres(pg_url: str, make_app) -> None:  # type: ig
     from .conftest import ORG
 
     app = make_app(pg_url)
-    init_workspace(app, ORG)
+    init_workspace(app, ORG, single_desk=True)
     code = new_task(app)
     with app.uow() as uow:
         found = uow.tasks.for_firing(code, UNIT_HEAD)
         assert found is not None
         row, _actor = found
         fire(app, UNIT_HEAD, code, "start")  # another transaction commits meanwhile
-        assert uow.tasks.advance(row.id, row.version, "cancelled", app.clock.now(), row.clock) is False
+        assert uow.tasks.advance(row.id, row.version, "cancelled", app.clock.now(), row.clock, row.head_hash) is False
         assert uow.tasks.current_version(row.id) == 2
     check_history(app)
 

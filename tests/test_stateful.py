@@ -45,7 +45,7 @@ def template() -> Path:
     """Migrated once per run; each example starts from a copy."""
     path = Path(tempfile.mkdtemp(prefix="duban-stateful-template-")) / "duban.db"
     app = App.build(Settings(database_url=str(path)), clock=FixedClock(START))
-    init_workspace(app, ORG)
+    init_workspace(app, ORG, single_desk=True)
     app.close()
     return path
 

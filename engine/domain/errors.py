@@ -68,6 +68,18 @@ class NotPermitted(DubanError):
     en = "{actor} may not {action} task {code}: it takes {rule}"
 
 
+class UnmappedOperator(DubanError):
+    exit_code = 4
+    zh = "操作账号 {account} 未对应组织文件中的任何人员；请在该人员下加上 accounts: [{account}] 后重新导入组织文件"
+    en = "the account {account} operating duban is nobody in the organisation; add accounts: [{account}] to that person and import the organisation again"
+
+
+class NotRecorder(DubanError):
+    exit_code = 4
+    zh = "{operator} 无权代 {person} 操作：代录需要“代录员”（recorder）角色"
+    en = "{operator} may not act for {person}: acting for someone else (代录) takes the recorder role"
+
+
 class InvalidTransition(DubanError):
     exit_code = 5
     zh = "任务 {code} 当前为“{state}”，不能执行“{action}”；此状态可执行：{allowed}"

@@ -44,6 +44,7 @@ class PersonDef:
     contacts: dict[str, str] = field(default_factory=dict)
     channels: tuple[str, ...] | None = None
     given: frozenset[str] = frozenset({"id", "name", "unit", "roles", *CONTACT_KEYS})
+    accounts: tuple[str, ...] | None = None  # os:NAME (an operating-system account), pg:ROLE (a database role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ def load_org_file(path: Path, known_units: set[str] | None = None, known_people:
 
 
 _UNIT_KEYS = {"name", "parent", "head", "channels"}
-_PERSON_KEYS = {"id", "name", "unit", "roles", "channels", *CONTACT_KEYS}
+_PERSON_KEYS = {"id", "name", "unit", "roles", "channels", "accounts", *CONTACT_KEYS}
 
 
 def _from_yaml(path: Path, text: str) -> OrgDoc:
@@ -133,6 +134,7 @@ def _from_yaml(path: Path, text: str) -> OrgDoc:
                 contacts=contacts,
                 channels=_names(path, p, "channels", key),
                 given=frozenset(map(str, p)),
+                accounts=_names(path, p, "accounts", key),
             )
         )
     return OrgDoc(tuple(units), tuple(people))
@@ -156,10 +158,11 @@ _CSV_HEADERS = {
     "wecom": "wecom", "企业微信": "wecom",
     "dingtalk": "dingtalk", "钉钉": "dingtalk",
     "channels": "channels", "通知方式": "channels",
+    "accounts": "accounts", "系统账号": "accounts",
     "parent": "parent", "上级单位": "parent", "上级": "parent",
     "head": "head", "负责人": "head",
 }  # fmt: skip
-_PEOPLE_COLUMNS = {"id", "name", "unit", "roles", "channels", *CONTACT_KEYS}
+_PEOPLE_COLUMNS = {"id", "name", "unit", "roles", "channels", "accounts", *CONTACT_KEYS}
 _UNIT_COLUMNS = {"unit", "parent", "head", "channels"}
 
 
@@ -217,6 +220,7 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
                     contacts={c: r[c] for c in CONTACT_KEYS if r.get(c)},
                     channels=_split(r["channels"]) if r.get("channels") else None,
                     given=given,
+                    accounts=_split(r["accounts"]) if r.get("accounts") else None,
                 )
             )
         return OrgDoc((), tuple(people))
@@ -299,6 +303,20 @@ def validate_org(path: Path, doc: OrgDoc, known_units: set[str], known_people: s
                 raise BadFile(
                     path, f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})", key=f"people[{i}].roles"
                 )
+    owners: dict[str, int] = {}
+    for i, p in enumerate(doc.people):
+        for account in p.accounts or ():
+            if not re.fullmatch(r"(os|pg):[A-Za-z0-9._@-]{1,64}", account):
+                raise BadFile(
+                    path, f"'{account}' is not os:ACCOUNT or pg:ROLE (e.g. os:fenglei)", key=f"people[{i}].accounts"
+                )
+            if account in owners:
+                raise BadFile(
+                    path,
+                    f"account '{account}' is given to two people (also people[{owners[account]}]); one account is one person",
+                    key=f"people[{i}].accounts",
+                )
+            owners[account] = i
     for i, p in enumerate(doc.people):
         for c in p.channels or ():
             if c not in CHANNELS:

@@ -24,7 +24,7 @@ from .policy import RECIPIENTS, DeadlinePolicy, parse_policy
 from .text import Bilingual
 from .yamlload import SafeLoader
 
-ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin"})
+ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin", "recorder"})  # recorder: 代录
 RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
 REQUIREMENTS = frozenset({"reason", "progress_report", "progress_data", "extension_data"})
 FIELD_TYPES = frozenset({"text", "int", "choices"})

@@ -20,8 +20,8 @@ from ..domain.errors import StoreError
 from ..domain.text import Bilingual
 
 # Keep in step with migrations/versions (a test checks it against Alembic's head).
-SCHEMA_HEAD = "0003"
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+SCHEMA_HEAD = "0004"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "duban_write"

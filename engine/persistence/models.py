@@ -41,6 +41,8 @@ class Person(Base):
     wecom: Mapped[str | None] = mapped_column(String(200))
     dingtalk: Mapped[str | None] = mapped_column(String(200))
     channels: Mapped[list[str] | None] = mapped_column(JSONText)
+    # Operating-system accounts and database roles that are this person (os:name, pg:role): who operates.
+    accounts: Mapped[list[str] | None] = mapped_column(JSONText)
 
 
 class Task(Base):
@@ -77,9 +79,9 @@ class Task(Base):
     last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clock_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     priority: Mapped[str | None] = mapped_column(String(20))
-    source_key: Mapped[str | None] = mapped_column(
-        String(250), unique=True
-    )  # an imported ledger row: re-import adds nothing
+    # An imported ledger row: importing the same file again adds nothing.
+    source_key: Mapped[str | None] = mapped_column(String(250), unique=True)
+    head_hash: Mapped[str | None] = mapped_column(String(64))  # the last event's hash: the next one chains to it
     fields: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     state: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
@@ -102,6 +104,7 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("task_id", "seq", name="uq_events_task_id_seq"),
+        UniqueConstraint("ledger_seq", name="uq_events_ledger_seq"),
         Index("ix_events_at", "at"),
     )
 
@@ -111,12 +114,17 @@ class Event(Base):
     trigger: Mapped[str] = mapped_column(String(64))
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
-    actor_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    actor_id: Mapped[str] = mapped_column(ForeignKey("people.id"))  # for whom: whose decision it is
     comment: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     # The deadline in force after this event: an as-of report rebuilds the ledger from events alone.
     deadline: Mapped[date | None] = mapped_column(Date)
+    # Who recorded it (代录: a clerk for a leader); None where the person acted themselves.
+    operator_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", name="fk_events_operator_id_people"))
+    hash: Mapped[str] = mapped_column(String(64))  # over its content and the task's previous event
+    ledger_seq: Mapped[int] = mapped_column(Integer)  # its place in the whole ledger's chain
+    ledger_hash: Mapped[str] = mapped_column(String(64))  # the ledger chain after it
 
 
 class ProgressReport(Base):
@@ -231,3 +239,38 @@ class CircularFile(Base):
     name: Mapped[str] = mapped_column(String(200))
     media_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerHead(Base):
+    """The head of the chain over every event: one row, moved by each event in its own transaction."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Refusal(Base):
+    """A refused attempt, on record: who tried what on which task, and why it was refused."""
+
+    __tablename__ = "refusals"
+    __table_args__ = (Index("ix_refusals_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str | None] = mapped_column(String(200))  # as given: it may name nobody known
+    operator: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    task_code: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    exit_code: Mapped[int] = mapped_column(Integer)
+
+
+class WorkspaceSetting(Base):
+    """Settings of the workspace itself (single-desk mode), kept with its data."""
+
+    __tablename__ = "workspace"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

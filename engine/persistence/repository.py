@@ -9,6 +9,7 @@ work's session.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,11 +17,25 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from ..domain.audit import GENESIS, EventFacts
 from ..domain.machine import Actor, TaskFacts
 from ..domain.org import OrgDoc
 from .models import Person, Unit
 from .sql import for_dialect
 from .types import decode_date, decode_instant, encode_date, encode_instant, encode_json
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+# The ledger chain's next link, computed by the database so the head moves in one statement.
+LEDGER_STEP = {
+    "sqlite": "UPDATE ledger_head SET seq = seq + 1, hash = duban_sha256(hash || :hash) WHERE id = 1 "
+    "RETURNING seq, hash",
+    "postgresql": "UPDATE ledger_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || :hash, 'UTF8')), "
+    "'hex') WHERE id = 1 RETURNING seq, hash",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +61,7 @@ class TaskRow:
     version: int
     facts: TaskFacts
     clock: DeadlineFacts
+    head_hash: str  # the hash of its last event: the next one chains to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +85,7 @@ class NewTaskRow:
     state: str
     at: datetime
     next_action_at: datetime | None
+    head_hash: str = GENESIS
 
 
 class TaskRepository:
@@ -80,7 +97,10 @@ class TaskRepository:
     @property
     def cursor(self) -> Any:
         if self._cursor is None:
-            self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            driver = self.conn.connection.driver_connection
+            if self.dialect == "sqlite":  # the ledger chain's hash, as PostgreSQL computes it with sha256()
+                driver.create_function("duban_sha256", 1, _sha256_hex, deterministic=True)  # type: ignore[union-attr]
+            self._cursor = driver.cursor()  # type: ignore[union-attr]
         return self._cursor
 
     def _run(self, statement: str, params: dict[str, Any]) -> Any:
@@ -94,7 +114,7 @@ class TaskRepository:
             "SELECT t.id, t.code, t.workflow, t.state, t.version, t.unit_id, u.head_id, "
             "t.lead_leader_id, t.responsible_person_id, p.id, p.name, p.roles, p.unit_id, "
             "t.deadline, t.deadline_version, t.watch_from, t.next_action_at, t.last_progress_at, "
-            "t.clock_stopped_at, t.created_at "
+            "t.clock_stopped_at, t.created_at, t.head_hash "
             "FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = :actor "
             "WHERE t.code = :code",
             {"code": code, "actor": actor_id},
@@ -123,6 +143,7 @@ class TaskRepository:
                 clock_stopped_at=None if row[18] is None else decode_instant(row[18]),
                 created_at=decode_instant(row[19]),
             ),
+            head_hash=row[20] or GENESIS,
         )
         actor = None if row[9] is None else Actor(row[9], row[10], frozenset(json.loads(row[11])), row[12])
         return task, actor
@@ -139,17 +160,22 @@ class TaskRepository:
             is not None
         )
 
-    def advance(self, task_id: int, expected_version: int, state: str, at: datetime, clock: DeadlineFacts) -> bool:
+    def advance(
+        self, task_id: int, expected_version: int, state: str, at: datetime, clock: DeadlineFacts, head_hash: str
+    ) -> bool:
         """Optimistic lock: the update only lands on the version that was read.
 
-        The deadline facts are written with the state, so the watch never lags a transition.
+        The deadline facts are written with the state, so the watch never lags a transition; the new
+        event's hash too, so the next event chains to it without reading the history.
         """
         d = self.dialect
         cur = self._run(
             "UPDATE tasks SET state = :state, version = :new, updated_at = :at, deadline = :deadline, "
             "deadline_version = :dv, watch_from = :watch_from, next_action_at = :next_at, "
-            "last_progress_at = :progress_at, clock_stopped_at = :stopped_at WHERE id = :id AND version = :old",
+            "last_progress_at = :progress_at, clock_stopped_at = :stopped_at, head_hash = :head "
+            "WHERE id = :id AND version = :old",
             {
+                "head": head_hash,
                 "state": state,
                 "new": expected_version + 1,
                 "at": encode_instant(at, d),
@@ -168,35 +194,30 @@ class TaskRepository:
     def current_version(self, task_id: int) -> int:
         return int(self._run("SELECT version FROM tasks WHERE id = :id", {"id": task_id}).fetchone()[0])
 
-    def append_event(
-        self,
-        task_id: int,
-        seq: int,
-        trigger: str,
-        source: str | None,
-        dest: str,
-        actor_id: str,
-        comment: str | None,
-        at: datetime,
-        data: dict[str, Any] | None = None,
-        *,
-        deadline: date | None,
-    ) -> None:
-        """``deadline`` is the one in force after the event: as-of reports read the ledger from events alone."""
+    def append_event(self, task_id: int, event: EventFacts, event_hash: str) -> None:
+        """The event, and its place in the ledger chain (one statement moves the head; it is held to commit)."""
+        head = self._run(LEDGER_STEP[self.dialect], {"hash": event_hash}).fetchone()
+        if head is None:  # pragma: no cover - the head row is created with the schema
+            raise RuntimeError("the ledger head is missing")
         self._run(
-            "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, deadline) "
-            "VALUES (:task_id, :seq, :trigger, :source, :dest, :actor, :comment, :at, :data, :deadline)",
+            "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, comment, at, "
+            "data, deadline, hash, ledger_seq, ledger_hash) VALUES (:task_id, :seq, :trigger, :source, :dest, "
+            ":actor, :operator, :comment, :at, :data, :deadline, :hash, :ledger_seq, :ledger_hash)",
             {
                 "task_id": task_id,
-                "seq": seq,
-                "trigger": trigger,
-                "source": source,
-                "dest": dest,
-                "actor": actor_id,
-                "comment": comment,
-                "at": encode_instant(at, self.dialect),
-                "data": encode_json(data),
-                "deadline": encode_date(deadline, self.dialect),
+                "seq": event.seq,
+                "trigger": event.trigger,
+                "source": event.from_state,
+                "dest": event.to_state,
+                "actor": event.actor_id,
+                "operator": event.operator_id,
+                "comment": event.comment,
+                "at": encode_instant(event.at, self.dialect),
+                "data": encode_json(event.data),
+                "deadline": encode_date(event.deadline, self.dialect),
+                "hash": event_hash,
+                "ledger_seq": head[0],
+                "ledger_hash": head[1],
             },
         )
 
@@ -238,9 +259,9 @@ class TaskRepository:
                 "INSERT INTO tasks (code, workflow, workflow_version, title, problem, measures, category, campaign, "
                 "unit_id, responsible_person_id, lead_leader_id, deadline, original_deadline, deadline_expr, ongoing, "
                 "deadline_version, watch_from, next_action_at, escalation_level, named_in_circular, priority, fields, "
-                "state, version, created_at, updated_at) VALUES (:code, :workflow, :wv, :title, :problem, :measures, "
-                ":category, :campaign, :unit, :person, :leader, :deadline, :deadline, :expr, :ongoing, 1, :at, "
-                ":next_at, 0, :false, :priority, :fields, :state, 1, :at, :at) RETURNING id",
+                "state, version, created_at, updated_at, head_hash) VALUES (:code, :workflow, :wv, :title, :problem, "
+                ":measures, :category, :campaign, :unit, :person, :leader, :deadline, :deadline, :expr, :ongoing, 1, "
+                ":at, :next_at, 0, :false, :priority, :fields, :state, 1, :at, :at, :head) RETURNING id",
                 {
                     "code": task.code,
                     "workflow": task.workflow,
@@ -264,6 +285,7 @@ class TaskRepository:
                     "fields": encode_json(task.fields),
                     "state": task.state,
                     "at": encode_instant(task.at, self.dialect),
+                    "head": task.head_hash,
                 },
             ).fetchone()[0]
         )
@@ -329,6 +351,7 @@ class OrgRepository:
                 "unit_id": units[p.unit] if p.unit else None,
                 "roles": list(p.roles),
                 "channels": list(p.channels) if p.channels else None,
+                "accounts": list(p.accounts) if p.accounts else None,
                 **{k: p.contacts.get(k) for k in ("email", "phone", "wecom", "dingtalk")},
             }
             if p.id in existing:

@@ -20,6 +20,8 @@ from ..domain.errors import ExtensionConflict, InvalidInput, UnknownExtension, U
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
 from ..persistence.models import ExtensionRequest, Person, Task
+from .identity import acting
+from .refusals import refusals_recorded
 from .tasks import fire_within, resolve_deadline
 
 
@@ -40,8 +42,14 @@ class ExtensionView:
 
 
 def request_extension(app: App, actor_id: str | None, code: str, to: date | str, reason: str) -> int:
+    with refusals_recorded(app, actor_id, "extend", code[:64]):
+        return _request_extension(app, actor_id, code, to, reason)
+
+
+def _request_extension(app: App, actor_id: str | None, code: str, to: date | str, reason: str) -> int:
     reason = check_text(reason or "", "reason", max_len=2000, multiline=True)
     with app.uow(write=True) as uow:
+        actor_id = acting(app, uow, actor_id).actor_id
         task = uow.conn.execute(  # the row lock makes two requests at once queue (SQLite: BEGIN IMMEDIATE does)
             select(Task.id, Task.deadline, Task.workflow, Task.campaign).where(Task.code == code).with_for_update()
         ).first()
@@ -104,8 +112,17 @@ def request_extension(app: App, actor_id: str | None, code: str, to: date | str,
 def decide_extension(
     app: App, actor_id: str | None, request_id: int, approve: bool, comment: str | None
 ) -> ExtensionView:
+    action = "grant_extension" if approve else "deny_extension"
+    with refusals_recorded(app, actor_id, action, f"extension {request_id}"):
+        return _decide_extension(app, actor_id, request_id, approve, comment)
+
+
+def _decide_extension(
+    app: App, actor_id: str | None, request_id: int, approve: bool, comment: str | None
+) -> ExtensionView:
     comment = check_text(comment, "comment", max_len=2000, multiline=True) if comment else None
     with app.uow(write=True) as uow:
+        actor_id = acting(app, uow, actor_id).actor_id
         status = uow.conn.execute(
             select(ExtensionRequest.status, ExtensionRequest.requested_deadline, Task.code, Task.deadline)
             .join(Task, Task.id == ExtensionRequest.task_id)

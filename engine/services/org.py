@@ -13,23 +13,31 @@ from ..domain.org import load_org_file, near
 from ..domain.text import Bilingual
 from ..persistence.models import Person, Unit
 from ..persistence.repository import ImportCounts, OrgRepository
+from .identity import acting
+from .refusals import refusals_recorded
 
 
 def import_org(app: App, path: Path, actor_id: str | None) -> ImportCounts:
     """Add or update units and people; once people exist, only an admin may."""
+    with refusals_recorded(app, actor_id, "import_org"):
+        return _import_org(app, path, actor_id)
+
+
+def _import_org(app: App, path: Path, actor_id: str | None) -> ImportCounts:
     with app.uow(write=True) as uow:
         known_units = set(uow.org.unit_ids())
         people = uow.org.people()
         known_people = set(people)
         if people:
-            _require_admin(actor_id, people)
+            require_admin(acting(app, uow, actor_id).actor_id, people)
         doc = load_org_file(path, known_units, known_people)
         counts = uow.org.apply(doc)
         uow.commit()
+    app.identity_cache.pop("operator", None)  # accounts may have changed hands
     return counts
 
 
-def _require_admin(actor_id: str | None, people: dict[str, tuple[str, int | None, list[str]]]) -> None:
+def require_admin(actor_id: str | None, people: dict[str, tuple[str, int | None, list[str]]]) -> None:
     if not actor_id:
         raise NoActor()
     if actor_id not in people:

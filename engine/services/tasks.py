@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app import App
+from ..domain.audit import GENESIS, EventFacts, event_hash
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
@@ -19,8 +20,10 @@ from ..domain.textcheck import check_text
 from ..domain.workflow import FieldSpec, WorkflowSpec
 from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
+from .identity import acting
 from .notify import Directory, write_notices
 from .org import resolve_person, resolve_unit
+from .refusals import refusals_recorded
 from .watch import after_transition, moved_deadline, next_attention
 
 
@@ -66,6 +69,11 @@ def _actor(uow: UnitOfWork, actor_id: str | None) -> Actor:
 
 
 def assign(app: App, actor_id: str | None, new: NewTask) -> str:
+    with refusals_recorded(app, actor_id, "assign"):
+        return _assign(app, actor_id, new)
+
+
+def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
     machine = app.registry.machine(new.workflow)
     spec = machine.spec
     title = check_text(new.title, "title", max_len=500)
@@ -74,7 +82,8 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
     new = _checked(new)
     fields = _validate_fields(spec, new.fields)
     with app.uow(write=True) as uow:
-        actor = _actor(uow, actor_id)
+        who = acting(app, uow, actor_id)
+        actor = _actor(uow, who.actor_id)
         if not machine.may_create(actor):
             raise NotPermitted(
                 actor=f"{actor.name}({actor.id})",
@@ -94,6 +103,26 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
         clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now)
         next_at = next_attention(app, spec, code, spec.initial, clock)
+        event = EventFacts(
+            task=code,
+            seq=1,
+            trigger=spec.create.trigger,
+            from_state=None,
+            to_state=spec.initial,
+            actor_id=actor.id,
+            operator_id=who.operator_id,
+            comment=None,
+            at=now,
+            data={
+                "title": title,
+                "unit": new.unit,
+                "leader": leader_id,
+                "deadline": deadline.due.isoformat() if deadline and deadline.due else None,
+                "deadline_expr": deadline.expression if deadline else None,
+            },
+            deadline=deadline.due if deadline else None,
+        )
+        first_hash = event_hash(event, GENESIS)
         task_id = uow.tasks.insert(
             NewTaskRow(
                 code=code,
@@ -115,27 +144,11 @@ def assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 state=spec.initial,
                 at=now,
                 next_action_at=next_at,
+                head_hash=first_hash,
             )
         )
         uow.tasks.add_co_units(task_id, co_unit_ids)
-        uow.tasks.append_event(
-            task_id,
-            1,
-            spec.create.trigger,
-            None,
-            spec.initial,
-            actor.id,
-            None,
-            now,
-            {
-                "title": title,
-                "unit": new.unit,
-                "leader": leader_id,
-                "deadline": deadline.due.isoformat() if deadline and deadline.due else None,
-                "deadline_expr": deadline.expression if deadline else None,
-            },
-            deadline=deadline.due if deadline else None,
-        )
+        uow.tasks.append_event(task_id, event, first_hash)
         if spec.create.notify:
             notify_event(
                 app,
@@ -175,14 +188,13 @@ def fire_within(
     data: dict[str, Any] | None = None,
 ) -> Fired:
     """Check, move, record and notify inside ``uow``; nothing is committed here."""
-    if not actor_id:
-        raise NoActor()
-    found = uow.tasks.for_firing(code, actor_id)
+    who = acting(app, uow, actor_id)
+    found = uow.tasks.for_firing(code, who.actor_id)
     if found is None:
         raise UnknownTask(code=code)
     task, actor = found
     if actor is None:
-        raise UnknownPerson(person=actor_id, near="")
+        raise UnknownPerson(person=who.actor_id, near="")
     if if_version is not None and if_version != task.version:
         raise StaleTask(code=code, expected=if_version, actual=task.version)
     machine = app.registry.machine(task.workflow)
@@ -201,14 +213,26 @@ def fire_within(
     )
     if new_deadline is not None:
         clock = moved_deadline(app, machine.spec, code, outcome.dest, clock, new_deadline, now)
-    if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock):
-        raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
     seq = task.version + 1
     if progress is not None:
         data = {"percent": progress.percent, "note": progress.note, "evidence": [s.sha256 for s in stored]}
-    uow.tasks.append_event(
-        task.id, seq, trigger, outcome.source, outcome.dest, actor.id, comment, now, data, deadline=clock.deadline
+    event = EventFacts(
+        task=task.code,
+        seq=seq,
+        trigger=trigger,
+        from_state=outcome.source,
+        to_state=outcome.dest,
+        actor_id=actor.id,
+        operator_id=who.operator_id,
+        comment=comment,
+        at=now,
+        data=data,
+        deadline=clock.deadline,
     )
+    new_hash = event_hash(event, task.head_hash)
+    if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock, new_hash):
+        raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
+    uow.tasks.append_event(task.id, event, new_hash)
     if progress is not None:
         report_id = uow.tasks.add_progress(task.id, seq, progress.percent, progress.note.strip(), actor.id, now)
         for s in stored:
@@ -233,15 +257,16 @@ def fire(
     if_version: int | None = None,
     progress: ProgressInput | None = None,
 ) -> FireResult:
-    if progress is not None:
-        progress = _check_progress(progress)
-    comment = check_text(comment, "comment", max_len=4000, multiline=True) if comment is not None else None
-    code = check_text(code, "task code", max_len=32)
-    with app.uow(write=True) as uow:
-        fired = fire_within(
-            app, uow, actor_id, code, trigger, comment=comment, if_version=if_version, progress=progress
-        )
-        uow.commit()
+    with refusals_recorded(app, actor_id, trigger, code[:64]):
+        if progress is not None:
+            progress = _check_progress(progress)
+        comment = check_text(comment, "comment", max_len=4000, multiline=True) if comment is not None else None
+        code = check_text(code, "task code", max_len=32)
+        with app.uow(write=True) as uow:
+            fired = fire_within(
+                app, uow, actor_id, code, trigger, comment=comment, if_version=if_version, progress=progress
+            )
+            uow.commit()
     return FireResult(code=code, workflow=fired.task.workflow, outcome=fired.outcome, version=fired.seq)
 
 

@@ -12,11 +12,18 @@ from ..domain.org import load_org_file
 from ..domain.text import Bilingual
 from ..persistence.models import Task, WorkflowVersion
 from ..persistence.repository import ImportCounts
-from .org import import_org
+from .identity import SINGLE_DESK, acting, set_single_desk
+from .org import import_org, require_admin
 
 
-def init_workspace(app: App, org_file: Path | None = None, actor_id: str | None = None) -> ImportCounts | None:
-    """Create or upgrade the schema, then load the organisation if given (the first load needs no actor)."""
+def init_workspace(
+    app: App, org_file: Path | None = None, actor_id: str | None = None, *, single_desk: bool | None = None
+) -> ImportCounts | None:
+    """Create or upgrade the schema, then load the organisation if given (the first load needs no actor).
+
+    ``single_desk`` marks the workspace as one shared desk, where people act as typed (``--as``);
+    None leaves the mark as it is (a new workspace is not single-desk).
+    """
     from ..persistence import migrate  # Alembic costs a quarter second to import: only init pays it
 
     if org_file is not None and app.db.schema_revision_if_any() is None:
@@ -27,6 +34,14 @@ def init_workspace(app: App, org_file: Path | None = None, actor_id: str | None 
         app.db.path.parent.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(app.db)
     check_definitions(app)
+    if single_desk is not None:
+        with app.uow(write=True) as uow:
+            people = uow.org.people()
+            if people:  # relaxing who may act is an admin's decision
+                require_admin(acting(app, uow, actor_id).actor_id, people)
+            set_single_desk(uow, single_desk)
+            uow.commit()
+        app.identity_cache.pop(SINGLE_DESK, None)
     return import_org(app, org_file, actor_id) if org_file is not None else None
 
 

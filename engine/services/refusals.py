@@ -1,0 +1,56 @@
+"""Refused attempts are on record: who tried what on which task, and why it was refused.
+
+The refused transaction wrote nothing; the refusal is written afterwards in a
+transaction of its own, under the account that ran the command (which a user
+cannot choose), beside the name they typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import insert
+
+from ..app import App
+from ..domain.errors import DubanError, StoreError
+from ..persistence.models import Refusal
+
+
+def _account(app: App) -> str:
+    resolved = app.identity_cache.get("operator")
+    if isinstance(resolved, tuple) and len(resolved) == 3:
+        op_id, account, _roles = resolved
+        return f"{account} ({op_id})" if op_id else str(account)
+    return str(app.account)
+
+
+def record_refusal(app: App, actor: str | None, action: str, code: str | None, error: DubanError) -> None:
+    try:
+        with app.uow(write=True) as uow:
+            uow.conn.execute(
+                insert(Refusal).values(
+                    at=app.clock.now(),
+                    actor=(actor or "")[:200] or None,
+                    operator=_account(app)[:200],
+                    action=action[:64],
+                    task_code=(code or "")[:64] or None,
+                    reason=error.render("en")[:2000],
+                    exit_code=error.exit_code,
+                )
+            )
+            uow.commit()
+    except DubanError:  # the store itself is failing: the user still hears the first refusal
+        pass
+
+
+@contextmanager
+def refusals_recorded(app: App, actor: str | None, action: str, code: str | None = None) -> Iterator[None]:
+    """Around a command that changes data: a refusal (not a store failure) is recorded, then raised."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except DubanError as exc:
+        record_refusal(app, actor, action, code, exc)
+        raise

@@ -26,7 +26,7 @@ from .errors import (
     UnknownTrigger,
 )
 from .text import Bilingual
-from .workflow import Rule, TransitionSpec, WorkflowSpec
+from .workflow import IMPORT_TRIGGER, Rule, TransitionSpec, WorkflowSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,13 +234,18 @@ def replay(spec: WorkflowSpec, events: list[tuple[str, str | None, str]]) -> str
 
     Raises ValueError at the first event that does not follow from the one
     before, or that the definition does not allow: the history is the truth,
-    and it must be a walk through the workflow.
+    and it must be a walk through the workflow. A task brought in from a
+    ledger starts with one ``import`` event into the state the ledger gave
+    (the steps before it happened outside duban and are not made up).
     """
     state: str | None = None
     for i, (trigger, source, dest) in enumerate(events):
         if source != state:
             raise ValueError(f"event {i + 1} ({trigger}) starts from {source!r}, but the task was in {state!r}")
-        if i == 0:
+        if i == 0 and trigger == IMPORT_TRIGGER:
+            if dest not in spec.states:
+                raise ValueError(f"event 1 imports into {dest!r}, which is not a state of workflow {spec.name}")
+        elif i == 0:
             if trigger != spec.create.trigger or dest != spec.initial:
                 raise ValueError(
                     f"event 1 should be {spec.create.trigger} into {spec.initial}, not {trigger} into {dest}"

@@ -1,0 +1,305 @@
+"""Column headers as offices write them, read as duban's fields.
+
+Every office names its columns a little differently (问题 / 存在问题 / 问题描述
+/ 反馈问题 …), in Chinese or English, sometimes with a hint in brackets
+("整改时限（年月日）") or a required-field star. Headers are compared after
+normalising all of that away; a ``--mapping`` file names the unusual ones.
+The header row is looked for below the title rows a ledger usually starts with.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..domain.errors import BadFile
+from ..domain.text import Bilingual
+from ..domain.yamlload import SafeLoader
+
+# field → its label (the export's header), then the variants recognised on import
+FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
+    "seq": (Bilingual("序号", "No."), ("序号", "序", "no", "no.", "#", "number", "seq", "item")),
+    "problem": (
+        Bilingual("问题", "Problem"),
+        (
+            "问题",
+            "存在问题",
+            "问题描述",
+            "反馈问题",
+            "问题清单",
+            "主要问题",
+            "具体问题",
+            "问题表现",
+            "problem",
+            "problems",
+            "issue",
+            "problem description",
+            "description",
+        ),
+    ),
+    "measures": (
+        Bilingual("整改措施", "Measures"),
+        ("整改措施", "整改举措", "措施", "整改方案", "measures", "measure", "rectification measures", "actions"),
+    ),
+    "leader": (
+        Bilingual("责任领导", "Lead leader"),
+        ("责任领导", "牵头领导", "分管领导", "包保领导", "lead leader", "leader", "responsible leader"),
+    ),
+    "unit": (
+        Bilingual("责任单位", "Responsible unit"),
+        (
+            "责任单位",
+            "责任部门",
+            "牵头单位",
+            "牵头部门",
+            "责任科室",
+            "responsible unit",
+            "unit",
+            "lead unit",
+            "department",
+        ),
+    ),
+    "co_units": (
+        Bilingual("配合单位", "Co-units"),
+        ("配合单位", "配合部门", "协办单位", "co-units", "co-unit", "supporting units", "cooperating units"),
+    ),
+    "person": (
+        Bilingual("责任人", "Responsible person"),
+        ("责任人", "具体责任人", "经办人", "responsible person", "person in charge", "person"),
+    ),
+    "deadline": (
+        Bilingual("整改时限", "Deadline"),
+        ("整改时限", "完成时限", "整改期限", "时限", "完成时间", "deadline", "time limit", "due date", "due"),
+    ),
+    "status": (
+        Bilingual("整改进展", "Progress"),
+        (
+            "整改进展",
+            "完成情况",
+            "整改情况",
+            "整改结果",
+            "进展情况",
+            "整改进度",
+            "progress",
+            "completion",
+            "result",
+            "status of rectification",
+        ),
+    ),
+    "category": (
+        Bilingual("问题类别", "Category"),
+        ("问题类别", "类别", "问题类型", "类型", "问题分类", "category", "type"),
+    ),
+    "title": (Bilingual("标题", "Title"), ("标题", "任务名称", "title")),
+    "priority": (Bilingual("优先级", "Priority"), ("优先级", "priority")),
+    "campaign": (Bilingual("批次", "Campaign"), ("批次", "专项", "campaign")),
+    "code": (Bilingual("编号", "Code"), ("编号", "任务编号", "code")),
+    "state": (Bilingual("状态", "State"), ("状态", "state", "status")),
+    "note": (
+        Bilingual("最新进展", "Last progress note"),
+        ("最新进展", "进展说明", "last progress note", "latest progress", "note"),
+    ),
+    "closed_on": (Bilingual("销号日期", "Closed on"), ("销号日期", "销号时间", "closed on")),
+    # written by an export or a rejects file, read back without complaint
+    "light": (Bilingual("灯", "Light"), ("灯", "红黄绿灯", "light")),
+    "days_overdue": (Bilingual("逾期天数", "Days overdue"), ("逾期天数", "逾期工作日", "days overdue")),
+    "source_row": (Bilingual("原行号", "Source row"), ("原行号", "source row")),
+    "reason": (Bilingual("错误原因", "Reason"), ("错误原因", "reason")),
+}
+INFORMATIONAL = frozenset({"light", "days_overdue", "source_row", "reason"})  # recognised, never imported
+REQUIRED = ("problem", "unit", "leader")
+IGNORE = "ignore"
+FIELD_PREFIX = "field:"  # a workflow's own field, e.g. field:household
+LOOKAHEAD_ROWS = 30
+
+
+def normalise(header: str) -> str:
+    """Full-width forms, case, spaces, line breaks, stars and a trailing colon do not matter."""
+    text = unicodedata.normalize("NFKC", header).lower()
+    text = re.sub(r"\s+", "", text)
+    return text.strip("*※").rstrip(":")
+
+
+def _without_hint(norm: str) -> str:
+    return re.sub(r"\([^)]*\)", "", norm)
+
+
+def _builtin_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for key, (_label, variants) in FIELDS.items():
+        for v in variants:
+            index.setdefault(normalise(v), key)
+    return index
+
+
+_INDEX = _builtin_index()
+
+
+def label(field_key: str) -> Bilingual:
+    spec = FIELDS.get(field_key)
+    return spec[0] if spec else Bilingual(field_key, field_key)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Which header means which field: the built-in variants, a workflow's fields, a mapping file."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)  # normalised header → field (or IGNORE)
+    extra: Mapping[str, str] = field(default_factory=dict)  # normalised header → field:KEY
+
+    def field_of(self, header: str) -> str | None:
+        norm = normalise(header)
+        if not norm:
+            return None
+        for candidate in (norm, _without_hint(norm)):
+            for index in (self.mapping, self.extra, _INDEX):
+                if candidate in index:
+                    return index[candidate]
+        return None
+
+
+def workflow_headers(fields: Mapping[str, Bilingual]) -> dict[str, str]:
+    """A workflow's typed fields are columns too, by key or by either label (帮扶户 / household)."""
+    out: dict[str, str] = {}
+    for key, lab in fields.items():
+        for name in (key, lab.zh, lab.en):
+            out.setdefault(normalise(name), FIELD_PREFIX + key)
+    return out
+
+
+def load_mapping(path: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``--mapping FILE``: YAML (``原表头: 问题``) or CSV (two columns: header, field).
+
+    The target may be a field key (problem), any header duban knows (问题, 问题描述),
+    a workflow field, or ``ignore`` to leave a column out.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
+    text = decode_text(path, raw)
+    pairs: list[tuple[str, str]] = []
+    if path.suffix.lower() == ".csv":
+        for i, row in enumerate(csv.reader(io.StringIO(text)), 1):
+            cells = [c.strip() for c in row]
+            if not any(cells):
+                continue
+            if len(cells) < 2:
+                raise BadFile(path, "expected two columns: the header in the ledger, and the field", key=f"row {i}")
+            if i == 1 and normalise(cells[1]) in ("field", "字段", "对应字段", "目标"):
+                continue  # a header row
+            pairs.append((cells[0], cells[1]))
+    else:
+        try:
+            doc = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader, with duplicate keys refused
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}: " if mark is not None else ""
+            raise BadFile(path, f"{where}not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        if not isinstance(doc, dict):
+            raise BadFile(path, "expected a mapping of ledger headers to fields, e.g. '反馈问题内容: 问题'")
+        pairs = [(str(k), "" if v is None else str(v)) for k, v in doc.items()]
+    known = {**_INDEX, **(extra or {})}
+    out: dict[str, str] = {}
+    for source, target in pairs:
+        norm_target = normalise(target)
+        if norm_target in ("", IGNORE, "忽略"):
+            resolved = IGNORE
+        elif target in FIELDS:
+            resolved = target
+        elif norm_target in known:
+            resolved = known[norm_target]
+        else:
+            fields = ", ".join(k for k in FIELDS if k not in INFORMATIONAL)
+            raise BadFile(path, f"'{target}' is not a field (fields: {fields}, or ignore)", key=source)
+        out[normalise(source)] = resolved
+    return out
+
+
+def decode_text(path: Path, raw: bytes) -> str:
+    """UTF-8 (with or without a BOM), else GB18030: what Chinese office software saves."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise BadFile(path, "not text in UTF-8 or GB18030") from None
+
+
+@dataclass(frozen=True)
+class Header:
+    row: int  # its row number in the sheet
+    columns: dict[int, str]  # column index → field
+    texts: dict[int, str]  # column index → the header as written
+    ignored: tuple[str, ...]  # headers no field was found for
+
+    def column_of(self, field_key: str) -> int | None:
+        for i, f in self.columns.items():
+            if f == field_key:
+                return i
+        return None
+
+    def text_of(self, field_key: str) -> str:
+        i = self.column_of(field_key)
+        return self.texts[i] if i is not None else label(field_key).zh
+
+
+def find_header(path: Path, rows: Iterator[tuple[int, list[str]]], vocabulary: Vocabulary) -> Header:
+    """The header row, below any title rows; ``rows`` is left at the first row after it."""
+    seen: list[tuple[int, list[str]]] = []
+    for number, cells in rows:
+        recognised = {i: vocabulary.field_of(c) for i, c in enumerate(cells) if c}
+        fields = [f for f in recognised.values() if f and f != IGNORE]
+        if len(set(fields)) >= 3 or ("problem" in fields and len(set(fields)) >= 2):
+            return _header(path, number, cells, recognised)
+        seen.append((number, cells))
+        if len(seen) >= LOOKAHEAD_ROWS:
+            break
+    found = "; ".join(" | ".join(c for c in cells if c)[:120] for _n, cells in seen[:3] if any(cells))
+    raise BadFile(
+        path,
+        f"no header row (序号, 问题, 整改措施, 责任单位, 责任领导, …) in the first {LOOKAHEAD_ROWS} rows"
+        + (f"; the first rows read: {found}" if found else "; the sheet is empty")
+        + "; name unusual headers with --mapping FILE",
+    )
+
+
+def _header(path: Path, number: int, cells: list[str], recognised: dict[int, str | None]) -> Header:
+    columns: dict[int, str] = {}
+    texts: dict[int, str] = {}
+    ignored: list[str] = []
+    first_of: dict[str, str] = {}
+    for i, f in recognised.items():
+        if f is None:
+            ignored.append(cells[i])
+            continue
+        if f == IGNORE:
+            continue
+        if f in first_of:
+            raise BadFile(
+                path,
+                f"columns '{first_of[f]}' and '{cells[i]}' both read as {label(f).zh} ({f}); "
+                "say which is which with --mapping FILE",
+                key=f"row {number}",
+            )
+        first_of[f] = cells[i]
+        columns[i] = f
+        texts[i] = cells[i]
+    missing = [f for f in REQUIRED if f not in first_of]
+    if missing:
+        names = "、".join(f"{label(f).zh} ({f})" for f in missing)
+        raise BadFile(
+            path,
+            f"the header row has no column for {names}; headers found: {' | '.join(c for c in cells if c)}; "
+            "name the column with --mapping FILE",
+            key=f"row {number}",
+        )
+    return Header(number, columns, texts, tuple(ignored))

@@ -1,0 +1,304 @@
+"""Reading a ledger file row by row: XLSX (openpyxl, read-only) or CSV (UTF-8 with or without BOM, GB18030).
+
+Rows are streamed, never loaded whole: a 100,000-row ledger is validated
+in one pass with memory for the compact rows only. Merged cells (责任单位
+merged over the rows it covers, a title merged across the sheet) are filled
+from their top-left cell, which read-only mode does not do by itself: the
+merge ranges are read from the sheet's XML first. Anything unreadable is a
+BadFile that says what the file is and what to do with it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from xml.etree import ElementTree
+
+from ..domain.errors import BadFile
+from .cells import cell_text, unquote
+
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+_ZIP_MAGIC = b"PK\x03\x04"
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Source:
+    """An open ledger file: which sheet, how big, and its rows as (row number, cell texts)."""
+
+    path: Path
+    kind: str  # xlsx or csv
+    sheet: str  # "" for a CSV
+    sheets: tuple[str, ...]
+    size: int | None  # rows (XLSX) or bytes (CSV), for a progress bar
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str | None = None
+    _position: list[int] = field(default_factory=lambda: [0])
+
+    def position(self) -> int:
+        """How far reading has got, in the unit of ``size``."""
+        return self._position[0]
+
+
+def file_kind(path: Path) -> str:
+    if path.is_dir():
+        raise BadFile(path, "is a folder; give a ledger file (.xlsx or .csv)")
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
+    if magic == _OLE_MAGIC:
+        raise BadFile(
+            path, "is an old Excel .xls workbook or an encrypted one; save it as .xlsx (or CSV) without a password"
+        )
+    suffix = path.suffix.lower()
+    if suffix in XLSX_SUFFIXES or (magic == _ZIP_MAGIC and suffix not in CSV_SUFFIXES):
+        return "xlsx"
+    if suffix in CSV_SUFFIXES or not suffix:
+        return "csv"
+    raise BadFile(path, f"'{suffix}' is not a ledger format duban reads; give an .xlsx or .csv file")
+
+
+@contextlib.contextmanager
+def open_source(path: Path, sheet: str | None = None) -> Iterator[Source]:
+    kind = file_kind(path)
+    if kind == "xlsx":
+        with _open_xlsx(path, sheet) as source:
+            yield source
+    else:
+        if sheet:
+            raise BadFile(path, "a CSV file has no sheets; leave out --sheet")
+        with _open_csv(path) as source:
+            yield source
+
+
+# --- XLSX --------------------------------------------------------------------------------------------
+
+
+_XLSX_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    ValueError,
+    TypeError,
+    ElementTree.ParseError,
+    OSError,
+)
+
+
+@contextlib.contextmanager
+def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Source]:
+    import openpyxl  # 0.15 s to import: only commands that read a workbook pay it
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except _XLSX_ERRORS + (openpyxl.utils.exceptions.InvalidFileException,) as exc:
+        raise BadFile(path, f"is not a readable Excel workbook ({_reason(exc)}); save it again as .xlsx") from None
+    try:
+        names = tuple(wb.sheetnames)
+        if sheet is not None:
+            if sheet not in names:
+                raise BadFile(path, f"no sheet named '{sheet}' (sheets: {', '.join(names)})")
+            ws = wb[sheet]
+        else:
+            worksheets = [w for w in wb.worksheets if hasattr(w, "iter_rows")]
+            if not worksheets:
+                raise BadFile(path, "the workbook has no worksheet")
+            ws = worksheets[0]
+        try:
+            merges = _merged_ranges(path, ws)
+            size = ws.max_row
+            ws.reset_dimensions()  # some writers record a wrong size; read every row there is
+        except _XLSX_ERRORS as exc:
+            raise BadFile(path, f"the workbook is damaged ({_reason(exc)}); save it again as .xlsx") from None
+        position = [0]
+        yield Source(
+            path=path,
+            kind="xlsx",
+            sheet=ws.title,
+            sheets=names,
+            size=size,
+            rows=_xlsx_rows(path, ws, merges, position),
+            _position=position,
+        )
+    finally:
+        wb.close()
+
+
+def _merged_ranges(path: Path, ws: Any) -> list[tuple[int, int, int, int]]:
+    """(min_row, min_col, max_row, max_col) of each merged range, 1-based.
+
+    Read-only sheets do not expose merges, so the sheet's XML is scanned for
+    <mergeCell ref="A3:A7"/> (they follow the cell data); should openpyxl
+    ever stop offering the sheet's source, the workbook is opened fully instead.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    refs: list[str] = []
+    get_source = getattr(ws, "_get_source", None)
+    if get_source is None:  # pragma: no cover - depends on openpyxl's internals
+        import openpyxl
+
+        full = openpyxl.load_workbook(path)
+        refs = [str(r) for r in full[ws.title].merged_cells.ranges]
+        full.close()
+    else:
+        with get_source() as source:
+            for _event, elem in ElementTree.iterparse(source):
+                if elem.tag.rsplit("}", 1)[-1] == "mergeCell":
+                    ref = elem.get("ref")
+                    if ref:
+                        refs.append(ref)
+                elem.clear()
+    out = []
+    for ref in refs:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        if min_col and min_row and max_col and max_row:
+            out.append((min_row, min_col, max_row, max_col))
+    return sorted(out)
+
+
+def _xlsx_rows(
+    path: Path, ws: Any, merges: list[tuple[int, int, int, int]], position: list[int]
+) -> Iterator[tuple[int, list[str]]]:
+    pending = list(reversed(merges))  # popped in order of their first row
+    active: list[tuple[int, int, int, int]] = []
+    anchors: dict[tuple[int, int], str] = {}
+    number = 0
+    try:
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            position[0] = number
+            cells = [cell_text(v) for v in values]
+            while pending and pending[-1][0] <= number:
+                active.append(pending.pop())
+            if active:
+                for gone in [m for m in active if m[2] < number]:
+                    anchors.pop((gone[0], gone[1]), None)
+                active = [m for m in active if m[2] >= number]
+                for min_row, min_col, _max_row, max_col in active:
+                    if min_row == number:
+                        anchors[(min_row, min_col)] = cells[min_col - 1] if min_col <= len(cells) else ""
+                    value = anchors.get((min_row, min_col), "")
+                    if len(cells) < max_col:
+                        cells += [""] * (max_col - len(cells))
+                    for c in range(min_col, max_col + 1):
+                        cells[c - 1] = value
+            yield number, cells
+    except _XLSX_ERRORS as exc:
+        raise BadFile(
+            path, f"the workbook is damaged after row {number} ({_reason(exc)}); save it again as .xlsx"
+        ) from None
+
+
+# --- CSV ---------------------------------------------------------------------------------------------
+
+
+class _Counting(io.RawIOBase):
+    """Counts the bytes read, for a progress bar that knows how far through the file it is."""
+
+    def __init__(self, raw: IO[bytes], position: list[int]) -> None:
+        self.raw = raw
+        self.position = position
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.raw.readinto(buffer)  # type: ignore[attr-defined]
+        self.position[0] += n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (BOM or not), UTF-16 with a BOM (Excel's 'Unicode text'), else GB18030 — checked over the whole file."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+            if head.startswith(codecs.BOM_UTF8):
+                candidates = ["utf-8-sig"]
+            elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                candidates = ["utf-16"]
+            else:
+                candidates = ["utf-8", "gb18030"]
+            for encoding in candidates:
+                fh.seek(0)
+                decoder = codecs.getincrementaldecoder(encoding)()
+                try:
+                    while chunk := fh.read(_CHUNK):
+                        decoder.decode(chunk)
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    continue
+                return encoding
+    except OSError as exc:
+        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
+    if candidates == ["utf-8-sig"]:
+        raise BadFile(path, "starts like UTF-8 but is not valid UTF-8 throughout (a truncated or mixed file?)")
+    raise BadFile(path, "is not text in UTF-8 or GB18030; save it as CSV UTF-8 from Excel")
+
+
+def _delimiter(sample: str) -> str:
+    best, count = ",", 0
+    for line in sample.splitlines()[:30]:
+        for d in (",", "\t", ";"):
+            n = line.count(d)
+            if n > count:
+                best, count = d, n
+    return best
+
+
+@contextlib.contextmanager
+def _open_csv(path: Path) -> Iterator[Source]:
+    encoding = detect_encoding(path)
+    position = [0]
+    size = path.stat().st_size
+    raw = path.open("rb", buffering=0)
+    counting = _Counting(raw, position)
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
+        sample = fh.read(65536)
+    text = io.TextIOWrapper(io.BufferedReader(counting, _CHUNK), encoding=encoding, newline="")
+    try:
+        yield Source(
+            path=path,
+            kind="csv",
+            sheet="",
+            sheets=(),
+            size=size,
+            rows=_csv_rows(path, text, _delimiter(sample), position),
+            encoding=encoding,
+            _position=position,
+        )
+    finally:
+        text.close()
+
+
+def _csv_rows(path: Path, text: IO[str], delimiter: str, position: list[int]) -> Iterator[tuple[int, list[str]]]:
+    number = 0
+    try:
+        for number, row in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+            cells = [c.strip() for c in row]
+            yield number, [unquote(c) if c[:1] == "'" else c for c in cells]
+    except csv.Error as exc:
+        raise BadFile(path, f"row {number + 1}: not readable as CSV ({exc})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"\s+", " ", text)[:200]

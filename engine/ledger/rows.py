@@ -1,0 +1,513 @@
+"""One ledger row → a typed LedgerRow, or every reason it cannot be imported.
+
+Validation never stops at the first problem of a row or of a file: an office
+fixing a ledger wants the whole list at once, each with its row number as the
+sheet shows it and the column as the sheet heads it.
+
+The organisation, the deadline reader and the workflow's field rules are
+handed in (``RowContext``), so this module stays free of the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ..domain.deadlines import Deadline, campaign_year
+from ..domain.errors import DubanError
+from ..domain.org import near
+from ..domain.text import Bilingual
+from ..domain.textcheck import check_text
+from .cells import is_number, row_number, section_title, split_measures, split_units
+from .headers import FIELD_PREFIX, Header, label
+from .status import StatusVocabulary
+
+TITLE_MAX = 100
+_WHAT = {k: label(k).en.lower() for k in ("problem", "title", "campaign", "category", "unit", "note", "deadline")}
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int  # as the sheet numbers it
+    column: str  # as the sheet heads it
+    reason: Bilingual
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    row: int
+    values: dict[str, str]  # field → cell text (non-empty cells only)
+    section: str | None  # the section heading above it ("一、民生问题"), if any
+
+
+@dataclass(slots=True)
+class LedgerRow:
+    """A valid row, kept small: 100,000 of them are held between validation and the write."""
+
+    row: int
+    key: str  # the source row key: importing the same file again adds nothing
+    title: str | None  # None: derived from the problem (derive_title)
+    problem: str | None  # None only where a title column names the task instead
+    measures_json: str  # the measures as a JSON list, as stored: one string instead of a tuple of strings
+    category: str | None
+    campaign: str | None
+    unit: str  # a unit name of the organisation, or one to be created
+    co_units: tuple[str, ...]
+    leader_id: str
+    person_id: str | None
+    deadline: date | None
+    deadline_expr: str | None
+    ongoing: bool
+    priority: str | None
+    state: str
+    status_word: str | None  # the word the state was read from, as written
+    note: str | None
+    closed_on: date | None
+    fields: dict[str, Any] | None
+    code: str | None  # the 编号 column of an export: the task it came from
+
+    @property
+    def measures(self) -> list[str]:
+        return list(json.loads(self.measures_json))
+
+
+@dataclass(frozen=True)
+class OrgIndex:
+    """The organisation as matching needs it."""
+
+    units: Mapping[str, int]  # name → id
+    people: Mapping[str, tuple[str, frozenset[str]]]  # id → (name, roles)
+
+    def by_name(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for pid, (name, _roles) in self.people.items():
+            out.setdefault(name, []).append(pid)
+        return out
+
+
+@dataclass
+class RowContext:
+    workflow: str
+    initial_state: str
+    org: OrgIndex
+    statuses: StatusVocabulary
+    deadline: Callable[[str, str | None], Deadline]  # (cell, campaign) → deadline; raises DubanError when unreadable
+    priorities: Mapping[str, str]
+    field_value: Callable[[str, str], Any]  # a workflow field's text → its value; raises DubanError
+    field_labels: Mapping[str, Bilingual]  # the workflow's own fields (帮扶户 / household …)
+    required_fields: tuple[str, ...]
+    campaign: str | None  # --campaign; a 批次 column overrides it per row
+    scope: str  # what keys are unique within, besides the campaign: the file's name when no campaign is given
+    sheet: str  # the sheet, or the file name of a CSV: numbering restarts in each
+    create_units: bool = False
+
+
+def derive_title(problem: str) -> str:
+    """'针对部分老旧小区路灯损坏的问题' → '部分老旧小区路灯损坏': a ledger has problems, tasks have titles."""
+    first = problem.strip().splitlines()[0].strip() if problem.strip() else problem
+    title = re.sub(r"^针对", "", first)
+    title = re.sub(r"的?问题[。.]?$", "", title).strip() or first
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
+
+
+def source_key(workflow: str, scope: str, sheet: str, section: str | None, identity: str) -> str:
+    """Stable across re-imports of the same ledger; hashed to a fixed size whatever the campaign's length."""
+    raw = "\x1f".join((workflow, scope, sheet, section or "", identity))
+    return "ledger:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
+
+
+_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
+
+
+def parse_day(text: str) -> date | None:
+    m = _DAY.fullmatch(unicodedata.normalize("NFKC", text).strip().split(" ")[0])
+    if not m:
+        return None
+    try:
+        day = date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
+def data_rows(header: Header, rows: Iterable[tuple[int, list[str]]]) -> Iterator[RawRow]:
+    """The data rows under the header, with section headings ("一、民生问题（5个）") taken out and remembered."""
+    section: str | None = None
+    columns = list(header.columns.items())
+    seq_col = header.column_of("seq")
+    problem_col = header.column_of("problem")
+    for number, cells in rows:
+        n = len(cells)
+        problem = cells[problem_col] if problem_col is not None and problem_col < n else ""
+        if problem and any(c and c != problem for c in cells):
+            pass  # the common case: a data row; the checks below are for rows with little in them
+        else:
+            filled = [(i, c) for i, c in enumerate(cells) if c]
+            if not filled:
+                continue
+            if len(filled) == 1 and filled[0][0] == seq_col and is_number(filled[0][1]):
+                continue  # a numbered row of a template, never filled in
+            distinct = {c for _i, c in filled}
+            merged_across = len(filled) >= 2 and len(distinct) == 1
+            lone_heading = len(filled) == 1 and filled[0][0] in (seq_col, 0) and not is_number(filled[0][1])
+            if merged_across or lone_heading:
+                section = section_title(filled[0][1]) or None
+                continue
+        yield RawRow(number, {f: cells[i] for i, f in columns if i < n and cells[i]}, section)
+
+
+class RowValidator:
+    """Stateful over one file: it remembers each row key to catch a 序号 given twice."""
+
+    def __init__(self, ctx: RowContext, header: Header) -> None:
+        self.ctx = ctx
+        self.header = header
+        self.units_to_create: dict[str, None] = {}
+        self._first_row: dict[str, int] = {}
+        self._shared: dict[Any, Any] = {}
+        self._units: dict[str, str | Bilingual] = {}
+        self._people: dict[tuple[str, bool], str | Bilingual] = {}
+        self._co: dict[str, tuple[tuple[str, ...], list[Bilingual]]] = {}
+        self._deadlines: dict[tuple[str, int | None], Deadline | Bilingual] = {}
+        self._statuses: dict[str, tuple[str, str, str | None] | None] = {}
+        self._by_name = ctx.org.by_name()
+        self._unit_names = set(ctx.org.units)
+        self._unit_ids = {i: n for n, i in ctx.org.units.items()}
+
+    def column(self, field_key: str) -> str:
+        """The column as the sheet heads it; a missing column by its usual name."""
+        if self.header.column_of(field_key) is not None:
+            return self.header.text_of(field_key)
+        own = self.ctx.field_labels.get(field_key.removeprefix(FIELD_PREFIX))
+        return own.zh if own is not None and field_key.startswith(FIELD_PREFIX) else label(field_key).zh
+
+    def _share(self, value: Any) -> Any:
+        """One object for each repeated value (units, leaders, deadlines): 100,000 rows repeat them a lot."""
+        return self._shared.setdefault(value, value)
+
+    def _fail(self, errors: list[RowError], row: int, field_key: str, zh: str, en: str) -> None:
+        errors.append(RowError(row, self.column(field_key), Bilingual(zh, en)))
+
+    def _failed(self, errors: list[RowError], row: int, field_key: str, exc: DubanError) -> None:
+        errors.append(RowError(row, self.column(field_key), Bilingual(exc.render("zh"), exc.render("en"))))
+
+    def validate(self, raw: RawRow) -> LedgerRow | list[RowError]:
+        ctx, v, n = self.ctx, raw.values, raw.row
+        errors: list[RowError] = []
+
+        def fail(field_key: str, zh: str, en: str) -> None:
+            self._fail(errors, n, field_key, zh, en)
+
+        def failed(field_key: str, exc: DubanError) -> None:
+            self._failed(errors, n, field_key, exc)
+
+        def text(field_key: str, max_len: int, multiline: bool = False) -> str | None:
+            value = v.get(field_key)
+            if value is None:
+                return None
+            try:
+                return check_text(value, _WHAT.get(field_key, field_key), max_len=max_len, multiline=multiline) or None
+            except DubanError as exc:
+                self._failed(errors, n, field_key, exc)
+                return None
+
+        problem = text("problem", 4000, multiline=True)
+        title = text("title", 500)
+        if "problem" not in v and "title" not in v:
+            fail("problem", "缺少问题描述", "the problem is missing")
+        measures: list[str] = []
+        for m in split_measures(v.get("measures")):
+            try:
+                measures.append(check_text(m, "measure", max_len=2000, multiline=True))
+            except DubanError as exc:
+                failed("measures", exc)
+        campaign = text("campaign", 200) or ctx.campaign
+        category = text("category", 100)
+        if category is None and "category" not in v and raw.section and len(raw.section) <= 100:
+            category = raw.section
+
+        unit = text("unit", 200)
+        if unit is None and "unit" not in v:
+            fail("unit", "缺少责任单位", "the responsible unit is missing")
+        elif unit is not None:
+            found = self._unit(unit)
+            if isinstance(found, Bilingual):
+                errors.append(RowError(raw.row, self.column("unit"), found))
+                unit = None
+            else:
+                unit = found  # the one shared copy of the name
+        co_units: tuple[str, ...] = ()
+        if "co_units" in v:
+            co_units, co_errors = self._co_units(v["co_units"])
+            errors += [RowError(raw.row, self.column("co_units"), e) for e in co_errors]
+            if unit in co_units:
+                co_units = tuple(u for u in co_units if u != unit)
+
+        leader_id = self._person_field("leader", v, errors, raw.row, required=True, leader=True)
+        person_id = self._person_field("person", v, errors, raw.row, required=False, leader=False)
+
+        deadline: Deadline | None = None
+        cell = text("deadline", 100) if "deadline" in v else None  # the expression is kept as written
+        if cell is not None:
+            year = campaign_year(campaign)
+            memo_key = (cell, year)
+            parsed = self._deadlines.get(memo_key)
+            if parsed is None:
+                try:
+                    parsed = ctx.deadline(cell, campaign)
+                except DubanError as exc:
+                    parsed = Bilingual(exc.render("zh"), exc.render("en"))
+                self._deadlines[memo_key] = parsed
+            if isinstance(parsed, Bilingual):
+                errors.append(RowError(raw.row, self.column("deadline"), parsed))
+            else:
+                deadline = parsed
+
+        state, word, note = ctx.initial_state, None, None
+        status_field = "state" if "state" in v else "status" if "status" in v else None
+        if status_field is not None:
+            cell = v[status_field]
+            if cell in self._statuses:  # most cells repeat a few words: read each once
+                read = self._statuses[cell]
+            else:
+                read = ctx.statuses.read(cell)
+                if len(self._statuses) < 10_000:
+                    self._statuses[cell] = read
+            if read is None:
+                word = ctx.statuses.leading_word(v[status_field])
+                fail(
+                    status_field,
+                    f"无法识别的整改状态“{word}”；可用：{ctx.statuses.describe().zh}",
+                    f"unknown status '{word}'; known: {ctx.statuses.describe().en}",
+                )
+            else:
+                state, word, note = read
+                if status_field == "state" and "status" in v:  # an export: the progress column repeats the state
+                    again = ctx.statuses.read(v["status"])
+                    note = again[2] if again else v["status"]
+        if "note" in v:
+            note = text("note", 4000, multiline=True)
+        elif note is not None:
+            try:
+                note = check_text(note, "progress note", max_len=4000, multiline=True) or None
+            except DubanError as exc:
+                failed(status_field or "status", exc)
+
+        priority = None
+        if "priority" in v:
+            priority = ctx.priorities.get(v["priority"].strip().lower())
+            if priority is None:
+                fail(
+                    "priority",
+                    f"优先级“{v['priority']}”无效：应为 高、中 或 低",
+                    f"'{v['priority']}' is not 高, 中 or 低 (high, medium, low)",
+                )
+        closed_on = None
+        if "closed_on" in v and state == "closed":
+            closed_on = parse_day(v["closed_on"])
+            if closed_on is None:
+                fail(
+                    "closed_on",
+                    f"无法识别的销号日期“{v['closed_on']}”",
+                    f"'{v['closed_on']}' is not a date such as 2026-06-30",
+                )
+
+        fields = self._fields(v, errors, raw.row)
+        key = self._key(raw, problem or title, unit, campaign, errors)
+        if errors or (problem is None and title is None) or unit is None or leader_id is None or key is None:
+            return errors
+        return LedgerRow(
+            row=raw.row,
+            key=key,
+            title=title,
+            problem=problem,
+            measures_json=json.dumps(measures, ensure_ascii=False),
+            category=self._share(category),
+            campaign=self._share(campaign),
+            unit=unit,
+            co_units=co_units,
+            leader_id=leader_id,
+            person_id=person_id,
+            deadline=deadline.due if deadline else None,
+            deadline_expr=deadline.expression.strip() if deadline else None,
+            ongoing=bool(deadline and deadline.ongoing),
+            priority=priority,
+            state=state,
+            status_word=self._share(word),
+            note=note,
+            closed_on=closed_on,
+            fields=fields,
+            code=v.get("code"),
+        )
+
+    # --- the parts -----------------------------------------------------------------------------
+
+    def _key(
+        self, raw: RawRow, problem: str | None, unit: str | None, campaign: str | None, errors: list[RowError]
+    ) -> str | None:
+        ctx = self.ctx
+        scope = campaign or ctx.scope
+        seq = raw.values.get("seq")
+        if seq is not None:
+            number = row_number(seq)
+            key = source_key(ctx.workflow, scope, ctx.sheet, raw.section, "#" + number)
+            what = ("序号 " + number + " ", "No. " + number)
+            column = "seq"
+        elif problem is not None and unit is not None:
+            # No 序号: the row is known by what it says, so the same problem for the same unit is one row.
+            identity = re.sub(r"\s+", "", problem) + "\x1f" + unit
+            key = source_key(ctx.workflow, scope, ctx.sheet, raw.section, identity)
+            what = ("同一单位的同一问题", "the same problem for the same unit")
+            column = "problem"
+        else:
+            return None
+        first = self._first_row.setdefault(key, raw.row)
+        if first != raw.row:
+            errors.append(
+                RowError(
+                    raw.row,
+                    self.column(column),
+                    Bilingual(
+                        f"{what[0]}重复出现（第 {first} 行已有）", f"{what[1]} appears twice (also in row {first})"
+                    ),
+                )
+            )
+        return key
+
+    def _unit(self, name: str) -> str | Bilingual:
+        known = self._units.get(name)
+        if known is not None:
+            return known
+        by_id = self._unit_ids.get(int(name)) if name.isdecimal() and name not in self._unit_names else None
+        if by_id is not None:  # a unit by its id in the database
+            result: str | Bilingual = self._share(by_id)
+        elif name in self._unit_names:
+            result = self._share(name)
+        elif self.ctx.create_units:
+            self.units_to_create[name] = None
+            result = self._share(name)
+        else:
+            hint = near(name, self._unit_names)
+            close = hint.removeprefix(" (did you mean ").removesuffix("?)")
+            result = Bilingual(
+                f"组织中没有单位“{name}”" + (f"（是否为 {close}？）" if close else "") + "；或加 --create-units 新建",
+                f"no unit '{name}' in the organisation{hint}; or add --create-units to create it",
+            )
+        self._units[name] = result
+        return result
+
+    def _co_units(self, cell: str) -> tuple[tuple[str, ...], list[Bilingual]]:
+        known = self._co.get(cell)
+        if known is None:
+            names: list[str] = []
+            errors: list[Bilingual] = []
+            for name in split_units(cell):
+                try:
+                    name = check_text(name, "co-unit", max_len=200)
+                except DubanError as exc:
+                    errors.append(Bilingual(exc.render("zh"), exc.render("en")))
+                    continue
+                found = self._unit(name)
+                if isinstance(found, Bilingual):
+                    errors.append(found)
+                else:
+                    names.append(found)
+            known = self._co[cell] = (tuple(names), errors)
+        return known
+
+    def _person_field(
+        self, field_key: str, v: dict[str, str], errors: list[RowError], row: int, *, required: bool, leader: bool
+    ) -> str | None:
+        ref = v.get(field_key, "").strip()
+        if not ref:
+            if required:
+                what = label(field_key)
+                errors.append(
+                    RowError(
+                        row, self.column(field_key), Bilingual(f"缺少{what.zh}", f"the {what.en.lower()} is missing")
+                    )
+                )
+            return None
+        found = self._people.get((ref, leader))
+        if found is None:
+            found = self._person(ref, leader)
+            self._people[(ref, leader)] = found
+        if isinstance(found, Bilingual):
+            errors.append(RowError(row, self.column(field_key), found))
+            return None
+        return found
+
+    def _person(self, ref: str, leader: bool) -> str | Bilingual:
+        people = self.ctx.org.people
+        if ref in people:
+            pid = ref
+        else:
+            ids = self._by_name.get(ref, [])
+            if len(ids) > 1:
+                return Bilingual(
+                    f"“{ref}”对应 {len(ids)} 人（{'、'.join(ids)}）；请填写人员编号",
+                    f"'{ref}' names {len(ids)} people ({', '.join(ids)}); write the id",
+                )
+            if not ids:
+                hint = near(ref, set(people) | set(self._by_name))
+                close = hint.removeprefix(" (did you mean ").removesuffix("?)")
+                return Bilingual(
+                    f"组织中没有人员“{ref}”" + (f"（是否为 {close}？）" if close else ""),
+                    f"no person '{ref}' in the organisation{hint}",
+                )
+            pid = ids[0]
+        if leader and "leader" not in people[pid][1]:
+            return Bilingual(
+                f"{people[pid][0]}({pid}) 不具有领导角色，不能担任责任领导",
+                f"{people[pid][0]} ({pid}) does not have the leader role",
+            )
+        return self._share(pid)  # type: ignore[no-any-return]
+
+    def _fields(self, v: dict[str, str], errors: list[RowError], row: int) -> dict[str, Any] | None:
+        if not self.ctx.field_labels:
+            return None
+        out: dict[str, Any] = {}
+        for f, value in v.items():
+            if f.startswith(FIELD_PREFIX):
+                key = f.removeprefix(FIELD_PREFIX)
+                try:
+                    out[key] = self.ctx.field_value(key, value)
+                except DubanError as exc:
+                    errors.append(RowError(row, self.column(f), Bilingual(exc.render("zh"), exc.render("en"))))
+        for key in self.ctx.required_fields:
+            if FIELD_PREFIX + key not in v:
+                lab = self.ctx.field_labels[key]
+                errors.append(
+                    RowError(
+                        row, self.column(FIELD_PREFIX + key), Bilingual(f"缺少{lab.zh}", f"the {lab.en} is missing")
+                    )
+                )
+        return out or None
+
+
+class LedgerInvalid(DubanError):
+    """Some rows cannot be imported: each is reported on its own line, then this one sums up."""
+
+    exit_code = 2
+    zh = "{file}：{rows} 行有误（共 {problems} 处），未导入任何内容；改正后重新导入，或加 --skip-invalid 拒收.csv 导入其余各行"
+    en = (
+        "{file}: {rows} row(s) invalid ({problems} problem(s)); nothing was imported; "
+        "fix them and import again, or add --skip-invalid REJECTS.csv to import the rest"
+    )
+
+    def __init__(self, file: object, errors: list[RowError]) -> None:
+        super().__init__(file=file, rows=len({e.row for e in errors}), problems=len(errors))
+        self.errors = errors
+
+
+def describe_error(error: RowError, lang: str, file: object = "") -> str:
+    """One line per problem, with the row as the sheet numbers it and the column as the sheet heads it."""
+    if lang == "zh":
+        return f"{file}{' ' if file else ''}第 {error.row} 行“{error.column}”：{error.reason.zh}"
+    return f"{file}{': ' if file else ''}row {error.row}, {error.column}: {error.reason.en}"

@@ -55,6 +55,7 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
     from engine.demo import run_demo
 
     result = run_demo(folder, examples, ctx.settings.timezone)
+    ctx.single_desk = True  # the demo's workspace is one shared desk, and every command on it says so
     try:
         if ctx.json:
             emit_json(

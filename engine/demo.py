@@ -8,8 +8,6 @@ shortcuts into the database.
 
 from __future__ import annotations
 
-import csv
-import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,11 +16,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .app import App
-from .domain.clock import FixedClock, parse_date
-from .domain.errors import BadFile, DubanError
+from .domain.clock import FixedClock
+from .domain.errors import BadFile
+from .ledger.rows import LedgerRow, derive_title
 from .services import org as org_service
 from .services.circulars import circular_file, issue_due, list_circulars
 from .services.delivery import deliver_pending
+from .services.ledger import ImportOptions, read_ledger
 from .services.queries import TaskFilter, TaskSummary, list_tasks
 from .services.sweep import sweep
 from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress
@@ -52,59 +52,6 @@ class DemoResult:
     notices: Path
     circular: int | None = None  # the circular for the last week, issued on the Monday after
     circular_files: list[Path] = field(default_factory=list)
-
-
-@dataclass
-class LedgerRow:
-    number: int
-    category: str
-    problem: str
-    measures: list[str]
-    leader: str
-    unit: str
-    co_units: list[str]
-    person: str | None
-    deadline: date | None
-    priority: str | None
-
-
-def read_sample_ledger(path: Path) -> list[LedgerRow]:
-    """The sample ledger's own columns (the general importer with all header variants comes later)."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
-    out = []
-    for n, r in enumerate(rows, start=2):
-        try:
-            out.append(
-                LedgerRow(
-                    number=int(r["序号"]),
-                    category=r["问题类别"].strip(),
-                    problem=r["问题"].strip(),
-                    measures=[
-                        re.sub(r"^\s*[（(]?\d+[.．、)）]\s*", "", m).strip()
-                        for m in r["整改措施"].splitlines()
-                        if m.strip()
-                    ],
-                    leader=r["责任领导"].strip(),
-                    unit=r["责任单位"].strip(),
-                    co_units=[u.strip() for u in re.split(r"[、,，;；]", r.get("配合单位") or "") if u.strip()],
-                    person=(r.get("责任人") or "").strip() or None,
-                    deadline=parse_date(r["整改时限"]) if (r.get("整改时限") or "").strip() else None,
-                    priority=(r.get("优先级") or "").strip() or None,
-                )
-            )
-        except (KeyError, ValueError, DubanError) as exc:
-            raise BadFile(path, f"{type(exc).__name__}: {exc}", key=f"row {n}") from None
-    return out
-
-
-def title_from_problem(problem: str) -> str:
-    title = re.sub(r"^针对", "", problem)
-    title = re.sub(r"的?问题$", "", title)
-    return title or problem
 
 
 class _Story:
@@ -149,16 +96,16 @@ class _Story:
                 self.app,
                 PRINCIPAL,
                 NewTask(
-                    title=title_from_problem(row.problem),
+                    title=row.title or derive_title(row.problem or ""),
                     problem=row.problem,
                     unit=row.unit,
-                    leader=row.leader,
+                    leader=row.leader_id,
                     deadline=row.deadline,
                     category=row.category,
                     campaign=CAMPAIGN,
                     measures=row.measures,
-                    co_units=row.co_units,
-                    responsible_person=row.person,
+                    co_units=list(row.co_units),
+                    responsible_person=row.person_id,
                     priority=row.priority,
                 ),
             )
@@ -284,7 +231,6 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     for f in (org_file, ledger_file):
         if not f.is_file():
             raise BadFile(f, "sample file not found; pass --examples DIR with org.yaml and ledger.csv")
-    ledger = read_sample_ledger(ledger_file)
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "duban.db"
     marker = folder / ".duban-demo"
@@ -311,6 +257,8 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     clock = FixedClock(datetime.combine(START, time(8, 30), tz))
     app = App.build(settings, clock=clock)
     init_workspace(app, org_file, single_desk=True)  # one simulated office: people act as the story says
+    # The importer's own reading and checks; the story then assigns each row, so it starts with 交办.
+    ledger = read_ledger(app, ledger_file, ImportOptions(campaign=CAMPAIGN))
     story = _Story(app, clock, tz, folder)
     weeks = story.play(ledger)
     result = DemoResult(folder, database, weeks, list_tasks(app, TaskFilter()), app, notices)

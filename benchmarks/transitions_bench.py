@@ -15,6 +15,7 @@ Not a test: run it by hand; figures go to benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sqlite3
 import sys
@@ -85,18 +86,25 @@ def raw_sqlite(path: Path, n: int) -> float:
     assert len(ids) == n, "make the tasks first"
     at = (START + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M:%S.%f")
 
+    conn.create_function("duban_sha256", 1, lambda t: hashlib.sha256(t.encode("ascii")).hexdigest())
+
     def run() -> None:
         for task_id in ids:
             conn.execute("BEGIN IMMEDIATE")
+            h = hashlib.sha256(f"{task_id}|2|start|assigned|in_progress|{HEAD}|{at}".encode()).hexdigest()
             cur = conn.execute(
-                "UPDATE tasks SET state = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
-                ("in_progress", 2, at, task_id, 1),
+                "UPDATE tasks SET state = ?, version = ?, updated_at = ?, head_hash = ? WHERE id = ? AND version = ?",
+                ("in_progress", 2, at, h, task_id, 1),
             )
             assert cur.rowcount == 1
+            head = conn.execute(
+                "UPDATE ledger_head SET seq = seq + 1, hash = duban_sha256(hash || ?) WHERE id = 1 RETURNING seq, hash",
+                (h,),
+            ).fetchone()
             conn.execute(
-                "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None),
+                "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, hash, "
+                "ledger_seq, ledger_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1]),
             )
             conn.execute("COMMIT")
 
@@ -121,15 +129,23 @@ def raw_postgres(url: str, n: int) -> float:
 
     def run() -> None:
         for task_id in ids:
+            h = hashlib.sha256(f"{task_id}|2|start|assigned|in_progress|{HEAD}|{at}".encode()).hexdigest()
             cur = conn.execute(
-                "UPDATE tasks SET state = %s, version = %s, updated_at = %s WHERE id = %s AND version = %s",
-                ("in_progress", 2, at, task_id, 1),
+                "UPDATE tasks SET state = %s, version = %s, updated_at = %s, head_hash = %s "
+                "WHERE id = %s AND version = %s",
+                ("in_progress", 2, at, h, task_id, 1),
             )
             assert cur.rowcount == 1
+            head = conn.execute(
+                "UPDATE ledger_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex') "
+                "WHERE id = 1 RETURNING seq, hash",
+                (h,),
+            ).fetchone()
+            assert head is not None
             conn.execute(
-                "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None),
+                "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, hash, "
+                "ledger_seq, ledger_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1]),
             )
             conn.commit()
 

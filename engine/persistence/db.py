@@ -9,6 +9,7 @@ lock up front makes writers queue instead).
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,12 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from ..domain.errors import StoreError
 from ..domain.text import Bilingual
+
+
+def sha256_hex(text: str) -> str:
+    """The ledger chain's step on SQLite, as PostgreSQL's sha256() computes it."""
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
 
 # Keep in step with migrations/versions (a test checks it against Alembic's head).
 SCHEMA_HEAD = "0004"
@@ -141,6 +148,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
+        dbapi_conn.create_function("duban_sha256", 1, sha256_hex, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -9,7 +9,6 @@ work's session.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,11 +22,6 @@ from ..domain.org import OrgDoc
 from .models import Person, Unit
 from .sql import for_dialect
 from .types import decode_date, decode_instant, encode_date, encode_instant, encode_json
-
-
-def _sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
-
 
 # The ledger chain's next link, computed by the database so the head moves in one statement.
 LEDGER_STEP = {
@@ -97,10 +91,7 @@ class TaskRepository:
     @property
     def cursor(self) -> Any:
         if self._cursor is None:
-            driver = self.conn.connection.driver_connection
-            if self.dialect == "sqlite":  # the ledger chain's hash, as PostgreSQL computes it with sha256()
-                driver.create_function("duban_sha256", 1, _sha256_hex, deterministic=True)  # type: ignore[union-attr]
-            self._cursor = driver.cursor()  # type: ignore[union-attr]
+            self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         return self._cursor
 
     def _run(self, statement: str, params: dict[str, Any]) -> Any:

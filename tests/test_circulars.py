@@ -305,3 +305,14 @@ def test_json_figures_are_the_stored_ones(scheduled: App, clock: FixedClock) -> 
         files = conn.execute(select(func.count()).select_from(CircularFile)).scalar_one()
     assert files == 3 + 4  # weekly: docx, xlsx, png; monthly: docx, xlsx, html, png
     assert json.loads(json.dumps(figures))["period"]["to"] == "2026-09-27"
+
+
+def test_a_circular_prints_the_audit_anchor_when_a_key_is_set(scheduled: App, clock: FixedClock) -> None:
+    scheduled.settings.extra["DUBAN_AUDIT_KEY"] = "an audit key kept away from the database"
+    at(clock, "2026-09-28T09:05")
+    issue_due(scheduled)
+    weekly = list_circulars(scheduled, "weekly")[0]
+    assert any(n.startswith("审计锚点：台账第 ") for n in weekly.figures["notes"])
+    stored = circular_file(scheduled, weekly.id, ".docx")
+    assert stored is not None
+    assert "审计锚点" in "\n".join(p.text for p in docx.Document(io.BytesIO(stored.content)).paragraphs)

@@ -7,7 +7,7 @@ exactly one stores it, and its notices commit in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from ..domain.report import Report, from_dict, headline, to_dict
 from ..domain.text import Bilingual, Lang
 from ..persistence.models import Circular, CircularFile
 from ..persistence.outbox import OutgoingNotice
+from .audit import KEY_SETTING, take_anchor
 from .notify import Contact, Directory
 from .report import ReportRequest, build_report
 from .report_files import RenderedFile, render_files
@@ -76,6 +77,13 @@ def issue(app: App, req: ReportRequest, *, schedule: CircularSchedule | None = N
     report = build_report(app, req)
     name = schedule.name if schedule else MANUAL
     lang: Lang = "en" if schedule and schedule.lang == "en" else "zh"
+    if app.settings.extra.get(KEY_SETTING):  # the circular carries the audit anchor: printed, it cannot be rewritten
+        anchor = take_anchor(app)
+        line = Bilingual(
+            f"审计锚点：台账第 {anchor.ledger_seq} 条事件，哈希 {anchor.ledger_hash}，签名 {anchor.mac[:32]}…",
+            f"Audit anchor: ledger event {anchor.ledger_seq}, hash {anchor.ledger_hash}, signature {anchor.mac[:32]}…",
+        )
+        report = replace(report, notes=[*report.notes, line.pick(lang)])
     key = f"{name}:{report.period.kind}:{report.period.start}:{report.period.end}:{report.campaign or ''}"
     with app.uow(write=False) as uow:
         if uow.conn.execute(select(Circular.id).where(Circular.issue_key == key)).first() is not None:

@@ -32,3 +32,39 @@ def test_ruff() -> None:
 def test_mypy() -> None:
     result = subprocess.run(_tool("mypy"), cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sql_is_never_built_from_input() -> None:
+    """Every value reaches the database as a bound parameter: SQL text built with f-strings may only splice in
+    constants of the code (column lists, placeholders, a dialect's lock clause), never a name or filter a user
+    gave; there is no user-chosen sort column, and no LIKE without an escape character."""
+    import ast
+    import re
+
+    spliced_ok = re.compile(
+        r"^(mark|marks|tmarks|emarks|lock|ph|_ABOUT_COLUMNS|table|columns|col|cols|names|placeholders|COLUMNS|"
+        r"TASK_COLUMNS|EVENT_COLUMNS|.*_COLUMNS|.*mark.*|.*\.join\(.*\)|len\(.*\)|chunk.*)$"
+    )
+    offenders: list[str] = []
+    for path in sorted((ROOT / "engine").rglob("*.py")) + sorted((ROOT / "cli").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("like", "ilike")
+                and not any(k.arg == "escape" for k in node.keywords)
+            ):
+                offenders.append(f"{path.name}:{node.lineno}: LIKE without escape")
+            if isinstance(node, ast.JoinedStr):
+                text_parts = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+                if not re.search(r"\b(SELECT|INSERT|UPDATE|DELETE)\b", text_parts):
+                    continue
+                for v in node.values:
+                    if isinstance(v, ast.FormattedValue):
+                        spliced = ast.unparse(v.value)
+                        if not spliced_ok.match(spliced):
+                            offenders.append(f"{path.name}:{node.lineno}: SQL built with {{{spliced}}}")
+    assert offenders == []

@@ -17,10 +17,17 @@ from workflows import BUILTIN_DIR
 BASE: dict[str, Any] = yaml.safe_load((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"))
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Written out in full, as a person writes a definition: duban refuses YAML aliases."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
 def variant(mutate) -> str:  # type: ignore[no-untyped-def]
     doc = copy.deepcopy(BASE)
     mutate(doc)
-    return yaml.safe_dump(doc, allow_unicode=True)
+    return yaml.dump(doc, Dumper=_NoAliases, allow_unicode=True)
 
 
 def refusal(text: str) -> str:

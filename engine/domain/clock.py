@@ -77,7 +77,11 @@ def parse_instant(text: str, tz: ZoneInfo) -> datetime:
 
 
 def parse_date(text: str) -> date:
+    """A day between 2000 and 2100: arithmetic on periods and instants near year 1 or 9999 would overflow."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(what="date", detail=f"'{text}' is not a date such as 2026-06-30") from None
+    if not 2000 <= day.year <= 2100:
+        raise InvalidInput(what="date", detail=f"'{text}' is outside the years 2000–2100 that duban keeps")
+    return day

@@ -59,7 +59,12 @@ def near(word: str, candidates: list[str] | set[str]) -> str:
     return f" (did you mean {' / '.join(matches)}?)" if matches else ""
 
 
-def load_org_file(path: Path, known_units: set[str] | None = None, known_people: set[str] | None = None) -> OrgDoc:
+def load_org_file(
+    path: Path,
+    known_units: set[str] | None = None,
+    known_people: set[str] | None = None,
+    known_parents: dict[str, str | None] | None = None,
+) -> OrgDoc:
     """Parse and validate; ``known_*`` are what the database already holds (for references)."""
     if path.is_dir():
         raise BadFile(path, "is a folder; give an organisation file (.yaml, .yml or .csv)")
@@ -82,7 +87,7 @@ def load_org_file(path: Path, known_units: set[str] | None = None, known_people:
         doc = _from_yaml(path, text)
     else:
         raise BadFile(path, "an organisation file ends in .yaml, .yml or .csv")
-    validate_org(path, doc, known_units or set(), known_people or set())
+    validate_org(path, doc, known_units or set(), known_people or set(), known_parents or {})
     return doc
 
 
@@ -281,7 +286,13 @@ def _names(path: Path, mapping: dict[str, Any], name: str, key: str) -> tuple[st
     return tuple(value)
 
 
-def validate_org(path: Path, doc: OrgDoc, known_units: set[str], known_people: set[str]) -> None:
+def validate_org(
+    path: Path,
+    doc: OrgDoc,
+    known_units: set[str],
+    known_people: set[str],
+    known_parents: dict[str, str | None] | None = None,
+) -> None:
     """Refuse the whole file at its first inconsistency, naming the entry."""
     names: dict[str, int] = {}
     for i, u in enumerate(doc.units):
@@ -335,7 +346,8 @@ def validate_org(path: Path, doc: OrgDoc, known_units: set[str], known_people: s
             )
         if u.head is not None and u.head not in all_people:
             raise BadFile(path, f"unknown person '{u.head}'{near(u.head, all_people)}", key=f"units[{i}].head")
-    parents = {u.name: u.parent for u in doc.units}
+    # The tree as it will stand: the database's parents, changed by what the file states.
+    parents = {**(known_parents or {}), **{u.name: u.parent for u in doc.units if "parent" in u.given}}
     for i, u in enumerate(doc.units):
         seen = {u.name}
         cur = parents.get(u.name)

@@ -414,6 +414,23 @@ class _Validator:
         for i, key in enumerate(states):
             if key not in seen:
                 raise self.fail(f"states[{i}] ({key})", f"unreachable from the initial state '{initial}'")
+        # And the other way: from every state some final state can be reached, or tasks there never end.
+        back: dict[str, set[str]] = {s: set() for s in states}
+        for source, dests in edges.items():
+            for dest in dests:
+                back[dest].add(source)
+        ending = {k for k, st in states.items() if st.final}
+        todo = deque(ending)
+        while todo:
+            for prev in back[todo.popleft()]:
+                if prev not in ending:
+                    ending.add(prev)
+                    todo.append(prev)
+        for i, key in enumerate(states):
+            if key not in ending:
+                raise self.fail(
+                    f"states[{i}] ({key})", "no transition leads from it to a final state: its tasks could never end"
+                )
 
     def fields(self, raw: object) -> dict[str, FieldSpec]:
         spec_map = self.mapping(raw, "fields")

@@ -13,7 +13,28 @@ _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SafeLoader(_Base):  # type: ignore[valid-type,misc]
-    """Refuses a key given twice in one mapping: silently keeping the last ``who:`` would change who may act."""
+    """Refuses a key given twice in one mapping: silently keeping the last ``who:`` would change who may act.
+
+    Refuses aliases (``*name``) too: nobody needs them in a workflow, an organisation or a mapping, and a
+    few nested ones (a "billion laughs") expand into more text than memory holds.
+    """
+
+    def construct_document(self, node: yaml.Node) -> object:
+        seen: set[int] = set()
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "aliases (*name) are not allowed in duban's files", current.start_mark
+                )
+            seen.add(id(current))
+            if isinstance(current, yaml.SequenceNode):
+                stack.extend(current.value)
+            elif isinstance(current, yaml.MappingNode):
+                for key, value in current.value:
+                    stack.extend((key, value))
+        return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
         seen: set[object] = set()

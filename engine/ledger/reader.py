@@ -95,6 +95,7 @@ _XLSX_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
     TypeError,
     ElementTree.ParseError,
+    SyntaxError,  # lxml's XMLSyntaxError, when openpyxl parses with lxml
     OSError,
 )
 
@@ -255,10 +256,12 @@ def detect_encoding(path: Path) -> str:
 
 
 def _delimiter(sample: str) -> str:
+    """The separator that splits the most lines into the most fields, counted outside quoted cells."""
     best, count = ",", 0
     for line in sample.splitlines()[:30]:
+        outside = re.sub(r'"(?:[^"]|"")*"', "", line)
         for d in (",", "\t", ";"):
-            n = line.count(d)
+            n = outside.count(d)
             if n > count:
                 best, count = d, n
     return best

@@ -111,6 +111,7 @@ class RowContext:
 def derive_title(problem: str) -> str:
     """'针对部分老旧小区路灯损坏的问题' → '部分老旧小区路灯损坏': a ledger has problems, tasks have titles."""
     first = problem.strip().splitlines()[0].strip() if problem.strip() else problem
+    first = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", first).strip()  # a title is one clean line
     title = re.sub(r"^针对", "", first)
     title = re.sub(r"的?问题[。.]?$", "", title).strip() or first
     return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"

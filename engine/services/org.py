@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from ..app import App
 from ..domain.errors import InvalidInput, NoActor, NotPermitted, UnknownPerson, UnknownUnit
@@ -13,6 +14,7 @@ from ..domain.org import load_org_file, near
 from ..domain.text import Bilingual
 from ..persistence.models import Person, Unit
 from ..persistence.repository import ImportCounts, OrgRepository
+from ..persistence.uow import UnitOfWork
 from .identity import acting
 from .refusals import refusals_recorded
 
@@ -30,7 +32,7 @@ def _import_org(app: App, path: Path, actor_id: str | None) -> ImportCounts:
         known_people = set(people)
         if people:
             require_admin(acting(app, uow, actor_id).actor_id, people)
-        doc = load_org_file(path, known_units, known_people)
+        doc = load_org_file(path, known_units, known_people, _parents(uow))
         counts = uow.org.apply(doc)
         uow.commit()
     app.identity_cache.pop("operator", None)  # accounts may have changed hands
@@ -132,3 +134,9 @@ def org_view(app: App) -> OrgView:
             for p in people
         ],
     )
+
+
+def _parents(uow: UnitOfWork) -> dict[str, str | None]:
+    child, parent = Unit, aliased(Unit)
+    rows = uow.conn.execute(select(child.name, parent.name).outerjoin(parent, parent.id == child.parent_id))
+    return {name: parent_name for name, parent_name in rows}

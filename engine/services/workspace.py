@@ -10,6 +10,7 @@ from ..app import App
 from ..domain.errors import DefinitionError, StoreError
 from ..domain.org import load_org_file
 from ..domain.text import Bilingual
+from ..persistence.db import KNOWN_REVISIONS
 from ..persistence.models import Task, WorkflowVersion
 from ..persistence.repository import ImportCounts
 from .identity import SINGLE_DESK, acting, set_single_desk
@@ -32,6 +33,9 @@ def init_workspace(
         if app.db.path.is_dir():
             raise StoreError(db=app.db.display, detail=Bilingual("这是一个文件夹", "is a folder, not a database file"))
         app.db.path.parent.mkdir(parents=True, exist_ok=True)
+    revision = app.db.schema_revision_if_any()
+    if revision is not None and revision not in KNOWN_REVISIONS:
+        app.db.check_schema()  # refuses: a newer schema than this code knows
     migrate.upgrade(app.db)
     check_definitions(app)
     if single_desk is not None:

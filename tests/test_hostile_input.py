@@ -182,3 +182,20 @@ def test_text_checks_are_domain_rules() -> None:
         check_text("a\nb", "title", max_len=10)
     assert printable("a\nb\x1b") == "a\\nb\\x1b"
     _ = shutil, yaml
+
+
+def test_init_will_not_move_into_another_applications_database(call, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    other = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)")
+    conn.commit()
+    conn.close()
+    result = call("--db", str(other), "init")
+    assert result.code == 7 and "another application's tables (invoices)" in result.err
+    assert result.err.count("\n") == 1
+    conn = sqlite3.connect(other)
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    conn.close()
+    assert tables == ["invoices"]  # nothing of duban's was added

@@ -36,6 +36,17 @@ def init_workspace(
     revision = app.db.schema_revision_if_any()
     if revision is not None and revision not in KNOWN_REVISIONS:
         app.db.check_schema()  # refuses: a newer schema than this code knows
+    if revision is None and app.db.exists():
+        foreign = _foreign_tables(app)
+        if foreign:
+            raise StoreError(
+                db=app.db.display,
+                detail=Bilingual(
+                    f"已有其他程序的数据表（{'、'.join(foreign[:3])}），不是 duban 数据库；请另选文件",
+                    f"holds another application's tables ({', '.join(foreign[:3])}), not a duban database; "
+                    "choose another file",
+                ),
+            )
     migrate.upgrade(app.db)
     check_definitions(app)
     if single_desk is not None:
@@ -96,3 +107,25 @@ def check_definitions(app: App) -> None:
                 )
             )
         uow.commit()
+
+
+def _foreign_tables(app: App) -> list[str]:
+    """Tables in a database duban never initialised: adding ours beside them would mix two applications."""
+    import sqlite3
+
+    from sqlalchemy import inspect
+
+    try:
+        if app.db.path is not None:  # read-only: looking must not switch someone else's file to WAL
+            if not app.db.path.exists() or app.db.path.stat().st_size == 0:
+                return []
+            conn = sqlite3.connect(f"file:{app.db.path}?mode=ro", uri=True)
+            try:
+                rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                return sorted(r[0] for r in rows)
+            finally:
+                conn.close()
+        with app.db.engine.connect() as pg:
+            return sorted(inspect(pg).get_table_names())
+    except Exception:  # noqa: BLE001 - unreadable: the upgrade that follows says why, in its own words
+        return []

@@ -17,7 +17,7 @@ from pathlib import Path
 import chinese_calendar
 
 from .errors import BadFile
-from .yamlload import SafeLoader
+from .yamlload import load_yaml
 
 FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
 MAX_SPAN_DAYS = 3660  # a guard against runaway loops: ten years of days
@@ -99,14 +99,11 @@ class WorkCalendar:
 
 def load_overrides(path: Path) -> WorkCalendar:
     """``holidays: [dates]`` and ``workdays: [dates]`` in YAML."""
-    import yaml
-
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
-    except OSError as exc:
-        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        raise BadFile(path, f"not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadFile(path, f"cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+    doc = load_yaml(text, path) or {}
     if not isinstance(doc, dict) or set(doc) - {"holidays", "workdays"}:
         raise BadFile(path, "expected a mapping with 'holidays' and/or 'workdays', each a list of dates")
     return WorkCalendar(

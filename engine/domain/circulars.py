@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from .errors import BadFile
 from .report import PERIOD_KINDS, add_months
-from .yamlload import SafeLoader
+from .yamlload import load_yaml
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FORMATS = ("docx", "xlsx", "html", "markdown", "csv", "json")
@@ -86,13 +84,7 @@ def load_schedules(path: Path) -> list[CircularSchedule]:
         raise BadFile(path, "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadFile(path, f"cannot read it ({exc.__class__.__name__})") from None
-    try:
-        doc = yaml.load(text, Loader=SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise BadFile(path, f"{where}not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    return parse_schedules(doc, path)
+    return parse_schedules(load_yaml(text, path), path)
 
 
 def parse_schedules(doc: Any, source: object) -> list[CircularSchedule]:

@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import BadFile, InvalidInput
 from .textcheck import check_text
 from .workflow import ROLES
-from .yamlload import SafeLoader
+from .yamlload import load_yaml
 
 CONTACT_KEYS = ("email", "phone", "wecom", "dingtalk")
 CHANNELS = ("console", "file", "email", "webhook", "wecom", "dingtalk")
@@ -96,10 +94,7 @@ _PERSON_KEYS = {"id", "name", "unit", "roles", "channels", "accounts", *CONTACT_
 
 
 def _from_yaml(path: Path, text: str) -> OrgDoc:
-    try:
-        doc = yaml.load(text, Loader=SafeLoader)
-    except yaml.YAMLError as exc:
-        raise BadFile(path, yaml_problem(exc)) from None
+    doc = load_yaml(text, path)
     if not isinstance(doc, dict):
         raise BadFile(path, "expected a mapping with 'units' and 'people'")
     extra = set(doc) - {"units", "people"}
@@ -143,14 +138,6 @@ def _from_yaml(path: Path, text: str) -> OrgDoc:
             )
         )
     return OrgDoc(tuple(units), tuple(people))
-
-
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """'line N, column M: not valid YAML (problem)' — the line a person editing the file needs."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"{where}not valid YAML ({problem})"
 
 
 _CSV_HEADERS = {

@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import DefinitionError
 from .policy import RECIPIENTS, DeadlinePolicy, parse_policy
 from .text import Bilingual
-from .yamlload import SafeLoader
+from .yamlload import load_yaml
 
 ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin", "recorder"})  # recorder: 代录
 RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
@@ -174,14 +172,7 @@ def load_workflow_file(path: Path) -> WorkflowSpec:
 
 
 def parse_workflow(text: str, source: str) -> WorkflowSpec:
-    try:
-        doc = yaml.load(text, Loader=SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DefinitionError(source, f"{where}not valid YAML ({problem})") from None
-    return _Validator(source).build(doc)
+    return _Validator(source).build(load_yaml(text, source, DefinitionError))
 
 
 class _Validator:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import yaml
 
+from .errors import BadFile
+
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -52,3 +54,19 @@ SafeLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _Base.yaml_implicit_resolvers.items()
 }
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """'line N, column M: not valid YAML (problem)' — the line a person editing the file needs."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}not valid YAML ({problem})"
+
+
+def load_yaml(text: str, source: object, error: type[BadFile] = BadFile) -> object:
+    """Every duban YAML file is read through here: one loader, one way of saying where it is broken."""
+    try:
+        return yaml.load(text, Loader=SafeLoader)
+    except yaml.YAMLError as exc:
+        raise error(source, yaml_problem(exc)) from None

@@ -17,11 +17,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ..domain.errors import BadFile
 from ..domain.text import Bilingual
-from ..domain.yamlload import SafeLoader
+from ..domain.yamlload import load_yaml
 
 # field → its label (the export's header), then the variants recognised on import
 FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
@@ -197,12 +195,7 @@ def load_mapping(path: Path, extra: Mapping[str, str] | None = None) -> dict[str
                 continue  # a header row
             pairs.append((cells[0], cells[1]))
     else:
-        try:
-            doc = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader, with duplicate keys refused
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}: " if mark is not None else ""
-            raise BadFile(path, f"{where}not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        doc = load_yaml(text, path)
         if not isinstance(doc, dict):
             raise BadFile(path, "expected a mapping of ledger headers to fields, e.g. '反馈问题内容: 问题'")
         pairs = [(str(k), "" if v is None else str(v)) for k, v in doc.items()]

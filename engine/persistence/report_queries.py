@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -38,8 +38,6 @@ from sqlalchemy.orm import aliased
 
 from .asof import LedgerColumns, Where, ledger_at, ledger_from_events, ledger_now, moved_share
 from .models import Event, Person, Task, Unit
-
-_Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True)
@@ -75,16 +73,18 @@ def as_of_source(conn: Connection, at: datetime) -> Source:
     return lambda where: ledger_at(at, where)
 
 
-def _in_states(pairs: Iterable[tuple[str, str]], cols: LedgerColumns) -> ColumnElement[bool]:
+def _in_states(pairs: Iterable[tuple[str, str]], workflow: Any, state: Any) -> ColumnElement[bool]:
+    """The (workflow, state) pairs as one condition on the given columns."""
     by_workflow: dict[str, list[str]] = {}
-    for workflow, state in sorted(pairs):
-        by_workflow.setdefault(workflow, []).append(state)
+    for w, st in sorted(pairs):
+        by_workflow.setdefault(w, []).append(st)
     if not by_workflow:
         return false()
-    return or_(*(and_(cols.workflow == w, cols.state.in_(states)) for w, states in by_workflow.items()))
+    return or_(*(and_(workflow == w, state.in_(states)) for w, states in by_workflow.items()))
 
 
-def _scoped(scope: Scope, cols: LedgerColumns) -> list[ColumnElement[bool]]:
+def _scoped(scope: Scope, cols: Any) -> list[ColumnElement[bool]]:
+    """The report's filters on whatever carries campaign, unit_id and category: ledger columns, or Task itself."""
     out: list[ColumnElement[bool]] = []
     if scope.campaign is not None:
         out.append(cols.campaign == scope.campaign)
@@ -127,7 +127,7 @@ def tally(
     ledger = src(lambda cols: _scoped(scope, cols))
     c = ledger.c
     cols = LedgerColumns(*(c[name] for name in LedgerColumns.__dataclass_fields__))
-    overdue = and_(_in_states(rules.clock_runs, cols), c.deadline < as_of)
+    overdue = and_(_in_states(rules.clock_runs, cols.workflow, cols.state), c.deadline < as_of)
     has_deadline = c.original_deadline.is_not(None)
     on_time = and_(has_deadline, _closed_by(c.original_deadline, c.at, conn.dialect.name, tz, as_of))
     category, campaign = (c.category, c.campaign) if breakdowns else (null(), null())  # the previous period: units only
@@ -167,7 +167,7 @@ def overdue_tasks(
     """The most overdue first: (code, title, unit, lead leader's name, deadline, workflow)."""
 
     def where(cols: LedgerColumns) -> list[ColumnElement[bool]]:
-        return [*_scoped(scope, cols), _in_states(rules.clock_runs, cols), cols.deadline < as_of]
+        return [*_scoped(scope, cols), _in_states(rules.clock_runs, cols.workflow, cols.state), cols.deadline < as_of]
 
     c = src(where).c
     query = (
@@ -185,26 +185,15 @@ def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _task_scoped(query: _Select, scope: Scope) -> _Select:
-    if scope.campaign is not None:
-        query = query.where(Task.campaign == scope.campaign)
-    if scope.unit_id is not None:
-        query = query.where(Task.unit_id == scope.unit_id)
-    if scope.category is not None:
-        query = query.where(Task.category == scope.category)
-    return query
-
-
 def _events_between(
     start: datetime, end: datetime, scope: Scope, *where: ColumnElement[bool]
 ) -> Select[*tuple[Any, ...]]:
-    query = (
+    return (
         select(Task.code, Task.title, Unit.name, Event.at, Event.data, Event.deadline)
         .select_from(Event.__table__.join(Task, Task.id == Event.task_id).join(Unit, Unit.id == Task.unit_id))
-        .where(Event.at >= start, Event.at < end, *where)
+        .where(Event.at >= start, Event.at < end, *where, *_scoped(scope, Task))
         .order_by(Event.at, Event.id)
     )
-    return _task_scoped(query, scope)
 
 
 def period_events(
@@ -222,10 +211,7 @@ def period_events(
         cond: ColumnElement[bool] = Event.seq == 1
     elif kind == "closed":
         closing = [pair for pair, bucket in rules.buckets.items() if bucket == "closed"]
-        by_workflow: dict[str, list[str]] = {}
-        for workflow, state in sorted(closing):
-            by_workflow.setdefault(workflow, []).append(state)
-        into_closed = or_(*(and_(Task.workflow == w, Event.to_state.in_(s)) for w, s in by_workflow.items()))
+        into_closed = _in_states(closing, Task.workflow, Event.to_state)
         cond = and_(into_closed, or_(Event.from_state.is_(None), Event.from_state != Event.to_state))
     elif kind == "extended":
         cond = Event.trigger == extension_trigger

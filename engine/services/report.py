@@ -31,6 +31,7 @@ from ..domain.report import (
 from ..persistence.report_queries import (
     Scope,
     Source,
+    StateRules,
     as_of_source,
     current_source,
     overdue_tasks,
@@ -96,11 +97,17 @@ def build_report(app: App, req: ReportRequest) -> Report:
             unit_id=resolve_unit(uow.org, req.unit) if req.unit else None,
             category=req.category or None,
         )
-        totals, units, by_category, by_campaign = _figures(app, uow, scope, period.end, today)
+        rules = state_rules(app.registry.specs)
+        source = _source(app, uow, period.end, today)  # decided once: the figures and the named list agree
+        totals, units, by_category, by_campaign = _figures(app, uow, rules, source, scope, period.end)
         prev_period = period.previous()
-        prev_totals, prev_units, _, _ = _figures(app, uow, scope, prev_period.end, today, breakdowns=False)
-        named = _overdue(app, uow, scope, period.end, today, req.limit)
-        lists = {kind: _period_list(app, uow, kind, scope, period, req.limit) for kind in ("new", "closed", "extended")}
+        prev_source = _source(app, uow, prev_period.end, today)
+        prev_totals, prev_units, _, _ = _figures(app, uow, rules, prev_source, scope, prev_period.end, breakdowns=False)
+        named = _overdue(app, uow, rules, source, scope, period.end, req.limit)
+        lists = {
+            kind: _period_list(app, uow, rules, kind, scope, period, req.limit)
+            for kind in ("new", "closed", "extended")
+        }
     return Report(
         as_of=period.end,
         period=period,
@@ -130,10 +137,9 @@ def _source(app: App, uow: UnitOfWork, day: date, today: date) -> Source:
 
 
 def _figures(
-    app: App, uow: UnitOfWork, scope: Scope, day: date, today: date, *, breakdowns: bool = True
+    app: App, uow: UnitOfWork, rules: StateRules, source: Source, scope: Scope, day: date, *, breakdowns: bool = True
 ) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
-    rules = state_rules(app.registry.specs)
-    rows = tally(uow.conn, rules, _source(app, uow, day, today), scope, day, app.tz, breakdowns=breakdowns)
+    rows = tally(uow.conn, rules, source, scope, day, app.tz, breakdowns=breakdowns)
     units = fold([Tally(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows])
     by_category = fold([Tally(r[1] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
     by_campaign = fold([Tally(r[2] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
@@ -141,9 +147,10 @@ def _figures(
     return totals, units, by_category, by_campaign
 
 
-def _overdue(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date, limit: int | None) -> list[OverdueTask]:
-    rules = state_rules(app.registry.specs)
-    rows = overdue_tasks(uow.conn, rules, _source(app, uow, day, today), scope, day, limit)
+def _overdue(
+    app: App, uow: UnitOfWork, rules: StateRules, source: Source, scope: Scope, day: date, limit: int | None
+) -> list[OverdueTask]:
+    rows = overdue_tasks(uow.conn, rules, source, scope, day, limit)
     out = []
     for code, title, unit, leader, deadline, workflow in rows:
         days = app.calendar.working_days_between(deadline, day)
@@ -154,9 +161,8 @@ def _overdue(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date, li
 
 
 def _period_list(
-    app: App, uow: UnitOfWork, kind: str, scope: Scope, period: Period, limit: int | None
+    app: App, uow: UnitOfWork, rules: StateRules, kind: str, scope: Scope, period: Period, limit: int | None
 ) -> tuple[list[PeriodTask], int]:
-    rules = state_rules(app.registry.specs)
     start, end = start_of_day(period.start, app.tz), start_of_day(period.end + timedelta(days=1), app.tz)
     rows, total = period_events(uow.conn, kind, rules, start, end, scope, limit)
     out: list[PeriodTask] = []

@@ -74,11 +74,13 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
     verdict = Verdict()
     with app.uow(write=False) as uow:
         counted: dict[str, int] = {}
+        heads: dict[str, str] = {}  # each task's last event's hash, seen on the way (events come in seq order)
 
         def counting() -> Iterator[StoredEvent]:
             for row in _events(uow, campaign, "task"):
                 verdict.events += 1
                 counted[row[0]] = counted.get(row[0], 0) + 1
+                heads[row[0]] = row[11]
                 yield _stored(row)
 
         verdict.breaks += verify_tasks(counting())
@@ -86,7 +88,6 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
         if campaign:
             tasks = tasks.where(Task.campaign == campaign)
         last = {b.code for b in verdict.breaks}
-        heads = _last_hashes(uow, campaign)
         for code, version, head in uow.conn.execute(tasks):
             verdict.tasks += 1
             if code in last:
@@ -98,14 +99,22 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
                 )
             elif (head or GENESIS) != heads.get(code, GENESIS):
                 verdict.breaks.append(Break(code, version, None, "the task's record of its last event does not match"))
-        ledger = verify_ledger((r[12], r[11], r[13], r[0], r[1]) for r in _events(uow, None, "ledger"))
-        if ledger is not None:
+        last_seq, last_hash = 0, GENESIS  # the last ledger entry, seen on the way
+
+        def ledger_order() -> Iterator[tuple[int, str, str, str | None, int | None]]:
+            nonlocal last_seq, last_hash
+            for r in _events(uow, None, "ledger"):
+                last_seq, last_hash = r[12], r[13]
+                yield r[12], r[11], r[13], r[0], r[1]
+
+        ledger = verify_ledger(ledger_order())
+        if ledger is not None:  # the walk stopped at the break: the last entry is asked for
             verdict.breaks.append(ledger)
+            row = uow.conn.execute(
+                select(Event.ledger_seq, Event.ledger_hash).order_by(Event.ledger_seq.desc()).limit(1)
+            ).first()
+            last_seq, last_hash = (row[0], row[1]) if row else (0, GENESIS)
         ledger_head = uow.conn.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1)).first()
-        last_row = uow.conn.execute(
-            select(Event.ledger_seq, Event.ledger_hash).order_by(Event.ledger_seq.desc()).limit(1)
-        ).first()
-        last_seq, last_hash = (last_row[0], last_row[1]) if last_row else (0, GENESIS)
         if ledger_head is None or (ledger_head[0], ledger_head[1]) != (last_seq, last_hash):
             verdict.breaks.append(
                 Break(None, None, last_seq, "the ledger head does not match the last event (events removed at the end)")
@@ -124,18 +133,6 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
                     )
                 )
     return verdict
-
-
-def _last_hashes(uow: UnitOfWork, campaign: str | None) -> dict[str, str]:
-    last = select(Event.task_id, func.max(Event.seq).label("seq")).group_by(Event.task_id).subquery()
-    query = (
-        select(Task.code, Event.hash)
-        .join(last, last.c.task_id == Task.id)
-        .join(Event, (Event.task_id == last.c.task_id) & (Event.seq == last.c.seq))
-    )
-    if campaign:
-        query = query.where(Task.campaign == campaign)
-    return {code: h for code, h in uow.conn.execute(query)}
 
 
 def audit_key(app: App) -> bytes:

@@ -14,6 +14,7 @@ from ..persistence.models import Person, WorkspaceSetting
 from ..persistence.uow import UnitOfWork
 
 SINGLE_DESK = "single_desk"
+OPERATOR = "operator"  # the identity cache key of the resolved operator
 RECORDER = "recorder"
 
 
@@ -51,8 +52,7 @@ def accounts(app: App, uow: UnitOfWork) -> list[Account]:
 
 def operator(app: App, uow: UnitOfWork) -> tuple[str | None, str, frozenset[str]]:
     """(person id or None, the account shown, their roles) for the account running this process."""
-    key = "operator"
-    cached = app.identity_cache.get(key)
+    cached = app.identity_cache.get(OPERATOR)
     if cached is None:
         seen = accounts(app, uow)
         people = uow.conn.execute(select(Person.id, Person.accounts, Person.roles).where(Person.accounts.is_not(None)))
@@ -66,7 +66,7 @@ def operator(app: App, uow: UnitOfWork) -> tuple[str | None, str, frozenset[str]
                 pid, their_roles = owners[str(account)]
                 cached = (pid, str(account), their_roles)
                 break
-        app.identity_cache[key] = cached
+        app.identity_cache[OPERATOR] = cached
     return cached  # type: ignore[return-value]
 
 
@@ -102,3 +102,12 @@ def check_operator(app: App) -> bool:
     if op_id is None:
         raise UnmappedOperator(account=account)
     return False
+
+
+def operator_label(app: App) -> str:
+    """'os:fenglei (fenglei)': the account seen and its person, for a record that must not need a query."""
+    resolved = app.identity_cache.get(OPERATOR)
+    if isinstance(resolved, tuple):
+        op_id, account, _roles = resolved
+        return f"{account} ({op_id})" if op_id else str(account)
+    return str(app.account)  # refused before the operator was looked up

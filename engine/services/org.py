@@ -15,7 +15,7 @@ from ..domain.text import Bilingual
 from ..persistence.models import Person, Unit
 from ..persistence.repository import ImportCounts, OrgRepository
 from ..persistence.uow import UnitOfWork
-from .identity import acting
+from .identity import OPERATOR, acting
 from .refusals import refusals_recorded
 
 
@@ -35,7 +35,7 @@ def _import_org(app: App, path: Path, actor_id: str | None) -> ImportCounts:
         doc = load_org_file(path, known_units, known_people, _parents(uow))
         counts = uow.org.apply(doc)
         uow.commit()
-    app.identity_cache.pop("operator", None)  # accounts may have changed hands
+    app.identity_cache.pop(OPERATOR, None)  # accounts may have changed hands
     return counts
 
 

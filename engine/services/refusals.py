@@ -15,14 +15,7 @@ from sqlalchemy import insert
 from ..app import App
 from ..domain.errors import DubanError, StoreError
 from ..persistence.models import Refusal
-
-
-def _account(app: App) -> str:
-    resolved = app.identity_cache.get("operator")
-    if isinstance(resolved, tuple) and len(resolved) == 3:
-        op_id, account, _roles = resolved
-        return f"{account} ({op_id})" if op_id else str(account)
-    return str(app.account)
+from .identity import operator_label
 
 
 def record_refusal(app: App, actor: str | None, action: str, code: str | None, error: DubanError) -> None:
@@ -32,7 +25,7 @@ def record_refusal(app: App, actor: str | None, action: str, code: str | None, e
                 insert(Refusal).values(
                     at=app.clock.now(),
                     actor=(actor or "")[:200] or None,
-                    operator=_account(app)[:200],
+                    operator=operator_label(app)[:200],
                     action=action[:64],
                     task_code=(code or "")[:64] or None,
                     reason=error.render("en")[:2000],

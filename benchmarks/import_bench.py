@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,8 +32,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
 
+from benchmarks.scratch import Scratch  # noqa: E402
 from engine.app import App  # noqa: E402
 from engine.domain.clock import FixedClock  # noqa: E402
 from engine.persistence.db import normalise_url  # noqa: E402
@@ -254,47 +254,27 @@ def main() -> None:
     }
     print(f"ledger: {args.rows:,} rows, {out['file_mib']:.1f} MiB CSV")
 
-    def sqlite_url(tag: str) -> str:
-        return str(tmp / f"{tag}-{uuid.uuid4().hex[:6]}.db")
-
-    def sqlite_drop(url: str) -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(url + suffix).unlink(missing_ok=True)
-
+    scratch = Scratch(args.pg, "duban-import-bench-")
     out["sqlite"] = bench(
-        "sqlite", sqlite_url, lambda url, rows: raw_sqlite(Path(url), rows), ledger, sqlite_drop, args.rounds
+        "sqlite", scratch.sqlite, lambda url, rows: raw_sqlite(Path(url), rows), ledger, scratch.drop, args.rounds
     )
     if not args.no_pg:
-        admin = create_engine(args.pg)
-
-        def pg_url(tag: str) -> str:
-            schema = f"bench_{tag}_{uuid.uuid4().hex[:6]}"
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            return f"{args.pg}?options=-csearch_path%3D{schema}"
-
-        def pg_drop(url: str) -> None:
-            schema = url.rsplit("%3D", 1)[1]
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-        out["postgres"] = bench("postgres", pg_url, raw_postgres, ledger, pg_drop, args.rounds)
-        admin.dispose()
+        out["postgres"] = bench("postgres", scratch.postgres, raw_postgres, ledger, scratch.drop, args.rounds)
     if args.xlsx:
         book = tmp / "ledger.xlsx"
         generate_xlsx(ledger, book)
-        url = sqlite_url("xlsx")
+        url = scratch.sqlite("xlsx")
         seconds, n, _again = engine_import(url, book)
-        sqlite_drop(url)
+        scratch.drop(url)
         out["xlsx_sqlite_seconds"] = seconds
         print(f"xlsx       rows {n:>7,}   engine {seconds:6.2f} s ({book.stat().st_size / 2**20:.1f} MiB workbook)")
     memory = {}
     for n in args.memory:
         part = tmp / f"ledger-{n}.csv"
         generate_csv(part, n)
-        url = sqlite_url(f"mem{n}")
+        url = scratch.sqlite(f"mem{n}")
         peak = traced_peak(url, part)
-        sqlite_drop(url)
+        scratch.drop(url)
         memory[n] = {"peak_mib": peak, "file_mib": part.stat().st_size / 2**20}
         print(
             f"memory     rows {n:>7,}   peak heap {peak:6.1f} MiB   "
@@ -302,6 +282,7 @@ def main() -> None:
             f"{part.stat().st_size / n:4.0f} B/row)"
         )
     out["memory"] = memory
+    scratch.close()
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
     (results / "import.json").write_text(json.dumps(out, indent=2, default=str), encoding="utf-8")

@@ -21,13 +21,13 @@ Peak Python memory (tracemalloc) is taken in a second, traced run at each size.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import itertools
 import json
 import random
 import sys
-import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,8 +37,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
+from benchmarks.scratch import Scratch  # noqa: E402
 from engine.app import App  # noqa: E402
 from engine.domain.clock import FixedClock  # noqa: E402
 from engine.persistence.report_queries import Scope, current_source, state_rules, tally  # noqa: E402
@@ -59,7 +60,12 @@ TASK_COLUMNS = (
     "campaign", "state", "version", "created_at", "updated_at", "deadline", "original_deadline", "ongoing",
     "deadline_version", "watch_from", "escalation_level", "named_in_circular",
 )  # fmt: skip
-EVENT_COLUMNS = ("task_id", "seq", "trigger", "from_state", "to_state", "actor_id", "at", "deadline")
+EVENT_COLUMNS = (
+    "task_id", "seq", "trigger", "from_state", "to_state", "actor_id", "at", "deadline", "hash", "ledger_seq",
+    "ledger_hash",
+)  # fmt: skip
+# The hash columns are filled with stand-ins (a digest per event, a position in generation order): reports never
+# read them, and real chains would cost the population minutes; `audit verify` on this data would say so.
 PATHS = (  # how far tasks got: (trigger, from, to) after the assignment
     [],
     [("start", "assigned", "in_progress"), ("progress", "in_progress", "in_progress")],
@@ -87,6 +93,15 @@ PATHS = (  # how far tasks got: (trigger, from, to) after the assignment
 WEIGHTS = (10, 20, 10, 10, 10, 38, 2)  # about four events per task on average
 
 
+_position = itertools.count(1)
+
+
+def _link() -> tuple[str, int, str]:
+    n = next(_position)
+    digest = hashlib.sha256(n.to_bytes(8, "big")).hexdigest()
+    return digest, n, digest
+
+
 def generate(
     n: int, unit_ids: list[int], version: str, d: str
 ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
@@ -96,12 +111,16 @@ def generate(
         deadline = (created + timedelta(days=rnd.randrange(10, 120))).date()
         path = rnd.choices(PATHS, WEIGHTS)[0]
         at = created
-        events = [(i, 1, "assign", None, "assigned", "wangjun", encode_instant(at, d), encode_date(deadline, d))]
+        events = [
+            (i, 1, "assign", None, "assigned", "wangjun", encode_instant(at, d), encode_date(deadline, d), *_link())
+        ]
         for seq, (trigger, source, dest) in enumerate(path, start=2):
             at = at + timedelta(hours=rnd.randrange(2, 24 * 20))
             if at >= NOW:
                 break
-            events.append((i, seq, trigger, source, dest, "fenglei", encode_instant(at, d), encode_date(deadline, d)))
+            events.append(
+                (i, seq, trigger, source, dest, "fenglei", encode_instant(at, d), encode_date(deadline, d), *_link())
+            )
         last = events[-1]
         task = (
             f"ZG-2026-{i:07d}", "rectification", version, f"问题{i}", "[]", "{}", unit_ids[i % len(unit_ids)],
@@ -321,32 +340,12 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat()}
-    tmp = Path(tempfile.mkdtemp(prefix="duban-report-bench-"))
+    scratch = Scratch(args.pg, "duban-report-bench-")
     if not args.no_sqlite:
-
-        def sqlite_url() -> str:
-            return str(tmp / f"{uuid.uuid4().hex[:8]}.db")
-
-        def sqlite_drop(url: str) -> None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(url + suffix).unlink(missing_ok=True)
-
-        results["sqlite"] = run("sqlite", sqlite_url, sqlite_drop, args.sizes)
+        results["sqlite"] = run("sqlite", scratch.sqlite, scratch.drop, args.sizes)
     if not args.no_pg:
-        admin = create_engine(args.pg)
-
-        def pg_url() -> str:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            return f"{args.pg}?options=-csearch_path%3D{schema}"
-
-        def pg_drop(url: str) -> None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{url.rsplit("%3D", 1)[1]}" CASCADE'))
-
-        results["postgres"] = run("postgres", pg_url, pg_drop, args.sizes)
-        admin.dispose()
+        results["postgres"] = run("postgres", scratch.postgres, scratch.drop, args.sizes)
+    scratch.close()
     folder = ROOT / "benchmarks" / "results"
     folder.mkdir(exist_ok=True)
     (folder / "report.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

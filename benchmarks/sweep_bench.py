@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import tracemalloc
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,8 +25,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
+from benchmarks.scratch import Scratch  # noqa: E402
 from engine.app import App  # noqa: E402
 from engine.domain.clock import FixedClock  # noqa: E402
 from engine.persistence.types import encode_date, encode_instant  # noqa: E402
@@ -235,31 +234,11 @@ def main() -> None:
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "due_share": args.due}
-    tmp = Path(tempfile.mkdtemp(prefix="duban-sweep-bench-"))
-
-    def sqlite_url() -> str:
-        return str(tmp / f"{uuid.uuid4().hex[:8]}.db")
-
-    def sqlite_drop(url: str) -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(url + suffix).unlink(missing_ok=True)
-
-    results["sqlite"] = run("sqlite", sqlite_url, sqlite_drop, args.sizes, args.due)
+    scratch = Scratch(args.pg, "duban-sweep-bench-")
+    results["sqlite"] = run("sqlite", scratch.sqlite, scratch.drop, args.sizes, args.due)
     if not args.no_pg:
-        admin = create_engine(args.pg)
-
-        def pg_url() -> str:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            return f"{args.pg}?options=-csearch_path%3D{schema}"
-
-        def pg_drop(url: str) -> None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{url.rsplit("%3D", 1)[1]}" CASCADE'))
-
-        results["postgres"] = run("postgres", pg_url, pg_drop, args.sizes, args.due)
-        admin.dispose()
+        results["postgres"] = run("postgres", scratch.postgres, scratch.drop, args.sizes, args.due)
+    scratch.close()
     folder = ROOT / "benchmarks" / "results"
     folder.mkdir(exist_ok=True)
     (folder / "sweep.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

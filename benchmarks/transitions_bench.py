@@ -19,9 +19,7 @@ import hashlib
 import json
 import sqlite3
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.scratch import Scratch  # noqa: E402
 from engine.app import App  # noqa: E402
 from engine.domain.clock import FixedClock  # noqa: E402
 from engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress  # noqa: E402
@@ -204,33 +203,13 @@ def main() -> None:
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
     out: dict[str, object] = {"n": args.n, "lifecycles_n": args.lifecycles, "when": datetime.now(UTC).isoformat()}
-    tmp = Path(tempfile.mkdtemp(prefix="duban-bench-"))
+    scratch = Scratch(args.pg, "duban-bench-")
     out["sqlite"] = bench(
-        "sqlite",
-        lambda tag: str(tmp / f"{tag}-{uuid.uuid4().hex[:6]}.db"),
-        lambda url, n: raw_sqlite(Path(url), n),
-        args.n,
-        args.lifecycles,
-        lambda url: None,
+        "sqlite", scratch.sqlite, lambda url, n: raw_sqlite(Path(url), n), args.n, args.lifecycles, lambda url: None
     )
     if not args.no_pg:
-        from sqlalchemy import create_engine, text
-
-        admin = create_engine(args.pg)
-
-        def pg_url(tag: str) -> str:
-            schema = f"bench_{tag}_{uuid.uuid4().hex[:6]}"
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            return f"{args.pg}?options=-csearch_path%3D{schema}"
-
-        def drop(url: str) -> None:
-            schema = url.rsplit("%3D", 1)[1]
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-        out["postgres"] = bench("postgres", pg_url, raw_postgres, args.n, args.lifecycles, drop)
-        admin.dispose()
+        out["postgres"] = bench("postgres", scratch.postgres, raw_postgres, args.n, args.lifecycles, scratch.drop)
+    scratch.close()
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
     (results / "transitions.json").write_text(json.dumps(out, indent=2), encoding="utf-8")

@@ -34,12 +34,21 @@ def audit() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="An anchor from 'duban audit anchor': also catches a history cut short or rewritten whole.",
 )
+@click.option(
+    "--since-anchor",
+    is_flag=True,
+    help="Check against the latest anchor the workspace keeps (the beat takes one every DUBAN_ANCHOR_SECONDS).",
+)
 @json_option
 @pass_ctx
-def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None) -> None:
-    """Check every chain; name the first broken event of each; exit 8 if anything is broken."""
+def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None, since_anchor: bool) -> None:
+    """Check every chain and the rows, reports, people and settings bound to it; exit 8 if anything is broken."""
     app = ctx.app()
+    if anchor_file and since_anchor:
+        raise click.UsageError(ctx.t("--anchor 与 --since-anchor 只能选一个", "give --anchor or --since-anchor, not both"))
     anchor = audit_service.read_anchor(app, anchor_file) if anchor_file else None
+    if since_anchor:
+        anchor = audit_service.latest_anchor(app)
     verdict = audit_service.verify(app, campaign, anchor)
     if ctx.json:
         emit_json(
@@ -73,11 +82,12 @@ def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None) -> None:
 
 @audit.command("anchor")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the anchor here.")
+@click.option("--store", is_flag=True, help="Also keep it in the workspace, for 'audit verify --since-anchor'.")
 @pass_ctx
-def anchor(ctx: Ctx, output: Path | None) -> None:
+def anchor(ctx: Ctx, output: Path | None, store: bool) -> None:
     """The ledger's head, signed with DUBAN_AUDIT_KEY: keep it (or print it in a circular) to verify against later."""
     app = ctx.app()
-    text = json.dumps(audit_service.take_anchor(app).to_json(), indent=2) + "\n"
+    text = json.dumps(audit_service.take_anchor(app, store=store).to_json(), indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
         return

@@ -29,7 +29,7 @@ class Ctx:
             self._app = App.build(self.settings)
             if check:
                 open_workspace(self._app)
-                self.single_desk = check_operator(self._app)
+                self.single_desk = check_operator(self._app, self.actor)
         return self._app
 
     def t(self, zh: str, en: str) -> str:

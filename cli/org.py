@@ -28,11 +28,17 @@ def register(cli: click.Group) -> None:
     default=None,
     help="One shared desk: people act as typed (--as), not as their accounts. Changing it takes an admin.",
 )
+@click.option(
+    "--allow-fixed-clock/--no-allow-fixed-clock",
+    "allow_fixed_clock",
+    default=None,
+    help="A test workspace: accept DUBAN_NOW and sweep --now although it is not single-desk. Takes an admin.",
+)
 @pass_ctx
-def init(ctx: Ctx, org_file: Path | None, single_desk: bool | None) -> None:
+def init(ctx: Ctx, org_file: Path | None, single_desk: bool | None, allow_fixed_clock: bool | None) -> None:
     """Create or upgrade the database schema; optionally load the organisation."""
     app = ctx.app(check=False)
-    counts = init_workspace(app, org_file, ctx.actor, single_desk=single_desk)
+    counts = init_workspace(app, org_file, ctx.actor, single_desk=single_desk, allow_fixed_clock=allow_fixed_clock)
     say(ctx.t(f"数据库已就绪：{app.db.display}", f"database ready: {app.db.display}"))
     if counts:
         say(

@@ -32,14 +32,17 @@ class App:
     calendar: WorkCalendar
     account: Account = field(default_factory=os_account)  # who runs this process (the real uid)
     identity_cache: dict[str, object] = field(default_factory=dict)  # the operator and single-desk flag, once
+    fixed_clock: bool = False  # the clock was fixed by a setting (DUBAN_NOW): refused where it could backdate
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
         tz = zone(settings.timezone)
+        fixed = clock is None and bool(settings.now)
         if clock is None:
             clock = FixedClock(parse_instant(settings.now, tz)) if settings.now else SystemClock()
         db = Database(settings.database_url)
         return cls(
+            fixed_clock=fixed,
             settings=settings,
             db=db,
             registry=WorkflowRegistry.from_dirs(list(settings.workflow_dirs)),

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,6 +37,11 @@ class EventFacts:
     at: datetime
     data: dict[str, Any] | None
     deadline: date | None
+    # The account that wrote it (os:NAME, or pg:ROLE stamped by the database itself) and the task row as it
+    # stands after the event (see ``RowFacts``). Both are None on events written before schema 0005, whose
+    # hashes therefore stay as they were.
+    account: str | None = None
+    row: dict[str, Any] | None = None
 
 
 def _instant(at: datetime) -> str:
@@ -44,25 +49,32 @@ def _instant(at: datetime) -> str:
 
 
 def canonical(e: EventFacts) -> bytes:
-    """One byte string per event, the same on every database and Python: sorted keys, UTC to the microsecond."""
-    return json.dumps(
-        {
-            "task": e.task,
-            "seq": e.seq,
-            "trigger": e.trigger,
-            "from": e.from_state,
-            "to": e.to_state,
-            "actor": e.actor_id,
-            "operator": e.operator_id,
-            "comment": e.comment,
-            "at": _instant(e.at),
-            "data": e.data,
-            "deadline": e.deadline.isoformat() if e.deadline else None,
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
-    ).encode("utf-8")
+    """One byte string per event, the same on every database and Python: sorted keys, UTC to the microsecond.
+
+    ``account`` and ``row`` are included only when present, so events from before they existed keep their hashes.
+    """
+    content: dict[str, Any] = {
+        "task": e.task,
+        "seq": e.seq,
+        "trigger": e.trigger,
+        "from": e.from_state,
+        "to": e.to_state,
+        "actor": e.actor_id,
+        "operator": e.operator_id,
+        "comment": e.comment,
+        "at": _instant(e.at),
+        "data": e.data,
+        "deadline": e.deadline.isoformat() if e.deadline else None,
+    }
+    if e.account is not None:
+        content["account"] = e.account
+    if e.row is not None:
+        content["row"] = e.row
+    return _compact(content)
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def event_hash(e: EventFacts, previous: str) -> str:
@@ -71,6 +83,110 @@ def event_hash(e: EventFacts, previous: str) -> str:
 
 def ledger_hash(previous: str, event: str) -> str:
     return hashlib.sha256((previous + event).encode("ascii")).hexdigest()
+
+
+# --- what people read, bound to the history -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskContent:
+    """What a task says about itself and nothing moves but an event: hashed into ``RowFacts.content``.
+
+    Everything shown or exported about a task is here or in ``RowFacts``, so a row edited behind the
+    engine's back no longer matches its history.
+    """
+
+    workflow: str
+    title: str
+    problem: str | None
+    measures: tuple[str, ...]
+    category: str | None
+    campaign: str | None
+    priority: str | None
+    fields: dict[str, Any]
+    responsible_person: str | None
+    co_units: tuple[int, ...]
+    deadline_expr: str | None
+    ongoing: bool
+    source_key: str | None
+    target: str | None = None
+    ledger_columns: list[Any] | None = None
+    assigned_on: date | None = None
+    closed_on: date | None = None
+
+    def digest(self) -> str:
+        return hashlib.sha256(
+            _compact(
+                {
+                    "workflow": self.workflow,
+                    "title": self.title,
+                    "problem": self.problem,
+                    "measures": list(self.measures),
+                    "category": self.category,
+                    "campaign": self.campaign,
+                    "priority": self.priority,
+                    "fields": self.fields or {},
+                    "responsible_person": self.responsible_person,
+                    "co_units": sorted(self.co_units),
+                    "deadline_expr": self.deadline_expr,
+                    "ongoing": bool(self.ongoing),
+                    "source_key": self.source_key,
+                    "target": self.target,
+                    "ledger_columns": self.ledger_columns,
+                    "assigned_on": self.assigned_on.isoformat() if self.assigned_on else None,
+                    "closed_on": self.closed_on.isoformat() if self.closed_on else None,
+                }
+            )
+        ).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RowFacts:
+    """The task row after an event, beside the state and deadline the event already carries."""
+
+    content: str  # TaskContent.digest()
+    unit_id: int
+    lead_leader: str | None
+    original_deadline: date | None
+    deadline_version: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "unit": self.unit_id,
+            "leader": self.lead_leader,
+            "original_deadline": self.original_deadline.isoformat() if self.original_deadline else None,
+            "deadline_version": self.deadline_version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFacts:
+    """A chained record that is not a task's event: an organisation change, a workspace setting, a refusal,
+    a campaign, or the baseline of a task taken when the history began to bind its row.
+
+    ``body`` is the subject's whole state after the change (or the refusal itself), so the current tables
+    can be compared with the last record of each subject.
+    """
+
+    kind: str
+    subject: str
+    body: dict[str, Any] | None
+    at: datetime
+    account: str | None
+    operator_id: str | None
+
+
+def record_hash(r: RecordFacts) -> str:
+    content = {
+        "kind": r.kind,
+        "subject": r.subject,
+        "body": r.body,
+        "at": _instant(r.at),
+        "account": r.account,
+        "operator": r.operator_id,
+    }
+    return hashlib.sha256(b"duban-record-v1|" + _compact(content)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +215,11 @@ def verify_tasks(events: Iterable[StoredEvent]) -> list[Break]:
     breaks: list[Break] = []
     task: str | None = None
     previous, expected_seq, broken = GENESIS, 1, False
+    previous_at: datetime | None = None
     for ev in events:
         f = ev.facts
         if f.task != task:
-            task, previous, expected_seq, broken = f.task, GENESIS, 1, False
+            task, previous, expected_seq, broken, previous_at = f.task, GENESIS, 1, False, None
         if broken:
             continue
         if f.seq != expected_seq:
@@ -114,7 +231,11 @@ def verify_tasks(events: Iterable[StoredEvent]) -> list[Break]:
             breaks.append(Break(f.task, f.seq, ev.ledger_seq, "its content does not match its hash (edited)"))
             broken = True
             continue
-        previous, expected_seq = ev.hash, expected_seq + 1
+        if previous_at is not None and f.at < previous_at:
+            breaks.append(Break(f.task, f.seq, ev.ledger_seq, "it is dated before the event it follows (backdated)"))
+            broken = True
+            continue
+        previous, expected_seq, previous_at = ev.hash, expected_seq + 1, f.at
     return breaks
 
 
@@ -130,6 +251,125 @@ def verify_ledger(chain: Iterable[tuple[int, str, str, str | None, int | None]])
             return Break(code, seq, ledger_seq, "the ledger chain does not follow here (an event changed or moved)")
         previous, expected = chained, expected + 1
     return None
+
+
+# --- the chain as a whole: who wrote each entry, and what the records say the tables hold ----------------
+
+RECORDER_ROLE = "recorder"
+PROJECTED = ("person", "unit", "workspace", "campaign")  # kinds whose tables are compared with their records
+
+
+@dataclass
+class ChainWalk:
+    """Walks the ledger chain in order, replaying the organisation as it stood at each entry.
+
+    Checks each entry's link, each record's own hash, and that the account that wrote an event was, at
+    that moment, the person recorded as operating (and a recorder where they acted for someone else).
+    On a single-desk workspace accounts are not checked, as the README says.
+    """
+
+    breaks: list[Break] = field(default_factory=list)
+    projections: dict[str, dict[str, dict[str, Any] | None]] = field(default_factory=lambda: {k: {} for k in PROJECTED})
+    last: tuple[int, str] = (0, GENESIS)
+    chain_broken: bool = False
+    _owners: dict[str, str] = field(default_factory=dict)  # account -> person, as recorded so far
+    _roles: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def entry(
+        self,
+        *,
+        ledger_seq: int,
+        hash: str,
+        chained: str,
+        kind: str,
+        subject: str,
+        seq: int | None,
+        at: datetime,
+        account: str | None,
+        actor_id: str | None,
+        operator_id: str | None,
+        body: dict[str, Any] | None,
+    ) -> None:
+        previous_seq, previous_hash = self.last
+        self.last = (ledger_seq, chained)
+        if not self.chain_broken:
+            if ledger_seq != previous_seq + 1:
+                self._break(
+                    None,
+                    None,
+                    previous_seq + 1,
+                    f"ledger entries {previous_seq + 1}–{ledger_seq - 1} are missing (deleted)",
+                )
+            elif ledger_hash(previous_hash, hash) != chained:
+                code = subject if kind == "event" else None
+                self._break(code, seq, ledger_seq, "the ledger chain does not follow here (an entry changed or moved)")
+        if kind == "event":
+            self._check_operator(subject, seq, ledger_seq, account, actor_id, operator_id)
+            return
+        facts = RecordFacts(kind, subject, body, at, account, operator_id)
+        if record_hash(facts) != hash:
+            self.breaks.append(
+                Break(None, None, ledger_seq, f"the {kind} record of '{subject}' does not match its hash (edited)")
+            )
+        if kind in self.projections:
+            self.projections[kind][subject] = body
+        if kind == "person":
+            self._owners = {a: p for a, p in self._owners.items() if p != subject}
+            if body is not None:
+                for account_name in body.get("accounts") or ():
+                    self._owners.setdefault(account_name, subject)
+                self._roles[subject] = frozenset(body.get("roles") or ())
+
+    def _break(self, code: str | None, seq: int | None, ledger_seq: int, what: str) -> None:
+        self.breaks.append(Break(code, seq, ledger_seq, what))
+        self.chain_broken = True
+
+    def _single_desk(self) -> bool:
+        setting = self.projections["workspace"].get("single_desk")
+        return bool(setting and setting.get("value") == "true")
+
+    def _check_operator(
+        self,
+        code: str,
+        seq: int | None,
+        ledger_seq: int,
+        account: str | None,
+        actor_id: str | None,
+        operator_id: str | None,
+    ) -> None:
+        if account is None or self._single_desk():  # written before accounts were bound, or by design unchecked
+            return
+        person = self._owners.get(account)
+        if person is None:
+            what = f"it was written by the account {account}, which was nobody in the organisation then"
+        elif operator_id != person:
+            what = f"it says {operator_id or actor_id} operated, but the account {account} that wrote it is {person}"
+        elif actor_id != person and RECORDER_ROLE not in self._roles.get(person, frozenset()):
+            what = f"{person} recorded it for {actor_id} without the recorder role"
+        else:
+            return
+        self.breaks.append(Break(code, seq, ledger_seq, what))
+
+
+def compare_projection(
+    kind: str, recorded: dict[str, dict[str, Any] | None], now: dict[str, dict[str, Any]]
+) -> list[Break]:
+    """The table of ``kind`` as it stands against its records' replay: a row changed, added or removed behind
+    the engine's back is named."""
+    breaks = []
+    for subject in sorted(set(recorded) | set(now), key=str):
+        was, is_ = recorded.get(subject), now.get(subject)
+        if was == is_:
+            continue
+        if is_ is None:
+            what = f"the {kind} '{subject}' is on record but missing from its table (deleted)"
+        elif was is None:
+            what = f"the {kind} '{subject}' is in its table but not on record (added behind the engine's back)"
+        else:
+            fields = sorted(k for k in set(was) | set(is_) if was.get(k) != is_.get(k))
+            what = f"the {kind} '{subject}' differs from its record in {', '.join(fields)} (changed behind the engine's back)"
+        breaks.append(Break(None, None, None, what))
+    return breaks
 
 
 # --- anchors ---------------------------------------------------------------------------------------

@@ -74,6 +74,28 @@ class UnmappedOperator(DubanError):
     en = "the account {account} operating duban is nobody in the organisation; add accounts: [{account}] to that person and import the organisation again"
 
 
+class FixedClockRefused(DubanError):
+    exit_code = 2
+    zh = (
+        "此工作区不是单机模式，不接受固定时钟（DUBAN_NOW 或 sweep --now）：否则任何人都能倒签操作时间；"
+        "请取消 DUBAN_NOW；测试工作区可由管理员执行 duban init --allow-fixed-clock 开启"
+    )
+    en = (
+        "this workspace is not single-desk, so a fixed clock (DUBAN_NOW or sweep --now) is refused: whoever sets "
+        "the clock could backdate their steps; unset DUBAN_NOW, or for a test workspace an admin runs "
+        "duban init --allow-fixed-clock"
+    )
+
+
+class AnchorForged(DubanError):
+    exit_code = 8
+    zh = "工作区保存的最新锚点（{at}，第 {seq} 条）签名不符：它被篡改过，或 DUBAN_AUDIT_KEY 不是生成它时的密钥"
+    en = (
+        "the latest anchor the workspace keeps ({at}, entry {seq}) has a signature that does not match: it was "
+        "forged or altered, or DUBAN_AUDIT_KEY is not the key it was made with"
+    )
+
+
 class NotRecorder(DubanError):
     exit_code = 4
     zh = "{operator} 无权代 {person} 操作：代录需要“代录员”（recorder）角色"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, overload
 
-from ..domain.audit import GENESIS, EventFacts, canonical, event_hash, ledger_hash
+from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent, canonical, event_hash, ledger_hash
 from ..domain.workflow import IMPORT_TRIGGER
 from ..ledger.rows import LedgerRow, derive_title
 from .sql import for_dialect
@@ -64,6 +64,11 @@ TASK_COLUMNS = (
     "created_at",
     "updated_at",
     "head_hash",
+    "content_hash",
+    "assigned_on",
+    "closed_on",
+    "target",
+    "ledger_columns",
 )
 EVENT_COLUMNS = (
     "task_id",
@@ -80,6 +85,8 @@ EVENT_COLUMNS = (
     "hash",
     "ledger_seq",
     "ledger_hash",
+    "account",
+    "row_facts",
 )
 CO_UNIT_COLUMNS = ("task_id", "unit_id")
 
@@ -107,6 +114,7 @@ class ImportPlan:
     year: int
     actor_id: str
     operator_id: str | None  # who keyed it in, where that is someone else (代录)
+    account: str  # the account that runs the import (os:NAME, pg:ROLE): the database stamps the same
     now: datetime
     file: str
     sheet: str
@@ -236,9 +244,10 @@ class ImportEvents:
         self._file_stored, self._sheet_stored = _stored(plan.file), _stored(plan.sheet)
         self._words: dict[str, tuple[str, str]] = {}
         self._prefix = (
-            f'{{"actor":{_compact(plan.actor_id)},"at":{_compact(_utc_text(plan.now))},"comment":null,"data":'
+            f'{{"account":{_compact(plan.account)},"actor":{_compact(plan.actor_id)},'
+            f'"at":{_compact(_utc_text(plan.now))},"comment":null,"data":'
         )
-        self._operator = f',"from":null,"operator":{_compact(plan.operator_id)},"seq":1,"task":'
+        self._operator = f',"from":null,"operator":{_compact(plan.operator_id)},"row":'
         self.fast: bool | None = None  # decided on the first event
 
     def data(self, r: LedgerRow) -> tuple[str, str]:
@@ -264,24 +273,36 @@ class ImportEvents:
             data["closed_on"] = r.closed_on.isoformat()
         return _compact(data), json.dumps(data, ensure_ascii=False, sort_keys=True)
 
-    def hash(self, code: str, r: LedgerRow, compact_data: str, stored_data: str) -> str:
+    def hash(self, code: str, r: LedgerRow, compact_data: str, stored_data: str, row: dict[str, Any]) -> str:
         if self.fast is not False:
             deadline = "null" if r.deadline is None else f'"{r.deadline.isoformat()}"'
             text = (
-                f'{self._prefix}{compact_data},"deadline":{deadline}{self._operator}'
+                f'{self._prefix}{compact_data},"deadline":{deadline}{self._operator}{_compact(row)},"seq":1,"task":'
                 f'{_compact(code)},"to":{_compact(r.state)},"trigger":"{IMPORT_TRIGGER}"}}'
             )
             if self.fast is None:
-                self.fast = text.encode("utf-8") == canonical(self._facts(code, r, stored_data))
+                self.fast = text.encode("utf-8") == canonical(self._facts(code, r, stored_data, row))
             if self.fast:
                 return hashlib.sha256(GENESIS.encode("ascii") + text.encode("utf-8")).hexdigest()
-        return event_hash(self._facts(code, r, stored_data), GENESIS)
+        return event_hash(self._facts(code, r, stored_data, row), GENESIS)
 
-    def _facts(self, code: str, r: LedgerRow, stored_data: str) -> EventFacts:
+    def _facts(self, code: str, r: LedgerRow, stored_data: str, row: dict[str, Any]) -> EventFacts:
         p = self.plan
         data = json.loads(stored_data)
         return EventFacts(
-            code, 1, IMPORT_TRIGGER, None, r.state, p.actor_id, p.operator_id, None, p.now, data, r.deadline
+            code,
+            1,
+            IMPORT_TRIGGER,
+            None,
+            r.state,
+            p.actor_id,
+            p.operator_id,
+            None,
+            p.now,
+            data,
+            r.deadline,
+            account=p.account,
+            row=row,
         )
 
 
@@ -355,7 +376,26 @@ def write_rows(
             deadline = day(r.deadline)
             next_at, stopped = watch_of(r.state, r.deadline)
             compact_data, stored_data = events_of.data(r)
-            own = events_of.hash(code, r, compact_data, stored_data)
+            title = r.title or derive_title(r.problem or "")
+            unit_id = plan.unit_ids[r.unit]
+            co_unit_ids = [plan.unit_ids[unit] for unit in r.co_units]
+            content = TaskContent(
+                workflow=plan.workflow,
+                title=title,
+                problem=r.problem,
+                measures=tuple(json.loads(r.measures_json) if r.measures_json else ()),
+                category=r.category,
+                campaign=r.campaign,
+                priority=r.priority,
+                fields=r.fields or {},
+                responsible_person=r.person_id,
+                co_units=tuple(co_unit_ids),
+                deadline_expr=r.deadline_expr,
+                ongoing=bool(r.ongoing),
+                source_key=r.key,
+            ).digest()
+            row = RowFacts(content, unit_id, r.leader_id, r.deadline, 1).to_json()
+            own = events_of.hash(code, r, compact_data, stored_data, row)
             position += 1
             chained = ledger_hash(chained, own)
             tasks.append(
@@ -364,12 +404,12 @@ def write_rows(
                     code,
                     plan.workflow,
                     plan.workflow_version,
-                    r.title or derive_title(r.problem or ""),
+                    title,
                     r.problem,
                     r.measures_json,
                     r.category,
                     r.campaign,
-                    plan.unit_ids[r.unit],
+                    unit_id,
                     r.person_id,
                     r.leader_id,
                     deadline,
@@ -391,10 +431,15 @@ def write_rows(
                     now,
                     now,
                     own,
+                    content,
+                    None,
+                    None,
+                    None,
+                    None,
                 )
             )
-            for unit in r.co_units:
-                co_units.append((task_id, plan.unit_ids[unit]))
+            for unit_id in co_unit_ids:
+                co_units.append((task_id, unit_id))
             events.append(
                 (
                     task_id,
@@ -411,6 +456,8 @@ def write_rows(
                     own,
                     position,
                     chained,
+                    plan.account,
+                    json.dumps(row, ensure_ascii=False, sort_keys=True),
                 )
             )
         store.insert(tasks, co_units, events)

@@ -27,6 +27,7 @@ class Unit(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     head_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", use_alter=True, name="fk_units_head_id_people"))
     channels: Mapped[list[str] | None] = mapped_column(JSONText)  # how its people are told, unless their own say
+    aliases: Mapped[list[str] | None] = mapped_column(JSONText)  # the short names ledgers use (县住建局, 住建局)
 
 
 class Person(Base):
@@ -82,6 +83,14 @@ class Task(Base):
     # An imported ledger row: importing the same file again adds nothing.
     source_key: Mapped[str | None] = mapped_column(String(250), unique=True)
     head_hash: Mapped[str | None] = mapped_column(String(64))  # the last event's hash: the next one chains to it
+    # TaskContent.digest() of the row as written: the next event binds it without reading the content.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    assigned_on: Mapped[date | None] = mapped_column(Date)  # 交办日期: from the ledger for imported tasks
+    closed_on: Mapped[date | None] = mapped_column(Date)  # 销号日期 as the ledger gave it (imported tasks only)
+    target: Mapped[str | None] = mapped_column(Text)  # 整改目标 / 销号标准
+    ledger_columns: Mapped[list[Any] | None] = mapped_column(
+        JSONText
+    )  # other columns of the ledger: [[header, value]…]
     fields: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     state: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
@@ -125,6 +134,10 @@ class Event(Base):
     hash: Mapped[str] = mapped_column(String(64))  # over its content and the task's previous event
     ledger_seq: Mapped[int] = mapped_column(Integer)  # its place in the whole ledger's chain
     ledger_hash: Mapped[str] = mapped_column(String(64))  # the ledger chain after it
+    # The account that wrote it: os:NAME from the real uid, or on PostgreSQL pg:ROLE stamped by a trigger
+    # from session_user, which the client cannot choose. None before schema 0005.
+    account: Mapped[str | None] = mapped_column(String(200))
+    row_facts: Mapped[dict[str, Any] | None] = mapped_column(JSONText)  # RowFacts after the event
 
 
 class ProgressReport(Base):
@@ -227,6 +240,7 @@ class Circular(Base):
     lang: Mapped[str] = mapped_column(String(5))
     figures: Mapped[dict[str, Any]] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issue_no: Mapped[int | None] = mapped_column(Integer)  # 第N期: numbered per schedule
 
 
 class CircularFile(Base):
@@ -251,20 +265,56 @@ class LedgerHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class Refusal(Base):
-    """A refused attempt, on record: who tried what on which task, and why it was refused."""
+class Record(Base):
+    """A chained record that is not a task's event (organisation, workspace settings, campaigns, refusals,
+    task baselines): it takes its place in the same ledger chain as the events, so one anchor covers both.
 
-    __tablename__ = "refusals"
-    __table_args__ = (Index("ix_refusals_at", "at"),)
+    Append-only, like events. The tables of people, units, settings and campaigns are projections of these
+    records, and ``audit verify`` compares them.
+    """
+
+    __tablename__ = "records"
+    __table_args__ = (
+        UniqueConstraint("ledger_seq", name="uq_records_ledger_seq"),
+        Index("ix_records_kind_subject", "kind", "subject"),
+        Index("ix_records_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # person, unit, workspace, campaign, refusal, task
+    subject: Mapped[str] = mapped_column(String(250))
+    body: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str | None] = mapped_column(String(200))  # as given: it may name nobody known
-    operator: Mapped[str | None] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(64))
-    task_code: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text)
-    exit_code: Mapped[int] = mapped_column(Integer)
+    account: Mapped[str | None] = mapped_column(String(200))
+    operator_id: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    ledger_seq: Mapped[int] = mapped_column(Integer)
+    ledger_hash: Mapped[str] = mapped_column(String(64))
+
+
+class StoredAnchor(Base):
+    """An anchor the beat (or ``audit anchor``) took: the ledger head signed with a key the database never holds."""
+
+    __tablename__ = "anchors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ledger_seq: Mapped[int] = mapped_column(Integer)
+    ledger_hash: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class Campaign(Base):
+    """A campaign (整改专项): when its feedback came and from where; deadlines such as 立行立改 count from it."""
+
+    __tablename__ = "campaigns"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    feedback_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(Text)
+    started_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WorkspaceSetting(Base):

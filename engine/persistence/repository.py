@@ -10,13 +10,14 @@ work's session.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ..domain.audit import GENESIS, EventFacts
+from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
 from ..domain.machine import Actor, TaskFacts
 from ..domain.org import OrgDoc
 from .models import Person, Unit
@@ -56,6 +57,18 @@ class TaskRow:
     facts: TaskFacts
     clock: DeadlineFacts
     head_hash: str  # the hash of its last event: the next one chains to it
+    content_hash: str  # TaskContent.digest() of the row: the next event binds it
+    original_deadline: date | None
+
+    def row_facts(self, deadline_version: int) -> RowFacts:
+        """The row as the next event binds it: nothing here moves on a transition but the deadline version."""
+        return RowFacts(
+            content=self.content_hash,
+            unit_id=self.facts.unit_id,
+            lead_leader=self.facts.lead_leader_id,
+            original_deadline=self.original_deadline,
+            deadline_version=deadline_version,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +93,32 @@ class NewTaskRow:
     at: datetime
     next_action_at: datetime | None
     head_hash: str = GENESIS
+    content_hash: str | None = None
+    assigned_on: date | None = None
+    closed_on: date | None = None
+    target: str | None = None
+    ledger_columns: list[Any] | None = None
+
+    def content(self, co_unit_ids: Iterable[int]) -> TaskContent:
+        return TaskContent(
+            workflow=self.workflow,
+            title=self.title,
+            problem=self.problem,
+            measures=tuple(self.measures),
+            category=self.category,
+            campaign=self.campaign,
+            priority=self.priority,
+            fields=self.fields,
+            responsible_person=self.responsible_person_id,
+            co_units=tuple(co_unit_ids),
+            deadline_expr=self.deadline_expr,
+            ongoing=self.ongoing,
+            source_key=None,
+            target=self.target,
+            ledger_columns=self.ledger_columns,
+            assigned_on=self.assigned_on,
+            closed_on=self.closed_on,
+        )
 
 
 class TaskRepository:
@@ -105,7 +144,7 @@ class TaskRepository:
             "SELECT t.id, t.code, t.workflow, t.state, t.version, t.unit_id, u.head_id, "
             "t.lead_leader_id, t.responsible_person_id, p.id, p.name, p.roles, p.unit_id, "
             "t.deadline, t.deadline_version, t.watch_from, t.next_action_at, t.last_progress_at, "
-            "t.clock_stopped_at, t.created_at, t.head_hash "
+            "t.clock_stopped_at, t.created_at, t.head_hash, t.content_hash, t.original_deadline "
             "FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = :actor "
             "WHERE t.code = :code",
             {"code": code, "actor": actor_id},
@@ -135,6 +174,8 @@ class TaskRepository:
                 created_at=decode_instant(row[19]),
             ),
             head_hash=row[20] or GENESIS,
+            content_hash=row[21] or "",
+            original_deadline=decode_date(row[22]),
         )
         actor = None if row[9] is None else Actor(row[9], row[10], frozenset(json.loads(row[11])), row[12])
         return task, actor
@@ -192,8 +233,9 @@ class TaskRepository:
             raise RuntimeError("the ledger head is missing")
         self._run(
             "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, comment, at, "
-            "data, deadline, hash, ledger_seq, ledger_hash) VALUES (:task_id, :seq, :trigger, :source, :dest, "
-            ":actor, :operator, :comment, :at, :data, :deadline, :hash, :ledger_seq, :ledger_hash)",
+            "data, deadline, hash, ledger_seq, ledger_hash, account, row_facts) VALUES (:task_id, :seq, :trigger, "
+            ":source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :ledger_seq, :ledger_hash, "
+            ":account, :row_facts)",
             {
                 "task_id": task_id,
                 "seq": event.seq,
@@ -209,6 +251,8 @@ class TaskRepository:
                 "hash": event_hash,
                 "ledger_seq": head[0],
                 "ledger_hash": head[1],
+                "account": event.account,
+                "row_facts": encode_json(event.row),
             },
         )
 
@@ -250,9 +294,11 @@ class TaskRepository:
                 "INSERT INTO tasks (code, workflow, workflow_version, title, problem, measures, category, campaign, "
                 "unit_id, responsible_person_id, lead_leader_id, deadline, original_deadline, deadline_expr, ongoing, "
                 "deadline_version, watch_from, next_action_at, escalation_level, named_in_circular, priority, fields, "
-                "state, version, created_at, updated_at, head_hash) VALUES (:code, :workflow, :wv, :title, :problem, "
+                "state, version, created_at, updated_at, head_hash, content_hash, assigned_on, closed_on, target, ledger_columns) "
+                "VALUES (:code, :workflow, :wv, :title, :problem, "
                 ":measures, :category, :campaign, :unit, :person, :leader, :deadline, :deadline, :expr, :ongoing, 1, "
-                ":at, :next_at, 0, :false, :priority, :fields, :state, 1, :at, :at, :head) RETURNING id",
+                ":at, :next_at, 0, :false, :priority, :fields, :state, 1, :at, :at, :head, :content, :assigned_on, "
+                ":closed_on, :target, :ledger_columns) RETURNING id",
                 {
                     "code": task.code,
                     "workflow": task.workflow,
@@ -277,6 +323,11 @@ class TaskRepository:
                     "state": task.state,
                     "at": encode_instant(task.at, self.dialect),
                     "head": task.head_hash,
+                    "content": task.content_hash,
+                    "assigned_on": encode_date(task.assigned_on, self.dialect),
+                    "closed_on": encode_date(task.closed_on, self.dialect),
+                    "target": task.target,
+                    "ledger_columns": encode_json(task.ledger_columns),
                 },
             ).fetchone()[0]
         )
@@ -320,6 +371,15 @@ class OrgRepository:
                 select(Person.id, Person.name, Person.unit_id, Person.roles)
             )
         }
+
+    def account_owners(self) -> dict[str, tuple[str, frozenset[str]]]:
+        """Each mapped account (os:NAME, pg:ROLE) and the person it is, with their roles."""
+        owners: dict[str, tuple[str, frozenset[str]]] = {}
+        query = select(Person.id, Person.accounts, Person.roles).where(Person.accounts.is_not(None))
+        for pid, accts, roles in self.conn.execute(query):
+            for a in accts or ():
+                owners.setdefault(a, (pid, frozenset(roles or ())))
+        return owners
 
     def apply(self, doc: OrgDoc) -> ImportCounts:
         """Upsert units, then people, then unit heads and parents (they refer to each other).

@@ -15,9 +15,12 @@ from sqlalchemy.orm import Session
 
 from ..domain.errors import StoreError
 from ..domain.text import Bilingual
+from .audit_reads import AuditReader
 from .db import WRITE_OPTION, Database
 from .outbox import OutboxRepository
+from .records import RecordRepository
 from .repository import OrgRepository, TaskRepository
+from .workspace import SettingsRepository
 
 
 class UnitOfWork:
@@ -25,6 +28,9 @@ class UnitOfWork:
     tasks: TaskRepository
     org: OrgRepository
     outbox: OutboxRepository
+    records: RecordRepository
+    audit: AuditReader
+    settings: SettingsRepository
 
     def __init__(self, db: Database, *, write: bool) -> None:
         self.db = db
@@ -47,6 +53,9 @@ class UnitOfWork:
         self.tasks = TaskRepository(conn, self.db.dialect)
         self.org = OrgRepository(conn)
         self.outbox = OutboxRepository(conn, self.db.dialect)
+        self.records = RecordRepository(conn, self.db.dialect)
+        self.settings = SettingsRepository(conn)
+        self.audit = AuditReader(conn)
         self._session: Session | None = None
         return self
 

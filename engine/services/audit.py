@@ -12,18 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, union_all
-
 from ..app import App
-from ..domain.audit import GENESIS, Anchor, Break, EventFacts, StoredEvent, verify_ledger, verify_tasks
-from ..domain.errors import BadFile, InvalidInput
-from ..persistence.models import Event, LedgerHead, Refusal, Task
-from ..persistence.types import decode_instant
-from ..persistence.uow import UnitOfWork
+from ..domain.audit import GENESIS, Anchor, Break, ChainWalk, EventFacts, StoredEvent, compare_projection, verify_tasks
+from ..domain.errors import AnchorForged, BadFile, InvalidInput
+from ..persistence.binding import content_of, row_facts_of
+from ..persistence.types import decode_date, decode_instant
 
 KEY_SETTING = "DUBAN_AUDIT_KEY"
 MIN_KEY = 16
@@ -41,90 +38,110 @@ class Verdict:
         return not self.breaks
 
 
-def _events(uow: UnitOfWork, campaign: str | None, order: str) -> Iterator[tuple[Any, ...]]:
-    query = select(
-        Task.code,
-        Event.seq,
-        Event.trigger,
-        Event.from_state,
-        Event.to_state,
-        Event.actor_id,
-        Event.operator_id,
-        Event.comment,
-        Event.at,
-        Event.data,
-        Event.deadline,
-        Event.hash,
-        Event.ledger_seq,
-        Event.ledger_hash,
-    ).join(Task, Task.id == Event.task_id)
-    if campaign:
-        query = query.where(Task.campaign == campaign)
-    query = query.order_by(Task.code, Event.seq) if order == "task" else query.order_by(Event.ledger_seq)
-    yield from uow.conn.execution_options(yield_per=5000).execute(query)
+def _stored(row: Any) -> StoredEvent:
+    facts = EventFacts(
+        row.code,
+        row.seq,
+        row.trigger,
+        row.from_state,
+        row.to_state,
+        row.actor_id,
+        row.operator_id,
+        row.comment,
+        decode_instant(row.at),
+        row.data,
+        row.deadline,
+        account=row.account,
+        row=row.row_facts,
+    )
+    return StoredEvent(facts, row.hash, row.ledger_seq, row.ledger_hash)
 
 
-def _stored(row: tuple[Any, ...]) -> StoredEvent:
-    facts = EventFacts(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10])
-    return StoredEvent(facts, row[11], row[12], row[13])
+@dataclass(slots=True)
+class _Seen:
+    """What the walk over a task's events leaves for the comparison with its row."""
+
+    count: int
+    first_at: datetime
+    last_hash: str
+    state: str
+    deadline: date | None
+    row: dict[str, Any] | None
 
 
 def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) -> Verdict:
-    """Every task's chain, the tasks' own records of them, the ledger chain and its head, and the anchor if given."""
+    """Every task's chain and the row people read, the progress reports, the organisation and settings,
+    the ledger chain over all of it with who wrote each entry, its head, and the anchor if given."""
     verdict = Verdict()
     with app.uow(write=False) as uow:
-        counted: dict[str, int] = {}
-        heads: dict[str, str] = {}  # each task's last event's hash, seen on the way (events come in seq order)
+        reads = uow.audit
+        seen: dict[str, _Seen] = {}
+        progress_events: set[tuple[str, int]] = set()
 
         def counting() -> Iterator[StoredEvent]:
-            for row in _events(uow, campaign, "task"):
+            for row in reads.events_by_task(campaign):
                 verdict.events += 1
-                counted[row[0]] = counted.get(row[0], 0) + 1
-                heads[row[0]] = row[11]
-                yield _stored(row)
+                stored = _stored(row)
+                f = stored.facts
+                was = seen.get(f.task)
+                seen[f.task] = _Seen(
+                    count=(was.count if was else 0) + 1,
+                    first_at=was.first_at if was else f.at,
+                    last_hash=stored.hash,
+                    state=f.to_state,
+                    deadline=decode_date(f.deadline),
+                    row=f.row,
+                )
+                if isinstance(f.data, dict) and "percent" in f.data:
+                    progress_events.add((f.task, f.seq))
+                yield stored
 
         verdict.breaks += verify_tasks(counting())
-        tasks = select(Task.code, Task.version, Task.head_hash)
-        if campaign:
-            tasks = tasks.where(Task.campaign == campaign)
-        last = {b.code for b in verdict.breaks}
-        for code, version, head in uow.conn.execute(tasks):
+        broken = {b.code for b in verdict.breaks}
+        baselines = {r.subject: r.body for r in reads.records_of("task")}
+        co_units = reads.co_units()
+        for task in reads.tasks(campaign):
             verdict.tasks += 1
-            if code in last:
-                continue
-            if counted.get(code, 0) != version:
-                have = counted.get(code, 0)
-                verdict.breaks.append(
-                    Break(code, have + 1, None, f"the task is at version {version} but its history has {have} events")
-                )
-            elif (head or GENESIS) != heads.get(code, GENESIS):
-                verdict.breaks.append(Break(code, version, None, "the task's record of its last event does not match"))
-        last_seq, last_hash = 0, GENESIS  # the last ledger entry, seen on the way
+            if task.code not in broken:
+                found = _row_break(task, seen.get(task.code), baselines.get(task.code), co_units.get(task.id, ()))
+                if found is not None:
+                    verdict.breaks.append(found)
+        verdict.breaks += _progress_breaks(reads, campaign, progress_events)
 
-        def ledger_order() -> Iterator[tuple[int, str, str, str | None, int | None]]:
-            nonlocal last_seq, last_hash
-            for r in _events(uow, None, "ledger"):
-                last_seq, last_hash = r[12], r[13]
-                yield r[12], r[11], r[13], r[0], r[1]
-
-        ledger = verify_ledger(ledger_order())
-        if ledger is not None:  # the walk stopped at the break: the last entry is asked for
-            verdict.breaks.append(ledger)
-            row = uow.conn.execute(
-                select(Event.ledger_seq, Event.ledger_hash).order_by(Event.ledger_seq.desc()).limit(1)
-            ).first()
-            last_seq, last_hash = (row[0], row[1]) if row else (0, GENESIS)
-        ledger_head = uow.conn.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1)).first()
-        if ledger_head is None or (ledger_head[0], ledger_head[1]) != (last_seq, last_hash):
+        walk = ChainWalk()
+        for r in reads.chain():
+            walk.entry(
+                ledger_seq=r.ledger_seq,
+                hash=r.hash,
+                chained=r.ledger_hash,
+                kind=r.kind,
+                subject=r.subject,
+                seq=r.seq,
+                at=decode_instant(r.at),
+                account=r.account,
+                actor_id=r.actor_id,
+                operator_id=r.operator_id,
+                body=json.loads(r.body) if isinstance(r.body, str) else r.body,
+            )
+        verdict.breaks += walk.breaks
+        for kind, now in uow.records.projections().items():
+            verdict.breaks += compare_projection(kind, walk.projections[kind], now)
+        last_seq, last_hash = walk.last
+        if walk.chain_broken:  # the walk's last entry is still the last by position
+            last_seq, last_hash = reads.last_entry() or (0, GENESIS)
+        head = reads.head()
+        if head is None or head != (last_seq, last_hash):
             verdict.breaks.append(
-                Break(None, None, last_seq, "the ledger head does not match the last event (events removed at the end)")
+                Break(
+                    None, None, last_seq, "the ledger head does not match the last entry (entries removed at the end)"
+                )
             )
         if anchor is not None:
             verdict.anchor_checked = True
-            at = uow.conn.execute(select(Event.ledger_hash).where(Event.ledger_seq == anchor.ledger_seq)).scalar()
+            at = reads.entry_hash(anchor.ledger_seq)
             if at is None:
                 verdict.breaks.append(
-                    Break(None, None, anchor.ledger_seq, "the anchored event is gone (the history was cut short)")
+                    Break(None, None, anchor.ledger_seq, "the anchored entry is gone (the history was cut short)")
                 )
             elif at != anchor.ledger_hash:
                 verdict.breaks.append(
@@ -133,6 +150,78 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
                     )
                 )
     return verdict
+
+
+def _row_break(task: Any, seen: _Seen | None, baseline: dict[str, Any] | None, co_units: Any) -> Break | None:
+    """The task's row against its replayed history: what ``show``, ``list`` and the circular read."""
+    have = seen.count if seen else 0
+    if have != task.version:
+        return Break(
+            task.code, have + 1, None, f"the task is at version {task.version} but its history has {have} events"
+        )
+    assert seen is not None
+    if (task.head_hash or GENESIS) != seen.last_hash:
+        return Break(task.code, task.version, None, "the task's record of its last event does not match")
+    bound = seen.row
+    expected_state, expected_deadline = seen.state, seen.deadline
+    if bound is None and baseline is not None:  # last moved before rows were bound: the upgrade's baseline
+        bound = baseline.get("row")
+    differs = []
+    if task.state != expected_state:
+        differs.append(f"state ({task.state}, history: {expected_state})")
+    if decode_date(task.deadline) != expected_deadline:
+        differs.append(f"deadline ({task.deadline}, history: {expected_deadline})")
+    if task.created_at != seen.first_at:
+        differs.append("created_at")
+    if bound is None:
+        differs.append("its row is bound to no event or baseline")
+    else:
+        content = content_of(_columns(task), co_units).digest()
+        now = row_facts_of(_columns(task), content).to_json()
+        names = {"content": "title or content", "unit": "unit", "leader": "lead leader"}
+        differs += [names.get(k, k.replace("_", " ")) for k in now if now[k] != bound.get(k)]
+    if not differs:
+        return None
+    return Break(task.code, task.version, None, f"the task's row differs from its history: {', '.join(differs)}")
+
+
+def _columns(task: Any) -> Any:
+    return task._mapping
+
+
+def _progress_breaks(reads: Any, campaign: str | None, progress_events: set[tuple[str, int]]) -> list[Break]:
+    """Each progress report and its evidence against the event that recorded it, and no such event without one."""
+    breaks = []
+    evidence = reads.evidence()
+    for r in reads.progress(campaign):
+        progress_events.discard((r.code, r.event_seq))
+        data = r.event_data if isinstance(r.event_data, dict) else None
+        if data is None or "percent" not in data:
+            breaks.append(Break(r.code, r.event_seq, None, "a progress report has no event recording it (added)"))
+            continue
+        differs = []
+        if r.percent != data.get("percent"):
+            differs.append("percent")
+        if r.note != str(data.get("note") or "").strip():
+            differs.append("note")
+        if r.actor_id != r.event_actor:
+            differs.append("who reported")
+        if decode_instant(r.at) != decode_instant(r.event_at):
+            differs.append("when")
+        files = sorted(evidence.get(r.id, []))
+        if "files" in data:
+            recorded = sorted((f["sha256"], f["size"], f["name"]) for f in data["files"])
+            if files != recorded:
+                differs.append("evidence files")
+        elif sorted(f[0] for f in files) != sorted(data.get("evidence") or []):
+            differs.append("evidence files")
+        if differs:
+            breaks.append(
+                Break(r.code, r.event_seq, None, f"the progress report differs from its event: {', '.join(differs)}")
+            )
+    for code, seq in sorted(progress_events):
+        breaks.append(Break(code, seq, None, "the progress report this event recorded is missing (deleted)"))
+    return breaks
 
 
 def audit_key(app: App) -> bytes:
@@ -146,12 +235,47 @@ def audit_key(app: App) -> bytes:
     return key.encode("utf-8")
 
 
-def take_anchor(app: App) -> Anchor:
+def take_anchor(app: App, *, store: bool = False) -> Anchor:
+    """The head signed now; ``store`` keeps it in the workspace too, where ``verify --since-anchor`` finds it."""
+    key = audit_key(app)
+    with app.uow(write=store) as uow:
+        head = uow.audit.head()
+        assert head is not None  # created with the schema
+        anchor = Anchor(head[0], head[1], uow.audit.entries(), app.clock.now()).signed(key)
+        if store:
+            uow.audit.store_anchor(anchor.ledger_seq, anchor.ledger_hash, anchor.events, anchor.at, anchor.mac)
+            uow.commit()
+    return anchor
+
+
+def anchor_if_due(app: App, every: timedelta) -> Anchor | None:
+    """What the beat runs each tick: with DUBAN_AUDIT_KEY set, a stored anchor once ``every`` has passed since
+    the last one and the head has moved. Without a key there is nothing to sign with, so nothing is done."""
+    if len(app.settings.extra.get(KEY_SETTING, "")) < MIN_KEY:
+        return None
+    with app.uow(write=False) as uow:
+        last = uow.audit.latest_anchor()
+        head = uow.audit.head()
+    if last is not None and head is not None and (last.ledger_seq == head[0] or app.clock.now() - last.at < every):
+        return None
+    return take_anchor(app, store=True)
+
+
+def latest_anchor(app: App) -> Anchor:
+    """The latest anchor the workspace keeps, its signature checked: a database writer cannot make one."""
     key = audit_key(app)
     with app.uow(write=False) as uow:
-        head = uow.conn.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1)).one()
-        events = uow.conn.execute(select(func.count()).select_from(Event)).scalar_one()
-    return Anchor(int(head[0]), str(head[1]), int(events), app.clock.now()).signed(key)
+        stored = uow.audit.latest_anchor()
+    if stored is None:
+        raise InvalidInput(
+            what="--since-anchor",
+            detail="this workspace keeps no anchor yet; the beat takes one every DUBAN_ANCHOR_SECONDS "
+            "when DUBAN_AUDIT_KEY is set, or run duban audit anchor --store",
+        )
+    anchor = Anchor(stored.ledger_seq, stored.ledger_hash, stored.entries, stored.at, stored.mac)
+    if not anchor.genuine(key):
+        raise AnchorForged(at=anchor.at.isoformat(), seq=anchor.ledger_seq)
+    return anchor
 
 
 def read_anchor(app: App, path: Path) -> Anchor:
@@ -180,6 +304,7 @@ class LogEntry:
     task: str | None
     outcome: str  # done, or refused
     detail: str | None
+    order: int = 0  # its place on the chain: ties of the same instant come newest first
 
 
 def audit_log(
@@ -189,48 +314,38 @@ def audit_log(
     since: datetime | None = None,
     limit: int = 200,
 ) -> list[LogEntry]:
-    done = select(
-        Event.at.label("at"),
-        Event.actor_id.label("actor"),
-        Event.operator_id.label("operator"),
-        Event.trigger.label("action"),
-        Task.code.label("task"),
-        Event.comment.label("detail"),
-        Event.id.label("n"),
-    ).join(Task, Task.id == Event.task_id)
-    refused = select(
-        Refusal.at.label("at"),
-        Refusal.actor.label("actor"),
-        Refusal.operator.label("operator"),
-        Refusal.action.label("action"),
-        Refusal.task_code.label("task"),
-        Refusal.reason.label("detail"),
-        (-Refusal.id).label("n"),
-    )
-    if actor:
-        done = done.where(Event.actor_id == actor)
-        refused = refused.where(Refusal.actor == actor)
-    if task:
-        done = done.where(Task.code == task)
-        refused = refused.where(Refusal.task_code == task)
-    if since:
-        done = done.where(Event.at >= since)
-        refused = refused.where(Refusal.at >= since)
-    both = union_all(done, refused).subquery()
-    query = select(both).order_by(both.c.at.desc(), both.c.n.desc()).limit(limit)
+    """Steps and refusals, newest first: both are on the chain, so neither can quietly go missing."""
     with app.uow(write=False) as uow:
-        rows = uow.conn.execute(query).all()
-    out = []
-    for r in rows:
+        done = uow.audit.log_events(actor, task, since, limit)
+        refused = uow.audit.log_refusals(task, since)
+    out = [
+        LogEntry(
+            at=decode_instant(r.at),
+            actor=r.actor_id,
+            operator=r.operator_id,
+            action=r.trigger,
+            task=r.code,
+            outcome="done",
+            detail=r.comment,
+            order=r.ledger_seq,
+        )
+        for r in done
+    ]
+    for r in refused:
+        body = r.body or {}
+        if actor and body.get("actor") != actor:
+            continue
         out.append(
             LogEntry(
                 at=decode_instant(r.at),
-                actor=r.actor,
-                operator=r.operator,
-                action=r.action,
-                task=r.task,
-                outcome="refused" if r.n < 0 else "done",
-                detail=r.detail,
+                actor=body.get("actor"),
+                operator=body.get("operator"),
+                action=str(body.get("action")),
+                task=r.subject or None,
+                outcome="refused",
+                detail=body.get("reason"),
+                order=r.ledger_seq,
             )
         )
-    return out
+    out.sort(key=lambda e: (e.at, e.order), reverse=True)
+    return out[:limit]

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, text
-
 from ..app import App
-from ..domain.errors import NoActor, NotRecorder, UnknownPerson, UnmappedOperator
+from ..domain.errors import FixedClockRefused, NoActor, NotRecorder, UnknownPerson, UnmappedOperator
 from ..identity import Account
-from ..persistence.models import Person, WorkspaceSetting
 from ..persistence.uow import UnitOfWork
+from .chain import record_workspace
 
 SINGLE_DESK = "single_desk"
+FIXED_CLOCK = "fixed_clock"  # "true": an admin allowed DUBAN_NOW and sweep --now here (a test workspace)
 OPERATOR = "operator"  # the identity cache key of the resolved operator
 RECORDER = "recorder"
 
@@ -28,26 +26,37 @@ class Acting:
 def is_single_desk(app: App, uow: UnitOfWork) -> bool:
     cached = app.identity_cache.get(SINGLE_DESK)
     if cached is None:
-        value = uow.conn.execute(select(WorkspaceSetting.value).where(WorkspaceSetting.key == SINGLE_DESK)).scalar()
-        cached = app.identity_cache[SINGLE_DESK] = value == "true"
+        cached = app.identity_cache[SINGLE_DESK] = uow.settings.get(SINGLE_DESK) == "true"
     return bool(cached)
 
 
-def set_single_desk(uow: UnitOfWork, on: bool) -> None:
-    uow.conn.execute(delete(WorkspaceSetting).where(WorkspaceSetting.key == SINGLE_DESK))
-    uow.conn.execute(insert(WorkspaceSetting).values(key=SINGLE_DESK, value="true" if on else "false"))
+def set_setting(app: App, uow: UnitOfWork, key: str, value: str, who: Acting | None) -> None:
+    """A workspace setting, and its record on the chain, in the caller's transaction."""
+    uow.settings.put(key, value)
+    account = who.account if who is not None else str(accounts(app, uow)[0])
+    record_workspace(app, uow, account=account, operator_id=who.operator_id if who is not None else None)
+    app.identity_cache.pop(key, None)
+
+
+def fixed_clock_allowed(app: App, uow: UnitOfWork) -> bool:
+    """An admin's switch for a test workspace: a fixed clock (DUBAN_NOW, sweep --now) is otherwise refused
+    on a workspace that is not single-desk, since whoever sets the clock could backdate their steps."""
+    cached = app.identity_cache.get(FIXED_CLOCK)
+    if cached is None:
+        cached = app.identity_cache[FIXED_CLOCK] = uow.settings.get(FIXED_CLOCK) == "true"
+    return bool(cached)
 
 
 def accounts(app: App, uow: UnitOfWork) -> list[Account]:
-    """The database role first on PostgreSQL (clients connect from anywhere), then the operating-system account."""
-    found = []
+    """On PostgreSQL only the login role (``session_user``): clients connect from anywhere, so the client's
+    operating-system name proves nothing there, and the database stamps the same role on every event it
+    stores. On SQLite, the operating-system account of the real uid."""
     if app.db.dialect == "postgresql":
         role = app.identity_cache.get("pg_role")
         if role is None:
-            role = app.identity_cache["pg_role"] = str(uow.conn.execute(text("SELECT current_user")).scalar())
-        found.append(Account("pg", str(role)))
-    found.append(app.account)
-    return found
+            role = app.identity_cache["pg_role"] = uow.settings.session_role()
+        return [Account("pg", str(role))]
+    return [app.account]
 
 
 def operator(app: App, uow: UnitOfWork) -> tuple[str | None, str, frozenset[str]]:
@@ -55,11 +64,7 @@ def operator(app: App, uow: UnitOfWork) -> tuple[str | None, str, frozenset[str]
     cached = app.identity_cache.get(OPERATOR)
     if cached is None:
         seen = accounts(app, uow)
-        people = uow.conn.execute(select(Person.id, Person.accounts, Person.roles).where(Person.accounts.is_not(None)))
-        owners: dict[str, tuple[str, frozenset[str]]] = {}
-        for pid, accts, roles in people:
-            for a in accts or ():
-                owners.setdefault(a, (pid, frozenset(roles if isinstance(roles, list) else json.loads(roles or "[]"))))
+        owners = uow.org.account_owners()
         cached = (None, str(seen[-1]), frozenset())
         for account in seen:
             if str(account) in owners:
@@ -90,18 +95,22 @@ def acting(app: App, uow: UnitOfWork, as_person: str | None) -> Acting:
     return Acting(as_person, op_id, account)
 
 
-def check_operator(app: App) -> bool:
-    """Before any command reads or writes: the account must be a known person, unless on a single desk.
+def check_operator(app: App, as_person: str | None = None) -> bool:
+    """Before any command reads or writes: the account must be a known person, unless on a single desk;
+    a person named with ``--as`` must exist, for reads too; a fixed clock only where it cannot backdate.
 
     Returns whether the workspace is single-desk, so the front end can say so.
     """
     with app.uow(write=False) as uow:
-        if is_single_desk(app, uow):
-            return True
+        single = is_single_desk(app, uow)
         op_id, account, _roles = operator(app, uow)
-    if op_id is None:
-        raise UnmappedOperator(account=account)
-    return False
+        if not single and op_id is None:
+            raise UnmappedOperator(account=account)
+        if as_person and uow.tasks.actor(as_person) is None:
+            raise UnknownPerson(person=as_person, near="")
+        if app.fixed_clock and not single and not fixed_clock_allowed(app, uow):
+            raise FixedClockRefused()
+    return single
 
 
 def operator_label(app: App) -> str:

@@ -50,6 +50,7 @@ from ..persistence.asof import ledger_as_of
 from ..persistence.importing import ImportPlan, LedgerStore, write_rows
 from ..persistence.models import Event, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.repository import DeadlineFacts
+from .chain import record_org
 from .identity import acting
 from .org import resolve_unit
 from .tasks import PRIORITIES, _field_value, resolve_deadline
@@ -110,6 +111,7 @@ class _Pass:
     units_to_create: list[str] = field(default_factory=list)
     actor_id: str = ""
     operator_id: str | None = None
+    account: str = ""
 
 
 def import_ledger(app: App, actor_id: str | None, path: Path, options: ImportOptions) -> ImportResult:
@@ -143,7 +145,9 @@ def import_ledger(app: App, actor_id: str | None, path: Path, options: ImportOpt
     with app.uow(write=True) as uow:
         store = LedgerStore(uow)
         units = uow.org.unit_ids()
-        units.update(store.create_units(u for u in found.units_to_create if u not in units))
+        created = store.create_units(u for u in found.units_to_create if u not in units)
+        units.update(created)
+        record_org(app, uow, [], created.values(), account=found.account, operator_id=found.operator_id)
         plan = ImportPlan(
             workflow=spec.name,
             workflow_version=spec.version,
@@ -151,6 +155,7 @@ def import_ledger(app: App, actor_id: str | None, path: Path, options: ImportOpt
             year=now.astimezone(app.tz).year,
             actor_id=found.actor_id,
             operator_id=found.operator_id,
+            account=found.account,
             now=now,
             file=path.name,
             sheet=found.sheet,
@@ -202,6 +207,7 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
             if actor is None:
                 raise UnknownPerson(person=who.actor_id, near="")
             found.operator_id = who.operator_id
+            found.account = who.account
             # Importing creates tasks: whoever may assign may import; so may an admin (bringing a ledger in is setup).
             if not (machine.may_create(actor) or "admin" in actor.roles):
                 rule = describe_rules(spec.create.who)

@@ -15,7 +15,8 @@ from ..domain.text import Bilingual
 from ..persistence.models import Person, Unit
 from ..persistence.repository import ImportCounts, OrgRepository
 from ..persistence.uow import UnitOfWork
-from .identity import OPERATOR, acting
+from .chain import record_org
+from .identity import OPERATOR, accounts, acting
 from .refusals import refusals_recorded
 
 
@@ -30,10 +31,21 @@ def _import_org(app: App, path: Path, actor_id: str | None) -> ImportCounts:
         known_units = set(uow.org.unit_ids())
         people = uow.org.people()
         known_people = set(people)
+        who = None
         if people:
-            require_admin(acting(app, uow, actor_id).actor_id, people)
+            who = acting(app, uow, actor_id)
+            require_admin(who.actor_id, people)
         doc = load_org_file(path, known_units, known_people, _parents(uow))
         counts = uow.org.apply(doc)
+        unit_ids = uow.org.unit_ids()
+        record_org(
+            app,
+            uow,
+            [p.id for p in doc.people],
+            [unit_ids[u.name] for u in doc.units],
+            account=who.account if who else str(accounts(app, uow)[0]),
+            operator_id=who.operator_id if who else None,
+        )
         uow.commit()
     app.identity_cache.pop(OPERATOR, None)  # accounts may have changed hands
     return counts

@@ -10,26 +10,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import insert
-
 from ..app import App
+from ..domain.audit import RecordFacts
 from ..domain.errors import DubanError, StoreError
-from ..persistence.models import Refusal
-from .identity import operator_label
+from .identity import accounts, operator_label
+
+REFUSAL = "refusal"
 
 
 def record_refusal(app: App, actor: str | None, action: str, code: str | None, error: DubanError) -> None:
+    """On the chain like an event: deleting a refusal leaves a gap, editing one breaks its hash."""
     try:
         with app.uow(write=True) as uow:
-            uow.conn.execute(
-                insert(Refusal).values(
+            uow.records.append(
+                RecordFacts(
+                    kind=REFUSAL,
+                    subject=(code or "")[:64],
+                    body={
+                        "actor": (actor or "")[:200] or None,
+                        "operator": operator_label(app)[:200],
+                        "action": action[:64],
+                        "reason": error.render("en")[:2000],
+                        "exit_code": error.exit_code,
+                    },
                     at=app.clock.now(),
-                    actor=(actor or "")[:200] or None,
-                    operator=operator_label(app)[:200],
-                    action=action[:64],
-                    task_code=(code or "")[:64] or None,
-                    reason=error.render("en")[:2000],
-                    exit_code=error.exit_code,
+                    account=str(accounts(app, uow)[0]),
+                    operator_id=None,
                 )
             )
             uow.commit()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app import App
-from ..domain.audit import GENESIS, EventFacts, event_hash
+from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
@@ -103,6 +103,29 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
         clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now)
         next_at = next_attention(app, spec, code, spec.initial, clock)
+        row = NewTaskRow(
+            code=code,
+            workflow=spec.name,
+            workflow_version=spec.version,
+            title=title,
+            problem=(new.problem or "").strip() or None,
+            measures=[m.strip() for m in new.measures if m.strip()],
+            category=new.category or None,
+            campaign=new.campaign or None,
+            unit_id=unit_id,
+            responsible_person_id=person_id,
+            lead_leader_id=leader_id,
+            deadline=deadline.due if deadline else None,
+            deadline_expr=deadline.expression if deadline else None,
+            ongoing=bool(deadline and deadline.ongoing),
+            priority=new.priority or None,
+            fields=fields,
+            state=spec.initial,
+            at=now,
+            next_action_at=next_at,
+            assigned_on=now.astimezone(app.tz).date(),
+        )
+        content_hash = row.content(co_unit_ids).digest()
         event = EventFacts(
             task=code,
             seq=1,
@@ -121,32 +144,11 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 "deadline_expr": deadline.expression if deadline else None,
             },
             deadline=deadline.due if deadline else None,
+            account=who.account,
+            row=RowFacts(content_hash, unit_id, leader_id, row.deadline, 1).to_json(),
         )
         first_hash = event_hash(event, GENESIS)
-        task_id = uow.tasks.insert(
-            NewTaskRow(
-                code=code,
-                workflow=spec.name,
-                workflow_version=spec.version,
-                title=title,
-                problem=(new.problem or "").strip() or None,
-                measures=[m.strip() for m in new.measures if m.strip()],
-                category=new.category or None,
-                campaign=new.campaign or None,
-                unit_id=unit_id,
-                responsible_person_id=person_id,
-                lead_leader_id=leader_id,
-                deadline=deadline.due if deadline else None,
-                deadline_expr=deadline.expression if deadline else None,
-                ongoing=bool(deadline and deadline.ongoing),
-                priority=new.priority or None,
-                fields=fields,
-                state=spec.initial,
-                at=now,
-                next_action_at=next_at,
-                head_hash=first_hash,
-            )
-        )
+        task_id = uow.tasks.insert(replace(row, head_hash=first_hash, content_hash=content_hash))
         uow.tasks.add_co_units(task_id, co_unit_ids)
         uow.tasks.append_event(task_id, event, first_hash)
         if spec.create.notify:
@@ -215,7 +217,12 @@ def fire_within(
         clock = moved_deadline(app, machine.spec, code, outcome.dest, clock, new_deadline, now)
     seq = task.version + 1
     if progress is not None:
-        data = {"percent": progress.percent, "note": progress.note, "evidence": [s.sha256 for s in stored]}
+        data = {
+            "percent": progress.percent,
+            "note": progress.note,
+            "evidence": [s.sha256 for s in stored],
+            "files": [{"sha256": s.sha256, "size": s.size, "name": s.original_name} for s in stored],
+        }
     event = EventFacts(
         task=task.code,
         seq=seq,
@@ -228,6 +235,8 @@ def fire_within(
         at=now,
         data=data,
         deadline=clock.deadline,
+        account=who.account,
+        row=task.row_facts(clock.deadline_version).to_json(),
     )
     new_hash = event_hash(event, task.head_hash)
     if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock, new_hash):

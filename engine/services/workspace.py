@@ -13,12 +13,17 @@ from ..domain.text import Bilingual
 from ..persistence.db import KNOWN_REVISIONS
 from ..persistence.models import Task, WorkflowVersion
 from ..persistence.repository import ImportCounts
-from .identity import SINGLE_DESK, acting, set_single_desk
+from .identity import FIXED_CLOCK, SINGLE_DESK, acting, set_setting
 from .org import import_org, require_admin
 
 
 def init_workspace(
-    app: App, org_file: Path | None = None, actor_id: str | None = None, *, single_desk: bool | None = None
+    app: App,
+    org_file: Path | None = None,
+    actor_id: str | None = None,
+    *,
+    single_desk: bool | None = None,
+    allow_fixed_clock: bool | None = None,
 ) -> ImportCounts | None:
     """Create or upgrade the schema, then load the organisation if given (the first load needs no actor).
 
@@ -49,14 +54,18 @@ def init_workspace(
             )
     migrate.upgrade(app.db)
     check_definitions(app)
-    if single_desk is not None:
+    switches = {SINGLE_DESK: single_desk, FIXED_CLOCK: allow_fixed_clock}
+    if any(v is not None for v in switches.values()):
         with app.uow(write=True) as uow:
             people = uow.org.people()
-            if people:  # relaxing who may act is an admin's decision
-                require_admin(acting(app, uow, actor_id).actor_id, people)
-            set_single_desk(uow, single_desk)
+            who = None
+            if people:  # relaxing who may act, or letting the clock be set, is an admin's decision
+                who = acting(app, uow, actor_id)
+                require_admin(who.actor_id, people)
+            for key, on in switches.items():
+                if on is not None:
+                    set_setting(app, uow, key, "true" if on else "false", who)
             uow.commit()
-        app.identity_cache.pop(SINGLE_DESK, None)
     return import_org(app, org_file, actor_id) if org_file is not None else None
 
 

@@ -1,0 +1,53 @@
+"""Putting what is not a task's event on the chain: organisation changes, workspace settings, refusals.
+
+A change is recorded as the subject's whole state after it, in the transaction
+that made it, so ``audit verify`` can compare every table people's rights come
+from (people, roles, accounts, units, settings) with the chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..app import App
+from ..domain.audit import RecordFacts
+from ..persistence.uow import UnitOfWork
+
+
+def record_changes(
+    app: App,
+    uow: UnitOfWork,
+    kind: str,
+    now_bodies: dict[str, dict[str, Any]],
+    *,
+    account: str,
+    operator_id: str | None,
+) -> int:
+    """Record each subject whose state differs from its last record; returns how many were recorded."""
+    last = uow.records.last_bodies(kind, now_bodies)
+    at = app.clock.now()
+    n = 0
+    for subject, body in sorted(now_bodies.items()):
+        if subject in last and last[subject] == body:
+            continue
+        uow.records.append(RecordFacts(kind, subject, body, at, account, operator_id))
+        n += 1
+    return n
+
+
+def record_org(
+    app: App,
+    uow: UnitOfWork,
+    person_ids: Iterable[str],
+    unit_ids: Iterable[int],
+    *,
+    account: str,
+    operator_id: str | None,
+) -> None:
+    record_changes(app, uow, "unit", uow.records.unit_bodies(unit_ids), account=account, operator_id=operator_id)
+    record_changes(app, uow, "person", uow.records.people_bodies(person_ids), account=account, operator_id=operator_id)
+
+
+def record_workspace(app: App, uow: UnitOfWork, *, account: str, operator_id: str | None) -> None:
+    record_changes(app, uow, "workspace", uow.records.workspace_bodies(), account=account, operator_id=operator_id)

@@ -386,3 +386,23 @@ def test_a_second_role_cannot_forge_a_leaders_approval(
     found = [f"{b.code}#{b.seq}: {b.what}" for b in verify(owner).breaks]
     owner.close()
     assert f"{code}{caught}" in found, found
+
+
+def test_granting_oneself_a_role_on_record_is_named(tmp_path: Path, clock: FixedClock) -> None:
+    """A role that may write both the people table and the records still cannot make itself an admin
+    unnoticed: the record names the account that wrote it, and that account was no admin then."""
+    from engine.services.chain import record_org
+
+    from .test_audit import desk
+
+    org = org_with_accounts(tmp_path, {"fenglei": "os:fenglei", "zhouqiang": "os:zhouqiang"})
+    path = str(tmp_path / "shared.db")
+    init_workspace(desk(path, clock, "os:zhouqiang", tmp_path), org)
+    unit_head = desk(path, clock, "os:fenglei", tmp_path)
+    assert verify(unit_head).ok
+    with unit_head.uow(write=True) as uow:
+        uow.conn.execute(text("UPDATE people SET roles = '[\"admin\", \"unit_head\"]' WHERE id = 'fenglei'"))
+        record_org(unit_head, uow, ["fenglei"], [], account="os:fenglei", operator_id="fenglei")
+        uow.commit()
+    found = [b.what for b in verify(unit_head).breaks]
+    assert found == ["the person record of 'fenglei' was written by os:fenglei (fenglei), who was not admin then"]

@@ -257,6 +257,12 @@ def verify_ledger(chain: Iterable[tuple[int, str, str, str | None, int | None]])
 
 RECORDER_ROLE = "recorder"
 PROJECTED = ("person", "unit", "workspace", "campaign")  # kinds whose tables are compared with their records
+WRITERS = {  # who may write each kind of record, once the organisation exists
+    "person": frozenset({"admin"}),
+    "workspace": frozenset({"admin"}),
+    "unit": frozenset({"admin", "leader"}),  # a leader's import may create units (--create-units)
+    "campaign": frozenset({"admin", "leader"}),
+}
 
 
 @dataclass
@@ -274,6 +280,7 @@ class ChainWalk:
     chain_broken: bool = False
     _owners: dict[str, str] = field(default_factory=dict)  # account -> person, as recorded so far
     _roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    _bootstrap: tuple[datetime, str] | None = None  # the first organisation load: (instant, account)
 
     def entry(
         self,
@@ -311,6 +318,7 @@ class ChainWalk:
             self.breaks.append(
                 Break(None, None, ledger_seq, f"the {kind} record of '{subject}' does not match its hash (edited)")
             )
+        self._check_writer(kind, subject, ledger_seq, at, account)
         if kind in self.projections:
             self.projections[kind][subject] = body
         if kind == "person":
@@ -319,6 +327,31 @@ class ChainWalk:
                 for account_name in body.get("accounts") or ():
                     self._owners.setdefault(account_name, subject)
                 self._roles[subject] = frozenset(body.get("roles") or ())
+
+    def _check_writer(self, kind: str, subject: str, ledger_seq: int, at: datetime, account: str | None) -> None:
+        """Who may change the organisation, the settings and the campaigns: the roles of ``WRITERS``.
+
+        The first load of an organisation has nobody to check against; its records share one instant and
+        one account, and are let through as the workspace's beginning.
+        """
+        allowed = WRITERS.get(kind)
+        if allowed is None or account is None or account.startswith("upgrade:") or self._single_desk():
+            return
+        if self._bootstrap is None and not self._owners:
+            self._bootstrap = (at, account)
+        if self._bootstrap == (at, account):
+            return
+        person = self._owners.get(account)
+        if person is None or not (self._roles.get(person, frozenset()) & allowed):
+            who = f"{account} ({person})" if person else account
+            self.breaks.append(
+                Break(
+                    None,
+                    None,
+                    ledger_seq,
+                    f"the {kind} record of '{subject}' was written by {who}, who was not {' or '.join(sorted(allowed))} then",
+                )
+            )
 
     def _break(self, code: str | None, seq: int | None, ledger_seq: int, what: str) -> None:
         self.breaks.append(Break(code, seq, ledger_seq, what))

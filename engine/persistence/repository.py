@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
 from ..domain.machine import Actor, TaskFacts
@@ -233,9 +233,9 @@ class TaskRepository:
             raise RuntimeError("the ledger head is missing")
         self._run(
             "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, comment, at, "
-            "data, deadline, hash, ledger_seq, ledger_hash, account, row_facts) VALUES (:task_id, :seq, :trigger, "
+            "data, deadline, hash, ledger_seq, ledger_hash, account, row_facts, via) VALUES (:task_id, :seq, :trigger, "
             ":source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :ledger_seq, :ledger_hash, "
-            ":account, :row_facts)",
+            ":account, :row_facts, :via)",
             {
                 "task_id": task_id,
                 "seq": event.seq,
@@ -253,6 +253,7 @@ class TaskRepository:
                 "ledger_hash": head[1],
                 "account": event.account,
                 "row_facts": encode_json(event.row),
+                "via": event.via,
             },
         )
 
@@ -371,6 +372,37 @@ class OrgRepository:
                 select(Person.id, Person.name, Person.unit_id, Person.roles)
             )
         }
+
+    def version(self) -> tuple[int, int]:
+        """The organisation's version: its latest person and unit records (every change through duban adds one).
+
+        Two index probes, so a process can keep the organisation in memory and ask this on every step.
+        """
+        row = self.conn.execute(
+            text(
+                "SELECT (SELECT MAX(id) FROM records WHERE kind = 'person'), "
+                "(SELECT MAX(id) FROM records WHERE kind = 'unit')"
+            )
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def contacts(self) -> tuple[list[Any], list[Any]]:
+        """Every person's and unit's contact facts, for the notification directory."""
+        people = self.conn.execute(
+            select(
+                Person.id,
+                Person.name,
+                Person.unit_id,
+                Person.roles,
+                Person.email,
+                Person.phone,
+                Person.wecom,
+                Person.dingtalk,
+                Person.channels,
+            )
+        ).all()
+        units = self.conn.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id, Unit.channels)).all()
+        return list(people), list(units)
 
     def account_owners(self) -> dict[str, tuple[str, frozenset[str]]]:
         """Each mapped account (os:NAME, pg:ROLE) and the person it is, with their roles."""

@@ -47,6 +47,13 @@ class Directory:
     def __init__(self, people: dict[str, Contact], units: dict[int, UnitInfo]) -> None:
         self.people = people
         self.units = units
+        # Who is in a unit and who holds a role, indexed once: a recipient look-up does not walk everyone.
+        self.members: dict[int | None, list[str]] = {}
+        self.holders: dict[str, list[str]] = {}
+        for p in people.values():
+            self.members.setdefault(p.unit_id, []).append(p.id)
+            for role in p.roles:
+                self.holders.setdefault(role, []).append(p.id)
 
     @classmethod
     def load(cls, conn: Connection) -> Directory:
@@ -93,14 +100,14 @@ class Directory:
             elif word == "lead_leader":
                 ids.append(task.lead_leader_id)
             elif word == "unit":
-                ids += [p.id for p in self.people.values() if p.unit_id == task.unit_id]
+                ids += self.members.get(task.unit_id, [])
             elif word == "parent_unit_head":
                 parent = self.units.get(unit.parent_id) if unit and unit.parent_id else None
                 ids.append(parent.head_id if parent else None)
             elif word == "supervisors":
-                ids += [p.id for p in self.people.values() if "supervisor" in p.roles]
+                ids += self.holders.get("supervisor", [])
             elif word == "leaders":
-                ids += [p.id for p in self.people.values() if "leader" in p.roles]
+                ids += self.holders.get("leader", [])
         seen: dict[str, Contact] = {}
         for pid in ids:
             if pid and pid in self.people and pid not in seen:

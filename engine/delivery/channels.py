@@ -23,7 +23,6 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 from typing import Protocol
 
@@ -47,6 +46,14 @@ class Message:
     address: str | None
     subject: str
     body: str
+
+
+def message_id(key: str, domain: str) -> str:
+    """The email Message-ID, from the dedup key alone: a re-sent copy carries the same id, so it can be dropped.
+
+    ``email.utils.make_msgid`` mixes in the time, the pid and a random number, which made every copy a new message.
+    """
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
 
 
 class Channel(Protocol):
@@ -105,7 +112,7 @@ class SMTPChannel:
         mail = EmailMessage()
         mail["From"], mail["To"], mail["Subject"] = self.sender, message.address, message.subject
         domain = self.sender.rpartition("@")[2] or "duban.local"
-        mail["Message-ID"] = make_msgid(idstring=hashlib.sha256(message.key.encode()).hexdigest()[:24], domain=domain)
+        mail["Message-ID"] = message_id(message.key, domain)
         mail.set_content(message.body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:

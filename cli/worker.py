@@ -1,4 +1,7 @@
-"""Celery processes: `duban worker` delivers, `duban beat` ticks (sweep, then relay)."""
+"""Celery processes: `duban worker` delivers, `duban beat` ticks (sweep, then relay).
+
+Both check every delivery setting before anything else, so a bad value is one line and exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +33,9 @@ def _export(ctx: Ctx) -> None:
 @pass_ctx
 def worker(ctx: Ctx, concurrency: int, loglevel: str) -> None:
     """Run a Celery worker that delivers notifications (DUBAN_BROKER_URL, or the embedded SQLite broker)."""
+    from engine.services.delivery import check_delivery_settings
+
+    check_delivery_settings(ctx.settings)
     ctx.app()  # refuse an unusable database before starting
     _export(ctx)
     from engine import worker as w
@@ -42,6 +48,9 @@ def worker(ctx: Ctx, concurrency: int, loglevel: str) -> None:
 @pass_ctx
 def beat(ctx: Ctx, loglevel: str) -> None:
     """Run the one beat: every DUBAN_SWEEP_SECONDS (default 300) a tick sweeps and relays."""
+    from engine.services.delivery import check_delivery_settings
+
+    check_delivery_settings(ctx.settings)
     app = ctx.app()
     _export(ctx)
     from engine import worker as w

@@ -7,12 +7,19 @@ SQLAlchemy transport forgets unacknowledged messages when a worker is
 SIGKILLed; Redis hands them back only after its visibility timeout) the relay
 hands out again from the outbox within one tick. Deadlines are never Celery
 ETA/countdown messages; the sweep computes them from the database.
+
+The beat does not go through the broker for its own work: each tick sweeps
+and issues due circulars in the beat process itself, so reminders and
+escalations reach the outbox while the broker is down; only the relay (handing
+row ids to workers) needs the broker, and it waits in the outbox until then.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,7 +90,6 @@ def make_celery(settings: Settings) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
         worker_hijack_root_logger=False,
         task_default_queue=settings.extra.get("DUBAN_QUEUE", "duban"),
-        beat_schedule={"duban-tick": {"task": "duban.tick", "schedule": policy.sweep_seconds}},
         timezone="UTC",
         duban_policy=policy,
     )
@@ -136,14 +142,37 @@ def publisher(app: Celery) -> Callable[[list[int]], None]:
     return publish
 
 
-@celery.task(name="duban.tick")
-def tick() -> dict[str, Any]:
-    """The beat's job: sweep what fell due, then hand deliverable rows to the workers."""
-    app = duban_app()
+def beat_tick(app: App, publish: Callable[[list[int]], None] | None = None) -> dict[str, Any]:
+    """One tick of the beat, in the beat's own process: sweep, issue due circulars, then relay.
+
+    The sweep and the circulars need only the database, so they are written while the broker is down; the
+    relay alone needs the broker, and when it is down the rows wait in the outbox for a later tick.
+    """
     result = sweep(app)
     issued = issue_circulars_safely(app)
-    handed = relay_safely(app)
+    handed = relay_safely(app, publish)
     return {"tasks": result.tasks, "notifications": result.notifications, "circulars": issued, "relayed": handed}
+
+
+def run_beat(app: App, seconds: float, stop: threading.Event | None = None) -> None:
+    """Tick every ``seconds`` until ``stop`` is set; a failed tick is logged and the next one tries again."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            figures = beat_tick(app)
+            log.info("tick: %s", figures)
+        except DubanError as exc:  # the database is unreachable or busy: the next tick catches up
+            log.error("tick failed: %s", exc.render("en"))
+        except Exception as exc:  # noqa: BLE001 - a beat that dies stops every reminder; log and go on
+            log.error("tick failed: %s: %s", type(exc).__name__, exc)
+        stop.wait(max(seconds - (time.monotonic() - started), 0.0))
+
+
+@celery.task(name="duban.tick")
+def tick() -> dict[str, Any]:
+    """A tick message from an older beat still in the queue: do what the beat now does in its own process."""
+    return beat_tick(duban_app())
 
 
 def issue_circulars_safely(app: App) -> list[int]:

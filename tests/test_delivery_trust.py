@@ -439,3 +439,79 @@ def test_a_slow_receiver_gets_each_message_once(chaos: Callable[..., Chaos]) -> 
     assert sorted(hook.arrivals) == sorted(k for k, _s, _a, _l in ws.rows())
     assert set(hook.arrivals.values()) == {1}, hook.arrivals
     assert {a for _k, _s, a, _l in ws.rows()} == {1}  # never claimed twice: no send outlived its lease
+
+
+# --- 3. the beat sweeps while the broker is down --------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_beat_writes_reminders_while_the_broker_is_down(tmp_path: Path, sqlite_template: Path) -> None:
+    """`duban beat` with its broker on a closed port still writes the outbox; once the broker is up, it delivers."""
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        if IN_CI:
+            pytest.fail("redis-server is not installed (CI=true)")
+        pytest.skip("redis-server is not installed")
+    hook = Hook()
+    # the task alone: the beat's own sweep is to write its reminders
+    ws = Chaos(
+        tmp_path, sqlite_template, hook, {"DUBAN_LEASE_SECONDS": "30", "DUBAN_SEND_TIMEOUT_SECONDS": "5"}, swept=False
+    )
+    assert ws.rows() == []
+    port = free_port()  # nothing listens here yet
+    broker = f"redis://127.0.0.1:{port}/0"
+    env = {
+        **ws.env,
+        "DUBAN_BROKER_URL": broker,
+        "DUBAN_SWEEP_SECONDS": "1",
+        "DUBAN_NOW": T0.isoformat(),
+        "DUBAN_QUEUE": "qbeat",
+    }
+    beat_log = tmp_path / "beat.log"
+    redis: subprocess.Popen[bytes] | None = None
+    with open(beat_log, "wb") as log:
+        beat = subprocess.Popen(
+            [str(Path(sys.executable).with_name("duban")), "beat", "--loglevel", "INFO"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until(lambda: len(ws.rows()) == 4, 30, "the beat to sweep with the broker down")
+        assert {s for _k, s, _a, _l in ws.rows()} == {"pending"}
+        assert hook.arrivals == Counter()
+        wait_until(lambda: b"broker unavailable" in beat_log.read_bytes(), 15, "the beat to report the broker down")
+        redis = subprocess.Popen(
+            [
+                redis_server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        ws.env = {**ws.env, "DUBAN_BROKER_URL": broker, "DUBAN_NOW": T0.isoformat()}
+        ws.start_workers(("qbeat", 1))
+        wait_until(ws.all_sent, 40, "delivery once the broker is back")
+        assert sorted(hook.arrivals) == sorted(k for k, _s, _a, _l in ws.rows())
+        assert set(hook.arrivals.values()) == {1}
+        assert beat.poll() is None, beat_log.read_text(errors="replace")
+    finally:
+        beat.terminate()
+        try:
+            beat.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            beat.kill()
+            beat.wait()
+        if redis is not None:
+            redis.kill()
+            redis.wait()
+        ws.close()

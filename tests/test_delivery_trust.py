@@ -185,7 +185,7 @@ def test_the_send_timeout_error_says_how_to_fix_it() -> None:
         "invalid DUBAN_SEND_TIMEOUT_SECONDS: 30 s is not less than DUBAN_LEASE_SECONDS (20 s): a send must end "
         "while its worker still holds the row; lower the time-out or raise the lease"
     )
-    assert "DUBAN_LEASE_SECONDS" in refused.value.render("zh")
+    assert "DUBAN_LEASE_SECONDS" in refused.value.render("zh") and "请调低超时或调高租期" in refused.value.render("zh")
     policy = DeliveryPolicy.from_config({"DUBAN_LEASE_SECONDS": "30", "DUBAN_SEND_TIMEOUT_SECONDS": "2.5"})
     assert policy.batch_time_limit(50) == 50 * (3 * 2.5 + 10) + 10  # per batch, from the per-row budget
 

@@ -21,6 +21,7 @@ from typing import Any
 from ..app import App
 from ..delivery.channels import Channel, LeaseLost, Message, Permanent, Transient, build_channels
 from ..domain.errors import InvalidInput
+from ..domain.text import Bilingual
 from ..settings import Settings
 
 log = logging.getLogger("duban.delivery")
@@ -45,52 +46,82 @@ class DeliveryPolicy:
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> DeliveryPolicy:
-        def number(key: str, default: float, what: str, low: float = 1, high: float = 10**7, whole: bool = True) -> Any:
+        def number(
+            key: str, default: float, what: Bilingual, low: float = 1, high: float = 10**7, whole: bool = True
+        ) -> Any:
             raw = config.get(key)
             if raw is None or raw.strip() == "":
                 return default
+            fix = Bilingual(zh=f"请设为{what.zh}（默认 {default:g}）", en=f"set it to {what.en} (default {default:g})")
             try:
                 value: float = int(raw) if whole else float(raw)
             except ValueError:
-                kind = "a whole number" if whole else "a number"
+                kind = Bilingual(zh="整数", en="a whole number") if whole else Bilingual(zh="数字", en="a number")
                 raise InvalidInput(
-                    what=key, detail=f"'{raw}' is not {kind}; set it to {what} (default {default:g})"
+                    what=key,
+                    detail=Bilingual(zh=f"'{raw}' 不是{kind.zh}；{fix.zh}", en=f"'{raw}' is not {kind.en}; {fix.en}"),
                 ) from None
             if not low <= value <= high or value != value:  # NaN compares false
                 raise InvalidInput(
-                    what=key, detail=f"{raw} is outside {low:g} to {high:g}; set it to {what} (default {default:g})"
+                    what=key,
+                    detail=Bilingual(
+                        zh=f"{raw} 不在 {low:g} 到 {high:g} 之间；{fix.zh}",
+                        en=f"{raw} is outside {low:g} to {high:g}; {fix.en}",
+                    ),
                 )
             return value
 
         policy = cls(
             lease_seconds=number(
-                "DUBAN_LEASE_SECONDS", cls.lease_seconds, "the seconds a worker may hold a notification"
+                "DUBAN_LEASE_SECONDS",
+                cls.lease_seconds,
+                Bilingual(zh="工作进程持有一条通知的秒数", en="the seconds a worker may hold a notification"),
             ),
             max_attempts=number(
-                "DUBAN_MAX_ATTEMPTS", cls.max_attempts, "the tries before a notification fails", high=1000
+                "DUBAN_MAX_ATTEMPTS",
+                cls.max_attempts,
+                Bilingual(zh="判定失败前的投递次数", en="the tries before a notification fails"),
+                high=1000,
             ),
-            retry_base_seconds=number("DUBAN_RETRY_BASE_SECONDS", cls.retry_base_seconds, "the first retry's delay"),
+            retry_base_seconds=number(
+                "DUBAN_RETRY_BASE_SECONDS",
+                cls.retry_base_seconds,
+                Bilingual(zh="首次重试前等待的秒数", en="the first retry's delay in seconds"),
+            ),
             relay_hint_seconds=number(
-                "DUBAN_RELAY_HINT_SECONDS", cls.relay_hint_seconds, "the seconds before a lost hand-out is repeated"
+                "DUBAN_RELAY_HINT_SECONDS",
+                cls.relay_hint_seconds,
+                Bilingual(zh="重新派发未处理消息前等待的秒数", en="the seconds before a lost hand-out is repeated"),
             ),
             sweep_seconds=number(
-                "DUBAN_SWEEP_SECONDS", cls.sweep_seconds, "the seconds between beat ticks", high=86400, whole=False
+                "DUBAN_SWEEP_SECONDS",
+                cls.sweep_seconds,
+                Bilingual(zh="beat 两次定时检查之间的秒数", en="the seconds between beat ticks"),
+                high=86400,
+                whole=False,
             ),
             send_timeout_seconds=number(
                 "DUBAN_SEND_TIMEOUT_SECONDS",
                 cls.send_timeout_seconds,
-                "the seconds a channel waits for a receiver",
+                Bilingual(zh="发送渠道等待接收方的秒数", en="the seconds a channel waits for a receiver"),
                 low=0.1,
                 high=3600,
                 whole=False,
             ),
         )
         if policy.send_timeout_seconds >= policy.lease_seconds:
+            timeout, lease = f"{policy.send_timeout_seconds:g}", policy.lease_seconds
             raise InvalidInput(
                 what="DUBAN_SEND_TIMEOUT_SECONDS",
-                detail=(
-                    f"{policy.send_timeout_seconds:g} s is not less than DUBAN_LEASE_SECONDS ({policy.lease_seconds} s): "
-                    "a send must end while its worker still holds the row; lower the time-out or raise the lease"
+                detail=Bilingual(
+                    zh=(
+                        f"{timeout} 秒不小于 DUBAN_LEASE_SECONDS（{lease} 秒）：发送必须在工作进程仍持有该通知时结束；"
+                        "请调低超时或调高租期"
+                    ),
+                    en=(
+                        f"{timeout} s is not less than DUBAN_LEASE_SECONDS ({lease} s): a send must end while its "
+                        "worker still holds the row; lower the time-out or raise the lease"
+                    ),
                 ),
             )
         return policy

@@ -27,6 +27,8 @@ def register(cli: click.Group) -> None:
 @pass_ctx
 def sweep(ctx: Ctx, now_text: str | None, deliver: bool) -> None:
     """Write due reminders and escalations to the outbox (what the beat schedule runs)."""
+    # Every delivery setting is parsed before the sweep writes: a bad one refuses the whole command.
+    policy = delivery.check_delivery_settings(ctx.settings) if deliver else None
     app = ctx.app()
     real = app.clock
     if now_text:
@@ -38,7 +40,7 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool) -> None:
         # Leases must hold in real time, or a worker could take a row this process is still sending:
         # deliver as of the later of the two clocks.
         app.clock = FixedClock(max(app.clock.now(), real.now()))
-        outcomes = delivery.deliver_pending(app)
+        outcomes = delivery.deliver_pending(app, policy=policy)
     if ctx.json:
         emit_json(
             {

@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from celery import Celery, signals
 from .app import App
 from .domain.errors import DubanError, InvalidInput, StoreError
 from .secrets import SecretFilter, secret_values
+from .services.audit import anchor_if_due
 from .services.circulars import issue_due
 from .services.delivery import DeliveryPolicy, channels_for, check_delivery_settings, deliver_one, relay
 from .services.sweep import sweep
@@ -150,8 +152,28 @@ def beat_tick(app: App, publish: Callable[[list[int]], None] | None = None) -> d
     """
     result = sweep(app)
     issued = issue_circulars_safely(app)
+    anchored = anchor_safely(app)
     handed = relay_safely(app, publish)
-    return {"tasks": result.tasks, "notifications": result.notifications, "circulars": issued, "relayed": handed}
+    return {
+        "tasks": result.tasks,
+        "notifications": result.notifications,
+        "circulars": issued,
+        "anchored": anchored,
+        "relayed": handed,
+    }
+
+
+def anchor_safely(app: App) -> int | None:
+    """The chain's head, signed and stored on schedule: a forged append after it cannot pass as older history.
+
+    Returns the anchored position, or None when none was due (or no DUBAN_AUDIT_KEY is set)."""
+    try:
+        policy = DeliveryPolicy.from_config(app.settings.extra)
+        anchor = anchor_if_due(app, timedelta(seconds=policy.anchor_seconds))
+    except DubanError as exc:
+        log.error("no anchor taken: %s", exc.render("en"))
+        return None
+    return anchor.ledger_seq if anchor else None
 
 
 def run_beat(app: App, seconds: float, stop: threading.Event | None = None) -> None:

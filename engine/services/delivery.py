@@ -43,6 +43,7 @@ class DeliveryPolicy:
     relay_hint_seconds: int = 120  # a broker message not acted on within this is handed out again
     sweep_seconds: float = 300  # the beat's tick
     send_timeout_seconds: float = 20  # each network step of a send (connect, each reply); below the lease
+    anchor_seconds: float = 3600  # the beat signs and stores the chain's head this often (with DUBAN_AUDIT_KEY)
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> DeliveryPolicy:
@@ -98,6 +99,14 @@ class DeliveryPolicy:
                 cls.sweep_seconds,
                 Bilingual(zh="beat 两次定时检查之间的秒数", en="the seconds between beat ticks"),
                 high=86400,
+                whole=False,
+            ),
+            anchor_seconds=number(
+                "DUBAN_ANCHOR_SECONDS",
+                cls.anchor_seconds,
+                Bilingual(zh="beat 两次保存审计锚点之间的秒数", en="the seconds between anchors the beat stores"),
+                low=60,
+                high=7 * 86400,
                 whole=False,
             ),
             send_timeout_seconds=number(

@@ -1,0 +1,55 @@
+"""What the CLI says is true: closed tasks, sweeps in the future and dry runs, warnings said once."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
+
+
+def _assign(call, db: str, deadline: str) -> str:  # type: ignore[no-untyped-def]
+    made = call(
+        "--db", db, "--as", PRINCIPAL, "--json", "assign", "--title", "路灯", "--unit", UNIT, "--leader", DEPUTY,
+        "--deadline", deadline,
+    )
+    assert made.code == 0, made.err
+    return made.json()["code"]
+
+
+def _to_reviewed(call, db: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    for who, *args in (
+        (UNIT_HEAD, "start", code),
+        (UNIT_HEAD, "progress", code, "--percent", "100", "--note", "修好"),
+        (UNIT_HEAD, "submit", code),
+        (DEPUTY, "approve", code),
+    ):
+        r = call("--db", db, "--as", who, *args)
+        assert r.code == 0, r.err
+
+
+def test_closed_tasks_say_how_late_they_closed_not_how_overdue_they_are(
+    call, sqlite_url: str, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    db = sqlite_url
+    late, on_time, cancelled = (_assign(call, db, "2026-09-09") for _ in range(3))
+    _to_reviewed(call, db, late)
+    _to_reviewed(call, db, on_time)
+    assert call("--db", db, "--as", DEPUTY, "close", on_time).code == 0  # Monday 7 September: on time
+    monkeypatch.setenv("DUBAN_NOW", "2026-09-14T10:00")  # the next Monday: 10, 11 and 14 September are late
+    assert call("--db", db, "--as", DEPUTY, "close", late).code == 0
+    assert call("--db", db, "--as", PRINCIPAL, "cancel", cancelled, "-m", "重复交办").code == 0
+    monkeypatch.setenv("DUBAN_NOW", "2026-10-30T10:00")  # weeks later: nothing closed grows more overdue
+    rows = {r["code"]: r for r in call("--db", db, "list", "--json").json()}
+    assert rows[late]["closed_days_late"] == 3 and rows[late]["days_overdue"] is None
+    assert rows[on_time]["closed_days_late"] == 0 and rows[on_time]["days_overdue"] is None
+    assert rows[cancelled]["closed_days_late"] is None and rows[cancelled]["days_overdue"] is None
+    assert rows[late]["light"] is None and rows[late]["days_left"] is None
+    shown = call("--db", db, "show", late, "--json").json()
+    assert shown["closed_days_late"] == 3 and shown["days_overdue"] is None
+    text = call("--db", db, "--lang", "zh", "show", late)
+    assert "逾期 3 个工作日销号" in text.out
+    assert "按期销号" in call("--db", db, "--lang", "zh", "show", on_time).out
+    # an open task still counts its overdue days, and has no closing lateness
+    open_task = _assign(call, db, "2026-10-28")
+    row = next(r for r in call("--db", db, "list", "--json").json() if r["code"] == open_task)
+    assert row["days_overdue"] == 2 and row["closed_days_late"] is None and row["light"] == "red"

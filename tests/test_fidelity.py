@@ -53,3 +53,43 @@ def test_closed_tasks_say_how_late_they_closed_not_how_overdue_they_are(
     open_task = _assign(call, db, "2026-10-28")
     row = next(r for r in call("--db", db, "list", "--json").json() if r["code"] == open_task)
     assert row["days_overdue"] == 2 and row["closed_days_late"] is None and row["light"] == "red"
+
+
+def _outbox(db: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM notifications").fetchone()[0]
+
+
+def test_a_sweep_in_the_future_asks_for_yes_and_a_dry_run_writes_nothing(call, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    db = sqlite_url
+    code = _assign(call, db, "2026-09-30")
+    assert call("--db", db, "--as", UNIT_HEAD, "start", code).code == 0
+    before = _outbox(db)
+    refused = call("--db", db, "sweep", "--now", "2026-10-12T10:00")
+    assert refused.code == 2 and refused.out == "" and refused.err.count("\n") == 1
+    assert "later than now (2026-09-07 09:00)" in refused.err and "--yes" in refused.err
+    zh = call("--db", db, "--lang", "zh", "sweep", "--now", "2026-10-12T10:00")
+    assert zh.code == 2 and zh.err.startswith("duban：错误：--now 2026-10-12 10:00 晚于当前时间")
+    assert _outbox(db) == before
+    dry = call("--db", db, "--json", "sweep", "--now", "2026-10-12T10:00", "--dry-run")
+    assert dry.code == 0, dry.err
+    shown = dry.json()
+    assert shown["dry_run"] is True and shown["tasks"] == 1 and shown["escalations"] >= 1
+    assert shown["notifications"] == len(shown["would_write"]) > 0
+    assert {w["code"] for w in shown["would_write"]} == {code}
+    assert _outbox(db) == before  # nothing written
+    text = call("--db", db, "--lang", "zh", "sweep", "--now", "2026-10-12T10:00", "--dry-run")
+    assert "未写入任何内容" in text.out and "逾期督办" in text.out
+    assert _outbox(db) == before
+    # the real thing, confirmed, writes exactly what the dry run announced
+    done = call("--db", db, "--json", "sweep", "--now", "2026-10-12T10:00", "--yes")
+    assert done.code == 0 and done.json()["notifications"] == shown["notifications"]
+    assert _outbox(db) == before + shown["notifications"]
+    # a second dry run at that instant has nothing left to write
+    assert call("--db", db, "--json", "sweep", "--now", "2026-10-12T10:00", "--dry-run").json()["would_write"] == []
+    listed = call("--db", db, "--lang", "zh", "notifications", "list")
+    assert "逾期督办" in listed.out and "待发送" in listed.out and "escalate" not in listed.out
+    both = call("--db", db, "sweep", "--dry-run", "--deliver")
+    assert both.code == 2 and "--dry-run" in both.err

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from engine.domain.clock import FixedClock, parse_instant
+from engine.domain.errors import DubanError
 from engine.services import delivery
 from engine.services.circulars import issue_due
-from engine.domain.errors import DubanError
 from engine.services.sweep import SweepResult
 from engine.services.sweep import sweep as run_sweep
 
@@ -33,7 +33,9 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool, dry_run: bool, yes: boo
     """Write due reminders and escalations to the outbox (what the beat schedule runs)."""
     if dry_run and deliver:
         raise click.UsageError(
-            ctx.t("--dry-run 不写入任何内容，不能同时使用 --deliver", "--dry-run writes nothing, so it cannot --deliver")
+            ctx.t(
+                "--dry-run 不写入任何内容，不能同时使用 --deliver", "--dry-run writes nothing, so it cannot --deliver"
+            )
         )
     app = ctx.app()
     real = app.clock
@@ -106,8 +108,18 @@ def _show_dry_run(ctx: Ctx, result: SweepResult) -> None:
         return
     table(
         ctx,
-        [("任务", "Task"), ("类型", "Kind"), ("级别", "Level"), ("接收人", "To"), ("渠道", "Channel"), ("标题", "Subject")],
-        [[p.code, rule_text(ctx, p.rule), str(p.level), p.recipient or "", p.channel, p.subject] for p in result.planned],
+        [
+            ("任务", "Task"),
+            ("类型", "Kind"),
+            ("级别", "Level"),
+            ("接收人", "To"),
+            ("渠道", "Channel"),
+            ("标题", "Subject"),
+        ],
+        [
+            [p.code, rule_text(ctx, p.rule), str(p.level), p.recipient or "", p.channel, p.subject]
+            for p in result.planned
+        ],
         title=ctx.t("试运行：将写入的通知", "Dry run: what would be written"),
     )
     say(

@@ -9,8 +9,20 @@ from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
 
 def _assign(call, db: str, deadline: str) -> str:  # type: ignore[no-untyped-def]
     made = call(
-        "--db", db, "--as", PRINCIPAL, "--json", "assign", "--title", "路灯", "--unit", UNIT, "--leader", DEPUTY,
-        "--deadline", deadline,
+        "--db",
+        db,
+        "--as",
+        PRINCIPAL,
+        "--json",
+        "assign",
+        "--title",
+        "路灯",
+        "--unit",
+        UNIT,
+        "--leader",
+        DEPUTY,
+        "--deadline",
+        deadline,
     )
     assert made.code == 0, made.err
     return made.json()["code"]
@@ -28,7 +40,9 @@ def _to_reviewed(call, db: str, code: str) -> None:  # type: ignore[no-untyped-d
 
 
 def test_closed_tasks_say_how_late_they_closed_not_how_overdue_they_are(
-    call, sqlite_url: str, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    call,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     db = sqlite_url
     late, on_time, cancelled = (_assign(call, db, "2026-09-09") for _ in range(3))

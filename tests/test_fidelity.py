@@ -107,3 +107,63 @@ def test_a_sweep_in_the_future_asks_for_yes_and_a_dry_run_writes_nothing(call, s
     assert "逾期督办" in listed.out and "待发送" in listed.out and "escalate" not in listed.out
     both = call("--db", db, "sweep", "--dry-run", "--deliver")
     assert both.code == 2 and "--dry-run" in both.err
+
+
+def test_the_single_desk_note_is_said_once_a_day(call, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    db = sqlite_url
+    assert call("--db", db, "list", "--json").err == ""  # JSON stays clean, and does not use up the day's note
+    first = call("--db", db, "list")
+    assert first.code == 0 and "single-desk" in first.err
+    again = call("--db", db, "--lang", "zh", "list")
+    assert again.code == 0 and again.err == ""
+    monkeypatch.setenv("DUBAN_NOW", "2026-09-08T09:00")
+    assert "单机模式" in call("--db", db, "--lang", "zh", "list").err  # a new day: said again, in Chinese
+    assert call("--db", db, "list").err == ""
+
+
+def test_the_missing_calendar_warning_comes_only_when_a_date_falls_in_that_year(
+    call,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    db = sqlite_url
+    monkeypatch.setenv("DUBAN_NOW", "2026-12-01T09:00")
+    call("--db", db, "list")  # the day's single-desk note, out of the way
+    near = call(
+        "--db",
+        db,
+        "--as",
+        PRINCIPAL,
+        "assign",
+        "--title",
+        "x",
+        "--unit",
+        UNIT,
+        "--leader",
+        DEPUTY,
+        "--deadline",
+        "2026-12-10",
+    )
+    assert near.code == 0 and near.err == "", near.err  # every reminder and escalation falls in 2026
+    far = call(
+        "--db",
+        db,
+        "--as",
+        PRINCIPAL,
+        "assign",
+        "--title",
+        "y",
+        "--unit",
+        UNIT,
+        "--leader",
+        DEPUTY,
+        "--deadline",
+        "2027-03-31",
+    )
+    assert far.code == 0 and "no statutory holiday calendar for 2027" in far.err
+    assert far.err.count("\n") == 1
+    # listing and showing the 2026 task needs no 2027 day; the 2027 task's days left are counted in 2027
+    code = near.out.strip()
+    assert call("--db", db, "show", code).err == ""
+    listed = call("--db", db, "--lang", "zh", "list")
+    assert listed.code == 0 and "2027 年尚无法定节假日数据" in listed.err

@@ -394,7 +394,12 @@ def show(ctx: Ctx, code: str) -> None:
             title=ctx.t("进展报送", "Progress reports"),
         )
     if ctx.actor:
-        say(ctx.t("您可执行：", "You may: ") + (", ".join(d.allowed) or ctx.t("（无）", "(nothing)")))
+        spec = app.registry.find(s.workflow)
+        if ctx.lang == "zh" and spec is not None:
+            steps = "、".join(spec.trigger_label(t).zh for t in d.allowed)
+        else:
+            steps = ", ".join(d.allowed)
+        say(ctx.t("您可执行：", "You may: ") + (steps or ctx.t("（无）", "(nothing)")))
 
 
 def _closed_text(ctx: Ctx, s: TaskSummary) -> str:

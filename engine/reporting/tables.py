@@ -41,6 +41,21 @@ class Section:
     note: str | None = None  # shown under the table: omitted tasks, the previous period, "none"
 
 
+TITLE_LIMIT = 30  # characters of a task title a table shows; the whole title is in the ledger
+_BREAKS = "。；，、：！？;,:!? "
+
+
+def short_title(title: str, limit: int = TITLE_LIMIT) -> str:
+    """A long title cut at the last punctuation within the limit (else at the limit), with an ellipsis."""
+    if len(title) <= limit:
+        return title
+    head = title[: limit - 1]
+    cut = max(head.rfind(ch) for ch in _BREAKS)
+    if cut >= limit // 2:
+        head = head[:cut]
+    return head.rstrip(_BREAKS) + "…"
+
+
 def sections(report: Report, lang: Lang) -> list[Section]:
     return [
         _units(report, lang),
@@ -68,6 +83,7 @@ def _columns(lang: Lang, *spec: tuple[Bilingual, ColumnKind]) -> tuple[Column, .
 _COUNT_COLUMNS: tuple[tuple[Bilingual, ColumnKind], ...] = (
     (L.TASKS, "count"),
     (L.CLOSED, "count"),
+    (L.NOT_STARTED, "count"),
     (L.IN_PROGRESS, "count"),
     (L.SUBMITTED, "count"),
     (L.REVIEWED, "count"),
@@ -78,7 +94,17 @@ _COUNT_COLUMNS: tuple[tuple[Bilingual, ColumnKind], ...] = (
 
 
 def _figures(c: Counts) -> tuple[Cell, ...]:
-    return (c.tasks, c.closed, c.in_progress, c.submitted, c.reviewed, c.overdue, c.completion_rate, c.on_time_rate)
+    return (
+        c.tasks,
+        c.closed,
+        c.not_started,
+        c.in_progress,
+        c.submitted,
+        c.reviewed,
+        c.overdue,
+        c.completion_rate,
+        c.on_time_rate,
+    )
 
 
 def _ranked(report: Report) -> list[UnitLine]:
@@ -118,7 +144,7 @@ def _overdue(report: Report, lang: Lang) -> Section:
         (L.ESCALATION_LEVEL, "count"),
     )
     rows = tuple(
-        Row((o.code, o.title, o.unit, o.leader or "", o.deadline, o.days_overdue, o.escalation_level), highlight=True)
+        Row((o.code, short_title(o.title), o.unit, o.leader or "", o.deadline, o.days_overdue, o.escalation_level), highlight=True)
         for o in report.overdue_tasks
     )
     note = _more_note(len(rows), len(rows) + report.overdue_omitted, lang)
@@ -144,7 +170,7 @@ def _period_tasks(
     ]
     if with_detail:
         spec.append((L.DEADLINE_CHANGE, "text"))
-    rows = tuple(Row((t.code, t.title, t.unit, t.on, *((t.detail or "",) if with_detail else ()))) for t in tasks)
+    rows = tuple(Row((t.code, short_title(t.title), t.unit, t.on, *((t.detail or "",) if with_detail else ()))) for t in tasks)
     return Section(key, title.pick(lang), _columns(lang, *spec), rows, _more_note(len(rows), total, lang))
 
 

@@ -164,12 +164,27 @@ def _period_list(
     app: App, uow: UnitOfWork, rules: StateRules, kind: str, scope: Scope, period: Period, limit: int | None
 ) -> tuple[list[PeriodTask], int]:
     start, end = start_of_day(period.start, app.tz), start_of_day(period.end + timedelta(days=1), app.tz)
-    rows, total = period_events(uow.conn, kind, rules, start, end, scope, limit)
+    rows, total = period_events(
+        uow.conn, kind, rules, start, end, scope, limit, days=(period.start, period.end)
+    )
     out: list[PeriodTask] = []
     for code, title, unit, at, data, _deadline in rows:
-        on = at.astimezone(app.tz).date() if isinstance(at, datetime) else date.fromisoformat(str(at)[:10])
-        out.append(PeriodTask(code, title, unit, on, _detail(kind, data)))
-    return out, total
+        out.append(PeriodTask(code, title, unit, _local_day(at, app.tz), _detail(kind, data)))
+    out.sort(key=lambda t: (t.on, t.code))  # the parts come one after another; a circular lists by date
+    return (out if limit is None else out[:limit]), total
+
+
+def _local_day(at: object, tz: ZoneInfo) -> date:
+    """An event's instant as a day in the zone; a date column (交办日期, 销号日期) is a day already."""
+    if isinstance(at, datetime):
+        return (at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))).astimezone(tz).date()
+    if isinstance(at, date):
+        return at
+    text = str(at)
+    if len(text) <= 10:
+        return date.fromisoformat(text)
+    parsed = datetime.fromisoformat(text)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("UTC"))).astimezone(tz).date()
 
 
 def _detail(kind: str, data: Any) -> str | None:

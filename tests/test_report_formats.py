@@ -380,12 +380,15 @@ def test_docx_is_a_circular_with_title_headline_tables_and_chart(report: Report,
     data = render(report, "docx", "zh", chart_png=chart_png, issuer="县委督查室")
     document = docx.Document(io.BytesIO(data))
     texts = [p.text for p in document.paragraphs]
-    assert texts[0] == "整改任务进展情况通报（2026年11月1日至2026年11月30日）"
-    assert "县委督查室" in texts[1] and "统计时段" in texts[1]
+    # Unnumbered (no 期号 given): the masthead with the office and the day it was generated, then the title.
+    assert texts[0] == "县委督查室　　2026年12月1日"
+    assert texts[1] == "整改任务进展情况通报（2026年11月1日至2026年11月30日）"
+    assert texts[2] == "统计时段：2026年11月1日至2026年11月30日"
     assert headline(report, "zh") in texts
+    assert texts[-2:] == ["县委督查室", "2026年12月1日"]  # 落款: the issuer unless a signature is given
     assert len(document.inline_shapes) == 1
     assert document.inline_shapes[0].width.cm == pytest.approx(15, abs=0.01)
-    fonts = document.paragraphs[0].runs[0]._element.xpath("./w:rPr/w:rFonts")
+    fonts = document.paragraphs[1].runs[0]._element.xpath("./w:rPr/w:rFonts")
     assert fonts and fonts[0].get(qn("w:eastAsia")) == "黑体"  # Word would set Chinese in a Latin font otherwise
     assert all(t.style is not None and t.style.name == "Table Grid" for t in document.tables)
     overdue_row = docx_grid(data, report, OVERDUE_TITLE["zh"])[1][0]

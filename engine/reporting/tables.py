@@ -144,7 +144,10 @@ def _overdue(report: Report, lang: Lang) -> Section:
         (L.ESCALATION_LEVEL, "count"),
     )
     rows = tuple(
-        Row((o.code, short_title(o.title), o.unit, o.leader or "", o.deadline, o.days_overdue, o.escalation_level), highlight=True)
+        Row(
+            (o.code, short_title(o.title), o.unit, o.leader or "", o.deadline, o.days_overdue, o.escalation_level),
+            highlight=True,
+        )
         for o in report.overdue_tasks
     )
     note = _more_note(len(rows), len(rows) + report.overdue_omitted, lang)
@@ -170,7 +173,9 @@ def _period_tasks(
     ]
     if with_detail:
         spec.append((L.DEADLINE_CHANGE, "text"))
-    rows = tuple(Row((t.code, short_title(t.title), t.unit, t.on, *((t.detail or "",) if with_detail else ()))) for t in tasks)
+    rows = tuple(
+        Row((t.code, short_title(t.title), t.unit, t.on, *((t.detail or "",) if with_detail else ()))) for t in tasks
+    )
     return Section(key, title.pick(lang), _columns(lang, *spec), rows, _more_note(len(rows), total, lang))
 
 

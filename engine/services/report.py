@@ -164,9 +164,7 @@ def _period_list(
     app: App, uow: UnitOfWork, rules: StateRules, kind: str, scope: Scope, period: Period, limit: int | None
 ) -> tuple[list[PeriodTask], int]:
     start, end = start_of_day(period.start, app.tz), start_of_day(period.end + timedelta(days=1), app.tz)
-    rows, total = period_events(
-        uow.conn, kind, rules, start, end, scope, limit, days=(period.start, period.end)
-    )
+    rows, total = period_events(uow.conn, kind, rules, start, end, scope, limit, days=(period.start, period.end))
     out: list[PeriodTask] = []
     for code, title, unit, at, data, _deadline in rows:
         out.append(PeriodTask(code, title, unit, _local_day(at, app.tz), _detail(kind, data)))

@@ -18,6 +18,7 @@ from engine.services.report_files import (
     FORMATS,
     SUFFIXES,
     Letterhead,
+    chart_font_warnings,
     draw_chart,
     render_report,
     terminal,
@@ -67,6 +68,16 @@ def _check_target(path: Path | None, what: str) -> None:
         raise BadFile(path, f"cannot write the {what} there (no such folder, or it is a folder)")
 
 
+def warn(lang: Lang, warnings: list[str]) -> None:
+    for w in warnings:
+        click.echo(("duban：提示：" if lang == "zh" else "duban: warning: ") + w, err=True)
+
+
+def warn_about_chart_font(lang: Lang) -> None:
+    """`duban demo` and others that issue a circular with a chart say what `duban report` says about its font."""
+    warn(lang, chart_font_warnings(lang))
+
+
 def emit(
     ctx: Ctx,
     report: Report,
@@ -85,8 +96,7 @@ def emit(
     png: bytes | None = None
     if chart is not None or fmt in ("html", "docx"):
         png, warnings = draw_chart(report, lang)
-        for w in warnings:
-            click.echo(("duban：提示：" if lang == "zh" else "duban: warning: ") + w, err=True)
+        warn(lang, warnings)
     if fmt == "table":
         if output is not None:
             raise InvalidInput(what="-o", detail="the table format prints to the terminal; give --format for a file")

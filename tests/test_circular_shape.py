@@ -167,3 +167,14 @@ def test_schedules_number_their_circulars(app: App, clock: FixedClock) -> None:
     assert sorted(c.id for c in list_circulars(app, "weekly")) == sorted(first + second)
     with app.db.engine.connect() as conn:
         assert sorted(conn.execute(select(Circular.issue_no)).scalars()) == [1, 2]
+
+
+def test_demo_warns_of_a_chart_without_chinese_font(call, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No pip package ships a small reputable CJK font, so a bare server gets the warning `duban report` gives."""
+    from engine.reporting import chart
+
+    monkeypatch.delenv("DUBAN_CJK_FONT", raising=False)
+    monkeypatch.setattr(chart, "_installed_cjk_font", lambda: None)
+    result = call("--lang", "zh", "demo", "--dir", str(tmp_path / "demo"))
+    assert result.code == 0, result.err
+    assert "duban：提示：" + chart.NO_CJK_FONT.zh in result.err

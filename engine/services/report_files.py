@@ -40,6 +40,16 @@ def draw_chart(report: Report, lang: Lang) -> tuple[bytes, list[str]]:
     return chart.png, list(chart.warnings)
 
 
+def chart_font_warnings(lang: Lang) -> list[str]:
+    """What a chart drawn now would warn of (no Chinese font), for commands that draw one without showing it."""
+    from ..reporting.chart import NO_CJK_FONT, find_cjk_font
+
+    warnings: list[str] = []
+    if find_cjk_font(warnings) is None:
+        warnings.append(NO_CJK_FONT.pick(lang))
+    return warnings
+
+
 def render_report(
     report: Report,
     fmt: str,

@@ -178,3 +178,42 @@ def test_demo_warns_of_a_chart_without_chinese_font(call, tmp_path, monkeypatch)
     result = call("--lang", "zh", "demo", "--dir", str(tmp_path / "demo"))
     assert result.code == 0, result.err
     assert "duban：提示：" + chart.NO_CJK_FONT.zh in result.err
+
+
+def test_assistance_tasks_have_their_own_section(app: App, clock: FixedClock) -> None:
+    """A 帮扶 task is not a 整改任务: the headline and the unit ranking leave it out; its own section counts it."""
+    from engine.services.report import ReportRequest, build_report
+    from engine.services.tasks import NewTask, assign, fire
+
+    from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
+
+    build_ledger(app, clock)  # five 整改任务 counted, T6 cancelled (see test_report.py)
+    at(clock, "2026-09-23T10:00")
+    fields = {"household": "何某某户", "households": "1", "people": "4", "assistance_measures": "教育帮扶"}
+    for n in range(2):
+        code = assign(
+            app,
+            PRINCIPAL,
+            NewTask(
+                title=f"一户一策{n}", unit=UNIT, leader=DEPUTY, workflow="assistance", deadline=date(2026, 12, 31),
+                fields=fields,
+            ),
+        )  # fmt: skip
+    fire(app, UNIT_HEAD, code, "start")
+    at(clock, "2026-11-25T10:00")
+    report = build_report(app, ReportRequest(as_of=date(2026, 9, 25)))
+    d = to_dict(report, "zh")
+    assert d["totals"]["tasks"] == 5 and d["headline"].startswith("截至2026年9月25日，共交办整改任务5项，")
+    assert "本期新增0项" in d["headline"]  # the two 帮扶 tasks assigned this week are not new 整改任务
+    assert sum(u["tasks"] for u in d["units"]) == 5
+    assert d["other_workflows"]["帮扶任务"]["totals"]["tasks"] == 2
+    assert d["other_workflows"]["帮扶任务"]["units"][UNIT]["not_started"] == 1
+    assert d["other_workflows"]["帮扶任务"]["units"][UNIT]["in_progress"] == 1
+    document = docx.Document(io.BytesIO(render(report, "docx", "zh")))
+    texts = [p.text for p in document.paragraphs]
+    assert "十、帮扶任务进展情况" in texts
+    grid = [[c.text for c in row.cells] for row in document.tables[-1].rows]
+    assert grid[1][:5] == [UNIT, "2", "0", "1", "1"] and grid[-1][:2] == ["合计", "2"]
+    from engine.domain.report import from_dict
+
+    assert from_dict(d) == report

@@ -241,6 +241,8 @@ class Report:
     new_total: int | None = None
     closed_total: int | None = None
     extensions_total: int | None = None
+    # Tasks of other workflows (帮扶任务), by workflow label then unit: a section each, not in the figures above.
+    other_workflows: dict[str, dict[str, Counts]] = field(default_factory=dict)
 
     @property
     def new_count(self) -> int:
@@ -404,6 +406,13 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
         },
         "generated_at": report.generated_at.isoformat() if report.generated_at else None,
         "zone": report.zone,
+        "other_workflows": {
+            label: {
+                "totals": _counts_dict(sum(units.values(), Counts())),
+                "units": {name: _counts_dict(c) for name, c in units.items()},
+            }
+            for label, units in report.other_workflows.items()
+        },
         "notes": list(report.notes),
     }
 
@@ -468,6 +477,10 @@ def from_dict(d: dict[str, Any]) -> Report:
         generated_at=datetime.fromisoformat(d["generated_at"]) if d.get("generated_at") else None,
         zone=d.get("zone", "Asia/Shanghai"),
         notes=list(d.get("notes", [])),
+        other_workflows={
+            label: {name: _counts(c) for name, c in w["units"].items()}
+            for label, w in d.get("other_workflows", {}).items()
+        },
         new_total=counts["new"],
         closed_total=counts["closed"],
         extensions_total=counts["extensions"],

@@ -53,6 +53,8 @@ class Scope:
     campaign: str | None = None
     unit_id: int | None = None
     category: str | None = None
+    workflows: tuple[str, ...] | None = None  # None: every workflow
+    not_workflows: tuple[str, ...] = ()  # workflows reported in sections of their own (帮扶)
 
 
 # Where a task's state comes from: the tasks as they stand, or as they stood at an instant (see asof.py).
@@ -92,6 +94,10 @@ def _scoped(scope: Scope, cols: Any) -> list[ColumnElement[bool]]:
         out.append(cols.unit_id == scope.unit_id)
     if scope.category is not None:
         out.append(cols.category == scope.category)
+    if scope.workflows is not None:
+        out.append(cols.workflow.in_(scope.workflows))
+    if scope.not_workflows:
+        out.append(cols.workflow.not_in(scope.not_workflows))
     return out
 
 

@@ -19,6 +19,7 @@ EXTENSIONS_IN_PERIOD = Bilingual("本期延期", "Extensions this period")
 CHANGE = Bilingual("与上期对比", "Change since the previous period")
 BY_CATEGORY = Bilingual("按问题类别", "By category")
 BY_CAMPAIGN = Bilingual("按专项", "By campaign")
+WORKFLOW_PROGRESS = Bilingual("{workflow}进展情况", "{workflow}: progress (not counted above)")
 
 # The units table
 RANK = Bilingual("排名", "rank")

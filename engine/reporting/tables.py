@@ -73,6 +73,7 @@ def sections(report: Report, lang: Lang) -> list[Section]:
         _change(report, lang),
         _groups("by_category", L.BY_CATEGORY, L.CATEGORY, report.by_category, lang),
         _groups("by_campaign", L.BY_CAMPAIGN, L.CAMPAIGN, report.by_campaign, lang),
+        *(_workflow(label, units, lang) for label, units in report.other_workflows.items()),
     ]
 
 
@@ -224,6 +225,18 @@ def _groups(key: str, title: Bilingual, name: Bilingual, groups: dict[str, Count
         _columns(lang, (name, "text"), *_COUNT_COLUMNS),
         rows,
         None if rows else L.NONE_THIS_PERIOD.pick(lang),
+    )
+
+
+def _workflow(label: str, units: dict[str, Counts], lang: Lang) -> Section:
+    """Tasks of another workflow (帮扶任务), unit by unit: counted here, never among the 整改任务 above."""
+    rows = [Row((unit, *_figures(c)), highlight=c.overdue > 0) for unit, c in sorted(units.items())]
+    rows.append(Row((L.TOTAL.pick(lang), *_figures(sum(units.values(), Counts()))), total=True))
+    return Section(
+        f"workflow:{label}",
+        L.WORKFLOW_PROGRESS.pick(lang).format(workflow=label),
+        _columns(lang, (L.UNIT, "text"), *_COUNT_COLUMNS),
+        tuple(rows),
     )
 
 

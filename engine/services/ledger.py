@@ -48,7 +48,7 @@ from ..ledger.status import StatusVocabulary
 from ..ledger.writer import Cell, Column, export_format, write_ledger
 from ..persistence.asof import ledger_as_of
 from ..persistence.importing import ImportPlan, LedgerStore, write_rows
-from ..persistence.models import Event, Person, ProgressReport, Task, TaskCoUnit, Unit
+from ..persistence.models import Campaign, Event, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.repository import DeadlineFacts
 from .chain import record_org
 from .identity import acting
@@ -72,6 +72,7 @@ class ImportOptions:
     skip_invalid: Path | None = None  # write rejected rows here, with their reasons, and import the rest
     progress: Progress | None = None
     lang: Lang = "en"  # of the reasons in the rejects file
+    assigned_on: date | None = None  # 交办日期 of rows whose ledger gives none
 
 
 @dataclass
@@ -91,6 +92,7 @@ class ImportResult:
     dry_run: bool
     rejects_file: str | None = None
     encoding: str | None = None
+    warnings: list[RowError] = field(default_factory=list)  # imported anyway: worth a look
 
 
 @dataclass
@@ -102,6 +104,7 @@ class _Pass:
     now: datetime
     valid: list[LedgerRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
     rejected: list[tuple[RawRow, list[RowError]]] = field(default_factory=list)
     existing: int = 0
     rows: int = 0
@@ -139,6 +142,7 @@ def import_ledger(app: App, actor_id: str | None, path: Path, options: ImportOpt
         dry_run=options.dry_run,
         rejects_file=str(options.skip_invalid) if options.skip_invalid is not None and not options.dry_run else None,
         encoding=found.encoding,
+        warnings=found.warnings,
     )
     if options.dry_run:
         return result
@@ -196,9 +200,16 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
     spec = machine.spec
     campaign = check_text(options.campaign, "campaign", max_len=200) or None if options.campaign else None
     extra_headers = H.workflow_headers({k: f.label for k, f in spec.fields.items()})
-    vocabulary = H.Vocabulary(
-        mapping=H.load_mapping(options.mapping, extra_headers) if options.mapping else {}, extra=extra_headers
-    )
+    mapping, own_words = H.read_mapping(options.mapping, extra_headers) if options.mapping else ({}, {})
+    for word, state in own_words.items():
+        if state not in spec.states:
+            assert options.mapping is not None
+            raise BadFile(
+                options.mapping,
+                f"'{state}' is not a state of {spec.name} (states: {', '.join(spec.states)})",
+                key=f"status.{word}",
+            )
+    vocabulary = H.Vocabulary(mapping=mapping, extra=extra_headers)
     found = _Pass(path=path, spec=spec, now=app.clock.now())
     with app.uow(write=False) as uow:
         if check_actor:
@@ -219,7 +230,16 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
                 )
             found.actor_id = actor.id
         people = {pid: (name, frozenset(roles)) for pid, (name, _unit, roles) in uow.org.people().items()}
-        org = OrgIndex(units=uow.org.unit_ids(), people=people)
+        org = OrgIndex(units=uow.org.unit_ids(), people=people, aliases=uow.org.unit_aliases())
+        assigned_on, campaign_start = options.assigned_on, None
+        if campaign is not None:
+            row = uow.conn.execute(
+                select(Campaign.started_on, Campaign.feedback_on).where(Campaign.name == campaign)
+            ).first()
+            if row is not None:
+                campaign_start = row.feedback_on or row.started_on
+                if assigned_on is None:
+                    assigned_on = row.started_on or row.feedback_on
         store = LedgerStore(uow)
         with open_source(path, options.sheet) as source:
             try:
@@ -233,7 +253,7 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
                 workflow=spec.name,
                 initial_state=spec.initial,
                 org=org,
-                statuses=StatusVocabulary.for_states([(k, s.label) for k, s in spec.states.items()]),
+                statuses=StatusVocabulary.for_states([(k, s.label) for k, s in spec.states.items()], own_words),
                 deadline=_deadline_reader(app, spec, found.now),
                 priorities=PRIORITIES,
                 field_value=lambda key, text: _field_value(spec.fields[key], text),
@@ -243,6 +263,9 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
                 scope=path.stem,
                 sheet=source.sheet or path.stem,  # a CSV file is one table, as a sheet is
                 create_units=options.create_units,
+                assigned_on=assigned_on,
+                campaign_start=campaign_start,
+                is_working_day=app.calendar.is_working_day,
             )
             validator = RowValidator(ctx, header)
             keep_raw = options.skip_invalid is not None
@@ -265,14 +288,20 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
             if options.progress is not None:
                 options.progress("read", source.size or source.position(), source.size)
             found.sheet, found.encoding = source.sheet, source.encoding
+            found.warnings = validator.warnings
     used = {r.unit for r in found.valid} | {u for r in found.valid for u in r.co_units}
     found.units_to_create = [u for u in validator.units_to_create if u in used]
     return found
 
 
-def _deadline_reader(app: App, spec: WorkflowSpec, now: datetime) -> Callable[[str, str | None], Deadline]:
-    def read(text: str, campaign: str | None) -> Deadline:
-        deadline = resolve_deadline(app, spec, text, campaign, now)
+def _deadline_reader(
+    app: App, spec: WorkflowSpec, now: datetime
+) -> Callable[[str, str | None, date | None], Deadline]:
+    """立行立改 and 10个工作日内 count from the assignment date where the ledger gives one, not from the import day."""
+
+    def read(text: str, campaign: str | None, since: date | None) -> Deadline:
+        when = now if since is None else datetime.combine(since, time(12), app.tz)
+        deadline = resolve_deadline(app, spec, text, campaign, when)
         if deadline is None:  # pragma: no cover - empty cells never get here
             raise InvalidInput(what="deadline", detail="is empty")
         return deadline
@@ -335,8 +364,15 @@ def _check_rejects_path(rejects: Path, source: Path) -> None:
 
 
 def _write_rejects(path: Path, header: H.Header, rejected: list[tuple[RawRow, list[RowError]]], lang: Lang) -> None:
-    fields = list(header.columns.values())
-    columns = [Column(f, header.texts[i], 20) for i, f in header.columns.items()]
+    """Every column of the ledger, in its order and under its header, so a fixed row imports as it would have.
+
+    The section a row sat under (一、民生问题) becomes its 问题类别 where the ledger has no such column.
+    """
+    order = sorted([*((i, f) for i, f in header.columns.items()), *((i, None) for i in header.extras)])
+    columns = [Column(f or "", header.texts[i] if f else header.extras[i], 20) for i, f in order]
+    add_category = "category" not in header.columns.values() and any(raw.section for raw, _e in rejected)
+    if add_category:
+        columns.append(Column("category", H.label("category").zh, 12))
     columns.append(Column("source_row", H.label("source_row").pick(lang), 8))
     columns.append(Column("reason", H.label("reason").pick(lang), 60))
 
@@ -345,7 +381,10 @@ def _write_rejects(path: Path, header: H.Header, rejected: list[tuple[RawRow, li
             reasons = "；".join(
                 f"“{e.column}”：{e.reason.zh}" if lang == "zh" else f"{e.column}: {e.reason.en}" for e in errors
             )
-            cells: list[Cell] = [raw.values.get(f, "") for f in fields]
+            extra = dict(raw.extra)
+            cells: list[Cell] = [raw.values.get(f, "") if f else extra.get(header.extras[i], "") for i, f in order]
+            if add_category:
+                cells.append(raw.section or "")
             yield [*cells, raw.row, reasons], False
 
     write_ledger(path, columns, rows())

@@ -584,7 +584,8 @@ def test_export_is_formatted_and_in_the_chosen_language(call, sqlite_url: str, s
     assert ws.column_dimensions["C"].width == 50 and ws["C2"].alignment.wrap_text
     first = {h: c.value for h, c in zip(header, ws[2], strict=True)}
     assert first["整改措施"] == "1. 摸清底数\n2. 逐户走访，第6批完成" and first["状态"] == "整改中"
-    assert first["编号"] == "ZG-2026-0006" and first["序号"] == 1 and first["整改时限"].date() == date(2026, 12, 31)
+    assert first["编号"] == "ZG-2026-0006" and first["序号"] == 1 and first["整改时限"] == "第四季度末"
+    assert first["完成时限(日期)"].date() == date(2026, 12, 31)  # the date in its own column
     late = tmp_path / "late.csv"
     late.write_text(
         "序号,问题,责任单位,责任领导,整改时限,整改进展\n1,针对迟了的问题,社会事务科,张伟,2026-08-31,整改中\n",

@@ -431,6 +431,9 @@ _WIDTHS = {
     "campaign": 20,
     "priority": 8,
     "title": 30,
+    "deadline_date": 12,
+    "assigned_on": 12,
+    "target": 30,
 }
 EXPORT_FIELDS = (
     "seq",
@@ -452,8 +455,12 @@ EXPORT_FIELDS = (
     "campaign",
     "priority",
     "title",
+    "deadline_date",  # the date in force; 整改时限 keeps the deadline as the ledger wrote it
+    "assigned_on",
+    "target",
 )
-WRAPPED = {"problem", "measures", "status", "note", "co_units"}
+WRAPPED = {"problem", "measures", "status", "note", "co_units", "target"}
+LEDGER_COLUMN_WIDTH = 16
 LIGHT_WORDS = {"red": Bilingual("红", "red"), "yellow": Bilingual("黄", "yellow"), "green": Bilingual("绿", "green")}
 
 
@@ -499,6 +506,14 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 field_keys.setdefault(k, f.label)
     columns = [Column(f, H.label(f).pick(lang), _WIDTHS[f], f in WRAPPED) for f in EXPORT_FIELDS]
     columns += [Column(H.FIELD_PREFIX + k, lab.pick(lang), 14) for k, lab in field_keys.items()]
+    # the ledger's own other columns, under their own headers, in the order they first appear
+    kept: dict[str, None] = {}
+    for t in tasks:
+        for pair in t.ledger_columns or ():
+            kept.setdefault(str(pair[0]), None)
+    taken = {c.header for c in columns}
+    kept_headers = [h for h in kept if h not in taken]
+    columns += [Column("ledger:" + h, h, LEDGER_COLUMN_WIDTH, True) for h in kept_headers]
 
     def rows() -> Iterator[tuple[list[Cell], bool]]:
         for i, t in enumerate(tasks, 1):
@@ -519,7 +534,7 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 t.unit_name,
                 "、".join(co_units.get(t.id, [])),
                 t.person_name or t.responsible_person_id or "",
-                deadline if deadline is not None else ("长期坚持" if t.ongoing else None),
+                _deadline_cell(t.deadline_expr, deadline, bool(t.ongoing)),
                 f"{label}{'：' if lang == 'zh' else ': '}{note}" if note else label,
                 t.category,
                 t.code,
@@ -531,8 +546,14 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 t.campaign,
                 t.priority,
                 t.title,
+                deadline,
+                t.assigned_on,
+                t.target,
             ]
             values += [_field_cell((t.fields or {}).get(k)) for k in field_keys]
+            if kept_headers:
+                own = {str(h): v for h, v in (t.ledger_columns or ())}
+                values += [own.get(h) for h in kept_headers]
             yield values, bool(stand and stand.light == "red")
 
     sheet = "整改台账" if lang == "zh" else "Ledger"
@@ -559,6 +580,10 @@ def _export_query(end: datetime | None) -> tuple[Select[Any], Any, Any]:
         Task.ongoing,
         Task.fields,
         Task.priority,
+        Task.deadline_expr,
+        Task.assigned_on,
+        Task.target,
+        Task.ledger_columns,
         Unit.name.label("unit_name"),
         _Leader.name.label("leader_name"),
         _Responsible.name.label("person_name"),
@@ -653,6 +678,16 @@ def _closed_date(entered: tuple[datetime, str] | None, data: dict[str, Any], app
         except ValueError:
             pass
     return at.astimezone(app.tz).date()
+
+
+def _deadline_cell(expression: str | None, due: date | None, ongoing: bool) -> Cell:
+    """整改时限 as the ledger wrote it (立行立改, 6月底前); a plain date where it was one."""
+    if expression and expression.strip():
+        text = expression.strip()
+        if due is not None and text == due.isoformat():
+            return due
+        return text
+    return due if due is not None else ("长期坚持" if ongoing else None)
 
 
 def _field_cell(value: Any) -> Cell:

@@ -28,6 +28,9 @@ SHOW_PROGRESS_FROM = 500  # rows: smaller files are done before a bar would be w
 def register(cli: click.Group) -> None:
     cli.add_command(import_cmd)
     cli.add_command(export_cmd)
+    from .campaign import campaign  # campaigns date what ledgers leave out: they come with the ledger commands
+
+    cli.add_command(campaign)
 
 
 class _Bar:

@@ -342,7 +342,7 @@ class RowValidator:
                     self._statuses[cell] = read
             if read is None and (pct := ctx.statuses.read_percent(cell)) is not None:
                 read = pct[:3]
-                flags["percent"] = pct[3]
+                flags["percent_done"] = pct[3]
             if read is None:
                 word = ctx.statuses.leading_word(v[status_field])
                 fail(

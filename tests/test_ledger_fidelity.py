@@ -276,3 +276,50 @@ def test_a_fixed_reject_imports_with_nothing_lost(sqlite_app: App, tmp_path: Pat
         categories = conn.execute(select(Task.category).order_by(Task.id)).scalars().all()
     assert categories == ["民生问题", "民生问题"]
     assert_verified(sqlite_app)
+
+
+def _workbook(path: Path, rows: list[list[Any]]) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _cache(path: Path, ref: str, value: str) -> None:
+    """Give formula cell ``ref`` the value Excel saves with it (openpyxl writes none)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    start = xml.index(f'<c r="{ref}"')
+    end = xml.index("</c>", start)
+    parts["xl/worksheets/sheet1.xml"] = (xml[:start] + xml[start:end].replace("<v></v>", f"<v>{value}</v>") + xml[end:]).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+
+
+def test_excel_dates_serials_and_formulas(call, sqlite_url: str, sqlite_app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    header = ["序号", "问题", "责任单位", "责任领导", "交办日期", "整改时限"]
+    serial = tmp_path / "serial.xlsx"
+    # 46022 is 2025-12-31, 46203 is 2026-06-30: numbers in date columns, as a pasted sheet has them
+    _workbook(serial, [header, [1, "路灯", "社会事务科", "张伟", 46022, 46203], [2, "井盖", "社会事务科", "张伟", None, "=DATE(2026,9,30)"]])
+    _cache(serial, "F3", "46295")  # Excel saved the formula's value: 2026-09-30
+    result = import_ledger(sqlite_app, PRINCIPAL, serial, ImportOptions(campaign=CAMPAIGN))
+    assert result.imported == 2 and result.errors == []
+    t = tasks(sqlite_app)
+    assert t[0].assigned_on == date(2025, 12, 31) and t[0].deadline == date(2026, 6, 30)
+    assert t[1].deadline == date(2026, 9, 30)
+    assert_verified(sqlite_app)
+    # a formula never calculated: its value is unknown, and the clerk is told which cell and what to do
+    raw = _workbook(tmp_path / "raw.xlsx", [header, [1, "路灯", "社会事务科", "张伟", None, "=TODAY()+30"]])
+    refused = call("--db", sqlite_url, "--as", PRINCIPAL, "import", str(raw), "--campaign", "另一批")
+    assert refused.code == 2 and refused.err.count("\n") == 1
+    assert "cell F2 holds a formula that was never calculated" in refused.err and "Excel or WPS" in refused.err
+    assert len(tasks(sqlite_app)) == 2  # nothing written

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from ..domain.deadlines import Deadline, campaign_year
@@ -143,7 +143,24 @@ def source_key(workflow: str, scope: str, sheet: str, section: str | None, ident
 _DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
 
 
+# An Excel date serial (days since 1899-12-30) from 2000-01-01 to 2099-12-31: a number typed or
+# pasted into a date column without a date format. Anything else of five digits is no date.
+EXCEL_SERIALS = (36526, 73050)
+_SERIAL = re.compile(r"(\d{5})(?:\.\d+)?")
+DATE_FIELDS = ("deadline", "closed_on", "assigned_on", "deadline_date")
+
+
+def excel_serial(text: str) -> date | None:
+    m = _SERIAL.fullmatch(text.strip())
+    if m is None or not EXCEL_SERIALS[0] <= int(m[1]) <= EXCEL_SERIALS[1]:
+        return None
+    return date(1899, 12, 30) + timedelta(days=int(m[1]))
+
+
 def parse_day(text: str) -> date | None:
+    serial = excel_serial(text)
+    if serial is not None:
+        return serial
     m = _DAY.fullmatch(unicodedata.normalize("NFKC", text).strip().split(" ")[0])
     if not m:
         return None
@@ -239,6 +256,9 @@ class RowValidator:
                 self._failed(errors, n, field_key, exc)
                 return None
 
+        for f in DATE_FIELDS:  # a date serial reads as its date, in every column that holds one
+            if f in v and (serial := excel_serial(v[f])) is not None:
+                v = {**v, f: serial.isoformat()}  # a copy: the rejects file keeps the cell as it was
         problem = text("problem", 4000, multiline=True)
         title = text("title", 500)
         if "problem" not in v and "title" not in v:

@@ -25,9 +25,7 @@ def campaign() -> None:
 @click.option("--start", "started_on", type=DATE, help="When rectification started (default: the feedback date).")
 @json_option
 @pass_ctx
-def campaign_add(
-    ctx: Ctx, name: str, feedback_on: date | None, source: str | None, started_on: date | None
-) -> None:
+def campaign_add(ctx: Ctx, name: str, feedback_on: date | None, source: str | None, started_on: date | None) -> None:
     """Add a campaign (leader or admin); recorded on the audit chain."""
     view = campaigns.add_campaign(
         ctx.app(), ctx.actor, name, feedback_on=feedback_on, source=source, started_on=started_on

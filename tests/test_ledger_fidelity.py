@@ -65,10 +65,49 @@ def assert_verified(app: App) -> None:
 
 
 HISTORY = [
-    ["序号", "存在问题", "整改措施", "责任单位", "责任领导", "交办日期", "整改时限", "整改进展", "销号日期", "整改目标", "备注", "督办人"],
-    ["1", "路灯损坏", "1. 排查 2. 更换", "社会事务科", "张伟", "2026-03-02", "立行立改", "已完成", "2026年3月6日", "全部亮灯", "市委巡察反馈", "黄涛"],
+    [
+        "序号",
+        "存在问题",
+        "整改措施",
+        "责任单位",
+        "责任领导",
+        "交办日期",
+        "整改时限",
+        "整改进展",
+        "销号日期",
+        "整改目标",
+        "备注",
+        "督办人",
+    ],
+    [
+        "1",
+        "路灯损坏",
+        "1. 排查 2. 更换",
+        "社会事务科",
+        "张伟",
+        "2026-03-02",
+        "立行立改",
+        "已完成",
+        "2026年3月6日",
+        "全部亮灯",
+        "市委巡察反馈",
+        "黄涛",
+    ],
     ["2", "台账不全", "补齐台账", "社会事务科", "张伟", "2026/3/2", "2026-02-27", "已完成", "", "台账齐全", "", ""],
-    ["3", "垃圾清运不及时", "加密清运", "综合办公室", "张伟", "2026-03-02", "2026-11-14", "正在整改", "", "", "群众反映", ""],
+    [
+        "3",
+        "垃圾清运不及时",
+        "加密清运",
+        "综合办公室",
+        "张伟",
+        "2026-03-02",
+        "2026-11-14",
+        "正在整改",
+        "",
+        "",
+        "群众反映",
+        "",
+    ],
     ["4", "公示不及时", "按月公示", "综合办公室", "张伟", "", "2025年12月31日", "正在整改", "", "", "", ""],
 ]
 
@@ -96,7 +135,9 @@ def test_import_keeps_the_dates_the_target_and_the_other_columns(sqlite_app: App
     assert_verified(sqlite_app)
 
 
-def test_assigned_on_from_the_command_line_and_shown_warnings(call, sqlite_url: str, sqlite_app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_assigned_on_from_the_command_line_and_shown_warnings(
+    call, sqlite_url: str, sqlite_app: App, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     rows = [[c for i, c in enumerate(r) if i != 5] for r in HISTORY]  # no 交办日期 column
     ledger = write_csv(tmp_path / "台账.csv", rows)
     args = ("--db", sqlite_url, "--as", PRINCIPAL, "import", str(ledger), "--campaign", CAMPAIGN)
@@ -110,7 +151,9 @@ def test_assigned_on_from_the_command_line_and_shown_warnings(call, sqlite_url: 
     assert_verified(sqlite_app)
 
 
-def test_the_campaign_dates_stand_in_for_a_missing_assignment_date(call, sqlite_url: str, sqlite_app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_campaign_dates_stand_in_for_a_missing_assignment_date(
+    call, sqlite_url: str, sqlite_app: App, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     add = ("--db", sqlite_url, "--as", PRINCIPAL, "campaign", "add", CAMPAIGN, "--feedback-date", "2026-04-01")
     assert call(*add, "--source", "县委第二巡察组").code == 0
     again = call(*add)
@@ -177,7 +220,9 @@ people:
 """
 
 
-def test_units_by_abbreviation_and_co_units_kept_as_text(call, sqlite_url: str, sqlite_app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_units_by_abbreviation_and_co_units_kept_as_text(
+    call, sqlite_url: str, sqlite_app: App, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     org = tmp_path / "org.yaml"
     org.write_text(ORG_WITH_ALIASES, encoding="utf-8")
     import_org(sqlite_app, org, ADMIN)
@@ -200,15 +245,19 @@ def test_units_by_abbreviation_and_co_units_kept_as_text(call, sqlite_url: str, 
         (2, "co-unit '县某局' is not in the organisation; kept as text")
     ]
     with sqlite_app.db.engine.connect() as conn:
-        units = conn.execute(
-            text("SELECT DISTINCT u.name FROM tasks t JOIN units u ON u.id = t.unit_id")
-        ).scalars().all()
+        units = (
+            conn.execute(text("SELECT DISTINCT u.name FROM tasks t JOIN units u ON u.id = t.unit_id")).scalars().all()
+        )
         co = conn.execute(text("SELECT u.name FROM task_co_units c JOIN units u ON u.id = c.unit_id")).scalars().all()
     assert units == ["县住房和城乡建设局"] and co == ["县财政局"]
     # --create-units will not create a near twin of a unit there is: it says which one is meant
     near = write_csv(
         tmp_path / "near.csv",
-        [["序号", "问题", "责任单位", "责任领导"], ["1", "欠薪", "县住建委", "张伟"], ["2", "防汛", "县应急局", "张伟"]],
+        [
+            ["序号", "问题", "责任单位", "责任领导"],
+            ["1", "欠薪", "县住建委", "张伟"],
+            ["2", "防汛", "县应急局", "张伟"],
+        ],
     )
     args = ("--db", sqlite_url, "--as", PRINCIPAL, "import", str(near), "--campaign", CAMPAIGN, "--create-units")
     refused = call(*args)
@@ -225,7 +274,10 @@ def test_units_by_abbreviation_and_co_units_kept_as_text(call, sqlite_url: str, 
 
 
 def test_export_writes_the_ledger_back_and_a_round_trip_keeps_it(
-    sqlite_app: App, tmp_path: Path, make_app, sqlite_template: Path  # type: ignore[no-untyped-def]
+    sqlite_app: App,
+    tmp_path: Path,
+    make_app,
+    sqlite_template: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     import_ledger(sqlite_app, PRINCIPAL, write_csv(tmp_path / "台账.csv", HISTORY), ImportOptions(campaign=CAMPAIGN))
     out = tmp_path / "out.csv"
@@ -244,7 +296,12 @@ def test_export_writes_the_ledger_back_and_a_round_trip_keeps_it(
     other = make_app(str(empty))
     result = import_ledger(other, PRINCIPAL, out, ImportOptions())
     assert result.imported == 4 and result.errors == []
-    strip = lambda rows: [(r.problem, r.state, r.deadline, r.deadline_expr, r.assigned_on, r.target, r.ledger_columns) for r in rows]  # noqa: E731
+
+    def strip(rows: list[Any]) -> list[tuple[Any, ...]]:
+        return [
+            (r.problem, r.state, r.deadline, r.deadline_expr, r.assigned_on, r.target, r.ledger_columns) for r in rows
+        ]
+
     assert strip(tasks(other)) == strip(tasks(sqlite_app))
     assert_verified(other)
 
@@ -299,7 +356,9 @@ def _cache(path: Path, ref: str, value: str) -> None:
     xml = parts["xl/worksheets/sheet1.xml"].decode()
     start = xml.index(f'<c r="{ref}"')
     end = xml.index("</c>", start)
-    parts["xl/worksheets/sheet1.xml"] = (xml[:start] + xml[start:end].replace("<v></v>", f"<v>{value}</v>") + xml[end:]).encode()
+    parts["xl/worksheets/sheet1.xml"] = (
+        xml[:start] + xml[start:end].replace("<v></v>", f"<v>{value}</v>") + xml[end:]
+    ).encode()
     with zipfile.ZipFile(path, "w") as z:
         for n, data in parts.items():
             z.writestr(n, data)
@@ -309,7 +368,14 @@ def test_excel_dates_serials_and_formulas(call, sqlite_url: str, sqlite_app: App
     header = ["序号", "问题", "责任单位", "责任领导", "交办日期", "整改时限"]
     serial = tmp_path / "serial.xlsx"
     # 46022 is 2025-12-31, 46203 is 2026-06-30: numbers in date columns, as a pasted sheet has them
-    _workbook(serial, [header, [1, "路灯", "社会事务科", "张伟", 46022, 46203], [2, "井盖", "社会事务科", "张伟", None, "=DATE(2026,9,30)"]])
+    _workbook(
+        serial,
+        [
+            header,
+            [1, "路灯", "社会事务科", "张伟", 46022, 46203],
+            [2, "井盖", "社会事务科", "张伟", None, "=DATE(2026,9,30)"],
+        ],
+    )
     _cache(serial, "F3", "46295")  # Excel saved the formula's value: 2026-09-30
     result = import_ledger(sqlite_app, PRINCIPAL, serial, ImportOptions(campaign=CAMPAIGN))
     assert result.imported == 2 and result.errors == []

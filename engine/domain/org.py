@@ -11,9 +11,9 @@ import csv
 import difflib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 from .errors import BadFile, InvalidInput
@@ -60,7 +60,9 @@ def near(word: str, candidates: list[str] | set[str]) -> str:
 
 
 # The parts of a unit's name that many units share: a place before, a kind of body after.
-_PLACE = re.compile(r"^(?:中共)?(?:[\u4e00-\u9fff]{0,4}?(?:省|自治区|市|州|盟|县|(?<!社)区|旗|镇|乡|街道))(?=[\u4e00-\u9fff]{2})")
+_PLACE = re.compile(
+    r"^(?:中共)?(?:[\u4e00-\u9fff]{0,4}?(?:省|自治区|市|州|盟|县|(?<!社)区|旗|镇|乡|街道))(?=[\u4e00-\u9fff]{2})"
+)
 _KIND = re.compile(
     r"(?:委员会|管理委员会|办公室|党支部|党委|党组|支部|服务中心|中心|管理局|分局|局|委|办|科|所|站|队|院|室|馆|会)$"
 )
@@ -329,7 +331,9 @@ def validate_org(
         for alias in u.aliases or ():
             if alias in names and alias != u.name:
                 raise BadFile(
-                    path, f"alias '{alias}' is the name of another unit (units[{names[alias]}])", key=f"units[{i}].aliases"
+                    path,
+                    f"alias '{alias}' is the name of another unit (units[{names[alias]}])",
+                    key=f"units[{i}].aliases",
                 )
             if alias in owner and owner[alias] != i:
                 other = doc.units[owner[alias]].name

@@ -225,9 +225,13 @@ def read_mapping(path: Path, extra: Mapping[str, str] | None = None) -> tuple[di
         if words is not None:
             for word, state in words.items():
                 if not str(word).strip() or not isinstance(state, str) or not state.strip():
-                    raise BadFile(path, "expected a status word and a state, e.g. '未完成: in_progress'", key=f"status.{word}")
+                    raise BadFile(
+                        path, "expected a status word and a state, e.g. '未完成: in_progress'", key=f"status.{word}"
+                    )
                 statuses[str(word).strip()] = state.strip()
-        pairs = [(str(k), "" if v is None else str(v)) for k, v in doc.items() if not (k == "status" and words is not None)]
+        pairs = [
+            (str(k), "" if v is None else str(v)) for k, v in doc.items() if not (k == "status" and words is not None)
+        ]
     known = {**_INDEX, **(extra or {})}
     out: dict[str, str] = {}
     for source, target in pairs:

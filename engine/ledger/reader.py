@@ -148,7 +148,7 @@ def _merged_ranges(path: Path, ws: Any) -> tuple[list[tuple[int, int, int, int]]
     The same scan finds formula cells that were never calculated (<f> without a <v>): a workbook
     written by a program rather than saved by Excel or WPS. Their value is unknown, not empty.
     """
-    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
     uncalculated: dict[tuple[int, int], str] = {}
     from openpyxl.utils.cell import range_boundaries
@@ -178,9 +178,9 @@ def _merged_ranges(path: Path, ws: Any) -> tuple[list[tuple[int, int, int, int]]
                         except ValueError:
                             pass
                 elif tag == "mergeCell":
-                    ref = elem.get("ref")
-                    if ref:
-                        refs.append(ref)
+                    merged = elem.get("ref")
+                    if merged:
+                        refs.append(merged)
                 elem.clear()
     out = []
     for ref in refs:

@@ -210,7 +210,7 @@ class RowValidator:
         self._shared: dict[Any, Any] = {}
         self._units: dict[str, str | Bilingual] = {}
         self._people: dict[tuple[str, bool], str | Bilingual] = {}
-        self._co: dict[str, tuple[tuple[str, ...], list[Bilingual]]] = {}
+        self._co: dict[str, tuple[tuple[str, ...], list[Bilingual], tuple[str, ...]]] = {}
         self._deadlines: dict[tuple[str, int | None, date | None], Deadline | Bilingual] = {}
         self.warnings: list[RowError] = []  # kept, shown in the summary, never a reason to refuse
         self._statuses: dict[str, tuple[str, str, str | None] | None] = {}
@@ -545,7 +545,10 @@ class RowValidator:
             self.warnings.append(RowError(row, col, Bilingual(zh, en)))
 
         if assigned_on is not None and due < assigned_on:
-            warn(f"时限 {due} 早于交办日期 {assigned_on}", f"the deadline {due} is before the assignment date {assigned_on}")
+            warn(
+                f"时限 {due} 早于交办日期 {assigned_on}",
+                f"the deadline {due} is before the assignment date {assigned_on}",
+            )
         start = self.ctx.campaign_start
         year = campaign_year(campaign)
         if (start is not None and due.year < start.year) or (start is None and year is not None and due.year < year):

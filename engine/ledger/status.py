@@ -75,9 +75,7 @@ class StatusVocabulary:
         object.__setattr__(self, "lengths", tuple(sorted({len(w) for w in self.words}, reverse=True)))
 
     @classmethod
-    def for_states(
-        cls, states: Iterable[tuple[str, Bilingual]], own: dict[str, str] | None = None
-    ) -> StatusVocabulary:
+    def for_states(cls, states: Iterable[tuple[str, Bilingual]], own: dict[str, str] | None = None) -> StatusVocabulary:
         """``own``: the office's words from a mapping file (``status: {未完成: in_progress}``), checked before."""
         states = list(states)
         keys = {key for key, _label in states}

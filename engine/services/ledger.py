@@ -294,9 +294,7 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
     return found
 
 
-def _deadline_reader(
-    app: App, spec: WorkflowSpec, now: datetime
-) -> Callable[[str, str | None, date | None], Deadline]:
+def _deadline_reader(app: App, spec: WorkflowSpec, now: datetime) -> Callable[[str, str | None, date | None], Deadline]:
     """立行立改 and 10个工作日内 count from the assignment date where the ledger gives one, not from the import day."""
 
     def read(text: str, campaign: str | None, since: date | None) -> Deadline:

@@ -365,6 +365,14 @@ class OrgRepository:
     def unit_ids(self) -> dict[str, int]:
         return {name: id_ for id_, name in self.conn.execute(select(Unit.id, Unit.name))}
 
+    def unit_aliases(self) -> dict[str, str]:
+        """alias → the unit's name, from units.aliases."""
+        out: dict[str, str] = {}
+        for name, aliases in self.conn.execute(select(Unit.name, Unit.aliases).where(Unit.aliases.is_not(None))):
+            for alias in aliases or ():
+                out.setdefault(str(alias), name)
+        return out
+
     def people(self) -> dict[str, tuple[str, int | None, list[str]]]:
         return {
             pid: (name, unit_id, roles)
@@ -451,6 +459,7 @@ class OrgRepository:
                 "parent_id": units[u.parent] if u.parent else None,
                 "head_id": u.head,
                 "channels": list(u.channels) if u.channels else None,
+                "aliases": list(u.aliases) if u.aliases else None,
             }
             given = {"parent_id" if k == "parent" else "head_id" if k == "head" else k for k in u.given}
             changes = {k: v for k, v in unit_values.items() if k in given}

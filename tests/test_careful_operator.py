@@ -141,3 +141,124 @@ def test_an_os_error_no_service_foresaw_is_one_line_not_internal_error(
     monkeypatch.setattr("engine.services.workspace.open_workspace", full_disk)
     monkeypatch.setattr("cli.context.open_workspace", full_disk)
     one_line(call("--db", sqlite_url, "list"), 2, "/var/lib/duban/x", "No space left on device")
+
+
+# --- 4. text that hides --------------------------------------------------------------------------------------
+
+INVISIBLE_TITLES = {
+    "zero-width space": "\u200b",
+    "zero-width non-joiner and joiner": "\u200c\u200d",
+    "word joiner": "\u2060\u2060",
+    "byte-order mark": "\ufeff",
+    "Hangul filler": "\u3164",
+    "Hangul choseong filler": "\u115f",
+    "braille blank": "\u2800\u2800",
+    "no-break spaces": "\u00a0\u00a0",
+    "ideographic spaces": "\u3000\u3000",
+    "a mixture": " \u200b\u3164\u00a0\u2800\ufeff\u3000 ",
+}
+BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f",
+        "\u061c"]  # fmt: skip
+ASSIGN = ["--as", "wangjun", "assign", "--unit", "社会事务科", "--leader", "zhangwei"]
+
+
+@pytest.mark.parametrize("title", list(INVISIBLE_TITLES.values()), ids=list(INVISIBLE_TITLES))
+def test_a_title_of_only_invisible_characters_is_refused_as_empty(call: Call, sqlite_url: str, title: str) -> None:
+    r = call("--db", sqlite_url, *ASSIGN, "--title", title)
+    one_line(r, 2, "a task needs a title")
+    assert count(sqlite_url, "tasks") == 0 and count(sqlite_url, "events") == 0
+
+
+def test_invisible_characters_at_the_ends_of_a_title_are_trimmed_like_spaces(call: Call, sqlite_url: str) -> None:
+    r = call("--db", sqlite_url, *ASSIGN, "--title", "\u200b\u3164路灯损坏\u2800\ufeff")
+    assert r.code == 0, r.err
+    assert call("--db", sqlite_url, "show", r.out.strip(), "--json").json()["title"] == "路灯损坏"
+
+
+@pytest.mark.parametrize("char", BIDI, ids=[f"U+{ord(c):04X}" for c in BIDI])
+def test_a_bidi_control_in_a_title_is_refused_naming_the_code_point(call: Call, sqlite_url: str, char: str) -> None:
+    r = call("--db", sqlite_url, *ASSIGN, "--title", f"路灯{char}已修复")
+    one_line(r, 2, "title", f"U+{ord(char):04X}", "bidirectional")
+    assert count(sqlite_url, "tasks") == 0
+
+
+@pytest.mark.parametrize(
+    "field,args",
+    [
+        ("measure", [*ASSIGN, "--title", "路灯", "--measure", "排查\u202e修复"]),
+        ("problem", [*ASSIGN, "--title", "路灯", "--problem", "路灯\u2067坏了"]),
+        ("category", [*ASSIGN, "--title", "路灯", "--category", "民生\u200f问题"]),
+        ("field", [*ASSIGN, "--title", "路灯", "--field", "note=\u2066x"]),
+    ],
+)
+def test_a_bidi_control_in_any_assign_field_is_refused(
+    call: Call, sqlite_url: str, field: str, args: list[str]
+) -> None:
+    one_line(call("--db", sqlite_url, *args), 2, field, "bidirectional")
+    assert count(sqlite_url, "tasks") == 0
+
+
+def test_a_bidi_control_in_a_note_or_a_comment_changes_nothing(call: Call, sqlite_url: str) -> None:
+    db = ["--db", sqlite_url]
+    assert call(*db, *ASSIGN, "--title", "路灯").code == 0
+    assert call(*db, "--as", "fenglei", "start", "ZG-2026-0001").code == 0
+    events = count(sqlite_url, "events")
+    r = call(*db, "--as", "fenglei", "progress", "ZG-2026-0001", "--percent", "10", "--note", "已\u202e完成")
+    one_line(r, 2, "note", "U+202E")
+    r = call(*db, "--as", "wangjun", "cancel", "ZG-2026-0001", "-m", "重复\u2069交办")
+    one_line(r, 2, "comment", "U+2069")
+    zh = call("--lang", "zh", *db, "--as", "fenglei", "progress", "ZG-2026-0001", "--percent", "10", "--note", "\u202e")
+    one_line(zh, 2, "进展说明", "双向文本控制字符 U+202E")
+    assert count(sqlite_url, "events") == events and count(sqlite_url, "progress_reports") == 0
+
+
+def _ledger_rows(problems: list[tuple[str, str]]) -> list[list[str]]:
+    header = ["序号", "问题", "整改措施", "责任领导", "责任单位", "整改时限"]
+    return [header] + [[str(i), p, m, "张伟", "社会事务科", "2026-12-31"] for i, (p, m) in enumerate(problems, 1)]
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    if path.suffix == ".csv":
+        import csv
+
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(rows)
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        for row in rows:
+            wb.active.append(row)
+        wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_an_imported_problem_of_only_invisible_characters_is_missing_not_a_blank_task(
+    call: Call, sqlite_url: str, tmp_path: Path, suffix: str
+) -> None:
+    ledger = _write(tmp_path / f"台账{suffix}", _ledger_rows([("\u200b\u3164\u2800", "排查"), ("路灯损坏", "维修")]))
+    r = call("--db", sqlite_url, "--as", "wangjun", "import", str(ledger))
+    one_line(r, 2, "1 row(s) invalid", "nothing was imported")
+    assert "row 2" in r.err and "the problem is missing" in r.err
+    assert count(sqlite_url, "tasks") == 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_an_imported_bidi_control_is_refused_with_the_row_field_and_code_point(
+    call: Call, sqlite_url: str, tmp_path: Path, suffix: str
+) -> None:
+    ledger = _write(
+        tmp_path / f"台账{suffix}",
+        _ledger_rows([("路灯\u202e损坏", "排查"), ("井盖缺失", "1.排查\u2066 2.维修"), ("正常问题", "整改")]),
+    )
+    r = call("--db", sqlite_url, "--as", "wangjun", "import", str(ledger), "--dry-run")
+    one_line(r, 2, "2 row(s) invalid")
+    assert "row 2" in r.err and "U+202E" in r.err and "row 3" in r.err and "U+2066" in r.err
+    assert count(sqlite_url, "tasks") == 0
+
+
+def test_echoed_input_never_carries_a_live_bidi_control() -> None:
+    from engine.domain.textcheck import printable
+
+    assert printable("a\u202eb\u2066c") == "a\\u202eb\\u2066c"

@@ -24,6 +24,7 @@ from typing import IO, Any
 from xml.etree import ElementTree
 
 from ..domain.errors import BadFile
+from ..domain.textcheck import strip_blank
 from .cells import cell_text, unquote
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -296,7 +297,7 @@ def _csv_rows(path: Path, text: IO[str], delimiter: str, position: list[int]) ->
     number = 0
     try:
         for number, row in enumerate(csv.reader(text, delimiter=delimiter), start=1):
-            cells = [c.strip() for c in row]
+            cells = [strip_blank(c) for c in row]  # a cell that only looks empty is empty (see cell_text)
             yield number, [unquote(c) if c[:1] == "'" else c for c in cells]
     except csv.Error as exc:
         raise BadFile(path, f"row {number + 1}: not readable as CSV ({exc})") from None

@@ -212,9 +212,9 @@ def test_a_backup_of_an_older_schema_is_upgraded_and_verified_in_a_copy(call, tm
     r = call("--db", str(workspace), "restore", str(old), "--yes")
     assert r.code == 0, r.err
     assert old.read_bytes() == before  # the backup itself is never upgraded in place
-    conn = sqlite3.connect(workspace)
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == SCHEMA_HEAD
-    conn.close()
+    live = sqlite3.connect(workspace)
+    assert live.execute("SELECT version_num FROM alembic_version").fetchone()[0] == SCHEMA_HEAD
+    live.close()
     from engine.app import App
     from engine.services.audit import verify
     from engine.settings import Settings

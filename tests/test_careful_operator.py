@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.app import App
+
 from .conftest import Result
 
 Call = Callable[..., Result]
@@ -262,3 +264,190 @@ def test_echoed_input_never_carries_a_live_bidi_control() -> None:
     from engine.domain.textcheck import printable
 
     assert printable("a\u202eb\u2066c") == "a\\u202eb\\u2066c"
+
+
+# --- 3. a workbook that unpacks past the cap ------------------------------------------------------------------
+
+
+def _workbook(path: Path, rows: int = 3) -> Path:
+    return _write(path, _ledger_rows([(f"问题{i}", "排查") for i in range(rows)]))
+
+
+SST_TYPE = (
+    b'<Override PartName="/xl/sharedStrings.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+SST_REL = (
+    b'<Relationship Id="rId99" Target="sharedStrings.xml" '
+    b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
+)
+
+
+def _bomb(path: Path, unpacked_mb: int, *, part: str = "xl/sharedStrings.xml", lie_to: int | None = None) -> Path:
+    """A real small workbook with one part replaced by ``unpacked_mb`` MB of XML (a few KB packed).
+
+    With ``lie_to``, the zip's headers declare that part ``lie_to`` bytes long: its real size is only found by
+    decompressing it.
+    """
+    import zipfile
+
+    plain = _workbook(path.with_name("plain.xlsx"))
+    item = b"<si><t>" + b"A" * 100 + b"</t></si>"  # many shared strings: openpyxl keeps each one in memory
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "[Content_Types].xml":  # openpyxl wrote inline strings: declare the table
+                data = data.replace(b"</Types>", SST_TYPE + b"</Types>")
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", SST_REL + b"</Relationships>")
+            if info.filename != part:
+                dst.writestr(info, data)
+        with dst.open(part, "w", force_zip64=True) as out:
+            out.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            block = item * ((1 << 20) // len(item))
+            for _ in range(unpacked_mb):
+                out.write(block)
+            out.write(b"</sst>")
+    if lie_to is not None:
+        packed = bytearray(path.read_bytes())
+        name = part.encode()
+        for signature, size_at in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):  # central and local headers
+            at = packed.find(signature)
+            while at != -1:
+                name_at = at + (46 if signature == b"PK\x01\x02" else 30)
+                if packed[name_at : name_at + len(name)] == name:
+                    packed[at + size_at : at + size_at + 4] = lie_to.to_bytes(4, "little")
+                at = packed.find(signature, at + 4)
+        path.write_bytes(bytes(packed))
+    return path
+
+
+def test_a_workbook_that_unpacks_past_the_cap_is_refused_before_parsing(
+    call: Call, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DUBAN_IMPORT_MAX_UNPACKED_MB", "1")
+    bomb = _bomb(tmp_path / "台账.xlsx", 5)
+    assert bomb.stat().st_size < 100_000
+    r = call("--db", sqlite_url, "--as", "wangjun", "import", str(bomb), "--dry-run")
+    one_line(r, 2, str(bomb), "unpacks to 5 MB", "1 MB allowed", "DUBAN_IMPORT_MAX_UNPACKED_MB")
+    zh = call("--lang", "zh", "--db", sqlite_url, "--as", "wangjun", "import", str(bomb))
+    one_line(zh, 2, "超过上限 1 MB", "DUBAN_IMPORT_MAX_UNPACKED_MB")
+    assert count(sqlite_url, "tasks") == 0
+    # Under the cap, the same kind of file is read as usual.
+    monkeypatch.setenv("DUBAN_IMPORT_MAX_UNPACKED_MB", "50")
+    ok = call("--db", sqlite_url, "--as", "wangjun", "import", str(_workbook(tmp_path / "ok.xlsx")), "--dry-run")
+    assert ok.code == 0, ok.err
+
+
+def test_a_workbook_whose_zip_lies_about_its_sizes_is_refused_too(
+    call: Call, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DUBAN_IMPORT_MAX_UNPACKED_MB", "1")
+    liar = _bomb(tmp_path / "台账.xlsx", 5, part="xl/worksheets/sheet1.xml", lie_to=2_000)
+    import zipfile
+
+    with zipfile.ZipFile(liar) as archive:
+        assert sum(i.file_size for i in archive.infolist()) < 1 << 20  # the declared sizes pass the cap
+    r = call("--db", sqlite_url, "--as", "wangjun", "import", str(liar), "--dry-run")
+    one_line(r, 2, str(liar))
+    assert count(sqlite_url, "tasks") == 0
+
+
+def test_the_bounded_stream_stops_a_part_that_unpacks_past_what_it_declares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second line of defence on its own: a reader of zips that trusted no declared size is still stopped."""
+    import copy
+    import zipfile
+
+    from engine.domain.errors import BadFile
+    from engine.ledger.reader import check_unpacked_size
+
+    bomb = _bomb(tmp_path / "台账.xlsx", 5)
+    infolist, open_part = zipfile.ZipFile.infolist, zipfile.ZipFile.open
+
+    def understated(self: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+        lies = [copy.copy(info) for info in infolist(self)]
+        for info in lies:
+            info.file_size = 0
+        return lies
+
+    def by_name(self: zipfile.ZipFile, name: object, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        return open_part(self, name.filename if isinstance(name, zipfile.ZipInfo) else name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "infolist", understated)
+    monkeypatch.setattr(zipfile.ZipFile, "open", by_name)
+    with pytest.raises(BadFile) as refused:
+        check_unpacked_size(bomb, 1 << 20)
+    assert "unpacks to more than the 1 MB allowed (its zip headers understate it)" in refused.value.render("en")
+
+
+def test_a_default_cap_bomb_is_refused_in_little_memory_and_time(
+    call: Call, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    import tracemalloc
+
+    monkeypatch.delenv("DUBAN_IMPORT_MAX_UNPACKED_MB", raising=False)
+    bomb = _bomb(tmp_path / "台账.xlsx", 260)
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        r = call("--db", sqlite_url, "--as", "wangjun", "import", str(bomb), "--dry-run")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    one_line(r, 2, "unpacks to 260 MB", "200 MB allowed")
+    assert peak < 40 << 20, peak
+    assert time.perf_counter() - started < 20
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-5"])
+def test_a_bad_cap_setting_is_refused_with_its_name(
+    call: Call, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("DUBAN_IMPORT_MAX_UNPACKED_MB", value)
+    r = call("--db", sqlite_url, "--as", "wangjun", "import", str(_workbook(tmp_path / "ok.xlsx")), "--dry-run")
+    one_line(r, 2, "DUBAN_IMPORT_MAX_UNPACKED_MB", "positive number of megabytes")
+
+
+def test_a_dry_run_over_a_big_workbook_reports_progress_and_writes_nothing(
+    sqlite_app: App, sqlite_url: str, tmp_path: Path
+) -> None:
+    """The dry run streams the rows with the same progress reports as an import; an unsized sheet counts rows."""
+    import io
+
+    from openpyxl import Workbook
+    from rich.console import Console
+
+    from cli.context import Ctx
+    from cli.ledger import _Bar
+    from engine.services.ledger import ImportOptions, import_ledger
+    from engine.settings import Settings
+
+    path = tmp_path / "大台账.xlsx"
+    wb = Workbook(write_only=True)  # records no sheet size, as some exporters do
+    ws = wb.create_sheet("台账")
+    for row in _ledger_rows([(f"第{i}号问题", "排查") for i in range(1, 2001)]):
+        ws.append(row)
+    wb.save(path)
+    bar = _Bar(Ctx(settings=Settings(database_url=sqlite_url), lang="en"))
+    bar.console, bar.enabled = Console(file=io.StringIO(), force_terminal=True, width=120), True
+    calls: list[tuple[str, int, int | None]] = []
+    descriptions: list[str] = []
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        calls.append((phase, done, total))
+        bar(phase, done, total)
+        if bar.progress is not None:
+            descriptions.extend(t.description for t in bar.progress.tasks)
+
+    try:
+        result = import_ledger(sqlite_app, "wangjun", path, ImportOptions(dry_run=True, progress=progress))
+    finally:
+        bar.stop()
+    assert result.dry_run and result.imported == 2000 and count(sqlite_url, "tasks") == 0
+    reads = [done for phase, done, _ in calls if phase == "read"]
+    assert len(reads) >= 4 and reads == sorted(reads) and reads[0] < reads[-1]
+    assert not [c for c in calls if c[0] == "write"]
+    assert any("rows so far" in d for d in descriptions), descriptions

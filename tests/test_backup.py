@@ -272,3 +272,32 @@ def test_backup_of_a_damaged_database_names_the_database(call, tmp_path: Path, w
     r = call("--db", str(workspace), "backup", str(tmp_path / "b.db"))
     _one_line(r, 7, str(workspace), "damaged", "no backup was written")
     assert not (tmp_path / "b.db").exists()
+
+
+@pytest.mark.parametrize("live", ["text", "damaged page"])
+def test_a_backup_restores_over_a_live_file_that_is_not_a_usable_database(  # type: ignore[no-untyped-def]
+    workspace: Path, call, tmp_path: Path, live: str
+) -> None:
+    """The case restore exists for: the live file is garbage or damaged; it is kept as it was, and replaced."""
+    copy = tmp_path / "backup.db"
+    assert call("--db", str(workspace), "backup", str(copy)).code == 0
+    good = states(workspace)
+    conn = sqlite3.connect(workspace)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'tasks'").fetchone()[0]
+    conn.close()
+    if live == "text":
+        workspace.write_text("not a database any more", encoding="utf-8")
+    else:
+        data = bytearray(workspace.read_bytes())
+        data[(root - 1) * size : (root - 1) * size + 8] = b"\xff" * 8
+        workspace.write_bytes(bytes(data))
+    broken = workspace.read_bytes()
+    assert call("--db", str(workspace), "restore", str(copy)).code == 2  # replacing anything takes --yes
+    r = call("--db", str(workspace), "restore", str(copy), "--yes")
+    assert r.code == 0, r.err
+    assert states(workspace) == good
+    [kept] = [p for p in tmp_path.iterdir() if p.name.startswith("w.db.replaced-") and not p.name.endswith("-wal")]
+    assert kept.read_bytes() == broken or live == "damaged page"
+    assert call("--db", str(workspace), "audit", "verify").code == 0

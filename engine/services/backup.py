@@ -144,7 +144,8 @@ class RestorePlan:
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.live_head is not None
+        """Replacing anything takes a yes, even a file that is not a database (it is kept beside, but still)."""
+        return self.target.exists() and self.target.stat().st_size > 0
 
     def discard(self) -> None:
         shutil.rmtree(self.copy.parent, ignore_errors=True)
@@ -300,30 +301,56 @@ def apply_restore(app: App, plan: RestorePlan) -> Path | None:
     target = plan.target
     app.db.dispose()
     kept: Path | None = None
+    live_is_a_database = True
     if target.exists() and target.stat().st_size > 0:
         kept = _replaced_name(app, target)
         try:
-            live = sqlite3.connect(target, timeout=30)
+            live = sqlite3.connect(f"file:{target}?mode=ro", uri=True, timeout=30)
             out = sqlite3.connect(kept)
             try:
                 live.backup(out)
             finally:
                 out.close()
                 live.close()
+        except sqlite3.DatabaseError:
+            # Not a database (or too damaged to read): restoring is what it needs; keep its bytes as they are.
+            live_is_a_database = False
+            kept.unlink(missing_ok=True)
+            try:
+                for suffix in ("", "-wal"):
+                    if Path(f"{target}{suffix}").exists():
+                        shutil.copy2(f"{target}{suffix}", f"{kept}{suffix}")
+            except OSError as exc:
+                raise BadFile(
+                    target, f"cannot keep a copy of it before the restore ({exc.strerror or exc}); nothing was restored"
+                ) from None
         except sqlite3.Error as exc:
             kept.unlink(missing_ok=True)
             raise BadFile(
                 target, f"cannot keep a copy of it before the restore ({exc}); nothing was restored"
             ) from None
     try:
-        src = sqlite3.connect(f"file:{plan.copy}?mode=ro", uri=True)
-        dst = sqlite3.connect(target, timeout=30)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
-    except sqlite3.Error as exc:
+        if live_is_a_database:
+            src = sqlite3.connect(f"file:{plan.copy}?mode=ro", uri=True)
+            dst = sqlite3.connect(target, timeout=30)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+                src.close()
+        else:  # nobody can be using a file that is not a database: put the checked copy in its place whole
+            incoming = target.with_name(f".{target.name}.restoring")
+            src = sqlite3.connect(f"file:{plan.copy}?mode=ro", uri=True)
+            dst = sqlite3.connect(incoming)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+                src.close()
+            for suffix in ("-wal", "-shm"):  # they belonged to the file being replaced (kept beside it)
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            incoming.replace(target)
+    except (sqlite3.Error, OSError) as exc:
         raise BadFile(target, f"the restore failed ({exc}); the database is as it was") from None
     finally:
         plan.discard()

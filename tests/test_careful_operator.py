@@ -99,6 +99,18 @@ def test_the_database_errors_speak_chinese_under_lang_zh(call: Call, tmp_path: P
     one_line(call("--lang", "zh", "--db", _path_through_a_file(tmp_path), "init"), 7, "是文件而不是文件夹")
 
 
+def test_a_database_locked_past_the_busy_timeout_says_what_to_do(tmp_path: Path) -> None:
+    """SQLite's own words for a lock held past the 30 s busy timeout, with advice (a real wait would take 30 s)."""
+    from engine.persistence.db import Database
+
+    db = Database(str(tmp_path / "w.db"))
+    error = db.unreachable(sqlite3.OperationalError("database is locked"))
+    assert error.exit_code == 7
+    assert "another process has held its lock too long; try again later" in error.render("en")
+    assert "另一进程长时间占用写锁" in error.render("zh")
+    db.dispose()
+
+
 # --- 1. an evidence folder duban cannot use -----------------------------------------------------------------
 
 

@@ -634,13 +634,13 @@ class CellTexts:
 CSV_CELLS = CellTexts(
     any=file_text(max_long=4200),
     problem=file_text(max_long=3900, drop=MULTI_LINE_CONTROL),
-    measures=file_text(max_long=1900, drop=MULTI_LINE_CONTROL),
+    measures=file_text(max_long=1900, drop=f"{MULTI_LINE_CONTROL}|{_BIDI.pattern}"),  # measures are not counted
     category=file_text(max_long=99, drop=ONE_LINE_CONTROL),
 )
 XLSX_CELLS = CellTexts(
     any=file_text(max_long=4200, drop=XLSX_ILLEGAL),
     problem=file_text(max_long=3900, drop=f"{XLSX_ILLEGAL}|{MULTI_LINE_CONTROL}"),
-    measures=file_text(max_long=1900, drop=f"{XLSX_ILLEGAL}|{MULTI_LINE_CONTROL}"),
+    measures=file_text(max_long=1900, drop=f"{XLSX_ILLEGAL}|{MULTI_LINE_CONTROL}|{_BIDI.pattern}"),
     category=file_text(max_long=99, drop=f"{XLSX_ILLEGAL}|{ONE_LINE_CONTROL}"),
 )
 DEFECTS = ["unit", "leader", "deadline", "problem", "category"]

@@ -37,6 +37,12 @@ from engine.settings import Settings  # noqa: E402
 ORG = ROOT / "examples" / "org.yaml"
 LEADER, DEPUTY, UNIT, HEAD = "wangjun", "zhangwei", "社会事务科", "fenglei"
 START = datetime(2026, 9, 7, 1, 0, tzinfo=UTC)
+# What the engine binds into each event since schema 0005: the account that wrote it and the row after it.
+ACCOUNT = "os:duban"
+ROW = json.dumps(
+    {"content": "0" * 64, "deadline_version": 1, "leader": DEPUTY, "original_deadline": None, "unit": 4},
+    sort_keys=True,
+)
 
 
 def rate(n: int, seconds: float) -> float:
@@ -102,8 +108,8 @@ def raw_sqlite(path: Path, n: int) -> float:
             ).fetchone()
             conn.execute(
                 "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, hash, "
-                "ledger_seq, ledger_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1]),
+                "ledger_seq, ledger_hash, account, row_facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1], ACCOUNT, ROW),
             )
             conn.execute("COMMIT")
 
@@ -143,8 +149,9 @@ def raw_postgres(url: str, n: int) -> float:
             assert head is not None
             conn.execute(
                 "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, hash, "
-                "ledger_seq, ledger_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1]),
+                "ledger_seq, ledger_hash, account, row_facts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                "%s, %s)",
+                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1], ACCOUNT, ROW),
             )
             conn.commit()
 

@@ -5,7 +5,7 @@ exits 0 with exactly the result the command promises, or refuses: an exit
 status from 2 to 8, one line on stderr (the importer: one line per bad row,
 then its summary line), nothing on stdout, no traceback, and nothing written.
 
-"Nothing written" compares every table before and after, except ``refusals``:
+"Nothing written" compares every table before and after, except the refusals recorded on the chain:
 a refused attempt is recorded there on purpose (README, Accountability).
 
 The strings are hostile on purpose: up to 5000 characters, control characters
@@ -244,10 +244,15 @@ class Desk:
 
 
 def snapshot(app: App) -> Snapshot:
-    """Every row of every table but ``refusals`` (a refusal is recorded on purpose)."""
+    """Every row of every table but the refusals on the chain and the head they move (a refusal is recorded
+    on purpose); every other record is compared."""
     with app.db.engine.connect() as conn:
-        names = sorted(set(inspect(conn).get_table_names()) - {"refusals"})
-        return {t: sorted((tuple(r) for r in conn.execute(text(f'SELECT * FROM "{t}"'))), key=repr) for t in names}
+        names = sorted(set(inspect(conn).get_table_names()) - {"records", "ledger_head"})
+        found = {t: sorted((tuple(r) for r in conn.execute(text(f'SELECT * FROM "{t}"'))), key=repr) for t in names}
+        found["records"] = sorted(
+            (tuple(r) for r in conn.execute(text("SELECT * FROM records WHERE kind <> 'refusal'"))), key=repr
+        )
+        return found
 
 
 def delta(before: Snapshot, after: Snapshot) -> dict[str, tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:

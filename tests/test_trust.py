@@ -30,7 +30,7 @@ from engine.services.workspace import init_workspace
 from engine.settings import Settings
 
 from .conftest import DEPUTY, EXAMPLES, PG_URL, ROOT, UNIT_HEAD, require_pg
-from .helpers import new_task, to_submitted
+from .helpers import new_task
 from .test_audit import KEY, org_with_accounts, tampering
 
 ME = pwd.getpwuid(os.getuid()).pw_name

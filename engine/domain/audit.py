@@ -42,6 +42,9 @@ class EventFacts:
     # hashes therefore stay as they were.
     account: str | None = None
     row: dict[str, Any] | None = None
+    # Through what the operator was signed in when the account is a service's (web:zhangwei through the web
+    # server's role): only a service account may carry one, and verify checks it like an account.
+    via: str | None = None
 
 
 def _instant(at: datetime) -> str:
@@ -70,6 +73,8 @@ def canonical(e: EventFacts) -> bytes:
         content["account"] = e.account
     if e.row is not None:
         content["row"] = e.row
+    if e.via is not None:
+        content["via"] = e.via
     return _compact(content)
 
 
@@ -175,6 +180,7 @@ class RecordFacts:
     at: datetime
     account: str | None
     operator_id: str | None
+    via: str | None = None
 
 
 def record_hash(r: RecordFacts) -> str:
@@ -186,6 +192,8 @@ def record_hash(r: RecordFacts) -> str:
         "account": r.account,
         "operator": r.operator_id,
     }
+    if r.via is not None:
+        content["via"] = r.via
     return hashlib.sha256(b"duban-record-v1|" + _compact(content)).hexdigest()
 
 
@@ -257,6 +265,7 @@ def verify_ledger(chain: Iterable[tuple[int, str, str, str | None, int | None]])
 
 RECORDER_ROLE = "recorder"
 PROJECTED = ("person", "unit", "workspace", "campaign")  # kinds whose tables are compared with their records
+SERVICE_ACCOUNTS = "service_accounts"  # workspace setting: comma-separated accounts of services (pg:duban_web)
 WRITERS = {  # who may write each kind of record, once the organisation exists
     "person": frozenset({"admin"}),
     "workspace": frozenset({"admin"}),
@@ -296,6 +305,7 @@ class ChainWalk:
         actor_id: str | None,
         operator_id: str | None,
         body: dict[str, Any] | None,
+        via: str | None = None,
     ) -> None:
         previous_seq, previous_hash = self.last
         self.last = (ledger_seq, chained)
@@ -311,14 +321,14 @@ class ChainWalk:
                 code = subject if kind == "event" else None
                 self._break(code, seq, ledger_seq, "the ledger chain does not follow here (an entry changed or moved)")
         if kind == "event":
-            self._check_operator(subject, seq, ledger_seq, account, actor_id, operator_id)
+            self._check_operator(subject, seq, ledger_seq, account, actor_id, operator_id, via)
             return
-        facts = RecordFacts(kind, subject, body, at, account, operator_id)
+        facts = RecordFacts(kind, subject, body, at, account, operator_id, via)
         if record_hash(facts) != hash:
             self.breaks.append(
                 Break(None, None, ledger_seq, f"the {kind} record of '{subject}' does not match its hash (edited)")
             )
-        self._check_writer(kind, subject, ledger_seq, at, account)
+        self._check_writer(kind, subject, ledger_seq, at, self._signed_in(account, via))
         if kind in self.projections:
             self.projections[kind][subject] = body
         if kind == "person":
@@ -361,6 +371,18 @@ class ChainWalk:
         setting = self.projections["workspace"].get("single_desk")
         return bool(setting and setting.get("value") == "true")
 
+    def _services(self) -> set[str]:
+        """Accounts that act for signed-in people (the web server's role), as the workspace records them."""
+        setting = self.projections["workspace"].get(SERVICE_ACCOUNTS)
+        value = setting.get("value") if setting else None
+        return {a.strip() for a in str(value or "").split(",") if a.strip()}
+
+    def _signed_in(self, account: str | None, via: str | None) -> str | None:
+        """The account whose person is answerable: ``via`` when a service wrote it, else the account itself."""
+        if via is not None and account in self._services():
+            return via
+        return account
+
     def _check_operator(
         self,
         code: str,
@@ -369,9 +391,19 @@ class ChainWalk:
         account: str | None,
         actor_id: str | None,
         operator_id: str | None,
+        via: str | None = None,
     ) -> None:
         if account is None or self._single_desk():  # written before accounts were bound, or by design unchecked
             return
+        if via is not None and account not in self._services():
+            what = f"it claims the signed-in account {via}, but {account} is not a service that may say so"
+            self.breaks.append(Break(code, seq, ledger_seq, what))
+            return
+        if via is None and account in self._services():
+            what = f"the service account {account} wrote it without saying who was signed in"
+            self.breaks.append(Break(code, seq, ledger_seq, what))
+            return
+        account = self._signed_in(account, via) or account
         person = self._owners.get(account)
         if person is None:
             what = f"it was written by the account {account}, which was nobody in the organisation then"

@@ -41,6 +41,7 @@ class AuditReader:
             Event.ledger_hash,
             Event.account,
             Event.row_facts,
+            Event.via,
         ).join(Task, Task.id == Event.task_id)
         if campaign:
             query = query.where(Task.campaign == campaign)
@@ -72,6 +73,7 @@ class AuditReader:
             Event.actor_id.label("actor_id"),
             Event.operator_id.label("operator_id"),
             null().label("body"),
+            Event.via.label("via"),
         ).join(Task, Task.id == Event.task_id)
         records = select(
             Record.ledger_seq,
@@ -85,6 +87,7 @@ class AuditReader:
             null(),
             Record.operator_id,
             Record.body,
+            Record.via,
         )
         both = union_all(events, records).subquery()
         return self._stream(select(both).order_by(both.c.ledger_seq))

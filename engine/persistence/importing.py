@@ -87,6 +87,7 @@ EVENT_COLUMNS = (
     "ledger_hash",
     "account",
     "row_facts",
+    "via",
 )
 CO_UNIT_COLUMNS = ("task_id", "unit_id")
 
@@ -121,6 +122,7 @@ class ImportPlan:
     unit_ids: Mapping[str, int]
     attention: Callable[[str, date | None], datetime | None]  # next_action_at for a state and deadline
     clock_runs: Callable[[str], bool]
+    via: str | None = None  # the signed-in account, when a service (the web workspace) imports for someone
 
 
 class LedgerStore:
@@ -248,6 +250,7 @@ class ImportEvents:
             f'"at":{_compact(_utc_text(plan.now))},"comment":null,"data":'
         )
         self._operator = f',"from":null,"operator":{_compact(plan.operator_id)},"row":'
+        self._via = "" if plan.via is None else f',"via":{_compact(plan.via)}'
         self.fast: bool | None = None  # decided on the first event
 
     def data(self, r: LedgerRow) -> tuple[str, str]:
@@ -278,7 +281,7 @@ class ImportEvents:
             deadline = "null" if r.deadline is None else f'"{r.deadline.isoformat()}"'
             text = (
                 f'{self._prefix}{compact_data},"deadline":{deadline}{self._operator}{_compact(row)},"seq":1,"task":'
-                f'{_compact(code)},"to":{_compact(r.state)},"trigger":"{IMPORT_TRIGGER}"}}'
+                f'{_compact(code)},"to":{_compact(r.state)},"trigger":"{IMPORT_TRIGGER}"{self._via}}}'
             )
             if self.fast is None:
                 self.fast = text.encode("utf-8") == canonical(self._facts(code, r, stored_data, row))
@@ -303,6 +306,7 @@ class ImportEvents:
             r.deadline,
             account=p.account,
             row=row,
+            via=p.via,
         )
 
 
@@ -458,6 +462,7 @@ def write_rows(
                     chained,
                     plan.account,
                     json.dumps(row, ensure_ascii=False, sort_keys=True),
+                    plan.via,
                 )
             )
         store.insert(tasks, co_units, events)

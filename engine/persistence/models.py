@@ -138,6 +138,7 @@ class Event(Base):
     # from session_user, which the client cannot choose. None before schema 0005.
     account: Mapped[str | None] = mapped_column(String(200))
     row_facts: Mapped[dict[str, Any] | None] = mapped_column(JSONText)  # RowFacts after the event
+    via: Mapped[str | None] = mapped_column(String(200))  # the signed-in account, when a service wrote it
 
 
 class ProgressReport(Base):
@@ -287,6 +288,7 @@ class Record(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     account: Mapped[str | None] = mapped_column(String(200))
     operator_id: Mapped[str | None] = mapped_column(String(64))
+    via: Mapped[str | None] = mapped_column(String(200))  # the signed-in account, when a service wrote it
     hash: Mapped[str] = mapped_column(String(64))
     ledger_seq: Mapped[int] = mapped_column(Integer)
     ledger_hash: Mapped[str] = mapped_column(String(64))

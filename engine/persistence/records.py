@@ -34,6 +34,7 @@ class RecordRepository:
                 at=facts.at,
                 account=facts.account,
                 operator_id=facts.operator_id,
+                via=facts.via,
                 hash=h,
                 ledger_seq=head[0],
                 ledger_hash=head[1],

@@ -233,9 +233,9 @@ class TaskRepository:
             raise RuntimeError("the ledger head is missing")
         self._run(
             "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, comment, at, "
-            "data, deadline, hash, ledger_seq, ledger_hash, account, row_facts) VALUES (:task_id, :seq, :trigger, "
+            "data, deadline, hash, ledger_seq, ledger_hash, account, row_facts, via) VALUES (:task_id, :seq, :trigger, "
             ":source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :ledger_seq, :ledger_hash, "
-            ":account, :row_facts)",
+            ":account, :row_facts, :via)",
             {
                 "task_id": task_id,
                 "seq": event.seq,
@@ -253,6 +253,7 @@ class TaskRepository:
                 "ledger_hash": head[1],
                 "account": event.account,
                 "row_facts": encode_json(event.row),
+                "via": event.via,
             },
         )
 

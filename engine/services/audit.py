@@ -53,6 +53,7 @@ def _stored(row: Any) -> StoredEvent:
         row.deadline,
         account=row.account,
         row=row.row_facts,
+        via=row.via,
     )
     return StoredEvent(facts, row.hash, row.ledger_seq, row.ledger_hash)
 
@@ -122,6 +123,7 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
                 actor_id=r.actor_id,
                 operator_id=r.operator_id,
                 body=json.loads(r.body) if isinstance(r.body, str) else r.body,
+                via=r.via,
             )
         verdict.breaks += walk.breaks
         for kind, now in uow.records.projections().items():

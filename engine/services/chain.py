@@ -23,6 +23,7 @@ def record_changes(
     *,
     account: str,
     operator_id: str | None,
+    via: str | None = None,
 ) -> int:
     """Record each subject whose state differs from its last record; returns how many were recorded."""
     last = uow.records.last_bodies(kind, now_bodies)
@@ -31,7 +32,7 @@ def record_changes(
     for subject, body in sorted(now_bodies.items()):
         if subject in last and last[subject] == body:
             continue
-        uow.records.append(RecordFacts(kind, subject, body, at, account, operator_id))
+        uow.records.append(RecordFacts(kind, subject, body, at, account, operator_id, via))
         n += 1
     return n
 
@@ -44,10 +45,16 @@ def record_org(
     *,
     account: str,
     operator_id: str | None,
+    via: str | None = None,
 ) -> None:
-    record_changes(app, uow, "unit", uow.records.unit_bodies(unit_ids), account=account, operator_id=operator_id)
-    record_changes(app, uow, "person", uow.records.people_bodies(person_ids), account=account, operator_id=operator_id)
+    units = uow.records.unit_bodies(unit_ids)
+    record_changes(app, uow, "unit", units, account=account, operator_id=operator_id, via=via)
+    people = uow.records.people_bodies(person_ids)
+    record_changes(app, uow, "person", people, account=account, operator_id=operator_id, via=via)
 
 
-def record_workspace(app: App, uow: UnitOfWork, *, account: str, operator_id: str | None) -> None:
-    record_changes(app, uow, "workspace", uow.records.workspace_bodies(), account=account, operator_id=operator_id)
+def record_workspace(
+    app: App, uow: UnitOfWork, *, account: str, operator_id: str | None, via: str | None = None
+) -> None:
+    bodies = uow.records.workspace_bodies()
+    record_changes(app, uow, "workspace", bodies, account=account, operator_id=operator_id, via=via)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..app import App
@@ -21,6 +22,19 @@ class Acting:
     actor_id: str  # for whom the action is taken: the rules are checked against this person
     operator_id: str | None  # the person at the keyboard; None on a single-desk workspace
     account: str  # the account seen, e.g. os:fenglei or pg:duban_fenglei
+    via: str | None = None  # the signed-in account (web:zhangwei) when a service acts for its sessions
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Someone signed in to a service (the web workspace) that acts for them through its own account."""
+
+    account: str  # web:zhangwei
+    person_id: str
+
+
+# Set by the service's entry point for the duration of one request; never by a typed name.
+signed_in: ContextVar[SignedIn | None] = ContextVar("duban_signed_in", default=None)
 
 
 def is_single_desk(app: App, uow: UnitOfWork) -> bool:
@@ -34,7 +48,9 @@ def set_setting(app: App, uow: UnitOfWork, key: str, value: str, who: Acting | N
     """A workspace setting, and its record on the chain, in the caller's transaction."""
     uow.settings.put(key, value)
     account = who.account if who is not None else str(accounts(app, uow)[0])
-    record_workspace(app, uow, account=account, operator_id=who.operator_id if who is not None else None)
+    record_workspace(
+        app, uow, account=account, operator_id=who.operator_id if who else None, via=who.via if who else None
+    )
     app.identity_cache.pop(key, None)
 
 
@@ -77,6 +93,9 @@ def operator(app: App, uow: UnitOfWork) -> tuple[str | None, str, frozenset[str]
 
 def acting(app: App, uow: UnitOfWork, as_person: str | None) -> Acting:
     """The person acted for and the operator; refusals name the account, which cannot be typed."""
+    session = signed_in.get()
+    if session is not None:
+        return _acting_signed_in(app, uow, session, as_person)
     op_id, account, roles = operator(app, uow)
     if is_single_desk(app, uow):
         if not as_person:
@@ -93,6 +112,21 @@ def acting(app: App, uow: UnitOfWork, as_person: str | None) -> Acting:
     if uow.tasks.actor(as_person) is None:
         raise UnknownPerson(person=as_person, near="")
     return Acting(as_person, op_id, account)
+
+
+def _acting_signed_in(app: App, uow: UnitOfWork, session: SignedIn, as_person: str | None) -> Acting:
+    """A signed-in person, through the service's own account: the same rules as at a terminal, never single-desk."""
+    account = str(accounts(app, uow)[0])
+    me = uow.tasks.actor(session.person_id)
+    if me is None:
+        raise UnmappedOperator(account=session.account)
+    if not as_person or as_person == me.id:
+        return Acting(me.id, me.id, account, session.account)
+    if RECORDER not in me.roles:
+        raise NotRecorder(operator=f"{me.id}（{session.account}）", person=as_person)
+    if uow.tasks.actor(as_person) is None:
+        raise UnknownPerson(person=as_person, near="")
+    return Acting(as_person, me.id, account, session.account)
 
 
 def check_operator(app: App, as_person: str | None = None) -> bool:
@@ -115,6 +149,9 @@ def check_operator(app: App, as_person: str | None = None) -> bool:
 
 def operator_label(app: App) -> str:
     """'os:fenglei (fenglei)': the account seen and its person, for a record that must not need a query."""
+    session = signed_in.get()
+    if session is not None:
+        return f"{session.account} ({session.person_id})"
     resolved = app.identity_cache.get(OPERATOR)
     if isinstance(resolved, tuple):
         op_id, account, _roles = resolved

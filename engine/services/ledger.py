@@ -112,6 +112,7 @@ class _Pass:
     actor_id: str = ""
     operator_id: str | None = None
     account: str = ""
+    via: str | None = None
 
 
 def import_ledger(app: App, actor_id: str | None, path: Path, options: ImportOptions) -> ImportResult:
@@ -147,7 +148,7 @@ def import_ledger(app: App, actor_id: str | None, path: Path, options: ImportOpt
         units = uow.org.unit_ids()
         created = store.create_units(u for u in found.units_to_create if u not in units)
         units.update(created)
-        record_org(app, uow, [], created.values(), account=found.account, operator_id=found.operator_id)
+        record_org(app, uow, [], created.values(), account=found.account, operator_id=found.operator_id, via=found.via)
         plan = ImportPlan(
             workflow=spec.name,
             workflow_version=spec.version,
@@ -156,6 +157,7 @@ def import_ledger(app: App, actor_id: str | None, path: Path, options: ImportOpt
             actor_id=found.actor_id,
             operator_id=found.operator_id,
             account=found.account,
+            via=found.via,
             now=now,
             file=path.name,
             sheet=found.sheet,
@@ -208,6 +210,7 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
                 raise UnknownPerson(person=who.actor_id, near="")
             found.operator_id = who.operator_id
             found.account = who.account
+            found.via = who.via
             # Importing creates tasks: whoever may assign may import; so may an admin (bringing a ledger in is setup).
             if not (machine.may_create(actor) or "admin" in actor.roles):
                 rule = describe_rules(spec.create.who)

@@ -45,6 +45,7 @@ def _import_org(app: App, path: Path, actor_id: str | None) -> ImportCounts:
             [unit_ids[u.name] for u in doc.units],
             account=who.account if who else str(accounts(app, uow)[0]),
             operator_id=who.operator_id if who else None,
+            via=who.via if who else None,
         )
         uow.commit()
     app.identity_cache.pop(OPERATOR, None)  # accounts may have changed hands

@@ -13,13 +13,14 @@ from contextlib import contextmanager
 from ..app import App
 from ..domain.audit import RecordFacts
 from ..domain.errors import DubanError, StoreError
-from .identity import accounts, operator_label
+from .identity import accounts, operator_label, signed_in
 
 REFUSAL = "refusal"
 
 
 def record_refusal(app: App, actor: str | None, action: str, code: str | None, error: DubanError) -> None:
     """On the chain like an event: deleting a refusal leaves a gap, editing one breaks its hash."""
+    session = signed_in.get()
     try:
         with app.uow(write=True) as uow:
             uow.records.append(
@@ -36,6 +37,7 @@ def record_refusal(app: App, actor: str | None, action: str, code: str | None, e
                     at=app.clock.now(),
                     account=str(accounts(app, uow)[0]),
                     operator_id=None,
+                    via=session.account if session else None,
                 )
             )
             uow.commit()

@@ -146,6 +146,7 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
             deadline=deadline.due if deadline else None,
             account=who.account,
             row=RowFacts(content_hash, unit_id, leader_id, row.deadline, 1).to_json(),
+            via=who.via,
         )
         first_hash = event_hash(event, GENESIS)
         task_id = uow.tasks.insert(replace(row, head_hash=first_hash, content_hash=content_hash))
@@ -237,6 +238,7 @@ def fire_within(
         deadline=clock.deadline,
         account=who.account,
         row=task.row_facts(clock.deadline_version).to_json(),
+        via=who.via,
     )
     new_hash = event_hash(event, task.head_hash)
     if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock, new_hash):

@@ -57,6 +57,7 @@ def upgrade() -> None:
     with op.batch_alter_table("events") as batch:
         batch.add_column(sa.Column("account", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("row_facts", JSONText(), nullable=True))
+        batch.add_column(sa.Column("via", sa.String(length=200), nullable=True))
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("content_hash", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("assigned_on", sa.Date(), nullable=True))
@@ -76,6 +77,7 @@ def upgrade() -> None:
         sa.Column("at", Instant(timezone=True), nullable=False),
         sa.Column("account", sa.String(length=200), nullable=True),
         sa.Column("operator_id", sa.String(length=64), nullable=True),
+        sa.Column("via", sa.String(length=200), nullable=True),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.Column("ledger_seq", sa.Integer(), nullable=False),
         sa.Column("ledger_hash", sa.String(length=64), nullable=False),

@@ -13,7 +13,7 @@ from engine.domain.text import Lang
 from engine.domain.textcheck import printable
 from engine.settings import Settings, lang_from_locale
 
-from . import audit, backup, config, deadlines, demo, ledger, org, outbox, report, tasks, worker, workflow
+from . import audit, backup, config, deadlines, demo, ledger, org, outbox, report, tasks, web, worker, workflow
 from .context import Ctx
 
 
@@ -40,7 +40,7 @@ def cli(click_ctx: click.Context, db: str | None, actor: str | None, lang: Lang 
     click_ctx.call_on_close(ctx.close)
 
 
-for module in (tasks, deadlines, outbox, report, ledger, org, workflow, worker, demo, config, backup, audit):
+for module in (tasks, deadlines, outbox, report, ledger, org, workflow, worker, demo, config, backup, audit, web):
     module.register(cli)
 
 

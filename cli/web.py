@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 import click
 
@@ -23,11 +24,14 @@ def register(cli: click.Group) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (a TLS proxy in front).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option("--db", "db", metavar="URL|FILE", help="The database, as the global --db (which also works here).")
 @pass_ctx
-def serve(ctx: Ctx, host: str, port: int, workers: int) -> None:
+def serve(ctx: Ctx, host: str, port: int, workers: int, db: str | None) -> None:
     """Serve the web workspace (pages and the JSON API under /api/v1) with uvicorn."""
     import uvicorn
 
+    if db:
+        ctx.settings = replace(ctx.settings, database_url=db)
     app = ctx.app(check=False)  # the server's account is not a person: no check_operator
     open_workspace(app)
     server_account = accounts.check_may_serve(app)

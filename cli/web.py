@@ -95,7 +95,4 @@ def signins(ctx: Ctx, limit: int) -> None:
         emit_json(rows, app.tz)
         return
     for r in rows:
-        body = r["body"] or {}
-        say(
-            f"{when(r['at'], app.tz)}  {r['subject']}  {body.get('outcome', '')}  {body.get('address', '') or ''}  {r['account']}"
-        )
+        say(f"{when(r.at, app.tz)}  {r.account}  {r.outcome}  {r.address or ''}  {r.written_by or ''}")

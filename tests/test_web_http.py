@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from engine.app import App
 from engine.domain.clock import FixedClock
-from engine.persistence.models import Event, Record
+from engine.persistence.models import Record
 from engine.services import accounts
 from engine.services.audit import verify
 from engine.services.tasks import NewTask, assign, fire
@@ -110,11 +110,18 @@ def test_a_password_set_by_an_admin_must_be_changed_first(web: Web) -> None:
     first = sign_in(c, UNIT_HEAD, "given-by-admin-1")
     assert first.url.path == "/password" and "首次登录" in first.text
     assert c.get("/").url.path == "/password"  # nothing else until then
-    weak = c.post("/password", data={"current": "given-by-admin-1", "new": "short", "again": "short", "csrf": csrf_of(first.text)})
+    weak = c.post(
+        "/password", data={"current": "given-by-admin-1", "new": "short", "again": "short", "csrf": csrf_of(first.text)}
+    )
     assert weak.status_code == 400 and "至少需要 10 个字符" in weak.text
     done = c.post(
         "/password",
-        data={"current": "given-by-admin-1", "new": "my-own-secret-7", "again": "my-own-secret-7", "csrf": csrf_of(first.text)},
+        data={
+            "current": "given-by-admin-1",
+            "new": "my-own-secret-7",
+            "again": "my-own-secret-7",
+            "csrf": csrf_of(first.text),
+        },
     )
     assert done.url.path == "/" and "我的待办" in done.text
     assert sign_in(web.client(), UNIT_HEAD, "given-by-admin-1").status_code == 401
@@ -193,7 +200,9 @@ def test_another_units_task_and_its_evidence_are_not_found(web: Web, tmp_path: P
     assert page.status_code == 404 and "机密标题" not in page.text
     assert theirs.get(f"/evidence/{digest}").status_code == 404
     missing = theirs.get("/tasks/ZG-2026-9999")
-    assert missing.status_code == 404 and missing.text.replace("9999", "0001") == page.text.replace(code, "ZG-2026-0001")
+    assert missing.status_code == 404 and missing.text.replace("9999", "0001") == page.text.replace(
+        code, "ZG-2026-0001"
+    )
     step = theirs.post(f"/tasks/{code}/step", data={"trigger": "submit", "csrf": csrf_of(theirs.get("/").text)})
     assert step.status_code == 404 and "机密标题" not in step.text
     assert "机密标题" not in theirs.get("/").text
@@ -264,7 +273,10 @@ def test_a_stale_form_writes_nothing_and_shows_the_task_as_it_is(web: Web) -> No
     with signed_in_as(PRINCIPAL):  # someone else acts while the page stands open
         fire(web.server, PRINCIPAL, code, "cancel", comment="合并到另一任务")
     before = events_of(web.server, code)
-    stale = c.post(f"/tasks/{code}/step", data={"trigger": "cancel", "comment": "重复", "if_version": "2", "csrf": csrf_of(page.text)})
+    stale = c.post(
+        f"/tasks/{code}/step",
+        data={"trigger": "cancel", "comment": "重复", "if_version": "2", "csrf": csrf_of(page.text)},
+    )
     assert stale.status_code == 409 and "已被他人更新" in stale.text and "已撤销" in stale.text
     assert events_of(web.server, code) == before
 
@@ -281,7 +293,9 @@ def test_a_reject_needs_a_reason_shown_by_its_field(web: Web) -> None:
     sign_in(c, DEPUTY)
     page = c.get(f"/tasks/{code}")
     before = events_of(web.server, code)
-    refused = c.post(f"/tasks/{code}/step", data={"trigger": "reject", "comment": "", "if_version": "4", "csrf": csrf_of(page.text)})
+    refused = c.post(
+        f"/tasks/{code}/step", data={"trigger": "reject", "comment": "", "if_version": "4", "csrf": csrf_of(page.text)}
+    )
     assert refused.status_code == 400 and 'class="field-error" role="alert">请填写理由' in refused.text
     assert events_of(web.server, code) == before
     c.get("/lang/en")
@@ -299,16 +313,30 @@ def test_progress_with_a_photo_and_the_upload_limits(web_template: Path, tmp_pat
     token = csrf_of(c.get(f"/tasks/{code}").text)
     form = {"percent": "60", "note": "已完成排查", "if_version": "2", "csrf": token}
     before = events_of(w.server, code)
-    big = c.post(f"/tasks/{code}/progress", data=form, files=[("files", ("大图.jpg", io.BytesIO(JPEG + b"\x00" * 20_000), "image/jpeg"))])
+    big = c.post(
+        f"/tasks/{code}/progress",
+        data=form,
+        files=[("files", ("大图.jpg", io.BytesIO(JPEG + b"\x00" * 20_000), "image/jpeg"))],
+    )
     assert big.status_code == 400 and "超过" in big.text and "已完成排查" in big.text  # the note is kept
-    fake = c.post(f"/tasks/{code}/progress", data=form, files=[("files", ("photo.jpg", io.BytesIO(b"#!/bin/sh\nrm -rf /"), "image/jpeg"))])
+    fake = c.post(
+        f"/tasks/{code}/progress",
+        data=form,
+        files=[("files", ("photo.jpg", io.BytesIO(b"#!/bin/sh\nrm -rf /"), "image/jpeg"))],
+    )
     assert fake.status_code == 400 and "类型不被接受" in fake.text
-    exe = c.post(f"/tasks/{code}/progress", data=form, files=[("files", ("tool.exe", io.BytesIO(b"MZ" + b"\x00" * 10), "application/octet-stream"))])
+    exe = c.post(
+        f"/tasks/{code}/progress",
+        data=form,
+        files=[("files", ("tool.exe", io.BytesIO(b"MZ" + b"\x00" * 10), "application/octet-stream"))],
+    )
     assert exe.status_code == 400
     bad_percent = c.post(f"/tasks/{code}/progress", data=form | {"percent": "150"})
     assert bad_percent.status_code == 400 and "0 到 100" in bad_percent.text
     assert events_of(w.server, code) == before and not (tmp_path / "evidence").exists()
-    ok = c.post(f"/tasks/{code}/progress", data=form, files=[("files", ("现场照片.jpg", io.BytesIO(JPEG), "image/jpeg"))])
+    ok = c.post(
+        f"/tasks/{code}/progress", data=form, files=[("files", ("现场照片.jpg", io.BytesIO(JPEG), "image/jpeg"))]
+    )
     assert ok.status_code == 200 and "现场照片.jpg" in ok.text and "60%" in ok.text
     assert events_of(w.server, code)[-1][1:] == ("progress", "os:duban-web", "web:fenglei")
     w.close()
@@ -322,9 +350,14 @@ def test_extension_asked_and_granted_on_the_page(web: Web) -> None:
     sign_in(unit, UNIT_HEAD)
     sign_in(leader, DEPUTY)
     page = unit.get(f"/tasks/{code}")
-    missing = unit.post(f"/tasks/{code}/extend", data={"to": "", "reason": "", "if_version": "2", "csrf": csrf_of(page.text)})
+    missing = unit.post(
+        f"/tasks/{code}/extend", data={"to": "", "reason": "", "if_version": "2", "csrf": csrf_of(page.text)}
+    )
     assert missing.status_code == 400 and "请填写新的整改时限" in missing.text and "请说明延期理由" in missing.text
-    asked = unit.post(f"/tasks/{code}/extend", data={"to": "2026-11-30", "reason": "材料采购周期长", "if_version": "2", "csrf": csrf_of(page.text)})
+    asked = unit.post(
+        f"/tasks/{code}/extend",
+        data={"to": "2026-11-30", "reason": "材料采购周期长", "if_version": "2", "csrf": csrf_of(page.text)},
+    )
     assert asked.status_code == 200
     inbox = leader.get("/")
     assert "待审批的延期申请" in inbox.text and "材料采购周期长" in inbox.text
@@ -342,7 +375,9 @@ def test_the_inbox_puts_red_first_and_supervisors_remind(web_template: Path, tmp
     w = make_web(web_template, tmp_path, clock=clock)
     late = new_task(w, title="逾期任务")
     with signed_in_as(PRINCIPAL):
-        fresh = assign(w.server, PRINCIPAL, NewTask(title="新任务", unit=UNIT, leader=DEPUTY, deadline=date(2026, 12, 31)))
+        fresh = assign(
+            w.server, PRINCIPAL, NewTask(title="新任务", unit=UNIT, leader=DEPUTY, deadline=date(2026, 12, 31))
+        )
     clock.advance(timedelta(days=40))
     unit = w.client()
     sign_in(unit, UNIT_HEAD)
@@ -382,7 +417,19 @@ def test_the_api_has_the_clis_keys_and_the_same_rules(web: Web) -> None:
     auth = {"Authorization": f"Bearer {token}"}
     listed = c.get("/api/v1/tasks", headers=auth).json()
     assert [t["code"] for t in listed] == [code]
-    assert set(listed[0]) >= {"code", "title", "workflow", "state", "state_label", "unit", "leader", "leader_name", "deadline", "version", "updated_at"}
+    assert set(listed[0]) >= {
+        "code",
+        "title",
+        "workflow",
+        "state",
+        "state_label",
+        "unit",
+        "leader",
+        "leader_name",
+        "deadline",
+        "version",
+        "updated_at",
+    }
     assert c.get(f"/api/v1/tasks/{other}", headers=auth).status_code == 404
     shown = c.get(f"/api/v1/tasks/{code}", headers=auth).json()
     assert shown["allowed"] == ["start", "cancel", "extend"] or "start" in shown["allowed"]

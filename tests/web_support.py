@@ -113,4 +113,6 @@ def csrf_of(html: str) -> str:
 
 def sign_in(client: TestClient, person: str, password: str = PASSWORD) -> Any:
     page = client.get("/signin")
-    return client.post("/signin", data={"account": person, "password": password, "csrf": csrf_of(page.text), "next": "/"})
+    return client.post(
+        "/signin", data={"account": person, "password": password, "csrf": csrf_of(page.text), "next": "/"}
+    )

@@ -89,7 +89,8 @@ def csrf_token(request: Request) -> str:
 
 
 def check_csrf(request: Request, sent: str | None) -> None:
-    expected = session_of(request).csrf if session_of(request) else request.cookies.get(PRE_CSRF_COOKIE)
+    session = session_of(request)
+    expected = session.csrf if session is not None else request.cookies.get(PRE_CSRF_COOKIE)
     if not expected or not sent or not secrets.compare_digest(str(expected), str(sent)):
         raise CsrfRefused()
 

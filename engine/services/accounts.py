@@ -258,10 +258,29 @@ def check_may_serve(app: App) -> str:
     return account
 
 
-def signin_log(app: App, limit: int = 200) -> list[dict[str, object]]:
+@dataclass(frozen=True, slots=True)
+class SignInEntry:
+    at: datetime
+    account: str  # the web account tried (web:? for a name that cannot be one)
+    outcome: str  # ok, failed, throttled, signed_out, password_changed, password_set, token_issued
+    address: str | None
+    person_id: str | None
+    written_by: str | None  # the server's account (or the admin's, for password_set and token_issued)
+
+
+def signin_log(app: App, limit: int = 200) -> list[SignInEntry]:
     """The latest sign-in records, newest first (for an admin page; ``duban audit log`` shows refusals)."""
     with app.uow(write=False) as uow:
-        return WebStore(uow.conn).signin_records(limit)
+        rows = WebStore(uow.conn).signin_records(limit)
+    out = []
+    for r in rows:
+        body = r["body"] if isinstance(r["body"], dict) else {}
+        out.append(
+            SignInEntry(
+                r["at"], r["subject"], str(body.get("outcome", "")), body.get("address"), r["operator_id"], r["account"]
+            )
+        )
+    return out
 
 
 # --- helpers -----------------------------------------------------------------------------------------------

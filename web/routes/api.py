@@ -85,7 +85,7 @@ def show_task(request: Request, code: str) -> JSONResponse:
 def take_step(request: Request, code: str, trigger: str, body: Annotated[StepIn | None, Body()] = None) -> JSONResponse:
     session = _token_session(request)
     app = engine_app(request)
-    body = body or StepIn()
+    body = body or StepIn(comment=None, if_version=None)
     result = as_person(session, steps.take_step, app, session.person_id, code, trigger, body.comment, body.if_version)
     o = result.outcome
     return _json(

@@ -63,7 +63,9 @@ def served(tmp_path: Path) -> Iterator[tuple[Web, str]]:
     (tmp_path / "template").mkdir()
     w = make_web(build_template(tmp_path / "template"), tmp_path)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine=w.server), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(engine=w.server), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -203,7 +205,9 @@ def test_a_task_from_assignment_to_closing_in_three_browsers(
 
     with web.server.db.engine.connect() as conn:
         vias = conn.execute(
-            text("SELECT e.trigger, e.via FROM events e JOIN tasks t ON t.id = e.task_id WHERE t.code = :c ORDER BY e.seq"),
+            text(
+                "SELECT e.trigger, e.via FROM events e JOIN tasks t ON t.id = e.task_id WHERE t.code = :c ORDER BY e.seq"
+            ),
             {"c": code},
         ).all()
     assert [tuple(v) for v in vias] == [

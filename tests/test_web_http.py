@@ -92,6 +92,14 @@ def test_sign_in_and_out_are_records_and_the_cookie_is_guarded(web: Web) -> None
     assert stored and reply.cookies.get("duban_session") not in stored
 
 
+def test_a_session_ends_on_the_server_after_its_hours(web: Web) -> None:
+    c = web.client()
+    sign_in(c, UNIT_HEAD)
+    assert c.get("/").url.path == "/"
+    web.server.clock.advance(timedelta(hours=12, minutes=1))  # type: ignore[attr-defined]
+    assert c.get("/").url.path == "/signin"  # the cookie is still sent; the server no longer knows it
+
+
 def test_the_cookie_is_secure_behind_https(web_template: Path, tmp_path: Path) -> None:
     w = make_web(web_template, tmp_path, extra={"DUBAN_BASE_URL": "https://duban.example.gov.cn"})
     c = w.client()

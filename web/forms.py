@@ -31,7 +31,7 @@ async def posted_form(request: Request) -> FormData:
     if length is not None and (not length.isdigit() or int(length) > limit):
         raise HTTPException(status_code=413)
     form = await request.form(max_files=MAX_FILES, max_fields=100)
-    token = form.get("csrf")
+    token = form.get("csrf") or request.headers.get("X-CSRF-Token")  # htmx sends the header (base.html)
     await run_in_threadpool(check_csrf, request, token if isinstance(token, str) else None)
     return form
 

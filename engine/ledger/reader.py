@@ -120,7 +120,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Source]:
                 raise BadFile(path, "the workbook has no worksheet")
             ws = worksheets[0]
         try:
-            merges = _merged_ranges(path, ws)
+            merges, uncalculated = _merged_ranges(path, ws)
             size = ws.max_row
             ws.reset_dimensions()  # some writers record a wrong size; read every row there is
         except _XLSX_ERRORS as exc:
@@ -132,20 +132,25 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Source]:
             sheet=ws.title,
             sheets=names,
             size=size,
-            rows=_xlsx_rows(path, ws, merges, position),
+            rows=_xlsx_rows(path, ws, merges, position, uncalculated),
             _position=position,
         )
     finally:
         wb.close()
 
 
-def _merged_ranges(path: Path, ws: Any) -> list[tuple[int, int, int, int]]:
-    """(min_row, min_col, max_row, max_col) of each merged range, 1-based.
+def _merged_ranges(path: Path, ws: Any) -> tuple[list[tuple[int, int, int, int]], dict[tuple[int, int], str]]:
+    """(min_row, min_col, max_row, max_col) of each merged range, 1-based; and the formula cells with no value.
 
     Read-only sheets do not expose merges, so the sheet's XML is scanned for
     <mergeCell ref="A3:A7"/> (they follow the cell data); should openpyxl
     ever stop offering the sheet's source, the workbook is opened fully instead.
+    The same scan finds formula cells that were never calculated (<f> without a <v>): a workbook
+    written by a program rather than saved by Excel or WPS. Their value is unknown, not empty.
     """
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    uncalculated: dict[tuple[int, int], str] = {}
     from openpyxl.utils.cell import range_boundaries
 
     refs: list[str] = []
@@ -159,21 +164,38 @@ def _merged_ranges(path: Path, ws: Any) -> list[tuple[int, int, int, int]]:
     else:
         with get_source() as source:
             for _event, elem in ElementTree.iterparse(source):
-                if elem.tag.rsplit("}", 1)[-1] == "mergeCell":
-                    ref = elem.get("ref")
-                    if ref:
-                        refs.append(ref)
+                tag = elem.tag.rsplit("}", 1)[-1]
+                if tag in ("f", "v", "t", "is"):
+                    continue  # read with their cell
+                if tag == "c":
+                    parts = {child.tag.rsplit("}", 1)[-1]: child for child in elem}
+                    v = parts.get("v")
+                    if "f" in parts and (v is None or not (v.text or "").strip()) and elem.get("r"):
+                        ref = str(elem.get("r"))
+                        try:
+                            letters, row_no = coordinate_from_string(ref)
+                            uncalculated[(row_no, column_index_from_string(letters))] = ref
+                        except ValueError:
+                            pass
+                elif tag == "mergeCell":
+                    merged = elem.get("ref")
+                    if merged:
+                        refs.append(merged)
                 elem.clear()
     out = []
     for ref in refs:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         if min_col and min_row and max_col and max_row:
             out.append((min_row, min_col, max_row, max_col))
-    return sorted(out)
+    return sorted(out), uncalculated
 
 
 def _xlsx_rows(
-    path: Path, ws: Any, merges: list[tuple[int, int, int, int]], position: list[int]
+    path: Path,
+    ws: Any,
+    merges: list[tuple[int, int, int, int]],
+    position: list[int],
+    uncalculated: dict[tuple[int, int], str] | None = None,
 ) -> Iterator[tuple[int, list[str]]]:
     pending = list(reversed(merges))  # popped in order of their first row
     active: list[tuple[int, int, int, int]] = []
@@ -183,6 +205,14 @@ def _xlsx_rows(
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
             position[0] = number
             cells = [cell_text(v) for v in values]
+            if uncalculated:
+                for (r, c), ref in uncalculated.items():
+                    if r == number and (c > len(values) or values[c - 1] is None):
+                        raise BadFile(
+                            path,
+                            f"cell {ref} holds a formula that was never calculated, so its value is unknown; "
+                            "open the file in Excel or WPS, save it, and import again",
+                        )
             while pending and pending[-1][0] <= number:
                 active.append(pending.pop())
             if active:

@@ -61,10 +61,13 @@ class _Bar:
                 transient=True,
             )
             self.progress.start()
+        words = {"read": self.ctx.t("读取并校验", "reading and checking"), "write": self.ctx.t("写入", "writing")}
+        description = words.get(phase, phase)
+        if total is None:  # a workbook that records no size (openpyxl's write-only mode): count the rows instead
+            description += self.ctx.t(f"（已读 {done:,} 行）", f" ({done:,} rows so far)")
         if phase not in self.tasks:
-            words = {"read": self.ctx.t("读取并校验", "reading and checking"), "write": self.ctx.t("写入", "writing")}
-            self.tasks[phase] = self.progress.add_task(words.get(phase, phase), total=total)
-        self.progress.update(self.tasks[phase], completed=done, total=total)
+            self.tasks[phase] = self.progress.add_task(description, total=total)
+        self.progress.update(self.tasks[phase], completed=done, total=total, description=description)
 
     def stop(self) -> None:
         if self.progress is not None:

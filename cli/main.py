@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import sys
 from dataclasses import replace
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from engine.domain.errors import DubanError
 from engine.domain.text import Lang
@@ -149,6 +151,15 @@ def _lang_from_argv(argv: list[str]) -> Lang:
     return lang_from_locale(os.environ)
 
 
+def _os_problem(exc: OSError, lang: Lang) -> str:
+    """One line for an operating-system refusal: the path, the system's reason, what to check."""
+    where = exc.filename if exc.filename is not None else ("（未知路径）" if lang == "zh" else "(unknown path)")
+    reason = exc.strerror or type(exc).__name__
+    if lang == "zh":
+        return f"{where}：系统拒绝访问（{reason}）；请检查该路径及其权限"
+    return f"{where}: the system refused it ({reason}); check the path and its permissions"
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console script: turns every expected failure into one line and an exit status."""
     args = sys.argv[1:] if argv is None else argv
@@ -186,6 +197,21 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except (DBAPIError, sqlite3.DatabaseError) as exc:
+        # A database refusal that reached us past the unit of work: still the database problem status.
+        if os.environ.get("DUBAN_DEBUG"):
+            raise
+        reason = " ".join(str(getattr(exc, "orig", exc)).split()[:40]) or type(exc).__name__
+        what = f"数据库出错（{reason}）" if lang == "zh" else f"database problem ({reason})"
+        click.echo(prefix + printable(what), err=True)
+        sys.exit(7)
+    except OSError as exc:
+        # A file or folder the environment refuses (full disk, a file where a folder should be, no access)
+        # that no service foresaw: still one line naming the path, and bad input's status, not a traceback.
+        if os.environ.get("DUBAN_DEBUG"):
+            raise
+        click.echo(prefix + printable(_os_problem(exc, lang)), err=True)
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if os.environ.get("DUBAN_DEBUG"):
             raise

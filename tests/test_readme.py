@@ -1,4 +1,4 @@
-"""The README is true: its "Using it" walkthrough runs as written, command by command."""
+"""The README is true: its tour runs as written, command by command, and the reference it points to is whole."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from tests.conftest import ROOT
 
 
 def walkthrough() -> list[list[str]]:
-    """The commands of the ```sh block under "## Using it", continuation lines joined, comments dropped."""
+    """The commands of the ```sh block under "## A five-minute tour", continuation lines joined, comments dropped."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Using it", 1)[1]
+    section = text.split("## A five-minute tour", 1)[1]
     block = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert block, "no ```sh block under '## Using it'"
+    assert block, "no ```sh block under '## A five-minute tour'"
     joined = re.sub(r"\\\n", " ", block.group(1))
     commands = [shlex.split(line, comments=True) for line in joined.splitlines()]
     return [c for c in commands if c]

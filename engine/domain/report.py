@@ -21,7 +21,7 @@ PERIOD_KINDS: tuple[str, ...] = ("week", "month", "quarter", "year")
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 # How a state counts in a circular; a workflow's YAML may say so per state (`report:`).
-# not_started (未签收) is the workflow's initial state unless its YAML gives that state a column of its own.
+# not_started (未签收): a state the workflow's YAML puts in that column (assigned: not yet signed for).
 Bucket = Literal["not_started", "in_progress", "submitted", "reviewed", "closed", "excluded"]
 BUCKETS: tuple[str, ...] = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded")
 

@@ -284,10 +284,7 @@ def state_rules(specs: Sequence[Any]) -> StateRules:
     runs: set[tuple[str, str]] = set()
     for spec in specs:
         for key, state in spec.states.items():
-            bucket = state.report
-            if key == spec.initial and bucket == "in_progress":
-                bucket = "not_started"  # 未签收: assigned, not yet signed for; a column of its own
-            buckets[(spec.name, key)] = bucket
+            buckets[(spec.name, key)] = state.report  # 未签收 is the YAML's not_started, as every column
             if state.clock and not state.final:
                 runs.add((spec.name, key))
     return StateRules(buckets, runs)

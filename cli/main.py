@@ -40,7 +40,7 @@ SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
             "extension",
         ),
     ),
-    (("台账", "Ledger"), ("import", "export", "report", "circulars")),
+    (("台账", "Ledger"), ("import", "export", "campaign", "report", "circulars")),
     (("督办", "Supervision"), ("remind", "sweep", "notifications", "worker", "beat")),
     (("管理", "Administration"), ("init", "org", "workflow", "config", "backup", "restore", "audit", "demo")),
     (("网页工作台", "Web workspace"), ("serve", "account")),

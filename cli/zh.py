@@ -232,8 +232,19 @@ HELP_ZH: dict[str, tuple[str, dict[str, str]]] = {
             "--create-units": "创建组织中没有的单位（不会创建领导）。",
             "--mapping": "YAML 或 CSV：少见的表头 → 字段（如 '反馈问题内容: 问题'）。",
             "--skip-invalid": "导入有效的行；其余行连同原因写入此 CSV。",
+            "--assigned-on": "台账未给出交办日期的行所用的交办日期（YYYY-MM-DD）；立行立改从此日起算。",
         },
     ),
+    "campaign": ("整改专项（批次）：反馈日期与来源，立行立改等时限由此起算。", {}),
+    "campaign add": (
+        "新增整改专项（领导或管理员）；记入审计链。",
+        {
+            "--feedback-date": "反馈日期（YYYY-MM-DD）。",
+            "--source": "反馈来源，如 县委第二巡察组。",
+            "--start": "整改开始日期（默认：反馈日期）。",
+        },
+    ),
+    "campaign list": ("列出整改专项，按反馈日期排序。", {}),
     "export": (
         "导出台账 — 导出为带格式的 XLSX 或 CSV，表头用所选语言。",
         {"--output": "FILE.xlsx 或 FILE.csv。", "--as-of": "导出截至该日结束时的台账（YYYY-MM-DD）。"},
@@ -248,6 +259,8 @@ HELP_ZH: dict[str, tuple[str, dict[str, str]]] = {
             "--campaign": "仅此专项（批次）。",
             "--unit": "仅此单位。",
             "--category": "仅此问题类别。",
+            "--issue-no": "期号（第N期，用于 DOCX、HTML）；不给则不编号。",
+            "--cc": "抄送单位；可重复。",
             "--format": "输出格式（默认：表格，或按 -o 的扩展名）。",
             "--limit": "每个名单点名的任务数；0 为全部。",
             "--issuer": "发文单位，印在标题下（DOCX、HTML）。",

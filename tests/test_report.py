@@ -251,7 +251,7 @@ def test_a_state_may_say_how_it_counts_in_a_circular() -> None:
     text = (Path(__file__).resolve().parent.parent / "workflows" / "rectification.yaml").read_text(encoding="utf-8")
     spec = parse_workflow(text, "rectification.yaml")
     assert {k: s.report for k, s in spec.states.items()} == {
-        "assigned": "in_progress",
+        "assigned": "not_started",
         "in_progress": "in_progress",
         "submitted": "submitted",
         "reviewed": "reviewed",

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -100,7 +101,21 @@ def _cjk(path: str) -> Font | None:
 
 @cache
 def _installed_cjk_font() -> Font | None:
-    entries = font_manager.fontManager.ttflist
+    found = _cjk_font_among(font_manager.fontManager.ttflist)
+    if found is None:
+        # matplotlib keeps its list of fonts in a cache made when it first ran; a font installed since (the
+        # usual case on a server set up after duban) is not in it. Look at the system's fonts once more.
+        for path in font_manager.findSystemFonts():
+            if any(hint in Path(path).name.lower() for hint in _FILE_HINTS):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = _cjk_font_among(font_manager.fontManager.ttflist)
+    return found
+
+
+def _cjk_font_among(entries: list[Any]) -> Font | None:
     for family in CJK_FAMILIES:
         for entry in entries:
             if entry.name == family and (font := _cjk(entry.fname)):

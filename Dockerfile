@@ -6,6 +6,7 @@ COPY pyproject.toml README.md ./
 COPY engine ./engine
 COPY workflows ./workflows
 COPY cli ./cli
+COPY web ./web
 COPY examples ./examples
 RUN pip install --no-cache-dir '.[postgres,redis]'
 RUN useradd --create-home duban

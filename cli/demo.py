@@ -104,5 +104,15 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
                 f"try next: duban --db {result.database} show {result.tasks[0].code}",
             )
         )
+        roles = {"leader": ("领导", "leader"), "unit_head": ("单位负责人", "unit head"), "supervisor": ("督查室", "supervisor")}
+        say(
+            ctx.t(
+                f"在浏览器中打开：duban serve --db {result.database}，然后访问 http://127.0.0.1:8000/ 并以下列账号登录：",
+                f"open it in a browser: duban serve --db {result.database}, then visit http://127.0.0.1:8000/ and sign in as:",
+            )
+        )
+        for name, role, password in result.web_accounts:
+            zh, en = roles.get(role, (role, role))
+            say(ctx.t(f"  {name}（{zh}）密码 {password}", f"  {name} ({en}) password {password}"))
     finally:
         result.app.close()

@@ -16,7 +16,7 @@ from engine.domain.text import Lang
 from engine.domain.textcheck import printable
 from engine.settings import Settings, lang_from_locale
 
-from . import audit, backup, config, deadlines, demo, ledger, org, outbox, report, tasks, worker, workflow, zh
+from . import audit, backup, config, deadlines, demo, ledger, org, outbox, report, tasks, web, worker, workflow, zh
 from .context import Ctx
 
 # `duban --help` in sections: (zh, en) title and the commands in it, in the order a user meets them.
@@ -43,6 +43,7 @@ SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
     (("台账", "Ledger"), ("import", "export", "campaign", "report", "circulars")),
     (("督办", "Supervision"), ("remind", "sweep", "notifications", "worker", "beat")),
     (("管理", "Administration"), ("init", "org", "workflow", "config", "backup", "restore", "audit", "demo")),
+    (("网页工作台", "Web workspace"), ("serve", "account")),
 ]
 EXAMPLES: list[tuple[str, str, str]] = [
     ("duban init --single-desk --org examples/org.yaml", "建库并导入组织", "create the workspace"),
@@ -109,7 +110,7 @@ def cli(click_ctx: click.Context, db: str | None, actor: str | None, lang: Lang 
     click_ctx.call_on_close(ctx.close)
 
 
-for module in (tasks, deadlines, outbox, report, ledger, org, workflow, worker, demo, config, backup, audit):
+for module in (tasks, deadlines, outbox, report, ledger, org, workflow, worker, demo, config, backup, audit, web):
     module.register(cli)
 
 

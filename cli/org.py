@@ -34,11 +34,29 @@ def register(cli: click.Group) -> None:
     default=None,
     help="A test workspace: accept DUBAN_NOW and sweep --now although it is not single-desk. Takes an admin.",
 )
+@click.option(
+    "--service-account",
+    metavar="ACCOUNT",
+    help="Register a server's account (os:NAME or pg:ROLE) that acts for signed-in people: the web workspace. Takes an admin.",
+)
 @pass_ctx
-def init(ctx: Ctx, org_file: Path | None, single_desk: bool | None, allow_fixed_clock: bool | None) -> None:
+def init(
+    ctx: Ctx,
+    org_file: Path | None,
+    single_desk: bool | None,
+    allow_fixed_clock: bool | None,
+    service_account: str | None,
+) -> None:
     """Create or upgrade the database schema; optionally load the organisation."""
     app = ctx.app(check=False)
-    counts = init_workspace(app, org_file, ctx.actor, single_desk=single_desk, allow_fixed_clock=allow_fixed_clock)
+    counts = init_workspace(
+        app,
+        org_file,
+        ctx.actor,
+        single_desk=single_desk,
+        allow_fixed_clock=allow_fixed_clock,
+        service_account=service_account,
+    )
     say(ctx.t(f"数据库已就绪：{app.db.display}", f"database ready: {app.db.display}"))
     if counts:
         say(

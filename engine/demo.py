@@ -52,6 +52,7 @@ class DemoResult:
     notices: Path
     circular: int | None = None  # the circular for the last week, issued on the Monday after
     circular_files: list[Path] = field(default_factory=list)
+    web_accounts: list[tuple[str, str, str]] = field(default_factory=list)  # (sign-in name, role, password)
 
 
 class _Story:
@@ -266,7 +267,21 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     issue_due(app)
     deliver_pending(app)
     _keep_last_circular(app, folder, result)
+    result.web_accounts = _web_accounts(app)
     return result
+
+
+# Who to sign in as in the browser after the demo (duban serve --db duban-demo/duban.db): each sets their own.
+DEMO_PASSWORD = "duban-demo-2026"
+DEMO_PEOPLE = (("zhangwei", "leader"), ("fenglei", "unit_head"), ("huangtao", "supervisor"))
+
+
+def _web_accounts(app: App) -> list[tuple[str, str, str]]:
+    from .services.accounts import set_password
+
+    for person, _role in DEMO_PEOPLE:
+        set_password(app, person, person, DEMO_PASSWORD)
+    return [(person, role, DEMO_PASSWORD) for person, role in DEMO_PEOPLE]
 
 
 def _keep_last_circular(app: App, folder: Path, result: DemoResult) -> None:

@@ -357,9 +357,11 @@ def validate_org(
     owners: dict[str, int] = {}
     for i, p in enumerate(doc.people):
         for account in p.accounts or ():
-            if not re.fullmatch(r"(os|pg):[A-Za-z0-9._@-]{1,64}", account):
+            if not re.fullmatch(r"(os|pg|web):[A-Za-z0-9._@-]{1,64}", account):
                 raise BadFile(
-                    path, f"'{account}' is not os:ACCOUNT or pg:ROLE (e.g. os:fenglei)", key=f"people[{i}].accounts"
+                    path,
+                    f"'{account}' is not os:ACCOUNT, pg:ROLE or web:NAME (e.g. os:fenglei)",
+                    key=f"people[{i}].accounts",
                 )
             if account in owners:
                 raise BadFile(

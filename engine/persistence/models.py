@@ -327,3 +327,60 @@ class WorkspaceSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- the web workspace (schema 0006) ------------------------------------------------------------------------
+
+
+class WebCredential(Base):
+    """A web account's password (Argon2 hash): who may sign in, and whether they must choose a new one first."""
+
+    __tablename__ = "web_credentials"
+
+    account: Mapped[str] = mapped_column(String(200), primary_key=True)  # web:zhangwei
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    must_change: Mapped[bool] = mapped_column(Boolean, default=True)  # set by someone else: change at first sign-in
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser: only the token's hash is kept, so a copy of the database signs nobody in."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account: Mapped[str] = mapped_column(String(200), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    csrf: Mapped[str] = mapped_column(String(64))  # the per-session token every form must carry back
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    address: Mapped[str | None] = mapped_column(String(100))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # signed out
+
+
+class SignInAttempt(Base):
+    """Failed sign-ins, per account and address: the throttle every worker reads the same."""
+
+    __tablename__ = "web_signin_attempts"
+    __table_args__ = (
+        Index("ix_web_signin_attempts_account_at", "account", "at"),
+        Index("ix_web_signin_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A token for scripts and mini-programs: shown once, kept hashed, acting as its person through the API."""
+
+    __tablename__ = "web_api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account: Mapped[str] = mapped_column(String(200), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

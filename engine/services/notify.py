@@ -191,6 +191,9 @@ def write_notices(
         state_label=spec.state_label(task.state).pick(lang),
     )
     subject, body = render(rule, level, facts, lang, note)
+    base = app.settings.extra.get("DUBAN_BASE_URL", "").rstrip("/")
+    if base:  # the web workspace's task page, so a message leads straight to the step it asks for
+        body += f"\n{'查看任务' if lang == 'zh' else 'Open the task'}: {base}/tasks/{task.code}"
     written = 0
     for person in directory.recipients(words, task):
         for channel in directory.channels_of(person, app.settings.channels):

@@ -14,6 +14,7 @@ from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask
 from ..domain.machine import TaskFacts
 from ..domain.text import Bilingual
 from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
+from ..persistence.web_store import WebStore, visible_clause
 from .org import resolve_unit
 from .watch import task_standing
 
@@ -103,6 +104,7 @@ class TaskFilter:
     workflow: str | None = None
     mine_for: str | None = None  # a person id: their unit's tasks and those they lead or answer for
     lights: tuple[str, ...] = ()  # green, yellow, red
+    visible_to: str | None = None  # a person id: only what they may see (engine.domain.visibility)
 
 
 _Leader = aliased(Person)
@@ -181,6 +183,11 @@ def list_tasks(app: App, flt: TaskFilter) -> list[TaskSummary]:
             query = query.where(
                 or_(Task.unit_id == me.unit_id, Task.lead_leader_id == me.id, Task.responsible_person_id == me.id)
             )
+        if flt.visible_to:
+            viewer = WebStore(uow.conn).viewer(flt.visible_to)
+            if viewer is None:
+                raise UnknownPerson(person=flt.visible_to, near="")
+            query = query.where(visible_clause(viewer))
         rows = uow.session.execute(query.order_by(Task.id)).all()
         out = [_summary(app, r[0], r.unit_name, r.leader_name) for r in rows]
     if flt.lights:

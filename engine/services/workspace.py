@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from ..app import App
-from ..domain.errors import DefinitionError, StoreError
+from ..domain.audit import SERVICE_ACCOUNTS
+from ..domain.errors import DefinitionError, InvalidInput, StoreError
 from ..domain.org import load_org_file
 from ..domain.text import Bilingual
 from ..persistence.db import KNOWN_REVISIONS
@@ -24,6 +26,7 @@ def init_workspace(
     *,
     single_desk: bool | None = None,
     allow_fixed_clock: bool | None = None,
+    service_account: str | None = None,
 ) -> ImportCounts | None:
     """Create or upgrade the schema, then load the organisation if given (the first load needs no actor).
 
@@ -52,7 +55,9 @@ def init_workspace(
     migrate.upgrade(app.db)
     check_definitions(app)
     switches = {SINGLE_DESK: single_desk, FIXED_CLOCK: allow_fixed_clock}
-    if any(v is not None for v in switches.values()):
+    if service_account is not None and not re.fullmatch(r"(os|pg):[A-Za-z0-9._@-]{1,64}", service_account):
+        raise InvalidInput(what="service account", detail=f"'{service_account}' is not os:ACCOUNT or pg:ROLE")
+    if any(v is not None for v in switches.values()) or service_account is not None:
         with app.uow(write=True) as uow:
             people = uow.org.people()
             who = None
@@ -62,6 +67,10 @@ def init_workspace(
             for key, on in switches.items():
                 if on is not None:
                     set_setting(app, uow, key, "true" if on else "false", who)
+            if service_account is not None:  # a server that acts for signed-in people (the web workspace)
+                known = [a for a in (uow.settings.get(SERVICE_ACCOUNTS) or "").split(",") if a.strip()]
+                if service_account not in known:
+                    set_setting(app, uow, SERVICE_ACCOUNTS, ",".join([*known, service_account]), who)
             uow.commit()
     return import_org(app, org_file, actor_id) if org_file is not None else None
 

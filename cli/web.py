@@ -1,0 +1,98 @@
+"""The web workspace from the command line: ``duban serve`` and ``duban account``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+
+import click
+
+from engine.services import accounts
+from engine.services.workspace import open_workspace
+
+from .context import Ctx, json_option, pass_ctx
+from .render import emit_json, say, when
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)
+    cli.add_command(account)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (a TLS proxy in front).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option("--db", "db", metavar="URL|FILE", help="The database, as the global --db (which also works here).")
+@pass_ctx
+def serve(ctx: Ctx, host: str, port: int, workers: int, db: str | None) -> None:
+    """Serve the web workspace (pages and the JSON API under /api/v1) with uvicorn."""
+    import uvicorn
+
+    if db:
+        ctx.settings = replace(ctx.settings, database_url=db)
+    app = ctx.app(check=False)  # the server's account is not a person: no check_operator
+    open_workspace(app)
+    server_account = accounts.check_may_serve(app)
+    say(
+        ctx.t(
+            f"督办网页工作台：http://{host}:{port}/ （服务器账号 {server_account}，数据库 {app.db.display}）",
+            f"duban web workspace: http://{host}:{port}/ (server account {server_account}, database {app.db.display})",
+        )
+    )
+    if workers == 1:
+        from web.app import create_app
+
+        uvicorn.run(create_app(engine=app), host=host, port=port, proxy_headers=True, log_level="info")
+        return
+    os.environ["DUBAN_DATABASE_URL"] = ctx.settings.database_url  # each worker process builds its own engine
+    app.close()
+    uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+
+
+@click.group()
+def account() -> None:
+    """Web accounts: passwords, API tokens, sign-in records."""
+
+
+def _read_password(ctx: Ctx) -> str:
+    if sys.stdin.isatty():
+        return click.prompt(ctx.t("新密码", "New password"), hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@account.command(name="set-password")
+@click.argument("person")
+@pass_ctx
+def set_password(ctx: Ctx, person: str) -> None:
+    """Set PERSON's web password (admin; anyone for themselves). Prompts twice, or reads a line from stdin.
+
+    Set by someone else, the password must be changed at the first sign-in.
+    """
+    app = ctx.app()
+    web_account = accounts.set_password(app, ctx.actor, person, _read_password(ctx))
+    say(ctx.t(f"已为 {web_account} 设置密码", f"password set for {web_account}"))
+
+
+@account.command(name="token")
+@click.argument("person")
+@pass_ctx
+def token(ctx: Ctx, person: str) -> None:
+    """Print a new API token for PERSON, once (admin; anyone for themselves). Only its hash is kept."""
+    click.echo(accounts.issue_token(ctx.app(), ctx.actor, person))
+
+
+@account.command(name="signins")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@json_option
+@pass_ctx
+def signins(ctx: Ctx, limit: int) -> None:
+    """Recent sign-ins, sign-outs, failures and throttled attempts (records on the chain)."""
+    app = ctx.app()
+    rows = accounts.signin_log(app, limit)
+    if ctx.json:
+        emit_json(rows, app.tz)
+        return
+    for r in rows:
+        say(f"{when(r.at, app.tz)}  {r.account}  {r.outcome}  {r.address or ''}  {r.written_by or ''}")

@@ -1,0 +1,300 @@
+"""What the web workspace keeps and reads: credentials, sessions, throttling, tokens, and who may see what.
+
+Every secret is stored as a SHA-256 (tokens) or an Argon2 hash (passwords,
+hashed by the service before it gets here). The visibility filter is the
+query form of ``engine.domain.visibility.may_see``; tests check that both agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, delete, exists, func, insert, or_, select, true, update
+
+from ..domain.machine import TaskFacts
+from ..domain.visibility import TaskPlace, Viewer
+from .models import (
+    ApiToken,
+    EvidenceFile,
+    ExtensionRequest,
+    Person,
+    ProgressReport,
+    Record,
+    SignInAttempt,
+    Task,
+    TaskCoUnit,
+    Unit,
+    WebCredential,
+    WebSession,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    account: str
+    person_id: str
+    password_hash: str
+    must_change: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    token_hash: str
+    account: str
+    person_id: str
+    csrf: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTask:
+    """A task as the inbox needs it: its code and version, and the facts the workflow rules read."""
+
+    id: int
+    code: str
+    workflow: str
+    version: int
+    facts: TaskFacts
+
+
+@dataclass(frozen=True, slots=True)
+class PendingExtension:
+    id: int
+    code: str
+    title: str
+    requested_by: str
+    requested_deadline: Any
+    current_deadline: Any
+    reason: str
+
+
+def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """Tasks ``viewer`` may see, as a WHERE clause on ``tasks`` (see ``may_see``)."""
+    if viewer.sees_all:
+        return true()
+    mine = or_(Task.lead_leader_id == viewer.person_id, Task.responsible_person_id == viewer.person_id)
+    if viewer.unit_id is None:
+        return mine
+    co = exists().where(TaskCoUnit.task_id == Task.id, TaskCoUnit.unit_id == viewer.unit_id)
+    return or_(mine, Task.unit_id == viewer.unit_id, co)
+
+
+class WebStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- people and tasks, as the rules see them ---------------------------------------------------------
+
+    def viewer(self, person_id: str) -> Viewer | None:
+        row = self.conn.execute(select(Person.id, Person.unit_id, Person.roles).where(Person.id == person_id)).first()
+        if row is None:
+            return None
+        return Viewer(row.id, row.unit_id, frozenset(row.roles or ()))
+
+    def person_accounts(self, person_id: str) -> list[str] | None:
+        row = self.conn.execute(select(Person.accounts).where(Person.id == person_id)).first()
+        return None if row is None else list(row[0] or ())
+
+    def owner_of(self, account: str) -> str | None:
+        """The person an account is mapped to in the organisation (accounts: [web:NAME])."""
+        query = select(Person.id, Person.accounts).where(Person.accounts.is_not(None))
+        for pid, accounts in self.conn.execute(query):
+            if account in (accounts or ()):
+                return str(pid)
+        return None
+
+    def task_place(self, code: str) -> TaskPlace | None:
+        row = self.conn.execute(
+            select(Task.id, Task.unit_id, Task.lead_leader_id, Task.responsible_person_id).where(Task.code == code)
+        ).first()
+        if row is None:
+            return None
+        co = self.conn.execute(select(TaskCoUnit.unit_id).where(TaskCoUnit.task_id == row.id)).scalars()
+        return TaskPlace(row.unit_id, frozenset(co), row.lead_leader_id, row.responsible_person_id)
+
+    def evidence_places(self, sha256: str) -> list[tuple[str, TaskPlace, str]]:
+        """(task code, where it sits, the file's name) for every task whose reports hold this file."""
+        rows = self.conn.execute(
+            select(Task.code, EvidenceFile.original_name)
+            .join(ProgressReport, ProgressReport.id == EvidenceFile.report_id)
+            .join(Task, Task.id == ProgressReport.task_id)
+            .where(EvidenceFile.sha256 == sha256)
+        ).all()
+        out = []
+        for code, name in rows:
+            place = self.task_place(code)
+            if place is not None:
+                out.append((code, place, name))
+        return out
+
+    def open_tasks(self, viewer: Viewer, states: Iterable[str], limit: int = 2000) -> list[OpenTask]:
+        """Tasks in ``states`` that the viewer may see, with what the workflow rules need."""
+        query = (
+            select(
+                Task.id,
+                Task.code,
+                Task.workflow,
+                Task.version,
+                Task.state,
+                Task.unit_id,
+                Unit.head_id,
+                Task.lead_leader_id,
+                Task.responsible_person_id,
+            )
+            .join(Unit, Unit.id == Task.unit_id)
+            .where(Task.state.in_(list(states)), visible_clause(viewer))
+            .order_by(Task.deadline.is_(None), Task.deadline, Task.id)
+            .limit(limit)
+        )
+        return [
+            OpenTask(
+                r.id,
+                r.code,
+                r.workflow,
+                r.version,
+                TaskFacts(r.code, r.state, r.unit_id, r.head_id, r.lead_leader_id, r.responsible_person_id),
+            )
+            for r in self.conn.execute(query)
+        ]
+
+    def pending_extensions(self, leader_id: str | None) -> list[PendingExtension]:
+        """Pending requests on tasks this leader leads (all pending, for ``None``)."""
+        query = (
+            select(
+                ExtensionRequest.id,
+                Task.code,
+                Task.title,
+                ExtensionRequest.requested_by,
+                ExtensionRequest.requested_deadline,
+                ExtensionRequest.current_deadline,
+                ExtensionRequest.reason,
+            )
+            .join(Task, Task.id == ExtensionRequest.task_id)
+            .where(ExtensionRequest.status == "pending")
+            .order_by(ExtensionRequest.id)
+        )
+        if leader_id is not None:
+            query = query.where(Task.lead_leader_id == leader_id)
+        return [PendingExtension(*r) for r in self.conn.execute(query)]
+
+    def task_version(self, code: str) -> int | None:
+        return self.conn.execute(select(Task.version).where(Task.code == code)).scalar()
+
+    def pending_extension_id(self, code: str) -> int | None:
+        return self.conn.execute(
+            select(ExtensionRequest.id)
+            .join(Task, Task.id == ExtensionRequest.task_id)
+            .where(Task.code == code, ExtensionRequest.status == "pending")
+        ).scalar()
+
+    # --- credentials --------------------------------------------------------------------------------------
+
+    def credential(self, account: str) -> Credential | None:
+        row = self.conn.execute(
+            select(
+                WebCredential.account, WebCredential.person_id, WebCredential.password_hash, WebCredential.must_change
+            ).where(WebCredential.account == account)
+        ).first()
+        return None if row is None else Credential(row[0], row[1], row[2], bool(row[3]))
+
+    def put_credential(self, account: str, person_id: str, password_hash: str, must_change: bool, at: datetime) -> None:
+        self.conn.execute(delete(WebCredential).where(WebCredential.account == account))
+        self.conn.execute(
+            insert(WebCredential).values(
+                account=account,
+                person_id=person_id,
+                password_hash=password_hash,
+                must_change=must_change,
+                changed_at=at,
+            )
+        )
+
+    # --- sessions -----------------------------------------------------------------------------------------
+
+    def add_session(
+        self, token_hash: str, account: str, person_id: str, csrf: str, at: datetime, expires: datetime, address: str
+    ) -> None:
+        self.conn.execute(
+            insert(WebSession).values(
+                token_hash=token_hash,
+                account=account,
+                person_id=person_id,
+                csrf=csrf,
+                created_at=at,
+                expires_at=expires,
+                address=address[:100],
+            )
+        )
+
+    def session(self, token_hash: str, now: datetime) -> SessionRow | None:
+        row = self.conn.execute(
+            select(
+                WebSession.token_hash, WebSession.account, WebSession.person_id, WebSession.csrf, WebSession.expires_at
+            ).where(WebSession.token_hash == token_hash, WebSession.ended_at.is_(None), WebSession.expires_at > now)
+        ).first()
+        return None if row is None else SessionRow(*row)
+
+    def end_session(self, token_hash: str, at: datetime) -> None:
+        self.conn.execute(
+            update(WebSession)
+            .where(WebSession.token_hash == token_hash, WebSession.ended_at.is_(None))
+            .values(ended_at=at)
+        )
+
+    def end_sessions_of(self, account: str, at: datetime, keep: str | None = None) -> None:
+        """After a password change every other browser signed in as this account is signed out."""
+        query = update(WebSession).where(WebSession.account == account, WebSession.ended_at.is_(None))
+        if keep is not None:
+            query = query.where(WebSession.token_hash != keep)
+        self.conn.execute(query.values(ended_at=at))
+
+    def forget_expired(self, before: datetime) -> None:
+        self.conn.execute(delete(WebSession).where(WebSession.expires_at < before))
+        self.conn.execute(delete(SignInAttempt).where(SignInAttempt.at < before))
+
+    # --- throttling ---------------------------------------------------------------------------------------
+
+    def failures_since(self, account: str, address: str, since: datetime) -> tuple[int, int]:
+        """(failures for this account, failures from this address) since ``since``."""
+        by_account = self.conn.execute(
+            select(func.count()).where(SignInAttempt.account == account, SignInAttempt.at >= since)
+        ).scalar_one()
+        by_address = self.conn.execute(
+            select(func.count()).where(SignInAttempt.address == address, SignInAttempt.at >= since)
+        ).scalar_one()
+        return int(by_account), int(by_address)
+
+    def add_failure(self, account: str, address: str, at: datetime) -> None:
+        self.conn.execute(insert(SignInAttempt).values(account=account[:200], address=address[:100], at=at))
+
+    def clear_failures(self, account: str) -> None:
+        self.conn.execute(delete(SignInAttempt).where(SignInAttempt.account == account))
+
+    # --- API tokens ---------------------------------------------------------------------------------------
+
+    def add_token(self, token_hash: str, account: str, person_id: str, at: datetime) -> None:
+        self.conn.execute(
+            insert(ApiToken).values(token_hash=token_hash, account=account, person_id=person_id, created_at=at)
+        )
+
+    def token(self, token_hash: str) -> tuple[str, str] | None:
+        row = self.conn.execute(
+            select(ApiToken.account, ApiToken.person_id).where(
+                ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    # --- the sign-in records ------------------------------------------------------------------------------
+
+    def signin_records(self, limit: int = 200) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(Record.at, Record.subject, Record.body, Record.account, Record.operator_id, Record.via)
+            .where(Record.kind == "signin")
+            .order_by(Record.ledger_seq.desc())
+            .limit(limit)
+        ).mappings()
+        return [dict(r) for r in rows]

@@ -1,0 +1,162 @@
+"""The web workspace's rules outside HTTP: visibility (the domain rule and the query agree), accounts from
+the command line, service accounts on the chain, and links in notifications."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine.domain.accounts import NoWebAccount, check_password, web_account
+from engine.domain.errors import InvalidInput
+from engine.domain.evidence_types import accepted, safe_name
+from engine.domain.visibility import TaskPlace, Viewer, may_see
+from engine.persistence.models import Notification, Person, Task
+from engine.persistence.web_store import WebStore, visible_clause
+from engine.services import accounts
+from engine.services.audit import verify
+from engine.services.tasks import NewTask, assign
+
+from .conftest import DEPUTY, PRINCIPAL, UNIT
+from .test_cli import ENV, duban
+from .web_support import build_template, make_web, signed_in_as
+
+
+def test_may_see_follows_roles_and_units() -> None:
+    task = TaskPlace(unit_id=1, co_unit_ids=frozenset({2}), lead_leader_id="lead", responsible_person_id="resp")
+    assert may_see(Viewer("x", 9, frozenset({"supervisor"})), task)
+    assert may_see(Viewer("x", 9, frozenset({"leader"})), task)
+    assert may_see(Viewer("x", 1, frozenset({"unit_member"})), task)
+    assert may_see(Viewer("x", 2, frozenset({"unit_head"})), task)  # a co-unit
+    assert may_see(Viewer("resp", 9, frozenset({"unit_member"})), task)
+    assert not may_see(Viewer("x", 3, frozenset({"unit_head"})), task)
+    assert not may_see(Viewer("x", None, frozenset()), task)
+
+
+def test_the_query_filter_agrees_with_the_rule_for_everyone(sqlite_app) -> None:  # type: ignore[no-untyped-def]
+    app = sqlite_app
+    units = ["社会事务科", "阳光社区党支部", "和平社区党支部", "综合办公室"]
+    for i, (unit, co) in enumerate(itertools.product(units, [[], ["阳光社区党支部"], ["督查室", "和平社区第一网格"]])):
+        assign(
+            app, PRINCIPAL, NewTask(title=f"任务{i}", unit=unit, leader=DEPUTY, co_units=co, deadline=date(2026, 12, 1))
+        )
+    with app.uow(write=False) as uow:
+        store = WebStore(uow.conn)
+        people = uow.conn.execute(select(Person.id)).scalars().all()
+        codes = uow.conn.execute(select(Task.code)).scalars().all()
+        for pid in people:
+            viewer = store.viewer(pid)
+            assert viewer is not None
+            by_query = set(uow.conn.execute(select(Task.code).where(visible_clause(viewer))).scalars())
+            by_rule = {c for c in codes if may_see(viewer, store.task_place(c))}  # type: ignore[arg-type]
+            assert by_query == by_rule, pid
+
+
+def test_account_names_and_passwords() -> None:
+    assert web_account("zhangwei") == "web:zhangwei" and web_account("web:zhangwei") == "web:zhangwei"
+    assert web_account("../etc") is None and web_account("张伟") is None and web_account("") is None
+    with pytest.raises(InvalidInput):
+        check_password("short", "web:a")
+    with pytest.raises(InvalidInput):
+        check_password("zhangwei", "web:zhangwei12345")  # too short anyway
+    with pytest.raises(InvalidInput):
+        check_password("ZhangWei-Longer", "web:zhangwei-longer")
+    assert check_password("a-good-long-one", "web:x") == "a-good-long-one"
+
+
+def test_evidence_types_are_recognised_by_their_bytes() -> None:
+    assert accepted("a.jpg", b"\xff\xd8\xff\xe0") == "image/jpeg"
+    assert accepted("a.PDF", b"%PDF-1.7") == "application/pdf"
+    assert accepted("a.docx", b"PK\x03\x04") is not None
+    assert accepted("a.jpg", b"%PDF-1.7") is None and accepted("a.html", b"<html>") is None
+    assert accepted("a.webp", b"RIFF\x00\x00\x00\x00WEBP") and not accepted("a.webp", b"RIFF\x00\x00\x00\x00AVI ")
+    assert (
+        safe_name("../../etc/passwd") == "passwd" and safe_name("..\\x.jpg") == "x.jpg" and safe_name("...") == "file"
+    )
+
+
+def test_a_person_without_a_web_account_gets_none_on_a_checked_workspace(tmp_path: Path) -> None:
+    folder = tmp_path / "t"
+    folder.mkdir()
+    template = build_template(folder)
+    w = make_web(template, tmp_path)
+    with w.admin.db.engine.begin() as conn:  # the org file maps everyone; take one mapping away, as an admin would
+        conn.execute(Person.__table__.update().where(Person.id == "luoyan").values(accounts=[]))
+    with pytest.raises(NoWebAccount):
+        accounts.set_password(w.admin, None, "luoyan", "a-good-long-one")
+    w.close()
+
+
+def test_cli_accounts_and_service_account_are_on_the_chain(tmp_path: Path) -> None:
+    folder = tmp_path / "t"
+    folder.mkdir()
+    db = tmp_path / "duban.db"
+    shutil.copy(build_template(folder), db)
+    env = {**ENV, "DUBAN_NOW": ""}
+    # os:root (or whoever runs the tests) is nobody here: init --service-account takes an admin
+    refused = duban("--db", str(db), "init", "--service-account", "os:someone", env=env)
+    assert refused.returncode == 4, refused.stderr
+    short = duban("--db", str(db), "account", "token", "fenglei", env=env)
+    assert short.returncode == 4
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    w = make_web(db, copy)
+    with signed_in_as("zhouqiang"):  # an admin through the web server: the setting is recorded with via
+        from engine.services.workspace import init_workspace
+
+        init_workspace(w.server, None, "zhouqiang", service_account="pg:duban_web")
+    with w.server.db.engine.connect() as conn:
+        from sqlalchemy import text
+
+        value = conn.execute(text("SELECT value FROM workspace WHERE key = 'service_accounts'")).scalar()
+    assert value == "os:duban-web,pg:duban_web"
+    assert verify(w.admin).ok
+    w.close()
+
+
+def test_set_password_reads_standard_input_on_a_single_desk(tmp_path: Path, sqlite_template: Path) -> None:
+    db = tmp_path / "duban.db"
+    shutil.copy(sqlite_template, db)
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("duban")
+    done = subprocess.run(
+        [str(exe), "--db", str(db), "--as", "zhouqiang", "account", "set-password", "fenglei"],
+        input="a-long-password-1\n",
+        capture_output=True,
+        text=True,
+        env=ENV | {"DUBAN_NOW": ""},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "web:fenglei" in done.stdout
+    log = duban("--db", str(db), "--as", "zhouqiang", "account", "signins", "--json", env=ENV | {"DUBAN_NOW": ""})
+    assert json.loads(log.stdout)[0]["outcome"] == "password_set"
+    token = duban("--db", str(db), "--as", "fenglei", "account", "token", "fenglei", env=ENV | {"DUBAN_NOW": ""})
+    assert token.returncode == 0 and token.stdout.startswith("dbn_")
+
+
+def test_notifications_link_to_the_task_page(tmp_path: Path, sqlite_template: Path) -> None:
+    from engine.app import App
+    from engine.domain.clock import FixedClock
+    from engine.settings import Settings
+
+    from .conftest import START
+
+    db = tmp_path / "duban.db"
+    shutil.copy(sqlite_template, db)
+    app = App.build(
+        Settings(database_url=str(db), extra={"DUBAN_BASE_URL": "https://duban.example.gov.cn/"}),
+        clock=FixedClock(START),
+    )
+    code = assign(app, PRINCIPAL, NewTask(title="路灯", unit=UNIT, leader=DEPUTY, deadline=date(2026, 10, 9)))
+    with app.uow(write=False) as uow:
+        bodies = uow.conn.execute(select(Notification.body)).scalars().all()
+    app.close()
+    assert bodies and all(f"https://duban.example.gov.cn/tasks/{code}" in b for b in bodies)

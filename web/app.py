@@ -1,0 +1,132 @@
+"""The application factory: the engine wired once, the page groups registered here, errors rendered safely.
+
+Extension point for more pages: add a module under ``web/routes`` with a
+``router`` and list it in ``ROUTERS``; add its templates under ``web/templates``
+(one per page, extending ``base.html``) and a link in ``base.html``'s nav.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from engine.app import App
+from engine.domain.errors import DubanError
+from engine.services.workspace import open_workspace
+from engine.settings import Settings
+
+from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render
+from .routes import api, auth, inbox, tasks
+
+ROUTERS = (auth.router, inbox.router, tasks.router, api.router)
+STATUS = {2: 400, 3: 404, 4: 403, 5: 409, 6: 409, 7: 503, 8: 409}
+log = logging.getLogger("duban.web")
+
+
+def status_of(error: DubanError) -> int:
+    return STATUS.get(error.exit_code, 400)
+
+
+def create_app(settings: Settings | None = None, engine: App | None = None) -> FastAPI:
+    """A web application over one engine; ``engine`` lets tests and ``duban serve`` pass theirs."""
+    if engine is None:
+        engine = App.build(settings or Settings.from_env())
+        open_workspace(engine)
+    web = FastAPI(
+        title="duban 督办",
+        version="1",
+        debug=False,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    web.state.duban = engine
+    web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    for router in ROUTERS:
+        web.include_router(router)
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    @web.exception_handler(SignInNeeded)
+    async def _sign_in(request: Request, _exc: SignInNeeded) -> Response:
+        if is_api(request):
+            return JSONResponse({"error": "not signed in"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={target}" if target != "/" else "/signin", status_code=303)
+
+    @web.exception_handler(PasswordChangeNeeded)
+    async def _password(request: Request, _exc: PasswordChangeNeeded) -> Response:
+        if is_api(request):
+            return JSONResponse({"error": "password change needed"}, status_code=403)
+        return RedirectResponse("/password", status_code=303)
+
+    @web.exception_handler(CsrfRefused)
+    async def _csrf(request: Request, _exc: CsrfRefused) -> Response:
+        lang = lang_of(request)
+        message = (
+            "表单已过期或来源不明，请返回刷新后重试"
+            if lang == "zh"
+            else "the form expired or did not come from this site; go back, reload and try again"
+        )
+        return render(request, "error.html", status=403, message=message)
+
+    @web.exception_handler(DubanError)
+    async def _duban(request: Request, exc: DubanError) -> Response:
+        lang = lang_of(request)
+        if is_api(request):
+            return JSONResponse({"error": exc.render(lang), "kind": type(exc).__name__}, status_code=status_of(exc))
+        return render(request, "error.html", status=status_of(exc), message=exc.render(lang))
+
+    @web.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_api(request):
+            return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+        lang = lang_of(request)
+        words = {
+            404: ("页面不存在", "not found"),
+            403: ("无权访问", "forbidden"),
+            413: ("上传的文件太大", "the upload is too large"),
+        }
+        zh, en = words.get(exc.status_code, ("请求无效", "bad request"))
+        return render(request, "error.html", status=exc.status_code, message=zh if lang == "zh" else en)
+
+    @web.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if is_api(request):
+            return JSONResponse({"error": "invalid request", "detail": exc.errors()}, status_code=422)
+        lang = lang_of(request)
+        return render(
+            request,
+            "error.html",
+            status=400,
+            message="请求内容不完整或格式不对" if lang == "zh" else "the request is incomplete or malformed",
+        )
+
+    @web.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)  # the trace goes to the log, never to the page
+        if is_api(request):
+            return JSONResponse({"error": "internal error"}, status_code=500)
+        lang = lang_of(request)
+        return render(
+            request,
+            "error.html",
+            status=500,
+            message="服务器内部错误，已记录，请稍后再试"
+            if lang == "zh"
+            else "internal error; it was logged, please try again later",
+        )
+
+    @web.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return web

@@ -1,0 +1,137 @@
+"""What every view shares: the wired engine, the signed-in person, their language, CSRF, and rendering.
+
+Starlette runs a sync view in a worker thread; ``as_person`` sets the identity
+ContextVar in that same thread around the one service call, so the engine
+records the server's account with ``via`` = the signed-in web account.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from engine.app import App
+from engine.domain.text import Bilingual, Lang
+from engine.services import accounts
+from engine.services.accounts import CurrentSession
+from engine.services.identity import SignedIn, signed_in
+
+SESSION_COOKIE = "duban_session"
+PRE_CSRF_COOKIE = "duban_csrf"  # before signing in: a double-submit token for the sign-in form
+LANG_COOKIE = "duban_lang"
+T = TypeVar("T")
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+class SignInNeeded(Exception):
+    """Raised by a page view when nobody is signed in: the handler redirects to the sign-in page."""
+
+
+class PasswordChangeNeeded(Exception):
+    """Signed in with a password someone else set: nothing but choosing a new one until then."""
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+def engine_app(request: Request) -> App:
+    return request.app.state.duban  # type: ignore[no-any-return]
+
+
+def lang_of(request: Request) -> Lang:
+    value = request.cookies.get(LANG_COOKIE)
+    return "en" if value == "en" else "zh"  # Chinese by default
+
+
+def address_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def session_of(request: Request) -> CurrentSession | None:
+    if not hasattr(request.state, "session"):
+        request.state.session = accounts.current_session(engine_app(request), request.cookies.get(SESSION_COOKIE))
+    return request.state.session  # type: ignore[no-any-return]
+
+
+def signed_in_person(request: Request, *, allow_password_change: bool = False) -> CurrentSession:
+    session = session_of(request)
+    if session is None:
+        raise SignInNeeded()
+    if session.must_change and not allow_password_change:
+        raise PasswordChangeNeeded()
+    return session
+
+
+def as_person(session: CurrentSession, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call one service as the signed-in person, in this thread."""
+    token = signed_in.set(SignedIn(session.account, session.person_id))
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        signed_in.reset(token)
+
+
+def csrf_token(request: Request) -> str:
+    session = session_of(request)
+    if session is not None:
+        return session.csrf
+    if not hasattr(request.state, "pre_csrf"):
+        request.state.pre_csrf = request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    return request.state.pre_csrf  # type: ignore[no-any-return]
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    session = session_of(request)
+    expected = session.csrf if session is not None else request.cookies.get(PRE_CSRF_COOKIE)
+    if not expected or not sent or not secrets.compare_digest(str(expected), str(sent)):
+        raise CsrfRefused()
+
+
+def secure_cookies(request: Request) -> bool:
+    app = engine_app(request)
+    base = app.settings.extra.get("DUBAN_BASE_URL", "")
+    flag = app.settings.extra.get("DUBAN_WEB_SECURE_COOKIES", "").lower() in ("1", "true", "yes")
+    return base.startswith("https://") or flag or request.url.scheme == "https"
+
+
+def tr_for(lang: Lang) -> Callable[..., str]:
+    def tr(zh: str | Bilingual, en: str | None = None) -> str:
+        if isinstance(zh, Bilingual):
+            return zh.pick(lang)
+        return zh if lang == "zh" or en is None else en
+
+    return tr
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    lang = lang_of(request)
+    app = engine_app(request)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "lang": lang,
+            "tr": tr_for(lang),
+            "me": session_of(request),
+            "csrf": csrf_token(request),
+            "tz": app.tz,
+            **context,
+        },
+        status_code=status,
+    )
+    if session_of(request) is None and not request.cookies.get(PRE_CSRF_COOKIE):
+        response.set_cookie(
+            PRE_CSRF_COOKIE, csrf_token(request), httponly=True, samesite="lax", secure=secure_cookies(request)
+        )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response

@@ -1,0 +1,19 @@
+"""我的待办: the first page after signing in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from engine.services.inbox import inbox
+
+from ..context import as_person, engine_app, render, signed_in_person
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def inbox_page(request: Request) -> Response:
+    session = signed_in_person(request)
+    box = as_person(session, inbox, engine_app(request), session.person_id)
+    return render(request, "inbox.html", box=box)

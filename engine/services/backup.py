@@ -120,10 +120,12 @@ class TamperedBackup(BadFile):
 
 @dataclass(frozen=True)
 class Head:
-    """Where a ledger's chain stands: the number of events chained and the last chain hash (None before 0004)."""
+    """Where a ledger's chain stands: its length (events and records), the last chain hash (None before 0004),
+    and how many of its entries are events, which is what a person counts."""
 
     seq: int
     hash: str | None
+    events: int = 0
 
 
 @dataclass
@@ -154,19 +156,19 @@ class RestorePlan:
         """What replacing the live ledger with this backup loses, when it loses something."""
         if self.live_head is None:
             return None
+        live, backup = self.live_head.events, self.backup_head.events
         if self.diverges:
             return Bilingual(
-                f"备份的历史与现有台账不同（现有 {self.live_head.seq} 条事件，备份 {self.backup_head.seq} 条）；"
-                f"恢复将丢弃现有的全部 {self.live_head.seq} 条事件",
-                f"the backup's history is not the live ledger's (live: {self.live_head.seq} events, "
-                f"backup: {self.backup_head.seq}); restoring drops all {self.live_head.seq} live events",
+                f"备份的历史与现有台账不同（现有 {live} 条事件，备份 {backup} 条）；恢复将丢弃现有的全部 {live} 条事件",
+                f"the backup's history is not the live ledger's (live: {live} events, backup: {backup}); "
+                f"restoring drops all {live} live events",
             )
-        if self.dropped > 0:
+        if self.dropped > 0 or self.live_head.seq > self.backup_head.seq:
             return Bilingual(
-                f"备份比现有台账旧：恢复将丢弃其后的 {self.dropped} 条事件"
-                f"（现有 {self.live_head.seq} 条，备份 {self.backup_head.seq} 条）",
+                f"备份比现有台账旧：恢复将丢弃其后的 {self.dropped} 条事件及其他记录"
+                f"（现有 {live} 条，备份 {backup} 条）",
                 f"the backup is older than the live ledger: restoring drops the {self.dropped} events "
-                f"written since (live: {self.live_head.seq} events, backup: {self.backup_head.seq})",
+                f"written since, and any other records (live: {live} events, backup: {backup})",
             )
         return None
 
@@ -179,12 +181,13 @@ def _head(path: Path) -> Head | None:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            events = int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]) if "events" in tables else 0
             if "ledger_head" in tables:
                 row = conn.execute("SELECT seq, hash FROM ledger_head ORDER BY id LIMIT 1").fetchone()
                 if row is not None:
-                    return Head(int(row[0]), str(row[1]))
+                    return Head(int(row[0]), str(row[1]), events)
             if "events" in tables:
-                return Head(int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]), None)
+                return Head(events, None, events)
             return None
         finally:
             conn.close()
@@ -193,11 +196,15 @@ def _head(path: Path) -> Head | None:
 
 
 def _hash_at(path: Path, ledger_seq: int) -> str | None:
-    """A ledger's chain hash after event ``ledger_seq``, to tell an older copy of it from another history."""
+    """A ledger's chain hash after entry ``ledger_seq`` (an event or a record), to tell an older copy of it from
+    another history."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             row = conn.execute("SELECT ledger_hash FROM events WHERE ledger_seq = ?", (ledger_seq,)).fetchone()
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if row is None and "records" in tables:
+                row = conn.execute("SELECT ledger_hash FROM records WHERE ledger_seq = ?", (ledger_seq,)).fetchone()
         finally:
             conn.close()
     except sqlite3.Error:
@@ -265,13 +272,13 @@ def prepare_restore(app: App, backup_file: Path) -> RestorePlan:
         live_head = _head(target)
         dropped, diverges = 0, False
         if live_head is not None:
-            dropped = max(live_head.seq - backup_head.seq, 0)
+            dropped = max(live_head.events - backup_head.events, 0)
             common = min(live_head.seq, backup_head.seq)  # both chains must agree up to the shorter one's end
             if common > 0 and live_head.hash is not None:
                 at_live, at_backup = _hash_at(target, common), _hash_at(copy, common)
                 diverges = at_live is not None and at_backup is not None and at_live != at_backup
             if diverges:
-                dropped = live_head.seq
+                dropped = live_head.events
         return RestorePlan(info, target, copy, backup_head, live_head, dropped, diverges)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -6,14 +6,15 @@ import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from engine.app import App
 from engine.domain.text import Bilingual, Lang
-from engine.services.identity import check_operator
-from engine.services.workspace import open_workspace
 from engine.settings import Settings
+
+if TYPE_CHECKING:
+    from engine.app import App
 
 
 @dataclass
@@ -28,6 +29,11 @@ class Ctx:
     def app(self, *, check: bool = True) -> App:
         """The wired app; by default only once the database is a duban database and the operator is known."""
         if self._app is None:
+            # Imported here: the app brings SQLAlchemy, which `duban --version` and `--help` need not load.
+            from engine.app import App
+            from engine.services.identity import check_operator
+            from engine.services.workspace import open_workspace
+
             self._app = App.build(self.settings)
             if check:
                 open_workspace(self._app)

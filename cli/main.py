@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sqlite3
@@ -9,14 +10,13 @@ import sys
 from dataclasses import replace
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from engine.domain.errors import DubanError
 from engine.domain.text import Lang
 from engine.domain.textcheck import printable
 from engine.settings import Settings, lang_from_locale
 
-from . import audit, backup, config, deadlines, demo, ledger, org, outbox, report, tasks, web, worker, workflow, zh
+from . import zh
 from .context import Ctx
 
 # `duban --help` in sections: (zh, en) title and the commands in it, in the order a user meets them.
@@ -59,8 +59,52 @@ EXAMPLES: list[tuple[str, str, str]] = [
 ]
 
 
+# Which module of cli/ defines each command: a command's module (and what it imports, SQLAlchemy above all) is
+# loaded only when that command runs, so `duban --version` or `duban show` pays for nothing else.
+# tests/test_cli_startup.py checks this table against what the modules register.
+COMMAND_MODULES: dict[str, str] = {
+    **dict.fromkeys(
+        ("assign", "fire", "progress", "list", "show", "start", "submit", "approve", "reject", "close", "reopen", "cancel"),
+        "tasks",
+    ),
+    **dict.fromkeys(("extend", "extension", "remind"), "deadlines"),
+    **dict.fromkeys(("sweep", "notifications"), "outbox"),
+    **dict.fromkeys(("report", "circulars"), "report"),
+    **dict.fromkeys(("import", "export", "campaign"), "ledger"),
+    **dict.fromkeys(("init", "org"), "org"),
+    "workflow": "workflow",
+    **dict.fromkeys(("worker", "beat"), "worker"),
+    "demo": "demo",
+    "config": "config",
+    **dict.fromkeys(("backup", "restore"), "backup"),
+    "audit": "audit",
+    **dict.fromkeys(("serve", "account"), "web"),
+}
+
+
 class RootGroup(click.Group):
-    """The top level: commands in sections, then examples, in the chosen language."""
+    """The top level: commands loaded when used, listed in sections, then examples, in the chosen language."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            self.load(COMMAND_MODULES[cmd_name])
+        return self.commands.get(cmd_name)
+
+    def load(self, module_name: str) -> None:
+        """Register one module's commands, with --lang after them and their help in the chosen language."""
+        before = set(self.commands)
+        importlib.import_module(f"{__package__}.{module_name}").register(self)
+        for name in sorted(set(self.commands) - before):
+            _lang_everywhere_on(self.commands[name])
+            zh.localize(self.commands[name], zh.current(), name)
+
+    def load_all(self) -> None:
+        for module_name in sorted(set(COMMAND_MODULES.values())):
+            if not all(n in self.commands for n, m in COMMAND_MODULES.items() if m == module_name):
+                self.load(module_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         zh_ = zh.current() == "zh"
@@ -110,8 +154,6 @@ def cli(click_ctx: click.Context, db: str | None, actor: str | None, lang: Lang 
     click_ctx.call_on_close(ctx.close)
 
 
-for module in (tasks, deadlines, outbox, report, ledger, org, workflow, worker, demo, config, backup, audit, web):
-    module.register(cli)
 
 
 def _set_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -121,24 +163,23 @@ def _set_lang(ctx: click.Context, _param: click.Parameter, value: str | None) ->
             found.lang = value  # type: ignore[assignment]
 
 
-def _lang_everywhere(group: click.Group) -> None:
+def _lang_everywhere_on(command: click.Command) -> None:
     """``--lang`` is accepted after any command, as ``--json`` is (a command with its own --lang keeps it)."""
-    for command in group.commands.values():
-        if not any(isinstance(p, click.Option) and "--lang" in p.opts for p in command.params):
-            command.params.append(
-                click.Option(
-                    ["--lang", "lang_after"],
-                    type=click.Choice(["zh", "en"]),
-                    expose_value=False,
-                    callback=_set_lang,
-                    help="Language of the output (default: from the locale).",
-                )
+    if not any(isinstance(p, click.Option) and "--lang" in p.opts for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--lang", "lang_after"],
+                type=click.Choice(["zh", "en"]),
+                expose_value=False,
+                callback=_set_lang,
+                help="Language of the output (default: from the locale).",
             )
-        if isinstance(command, click.Group):
-            _lang_everywhere(command)
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _lang_everywhere_on(sub)
 
 
-_lang_everywhere(cli)
 zh.install()
 
 
@@ -158,6 +199,34 @@ def _os_problem(exc: OSError, lang: Lang) -> str:
     if lang == "zh":
         return f"{where}：系统拒绝访问（{reason}）；请检查该路径及其权限"
     return f"{where}: the system refused it ({reason}); check the path and its permissions"
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A driver's or SQLAlchemy's database error; SQLAlchemy is looked up only if a command already loaded it."""
+    if isinstance(exc, sqlite3.DatabaseError):
+        return True
+    sa = sys.modules.get("sqlalchemy.exc")
+    return sa is not None and isinstance(exc, sa.DBAPIError)
+
+
+def _last_line(exc: BaseException, lang: Lang, prefix: str) -> int:
+    """What no service foresaw, still as one line and a documented status where there is one."""
+    if _is_database_error(exc):  # a database refusal that reached us past the unit of work
+        reason = " ".join(str(getattr(exc, "orig", exc)).split()[:40]) or type(exc).__name__
+        what = f"数据库出错（{reason}）" if lang == "zh" else f"database problem ({reason})"
+        click.echo(prefix + printable(what), err=True)
+        return 7
+    if isinstance(exc, OSError):  # a file or folder the environment refuses: the path, and bad input's status
+        click.echo(prefix + printable(_os_problem(exc, lang)), err=True)
+        return 2
+    what = ("内部错误" if lang == "zh" else "internal error") + f": {type(exc).__name__}: {exc}"
+    click.echo(
+        prefix
+        + printable(" ".join(what.split()))
+        + ("（设置 DUBAN_DEBUG=1 可查看调用栈）" if lang == "zh" else " (DUBAN_DEBUG=1 shows the traceback)"),
+        err=True,
+    )
+    return 70
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -197,32 +266,10 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-    except (DBAPIError, sqlite3.DatabaseError) as exc:
-        # A database refusal that reached us past the unit of work: still the database problem status.
-        if os.environ.get("DUBAN_DEBUG"):
-            raise
-        reason = " ".join(str(getattr(exc, "orig", exc)).split()[:40]) or type(exc).__name__
-        what = f"数据库出错（{reason}）" if lang == "zh" else f"database problem ({reason})"
-        click.echo(prefix + printable(what), err=True)
-        sys.exit(7)
-    except OSError as exc:
-        # A file or folder the environment refuses (full disk, a file where a folder should be, no access)
-        # that no service foresaw: still one line naming the path, and bad input's status, not a traceback.
-        if os.environ.get("DUBAN_DEBUG"):
-            raise
-        click.echo(prefix + printable(_os_problem(exc, lang)), err=True)
-        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if os.environ.get("DUBAN_DEBUG"):
             raise
-        what = ("内部错误" if lang == "zh" else "internal error") + f": {type(exc).__name__}: {exc}"
-        click.echo(
-            prefix
-            + printable(" ".join(what.split()))
-            + ("（设置 DUBAN_DEBUG=1 可查看调用栈）" if lang == "zh" else " (DUBAN_DEBUG=1 shows the traceback)"),
-            err=True,
-        )
-        sys.exit(70)
+        sys.exit(_last_line(exc, lang, prefix))
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -349,10 +349,13 @@ def _walk(command: click.Command, path: str = ""):  # type: ignore[no-untyped-de
             yield from _walk(sub, f"{path} {name}".strip())
 
 
-def localize(root: click.Command, lang: Lang) -> None:
-    """Put the chosen language's help texts on every command and option (English ones are kept to return to)."""
+def localize(root: click.Command, lang: Lang, root_path: str = "") -> None:
+    """Put the chosen language's help texts on every command and option (English ones are kept to return to).
+
+    ``root_path`` is ``root``'s own command path: commands are loaded when used, and localized then.
+    """
     set_lang(lang)
-    for path, command in _walk(root):
+    for path, command in _walk(root, root_path):
         if not hasattr(command, _ORIGINAL):
             setattr(
                 command,

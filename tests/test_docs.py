@@ -18,6 +18,8 @@ SOURCES = ("engine", "cli", "web")
 
 
 def command_paths(cmd: click.Command = cli, path: tuple[str, ...] = ()) -> Iterator[str]:
+    if cmd is cli:
+        cli.load_all()  # commands are loaded when used
     if isinstance(cmd, click.Group):
         for name, sub in cmd.commands.items():
             yield from command_paths(sub, (*path, name))

@@ -34,6 +34,7 @@ def test_the_english_detector_detects() -> None:
     assert not english_sentences("用法： duban list [OPTIONS]")
 
 
+cli.load_all()  # commands are loaded when used; every one is checked here
 COMMANDS = sorted(path for path, _ in _walk(cli))
 
 

@@ -14,11 +14,11 @@ from ..app import App
 from ..domain.errors import InvalidInput
 from ..domain.report import Report
 from ..domain.text import Bilingual, Lang
-from .ledger_view import PageNotPermitted
-from .visibility import viewer
 from .circulars import CircularView, check_id, circular_file, get_circular, list_circulars
+from .ledger_view import PageNotPermitted
 from .report import ReportRequest, build_report
 from .report_files import FORMATS, MEDIA_TYPES, SUFFIXES, RenderedFile, draw_chart, file_stem, render_report
+from .visibility import viewer
 
 PERIODS = ("week", "month", "quarter", "year")
 

@@ -27,8 +27,8 @@ from ..ledger.rows import LedgerInvalid, RowError
 from ..persistence.read.ledger_page import (
     SORTS,
     LedgerQuery,
-    LightBand,
     LedgerRow,
+    LightBand,
     ledger_count,
     ledger_slice,
     unit_id_by_name,
@@ -214,8 +214,13 @@ def ledger_page(app: App, person_id: str, req: LedgerRequest) -> LedgerPage:
         stand = task_standing(app, spec, r.state, r.deadline, today) if spec else None
         label = spec.state_label(r.state) if spec else Bilingual(r.state, r.state)
         items.append(
-            LedgerItem(r, label, stand.light if stand else None, stand.days_overdue if stand else 0,
-                       stand.days_left if stand else None)
+            LedgerItem(
+                r,
+                label,
+                stand.light if stand else None,
+                stand.days_overdue if stand else 0,
+                stand.days_left if stand else None,
+            )
         )
     return LedgerPage(
         request=req,

@@ -37,8 +37,9 @@ WHAT_TO_FIELD = {  # InvalidInput's "what", as the engine names it, to the form'
 }
 
 
-def _form_page(request: Request, status: int = 200, values: dict[str, str] | None = None,
-               errors: dict[str, str] | None = None) -> Response:
+def _form_page(
+    request: Request, status: int = 200, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> Response:
     session = signed_in_person(request)
     choices = as_person(session, assign_view.assign_choices, engine_app(request), session.person_id)
     return render(request, "assign.html", status=status, choices=choices, values=values or {}, errors=errors or {})

@@ -26,7 +26,11 @@ def circulars_page(request: Request) -> Response:
     page = as_person(session, board_view.circulars_page, engine_app(request), session.person_id, *_period(request))
     period, as_of, campaign = _period(request)
     return render(
-        request, "circulars.html", page=page, formats=FORMATS, q={"period": period, "as_of": as_of, "campaign": campaign}
+        request,
+        "circulars.html",
+        page=page,
+        formats=FORMATS,
+        q={"period": period, "as_of": as_of, "campaign": campaign},
     )
 
 
@@ -42,7 +46,11 @@ def chart_png(request: Request) -> Response:
     return Response(
         found.png,
         media_type="image/png",
-        headers={"ETag": f'"{found.key}"', "Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "ETag": f'"{found.key}"',
+            "Cache-Control": "private, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
@@ -50,7 +58,12 @@ def chart_png(request: Request) -> Response:
 def report_download(request: Request, fmt: str) -> Response:
     session = signed_in_person(request)
     found = as_person(
-        session, board_view.report_file, engine_app(request), session.person_id, *_period(request), fmt,
+        session,
+        board_view.report_file,
+        engine_app(request),
+        session.person_id,
+        *_period(request),
+        fmt,
         lang_of(request),
     )
     return download(found.name, found.media_type, found.content)

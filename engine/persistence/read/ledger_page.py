@@ -125,8 +125,8 @@ def ledger_slice(conn: Connection, q: LedgerQuery) -> list[LedgerRow]:
             Task.title,
             Task.workflow,
             Task.state,
-            Unit.name,
-            _Leader.name,
+            Unit.name.label("unit"),
+            _Leader.name.label("leader_name"),
             Task.deadline,
             Task.deadline_expr,
             Task.category,
@@ -142,15 +142,13 @@ def ledger_slice(conn: Connection, q: LedgerQuery) -> list[LedgerRow]:
     if q.sort == "updated":  # newest first, on the (updated_at) index with id as the tie-breaker
         if q.after is not None:
             at, tid = datetime.fromisoformat(q.after[0]), int(q.after[1])
-            query = query.where(
-                or_(Task.updated_at < at, and_(Task.updated_at == at, Task.id < tid))
-            )
+            query = query.where(or_(Task.updated_at < at, and_(Task.updated_at == at, Task.id < tid)))
         query = query.order_by(Task.updated_at.desc(), Task.id.desc())
     else:
         if q.after is not None:
             query = query.where(Task.code > q.after[0])
         query = query.order_by(Task.code)
-    return [LedgerRow(*r) for r in conn.execute(query.limit(q.limit + 1))]
+    return [LedgerRow(**r._mapping) for r in conn.execute(query.limit(q.limit + 1))]
 
 
 def ledger_count(conn: Connection, q: LedgerQuery, cap: int) -> int:
@@ -195,4 +193,3 @@ def accounts(conn: Connection) -> list[AccountRow]:
             )
         )
     return out
-

@@ -435,3 +435,15 @@ def test_hostile_text_is_escaped_on_every_page(web: Web) -> None:
     assert "&lt;script&gt;" in c.get("/ledger").text
     r = c.get("/assign/deadline", params={"deadline": "<script>alert(1)</script>"})
     assert "<script>alert" not in r.text
+
+
+def test_a_workflows_own_fields_are_on_the_form_and_checked_beside_them(web: Web) -> None:
+    c = as_(web, PRINCIPAL)
+    form = c.get("/assign").text
+    assert 'name="field.assistance.household"' in form
+    assert re.search(r'<option value="rectification"\s+selected', form)  # the usual workflow is the default
+    base = {"csrf": csrf_of(form), "title": "帮扶", "unit": UNIT, "leader": DEPUTY, "workflow": "assistance"}
+    r = c.post("/assign", data=base)
+    assert r.status_code == 400 and 'id="err-fields"' in r.text and task_count(web) == 0
+    r = c.post("/assign", data=base | {"field.assistance.household": "李大爷家", "field.rectification.x": "ignored"})
+    assert r.status_code == 200 and "/tasks/" in r.url.path and task_count(web) == 1

@@ -10,6 +10,7 @@ from ..app import App
 from ..domain.errors import DubanError
 from ..domain.machine import Actor
 from ..domain.text import Bilingual, Lang
+from ..domain.workflow import FieldSpec
 from ..persistence.web_store import WebStore
 from .ledger_view import PageNotPermitted
 from .org import org_view
@@ -21,6 +22,8 @@ class AssignChoices:
     units: list[str]
     leaders: list[tuple[str, str]]  # id, name
     workflows: list[tuple[str, Bilingual]]
+    fields: list[tuple[str, Bilingual, list[FieldSpec]]]  # each workflow's own fields (帮扶户, 户数 …)
+    default_workflow: str
     priorities: tuple[str, ...] = ("高", "中", "低")
 
 
@@ -53,6 +56,10 @@ def assign_choices(app: App, person_id: str) -> AssignChoices:
         units=[u.name for u in org.units],
         leaders=[(p.id, p.name) for p in org.people if "leader" in p.roles],
         workflows=[(n, app.registry.machine(n).spec.label) for n in names],
+        fields=[
+            (n, spec.label, list(spec.fields.values())) for n in names if (spec := app.registry.machine(n).spec).fields
+        ],
+        default_workflow="rectification" if "rectification" in names else names[0],
     )
 
 

@@ -34,6 +34,7 @@ WHAT_TO_FIELD = {  # InvalidInput's "what", as the engine names it, to the form'
     "measure": "measures",
     "co-unit": "co_units",
     "priority": "priority",
+    "field": "fields",
 }
 
 
@@ -71,6 +72,9 @@ def deadline_preview(request: Request) -> Response:
 def assign_submit(request: Request, form: Posted) -> Response:
     session = signed_in_person(request)
     values = {f: text(form, f) for f in FIELDS} | {"workflow": text(form, "workflow") or "rectification"}
+    prefix = f"field.{values['workflow']}."  # the chosen workflow's own fields; the others' are ignored
+    own = {k: text(form, k) for k in form if isinstance(k, str) and k.startswith(prefix)}
+    values |= own
     errors: dict[str, str] = {}
     if not values["title"]:
         errors["title"] = words(request, "请填写任务名称", "give the task a title")
@@ -92,6 +96,7 @@ def assign_submit(request: Request, form: Posted) -> Response:
         problem=values["problem"] or None,
         co_units=[u for u in form.getlist("co_units") if isinstance(u, str) and u.strip()],
         priority=values["priority"] or None,
+        fields={k[len(prefix) :]: v for k, v in own.items() if v},
     )
     try:
         code = as_person(session, assign, engine_app(request), session.person_id, new)
@@ -100,7 +105,8 @@ def assign_submit(request: Request, form: Posted) -> Response:
 
         field = "_form"
         if isinstance(exc, InvalidInput):
-            field = WHAT_TO_FIELD.get(str(exc.params.get("what", "")), "_form")
+            what = str(exc.params.get("what", ""))
+            field = "fields" if what.startswith("field") else WHAT_TO_FIELD.get(what, "_form")
         elif isinstance(exc, UnknownUnit):
             field = "unit" if exc.params.get("unit") == new.unit else "co_units"
         elif isinstance(exc, UnknownPerson):

@@ -300,6 +300,22 @@ def staging_dir() -> Path:
     return folder
 
 
+STAGED_HOURS = 24
+
+
+def _forget_stale(folder: Path) -> None:
+    """Uploads never confirmed are dropped after a day, so the staging folder does not grow without end."""
+    import time
+
+    cutoff = time.time() - STAGED_HOURS * 3600
+    for entry in folder.iterdir():
+        try:
+            if entry.is_dir() and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def _staged_path(sha256: str) -> Path | None:
     import re
 
@@ -318,6 +334,7 @@ def stage_import(app: App, person_id: str, filename: str, content: bytes, lang: 
     viewer = _viewer(app, person_id)
     if not may_import(app, viewer):
         raise PageNotPermitted(role=Bilingual("交办领导和管理员", "leaders who assign and administrators"))
+    _forget_stale(staging_dir())
     digest = hashlib.sha256(content).hexdigest()
     folder = staging_dir() / digest
     folder.mkdir(mode=0o700, exist_ok=True)
@@ -327,6 +344,7 @@ def stage_import(app: App, person_id: str, filename: str, content: bytes, lang: 
     try:
         result = import_ledger(app, person_id, path, ImportOptions(dry_run=True, lang=lang))
     except LedgerInvalid as invalid:  # the importer refuses the whole file: show every row's problem
+        shutil.rmtree(folder, ignore_errors=True)  # nothing to confirm: it must be corrected and sent again
         return StagedImport(digest, name, None, 0, 0, list(invalid.errors), [])
     return StagedImport(
         digest, name, result.rows, result.imported, result.existing, list(result.errors), list(result.created_units)

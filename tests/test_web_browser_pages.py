@@ -14,7 +14,7 @@ from engine.services.tasks import NewTask, assign, resolve_deadline
 
 from .conftest import DEPUTY, PRINCIPAL, SUPERVISOR, UNIT
 from .test_web_browser import CHROMIUM, Person, playwright_api, served  # noqa: F401  (fixtures)
-from .web_support import Web, signed_in_as
+from .web_support import ADMIN, Web, signed_in_as
 
 
 def test_assign_ledger_board_and_circulars_in_a_browser(served: tuple[Web, str], playwright_api: Any) -> None:  # noqa: F811
@@ -82,5 +82,15 @@ def test_assign_ledger_board_and_circulars_in_a_browser(served: tuple[Web, str],
             supervisor.open("/ledger?light=red")
             assert "已有任务0" in supervisor.page.content() and "已有任务2" not in supervisor.page.content()
             supervisor.shoot("pages-07-ledger-red")
+
+            admin = Person(browser, base, ADMIN)
+            admin.sign_in()
+            admin.page.click("nav a[href='/admin']")
+            assert "已设置" in admin.page.content()
+            admin.shoot("pages-08-admin")
+            admin.open("/admin/workflows")
+            boxes = admin.page.evaluate("document.querySelectorAll('.diagram svg rect').length")
+            assert boxes >= len(web.server.registry.machine("rectification").spec.states)
+            admin.shoot("pages-09-workflows")
         finally:
             browser.close()

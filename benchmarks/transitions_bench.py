@@ -153,9 +153,9 @@ def raw_postgres(url: str, n: int) -> float:
     return rate(n, seconds)
 
 
-def fresh_app(url: str) -> App:
+def fresh_app(url: str, org: Path = ORG) -> App:
     app = App.build(Settings(database_url=url), clock=FixedClock(START))
-    init_workspace(app, ORG, single_desk=True)
+    init_workspace(app, org, single_desk=True)
     return app
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
@@ -38,8 +40,31 @@ class Ctx:
     def pick(self, text: Bilingual) -> str:
         return text.pick(self.lang)
 
+    def _desk_note_due(self) -> bool:
+        """The single-desk note is said once a day per workspace: the day last said is kept beside the database."""
+        if self._app is None:
+            return True
+        today = self._app.clock.now().astimezone(self._app.tz).date().isoformat()
+        db = self._app.db
+        if db.path is not None:
+            marker = db.path.parent / f".{db.path.name}.desk-note"
+        else:
+            key = hashlib.sha256(str(self.settings.database_url).encode()).hexdigest()[:16]
+            marker = Path.home() / ".cache" / "duban" / f"desk-note-{key}"
+        try:
+            if marker.read_text(encoding="utf-8").strip() == today:
+                return False
+        except (OSError, UnicodeDecodeError):
+            pass
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(today + "\n", encoding="utf-8")
+        except OSError:
+            pass  # a read-only place: say it every time rather than never
+        return True
+
     def close(self) -> None:
-        if self.single_desk and sys.exc_info()[1] is None and not self.json:
+        if self.single_desk and sys.exc_info()[1] is None and not self.json and self._desk_note_due():
             click.echo(
                 self.t(
                     "duban：提示：单机模式——操作人按 --as 记录，未核对系统账号",

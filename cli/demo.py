@@ -12,6 +12,7 @@ from engine.services.report_files import terminal
 
 from .context import Ctx, json_option, pass_ctx
 from .render import console, emit_json, say
+from .report import warn_about_chart_font
 from .tasks import summary_json, task_table
 
 ACTION_LABELS = {
@@ -90,6 +91,7 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
             for part in terminal(circular.report, ctx.lang):
                 console.print(part)
             files = "、".join(str(p) for p in result.circular_files)
+            warn_about_chart_font(ctx.lang)  # the chart in its files, as `duban report` warns of it
             say(
                 ctx.t(
                     f"上周定期通报（第 {result.circular} 号）已生成：{files}",

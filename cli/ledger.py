@@ -21,12 +21,16 @@ from .context import Ctx, json_option, pass_ctx
 from .params import DATE
 from .render import emit_json, say
 
+WARNINGS_SHOWN = 20
 SHOW_PROGRESS_FROM = 500  # rows: smaller files are done before a bar would be worth drawing
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(import_cmd)
     cli.add_command(export_cmd)
+    from .campaign import campaign  # campaigns date what ledgers leave out: they come with the ledger commands
+
+    cli.add_command(campaign)
 
 
 class _Bar:
@@ -57,10 +61,13 @@ class _Bar:
                 transient=True,
             )
             self.progress.start()
+        words = {"read": self.ctx.t("读取并校验", "reading and checking"), "write": self.ctx.t("写入", "writing")}
+        description = words.get(phase, phase)
+        if total is None:  # a workbook that records no size (openpyxl's write-only mode): count the rows instead
+            description += self.ctx.t(f"（已读 {done:,} 行）", f" ({done:,} rows so far)")
         if phase not in self.tasks:
-            words = {"read": self.ctx.t("读取并校验", "reading and checking"), "write": self.ctx.t("写入", "writing")}
-            self.tasks[phase] = self.progress.add_task(words.get(phase, phase), total=total)
-        self.progress.update(self.tasks[phase], completed=done, total=total)
+            self.tasks[phase] = self.progress.add_task(description, total=total)
+        self.progress.update(self.tasks[phase], completed=done, total=total, description=description)
 
     def stop(self) -> None:
         if self.progress is not None:
@@ -96,6 +103,12 @@ def _progress(ctx: Ctx) -> Iterator[_Bar]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Import the valid rows; write the others, with the reasons, to this CSV.",
 )
+@click.option(
+    "--assigned-on",
+    "assigned_on",
+    type=DATE,
+    help="交办日期 of rows whose ledger gives none (YYYY-MM-DD); 立行立改 counts from it.",
+)
 @json_option
 @pass_ctx
 def import_cmd(
@@ -108,6 +121,7 @@ def import_cmd(
     create_units: bool,
     mapping: Path | None,
     skip_invalid: Path | None,
+    assigned_on: date | None,
 ) -> None:
     """导入台账 — import a ledger (XLSX or CSV) as tasks, all rows or none."""
     app = ctx.app()
@@ -128,6 +142,7 @@ def import_cmd(
                     skip_invalid=skip_invalid,
                     progress=bar,
                     lang=ctx.lang,
+                    assigned_on=assigned_on,
                 ),
             )
         except LedgerInvalid as exc:
@@ -157,6 +172,7 @@ def _import_json(r: ImportResult) -> dict[str, Any]:
         "rejected": r.rejected,
         "rejects_file": r.rejects_file,
         "errors": [{"row": e.row, "column": e.column, "reason": e.reason} for e in r.errors],
+        "warnings": [{"row": e.row, "column": e.column, "reason": e.reason} for e in r.warnings],
         "created_units": r.created_units,
         "codes": list(r.codes),
         "by_state": r.by_state,
@@ -213,12 +229,18 @@ def _say_import(ctx: Ctx, r: ImportResult, workflow: str) -> None:
             )
         else:
             say(ctx.t(f"{n} 行有误，将不导入", f"{n} row(s) invalid: would be left out"))
+    for w in r.warnings[:WARNINGS_SHOWN]:
+        say(ctx.t("提示：", "warning: ") + printable(describe_error(w, ctx.lang, Path(r.file).name)))
+    if len(r.warnings) > WARNINGS_SHOWN:
+        more = len(r.warnings) - WARNINGS_SHOWN
+        say(ctx.t(f"……另有 {more} 条提示（--json 可见全部）", f"… and {more} more warning(s) (all of them in --json)"))
     if r.ignored_columns:
         cols = " | ".join(r.ignored_columns)
         say(
             ctx.t(
-                f"未识别、未导入的列：{cols}（可用 --mapping 指定）",
-                f"columns not recognised, not imported: {cols} (see --mapping)",
+                f"未识别的列按原表头保留在任务中、导出时写回：{cols}（可用 --mapping 指定字段或 ignore）",
+                f"columns kept as they are (not a field; written back on export): {cols} "
+                "(see --mapping to name a field or ignore one)",
             )
         )
 

@@ -3,21 +3,91 @@
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 import sys
 from dataclasses import replace
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from engine.domain.errors import DubanError
 from engine.domain.text import Lang
 from engine.domain.textcheck import printable
 from engine.settings import Settings, lang_from_locale
 
-from . import audit, backup, config, deadlines, demo, ledger, org, outbox, report, tasks, web, worker, workflow
+from . import audit, backup, config, deadlines, demo, ledger, org, outbox, report, tasks, web, worker, workflow, zh
 from .context import Ctx
 
+# `duban --help` in sections: (zh, en) title and the commands in it, in the order a user meets them.
+SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
+    (
+        ("日常办理", "Daily work"),
+        (
+            "assign",
+            "start",
+            "progress",
+            "submit",
+            "approve",
+            "reject",
+            "close",
+            "reopen",
+            "cancel",
+            "fire",
+            "list",
+            "show",
+            "extend",
+            "extension",
+        ),
+    ),
+    (("台账", "Ledger"), ("import", "export", "report", "circulars")),
+    (("督办", "Supervision"), ("remind", "sweep", "notifications", "worker", "beat")),
+    (("管理", "Administration"), ("init", "org", "workflow", "config", "backup", "restore", "audit", "demo")),
+    (("网页工作台", "Web workspace"), ("serve", "account")),
+]
+EXAMPLES: list[tuple[str, str, str]] = [
+    ("duban init --single-desk --org examples/org.yaml", "建库并导入组织", "create the workspace"),
+    (
+        'duban --as wangjun assign --title "路灯损坏" --unit 社会事务科 --leader 张伟 --deadline 年底前',
+        "交办",
+        "assign a task",
+    ),
+    ("duban --as fenglei start ZG-2026-0001", "签收", "the unit starts"),
+    ("duban list --overdue", "逾期任务", "overdue tasks"),
+    ("duban --lang zh show ZG-2026-0001", "详情与时间线", "details and timeline"),
+    ("duban report --period month -o 通报.docx", "月度通报", "the monthly circular"),
+]
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class RootGroup(click.Group):
+    """The top level: commands in sections, then examples, in the chosen language."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        zh_ = zh.current() == "zh"
+        listed: set[str] = set()
+        limit = formatter.width - 6 - max((len(n) for n in self.list_commands(ctx)), default=0)
+        sections = [*SECTIONS, (("其他", "Other"), tuple(self.list_commands(ctx)))]
+        for (title_zh, title_en), names in sections:
+            rows = []
+            for name in names:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden or name in listed:
+                    continue
+                listed.add(name)
+                rows.append((name, command.get_short_help_str(limit)))
+            if rows:
+                with formatter.section(title_zh if zh_ else title_en):
+                    formatter.write_dl(rows)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        zh_ = zh.current() == "zh"
+        with formatter.section("示例" if zh_ else "Examples"):
+            for command, text_zh, text_en in EXAMPLES:
+                formatter.write_text(f"{command}    # {text_zh if zh_ else text_en}")
+        super().format_epilog(ctx, formatter)
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--db",
     "db",
@@ -44,6 +114,34 @@ for module in (tasks, deadlines, outbox, report, ledger, org, workflow, worker, 
     module.register(cli)
 
 
+def _set_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        found = ctx.find_object(Ctx)
+        if found is not None:
+            found.lang = value  # type: ignore[assignment]
+
+
+def _lang_everywhere(group: click.Group) -> None:
+    """``--lang`` is accepted after any command, as ``--json`` is (a command with its own --lang keeps it)."""
+    for command in group.commands.values():
+        if not any(isinstance(p, click.Option) and "--lang" in p.opts for p in command.params):
+            command.params.append(
+                click.Option(
+                    ["--lang", "lang_after"],
+                    type=click.Choice(["zh", "en"]),
+                    expose_value=False,
+                    callback=_set_lang,
+                    help="Language of the output (default: from the locale).",
+                )
+            )
+        if isinstance(command, click.Group):
+            _lang_everywhere(command)
+
+
+_lang_everywhere(cli)
+zh.install()
+
+
 def _lang_from_argv(argv: list[str]) -> Lang:
     for i, arg in enumerate(argv):
         if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in ("zh", "en"):
@@ -53,10 +151,20 @@ def _lang_from_argv(argv: list[str]) -> Lang:
     return lang_from_locale(os.environ)
 
 
+def _os_problem(exc: OSError, lang: Lang) -> str:
+    """One line for an operating-system refusal: the path, the system's reason, what to check."""
+    where = exc.filename if exc.filename is not None else ("（未知路径）" if lang == "zh" else "(unknown path)")
+    reason = exc.strerror or type(exc).__name__
+    if lang == "zh":
+        return f"{where}：系统拒绝访问（{reason}）；请检查该路径及其权限"
+    return f"{where}: the system refused it ({reason}); check the path and its permissions"
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console script: turns every expected failure into one line and an exit status."""
     args = sys.argv[1:] if argv is None else argv
     lang = _lang_from_argv(args)
+    zh.localize(cli, lang)
     prefix = "duban：错误：" if lang == "zh" else "duban: error: "
     try:
         code = cli.main(args=args, prog_name="duban", standalone_mode=False)
@@ -72,21 +180,48 @@ def run(argv: list[str] | None = None) -> None:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
         sys.exit(2)
     except click.ClickException as exc:
+        message = " ".join(exc.format_message().split())
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
-            hint = f" ({'参见' if lang == 'zh' else 'see'} '{exc.ctx.command_path} --help')"
-        click.echo(prefix + printable(" ".join(exc.format_message().split())) + hint, err=True)
+            hint = (
+                f"（参见 '{exc.ctx.command_path} --help'）"
+                if lang == "zh"
+                else f" (see '{exc.ctx.command_path} --help')"
+            )
+        if lang == "zh":  # click's sentences end in '.', and join with a space
+            message = re.sub(r"\.(\s|$)", "。", message).replace("。 ", "。").rstrip()
+        click.echo(prefix + printable(message) + hint, err=True)
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo(prefix + ("已中止" if lang == "zh" else "aborted"), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except (DBAPIError, sqlite3.DatabaseError) as exc:
+        # A database refusal that reached us past the unit of work: still the database problem status.
+        if os.environ.get("DUBAN_DEBUG"):
+            raise
+        reason = " ".join(str(getattr(exc, "orig", exc)).split()[:40]) or type(exc).__name__
+        what = f"数据库出错（{reason}）" if lang == "zh" else f"database problem ({reason})"
+        click.echo(prefix + printable(what), err=True)
+        sys.exit(7)
+    except OSError as exc:
+        # A file or folder the environment refuses (full disk, a file where a folder should be, no access)
+        # that no service foresaw: still one line naming the path, and bad input's status, not a traceback.
+        if os.environ.get("DUBAN_DEBUG"):
+            raise
+        click.echo(prefix + printable(_os_problem(exc, lang)), err=True)
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if os.environ.get("DUBAN_DEBUG"):
             raise
         what = ("内部错误" if lang == "zh" else "internal error") + f": {type(exc).__name__}: {exc}"
-        click.echo(prefix + printable(" ".join(what.split())) + " (DUBAN_DEBUG=1 shows the traceback)", err=True)
+        click.echo(
+            prefix
+            + printable(" ".join(what.split()))
+            + ("（设置 DUBAN_DEBUG=1 可查看调用栈）" if lang == "zh" else " (DUBAN_DEBUG=1 shows the traceback)"),
+            err=True,
+        )
         sys.exit(70)
     sys.exit(code if isinstance(code, int) else 0)
 

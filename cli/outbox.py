@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from engine.domain.clock import FixedClock, parse_instant
+from engine.domain.errors import DubanError
 from engine.services import delivery
 from engine.services.circulars import issue_due
+from engine.services.identity import check_fixed_clock
+from engine.services.sweep import SweepResult
 from engine.services.sweep import sweep as run_sweep
 
 from .context import Ctx, json_option, pass_ctx
@@ -23,22 +26,40 @@ def register(cli: click.Group) -> None:
     "--now", "now_text", metavar="ISO", help="Sweep as of this instant (default: now), e.g. 2026-10-12T09:00."
 )
 @click.option("--deliver", is_flag=True, help="Also deliver what is pending, in this process.")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--yes", is_flag=True, help="Sweep even though --now is in the future.")
 @json_option
 @pass_ctx
-def sweep(ctx: Ctx, now_text: str | None, deliver: bool) -> None:
+def sweep(ctx: Ctx, now_text: str | None, deliver: bool, dry_run: bool, yes: bool) -> None:
     """Write due reminders and escalations to the outbox (what the beat schedule runs)."""
+    if dry_run and deliver:
+        raise click.UsageError(
+            ctx.t(
+                "--dry-run 不写入任何内容，不能同时使用 --deliver", "--dry-run writes nothing, so it cannot --deliver"
+            )
+        )
+    # Every delivery setting is parsed before the sweep writes: a bad one refuses the whole command.
+    policy = delivery.check_delivery_settings(ctx.settings) if deliver else None
     app = ctx.app()
     real = app.clock
     if now_text:
-        app.clock = FixedClock(parse_instant(now_text, app.tz))
-    result = run_sweep(app)
+        if not dry_run:
+            check_fixed_clock(app)  # whoever sets the sweep's clock could date its notices: not on a shared desk
+        at = parse_instant(now_text, app.tz)
+        if at > real.now() and not (yes or dry_run):
+            raise FutureSweep(at=when(at, app.tz), now=when(real.now(), app.tz))
+        app.clock = FixedClock(at)
+    result = run_sweep(app, dry_run=dry_run)
+    if dry_run:
+        _show_dry_run(ctx, result)
+        return
     issued = issue_due(app)
     outcomes = None
     if deliver:
         # Leases must hold in real time, or a worker could take a row this process is still sending:
         # deliver as of the later of the two clocks.
         app.clock = FixedClock(max(app.clock.now(), real.now()))
-        outcomes = delivery.deliver_pending(app)
+        outcomes = delivery.deliver_pending(app, policy=policy)
     if ctx.json:
         emit_json(
             {
@@ -64,6 +85,75 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool) -> None:
         )
     if outcomes is not None:
         say(ctx.t("投递：", "delivered: ") + (", ".join(f"{k} {v}" for k, v in outcomes.items()) or "0"))
+
+
+class FutureSweep(DubanError):
+    exit_code = 2
+    zh = (
+        "--now {at} 晚于当前时间 {now}：会提前写入并发出尚未到期的提醒和督办；"
+        "先用 --dry-run 查看将写入什么，确需如此请加 --yes"
+    )
+    en = (
+        "--now {at} is later than now ({now}): reminders and escalations not yet due would be written and sent "
+        "early; see what would be written with --dry-run, or add --yes if that is what you want"
+    )
+
+
+def _show_dry_run(ctx: Ctx, result: SweepResult) -> None:
+    if ctx.json:
+        emit_json(
+            {
+                "dry_run": True,
+                "tasks": result.tasks,
+                "notifications": len(result.planned),
+                "escalations": sum(p.rule == "escalate" for p in result.planned),
+                "would_write": [p.__dict__ for p in result.planned],
+            }
+        )
+        return
+    table(
+        ctx,
+        [
+            ("任务", "Task"),
+            ("类型", "Kind"),
+            ("级别", "Level"),
+            ("接收人", "To"),
+            ("渠道", "Channel"),
+            ("标题", "Subject"),
+        ],
+        [
+            [p.code, rule_text(ctx, p.rule), str(p.level), p.recipient or "", p.channel, p.subject]
+            for p in result.planned
+        ],
+        title=ctx.t("试运行：将写入的通知", "Dry run: what would be written"),
+    )
+    say(
+        ctx.t(
+            f"试运行：检查到期任务 {result.tasks} 项，将写入通知 {len(result.planned)} 条；未写入任何内容",
+            f"dry run: {result.tasks} task(s) due, {len(result.planned)} notification(s) would be written; "
+            "nothing was written",
+        )
+    )
+
+
+RULES = {
+    "remind": ("到期提醒", "reminder"),
+    "escalate": ("逾期督办", "escalation"),
+    "stale": ("进展滞后提醒", "no progress"),
+    "event": ("流转通知", "event"),
+    "circular": ("定期通报", "circular"),
+}
+STATUS_TEXT = {
+    "pending": ("待发送", "pending"),
+    "sending": ("发送中", "sending"),
+    "sent": ("已发送", "sent"),
+    "failed": ("发送失败", "failed"),
+}
+
+
+def rule_text(ctx: Ctx, rule: str) -> str:
+    zh, en = RULES.get(rule, (rule, rule))
+    return ctx.t(zh, en)
 
 
 @click.group()
@@ -101,11 +191,11 @@ def list_cmd(ctx: Ctx, status: str | None, limit: int) -> None:
             [
                 str(r.id),
                 r.code or "",
-                r.rule,
+                rule_text(ctx, r.rule),
                 str(r.level),
                 r.recipient or "",
                 r.channel,
-                r.status,
+                ctx.t(*STATUS_TEXT.get(r.status, (r.status, r.status))),
                 str(r.attempts),
                 when(r.created_at, app.tz),
                 (r.last_error or "")[:80],
@@ -122,6 +212,6 @@ def list_cmd(ctx: Ctx, status: str | None, limit: int) -> None:
 def retry(ctx: Ctx, ids: tuple[int, ...], all_failed: bool) -> None:
     """Send failed notifications again (their attempts start over)."""
     if bool(ids) == all_failed:
-        raise click.UsageError("give notification ids, or --failed")
+        raise click.UsageError(ctx.t("请给出通知编号，或使用 --failed", "give notification ids, or --failed"))
     count = delivery.retry_notifications(ctx.app(), None if all_failed else list(ids))
     say(ctx.t(f"已重新排队 {count} 条", f"{count} notification(s) queued again"))

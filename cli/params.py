@@ -9,6 +9,9 @@ import click
 
 from engine.domain.clock import parse_date
 from engine.domain.errors import InvalidInput
+from engine.domain.text import Lang, pick
+
+from . import zh
 
 
 class DateParam(click.ParamType):
@@ -20,7 +23,9 @@ class DateParam(click.ParamType):
         try:
             return parse_date(str(value))
         except InvalidInput as exc:
-            self.fail(exc.params["detail"], param, ctx)
+            if _lang(ctx) == "zh":
+                self.fail(f"'{value}' 不是 2000–2100 年间的日期，应写作 2026-06-30", param, ctx)
+            self.fail(pick(exc.params["detail"], "en"), param, ctx)
 
 
 class KeyValue(click.ParamType):
@@ -31,8 +36,14 @@ class KeyValue(click.ParamType):
             return value
         key, sep, val = str(value).partition("=")
         if not sep or not key.strip():
+            if _lang(ctx) == "zh":
+                self.fail(f"'{value}' 应写作 键=值，如 households=3", param, ctx)
             self.fail(f"'{value}' should be KEY=VALUE, e.g. households=3", param, ctx)
         return key.strip(), val
+
+
+def _lang(_ctx: click.Context | None) -> Lang:
+    return zh.current()  # read from the command line before parsing, wherever --lang stands
 
 
 DATE = DateParam()

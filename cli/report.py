@@ -13,7 +13,16 @@ from engine.domain.report import Report
 from engine.domain.text import Lang
 from engine.services import circulars as circular_service
 from engine.services.report import NAMED_LIMIT, ReportRequest, build_report
-from engine.services.report_files import BINARY_FORMATS, FORMATS, SUFFIXES, draw_chart, render_report, terminal
+from engine.services.report_files import (
+    BINARY_FORMATS,
+    FORMATS,
+    SUFFIXES,
+    Letterhead,
+    chart_font_warnings,
+    draw_chart,
+    render_report,
+    terminal,
+)
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE
@@ -59,8 +68,25 @@ def _check_target(path: Path | None, what: str) -> None:
         raise BadFile(path, f"cannot write the {what} there (no such folder, or it is a folder)")
 
 
+def warn(lang: Lang, warnings: list[str]) -> None:
+    for w in warnings:
+        click.echo(("duban：提示：" if lang == "zh" else "duban: warning: ") + w, err=True)
+
+
+def warn_about_chart_font(lang: Lang) -> None:
+    """`duban demo` and others that issue a circular with a chart say what `duban report` says about its font."""
+    warn(lang, chart_font_warnings(lang))
+
+
 def emit(
-    ctx: Ctx, report: Report, lang: Lang, fmt: str, output: Path | None, chart: Path | None, issuer: str | None
+    ctx: Ctx,
+    report: Report,
+    lang: Lang,
+    fmt: str,
+    output: Path | None,
+    chart: Path | None,
+    issuer: str | None,
+    letterhead: Letterhead | None = None,
 ) -> None:
     """Print or write a report in one format; the chart PNG as well when asked for."""
     if fmt not in (*FORMATS, "table"):
@@ -70,15 +96,14 @@ def emit(
     png: bytes | None = None
     if chart is not None or fmt in ("html", "docx"):
         png, warnings = draw_chart(report, lang)
-        for w in warnings:
-            click.echo(("duban：提示：" if lang == "zh" else "duban: warning: ") + w, err=True)
+        warn(lang, warnings)
     if fmt == "table":
         if output is not None:
             raise InvalidInput(what="-o", detail="the table format prints to the terminal; give --format for a file")
         for part in terminal(report, lang):
             console.print(part)
     else:
-        content = render_report(report, fmt, lang, chart_png=png, issuer=issuer)
+        content = render_report(report, fmt, lang, chart_png=png, issuer=issuer, letterhead=letterhead)
         if output is not None:
             _write(output, content)
         elif fmt in BINARY_FORMATS:
@@ -116,7 +141,11 @@ def emit(
     show_default=True,
     help="Tasks named per list; 0: all.",
 )
-@click.option("--issuer", help="The issuing office, printed under the title (DOCX, HTML).")
+@click.option("--issuer", help="The issuing office, in the masthead and the 落款 (DOCX, HTML).")
+@click.option(
+    "--issue-no", type=click.IntRange(1, 100_000), help="Number it 第N期 (DOCX, HTML); unnumbered if not given."
+)
+@click.option("--cc", "cc", multiple=True, help="An office it is copied to (抄送); repeat for more.")
 @click.option("--lang", "report_lang", type=click.Choice(["zh", "en"]), help="Language of the report.")
 @json_option
 @pass_ctx
@@ -134,13 +163,16 @@ def report(
     chart: Path | None,
     limit: int,
     issuer: str | None,
+    issue_no: int | None,
+    cc: tuple[str, ...],
     report_lang: Lang | None,
 ) -> None:
     """The progress circular (定期通报): per-unit figures, overdue tasks named, change since last period."""
     lang: Lang = report_lang or ctx.lang
     fmt = _format_for(output, fmt, ctx.json)
     req = ReportRequest(period, start, end, as_of, campaign, unit, category, limit or None)
-    emit(ctx, build_report(ctx.app(), req), lang, fmt, output, chart, issuer)
+    letterhead = Letterhead(issuer=issuer, issue_no=issue_no, cc=tuple(c.strip() for c in cc if c.strip()))
+    emit(ctx, build_report(ctx.app(), req), lang, fmt, output, chart, issuer, letterhead)
 
 
 @click.group()

@@ -165,7 +165,7 @@ def progress(ctx: Ctx, code: str, percent: int, note: str, attachments: tuple[Pa
 LIGHTS = {"red": ("红", "red"), "yellow": ("黄", "yellow"), "green": ("绿", "green")}
 
 
-def light_text(ctx: Ctx, light: str | None, days_overdue: int, days_left: int | None) -> str:
+def light_text(ctx: Ctx, light: str | None, days_overdue: int | None, days_left: int | None) -> str:
     if light is None:
         return ""
     zh, en = LIGHTS[light]
@@ -228,6 +228,7 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
         "light": s.light,
         "days_overdue": s.days_overdue,
         "days_left": s.days_left,
+        "closed_days_late": s.closed_days_late,
         "escalation_level": s.escalation_level,
     }
 
@@ -349,6 +350,7 @@ def show(ctx: Ctx, code: str) -> None:
                 else ""
             ),
         ),
+        (ctx.t("销号", "Closed"), _closed_text(ctx, s)),
         (ctx.t("类别", "Category"), s.category or ""),
         (ctx.t("批次", "Campaign"), s.campaign or ""),
         (ctx.t("问题", "Problem"), d.problem or ""),
@@ -392,7 +394,20 @@ def show(ctx: Ctx, code: str) -> None:
             title=ctx.t("进展报送", "Progress reports"),
         )
     if ctx.actor:
-        say(ctx.t("您可执行：", "You may: ") + (", ".join(d.allowed) or ctx.t("（无）", "(nothing)")))
+        spec = app.registry.find(s.workflow)
+        if ctx.lang == "zh" and spec is not None:
+            steps = "、".join(spec.trigger_label(t).zh for t in d.allowed)
+        else:
+            steps = ", ".join(d.allowed)
+        say(ctx.t("您可执行：", "You may: ") + (steps or ctx.t("（无）", "(nothing)")))
+
+
+def _closed_text(ctx: Ctx, s: TaskSummary) -> str:
+    if s.closed_days_late is None:
+        return ""
+    if s.closed_days_late == 0:
+        return ctx.t("按期销号", "on time")
+    return ctx.t(f"逾期 {s.closed_days_late} 个工作日销号", f"{s.closed_days_late} working day(s) late")
 
 
 def _deadline_text(ctx: Ctx, s: TaskSummary) -> str:

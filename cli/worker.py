@@ -1,10 +1,12 @@
-"""Celery processes: `duban worker` delivers, `duban beat` ticks (sweep, then relay)."""
+"""Celery processes: `duban worker` delivers, `duban beat` ticks (sweep, circulars, then relay).
+
+Both check every delivery setting before anything else, so a bad value is one line and exit status 2.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 import click
 
@@ -30,6 +32,9 @@ def _export(ctx: Ctx) -> None:
 @pass_ctx
 def worker(ctx: Ctx, concurrency: int, loglevel: str) -> None:
     """Run a Celery worker that delivers notifications (DUBAN_BROKER_URL, or the embedded SQLite broker)."""
+    from engine.services.delivery import check_delivery_settings
+
+    check_delivery_settings(ctx.settings)
     ctx.app()  # refuse an unusable database before starting
     _export(ctx)
     from engine import worker as w
@@ -41,19 +46,25 @@ def worker(ctx: Ctx, concurrency: int, loglevel: str) -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 @pass_ctx
 def beat(ctx: Ctx, loglevel: str) -> None:
-    """Run the one beat: every DUBAN_SWEEP_SECONDS (default 300) a tick sweeps and relays."""
+    """Run the one beat: every DUBAN_SWEEP_SECONDS (default 300) a tick sweeps, issues circulars and relays.
+
+    The tick runs in this process, not as a task on a worker, so reminders and escalations are written to the
+    outbox while the broker is down; only handing them to workers waits for the broker.
+    """
+    from engine.services.delivery import check_delivery_settings
+
+    policy = check_delivery_settings(ctx.settings)
     app = ctx.app()
     _export(ctx)
     from engine import worker as w
     from engine.beat_lock import beat_lock
 
     logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    folder = app.db.path.parent if app.db.path is not None else Path.cwd()
     while True:
         with beat_lock(app) as held:
             if held:
                 say(ctx.t("已取得 beat 锁，开始定时检查", "holding the beat lock; ticking"))
-                w.celery.start(["beat", f"--loglevel={loglevel}", f"--schedule={folder / 'duban-beat-schedule'}"])
+                w.run_beat(app, policy.sweep_seconds)
                 return
         logging.getLogger("duban.beat").info("another beat holds the lock; standing by")
         time.sleep(10)

@@ -32,6 +32,7 @@ class App:
     calendar: WorkCalendar
     account: Account = field(default_factory=os_account)  # who runs this process (the real uid)
     identity_cache: dict[str, object] = field(default_factory=dict)  # the operator and single-desk flag, once
+    org_cache: tuple[object, object] | None = None  # (version, the organisation as last read): services/notify.py
     fixed_clock: bool = False  # the clock was fixed by a setting (DUBAN_NOW): refused where it could backdate
 
     @classmethod

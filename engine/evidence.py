@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .domain.errors import BadFile
+from .domain.text import Bilingual
 
 CHUNK = 1 << 20
 
@@ -32,13 +33,45 @@ class EvidenceStore:
     def path_of(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
+    def unusable(self, exc: OSError) -> BadFile:
+        """The store's own folder cannot take files: a setting to fix, not a file the user attached.
+
+        Raised before any database transaction starts, so the progress report
+        that wanted the file is not recorded either.
+        """
+        reason = exc.strerror or type(exc).__name__
+        if self.root.exists() and not self.root.is_dir():
+            reason_zh, reason_en = "这是一个文件，不是文件夹", "it is a file, not a folder"
+        else:
+            reason_zh = reason_en = reason
+        return BadFile(
+            self.root,
+            Bilingual(
+                f"佐证材料文件夹无法使用（{reason_zh}）；请将 DUBAN_EVIDENCE_DIR 设为可写的文件夹",
+                f"the evidence folder cannot be used ({reason_en}); "
+                "set DUBAN_EVIDENCE_DIR to a folder duban may write to",
+            ),
+        )
+
+    def ready(self) -> None:
+        """Create the store's folder, or refuse with one line that names it and the setting."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            if not self.root.is_dir():
+                raise NotADirectoryError(20, "Not a directory", str(self.root))
+        except OSError as exc:
+            raise self.unusable(exc) from None
+
     def put(self, source: Path) -> StoredFile:
         if not source.is_file():
             raise BadFile(source, "no such file to attach")
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.ready()
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        try:
+            fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        except OSError as exc:
+            raise self.unusable(exc) from None
         try:
             with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
                 while chunk := src.read(CHUNK):
@@ -48,14 +81,19 @@ class EvidenceStore:
                 dst.flush()
                 os.fsync(dst.fileno())
             target = self.path_of(digest.hexdigest())
-            target.parent.mkdir(exist_ok=True)
+            try:
+                target.parent.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise self.unusable(exc) from None
             if target.exists():
                 os.unlink(tmp_name)
             else:
                 os.replace(tmp_name, target)
-        except OSError as exc:
+        except BaseException as exc:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
+            if not isinstance(exc, OSError):
+                raise
             raise BadFile(source, f"cannot copy it into the evidence store ({exc.strerror or exc})") from None
         return StoredFile(digest.hexdigest(), size, source.name)
 

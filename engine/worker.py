@@ -7,13 +7,21 @@ SQLAlchemy transport forgets unacknowledged messages when a worker is
 SIGKILLed; Redis hands them back only after its visibility timeout) the relay
 hands out again from the outbox within one tick. Deadlines are never Celery
 ETA/countdown messages; the sweep computes them from the database.
+
+The beat does not go through the broker for its own work: each tick sweeps
+and issues due circulars in the beat process itself, so reminders and
+escalations reach the outbox while the broker is down; only the relay (handing
+row ids to workers) needs the broker, and it waits in the outbox until then.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +30,9 @@ from celery import Celery, signals
 from .app import App
 from .domain.errors import DubanError, InvalidInput, StoreError
 from .secrets import SecretFilter, secret_values
+from .services.audit import anchor_if_due
 from .services.circulars import issue_due
-from .services.delivery import DeliveryPolicy, deliver_one, relay
+from .services.delivery import DeliveryPolicy, channels_for, check_delivery_settings, deliver_one, relay
 from .services.sweep import sweep
 from .settings import Settings
 
@@ -59,17 +68,12 @@ def broker_url(settings: Settings) -> str:
     return f"sqla+sqlite:///{(folder / 'duban-broker.sqlite').resolve()}"
 
 
+RELAY_BATCH = 50  # rows per broker message
+
+
 def make_celery(settings: Settings) -> Celery:
-    policy = DeliveryPolicy.from_config(settings.extra)
-    raw_tick = settings.extra.get("DUBAN_SWEEP_SECONDS", "300")
-    try:
-        tick_seconds = float(raw_tick)
-    except ValueError:
-        tick_seconds = -1.0
-    if not 1 <= tick_seconds <= 86400:
-        raise InvalidInput(
-            what="DUBAN_SWEEP_SECONDS", detail=f"'{raw_tick}' is not a number of seconds from 1 to 86400"
-        )
+    """The Celery app for workers and for publishing; every delivery setting is checked first (one clear line)."""
+    policy = check_delivery_settings(settings)
     url = broker_url(settings)
     app = Celery("duban", broker=url, set_as_current=True)
     # Redis only: how long an unacknowledged message waits before it is handed back (the SQLAlchemy
@@ -80,15 +84,16 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True,  # a message is acknowledged after the work, so a dead worker's message is redelivered
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_time_limit=max(policy.lease_seconds - 5, 5),  # a send ends before its lease, or is killed
-        task_soft_time_limit=max(policy.lease_seconds - 10, 3),
+        # Per batch, from the per-row budget: a full batch of a slow receiver must not be killed mid-send. The
+        # relay sets the limit on each message for its own number of rows; this is for messages without one.
+        task_time_limit=policy.batch_time_limit(RELAY_BATCH),
         broker_connection_retry_on_startup=True,
         broker_transport_options=transport_options,
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
         worker_hijack_root_logger=False,
         task_default_queue=settings.extra.get("DUBAN_QUEUE", "duban"),
-        beat_schedule={"duban-tick": {"task": "duban.tick", "schedule": tick_seconds}},
         timezone="UTC",
+        duban_policy=policy,
     )
     return app
 
@@ -117,30 +122,79 @@ def _mask_secrets(logger: logging.Logger, *_args: Any, **_kwargs: Any) -> None:
 def deliver(ids: list[int]) -> dict[str, int]:
     """Deliver a batch of outbox rows; each is claimed first, so a redelivered message does not send twice."""
     app = duban_app()
+    policy = DeliveryPolicy.from_config(app.settings.extra)
+    channels = channels_for(app, policy)
     outcomes: dict[str, int] = {}
-    for notification_id in ids:
-        outcome = deliver_one(app, notification_id)
+    for notification_id in ids:  # each row is claimed, and its lease extended before its send, one by one
+        outcome = deliver_one(app, notification_id, channels, policy)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
 
 def publisher(app: Celery) -> Callable[[list[int]], None]:
-    """Publishing by task name: the relay can run in any process that knows the broker."""
+    """Publishing by task name: the relay can run in any process that knows the broker.
+
+    Each message carries a hard time limit for its own number of rows (see ``DeliveryPolicy.batch_time_limit``).
+    """
+    policy: DeliveryPolicy = app.conf.get("duban_policy") or DeliveryPolicy()
 
     def publish(ids: list[int]) -> None:
-        app.send_task("duban.deliver", args=[ids])
+        app.send_task("duban.deliver", args=[ids], time_limit=policy.batch_time_limit(len(ids)))
 
     return publish
 
 
-@celery.task(name="duban.tick")
-def tick() -> dict[str, Any]:
-    """The beat's job: sweep what fell due, then hand deliverable rows to the workers."""
-    app = duban_app()
+def beat_tick(app: App, publish: Callable[[list[int]], None] | None = None) -> dict[str, Any]:
+    """One tick of the beat, in the beat's own process: sweep, issue due circulars, then relay.
+
+    The sweep and the circulars need only the database, so they are written while the broker is down; the
+    relay alone needs the broker, and when it is down the rows wait in the outbox for a later tick.
+    """
     result = sweep(app)
     issued = issue_circulars_safely(app)
-    handed = relay_safely(app)
-    return {"tasks": result.tasks, "notifications": result.notifications, "circulars": issued, "relayed": handed}
+    anchored = anchor_safely(app)
+    handed = relay_safely(app, publish)
+    return {
+        "tasks": result.tasks,
+        "notifications": result.notifications,
+        "circulars": issued,
+        "anchored": anchored,
+        "relayed": handed,
+    }
+
+
+def anchor_safely(app: App) -> int | None:
+    """The chain's head, signed and stored on schedule: a forged append after it cannot pass as older history.
+
+    Returns the anchored position, or None when none was due (or no DUBAN_AUDIT_KEY is set)."""
+    try:
+        policy = DeliveryPolicy.from_config(app.settings.extra)
+        anchor = anchor_if_due(app, timedelta(seconds=policy.anchor_seconds))
+    except DubanError as exc:
+        log.error("no anchor taken: %s", exc.render("en"))
+        return None
+    return anchor.ledger_seq if anchor else None
+
+
+def run_beat(app: App, seconds: float, stop: threading.Event | None = None) -> None:
+    """Tick every ``seconds`` until ``stop`` is set; a failed tick is logged and the next one tries again."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            figures = beat_tick(app)
+            log.info("tick: %s", figures)
+        except DubanError as exc:  # the database is unreachable or busy: the next tick catches up
+            log.error("tick failed: %s", exc.render("en"))
+        except Exception as exc:  # noqa: BLE001 - a beat that dies stops every reminder; log and go on
+            log.error("tick failed: %s: %s", type(exc).__name__, exc)
+        stop.wait(max(seconds - (time.monotonic() - started), 0.0))
+
+
+@celery.task(name="duban.tick")
+def tick() -> dict[str, Any]:
+    """A tick message from an older beat still in the queue: do what the beat now does in its own process."""
+    return beat_tick(duban_app())
 
 
 def issue_circulars_safely(app: App) -> list[int]:
@@ -155,7 +209,8 @@ def issue_circulars_safely(app: App) -> list[int]:
 def relay_safely(app: App, publish: Callable[[list[int]], None] | None = None) -> int:
     """Relay; if the broker is down the rows stay in the outbox, marked to be handed out again next tick."""
     try:
-        return relay(app, publish or publisher(celery))
+        policy = DeliveryPolicy.from_config(app.settings.extra)
+        return relay(app, publish or publisher(celery), batch=RELAY_BATCH, policy=policy)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the work
         log.warning("broker unavailable, notifications stay pending in the outbox: %s", exc)
         with app.uow(write=True) as uow:

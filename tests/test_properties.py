@@ -60,12 +60,30 @@ FAST = settings(
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")  # text that displays out of order
+# Trimmed like spaces: what str.strip() trims, and characters that draw nothing (zero-width, fillers, blanks).
+_INVISIBLE = (
+    "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u034f\u180e\u17b4\u17b5\u115f\u1160\u3164\uffa0\u2800"
+)
+
+
+def trimmed(value: str) -> str:
+    """The value as duban keeps it: spaces and invisible characters gone from both ends."""
+    previous = None
+    while previous != value:
+        previous, value = value, value.strip().strip(_INVISIBLE)
+    return value
 
 
 def acceptable(value: str, max_len: int, *, multiline: bool = False) -> bool:
-    """Free text duban must accept: no control characters (but newline and tab where lines are allowed), not too long."""
+    """Free text duban must accept: no control or bidi characters (newline and tab where lines are allowed), not too long."""
     pattern = _CONTROL_MULTI_LINE if multiline else _CONTROL_ONE_LINE
-    return not pattern.search(value) and not _SURROGATE.search(value) and len(value.strip()) <= max_len
+    return (
+        not pattern.search(value)
+        and not _BIDI.search(value)
+        and not _SURROGATE.search(value)
+        and len(trimmed(value)) <= max_len
+    )
 
 
 # --- hostile strings ---------------------------------------------------------------------------------
@@ -355,7 +373,7 @@ def test_assign_refuses_cleanly_or_adds_exactly_one_task(
         args += ["--measure", m]
     texts_ok = (
         acceptable(title, 500)
-        and bool(title.strip())
+        and bool(trimmed(title))
         and acceptable(unit, 200)
         and acceptable(leader, 200)
         and (category is None or acceptable(category, 100))
@@ -369,8 +387,8 @@ def test_assign_refuses_cleanly_or_adds_exactly_one_task(
         texts_ok
         and not surrogates
         and not dashed
-        and unit.strip() in UNITS
-        and leader.strip() in LEADERS
+        and trimmed(unit) in UNITS
+        and trimmed(leader) in LEADERS
         and (deadline is None or deadline in GOOD_DEADLINES)
     )
 
@@ -399,12 +417,12 @@ def test_assign_refuses_cleanly_or_adds_exactly_one_task(
         "FROM tasks t JOIN units u ON u.id = t.unit_id WHERE t.code = :code",
         code=code,
     )
-    assert task.title == title.strip()
-    assert task.unit == unit.strip()
-    assert task.lead_leader_id == LEADERS.get(leader.strip(), task.lead_leader_id)
-    assert task.category == ((category or "").strip() or None)
-    assert task.campaign == ((campaign or "").strip() or None)
-    assert json.loads(task.measures) == [m.strip() for m in measures if m.strip()]
+    assert task.title == trimmed(title)
+    assert task.unit == trimmed(unit)
+    assert task.lead_leader_id == LEADERS.get(trimmed(leader), task.lead_leader_id)
+    assert task.category == (trimmed(category or "") or None)
+    assert task.campaign == (trimmed(campaign or "") or None)
+    assert json.loads(task.measures) == [trimmed(m) for m in measures if trimmed(m)]
     [first] = desk.rows('SELECT seq, "trigger", to_state FROM events WHERE task_id = :id', id=task.id)
     assert tuple(first) == (1, "assign", task.state)
 
@@ -441,7 +459,7 @@ def test_progress_refuses_cleanly_or_adds_exactly_one_report(
         and number is not None
         and 0 <= number <= 100
         and acceptable(note, 4000, multiline=True)
-        and bool(note.strip())
+        and bool(trimmed(note))
         and not note.startswith("-")
         and not percent.startswith("-")
     )
@@ -457,7 +475,7 @@ def test_progress_refuses_cleanly_or_adds_exactly_one_report(
     assert changed["progress_reports"][0] == [] and len(changed["progress_reports"][1]) == 1
     assert changed["events"][0] == [] and len(changed["events"][1]) == 1
     [report] = desk.rows("SELECT percent, note FROM progress_reports ORDER BY id DESC LIMIT 1")
-    assert (report.percent, report.note) == (number, note.strip())
+    assert (report.percent, report.note) == (number, trimmed(note))
 
 
 # --- extend --------------------------------------------------------------------------------------------
@@ -479,7 +497,7 @@ def test_extend_refuses_cleanly_or_files_exactly_one_request(
     after = desk.snapshot()
     event(f"exit {result.code}")
     if result.code != 0:
-        fine = to == "2026-12-31" and acceptable(reason, 2000, multiline=True) and reason.strip() != ""
+        fine = to == "2026-12-31" and acceptable(reason, 2000, multiline=True) and trimmed(reason) != ""
         assert not (fine and not reason.startswith("-")), result.err
         assert_refused(result, lang, before, after)
         return
@@ -488,7 +506,7 @@ def test_extend_refuses_cleanly_or_files_exactly_one_request(
     changed = delta(before, after)
     assert changed["extension_requests"][0] == [] and len(changed["extension_requests"][1]) == 1
     [request] = desk.rows("SELECT requested_deadline, reason, status FROM extension_requests ORDER BY id DESC LIMIT 1")
-    assert request.reason == reason.strip() and request.status == "pending"
+    assert request.reason == trimmed(reason) and request.status == "pending"
     assert str(request.requested_deadline) > "2026-10-09"  # later than the deadline it extends
 
 
@@ -621,13 +639,13 @@ class CellTexts:
 CSV_CELLS = CellTexts(
     any=file_text(max_long=4200),
     problem=file_text(max_long=3900, drop=MULTI_LINE_CONTROL),
-    measures=file_text(max_long=1900, drop=MULTI_LINE_CONTROL),
+    measures=file_text(max_long=1900, drop=f"{MULTI_LINE_CONTROL}|{_BIDI.pattern}"),  # measures are not counted
     category=file_text(max_long=99, drop=ONE_LINE_CONTROL),
 )
 XLSX_CELLS = CellTexts(
     any=file_text(max_long=4200, drop=XLSX_ILLEGAL),
     problem=file_text(max_long=3900, drop=f"{XLSX_ILLEGAL}|{MULTI_LINE_CONTROL}"),
-    measures=file_text(max_long=1900, drop=f"{XLSX_ILLEGAL}|{MULTI_LINE_CONTROL}"),
+    measures=file_text(max_long=1900, drop=f"{XLSX_ILLEGAL}|{MULTI_LINE_CONTROL}|{_BIDI.pattern}"),
     category=file_text(max_long=99, drop=f"{XLSX_ILLEGAL}|{ONE_LINE_CONTROL}"),
 )
 DEFECTS = ["unit", "leader", "deadline", "problem", "category"]
@@ -686,7 +704,7 @@ class LedgerCase:
 
     def read_as(self, cell: str) -> str:
         """The cell as duban reads it: stripped; in a CSV, an export's apostrophe before a formula removed."""
-        c = cell.strip()
+        c = trimmed(cell)
         if not self.xlsx and len(c) > 1 and c[0] == "'" and c[1] in DANGEROUS_START:
             c = c[1:]
         return c
@@ -913,7 +931,7 @@ def test_export_neutralises_formula_prefixes_and_reimports_as_nothing_new(
     call: Call, desk: Desk, tmp_path: Path, problems: list[str], category: str
 ) -> None:
     rows = [[f"{p}§{i}", "1. 排查\n2. 维修", "张伟", UNIT, "2026-10-09", category] for i, p in enumerate(problems)]
-    rows = [r for r in rows if acceptable(r[0], 4000, multiline=True) and r[0].strip()]
+    rows = [r for r in rows if acceptable(r[0], 4000, multiline=True) and trimmed(r[0])]
     header = ["序号", "问题", "整改措施", "责任领导", "责任单位", "整改时限", "问题类别"]
     assume(rows and commas_win([header, *rows]))
     n = next(desk.counter)
@@ -944,7 +962,7 @@ def test_export_neutralises_formula_prefixes_and_reimports_as_nothing_new(
     for c in cells:
         assert not c.startswith(DANGEROUS_START), c
     for r in rows:
-        problem = r[0].strip()
+        problem = trimmed(r[0])
         assert problem in texts
         if problem.startswith(DANGEROUS_START):
             assert "'" + problem in cells

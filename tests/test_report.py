@@ -101,7 +101,7 @@ def test_week_to_friday_matches_the_hand_count(app: App, ledger: dict[str, str])
     assert d["totals"] == {
         "tasks": 5,
         "closed": 2,
-        "in_progress": 2,
+        "in_progress": 1,  # T3; T4 was never started, so it is 未签收 (not signed for)
         "submitted": 1,
         "reviewed": 0,
         "overdue": 1,
@@ -109,6 +109,7 @@ def test_week_to_friday_matches_the_hand_count(app: App, ledger: dict[str, str])
         "on_time_rate": 0.5,  # T1 by its deadline; T5 only by its extension, which does not count
         "closed_with_deadline": 2,
         "closed_on_time": 1,
+        "not_started": 1,
     }
     assert units_of(d) == {
         C_UNIT: (1, 1, 0, 1.0, 0.0, "green", 1),
@@ -133,12 +134,13 @@ def test_week_to_friday_matches_the_hand_count(app: App, ledger: dict[str, str])
     assert d["new_in_period"] == [] and d["extensions_in_period"] == []
     assert d["previous_period"]["period"] == {"kind": "week", "from": "2026-09-12", "to": "2026-09-18", "days": 7}
     prev = d["previous_period"]
-    assert (prev["totals"]["closed"], prev["totals"]["in_progress"], prev["totals"]["overdue"]) == (1, 4, 1)
+    assert (prev["totals"]["closed"], prev["totals"]["in_progress"], prev["totals"]["overdue"]) == (1, 3, 1)
+    assert prev["totals"]["not_started"] == 1
     assert prev["change"] == {"completion_rate_points": 20.0, "overdue": 0}
     assert d["by_category"]["民生问题"]["tasks"] == 3 and d["by_category"]["专项整治问题"]["overdue"] == 1
     assert d["by_campaign"]["2026年专项巡察"]["closed"] == 1 and d["by_campaign"]["2026年主题教育整改"]["tasks"] == 4
     assert d["headline"] == (
-        "截至2026年9月25日，全部整改任务共交办任务5项，已销号2项，完成率40.0%；整改中2项，待审核1项，"
+        "截至2026年9月25日，共交办整改任务5项，已销号2项，完成率40.0%；未签收1项，整改中1项，待审核1项，"
         "已审核待销号0项，逾期1项；本期新增0项，新销号1项。"
     )
 
@@ -153,7 +155,9 @@ def test_as_of_reads_the_deadline_then_in_force(app: App, ledger: dict[str, str]
 
 def test_before_the_cancellation_every_task_counts(app: App, ledger: dict[str, str]) -> None:
     d = to_dict(build_report(app, ReportRequest(as_of=date(2026, 9, 8))), "en")
-    assert (d["totals"]["tasks"], d["totals"]["in_progress"], d["totals"]["closed"]) == (6, 6, 0)
+    # At the end of 09-08 T2, T3 and T5 were signed for; T1, T4 and T6 were still 未签收.
+    assert (d["totals"]["tasks"], d["totals"]["in_progress"], d["totals"]["closed"]) == (6, 3, 0)
+    assert d["totals"]["not_started"] == 3
     assert len(d["new_in_period"]) == 6
     assert d["totals"]["completion_rate"] == 0.0 and d["totals"]["on_time_rate"] is None
 
@@ -210,7 +214,7 @@ def test_named_lists_are_cut_but_counts_stay_whole(app: App, ledger: dict[str, s
 def test_the_stored_figures_give_back_the_same_report(app: App, ledger: dict[str, str]) -> None:
     report = build_report(app, ReportRequest(as_of=date(2026, 9, 25)))
     assert from_dict(to_dict(report, "zh")) == report
-    assert report.previous.units[B_UNIT] == Counts(2, 0, 2, 0, 0, 1, 0, 0)
+    assert report.previous.units[B_UNIT] == Counts(2, 0, 1, 0, 0, 1, 0, 0, not_started=1)
 
 
 @pytest.mark.parametrize(
@@ -279,7 +283,8 @@ def test_as_of_figures_equal_a_replay_of_the_events(
 
     as_of = date.fromisoformat(day)
     cut = end_of_day(as_of, SH)
-    bucket = {s.key: s.report for s in app.registry.spec("rectification").states.values()}
+    spec = app.registry.spec("rectification")
+    bucket = {s.key: ("not_started" if s.key == spec.initial else s.report) for s in spec.states.values()}
     expected: dict[str, Counts] = {}
     with app.db.engine.connect() as conn:
         units = dict(conn.execute(select(Task.id, Unit.name).join(Unit, Unit.id == Task.unit_id)).all())
@@ -294,12 +299,29 @@ def test_as_of_figures_equal_a_replay_of_the_events(
         if b == "excluded":
             continue
         overdue = int(state in ("assigned", "in_progress") and deadline is not None and deadline < as_of)
-        c = Counts(1, int(b == "closed"), int(b == "in_progress"), int(b == "submitted"), int(b == "reviewed"), overdue)
+        c = Counts(
+            1,
+            int(b == "closed"),
+            int(b == "in_progress"),
+            int(b == "submitted"),
+            int(b == "reviewed"),
+            overdue,
+            not_started=int(b == "not_started"),
+        )
         unit = units[task_id]
         expected[unit] = expected[unit] + c if unit in expected else c
     report = build_report(app, ReportRequest(as_of=as_of))
     got = {
-        u.unit: (u.counts.tasks, u.counts.closed, u.counts.in_progress, u.counts.submitted, u.counts.overdue)
+        u.unit: (
+            u.counts.tasks,
+            u.counts.closed,
+            u.counts.not_started,
+            u.counts.in_progress,
+            u.counts.submitted,
+            u.counts.overdue,
+        )
         for u in report.units
     }
-    assert got == {k: (c.tasks, c.closed, c.in_progress, c.submitted, c.overdue) for k, c in expected.items()}
+    assert got == {
+        k: (c.tasks, c.closed, c.not_started, c.in_progress, c.submitted, c.overdue) for k, c in expected.items()
+    }

@@ -376,7 +376,7 @@ def test_sweep_extend_and_notifications_from_the_command_line(call, sqlite_url: 
     )
     code = made.json()["code"]
     assert call("--db", sqlite_url, "--as", UNIT_HEAD, "start", code).code == 0
-    swept = call("--db", sqlite_url, "--json", "sweep", "--now", "2026-10-12T10:00", "--deliver")
+    swept = call("--db", sqlite_url, "--json", "sweep", "--now", "2026-10-12T10:00", "--deliver", "--yes")
     assert swept.code == 0, swept.err
     figures = swept.json()
     assert figures["escalations"] >= 1 and figures["delivered"]["sent"] >= figures["notifications"]

@@ -406,3 +406,16 @@ def test_granting_oneself_a_role_on_record_is_named(tmp_path: Path, clock: Fixed
         uow.commit()
     found = [b.what for b in verify(unit_head).breaks]
     assert found == ["the person record of 'fenglei' was written by os:fenglei (fenglei), who was not admin then"]
+
+
+def test_the_beats_tick_stores_an_anchor_on_schedule(app: App, ledger: list[str], clock: FixedClock) -> None:
+    from engine.worker import beat_tick
+
+    app.settings.extra["DUBAN_AUDIT_KEY"] = KEY
+    app.settings.extra["DUBAN_BROKER_URL"] = "redis://127.0.0.1:9/0"  # no broker: the tick anchors all the same
+    first = beat_tick(app, publish=lambda ids: None)
+    assert first["anchored"] is not None and latest_anchor(app).ledger_seq == first["anchored"]
+    fire(app, UNIT_HEAD, ledger[2], "start")
+    assert beat_tick(app, publish=lambda ids: None)["anchored"] is None  # within DUBAN_ANCHOR_SECONDS
+    clock.advance(timedelta(seconds=3601))
+    assert beat_tick(app, publish=lambda ids: None)["anchored"] > first["anchored"]

@@ -5,6 +5,12 @@ server, a 5xx) and ``Permanent`` for what it will not (no address, a 4xx).
 Every message carries the notification's dedup key (as Idempotency-Key,
 Message-ID or a field), so a receiver can drop the rare second copy that a
 worker dying between sending and recording may cause.
+
+Each ``send`` takes a ``guard``: the worker's last word before the first byte
+of the message leaves (after the connection is made, which may take up to the
+time-out). The delivery service's guard extends the worker's lease on the row
+or raises ``LeaseLost`` when another worker has taken the row over, so a
+worker that was paused or slow to connect never sends what another has sent.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import os
@@ -20,12 +27,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..domain.errors import InvalidInput
 
@@ -40,6 +46,25 @@ class Permanent(Exception):
     """Another try would fail the same way."""
 
 
+class LeaseLost(Exception):
+    """The worker no longer holds the row (or cannot prove it does): it must not send."""
+
+
+Guard = Callable[[], None]
+
+
+def no_guard() -> None:
+    """For a message sent outside the outbox (tests, a one-off): nothing to check."""
+
+
+def message_id(key: str, domain: str) -> str:
+    """The email Message-ID, from the dedup key alone: a re-sent copy carries the same id, so it can be dropped.
+
+    ``email.utils.make_msgid`` mixes in the time, the pid and a random number, which made every copy a new message.
+    """
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     key: str
@@ -50,11 +75,12 @@ class Message:
 
 
 class Channel(Protocol):
-    def send(self, message: Message) -> None: ...
+    def send(self, message: Message, guard: Guard = no_guard) -> None: ...
 
 
 class ConsoleChannel:
-    def send(self, message: Message) -> None:
+    def send(self, message: Message, guard: Guard = no_guard) -> None:
+        guard()
         log.info("notify %s → %s: %s", message.key, message.recipient_id, message.subject)
 
 
@@ -64,7 +90,7 @@ class FileChannel:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Message, guard: Guard = no_guard) -> None:
         line = json.dumps(
             {
                 "key": message.key,
@@ -78,6 +104,7 @@ class FileChannel:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as fh:
+                guard()
                 fh.write(line + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -99,13 +126,13 @@ class SMTPChannel:
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Message, guard: Guard = no_guard) -> None:
         if not message.address:
             raise Permanent(f"{message.recipient_id} has no email address in the organisation file")
         mail = EmailMessage()
         mail["From"], mail["To"], mail["Subject"] = self.sender, message.address, message.subject
         domain = self.sender.rpartition("@")[2] or "duban.local"
-        mail["Message-ID"] = make_msgid(idstring=hashlib.sha256(message.key.encode()).hexdigest()[:24], domain=domain)
+        mail["Message-ID"] = message_id(message.key, domain)
         mail.set_content(message.body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -113,6 +140,7 @@ class SMTPChannel:
                     smtp.starttls()
                 if self.user:
                     smtp.login(self.user, self.password or "")
+                guard()  # connected and logged in; nothing of the message has left yet
                 smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _msg in exc.recipients.values()]
@@ -127,7 +155,42 @@ class SMTPChannel:
             raise Transient(f"SMTP {self.host}:{self.port}: {exc}") from None
 
 
-def _post(url: str, payload: object, key: str, timeout: float = 15) -> bytes:
+def _guarded_opener(guard: Guard) -> urllib.request.OpenerDirector:
+    """urllib (proxies from the environment included) with ``guard`` run once connected, before the request is written.
+
+    Connecting may take up to the time-out; a worker paused or stalled meanwhile learns here that its lease is
+    gone, and closes the connection without having sent a byte of the request.
+    """
+
+    def connected(conn: http.client.HTTPConnection) -> None:
+        try:
+            guard()
+        except BaseException:
+            conn.close()
+            raise
+
+    class Plain(http.client.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            connected(self)
+
+    class TLS(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            connected(self)
+
+    class PlainHandler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(Plain, req)
+
+    class TLSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(TLS, req)
+
+    return urllib.request.build_opener(PlainHandler(), TLSHandler())
+
+
+def _post(url: str, payload: object, key: str, timeout: float = 20, guard: Guard = no_guard) -> bytes:
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         url,
@@ -136,7 +199,7 @@ def _post(url: str, payload: object, key: str, timeout: float = 15) -> bytes:
         headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key, "User-Agent": "duban"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured URLs only
+        with _guarded_opener(guard).open(request, timeout=timeout) as response:  # noqa: S310 - configured URLs only
             return bytes(response.read())
     except urllib.error.HTTPError as exc:
         if exc.code >= 500 or exc.code == 429:
@@ -153,10 +216,10 @@ def _safe(url: str) -> str:
 
 
 class WebhookChannel:
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, timeout: float = 20) -> None:
+        self.url, self.timeout = url, timeout
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Message, guard: Guard = no_guard) -> None:
         _post(
             self.url,
             {
@@ -167,6 +230,8 @@ class WebhookChannel:
                 "body": message.body,
             },
             message.key,
+            self.timeout,
+            guard,
         )
 
 
@@ -183,20 +248,20 @@ def _robot_reply(raw: bytes, url: str) -> None:
 class WeComChannel:
     """企业微信 group robot, markdown message."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, timeout: float = 20) -> None:
+        self.url, self.timeout = url, timeout
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Message, guard: Guard = no_guard) -> None:
         mention = f"\n<@{message.address}>" if message.address else ""
         payload = {"msgtype": "markdown", "markdown": {"content": f"**{message.subject}**\n{message.body}{mention}"}}
-        _robot_reply(_post(self.url, payload, message.key), self.url)
+        _robot_reply(_post(self.url, payload, message.key, self.timeout, guard), self.url)
 
 
 class DingTalkChannel:
     """钉钉 group robot, markdown message; signed when the robot has a secret (加签)."""
 
-    def __init__(self, url: str, secret: str | None) -> None:
-        self.url, self.secret = url, secret
+    def __init__(self, url: str, secret: str | None, timeout: float = 20) -> None:
+        self.url, self.secret, self.timeout = url, secret, timeout
 
     def signed_url(self, now_ms: int | None = None) -> str:
         if not self.secret:
@@ -206,18 +271,22 @@ class DingTalkChannel:
         sign = urllib.parse.quote_plus(base64.b64encode(digest))
         return f"{self.url}{'&' if '?' in self.url else '?'}timestamp={timestamp}&sign={sign}"
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Message, guard: Guard = no_guard) -> None:
         payload = {
             "msgtype": "markdown",
             "markdown": {"title": message.subject, "text": f"### {message.subject}\n\n{message.body}"},
             "at": {"atMobiles": [message.address] if message.address else []},
         }
         url = self.signed_url()
-        _robot_reply(_post(url, payload, message.key), self.url)
+        _robot_reply(_post(url, payload, message.key, self.timeout, guard), self.url)
 
 
-def build_channels(config: Mapping[str, str], default_file: Path) -> dict[str, Channel]:
-    """The channels that configuration makes available; endpoints and secrets come only from it."""
+def build_channels(config: Mapping[str, str], default_file: Path, timeout: float = 20) -> dict[str, Channel]:
+    """The channels that configuration makes available; endpoints and secrets come only from it.
+
+    ``timeout`` bounds each network step of a send (connect, each reply); the delivery policy keeps it below the
+    lease, so a send that ends in time ends while its worker still holds the row.
+    """
     channels: dict[str, Channel] = {
         "console": ConsoleChannel(),
         "file": FileChannel(Path(config.get("DUBAN_NOTIFY_FILE") or default_file)),
@@ -233,11 +302,14 @@ def build_channels(config: Mapping[str, str], default_file: Path) -> dict[str, C
             user=config.get("DUBAN_SMTP_USER"),
             password=config.get("DUBAN_SMTP_PASSWORD"),
             starttls=config.get("DUBAN_SMTP_STARTTLS", "") == "1",
+            timeout=timeout,
         )
     if config.get("DUBAN_WEBHOOK_URL"):
-        channels["webhook"] = WebhookChannel(config["DUBAN_WEBHOOK_URL"])
+        channels["webhook"] = WebhookChannel(config["DUBAN_WEBHOOK_URL"], timeout)
     if config.get("DUBAN_WECOM_WEBHOOK"):
-        channels["wecom"] = WeComChannel(config["DUBAN_WECOM_WEBHOOK"])
+        channels["wecom"] = WeComChannel(config["DUBAN_WECOM_WEBHOOK"], timeout)
     if config.get("DUBAN_DINGTALK_WEBHOOK"):
-        channels["dingtalk"] = DingTalkChannel(config["DUBAN_DINGTALK_WEBHOOK"], config.get("DUBAN_DINGTALK_SECRET"))
+        channels["dingtalk"] = DingTalkChannel(
+            config["DUBAN_DINGTALK_WEBHOOK"], config.get("DUBAN_DINGTALK_SECRET"), timeout
+        )
     return channels

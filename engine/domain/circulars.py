@@ -22,7 +22,20 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 FORMATS = ("docx", "xlsx", "html", "markdown", "csv", "json")
 RECIPIENT_WORDS = frozenset({"supervisors", "leaders", "unit_heads"})
 MAX_CATCH_UP = 12  # a long outage issues at most this many missed circulars per schedule
-_KEYS = {"name", "every", "day", "at", "campaign", "formats", "chart", "lang", "recipients", "issuer"}
+_KEYS = {
+    "name",
+    "every",
+    "day",
+    "at",
+    "campaign",
+    "formats",
+    "chart",
+    "lang",
+    "recipients",
+    "issuer",
+    "signature",
+    "cc",
+}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -37,7 +50,9 @@ class CircularSchedule:
     chart: bool = True
     lang: str = "zh"
     recipients: tuple[str, ...] = ("supervisors", "leaders")
-    issuer: str | None = None
+    issuer: str | None = None  # the issuing office, in the masthead
+    signature: str | None = None  # 落款 at the end; the issuer unless given
+    cc: tuple[str, ...] = ()  # 抄送: offices the circular is copied to
 
     def issue_days(self, after: date, until: date) -> list[date]:
         """Days in (after, until] on which this circular is issued."""
@@ -124,6 +139,8 @@ def parse_schedules(doc: Any, source: object) -> list[CircularSchedule]:
                 lang=_lang(raw.get("lang", "zh"), f"{k}.lang", fail),
                 recipients=_recipients(raw.get("recipients", ["supervisors", "leaders"]), f"{k}.recipients", fail),
                 issuer=_opt_text(raw.get("issuer"), f"{k}.issuer", fail),
+                signature=_opt_text(raw.get("signature"), f"{k}.signature", fail),
+                cc=_cc(raw.get("cc", []), f"{k}.cc", fail),
             )
         )
     return out
@@ -179,6 +196,13 @@ def _formats(value: Any, key: str, fail: Any) -> tuple[str, ...]:
         if v not in FORMATS:
             raise fail(key, f"'{v}' is not one of {', '.join(FORMATS)}")
     return tuple(dict.fromkeys(items))
+
+
+def _cc(value: Any, key: str, fail: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) and v.strip() for v in items):
+        raise fail(key, "expected a list of offices the circular is copied to (抄送)")
+    return tuple(dict.fromkeys(v.strip() for v in items))
 
 
 def _recipients(value: Any, key: str, fail: Any) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from datetime import date
 
 from .calendar import WorkCalendar
 from .errors import InvalidInput
+from .text import Bilingual
 
 AT_ONCE = "立行立改"
 ONGOING = "长期坚持"
@@ -23,6 +24,8 @@ ONGOING = "长期坚持"
 EXAMPLES = (
     "2026-06-30, 2026年6月30日, 2026年6月底前, 6月底前, 年底前, 第三季度末, 上半年, 10个工作日内, 立行立改, 长期坚持"
 )
+
+WHAT = Bilingual("整改时限", "deadline")
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _YEAR = r"(?:(?P<year>\d{4})\s*年)?"
@@ -93,7 +96,11 @@ def _date(raw: str, year: int, month: int, day: int) -> date:
     """A real date in a sane range (2000–2100): a mistyped year would otherwise live in the ledger for good."""
     if not 2000 <= year <= 2100:
         raise InvalidInput(
-            what="deadline", detail=f"'{raw}' falls in the year {year}; a deadline lies between 2000 and 2100"
+            what=WHAT,
+            detail=Bilingual(
+                f"'{raw}' 落在 {year} 年；整改时限须在 2000 至 2100 年之间",
+                f"'{raw}' falls in the year {year}; a deadline lies between 2000 and 2100",
+            ),
         )
     try:
         return date(year, month, day)
@@ -102,4 +109,10 @@ def _date(raw: str, year: int, month: int, day: int) -> date:
 
 
 def _unreadable(raw: str) -> InvalidInput:
-    return InvalidInput(what="deadline", detail=f"cannot read '{raw}'; write it like one of: {EXAMPLES}")
+    return InvalidInput(
+        what=WHAT,
+        detail=Bilingual(
+            f"无法识别 '{raw}'；请按以下任一形式填写：{EXAMPLES.replace(', ', '、')}",
+            f"cannot read '{raw}'; write it like one of: {EXAMPLES}",
+        ),
+    )

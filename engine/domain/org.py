@@ -11,6 +11,7 @@ import csv
 import difflib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class UnitDef:
     head: str | None = None
     channels: tuple[str, ...] | None = None
     given: frozenset[str] = frozenset({"name", "parent", "head"})  # what the file states; the rest is kept
+    aliases: tuple[str, ...] | None = None  # the short names ledgers use: 县住建局, 住建局
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,41 @@ def near(word: str, candidates: list[str] | set[str]) -> str:
     """', did you mean X?' when something close exists; the hint most typos need."""
     matches = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
     return f" (did you mean {' / '.join(matches)}?)" if matches else ""
+
+
+# The parts of a unit's name that many units share: a place before, a kind of body after.
+_PLACE = re.compile(
+    r"^(?:中共)?(?:[\u4e00-\u9fff]{0,4}?(?:省|自治区|市|州|盟|县|(?<!社)区|旗|镇|乡|街道))(?=[\u4e00-\u9fff]{2})"
+)
+_KIND = re.compile(
+    r"(?:委员会|管理委员会|办公室|党支部|党委|党组|支部|服务中心|中心|管理局|分局|局|委|办|科|所|站|队|院|室|馆|会)$"
+)
+
+
+def distinctive(name: str) -> str:
+    """'县住房和城乡建设局' → '住房和城乡建设': what tells a unit from others, without its place and its kind."""
+    core = _PLACE.sub("", name.strip(), count=1)
+    stripped = _KIND.sub("", core)
+    return stripped if len(stripped) >= 1 else core
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two unit names are, on their distinctive parts: 县住建局 ~ 住建局, not 县住建局 ~ 县财政局."""
+    da, db = distinctive(a), distinctive(b)
+    if not da or not db:
+        return 0.0
+    if da == db:
+        return 1.0
+    ratio = difflib.SequenceMatcher(None, da, db).ratio()
+    if len(da) >= 2 and len(db) >= 2 and (da in db or db in da):
+        ratio = max(ratio, 0.8)
+    return ratio
+
+
+def close_units(name: str, candidates: Iterable[str], cutoff: float = 0.6, n: int = 3) -> list[str]:
+    """The candidates most like ``name``, best first."""
+    scored = sorted(((similarity(name, c), c) for c in candidates if c != name), key=lambda sc: (-sc[0], sc[1]))
+    return [c for score, c in scored if score >= cutoff][:n]
 
 
 def load_org_file(
@@ -89,7 +126,7 @@ def load_org_file(
     return doc
 
 
-_UNIT_KEYS = {"name", "parent", "head", "channels"}
+_UNIT_KEYS = {"name", "parent", "head", "channels", "aliases"}
 _PERSON_KEYS = {"id", "name", "unit", "roles", "channels", "accounts", *CONTACT_KEYS}
 
 
@@ -116,6 +153,7 @@ def _from_yaml(path: Path, text: str) -> OrgDoc:
                 head=_opt(path, u, "head", key),
                 channels=_names(path, u, "channels", key),
                 given=frozenset(map(str, u)),
+                aliases=_names(path, u, "aliases", key),
             )
         )
     people = []
@@ -288,6 +326,21 @@ def validate_org(
                 path, f"unit '{u.name}' is defined twice (also units[{names[u.name]}])", key=f"units[{i}].name"
             )
         names[u.name] = i
+    owner: dict[str, int] = {}
+    for i, u in enumerate(doc.units):
+        for alias in u.aliases or ():
+            if alias in names and alias != u.name:
+                raise BadFile(
+                    path,
+                    f"alias '{alias}' is the name of another unit (units[{names[alias]}])",
+                    key=f"units[{i}].aliases",
+                )
+            if alias in owner and owner[alias] != i:
+                other = doc.units[owner[alias]].name
+                raise BadFile(
+                    path, f"alias '{alias}' is given to two units ({other} and {u.name})", key=f"units[{i}].aliases"
+                )
+            owner[alias] = i
     all_units = set(names) | known_units
     ids: dict[str, int] = {}
     for i, p in enumerate(doc.people):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar as _cal
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from .errors import InvalidInput
@@ -20,8 +21,9 @@ PERIOD_KINDS: tuple[str, ...] = ("week", "month", "quarter", "year")
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 # How a state counts in a circular; a workflow's YAML may say so per state (`report:`).
-Bucket = Literal["in_progress", "submitted", "reviewed", "closed", "excluded"]
-BUCKETS: tuple[str, ...] = ("in_progress", "submitted", "reviewed", "closed", "excluded")
+# not_started (未签收): a state the workflow's YAML puts in that column (assigned: not yet signed for).
+Bucket = Literal["not_started", "in_progress", "submitted", "reviewed", "closed", "excluded"]
+BUCKETS: tuple[str, ...] = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded")
 
 
 def add_months(day: date, months: int) -> date:
@@ -83,6 +85,7 @@ class Counts:
     overdue: int = 0
     closed_with_deadline: int = 0  # closed tasks that had a deadline: the on-time rate's denominator
     closed_on_time: int = 0  # closed by the original deadline, extensions notwithstanding
+    not_started: int = 0  # 未签收: still in the initial state, not counted in in_progress
 
     @property
     def completion_rate(self) -> float | None:
@@ -110,6 +113,7 @@ def _astuple(c: Counts) -> tuple[int, ...]:
         c.overdue,
         c.closed_with_deadline,
         c.closed_on_time,
+        c.not_started,
     )
 
 
@@ -135,6 +139,7 @@ def fold(tallies: list[Tally]) -> dict[str, Counts]:
             tasks=t.tasks,
             closed=t.tasks if t.bucket == "closed" else 0,
             in_progress=t.tasks if t.bucket == "in_progress" else 0,
+            not_started=t.tasks if t.bucket == "not_started" else 0,
             submitted=t.tasks if t.bucket == "submitted" else 0,
             reviewed=t.tasks if t.bucket == "reviewed" else 0,
             overdue=t.overdue,
@@ -158,11 +163,17 @@ class UnitLine:
 
 
 def rank_units(per_unit: dict[str, Counts], whole: Counts) -> list[UnitLine]:
-    """Fewest overdue first, then highest completion, then highest on-time rate; ties share a rank."""
+    """Fewest overdue first, then highest completion, then highest on-time rate; ties share a rank (1, 2, 2, 4).
 
-    def key(item: tuple[str, Counts]) -> tuple[int, float, float]:
+    Units without a completion rate (no tasks to count) rank last; a unit without an on-time rate (nothing
+    closed with a deadline, or closed at unknown dates) ranks after its equals that have one.
+    """
+
+    def key(item: tuple[str, Counts]) -> tuple[bool, int, float, bool, float]:
+        """A rate nobody can compute (—) ranks after every rate that can be, 0 % included."""
         c = item[1]
-        return (c.overdue, -(c.completion_rate or 0.0), -(c.on_time_rate or 0.0))
+        done, punctual = c.completion_rate, c.on_time_rate
+        return (done is None, c.overdue, -(done or 0.0), punctual is None, -(punctual or 0.0))
 
     ordered = sorted(per_unit.items(), key=lambda item: (*key(item), item[0]))
     lines: list[UnitLine] = []
@@ -230,6 +241,8 @@ class Report:
     new_total: int | None = None
     closed_total: int | None = None
     extensions_total: int | None = None
+    # Tasks of other workflows (帮扶任务), by workflow label then unit: a section each, not in the figures above.
+    other_workflows: dict[str, dict[str, Counts]] = field(default_factory=dict)
 
     @property
     def new_count(self) -> int:
@@ -252,36 +265,53 @@ class Report:
         return Bilingual("·".join(parts), " / ".join(parts))
 
 
+def percent(rate: float, digits: int = 1) -> Decimal:
+    """A fraction as a percentage rounded half up, as people round (9/16 is 56.3 %, not 56.2 %).
+
+    The float's shortest decimal form is the fraction the counts gave, so 0.5625 is exactly 56.25.
+    """
+    return (Decimal(repr(rate)) * 100).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def rounded_rate(rate: float | None, digits: int = 1) -> float | None:
+    """The fraction a spreadsheet should hold so that its 0.0 % shows what the other formats print."""
+    return None if rate is None else float(percent(rate, digits) / 100)
+
+
 def pct(rate: float | None, digits: int = 1) -> str:
-    return "—" if rate is None else f"{rate * 100:.{digits}f}%"
+    return "—" if rate is None else f"{percent(rate, digits)}%"
 
 
 def delta_points(now: float | None, before: float | None) -> float | None:
-    """Change in percentage points; None where either side has no tasks."""
-    return None if now is None or before is None else round((now - before) * 100, 1)
+    """Change in percentage points, rounded half up; None where either side has no tasks."""
+    if now is None or before is None:
+        return None
+    change = (Decimal(repr(now)) - Decimal(repr(before))) * 100
+    return float(change.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def headline(report: Report, lang: Lang) -> str:
-    """One paragraph in a circular's own words."""
+    """One paragraph in a circular's own words: 截至…，共交办整改任务32项，…"""
     t = report.totals
     d = report.as_of
     if lang == "zh":
+        scope = "·".join(p for p in (report.campaign, report.unit, report.category) if p)
         return (
-            f"截至{d.year}年{d.month}月{d.day}日，{report.scope_name.zh}共交办任务{t.tasks}项，"
-            f"已销号{t.closed}项，完成率{pct(t.completion_rate)}；整改中{t.in_progress}项，"
+            f"截至{d.year}年{d.month}月{d.day}日，{scope}共交办整改任务{t.tasks}项，"
+            f"已销号{t.closed}项，完成率{pct(t.completion_rate)}；未签收{t.not_started}项，整改中{t.in_progress}项，"
             f"待审核{t.submitted}项，已审核待销号{t.reviewed}项，逾期{t.overdue}项；"
             f"本期新增{report.new_count}项，新销号{report.closed_count}项。"
         )
     return (
         f"As of {d.isoformat()}, {report.scope_name.en}: {t.tasks} tasks assigned, {t.closed} closed "
-        f"(completion {pct(t.completion_rate)}); {t.in_progress} in progress, {t.submitted} awaiting review, "
-        f"{t.reviewed} reviewed and awaiting closing, {t.overdue} overdue; this period {report.new_count} "
-        f"new, {report.closed_count} closed."
+        f"(completion {pct(t.completion_rate)}); {t.not_started} not yet signed for, {t.in_progress} in progress, "
+        f"{t.submitted} awaiting review, {t.reviewed} reviewed and awaiting closing, {t.overdue} overdue; "
+        f"this period {report.new_count} new, {report.closed_count} closed."
     )
 
 
 def _rate(r: float | None) -> float | None:
-    return None if r is None else round(r, 4)
+    return None if r is None else float(Decimal(repr(r)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
 def _counts_dict(c: Counts) -> dict[str, Any]:
@@ -296,6 +326,7 @@ def _counts_dict(c: Counts) -> dict[str, Any]:
         "on_time_rate": _rate(c.on_time_rate),
         "closed_with_deadline": c.closed_with_deadline,
         "closed_on_time": c.closed_on_time,
+        "not_started": c.not_started,
     }
 
 
@@ -375,6 +406,13 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
         },
         "generated_at": report.generated_at.isoformat() if report.generated_at else None,
         "zone": report.zone,
+        "other_workflows": {
+            label: {
+                "totals": _counts_dict(sum(units.values(), Counts())),
+                "units": {name: _counts_dict(c) for name, c in units.items()},
+            }
+            for label, units in report.other_workflows.items()
+        },
         "notes": list(report.notes),
     }
 
@@ -389,6 +427,7 @@ def _counts(d: dict[str, Any]) -> Counts:
         overdue=d["overdue"],
         closed_with_deadline=d.get("closed_with_deadline", 0),
         closed_on_time=d.get("closed_on_time", 0),
+        not_started=d.get("not_started", 0),
     )
 
 
@@ -438,6 +477,10 @@ def from_dict(d: dict[str, Any]) -> Report:
         generated_at=datetime.fromisoformat(d["generated_at"]) if d.get("generated_at") else None,
         zone=d.get("zone", "Asia/Shanghai"),
         notes=list(d.get("notes", [])),
+        other_workflows={
+            label: {name: _counts(c) for name, c in w["units"].items()}
+            for label, w in d.get("other_workflows", {}).items()
+        },
         new_total=counts["new"],
         closed_total=counts["closed"],
         extensions_total=counts["extensions"],

@@ -40,7 +40,7 @@ _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {"name", "zh", "en", "code_prefix", "initial", "create", "states", "transitions", "fields", "deadlines"}
 _STATE_KEYS = {"key", "zh", "en", "final", "clock", "report"}
 # How a state counts in a circular (定期通报); see engine/domain/report.py.
-REPORT_BUCKETS = ("in_progress", "submitted", "reviewed", "closed", "excluded")
+REPORT_BUCKETS = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded")
 _TRANSITION_KEYS = {"trigger", "source", "dest", "internal", "who", "requires", "notify", "zh", "en"}
 _RULE_KEYS = {"roles", "relation"}
 _FIELD_KEYS = {"type", "zh", "en", "required", "min", "max", "choices"}

@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 
+from ..domain.textcheck import strip_blank
+
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 CN_NUMERALS = "一二三四五六七八九十"
 _MAX_ITEMS = 50
@@ -100,7 +102,11 @@ def split_units(text: str | None) -> list[str]:
 
 
 def cell_text(value: object) -> str:
-    """A cell as text: numbers without a spurious '.0', dates as ISO dates, the rest stripped."""
+    """A cell as text: numbers without a spurious '.0', dates as ISO dates, the rest stripped.
+
+    Stripped of invisible characters too (zero-width spaces, Hangul fillers…): a cell that only looks empty
+    is empty, so a problem made of them is "missing" like a blank one, never a task nobody can see.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -111,7 +117,7 @@ def cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return strip_blank(str(value))
 
 
 def row_number(value: str) -> str:

@@ -74,7 +74,7 @@ FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
     ),
     "deadline": (
         Bilingual("整改时限", "Deadline"),
-        ("整改时限", "完成时限", "整改期限", "时限", "完成时间", "deadline", "time limit", "due date", "due"),
+        ("整改时限", "完成时限", "整改期限", "时限", "deadline", "time limit", "due date", "due"),
     ),
     "status": (
         Bilingual("整改进展", "Progress"),
@@ -104,7 +104,20 @@ FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
         Bilingual("最新进展", "Last progress note"),
         ("最新进展", "进展说明", "last progress note", "latest progress", "note"),
     ),
-    "closed_on": (Bilingual("销号日期", "Closed on"), ("销号日期", "销号时间", "closed on")),
+    "closed_on": (
+        Bilingual("销号日期", "Closed on"),
+        ("销号日期", "销号时间", "完成时间", "完成日期", "办结时间", "办结日期", "closed on"),
+    ),
+    "assigned_on": (
+        Bilingual("交办日期", "Assigned on"),
+        ("交办日期", "交办时间", "下发日期", "下发时间", "assigned on"),
+    ),
+    "target": (
+        Bilingual("整改目标", "Target"),
+        ("整改目标", "整改标准", "销号标准", "整改目标及标准", "target", "closing standard"),
+    ),
+    # the export's computed date beside the deadline as written; read back as that date
+    "deadline_date": (Bilingual("完成时限(日期)", "Deadline (date)"), ("完成时限(日期)", "deadline (date)")),
     # written by an export or a rejects file, read back without complaint
     "light": (Bilingual("灯", "Light"), ("灯", "红黄绿灯", "light")),
     "days_overdue": (Bilingual("逾期天数", "Days overdue"), ("逾期天数", "逾期工作日", "days overdue")),
@@ -173,7 +186,16 @@ def workflow_headers(fields: Mapping[str, Bilingual]) -> dict[str, str]:
 
 
 def load_mapping(path: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``--mapping FILE``: YAML (``原表头: 问题``) or CSV (two columns: header, field).
+    return read_mapping(path, extra)[0]
+
+
+def read_mapping(path: Path, extra: Mapping[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """``--mapping FILE``: (headers → fields, status words → states).
+
+    A YAML mapping may have a ``status:`` section of the office's own status words:
+    ``status: {未完成: in_progress}``; the states are checked against the workflow by the caller.
+
+    ``--mapping FILE``: YAML (``原表头: 问题``) or CSV (two columns: header, field).
 
     The target may be a field key (problem), any header duban knows (问题, 问题描述),
     a workflow field, or ``ignore`` to leave a column out.
@@ -184,6 +206,7 @@ def load_mapping(path: Path, extra: Mapping[str, str] | None = None) -> dict[str
         raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
     text = decode_text(path, raw)
     pairs: list[tuple[str, str]] = []
+    statuses: dict[str, str] = {}
     if path.suffix.lower() == ".csv":
         for i, row in enumerate(csv.reader(io.StringIO(text)), 1):
             cells = [c.strip() for c in row]
@@ -198,7 +221,17 @@ def load_mapping(path: Path, extra: Mapping[str, str] | None = None) -> dict[str
         doc = load_yaml(text, path)
         if not isinstance(doc, dict):
             raise BadFile(path, "expected a mapping of ledger headers to fields, e.g. '反馈问题内容: 问题'")
-        pairs = [(str(k), "" if v is None else str(v)) for k, v in doc.items()]
+        words = doc.get("status") if isinstance(doc.get("status"), dict) else None
+        if words is not None:
+            for word, state in words.items():
+                if not str(word).strip() or not isinstance(state, str) or not state.strip():
+                    raise BadFile(
+                        path, "expected a status word and a state, e.g. '未完成: in_progress'", key=f"status.{word}"
+                    )
+                statuses[str(word).strip()] = state.strip()
+        pairs = [
+            (str(k), "" if v is None else str(v)) for k, v in doc.items() if not (k == "status" and words is not None)
+        ]
     known = {**_INDEX, **(extra or {})}
     out: dict[str, str] = {}
     for source, target in pairs:
@@ -213,7 +246,7 @@ def load_mapping(path: Path, extra: Mapping[str, str] | None = None) -> dict[str
             fields = ", ".join(k for k in FIELDS if k not in INFORMATIONAL)
             raise BadFile(path, f"'{target}' is not a field (fields: {fields}, or ignore)", key=source)
         out[normalise(source)] = resolved
-    return out
+    return out, statuses
 
 
 def decode_text(path: Path, raw: bytes) -> str:
@@ -233,6 +266,7 @@ class Header:
     columns: dict[int, str]  # column index → field
     texts: dict[int, str]  # column index → the header as written
     ignored: tuple[str, ...]  # headers no field was found for
+    extras: dict[int, str] = field(default_factory=dict)  # column index → header, of the unrecognised columns
 
     def column_of(self, field_key: str) -> int | None:
         for i, f in self.columns.items():
@@ -269,10 +303,12 @@ def _header(path: Path, number: int, cells: list[str], recognised: dict[int, str
     columns: dict[int, str] = {}
     texts: dict[int, str] = {}
     ignored: list[str] = []
+    extras: dict[int, str] = {}
     first_of: dict[str, str] = {}
     for i, f in recognised.items():
         if f is None:
             ignored.append(cells[i])
+            extras[i] = cells[i]
             continue
         if f == IGNORE:
             continue
@@ -295,4 +331,4 @@ def _header(path: Path, number: int, cells: list[str], recognised: dict[int, str
             "name the column with --mapping FILE",
             key=f"row {number}",
         )
-    return Header(number, columns, texts, tuple(ignored))
+    return Header(number, columns, texts, tuple(ignored), extras)

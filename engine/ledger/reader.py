@@ -17,13 +17,15 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
 
-from ..domain.errors import BadFile
+from ..domain.errors import BadFile, InvalidInput
+from ..domain.text import Bilingual
+from ..domain.textcheck import strip_blank
 from .cells import cell_text, unquote
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -100,10 +102,101 @@ _XLSX_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+MAX_UNPACKED_SETTING = "DUBAN_IMPORT_MAX_UNPACKED_MB"
+DEFAULT_MAX_UNPACKED_MB = 200
+_MB = 1 << 20
+MAX_MEMBERS = 10_000  # a workbook has a few dozen parts; a million empty ones is a way to exhaust memory too
+
+
+def max_unpacked_bytes(env: Mapping[str, str] | None = None) -> int:
+    """The cap on what a workbook may unpack to, from DUBAN_IMPORT_MAX_UNPACKED_MB (environment or DUBAN_CONFIG).
+
+    Read here rather than passed in so every reader of a workbook is capped,
+    whichever service opens it.
+    """
+    from ..settings import Settings
+
+    raw = Settings.from_env(env).extra.get(MAX_UNPACKED_SETTING, "").strip()
+    if not raw:
+        return DEFAULT_MAX_UNPACKED_MB * _MB
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 < megabytes < 1 << 20:
+        raise InvalidInput(
+            what=MAX_UNPACKED_SETTING,
+            detail=Bilingual(
+                f"“{raw}”不是正数（单位 MB，默认 {DEFAULT_MAX_UNPACKED_MB}）",
+                f"'{raw}' is not a positive number of megabytes (default {DEFAULT_MAX_UNPACKED_MB})",
+            ),
+        )
+    return int(megabytes * _MB)
+
+
+def _mb(size: int) -> str:
+    return f"{size / _MB:,.1f}".rstrip("0").rstrip(".")
+
+
+def _too_big(path: Path, size: int, cap: int, *, understated: bool) -> BadFile:
+    """The refusal: what it unpacks to (or that its headers understate it), the cap, and what to do."""
+    if understated:
+        zh = f"解压后超过上限 {_mb(cap)} MB（其压缩包头少报了大小），未读取；"
+        en = f"unpacks to more than the {_mb(cap)} MB allowed (its zip headers understate it), so it was not read; "
+    else:
+        zh = f"解压后 {_mb(size)} MB，超过上限 {_mb(cap)} MB，未读取；"
+        en = f"unpacks to {_mb(size)} MB, more than the {_mb(cap)} MB allowed, so it was not read; "
+    return BadFile(
+        path,
+        Bilingual(
+            zh + f"若确为台账，请删去多余内容或另存为 CSV，或调高 {MAX_UNPACKED_SETTING}",
+            en
+            + f"if it really is a ledger, remove what it need not hold, save it as CSV, or raise {MAX_UNPACKED_SETTING}",
+        ),
+    )
+
+
+def check_unpacked_size(path: Path, cap: int) -> int:
+    """Refuse a workbook that unpacks past ``cap`` bytes, before any XML is parsed; returns the unpacked size.
+
+    An XLSX is a zip of XML: 2 MB on disk can unpack to 2 GB, which openpyxl
+    would hold (shared strings, styles) or parse. The sizes the zip declares
+    are checked first, for free; then every part is decompressed through a
+    bounded stream, a megabyte at a time, counting what actually comes out,
+    so a zip whose declared sizes lie is stopped at the cap too (it costs
+    one extra decompression pass, a fraction of parsing).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            if len(parts) > MAX_MEMBERS:
+                raise BadFile(
+                    path,
+                    Bilingual(
+                        f"包含 {len(parts):,} 个部件，不像 Excel 工作簿；请另存为 .xlsx",
+                        f"holds {len(parts):,} parts, not what an Excel workbook looks like; save it again as .xlsx",
+                    ),
+                )
+            declared = sum(p.file_size for p in parts)
+            if declared > cap:
+                raise _too_big(path, declared, cap, understated=False)
+            unpacked = 0
+            for part in parts:
+                with archive.open(part) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        unpacked += len(chunk)
+                        if unpacked > cap:
+                            raise _too_big(path, unpacked, cap, understated=True)
+    except _XLSX_ERRORS as exc:
+        raise BadFile(path, f"is not a readable Excel workbook ({_reason(exc)}); save it again as .xlsx") from None
+    return unpacked
+
+
 @contextlib.contextmanager
 def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Source]:
     import openpyxl  # 0.15 s to import: only commands that read a workbook pay it
 
+    check_unpacked_size(path, max_unpacked_bytes())
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except _XLSX_ERRORS + (openpyxl.utils.exceptions.InvalidFileException,) as exc:
@@ -120,7 +213,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Source]:
                 raise BadFile(path, "the workbook has no worksheet")
             ws = worksheets[0]
         try:
-            merges = _merged_ranges(path, ws)
+            merges, uncalculated = _merged_ranges(path, ws)
             size = ws.max_row
             ws.reset_dimensions()  # some writers record a wrong size; read every row there is
         except _XLSX_ERRORS as exc:
@@ -132,20 +225,25 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Source]:
             sheet=ws.title,
             sheets=names,
             size=size,
-            rows=_xlsx_rows(path, ws, merges, position),
+            rows=_xlsx_rows(path, ws, merges, position, uncalculated),
             _position=position,
         )
     finally:
         wb.close()
 
 
-def _merged_ranges(path: Path, ws: Any) -> list[tuple[int, int, int, int]]:
-    """(min_row, min_col, max_row, max_col) of each merged range, 1-based.
+def _merged_ranges(path: Path, ws: Any) -> tuple[list[tuple[int, int, int, int]], dict[tuple[int, int], str]]:
+    """(min_row, min_col, max_row, max_col) of each merged range, 1-based; and the formula cells with no value.
 
     Read-only sheets do not expose merges, so the sheet's XML is scanned for
     <mergeCell ref="A3:A7"/> (they follow the cell data); should openpyxl
     ever stop offering the sheet's source, the workbook is opened fully instead.
+    The same scan finds formula cells that were never calculated (<f> without a <v>): a workbook
+    written by a program rather than saved by Excel or WPS. Their value is unknown, not empty.
     """
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    uncalculated: dict[tuple[int, int], str] = {}
     from openpyxl.utils.cell import range_boundaries
 
     refs: list[str] = []
@@ -159,21 +257,38 @@ def _merged_ranges(path: Path, ws: Any) -> list[tuple[int, int, int, int]]:
     else:
         with get_source() as source:
             for _event, elem in ElementTree.iterparse(source):
-                if elem.tag.rsplit("}", 1)[-1] == "mergeCell":
-                    ref = elem.get("ref")
-                    if ref:
-                        refs.append(ref)
+                tag = elem.tag.rsplit("}", 1)[-1]
+                if tag in ("f", "v", "t", "is"):
+                    continue  # read with their cell
+                if tag == "c":
+                    parts = {child.tag.rsplit("}", 1)[-1]: child for child in elem}
+                    v = parts.get("v")
+                    if "f" in parts and (v is None or not (v.text or "").strip()) and elem.get("r"):
+                        ref = str(elem.get("r"))
+                        try:
+                            letters, row_no = coordinate_from_string(ref)
+                            uncalculated[(row_no, column_index_from_string(letters))] = ref
+                        except ValueError:
+                            pass
+                elif tag == "mergeCell":
+                    merged = elem.get("ref")
+                    if merged:
+                        refs.append(merged)
                 elem.clear()
     out = []
     for ref in refs:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         if min_col and min_row and max_col and max_row:
             out.append((min_row, min_col, max_row, max_col))
-    return sorted(out)
+    return sorted(out), uncalculated
 
 
 def _xlsx_rows(
-    path: Path, ws: Any, merges: list[tuple[int, int, int, int]], position: list[int]
+    path: Path,
+    ws: Any,
+    merges: list[tuple[int, int, int, int]],
+    position: list[int],
+    uncalculated: dict[tuple[int, int], str] | None = None,
 ) -> Iterator[tuple[int, list[str]]]:
     pending = list(reversed(merges))  # popped in order of their first row
     active: list[tuple[int, int, int, int]] = []
@@ -183,6 +298,14 @@ def _xlsx_rows(
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
             position[0] = number
             cells = [cell_text(v) for v in values]
+            if uncalculated:
+                for (r, c), ref in uncalculated.items():
+                    if r == number and (c > len(values) or values[c - 1] is None):
+                        raise BadFile(
+                            path,
+                            f"cell {ref} holds a formula that was never calculated, so its value is unknown; "
+                            "open the file in Excel or WPS, save it, and import again",
+                        )
             while pending and pending[-1][0] <= number:
                 active.append(pending.pop())
             if active:
@@ -296,7 +419,7 @@ def _csv_rows(path: Path, text: IO[str], delimiter: str, position: list[int]) ->
     number = 0
     try:
         for number, row in enumerate(csv.reader(text, delimiter=delimiter), start=1):
-            cells = [c.strip() for c in row]
+            cells = [strip_blank(c) for c in row]  # a cell that only looks empty is empty (see cell_text)
             yield number, [unquote(c) if c[:1] == "'" else c for c in cells]
     except csv.Error as exc:
         raise BadFile(path, f"row {number + 1}: not readable as CSV ({exc})") from None

@@ -15,13 +15,13 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from ..domain.deadlines import Deadline, campaign_year
 from ..domain.errors import DubanError
-from ..domain.org import near
+from ..domain.org import close_units, near
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
 from .cells import is_number, row_number, section_title, split_measures, split_units
@@ -44,6 +44,7 @@ class RawRow:
     row: int
     values: dict[str, str]  # field → cell text (non-empty cells only)
     section: str | None  # the section heading above it ("一、民生问题"), if any
+    extra: tuple[tuple[str, str], ...] = ()  # (header, cell) of the columns no field was found for
 
 
 @dataclass(slots=True)
@@ -71,6 +72,10 @@ class LedgerRow:
     closed_on: date | None
     fields: dict[str, Any] | None
     code: str | None  # the 编号 column of an export: the task it came from
+    assigned_on: date | None = None  # 交办日期, else --assigned-on, else the campaign's dates
+    target: str | None = None  # 整改目标 / 销号标准
+    ledger_columns: list[list[str]] | None = None  # [header, cell] of the other columns, in order
+    flags: dict[str, Any] | None = None  # what the status word says besides the state: behind, percent, …
 
     @property
     def measures(self) -> list[str]:
@@ -83,6 +88,7 @@ class OrgIndex:
 
     units: Mapping[str, int]  # name → id
     people: Mapping[str, tuple[str, frozenset[str]]]  # id → (name, roles)
+    aliases: Mapping[str, str] = field(default_factory=dict)  # alias → unit name (县住建局 → 县住房和城乡建设局)
 
     def by_name(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -97,7 +103,7 @@ class RowContext:
     initial_state: str
     org: OrgIndex
     statuses: StatusVocabulary
-    deadline: Callable[[str, str | None], Deadline]  # (cell, campaign) → deadline; raises DubanError when unreadable
+    deadline: Callable[[str, str | None, date | None], Deadline]  # (cell, campaign, counted from) → deadline
     priorities: Mapping[str, str]
     field_value: Callable[[str, str], Any]  # a workflow field's text → its value; raises DubanError
     field_labels: Mapping[str, Bilingual]  # the workflow's own fields (帮扶户 / household …)
@@ -106,6 +112,17 @@ class RowContext:
     scope: str  # what keys are unique within, besides the campaign: the file's name when no campaign is given
     sheet: str  # the sheet, or the file name of a CSV: numbering restarts in each
     create_units: bool = False
+    assigned_on: date | None = None  # --assigned-on, else the campaign's start or feedback date
+    campaign_start: date | None = None  # the campaign's feedback (or start) date, for the warnings
+    is_working_day: Callable[[date], bool] | None = None
+
+
+_COLLECTIVE = re.compile(r"^(?:各|全体|所有|相关|有关|其他|其它)|各有关|各相关|各级")
+
+
+def is_collective(name: str) -> bool:
+    """各乡镇, 各区县(市), 各有关单位: many units at once, kept as text rather than matched."""
+    return bool(_COLLECTIVE.search(name.strip()))
 
 
 def derive_title(problem: str) -> str:
@@ -126,7 +143,24 @@ def source_key(workflow: str, scope: str, sheet: str, section: str | None, ident
 _DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
 
 
+# An Excel date serial (days since 1899-12-30) from 2000-01-01 to 2099-12-31: a number typed or
+# pasted into a date column without a date format. Anything else of five digits is no date.
+EXCEL_SERIALS = (36526, 73050)
+_SERIAL = re.compile(r"(\d{5})(?:\.\d+)?")
+DATE_FIELDS = ("deadline", "closed_on", "assigned_on", "deadline_date")
+
+
+def excel_serial(text: str) -> date | None:
+    m = _SERIAL.fullmatch(text.strip())
+    if m is None or not EXCEL_SERIALS[0] <= int(m[1]) <= EXCEL_SERIALS[1]:
+        return None
+    return date(1899, 12, 30) + timedelta(days=int(m[1]))
+
+
 def parse_day(text: str) -> date | None:
+    serial = excel_serial(text)
+    if serial is not None:
+        return serial
     m = _DAY.fullmatch(unicodedata.normalize("NFKC", text).strip().split(" ")[0])
     if not m:
         return None
@@ -141,6 +175,7 @@ def data_rows(header: Header, rows: Iterable[tuple[int, list[str]]]) -> Iterator
     """The data rows under the header, with section headings ("一、民生问题（5个）") taken out and remembered."""
     section: str | None = None
     columns = list(header.columns.items())
+    extras = list(header.extras.items())
     seq_col = header.column_of("seq")
     problem_col = header.column_of("problem")
     for number, cells in rows:
@@ -160,7 +195,8 @@ def data_rows(header: Header, rows: Iterable[tuple[int, list[str]]]) -> Iterator
             if merged_across or lone_heading:
                 section = section_title(filled[0][1]) or None
                 continue
-        yield RawRow(number, {f: cells[i] for i, f in columns if i < n and cells[i]}, section)
+        extra = tuple((h, cells[i]) for i, h in extras if i < n and cells[i]) if extras else ()
+        yield RawRow(number, {f: cells[i] for i, f in columns if i < n and cells[i]}, section, extra)
 
 
 class RowValidator:
@@ -174,12 +210,14 @@ class RowValidator:
         self._shared: dict[Any, Any] = {}
         self._units: dict[str, str | Bilingual] = {}
         self._people: dict[tuple[str, bool], str | Bilingual] = {}
-        self._co: dict[str, tuple[tuple[str, ...], list[Bilingual]]] = {}
-        self._deadlines: dict[tuple[str, int | None], Deadline | Bilingual] = {}
+        self._co: dict[str, tuple[tuple[str, ...], list[Bilingual], tuple[str, ...]]] = {}
+        self._deadlines: dict[tuple[str, int | None, date | None], Deadline | Bilingual] = {}
+        self.warnings: list[RowError] = []  # kept, shown in the summary, never a reason to refuse
         self._statuses: dict[str, tuple[str, str, str | None] | None] = {}
         self._by_name = ctx.org.by_name()
         self._unit_names = set(ctx.org.units)
         self._unit_ids = {i: n for n, i in ctx.org.units.items()}
+        self._aliases = dict(ctx.org.aliases)
 
     def column(self, field_key: str) -> str:
         """The column as the sheet heads it; a missing column by its usual name."""
@@ -218,6 +256,9 @@ class RowValidator:
                 self._failed(errors, n, field_key, exc)
                 return None
 
+        for f in DATE_FIELDS:  # a date serial reads as its date, in every column that holds one
+            if f in v and (serial := excel_serial(v[f])) is not None:
+                v = {**v, f: serial.isoformat()}  # a copy: the rejects file keeps the cell as it was
         problem = text("problem", 4000, multiline=True)
         title = text("title", 500)
         if "problem" not in v and "title" not in v:
@@ -244,11 +285,37 @@ class RowValidator:
             else:
                 unit = found  # the one shared copy of the name
         co_units: tuple[str, ...] = ()
+        kept: list[list[str]] = []
         if "co_units" in v:
-            co_units, co_errors = self._co_units(v["co_units"])
+            co_units, co_errors, unmatched = self._co_units(v["co_units"])
             errors += [RowError(raw.row, self.column("co_units"), e) for e in co_errors]
             if unit in co_units:
                 co_units = tuple(u for u in co_units if u != unit)
+            if unmatched:
+                kept.append([self.column("co_units") + "(未匹配)", "、".join(unmatched)])
+                strangers = [u for u in unmatched if not is_collective(u)]
+                if strangers:
+                    self.warnings.append(
+                        RowError(
+                            raw.row,
+                            self.column("co_units"),
+                            Bilingual(
+                                f"配合单位“{'、'.join(strangers)}”不在组织中，按文字保留",
+                                f"co-unit '{', '.join(strangers)}' is not in the organisation; kept as text",
+                            ),
+                        )
+                    )
+        kept += [[h, c] for h, c in raw.extra]
+        target = text("target", 4000, multiline=True)
+        assigned_on = ctx.assigned_on
+        if "assigned_on" in v:
+            assigned_on = parse_day(v["assigned_on"])
+            if assigned_on is None:
+                fail(
+                    "assigned_on",
+                    f"无法识别的交办日期“{v['assigned_on']}”；请写成 2026-06-30",
+                    f"'{v['assigned_on']}' is not a date such as 2026-06-30",
+                )
 
         leader_id = self._person_field("leader", v, errors, raw.row, required=True, leader=True)
         person_id = self._person_field("person", v, errors, raw.row, required=False, leader=False)
@@ -257,11 +324,11 @@ class RowValidator:
         cell = text("deadline", 100) if "deadline" in v else None  # the expression is kept as written
         if cell is not None:
             year = campaign_year(campaign)
-            memo_key = (cell, year)
+            memo_key = (cell, year, assigned_on)
             parsed = self._deadlines.get(memo_key)
             if parsed is None:
                 try:
-                    parsed = ctx.deadline(cell, campaign)
+                    parsed = ctx.deadline(cell, campaign, assigned_on)
                 except DubanError as exc:
                     parsed = Bilingual(exc.render("zh"), exc.render("en"))
                 self._deadlines[memo_key] = parsed
@@ -269,8 +336,21 @@ class RowValidator:
                 errors.append(RowError(raw.row, self.column("deadline"), parsed))
             else:
                 deadline = parsed
+        if "deadline_date" in v:  # an export's computed date: the deadline as it was, whatever today is
+            due = parse_day(v["deadline_date"])
+            if due is None:
+                fail(
+                    "deadline_date",
+                    f"无法识别的日期“{v['deadline_date']}”",
+                    f"'{v['deadline_date']}' is not a date such as 2026-06-30",
+                )
+            elif deadline is None or deadline.due != due:
+                deadline = Deadline(due, deadline.expression if deadline else due.isoformat())
+        if deadline is not None and deadline.due is not None:
+            self._deadline_warnings(raw.row, deadline.due, assigned_on, campaign)
 
         state, word, note = ctx.initial_state, None, None
+        flags: dict[str, Any] = {}
         status_field = "state" if "state" in v else "status" if "status" in v else None
         if status_field is not None:
             cell = v[status_field]
@@ -280,6 +360,9 @@ class RowValidator:
                 read = ctx.statuses.read(cell)
                 if len(self._statuses) < 10_000:
                     self._statuses[cell] = read
+            if read is None and (pct := ctx.statuses.read_percent(cell)) is not None:
+                read = pct[:3]
+                flags["percent_done"] = pct[3]
             if read is None:
                 word = ctx.statuses.leading_word(v[status_field])
                 fail(
@@ -289,6 +372,7 @@ class RowValidator:
                 )
             else:
                 state, word, note = read
+                flags.update(ctx.statuses.flags(word))
                 if status_field == "state" and "status" in v:  # an export: the progress column repeats the state
                     again = ctx.statuses.read(v["status"])
                     note = again[2] if again else v["status"]
@@ -345,6 +429,10 @@ class RowValidator:
             closed_on=closed_on,
             fields=fields,
             code=v.get("code"),
+            assigned_on=assigned_on,
+            target=target,
+            ledger_columns=kept or None,
+            flags=flags or None,
         )
 
     # --- the parts -----------------------------------------------------------------------------
@@ -390,12 +478,22 @@ class RowValidator:
             result: str | Bilingual = self._share(by_id)
         elif name in self._unit_names:
             result = self._share(name)
-        elif self.ctx.create_units:
+        elif name in self._aliases:  # 住建局 for 县住房和城乡建设局
+            result = self._share(self._aliases[name])
+        elif self.ctx.create_units and not (close_list := self._close(name)):
             self.units_to_create[name] = None
             result = self._share(name)
+        elif self.ctx.create_units:
+            close = " / ".join(close_list)
+            result = Bilingual(
+                f"不新建单位“{name}”：组织中已有相近的 {close}；请写该单位的名称，或在组织文件中把“{name}”加为它的别名（aliases）",
+                f"will not create unit '{name}': the organisation has {close}, which is close; write that name, "
+                f"or add '{name}' to its aliases in the organisation file",
+            )
         else:
-            hint = near(name, self._unit_names)
-            close = hint.removeprefix(" (did you mean ").removesuffix("?)")
+            close_list = self._close(name)
+            close = " / ".join(close_list)
+            hint = f" (did you mean {close}?)" if close else ""
             result = Bilingual(
                 f"组织中没有单位“{name}”" + (f"（是否为 {close}？）" if close else "") + "；或加 --create-units 新建",
                 f"no unit '{name}' in the organisation{hint}; or add --create-units to create it",
@@ -403,24 +501,63 @@ class RowValidator:
         self._units[name] = result
         return result
 
-    def _co_units(self, cell: str) -> tuple[tuple[str, ...], list[Bilingual]]:
+    def _close(self, name: str) -> list[str]:
+        """Units (by name or alias) close to ``name``, best first, named as the organisation names them."""
+        out: list[str] = []
+        for c in close_units(name, [*self._unit_names, *self._aliases]):
+            full = self._aliases.get(c, c)
+            label = full if c == full else f"{full}（{c}）"
+            if label not in out:
+                out.append(label)
+        return out
+
+    def _co_units(self, cell: str) -> tuple[tuple[str, ...], list[Bilingual], tuple[str, ...]]:
+        """(units matched, errors, names kept as text): a co-unit outside the organisation is no reason to refuse."""
         known = self._co.get(cell)
         if known is None:
             names: list[str] = []
             errors: list[Bilingual] = []
+            unmatched: list[str] = []
             for name in split_units(cell):
                 try:
                     name = check_text(name, "co-unit", max_len=200)
                 except DubanError as exc:
                     errors.append(Bilingual(exc.render("zh"), exc.render("en")))
                     continue
+                if is_collective(name):
+                    unmatched.append(name)
+                    continue
                 found = self._unit(name)
                 if isinstance(found, Bilingual):
-                    errors.append(found)
+                    if self.ctx.create_units:
+                        errors.append(found)  # asked to create it, and it is too close to one there is
+                    else:
+                        unmatched.append(name)
                 else:
                     names.append(found)
-            known = self._co[cell] = (tuple(names), errors)
+            known = self._co[cell] = (tuple(names), errors, tuple(unmatched))
         return known
+
+    def _deadline_warnings(self, row: int, due: date, assigned_on: date | None, campaign: str | None) -> None:
+        col = self.column("deadline")
+
+        def warn(zh: str, en: str) -> None:
+            self.warnings.append(RowError(row, col, Bilingual(zh, en)))
+
+        if assigned_on is not None and due < assigned_on:
+            warn(
+                f"时限 {due} 早于交办日期 {assigned_on}",
+                f"the deadline {due} is before the assignment date {assigned_on}",
+            )
+        start = self.ctx.campaign_start
+        year = campaign_year(campaign)
+        if (start is not None and due.year < start.year) or (start is None and year is not None and due.year < year):
+            warn(
+                f"时限 {due} 早于批次（{campaign or start}）所在年份",
+                f"the deadline {due} is in a year before the campaign ({campaign or start})",
+            )
+        if self.ctx.is_working_day is not None and not self.ctx.is_working_day(due):
+            warn(f"时限 {due} 是周末或节假日", f"the deadline {due} falls on a weekend or holiday")
 
     def _person_field(
         self, field_key: str, v: dict[str, str], errors: list[RowError], row: int, *, required: bool, leader: bool

@@ -29,12 +29,33 @@ WORDS: dict[str, str] = {
     "持续整改": "in_progress",
     "持续推进": "in_progress",
     "推进中": "in_progress",
+    "已完成，长期坚持": "closed",  # closed, its measures kept up (flag ongoing_measures)
+    "已完成并长期坚持": "closed",
+    "整改完毕": "closed",
+    "已整改完毕": "closed",
+    "已办结": "closed",
+    "达到序时进度": "in_progress",
+    "序时推进": "in_progress",
+    "按序时推进": "in_progress",
+    "未达到序时进度": "in_progress",  # behind schedule (flag behind)
+    "滞后于序时进度": "in_progress",
+    "正在推进": "in_progress",
+    "进行中": "in_progress",
     "未启动": "assigned",
     "未整改": "assigned",
     "completed": "closed",
     "done": "closed",
     "not started": "assigned",
 }
+# What a word says besides the state: kept in the import event's data.
+FLAGS: dict[str, dict[str, object]] = {
+    "已完成，长期坚持": {"ongoing_measures": True},
+    "已完成并长期坚持": {"ongoing_measures": True},
+    "未达到序时进度": {"behind": True},
+    "滞后于序时进度": {"behind": True},
+}
+# 已完成80% / 完成60%: part done, so in progress, with the percent kept.
+_PERCENT = re.compile(r"^(?:已完成|完成|已完成整改|整改完成)\s*(\d{1,2}(?:\.\d+)?)\s*[%％]")
 _SEPARATORS = " \t\n：:，,。.;；、-—–(（/"
 
 
@@ -48,18 +69,39 @@ class StatusVocabulary:
 
     words: dict[str, str]  # normalised word → state
     lengths: tuple[int, ...] = ()  # of the words, longest first
+    own: tuple[str, ...] = ()  # the mapping file's words, named in the error's list
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lengths", tuple(sorted({len(w) for w in self.words}, reverse=True)))
 
     @classmethod
-    def for_states(cls, states: Iterable[tuple[str, Bilingual]]) -> StatusVocabulary:
+    def for_states(cls, states: Iterable[tuple[str, Bilingual]], own: dict[str, str] | None = None) -> StatusVocabulary:
+        """``own``: the office's words from a mapping file (``status: {未完成: in_progress}``), checked before."""
+        states = list(states)
         keys = {key for key, _label in states}
         words = {_norm(w): s for w, s in WORDS.items() if s in keys}
         for key, lab in states:
             for word in (key, lab.zh, lab.en):
                 words.setdefault(_norm(word), key)
-        return cls(words)
+        for word, state in (own or {}).items():
+            words[_norm(word)] = state
+        return cls(words, own=tuple(own or ()))
+
+    def flags(self, word: str) -> dict[str, object]:
+        """What the word as written says besides the state: behind schedule, measures kept up."""
+        return dict(FLAGS.get(unicodedata.normalize("NFKC", word).strip().replace(",", "，"), {}))
+
+    def read_percent(self, text: str) -> tuple[str, str, str | None, float] | None:
+        """已完成80%: (in_progress, the words as written, the note after them, the percent)."""
+        if "in_progress" not in self.words.values():
+            return None
+        raw = unicodedata.normalize("NFKC", text).strip()
+        m = _PERCENT.match(raw)
+        if m is None:
+            return None
+        note = raw[m.end() :].lstrip(_SEPARATORS).strip()
+        percent = float(m[1])
+        return "in_progress", raw[: m.end()], note or None, int(percent) if percent.is_integer() else percent
 
     def read(self, text: str) -> tuple[str, str, str | None] | None:
         """(state, the word as written, the note after it) or None when no known word leads the cell."""
@@ -85,5 +127,7 @@ class StatusVocabulary:
         for w, s in WORDS.items():
             if _norm(w) in self.words and not w.isascii():
                 by_state.setdefault(s, []).append(w)
+        for w in self.own:
+            by_state.setdefault(self.words[_norm(w)], []).append(w)
         listed = "; ".join(f"{'/'.join(ws)} → {s}" for s, ws in by_state.items())
         return Bilingual(listed + "；或状态本身的名称", listed + "; or a state's own name")

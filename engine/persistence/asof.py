@@ -39,6 +39,10 @@ class LedgerColumns:
     state: Any
     deadline: Any
     at: Any  # the instant of the event that gave the state
+    source_key: Any  # not NULL: the task came from an imported ledger
+    created_at: Any  # the instant the task was written (an imported task's import instant)
+    assigned_on: Any  # 交办日期; NULL on old imported data
+    closed_on: Any  # the closing date an imported ledger gave; NULL: native, or unknown
 
 
 Where = Callable[[LedgerColumns], list[ColumnElement[bool]]]
@@ -58,6 +62,10 @@ def _row_columns(state: Any, deadline: Any, at: Any) -> LedgerColumns:
         state,
         deadline,
         at,
+        Task.source_key,
+        Task.created_at,
+        Task.assigned_on,
+        Task.closed_on,
     )
 
 
@@ -75,6 +83,10 @@ def _select(cols: LedgerColumns) -> Any:
         cols.state.label("state"),
         cols.deadline.label("deadline"),
         cols.at.label("at"),
+        cols.source_key.label("source_key"),
+        cols.created_at.label("created_at"),
+        cols.assigned_on.label("assigned_on"),
+        cols.closed_on.label("closed_on"),
     )
 
 

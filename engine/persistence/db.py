@@ -72,6 +72,54 @@ class Database:
     def exists(self) -> bool:
         return self.path is None or self.path.exists()
 
+    def path_problem(self) -> Bilingual | None:
+        """Why the SQLite file's path can never hold a database, or None when it could.
+
+        SQLite only says "unable to open database file" or "disk I/O error" for
+        these, and Python's mkdir says "File exists"; the operator needs to know
+        which part of the path is wrong to fix it.
+        """
+        if self.path is None:
+            return None
+        path = self.path
+        if path.is_dir():
+            return Bilingual(
+                "这是一个文件夹，不是数据库文件；请指定文件", "is a folder, not a database file; name a file"
+            )
+        if path.exists() and not path.is_file():
+            return Bilingual(
+                "不是普通文件（设备或管道），不能作为数据库；请指定普通文件",
+                "is not a regular file (a device or a pipe); name a regular file",
+            )
+        for parent in path.absolute().parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    return Bilingual(
+                        f"其上级 {parent} 是文件而不是文件夹；请换一个路径",
+                        f"{parent} in its path is a file, not a folder; choose another path",
+                    )
+                break
+        return None
+
+    def prepare_file(self) -> None:
+        """Make the SQLite file's folder, or refuse with a line naming what is in the way (for init)."""
+        if self.path is None:
+            return
+        problem = self.path_problem()
+        if problem is not None:
+            raise StoreError(db=self.display, detail=problem)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise StoreError(
+                db=self.display,
+                detail=Bilingual(
+                    f"无法创建其所在文件夹 {self.path.parent}（{reason}）；请换一个可写的路径",
+                    f"cannot create its folder {self.path.parent} ({reason}); choose a path duban may write to",
+                ),
+            ) from None
+
     def schema_revision(self) -> str | None:
         try:
             with self.engine.connect() as conn:
@@ -92,6 +140,9 @@ class Database:
 
     def check_schema(self) -> None:
         """Refuse to work on a database that is missing, uninitialised, older or newer than this code."""
+        problem = self.path_problem()
+        if problem is not None:
+            raise StoreError(db=self.display, detail=problem)
         if not self.exists():
             raise StoreError(
                 db=self.display,
@@ -126,15 +177,41 @@ class Database:
             )
 
     def unreachable(self, exc: Exception) -> StoreError:
+        problem = self.path_problem()
+        if problem is not None:
+            return StoreError(db=self.display, detail=problem)
         reason = (
             str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             if str(getattr(exc, "orig", exc)).strip()
             else type(exc).__name__
         )
+        advice = _ADVICE.get(reason)
+        if advice is not None:
+            return StoreError(
+                db=self.display,
+                detail=Bilingual(f"无法打开（{reason}）；{advice.zh}", f"cannot open it ({reason}); {advice.en}"),
+            )
         return StoreError(db=self.display, detail=Bilingual(f"无法打开（{reason}）", f"cannot open it ({reason})"))
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# What to do about SQLite's commonest refusals to open a file (the reason is SQLite's own words).
+_ADVICE = {
+    "file is not a database": Bilingual(
+        "这不是 duban 数据库；请检查 --db 或 DUBAN_DATABASE_URL",
+        "it is not a duban database; check --db or DUBAN_DATABASE_URL",
+    ),
+    "database disk image is malformed": Bilingual(
+        "数据库文件已损坏；请用 'duban restore 备份文件 --yes' 从备份恢复",
+        "the file is damaged; restore a backup with 'duban restore BACKUP --yes'",
+    ),
+    "database is locked": Bilingual(
+        "另一进程长时间占用写锁；请稍后重试，或找出占用它的进程",
+        "another process has held its lock too long; try again later, or find that process",
+    ),
+}
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -255,7 +255,7 @@ class ImportEvents:
 
     def data(self, r: LedgerRow) -> tuple[str, str]:
         """The event's data (file, sheet, row; the status word, note and closing date read): (canonical, stored)."""
-        if r.note is None and r.closed_on is None:
+        if r.note is None and r.closed_on is None and r.assigned_on is None and r.flags is None:
             word = r.status_word
             if word is None:
                 status = ("", "")
@@ -274,6 +274,10 @@ class ImportEvents:
             data["note"] = r.note
         if r.closed_on is not None:
             data["closed_on"] = r.closed_on.isoformat()
+        if r.assigned_on is not None:
+            data["assigned_on"] = r.assigned_on.isoformat()
+        if r.flags:
+            data.update(r.flags)  # behind, percent, ongoing_measures: what the status word said
         return _compact(data), json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     def hash(self, code: str, r: LedgerRow, compact_data: str, stored_data: str, row: dict[str, Any]) -> str:
@@ -397,6 +401,10 @@ def write_rows(
                 deadline_expr=r.deadline_expr,
                 ongoing=bool(r.ongoing),
                 source_key=r.key,
+                target=r.target,
+                ledger_columns=r.ledger_columns,
+                assigned_on=r.assigned_on,
+                closed_on=r.closed_on,
             ).digest()
             row = RowFacts(content, unit_id, r.leader_id, r.deadline, 1).to_json()
             own = events_of.hash(code, r, compact_data, stored_data, row)
@@ -436,10 +444,10 @@ def write_rows(
                     now,
                     own,
                     content,
-                    None,
-                    None,
-                    None,
-                    None,
+                    day(r.assigned_on),
+                    day(r.closed_on),
+                    r.target,
+                    None if r.ledger_columns is None else json.dumps(r.ledger_columns, ensure_ascii=False),
                 )
             )
             for unit_id in co_unit_ids:

@@ -278,6 +278,7 @@ class Record(Base):
     __table_args__ = (
         UniqueConstraint("ledger_seq", name="uq_records_ledger_seq"),
         Index("ix_records_kind_subject", "kind", "subject"),
+        Index("ix_records_kind_id", "kind", "id"),  # the organisation's version: its latest record, by kind
         Index("ix_records_at", "at"),
     )
 

@@ -230,6 +230,18 @@ class OutboxRepository:
         ).fetchone()
         return Claimed(*r)
 
+    def extend_lease(self, notification_id: int, attempts: int, lease_until: datetime) -> bool:
+        """Extend the lease of the claim ``attempts`` made; False when another claim (or the relay) took the row.
+
+        The attempt number is the owner's token: a worker paused past its lease keeps the row only if nobody
+        claimed it meanwhile, and one UPDATE decides, so a takeover and an extension never both succeed.
+        """
+        cur = self._run(
+            "UPDATE notifications SET lease_until = :lease" + self._OWNED,
+            {"lease": self._at(lease_until), "id": notification_id, "attempts": attempts},
+        )
+        return cur.rowcount == 1
+
     # The outcome of a send is recorded only by the claim that made it: the attempt number is the
     # owner's token, so a slow worker whose lease ran out cannot undo a later worker's 'sent'.
     _OWNED = " WHERE id = :id AND status = 'sending' AND attempts = :attempts"

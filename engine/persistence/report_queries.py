@@ -53,6 +53,8 @@ class Scope:
     campaign: str | None = None
     unit_id: int | None = None
     category: str | None = None
+    workflows: tuple[str, ...] | None = None  # None: every workflow
+    not_workflows: tuple[str, ...] = ()  # workflows reported in sections of their own (帮扶)
 
 
 # Where a task's state comes from: the tasks as they stand, or as they stood at an instant (see asof.py).
@@ -92,6 +94,10 @@ def _scoped(scope: Scope, cols: Any) -> list[ColumnElement[bool]]:
         out.append(cols.unit_id == scope.unit_id)
     if scope.category is not None:
         out.append(cols.category == scope.category)
+    if scope.workflows is not None:
+        out.append(cols.workflow.in_(scope.workflows))
+    if scope.not_workflows:
+        out.append(cols.workflow.not_in(scope.not_workflows))
     return out
 
 
@@ -128,8 +134,18 @@ def tally(
     c = ledger.c
     cols = LedgerColumns(*(c[name] for name in LedgerColumns.__dataclass_fields__))
     overdue = and_(_in_states(rules.clock_runs, cols.workflow, cols.state), c.deadline < as_of)
-    has_deadline = c.original_deadline.is_not(None)
-    on_time = and_(has_deadline, _closed_by(c.original_deadline, c.at, conn.dialect.name, tz, as_of))
+    # A task whose state still comes from its import closed when the ledger said (closed_on), or at a date
+    # nobody knows: its punctuality is unknown, in neither the numerator nor the denominator of the rate.
+    from_import = and_(c.source_key.is_not(None), c.at == c.created_at)
+    known_close = or_(~from_import, c.closed_on.is_not(None))
+    has_deadline = and_(c.original_deadline.is_not(None), known_close)
+    on_time = and_(
+        has_deadline,
+        case(
+            (from_import, c.closed_on <= c.original_deadline),
+            else_=_closed_by(c.original_deadline, c.at, conn.dialect.name, tz, as_of),
+        ),
+    )
     category, campaign = (c.category, c.campaign) if breakdowns else (null(), null())  # the previous period: units only
     query = select(
         c.unit_id,
@@ -196,6 +212,16 @@ def _events_between(
     )
 
 
+def _tasks_where(scope: Scope, on: Any, *where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """Tasks dated by a column of their own (交办日期, an imported 销号日期) rather than by an event."""
+    return (
+        select(Task.code, Task.title, Unit.name, on, null(), null())
+        .select_from(Task.__table__.join(Unit, Unit.id == Task.unit_id))
+        .where(*where, *_scoped(scope, Task))
+        .order_by(on, Task.id)
+    )
+
+
 def period_events(
     conn: Connection,
     kind: str,
@@ -205,24 +231,50 @@ def period_events(
     scope: Scope,
     limit: int | None,
     extension_trigger: str = "grant_extension",
-) -> tuple[list[tuple[str, str, str, datetime, Any, Any]], int]:
-    """Tasks new, closed or given more time within [start, end): up to ``limit`` rows, and how many in all."""
+    days: tuple[date, date] | None = None,
+) -> tuple[list[tuple[str, str, str, datetime | date, Any, Any]], int]:
+    """Tasks new, closed or given more time within [start, end): up to ``limit`` rows, and how many in all.
+
+    ``days`` are the period's first and last day in the zone. New means assigned in the period: the
+    交办日期 where the task has one, else the day it was written. Closed means a closing event in the
+    period, except an import's: an imported task closed when its ledger said (closed_on), and one
+    whose ledger gave no date did not close in any period the circular can name.
+    """
+    first, last = days if days is not None else (start.date(), (end - timedelta(microseconds=1)).date())
+    parts: list[Select[*tuple[Any, ...]]]
     if kind == "new":
-        cond: ColumnElement[bool] = Event.seq == 1
+        parts = [
+            _tasks_where(
+                scope, Task.assigned_on, Task.assigned_on >= first, Task.assigned_on <= last, Task.created_at < end
+            ),
+            _tasks_where(
+                scope, Task.created_at, Task.assigned_on.is_(None), Task.created_at >= start, Task.created_at < end
+            ),
+        ]
     elif kind == "closed":
         closing = [pair for pair, bucket in rules.buckets.items() if bucket == "closed"]
         into_closed = _in_states(closing, Task.workflow, Event.to_state)
-        cond = and_(into_closed, or_(Event.from_state.is_(None), Event.from_state != Event.to_state))
+        moved = and_(into_closed, Event.from_state.is_not(None), Event.from_state != Event.to_state)
+        imported = and_(
+            Task.source_key.is_not(None),
+            _in_states(closing, Task.workflow, Task.state),
+            Task.closed_on >= first,
+            Task.closed_on <= last,
+            Task.created_at < end,  # a ledger imported later does not rewrite a past circular
+        )
+        parts = [_events_between(start, end, scope, moved), _tasks_where(scope, Task.closed_on, imported)]
     elif kind == "extended":
-        cond = Event.trigger == extension_trigger
+        parts = [_events_between(start, end, scope, Event.trigger == extension_trigger)]
     else:  # pragma: no cover - a programming error
         raise ValueError(kind)
-    query = _events_between(start, end, scope, cond)
-    count_query = select(func.count()).select_from(query.order_by(None).subquery())
-    total = int(conn.execute(count_query).scalar_one())
-    if limit is not None:
-        query = query.limit(limit)
-    rows = [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)]
+    total = 0
+    rows: list[tuple[str, str, str, datetime | date, Any, Any]] = []
+    for query in parts:
+        count_query = select(func.count()).select_from(query.order_by(None).subquery())
+        total += int(conn.execute(count_query).scalar_one())
+        if limit is not None:
+            query = query.limit(limit)
+        rows += [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)]
     return rows, total
 
 
@@ -232,7 +284,7 @@ def state_rules(specs: Sequence[Any]) -> StateRules:
     runs: set[tuple[str, str]] = set()
     for spec in specs:
         for key, state in spec.states.items():
-            buckets[(spec.name, key)] = state.report
+            buckets[(spec.name, key)] = state.report  # 未签收 is the YAML's not_started, as every column
             if state.clock and not state.final:
                 runs.add((spec.name, key))
     return StateRules(buckets, runs)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
 from ..domain.machine import Actor, TaskFacts
@@ -365,6 +365,14 @@ class OrgRepository:
     def unit_ids(self) -> dict[str, int]:
         return {name: id_ for id_, name in self.conn.execute(select(Unit.id, Unit.name))}
 
+    def unit_aliases(self) -> dict[str, str]:
+        """alias → the unit's name, from units.aliases."""
+        out: dict[str, str] = {}
+        for name, aliases in self.conn.execute(select(Unit.name, Unit.aliases).where(Unit.aliases.is_not(None))):
+            for alias in aliases or ():
+                out.setdefault(str(alias), name)
+        return out
+
     def people(self) -> dict[str, tuple[str, int | None, list[str]]]:
         return {
             pid: (name, unit_id, roles)
@@ -372,6 +380,37 @@ class OrgRepository:
                 select(Person.id, Person.name, Person.unit_id, Person.roles)
             )
         }
+
+    def version(self) -> tuple[int, int]:
+        """The organisation's version: its latest person and unit records (every change through duban adds one).
+
+        Two index probes, so a process can keep the organisation in memory and ask this on every step.
+        """
+        row = self.conn.execute(
+            text(
+                "SELECT (SELECT MAX(id) FROM records WHERE kind = 'person'), "
+                "(SELECT MAX(id) FROM records WHERE kind = 'unit')"
+            )
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def contacts(self) -> tuple[list[Any], list[Any]]:
+        """Every person's and unit's contact facts, for the notification directory."""
+        people = self.conn.execute(
+            select(
+                Person.id,
+                Person.name,
+                Person.unit_id,
+                Person.roles,
+                Person.email,
+                Person.phone,
+                Person.wecom,
+                Person.dingtalk,
+                Person.channels,
+            )
+        ).all()
+        units = self.conn.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id, Unit.channels)).all()
+        return list(people), list(units)
 
     def account_owners(self) -> dict[str, tuple[str, frozenset[str]]]:
         """Each mapped account (os:NAME, pg:ROLE) and the person it is, with their roles."""
@@ -420,6 +459,7 @@ class OrgRepository:
                 "parent_id": units[u.parent] if u.parent else None,
                 "head_id": u.head,
                 "channels": list(u.channels) if u.channels else None,
+                "aliases": list(u.aliases) if u.aliases else None,
             }
             given = {"parent_id" if k == "parent" else "head_id" if k == "head" else k for k in u.given}
             changes = {k: v for k, v in unit_values.items() if k in given}

@@ -22,6 +22,8 @@ from engine.domain.report import Report, headline
 from engine.domain.text import Lang
 
 from . import labels as L
+from .cells import date_text
+from .letterhead import Letterhead
 from .tables import Section, row_texts, sections
 
 HEI = "黑体"
@@ -92,7 +94,22 @@ def _table(doc: DocumentObject, section: Section, lang: Lang) -> None:
                 _shade(cell, RED_SHADING)
 
 
-def render_docx(report: Report, lang: Lang, *, chart_png: bytes | None = None, issuer: str | None = None) -> bytes:
+def _rule(p: Paragraph, edge: str) -> None:
+    """A line across the page above or below a paragraph: under the masthead, around the 抄送 block."""
+    ppr = p._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    line = OxmlElement(f"w:{edge}")
+    for key, value in (("w:val", "single"), ("w:sz", "8"), ("w:space", "1"), ("w:color", "auto")):
+        line.set(qn(key), value)
+    borders.append(line)
+    ppr.append(borders)
+
+
+def render_docx(
+    report: Report, lang: Lang, *, chart_png: bytes | None = None, letterhead: Letterhead | None = None
+) -> bytes:
+    """Laid out as an office issues a 通报: 第N期, office and date, title, 一、二、… sections, 落款, 抄送."""
+    head = letterhead or Letterhead()
     doc = Document()
     page = doc.sections[0]
     page.page_width, page.page_height = Cm(21), Cm(29.7)  # A4, not the template's Letter
@@ -104,11 +121,16 @@ def render_docx(report: Report, lang: Lang, *, chart_png: bytes | None = None, i
 
     title = L.title(report, lang)
     doc.core_properties.title = title
+    number = head.number(lang)
+    if number:
+        _text(doc, number).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    masthead = _text(doc, head.masthead(report, lang))
+    masthead.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _rule(masthead, "bottom")
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(p.add_run(title), HEI, 22, bold=True)
-    period = L.period_line(report, lang)
-    _text(doc, f"{issuer}　　{period}" if issuer else period).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _text(doc, L.period_line(report, lang)).alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     _heading(doc, 1, L.SUMMARY.pick(lang), lang)
     _text(doc, headline(report, lang), indent=True)
@@ -123,6 +145,16 @@ def render_docx(report: Report, lang: Lang, *, chart_png: bytes | None = None, i
         if section.key == "units" and chart_png:
             doc.add_picture(io.BytesIO(chart_png), width=CHART_WIDTH)
             doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    signed = head.signed_by()
+    if signed:
+        doc.add_paragraph()
+        _text(doc, signed).alignment = WD_ALIGN_PARAGRAPH.RIGHT  # 落款
+        _text(doc, date_text(head.day(report), lang)).alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    cc = head.cc_line(lang)
+    if cc:
+        block = _text(doc, cc, size=12)
+        _rule(block, "top")
+        _rule(block, "bottom")
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -13,8 +13,11 @@ from engine.domain.report import Report, headline
 from engine.domain.text import Lang
 
 from . import labels as L
+from .cells import date_text
+from .letterhead import Letterhead
 from .tables import Section, row_texts, sections
 
+_NUMERALS = "一二三四五六七八九十"
 _STYLE = """
 body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif;
        margin: 2em auto; max-width: 72em; color: #222; line-height: 1.5; }
@@ -28,13 +31,22 @@ td.num { text-align: right; white-space: nowrap; }
 tr.overdue td { background: #ffc7ce; color: #9c0006; }
 tr.total td { font-weight: bold; }
 p.note { font-style: italic; color: #555; }
+p.issue-no, p.masthead { text-align: center; margin: 0.2em 0; }
+p.masthead { border-bottom: 2px solid #c00; padding-bottom: 0.5em; }
+p.signature { text-align: right; margin: 0.2em 0; }
+p.cc { border-top: 1px solid #999; border-bottom: 1px solid #999; padding: 0.3em 0; margin-top: 2em; }
 figure { margin: 1em 0; text-align: center; }
 figure img { max-width: 100%; height: auto; }
 """
 
 
-def _table(section: Section, lang: Lang) -> list[str]:
-    out = [f'<section id="{escape(section.key)}">', f"<h2>{escape(section.title)}</h2>"]
+def heading_number(n: int, lang: Lang) -> str:
+    """一、二、… as the Word circular numbers its parts."""
+    return f"{_NUMERALS[n - 1]}、" if lang == "zh" and n <= len(_NUMERALS) else f"{n}. "
+
+
+def _table(section: Section, lang: Lang, n: int) -> list[str]:
+    out = [f'<section id="{escape(section.key)}">', f"<h2>{escape(heading_number(n, lang) + section.title)}</h2>"]
     if section.rows:
         out.append("<table>")
         out.append("<thead><tr>" + "".join(f"<th>{escape(c.label)}</th>" for c in section.columns) + "</tr></thead>")
@@ -60,7 +72,11 @@ def _chart(png: bytes, report: Report, lang: Lang) -> str:
     return f'<figure><img src="data:image/png;base64,{data}" alt="{escape(alt)}"></figure>'
 
 
-def render_html(report: Report, lang: Lang, *, chart_png: bytes | None = None, issuer: str | None = None) -> str:
+def render_html(
+    report: Report, lang: Lang, *, chart_png: bytes | None = None, letterhead: Letterhead | None = None
+) -> str:
+    """The same layout as the Word circular: 第N期, office and date, title, numbered sections, 落款, 抄送."""
+    head = letterhead or Letterhead()
     title = L.title(report, lang)
     period = L.period_line(report, lang)
     out = [
@@ -73,17 +89,30 @@ def render_html(report: Report, lang: Lang, *, chart_png: bytes | None = None, i
         f"<style>{_STYLE}</style>",
         "</head>",
         "<body>",
+    ]
+    number = head.number(lang)
+    if number:
+        out.append(f'<p class="issue-no">{escape(number)}</p>')
+    out += [
+        f'<p class="masthead">{escape(head.masthead(report, lang))}</p>',
         f"<h1>{escape(title)}</h1>",
-        f'<p class="period">{escape(f"{issuer}　{period}" if issuer else period)}</p>',
-        f"<h2>{escape(L.SUMMARY.pick(lang))}</h2>",
+        f'<p class="period">{escape(period)}</p>',
+        f"<h2>{escape(heading_number(1, lang) + L.SUMMARY.pick(lang))}</h2>",
         f'<p class="headline">{escape(headline(report, lang))}</p>',
     ]
     if report.notes:
         out.append(f"<p><strong>{escape(L.NOTES.pick(lang))}</strong></p>")
         out.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul>")
-    for section in sections(report, lang):
-        out += _table(section, lang)
+    for n, section in enumerate(sections(report, lang), start=2):
+        out += _table(section, lang, n)
         if section.key == "units" and chart_png:
             out.append(_chart(chart_png, report, lang))
+    signed = head.signed_by()
+    if signed:
+        out.append(f'<p class="signature">{escape(signed)}</p>')
+        out.append(f'<p class="signature">{escape(date_text(head.day(report), lang))}</p>')
+    cc = head.cc_line(lang)
+    if cc:
+        out.append(f'<p class="cc">{escape(cc)}</p>')
     out += ["</body>", "</html>", ""]
     return "\n".join(out)

@@ -10,6 +10,7 @@ from engine.domain.text import Lang
 
 from .csv_format import render_csv
 from .html import render_html
+from .letterhead import Letterhead
 from .markdown import render_markdown
 
 FORMATS: tuple[str, ...] = ("markdown", "csv", "xlsx", "html", "docx", "json")
@@ -33,8 +34,17 @@ SUFFIXES: dict[str, str] = {
 }
 
 
-def render(report: Report, fmt: str, lang: Lang, *, chart_png: bytes | None = None, issuer: str | None = None) -> bytes:
-    """The chart and the issuing office appear where a format has room for them (HTML, Word)."""
+def render(
+    report: Report,
+    fmt: str,
+    lang: Lang,
+    *,
+    chart_png: bytes | None = None,
+    issuer: str | None = None,
+    letterhead: Letterhead | None = None,
+) -> bytes:
+    """The chart and the letterhead (number, issuing office, 落款, 抄送) appear where a format has room (HTML, Word)."""
+    head = letterhead or Letterhead(issuer=issuer)
     if fmt == "markdown":
         return render_markdown(report, lang).encode("utf-8")
     if fmt == "csv":
@@ -44,11 +54,11 @@ def render(report: Report, fmt: str, lang: Lang, *, chart_png: bytes | None = No
 
         return render_xlsx(report, lang)
     if fmt == "html":
-        return render_html(report, lang, chart_png=chart_png, issuer=issuer).encode("utf-8")
+        return render_html(report, lang, chart_png=chart_png, letterhead=head).encode("utf-8")
     if fmt == "docx":
         from .docx_format import render_docx
 
-        return render_docx(report, lang, chart_png=chart_png, issuer=issuer)
+        return render_docx(report, lang, chart_png=chart_png, letterhead=head)
     if fmt == "json":
         return json.dumps(to_dict(report, lang), ensure_ascii=False, indent=2).encode("utf-8")
     raise InvalidInput(what="format", detail=f"'{fmt}' is not one of {', '.join(FORMATS)}")

@@ -41,6 +41,21 @@ class Section:
     note: str | None = None  # shown under the table: omitted tasks, the previous period, "none"
 
 
+TITLE_LIMIT = 30  # characters of a task title a table shows; the whole title is in the ledger
+_BREAKS = "。；，、：！？;,:!? "
+
+
+def short_title(title: str, limit: int = TITLE_LIMIT) -> str:
+    """A long title cut at the last punctuation within the limit (else at the limit), with an ellipsis."""
+    if len(title) <= limit:
+        return title
+    head = title[: limit - 1]
+    cut = max(head.rfind(ch) for ch in _BREAKS)
+    if cut >= limit // 2:
+        head = head[:cut]
+    return head.rstrip(_BREAKS) + "…"
+
+
 def sections(report: Report, lang: Lang) -> list[Section]:
     return [
         _units(report, lang),
@@ -58,6 +73,7 @@ def sections(report: Report, lang: Lang) -> list[Section]:
         _change(report, lang),
         _groups("by_category", L.BY_CATEGORY, L.CATEGORY, report.by_category, lang),
         _groups("by_campaign", L.BY_CAMPAIGN, L.CAMPAIGN, report.by_campaign, lang),
+        *(_workflow(label, units, lang) for label, units in report.other_workflows.items()),
     ]
 
 
@@ -68,6 +84,7 @@ def _columns(lang: Lang, *spec: tuple[Bilingual, ColumnKind]) -> tuple[Column, .
 _COUNT_COLUMNS: tuple[tuple[Bilingual, ColumnKind], ...] = (
     (L.TASKS, "count"),
     (L.CLOSED, "count"),
+    (L.NOT_STARTED, "count"),
     (L.IN_PROGRESS, "count"),
     (L.SUBMITTED, "count"),
     (L.REVIEWED, "count"),
@@ -78,7 +95,17 @@ _COUNT_COLUMNS: tuple[tuple[Bilingual, ColumnKind], ...] = (
 
 
 def _figures(c: Counts) -> tuple[Cell, ...]:
-    return (c.tasks, c.closed, c.in_progress, c.submitted, c.reviewed, c.overdue, c.completion_rate, c.on_time_rate)
+    return (
+        c.tasks,
+        c.closed,
+        c.not_started,
+        c.in_progress,
+        c.submitted,
+        c.reviewed,
+        c.overdue,
+        c.completion_rate,
+        c.on_time_rate,
+    )
 
 
 def _ranked(report: Report) -> list[UnitLine]:
@@ -118,7 +145,10 @@ def _overdue(report: Report, lang: Lang) -> Section:
         (L.ESCALATION_LEVEL, "count"),
     )
     rows = tuple(
-        Row((o.code, o.title, o.unit, o.leader or "", o.deadline, o.days_overdue, o.escalation_level), highlight=True)
+        Row(
+            (o.code, short_title(o.title), o.unit, o.leader or "", o.deadline, o.days_overdue, o.escalation_level),
+            highlight=True,
+        )
         for o in report.overdue_tasks
     )
     note = _more_note(len(rows), len(rows) + report.overdue_omitted, lang)
@@ -144,7 +174,9 @@ def _period_tasks(
     ]
     if with_detail:
         spec.append((L.DEADLINE_CHANGE, "text"))
-    rows = tuple(Row((t.code, t.title, t.unit, t.on, *((t.detail or "",) if with_detail else ()))) for t in tasks)
+    rows = tuple(
+        Row((t.code, short_title(t.title), t.unit, t.on, *((t.detail or "",) if with_detail else ()))) for t in tasks
+    )
     return Section(key, title.pick(lang), _columns(lang, *spec), rows, _more_note(len(rows), total, lang))
 
 
@@ -193,6 +225,18 @@ def _groups(key: str, title: Bilingual, name: Bilingual, groups: dict[str, Count
         _columns(lang, (name, "text"), *_COUNT_COLUMNS),
         rows,
         None if rows else L.NONE_THIS_PERIOD.pick(lang),
+    )
+
+
+def _workflow(label: str, units: dict[str, Counts], lang: Lang) -> Section:
+    """Tasks of another workflow (帮扶任务), unit by unit: counted here, never among the 整改任务 above."""
+    rows = [Row((unit, *_figures(c)), highlight=c.overdue > 0) for unit, c in sorted(units.items())]
+    rows.append(Row((L.TOTAL.pick(lang), *_figures(sum(units.values(), Counts()))), total=True))
+    return Section(
+        f"workflow:{label}",
+        L.WORKFLOW_PROGRESS.pick(lang).format(workflow=label),
+        _columns(lang, (L.UNIT, "text"), *_COUNT_COLUMNS),
+        tuple(rows),
     )
 
 

@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from engine.domain.report import Report, headline
+from engine.domain.report import Report, headline, rounded_rate
 from engine.domain.text import Lang
 
 from . import labels as L
@@ -60,7 +60,8 @@ def _put(cell: XCell, value: Cell, kind: ColumnKind, lang: Lang) -> None:
         cell.value = value
         cell.number_format = _DATE_FORMATS[lang]
     else:
-        cell.value = value
+        # A rate is stored rounded half up, so the sheet's 0.0 % shows what every other format prints.
+        cell.value = rounded_rate(value) if kind == "rate" and isinstance(value, float) else value
         if kind in _NUMBER_FORMATS:
             cell.number_format = _NUMBER_FORMATS[kind]
 
@@ -124,6 +125,7 @@ def _summary_sheet(ws: Worksheet, report: Report, lang: Lang) -> None:
     figures: list[tuple[str, int | float | None, ColumnKind]] = [
         (L.TASKS.pick(lang), t.tasks, "count"),
         (L.CLOSED.pick(lang), t.closed, "count"),
+        (L.NOT_STARTED.pick(lang), t.not_started, "count"),
         (L.IN_PROGRESS.pick(lang), t.in_progress, "count"),
         (L.SUBMITTED.pick(lang), t.submitted, "count"),
         (L.REVIEWED.pick(lang), t.reviewed, "count"),

@@ -10,12 +10,16 @@ folder at any time is consistent.
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..app import App
-from ..domain.errors import BadFile, InvalidInput
+from ..domain.errors import BadFile, InvalidInput, StoreError
+from ..domain.text import Bilingual
 from ..persistence.db import KNOWN_REVISIONS, SCHEMA_HEAD
 from .workspace import init_workspace, open_workspace
 
@@ -83,8 +87,24 @@ def backup(app: App, target: Path) -> BackupInfo:
         finally:
             dst.close()
             src.close()
-        info = _inspect(partial)
+        try:
+            info = _inspect(partial)
+        except BadFile:
+            # The copy is page for page the live database: what is wrong with it is wrong with the source.
+            raise StoreError(
+                db=app.db.display,
+                detail=Bilingual(
+                    "数据库本身已损坏（完整性检查不通过），未写出备份；请用 'duban restore' 恢复较早的备份",
+                    "the database itself is damaged (its integrity check fails), so no backup was written; "
+                    "restore an earlier backup with 'duban restore'",
+                ),
+            ) from None
         partial.replace(target)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            db=app.db.display,
+            detail=Bilingual(f"无法读取，未写出备份（{exc}）", f"cannot be read, so no backup was written ({exc})"),
+        ) from None
     except sqlite3.Error as exc:
         raise BadFile(target, f"the backup failed ({exc})") from None
     finally:
@@ -92,28 +112,247 @@ def backup(app: App, target: Path) -> BackupInfo:
     return BackupInfo(target, info.size, info.revision, info.tasks, info.events)
 
 
-def restore(app: App, backup_file: Path, *, replace: bool) -> BackupInfo:
-    """Copy a checked backup over the workspace's database, then bring its schema up to this code's."""
+class TamperedBackup(BadFile):
+    """A backup whose hash chains do not verify: restoring it would put a changed history in place."""
+
+    exit_code = 8
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where a ledger's chain stands: the number of events chained and the last chain hash (None before 0004)."""
+
+    seq: int
+    hash: str | None
+
+
+@dataclass
+class RestorePlan:
+    """A backup checked in a temporary copy (upgraded, verified), ready to be put in place.
+
+    Nothing live has been touched while a plan exists; ``apply_restore`` puts the
+    checked copy in place, and ``discard`` removes the copy either way.
+    """
+
+    info: BackupInfo
+    target: Path
+    copy: Path
+    backup_head: Head
+    live_head: Head | None
+    dropped: int  # events in the live ledger the backup does not have
+    diverges: bool  # the backup's history is not the beginning of the live one
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Replacing anything takes a yes, even a file that is not a database (it is kept beside, but still)."""
+        return self.target.exists() and self.target.stat().st_size > 0
+
+    def discard(self) -> None:
+        shutil.rmtree(self.copy.parent, ignore_errors=True)
+
+    def warning(self) -> Bilingual | None:
+        """What replacing the live ledger with this backup loses, when it loses something."""
+        if self.live_head is None:
+            return None
+        if self.diverges:
+            return Bilingual(
+                f"备份的历史与现有台账不同（现有 {self.live_head.seq} 条事件，备份 {self.backup_head.seq} 条）；"
+                f"恢复将丢弃现有的全部 {self.live_head.seq} 条事件",
+                f"the backup's history is not the live ledger's (live: {self.live_head.seq} events, "
+                f"backup: {self.backup_head.seq}); restoring drops all {self.live_head.seq} live events",
+            )
+        if self.dropped > 0:
+            return Bilingual(
+                f"备份比现有台账旧：恢复将丢弃其后的 {self.dropped} 条事件"
+                f"（现有 {self.live_head.seq} 条，备份 {self.backup_head.seq} 条）",
+                f"the backup is older than the live ledger: restoring drops the {self.dropped} events "
+                f"written since (live: {self.live_head.seq} events, backup: {self.backup_head.seq})",
+            )
+        return None
+
+
+def _head(path: Path) -> Head | None:
+    """The ledger head of a SQLite duban database, read-only; None when it cannot be read (missing, empty, damaged)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "ledger_head" in tables:
+                row = conn.execute("SELECT seq, hash FROM ledger_head ORDER BY id LIMIT 1").fetchone()
+                if row is not None:
+                    return Head(int(row[0]), str(row[1]))
+            if "events" in tables:
+                return Head(int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]), None)
+            return None
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+def _hash_at(path: Path, ledger_seq: int) -> str | None:
+    """A ledger's chain hash after event ``ledger_seq``, to tell an older copy of it from another history."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT ledger_hash FROM events WHERE ledger_seq = ?", (ledger_seq,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+def prepare_restore(app: App, backup_file: Path) -> RestorePlan:
+    """Check a backup without touching the live database.
+
+    The backup is copied into a temporary folder beside the database, upgraded
+    there if its schema is older, and its hash chains verified; a restore that
+    put an edited history in place would make the chains' promise worthless.
+    The two ledger heads say how many live events the backup would drop.
+    """
+    from . import audit  # the audit service imports much; only restore needs it here
+
     target = _sqlite_only(app)
     info = _inspect(backup_file)
-    if backup_file.resolve() == target.resolve():
+    if target.exists() and backup_file.resolve() == target.resolve():
         raise InvalidInput(what="restore", detail="the backup is the database itself")
-    if target.exists() and target.stat().st_size > 0 and not replace:
-        raise InvalidInput(
-            what="restore", detail=f"{target} exists; add --yes to replace it with the backup ({info.tasks} tasks)"
-        )
-    app.db.dispose()
     try:
-        src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
-        dst = sqlite3.connect(target, timeout=30)
+        folder = Path(tempfile.mkdtemp(prefix=".duban-restore-", dir=target.parent if target.parent.is_dir() else None))
+    except OSError as exc:
+        raise BadFile(target.parent, f"cannot make a temporary copy there ({exc.strerror or exc})") from None
+    copy = folder / "backup.db"
+    try:
         try:
-            src.backup(dst)
+            src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+            dst = sqlite3.connect(copy)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+                src.close()
+        except sqlite3.Error as exc:
+            raise BadFile(backup_file, f"cannot be copied for checking ({exc})") from None
+        checked = App.build(
+            dataclasses.replace(app.settings, database_url=str(copy), evidence_dir=folder), clock=app.clock
+        )
+        try:
+            if info.revision != SCHEMA_HEAD:
+                init_workspace(checked)
+            verdict = audit.verify(checked)
         finally:
-            dst.close()
-            src.close()
-    except sqlite3.Error as exc:
+            checked.close()
+        if not verdict.ok:
+            first = verdict.breaks[0]
+            where = (f"{first.code} #{first.seq}" if first.code else "") + (
+                f" (ledger #{first.ledger_seq})" if first.ledger_seq else ""
+            )
+            more = len(verdict.breaks) - 1
+            raise TamperedBackup(
+                backup_file,
+                Bilingual(
+                    f"历史记录校验不通过，首处断点 {where.strip()}：{first.what}"
+                    + (f"（另有 {more} 处）" if more else "")
+                    + "；未恢复，现有数据库未改动；请换一个备份",
+                    f"its history does not verify; first break at {where.strip()}: {first.what}"
+                    + (f" (and {more} more)" if more else "")
+                    + "; nothing was restored and the database is as it was; use another backup",
+                ),
+            )
+        backup_head = _head(copy) or Head(0, None)
+        live_head = _head(target)
+        dropped, diverges = 0, False
+        if live_head is not None:
+            dropped = max(live_head.seq - backup_head.seq, 0)
+            common = min(live_head.seq, backup_head.seq)  # both chains must agree up to the shorter one's end
+            if common > 0 and live_head.hash is not None:
+                at_live, at_backup = _hash_at(target, common), _hash_at(copy, common)
+                diverges = at_live is not None and at_backup is not None and at_live != at_backup
+            if diverges:
+                dropped = live_head.seq
+        return RestorePlan(info, target, copy, backup_head, live_head, dropped, diverges)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _replaced_name(app: App, target: Path) -> Path:
+    """``duban.db.replaced-20261201T221500`` beside the database, never an existing name."""
+    stamp = app.clock.now().astimezone(app.tz).strftime("%Y%m%dT%H%M%S")
+    candidate = target.with_name(f"{target.name}.replaced-{stamp}")
+    n = 2
+    while candidate.exists():
+        candidate = target.with_name(f"{target.name}.replaced-{stamp}-{n}")
+        n += 1
+    return candidate
+
+
+def apply_restore(app: App, plan: RestorePlan) -> Path | None:
+    """Keep the live database beside it, then copy the checked backup in under the write lock.
+
+    Returns where the replaced database was kept (None when there was none).
+    The copy kept is taken with SQLite's backup API, so it holds every
+    committed write, the WAL's included; commands that commit between that
+    copy and the restore (a few milliseconds) are in neither, so stop the
+    beat and workers before restoring a busy workspace.
+    """
+    target = plan.target
+    app.db.dispose()
+    kept: Path | None = None
+    live_is_a_database = True
+    if target.exists() and target.stat().st_size > 0:
+        kept = _replaced_name(app, target)
+        try:
+            live = sqlite3.connect(f"file:{target}?mode=ro", uri=True, timeout=30)
+            out = sqlite3.connect(kept)
+            try:
+                live.backup(out)
+            finally:
+                out.close()
+                live.close()
+        except sqlite3.DatabaseError:
+            # Not a database (or too damaged to read): restoring is what it needs; keep its bytes as they are.
+            live_is_a_database = False
+            kept.unlink(missing_ok=True)
+            try:
+                for suffix in ("", "-wal"):
+                    if Path(f"{target}{suffix}").exists():
+                        shutil.copy2(f"{target}{suffix}", f"{kept}{suffix}")
+            except OSError as exc:
+                raise BadFile(
+                    target, f"cannot keep a copy of it before the restore ({exc.strerror or exc}); nothing was restored"
+                ) from None
+        except sqlite3.Error as exc:
+            kept.unlink(missing_ok=True)
+            raise BadFile(
+                target, f"cannot keep a copy of it before the restore ({exc}); nothing was restored"
+            ) from None
+    try:
+        if live_is_a_database:
+            src = sqlite3.connect(f"file:{plan.copy}?mode=ro", uri=True)
+            dst = sqlite3.connect(target, timeout=30)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+                src.close()
+        else:  # nobody can be using a file that is not a database: put the checked copy in its place whole
+            incoming = target.with_name(f".{target.name}.restoring")
+            src = sqlite3.connect(f"file:{plan.copy}?mode=ro", uri=True)
+            dst = sqlite3.connect(incoming)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+                src.close()
+            for suffix in ("-wal", "-shm"):  # they belonged to the file being replaced (kept beside it)
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            incoming.replace(target)
+    except (sqlite3.Error, OSError) as exc:
         raise BadFile(target, f"the restore failed ({exc}); the database is as it was") from None
-    if info.revision != SCHEMA_HEAD:
-        init_workspace(app)
+    finally:
+        plan.discard()
     open_workspace(app)
-    return info
+    return kept

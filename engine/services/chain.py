@@ -8,6 +8,7 @@ from (people, roles, accounts, units, settings) with the chain.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from ..app import App
@@ -24,10 +25,15 @@ def record_changes(
     account: str,
     operator_id: str | None,
     via: str | None = None,
+    at: datetime | None = None,
 ) -> int:
-    """Record each subject whose state differs from its last record; returns how many were recorded."""
+    """Record each subject whose state differs from its last record; returns how many were recorded.
+
+    The records of one change share one instant (``at``): verify knows a workspace's first organisation load
+    by its instant and account, since nobody is on record yet to have allowed it.
+    """
     last = uow.records.last_bodies(kind, now_bodies)
-    at = app.clock.now()
+    at = at or app.clock.now()
     n = 0
     for subject, body in sorted(now_bodies.items()):
         if subject in last and last[subject] == body:
@@ -47,10 +53,11 @@ def record_org(
     operator_id: str | None,
     via: str | None = None,
 ) -> None:
+    at = app.clock.now()
     units = uow.records.unit_bodies(unit_ids)
-    record_changes(app, uow, "unit", units, account=account, operator_id=operator_id, via=via)
+    record_changes(app, uow, "unit", units, account=account, operator_id=operator_id, via=via, at=at)
     people = uow.records.people_bodies(person_ids)
-    record_changes(app, uow, "person", people, account=account, operator_id=operator_id, via=via)
+    record_changes(app, uow, "person", people, account=account, operator_id=operator_id, via=via, at=at)
 
 
 def record_workspace(

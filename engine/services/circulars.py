@@ -24,7 +24,7 @@ from ..persistence.outbox import OutgoingNotice
 from .audit import KEY_SETTING, take_anchor
 from .notify import Contact, Directory
 from .report import ReportRequest, build_report
-from .report_files import RenderedFile, render_files
+from .report_files import Letterhead, RenderedFile, render_files
 
 MANUAL = "manual"
 
@@ -88,12 +88,27 @@ def issue(app: App, req: ReportRequest, *, schedule: CircularSchedule | None = N
     with app.uow(write=False) as uow:
         if uow.conn.execute(select(Circular.id).where(Circular.issue_key == key)).first() is not None:
             return None
+        # 第N期: numbered per schedule. A racing issuer computes the same number for the same circular,
+        # and the unique key keeps one of them; manual circulars are unnumbered.
+        issue_no = (
+            int(uow.conn.execute(select(func.max(Circular.issue_no)).where(Circular.schedule == name)).scalar() or 0)
+            + 1
+            if schedule is not None
+            else None
+        )
+    letterhead = Letterhead(
+        issuer=schedule.issuer if schedule else None,
+        issue_no=issue_no,
+        signature=schedule.signature if schedule else None,
+        cc=schedule.cc if schedule else (),
+    )
     files = render_files(
         report,
         lang,
         formats=schedule.formats if schedule else ("docx", "xlsx"),
         chart=schedule.chart if schedule else True,
-        issuer=schedule.issuer if schedule else None,
+        issuer=letterhead.issuer,
+        letterhead=letterhead,
     )
     now = app.clock.now()
     with app.uow(write=True) as uow:
@@ -110,6 +125,7 @@ def issue(app: App, req: ReportRequest, *, schedule: CircularSchedule | None = N
                     lang=lang,
                     figures=to_dict(report, lang),
                     created_at=now,
+                    issue_no=issue_no,
                 )
                 .returning(Circular.id)
             ).scalar_one()

@@ -10,64 +10,179 @@ its error until ``duban notifications retry``.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from ..app import App
-from ..delivery.channels import Channel, Message, Permanent, Transient, build_channels
+from ..delivery.channels import Channel, LeaseLost, Message, Permanent, Transient, build_channels
 from ..domain.errors import InvalidInput
+from ..domain.text import Bilingual
+from ..settings import Settings
+
+log = logging.getLogger("duban.delivery")
 
 STATUSES = ("pending", "sending", "sent", "failed")
 
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    lease_seconds: int = 300  # a worker must finish a send within this; Celery's time limit is set below it
+    """Every delivery setting, parsed and checked together before anything is written.
+
+    A bad value is refused at start-up (``duban sweep --deliver``, ``duban worker``, ``duban beat``) with one
+    line naming the variable, rather than after a sweep has committed or inside a running worker.
+    """
+
+    lease_seconds: int = 300  # a worker holds a row this long from its claim, and again from just before the send
     max_attempts: int = 5
     retry_base_seconds: int = 30
     relay_hint_seconds: int = 120  # a broker message not acted on within this is handed out again
+    sweep_seconds: float = 300  # the beat's tick
+    send_timeout_seconds: float = 20  # each network step of a send (connect, each reply); below the lease
+    anchor_seconds: float = 3600  # the beat signs and stores the chain's head this often (with DUBAN_AUDIT_KEY)
 
     @classmethod
-    def from_config(cls, config: dict[str, str]) -> DeliveryPolicy:
-        def number(key: str, default: int) -> int:
+    def from_config(cls, config: Mapping[str, str]) -> DeliveryPolicy:
+        def number(
+            key: str, default: float, what: Bilingual, low: float = 1, high: float = 10**7, whole: bool = True
+        ) -> Any:
             raw = config.get(key)
-            if raw is None:
+            if raw is None or raw.strip() == "":
                 return default
+            fix = Bilingual(zh=f"请设为{what.zh}（默认 {default:g}）", en=f"set it to {what.en} (default {default:g})")
             try:
-                value = int(raw)
+                value: float = int(raw) if whole else float(raw)
             except ValueError:
-                raise InvalidInput(what=key, detail=f"'{raw}' is not a whole number") from None
-            if value < 1:
-                raise InvalidInput(what=key, detail=f"{value} must be at least 1")
+                kind = Bilingual(zh="整数", en="a whole number") if whole else Bilingual(zh="数字", en="a number")
+                raise InvalidInput(
+                    what=key,
+                    detail=Bilingual(zh=f"'{raw}' 不是{kind.zh}；{fix.zh}", en=f"'{raw}' is not {kind.en}; {fix.en}"),
+                ) from None
+            if not low <= value <= high or value != value:  # NaN compares false
+                raise InvalidInput(
+                    what=key,
+                    detail=Bilingual(
+                        zh=f"{raw} 不在 {low:g} 到 {high:g} 之间；{fix.zh}",
+                        en=f"{raw} is outside {low:g} to {high:g}; {fix.en}",
+                    ),
+                )
             return value
 
-        return cls(
-            lease_seconds=number("DUBAN_LEASE_SECONDS", cls.lease_seconds),
-            max_attempts=number("DUBAN_MAX_ATTEMPTS", cls.max_attempts),
-            retry_base_seconds=number("DUBAN_RETRY_BASE_SECONDS", cls.retry_base_seconds),
-            relay_hint_seconds=number("DUBAN_RELAY_HINT_SECONDS", cls.relay_hint_seconds),
+        policy = cls(
+            lease_seconds=number(
+                "DUBAN_LEASE_SECONDS",
+                cls.lease_seconds,
+                Bilingual(zh="工作进程持有一条通知的秒数", en="the seconds a worker may hold a notification"),
+            ),
+            max_attempts=number(
+                "DUBAN_MAX_ATTEMPTS",
+                cls.max_attempts,
+                Bilingual(zh="判定失败前的投递次数", en="the tries before a notification fails"),
+                high=1000,
+            ),
+            retry_base_seconds=number(
+                "DUBAN_RETRY_BASE_SECONDS",
+                cls.retry_base_seconds,
+                Bilingual(zh="首次重试前等待的秒数", en="the first retry's delay in seconds"),
+            ),
+            relay_hint_seconds=number(
+                "DUBAN_RELAY_HINT_SECONDS",
+                cls.relay_hint_seconds,
+                Bilingual(zh="重新派发未处理消息前等待的秒数", en="the seconds before a lost hand-out is repeated"),
+            ),
+            sweep_seconds=number(
+                "DUBAN_SWEEP_SECONDS",
+                cls.sweep_seconds,
+                Bilingual(zh="beat 两次定时检查之间的秒数", en="the seconds between beat ticks"),
+                high=86400,
+                whole=False,
+            ),
+            anchor_seconds=number(
+                "DUBAN_ANCHOR_SECONDS",
+                cls.anchor_seconds,
+                Bilingual(zh="beat 两次保存审计锚点之间的秒数", en="the seconds between anchors the beat stores"),
+                low=60,
+                high=7 * 86400,
+                whole=False,
+            ),
+            send_timeout_seconds=number(
+                "DUBAN_SEND_TIMEOUT_SECONDS",
+                cls.send_timeout_seconds,
+                Bilingual(zh="发送渠道等待接收方的秒数", en="the seconds a channel waits for a receiver"),
+                low=0.1,
+                high=3600,
+                whole=False,
+            ),
         )
+        if policy.send_timeout_seconds >= policy.lease_seconds:
+            timeout, lease = f"{policy.send_timeout_seconds:g}", policy.lease_seconds
+            raise InvalidInput(
+                what="DUBAN_SEND_TIMEOUT_SECONDS",
+                detail=Bilingual(
+                    zh=(
+                        f"{timeout} 秒不小于 DUBAN_LEASE_SECONDS（{lease} 秒）：发送必须在工作进程仍持有该通知时结束；"
+                        "请调低超时或调高租期"
+                    ),
+                    en=(
+                        f"{timeout} s is not less than DUBAN_LEASE_SECONDS ({lease} s): a send must end while its "
+                        "worker still holds the row; lower the time-out or raise the lease"
+                    ),
+                ),
+            )
+        return policy
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.retry_base_seconds * 2 ** max(attempts - 1, 0), 6 * 3600))
 
+    @property
+    def row_budget_seconds(self) -> float:
+        """The longest one row may take in a worker: the claim, the connection, the reply, the record.
 
-def channels_for(app: App) -> dict[str, Channel]:
+        Connecting and each reply may each take up to the time-out (SMTP has several replies), plus the database.
+        """
+        return 3 * self.send_timeout_seconds + 10
+
+    def batch_time_limit(self, rows: int) -> float:
+        """Celery's hard time limit for a batch: per row, never one lease for the whole batch.
+
+        Sized from the lease, a batch of 50 to a receiver slower than a few seconds was killed mid-send and
+        handed out again, and the row in flight went out twice.
+        """
+        return max(rows, 1) * self.row_budget_seconds + 10
+
+
+def check_delivery_settings(settings: Settings) -> DeliveryPolicy:
+    """Parse every delivery setting (policy, channel endpoints, ports) or refuse with one line; writes nothing."""
+    policy = DeliveryPolicy.from_config(settings.extra)
+    build_channels(settings.extra, Path("notifications.jsonl"), policy.send_timeout_seconds)
+    return policy
+
+
+def channels_for(app: App, policy: DeliveryPolicy | None = None) -> dict[str, Channel]:
+    policy = policy or DeliveryPolicy.from_config(app.settings.extra)
     default_file = (app.db.path.parent if app.db.path else app.evidence.root.parent) / "notifications.jsonl"
-    return build_channels(app.settings.extra, default_file)
+    return build_channels(app.settings.extra, default_file, policy.send_timeout_seconds)
 
 
 def deliver_one(
     app: App, notification_id: int, channels: dict[str, Channel] | None = None, policy: DeliveryPolicy | None = None
 ) -> str:
-    """'sent', 'retry', 'failed', or 'skipped' (already sent, held by a live worker, or overtaken by another)."""
+    """'sent', 'retry', 'failed', or 'skipped' (already sent, held by a live worker, or overtaken by another).
+
+    The row is claimed under a lease, and the lease is extended once more right before the message leaves (the
+    channel's guard, after connecting). A worker that was paused or stalled past its lease and lost the row to
+    another gives up there without sending; if the extension cannot be written it does not send either.
+    """
     policy = policy or DeliveryPolicy.from_config(app.settings.extra)
-    channels = channels if channels is not None else channels_for(app)
+    channels = channels if channels is not None else channels_for(app, policy)
+    lease = timedelta(seconds=policy.lease_seconds)
     now = app.clock.now()
     with app.uow(write=True) as uow:
-        claimed = uow.outbox.claim(notification_id, now, now + timedelta(seconds=policy.lease_seconds))
+        claimed = uow.outbox.claim(notification_id, now, now + lease)
         if claimed is not None and claimed.attempts > policy.max_attempts:
             # claimed again and again without an outcome: the workers sending it keep dying
             uow.outbox.mark_failed(
@@ -78,11 +193,30 @@ def deliver_one(
         uow.commit()
     if claimed is None:
         return "skipped"
+    row = claimed
+
+    def guard() -> None:
+        try:
+            with app.uow(write=True) as uow:
+                held = uow.outbox.extend_lease(row.id, row.attempts, app.clock.now() + lease)
+                uow.commit()
+        except Exception as exc:  # noqa: BLE001 - no proof of the lease, no send
+            raise LeaseLost(
+                f"the lease on notification {row.id} could not be extended ({type(exc).__name__})"
+            ) from None
+        if not held:
+            raise LeaseLost(f"notification {row.id} was taken over by another worker after this one's lease ran out")
+
     try:
         channel = channels.get(claimed.channel)
         if channel is None:
             raise Permanent(f"channel '{claimed.channel}' is not configured (see DUBAN_CHANNELS and the README)")
-        channel.send(Message(claimed.dedup_key, claimed.recipient_id, claimed.address, claimed.subject, claimed.body))
+        channel.send(
+            Message(claimed.dedup_key, claimed.recipient_id, claimed.address, claimed.subject, claimed.body), guard
+        )
+    except LeaseLost as exc:
+        log.warning("not sent: %s", exc)
+        return "skipped"
     except Permanent as exc:
         return _record(app, claimed.id, claimed.attempts, "failed", str(exc), policy)
     except Transient as exc:
@@ -134,11 +268,11 @@ def relay(
     return len(ids)
 
 
-def deliver_pending(app: App, limit: int = 5000) -> Counter[str]:
+def deliver_pending(app: App, limit: int = 5000, policy: DeliveryPolicy | None = None) -> Counter[str]:
     """Inline delivery (``duban sweep --deliver``, cron users, the demo): relay straight to ``deliver_one``."""
     outcomes: Counter[str] = Counter()
-    channels = channels_for(app)
-    policy = DeliveryPolicy.from_config(app.settings.extra)
+    policy = policy or DeliveryPolicy.from_config(app.settings.extra)
+    channels = channels_for(app, policy)
 
     def publish(ids: list[int]) -> None:
         for i in ids:

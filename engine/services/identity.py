@@ -129,6 +129,13 @@ def _acting_signed_in(app: App, uow: UnitOfWork, session: SignedIn, as_person: s
     return Acting(as_person, me.id, account, session.account)
 
 
+def check_fixed_clock(app: App) -> None:
+    """A clock set by the caller (``sweep --now``) is refused where it could backdate, as DUBAN_NOW is."""
+    with app.uow(write=False) as uow:
+        if not is_single_desk(app, uow) and not fixed_clock_allowed(app, uow):
+            raise FixedClockRefused()
+
+
 def check_operator(app: App, as_person: str | None = None) -> bool:
     """Before any command reads or writes: the account must be a known person, unless on a single desk;
     a person named with ``--as`` must exist, for reads too; a fixed clock only where it cannot backdate.

@@ -67,7 +67,7 @@ def inbox(app: App, person_id: str) -> Inbox:
             if "remind" in allowed:
                 box.may_remind.add(summary.code)
     box.todo.sort(key=lambda i: (LIGHT_ORDER.get(i.task.light, 3), i.task.deadline or _FAR, i.task.code))
-    box.overdue.sort(key=lambda s: (-s.days_overdue, s.code))
+    box.overdue.sort(key=lambda s: (-(s.days_overdue or 0), s.code))
     for item in box.todo:
         key = item.task.light or "none"
         box.counts[key] = box.counts.get(key, 0) + 1

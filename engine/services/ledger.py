@@ -48,7 +48,7 @@ from ..ledger.status import StatusVocabulary
 from ..ledger.writer import Cell, Column, export_format, write_ledger
 from ..persistence.asof import ledger_as_of
 from ..persistence.importing import ImportPlan, LedgerStore, write_rows
-from ..persistence.models import Event, Person, ProgressReport, Task, TaskCoUnit, Unit
+from ..persistence.models import Campaign, Event, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.repository import DeadlineFacts
 from .chain import record_org
 from .identity import acting
@@ -72,6 +72,7 @@ class ImportOptions:
     skip_invalid: Path | None = None  # write rejected rows here, with their reasons, and import the rest
     progress: Progress | None = None
     lang: Lang = "en"  # of the reasons in the rejects file
+    assigned_on: date | None = None  # 交办日期 of rows whose ledger gives none
 
 
 @dataclass
@@ -91,6 +92,7 @@ class ImportResult:
     dry_run: bool
     rejects_file: str | None = None
     encoding: str | None = None
+    warnings: list[RowError] = field(default_factory=list)  # imported anyway: worth a look
 
 
 @dataclass
@@ -102,6 +104,7 @@ class _Pass:
     now: datetime
     valid: list[LedgerRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
     rejected: list[tuple[RawRow, list[RowError]]] = field(default_factory=list)
     existing: int = 0
     rows: int = 0
@@ -140,6 +143,7 @@ def import_ledger(app: App, actor_id: str | None, path: Path, options: ImportOpt
         dry_run=options.dry_run,
         rejects_file=str(options.skip_invalid) if options.skip_invalid is not None and not options.dry_run else None,
         encoding=found.encoding,
+        warnings=found.warnings,
     )
     if options.dry_run:
         return result
@@ -198,9 +202,16 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
     spec = machine.spec
     campaign = check_text(options.campaign, "campaign", max_len=200) or None if options.campaign else None
     extra_headers = H.workflow_headers({k: f.label for k, f in spec.fields.items()})
-    vocabulary = H.Vocabulary(
-        mapping=H.load_mapping(options.mapping, extra_headers) if options.mapping else {}, extra=extra_headers
-    )
+    mapping, own_words = H.read_mapping(options.mapping, extra_headers) if options.mapping else ({}, {})
+    for word, state in own_words.items():
+        if state not in spec.states:
+            assert options.mapping is not None
+            raise BadFile(
+                options.mapping,
+                f"'{state}' is not a state of {spec.name} (states: {', '.join(spec.states)})",
+                key=f"status.{word}",
+            )
+    vocabulary = H.Vocabulary(mapping=mapping, extra=extra_headers)
     found = _Pass(path=path, spec=spec, now=app.clock.now())
     with app.uow(write=False) as uow:
         if check_actor:
@@ -222,7 +233,16 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
                 )
             found.actor_id = actor.id
         people = {pid: (name, frozenset(roles)) for pid, (name, _unit, roles) in uow.org.people().items()}
-        org = OrgIndex(units=uow.org.unit_ids(), people=people)
+        org = OrgIndex(units=uow.org.unit_ids(), people=people, aliases=uow.org.unit_aliases())
+        assigned_on, campaign_start = options.assigned_on, None
+        if campaign is not None:
+            row = uow.conn.execute(
+                select(Campaign.started_on, Campaign.feedback_on).where(Campaign.name == campaign)
+            ).first()
+            if row is not None:
+                campaign_start = row.feedback_on or row.started_on
+                if assigned_on is None:
+                    assigned_on = row.started_on or row.feedback_on
         store = LedgerStore(uow)
         with open_source(path, options.sheet) as source:
             try:
@@ -236,7 +256,7 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
                 workflow=spec.name,
                 initial_state=spec.initial,
                 org=org,
-                statuses=StatusVocabulary.for_states([(k, s.label) for k, s in spec.states.items()]),
+                statuses=StatusVocabulary.for_states([(k, s.label) for k, s in spec.states.items()], own_words),
                 deadline=_deadline_reader(app, spec, found.now),
                 priorities=PRIORITIES,
                 field_value=lambda key, text: _field_value(spec.fields[key], text),
@@ -246,6 +266,9 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
                 scope=path.stem,
                 sheet=source.sheet or path.stem,  # a CSV file is one table, as a sheet is
                 create_units=options.create_units,
+                assigned_on=assigned_on,
+                campaign_start=campaign_start,
+                is_working_day=app.calendar.is_working_day,
             )
             validator = RowValidator(ctx, header)
             keep_raw = options.skip_invalid is not None
@@ -268,14 +291,18 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
             if options.progress is not None:
                 options.progress("read", source.size or source.position(), source.size)
             found.sheet, found.encoding = source.sheet, source.encoding
+            found.warnings = validator.warnings
     used = {r.unit for r in found.valid} | {u for r in found.valid for u in r.co_units}
     found.units_to_create = [u for u in validator.units_to_create if u in used]
     return found
 
 
-def _deadline_reader(app: App, spec: WorkflowSpec, now: datetime) -> Callable[[str, str | None], Deadline]:
-    def read(text: str, campaign: str | None) -> Deadline:
-        deadline = resolve_deadline(app, spec, text, campaign, now)
+def _deadline_reader(app: App, spec: WorkflowSpec, now: datetime) -> Callable[[str, str | None, date | None], Deadline]:
+    """立行立改 and 10个工作日内 count from the assignment date where the ledger gives one, not from the import day."""
+
+    def read(text: str, campaign: str | None, since: date | None) -> Deadline:
+        when = now if since is None else datetime.combine(since, time(12), app.tz)
+        deadline = resolve_deadline(app, spec, text, campaign, when)
         if deadline is None:  # pragma: no cover - empty cells never get here
             raise InvalidInput(what="deadline", detail="is empty")
         return deadline
@@ -338,8 +365,15 @@ def _check_rejects_path(rejects: Path, source: Path) -> None:
 
 
 def _write_rejects(path: Path, header: H.Header, rejected: list[tuple[RawRow, list[RowError]]], lang: Lang) -> None:
-    fields = list(header.columns.values())
-    columns = [Column(f, header.texts[i], 20) for i, f in header.columns.items()]
+    """Every column of the ledger, in its order and under its header, so a fixed row imports as it would have.
+
+    The section a row sat under (一、民生问题) becomes its 问题类别 where the ledger has no such column.
+    """
+    order = sorted([*((i, f) for i, f in header.columns.items()), *((i, None) for i in header.extras)])
+    columns = [Column(f or "", header.texts[i] if f else header.extras[i], 20) for i, f in order]
+    add_category = "category" not in header.columns.values() and any(raw.section for raw, _e in rejected)
+    if add_category:
+        columns.append(Column("category", H.label("category").zh, 12))
     columns.append(Column("source_row", H.label("source_row").pick(lang), 8))
     columns.append(Column("reason", H.label("reason").pick(lang), 60))
 
@@ -348,7 +382,10 @@ def _write_rejects(path: Path, header: H.Header, rejected: list[tuple[RawRow, li
             reasons = "；".join(
                 f"“{e.column}”：{e.reason.zh}" if lang == "zh" else f"{e.column}: {e.reason.en}" for e in errors
             )
-            cells: list[Cell] = [raw.values.get(f, "") for f in fields]
+            extra = dict(raw.extra)
+            cells: list[Cell] = [raw.values.get(f, "") if f else extra.get(header.extras[i], "") for i, f in order]
+            if add_category:
+                cells.append(raw.section or "")
             yield [*cells, raw.row, reasons], False
 
     write_ledger(path, columns, rows())
@@ -395,6 +432,9 @@ _WIDTHS = {
     "campaign": 20,
     "priority": 8,
     "title": 30,
+    "deadline_date": 12,
+    "assigned_on": 12,
+    "target": 30,
 }
 EXPORT_FIELDS = (
     "seq",
@@ -416,8 +456,12 @@ EXPORT_FIELDS = (
     "campaign",
     "priority",
     "title",
+    "deadline_date",  # the date in force; 整改时限 keeps the deadline as the ledger wrote it
+    "assigned_on",
+    "target",
 )
-WRAPPED = {"problem", "measures", "status", "note", "co_units"}
+WRAPPED = {"problem", "measures", "status", "note", "co_units", "target"}
+LEDGER_COLUMN_WIDTH = 16
 LIGHT_WORDS = {"red": Bilingual("红", "red"), "yellow": Bilingual("黄", "yellow"), "green": Bilingual("绿", "green")}
 
 
@@ -463,6 +507,14 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 field_keys.setdefault(k, f.label)
     columns = [Column(f, H.label(f).pick(lang), _WIDTHS[f], f in WRAPPED) for f in EXPORT_FIELDS]
     columns += [Column(H.FIELD_PREFIX + k, lab.pick(lang), 14) for k, lab in field_keys.items()]
+    # the ledger's own other columns, under their own headers, in the order they first appear
+    kept: dict[str, None] = {}
+    for t in tasks:
+        for pair in t.ledger_columns or ():
+            kept.setdefault(str(pair[0]), None)
+    taken = {c.header for c in columns}
+    kept_headers = [h for h in kept if h not in taken]
+    columns += [Column("ledger:" + h, h, LEDGER_COLUMN_WIDTH, True) for h in kept_headers]
 
     def rows() -> Iterator[tuple[list[Cell], bool]]:
         for i, t in enumerate(tasks, 1):
@@ -483,7 +535,7 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 t.unit_name,
                 "、".join(co_units.get(t.id, [])),
                 t.person_name or t.responsible_person_id or "",
-                deadline if deadline is not None else ("长期坚持" if t.ongoing else None),
+                _deadline_cell(t.deadline_expr, deadline, bool(t.ongoing)),
                 f"{label}{'：' if lang == 'zh' else ': '}{note}" if note else label,
                 t.category,
                 t.code,
@@ -495,8 +547,14 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 t.campaign,
                 t.priority,
                 t.title,
+                deadline,
+                t.assigned_on,
+                t.target,
             ]
             values += [_field_cell((t.fields or {}).get(k)) for k in field_keys]
+            if kept_headers:
+                own = {str(h): v for h, v in (t.ledger_columns or ())}
+                values += [own.get(h) for h in kept_headers]
             yield values, bool(stand and stand.light == "red")
 
     sheet = "整改台账" if lang == "zh" else "Ledger"
@@ -523,6 +581,10 @@ def _export_query(end: datetime | None) -> tuple[Select[Any], Any, Any]:
         Task.ongoing,
         Task.fields,
         Task.priority,
+        Task.deadline_expr,
+        Task.assigned_on,
+        Task.target,
+        Task.ledger_columns,
         Unit.name.label("unit_name"),
         _Leader.name.label("leader_name"),
         _Responsible.name.label("person_name"),
@@ -617,6 +679,16 @@ def _closed_date(entered: tuple[datetime, str] | None, data: dict[str, Any], app
         except ValueError:
             pass
     return at.astimezone(app.tz).date()
+
+
+def _deadline_cell(expression: str | None, due: date | None, ongoing: bool) -> Cell:
+    """整改时限 as the ledger wrote it (立行立改, 6月底前); a plain date where it was one."""
+    if expression and expression.strip():
+        text = expression.strip()
+        if due is not None and text == due.isoformat():
+            return due
+        return text
+    return due if due is not None else ("长期坚持" if ongoing else None)
 
 
 def _field_cell(value: Any) -> Cell:

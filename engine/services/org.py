@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -13,7 +14,7 @@ from ..domain.errors import InvalidInput, NoActor, NotPermitted, UnknownPerson, 
 from ..domain.org import load_org_file, near
 from ..domain.text import Bilingual
 from ..persistence.models import Person, Unit
-from ..persistence.repository import ImportCounts, OrgRepository
+from ..persistence.repository import ImportCounts
 from ..persistence.uow import UnitOfWork
 from .chain import record_org
 from .identity import OPERATOR, accounts, acting
@@ -67,14 +68,22 @@ def require_admin(actor_id: str | None, people: dict[str, tuple[str, int | None,
         )
 
 
-def resolve_unit(org: OrgRepository, name: str) -> int:
+class OrgLookup(Protocol):
+    """Where people and units are looked up: the repository, or the process's cached copy of it."""
+
+    def people(self) -> dict[str, tuple[str, int | None, list[str]]]: ...
+
+    def unit_ids(self) -> dict[str, int]: ...
+
+
+def resolve_unit(org: OrgLookup, name: str) -> int:
     units = org.unit_ids()
     if name in units:
         return units[name]
     raise UnknownUnit(unit=name, near=near(name, set(units)))
 
 
-def resolve_person(org: OrgRepository, ref: str) -> str:
+def resolve_person(org: OrgLookup, ref: str) -> str:
     """A person by id, or by name when the name is unique: offices know names, not ids."""
     people = org.people()
     if ref in people:

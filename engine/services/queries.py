@@ -38,9 +38,12 @@ class TaskSummary:
     original_deadline: date | None
     deadline_expr: str | None
     light: str | None  # green, yellow, red; None where the clock does not run
-    days_overdue: int
+    days_overdue: int | None  # None once the task is in a final state: it is no longer overdue
     days_left: int | None
     escalation_level: int
+    # Working days past the deadline in force on the day a closed task was closed (0: on time); None for
+    # tasks not closed, cancelled ones, and tasks without a deadline.
+    closed_days_late: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,12 @@ def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> T
     spec = app.registry.find(task.workflow)
     today = app.clock.now().astimezone(app.tz).date()
     stand = task_standing(app, spec, task.state, task.deadline, today) if spec else None
+    state = spec.states.get(task.state) if spec else None
+    final = bool(state and state.final)
+    closed_late = None
+    if state is not None and final and state.report == "closed" and task.deadline is not None:
+        closed = task.closed_on or task.updated_at.astimezone(app.tz).date()
+        closed_late = app.calendar.working_days_between(task.deadline, closed)
     return TaskSummary(
         code=task.code,
         title=task.title,
@@ -144,9 +153,10 @@ def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> T
         original_deadline=task.original_deadline,
         deadline_expr=task.deadline_expr,
         light=stand.light if stand else None,
-        days_overdue=stand.days_overdue if stand else 0,
-        days_left=stand.days_left if stand else None,
+        days_overdue=None if final else stand.days_overdue if stand else 0,
+        days_left=None if final else stand.days_left if stand else None,
         escalation_level=task.escalation_level,
+        closed_days_late=closed_late,
     )
 
 

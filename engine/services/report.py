@@ -7,7 +7,7 @@ The report for today reads the tasks table, which the same events produced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +43,7 @@ from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
 
 NO_CATEGORY = "—"
+MAIN_WORKFLOW = "rectification"  # 整改任务: the headline and the tables; every other workflow has a section of its own
 NAMED_LIMIT = 100  # tasks named per list in a circular; the counts are always whole
 
 
@@ -92,10 +93,12 @@ def build_report(app: App, req: ReportRequest) -> Report:
     today = app.clock.now().astimezone(app.tz).date()
     period = resolve_period(req, today)
     with app.uow(write=False) as uow:
+        others = tuple(s.name for s in app.registry.specs if s.name != MAIN_WORKFLOW)
         scope = Scope(
             campaign=req.campaign or None,
             unit_id=resolve_unit(uow.org, req.unit) if req.unit else None,
             category=req.category or None,
+            not_workflows=others,
         )
         rules = state_rules(app.registry.specs)
         source = _source(app, uow, period.end, today)  # decided once: the figures and the named list agree
@@ -104,6 +107,12 @@ def build_report(app: App, req: ReportRequest) -> Report:
         prev_source = _source(app, uow, prev_period.end, today)
         prev_totals, prev_units, _, _ = _figures(app, uow, rules, prev_source, scope, prev_period.end, breakdowns=False)
         named = _overdue(app, uow, rules, source, scope, period.end, req.limit)
+        other_workflows: dict[str, dict[str, Counts]] = {}
+        for name in others:
+            own = replace(scope, workflows=(name,), not_workflows=())
+            _, per_unit, _, _ = _figures(app, uow, rules, source, own, period.end, breakdowns=False)
+            if per_unit:
+                other_workflows[app.registry.spec(name).label.zh] = per_unit
         lists = {
             kind: _period_list(app, uow, rules, kind, scope, period, req.limit)
             for kind in ("new", "closed", "extended")
@@ -129,6 +138,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
         new_total=lists["new"][1],
         closed_total=lists["closed"][1],
         extensions_total=lists["extended"][1],
+        other_workflows=other_workflows,
     )
 
 
@@ -164,12 +174,25 @@ def _period_list(
     app: App, uow: UnitOfWork, rules: StateRules, kind: str, scope: Scope, period: Period, limit: int | None
 ) -> tuple[list[PeriodTask], int]:
     start, end = start_of_day(period.start, app.tz), start_of_day(period.end + timedelta(days=1), app.tz)
-    rows, total = period_events(uow.conn, kind, rules, start, end, scope, limit)
+    rows, total = period_events(uow.conn, kind, rules, start, end, scope, limit, days=(period.start, period.end))
     out: list[PeriodTask] = []
     for code, title, unit, at, data, _deadline in rows:
-        on = at.astimezone(app.tz).date() if isinstance(at, datetime) else date.fromisoformat(str(at)[:10])
-        out.append(PeriodTask(code, title, unit, on, _detail(kind, data)))
-    return out, total
+        out.append(PeriodTask(code, title, unit, _local_day(at, app.tz), _detail(kind, data)))
+    out.sort(key=lambda t: (t.on, t.code))  # the parts come one after another; a circular lists by date
+    return (out if limit is None else out[:limit]), total
+
+
+def _local_day(at: object, tz: ZoneInfo) -> date:
+    """An event's instant as a day in the zone; a date column (交办日期, 销号日期) is a day already."""
+    if isinstance(at, datetime):
+        return (at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))).astimezone(tz).date()
+    if isinstance(at, date):
+        return at
+    text = str(at)
+    if len(text) <= 10:
+        return date.fromisoformat(text)
+    parsed = datetime.fromisoformat(text)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("UTC"))).astimezone(tz).date()
 
 
 def _detail(kind: str, data: Any) -> str | None:

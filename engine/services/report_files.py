@@ -8,11 +8,21 @@ from rich.console import RenderableType
 
 from ..domain.report import Report
 from ..domain.text import Lang
+from ..reporting.letterhead import Letterhead
 from ..reporting.render import FORMATS, MEDIA_TYPES, SUFFIXES, render
 from ..reporting.terminal import render_terminal
 
 BINARY_FORMATS = ("xlsx", "docx")
-__all__ = ["BINARY_FORMATS", "FORMATS", "SUFFIXES", "RenderedFile", "draw_chart", "render_files", "render_report"]
+__all__ = [
+    "BINARY_FORMATS",
+    "FORMATS",
+    "SUFFIXES",
+    "Letterhead",
+    "RenderedFile",
+    "draw_chart",
+    "render_files",
+    "render_report",
+]
 
 
 @dataclass(frozen=True)
@@ -30,10 +40,26 @@ def draw_chart(report: Report, lang: Lang) -> tuple[bytes, list[str]]:
     return chart.png, list(chart.warnings)
 
 
+def chart_font_warnings(lang: Lang) -> list[str]:
+    """What a chart drawn now would warn of (no Chinese font), for commands that draw one without showing it."""
+    from ..reporting.chart import NO_CJK_FONT, find_cjk_font
+
+    warnings: list[str] = []
+    if find_cjk_font(warnings) is None:
+        warnings.append(NO_CJK_FONT.pick(lang))
+    return warnings
+
+
 def render_report(
-    report: Report, fmt: str, lang: Lang, *, chart_png: bytes | None = None, issuer: str | None = None
+    report: Report,
+    fmt: str,
+    lang: Lang,
+    *,
+    chart_png: bytes | None = None,
+    issuer: str | None = None,
+    letterhead: Letterhead | None = None,
 ) -> bytes:
-    return render(report, fmt, lang, chart_png=chart_png, issuer=issuer)
+    return render(report, fmt, lang, chart_png=chart_png, issuer=issuer, letterhead=letterhead)
 
 
 def terminal(report: Report, lang: Lang) -> list[RenderableType]:
@@ -47,13 +73,23 @@ def file_stem(report: Report, lang: Lang) -> str:
 
 
 def render_files(
-    report: Report, lang: Lang, *, formats: tuple[str, ...], chart: bool, issuer: str | None
+    report: Report,
+    lang: Lang,
+    *,
+    formats: tuple[str, ...],
+    chart: bool,
+    issuer: str | None,
+    letterhead: Letterhead | None = None,
 ) -> list[RenderedFile]:
     """What an issued circular keeps: its files in the configured formats, and the chart."""
     png = draw_chart(report, lang)[0] if chart or any(f in ("docx", "html") for f in formats) else None
     stem = file_stem(report, lang)
     out = [
-        RenderedFile(stem + SUFFIXES[fmt], MEDIA_TYPES[fmt], render(report, fmt, lang, chart_png=png, issuer=issuer))
+        RenderedFile(
+            stem + SUFFIXES[fmt],
+            MEDIA_TYPES[fmt],
+            render(report, fmt, lang, chart_png=png, issuer=issuer, letterhead=letterhead),
+        )
         for fmt in formats
     ]
     if chart and png is not None:

@@ -11,16 +11,31 @@ demo and the tests all call this function.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from sqlalchemy import Connection, select
 
 from ..app import App
 from ..domain.planning import Watch, plan
+from ..persistence.models import Notification
 from ..persistence.outbox import OutgoingNotice
 from .notify import Directory, write_notices
 from .watch import clock_runs
 
 BATCH = 500
+
+
+@dataclass(frozen=True)
+class PlannedNotice:
+    """A notification the sweep writes (or, in a dry run, would write)."""
+
+    code: str
+    rule: str
+    level: int
+    recipient: str | None
+    channel: str
+    subject: str
 
 
 @dataclass
@@ -29,11 +44,17 @@ class SweepResult:
     notifications: int = 0
     escalations: int = 0  # escalation actions written (any level)
     batches: int = 0
+    planned: list[PlannedNotice] = field(default_factory=list)  # filled in a dry run
+    dry_run: bool = False
 
 
-def sweep(app: App, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
+def sweep(app: App, now: datetime | None = None, batch: int = BATCH, *, dry_run: bool = False) -> SweepResult:
+    """Write what fell due. ``dry_run``: the same work in one transaction, rolled back; ``planned`` says what
+    would have been written (rows an earlier sweep already wrote are not counted)."""
     now = now or app.clock.now()
-    result = SweepResult()
+    result = SweepResult(dry_run=dry_run)
+    if dry_run:
+        batch = 2**31 - 1  # one transaction sees everything: nothing commits, so a later batch would repeat it
     directory: Directory | None = None
     while True:
         with app.uow(write=True) as uow:
@@ -75,11 +96,32 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH) -> SweepRes
                     result.escalations += action.rule == "escalate"
                 named = any(a.name_in_circular for a in p.due_now)
                 updates.append((about.id, now, p.next_at, p.escalation_level, named))
+            if dry_run:
+                codes = {t.about.id: t.about.code for t in due}
+                known = _existing_keys(uow.conn, [n.dedup_key for n in notices])
+                result.planned = [
+                    PlannedNotice(codes.get(n.task_id or 0, ""), n.rule, n.level, n.recipient_id, n.channel, n.subject)
+                    for n in notices
+                    if n.dedup_key not in known
+                ]
             result.notifications += uow.outbox.add_many(notices, now)
             uow.outbox.record_sweeps(updates)
+            if dry_run:
+                result.tasks += len(due)
+                result.batches += 1
+                break  # leaving the unit without a commit rolls everything back
             uow.commit()
         result.tasks += len(due)
         result.batches += 1
         if len(due) < batch:
             break
     return result
+
+
+def _existing_keys(conn: Connection, keys: list[str]) -> set[str]:
+    """The dedup keys already in the outbox (a dry run must not count what an earlier sweep wrote)."""
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        found.update(conn.execute(select(Notification.dedup_key).where(Notification.dedup_key.in_(chunk))).scalars())
+    return found

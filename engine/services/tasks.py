@@ -21,7 +21,7 @@ from ..domain.workflow import FieldSpec, WorkflowSpec
 from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
 from .identity import acting
-from .notify import Directory, write_notices
+from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
 from .watch import after_transition, moved_deadline, next_attention
@@ -91,12 +91,13 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 code=spec.label,
                 rule=describe_rules(spec.create.who),
             )
-        unit_id = resolve_unit(uow.org, new.unit)
-        leader_id = resolve_person(uow.org, new.leader)
-        if "leader" not in uow.org.people()[leader_id][2]:
+        org = cached_org(app, uow)
+        unit_id = resolve_unit(org, new.unit)
+        leader_id = resolve_person(org, new.leader)
+        if "leader" not in org.people()[leader_id][2]:
             raise InvalidInput(what="lead leader", detail=f"'{new.leader}' does not have the leader role")
-        person_id = resolve_person(uow.org, new.responsible_person) if new.responsible_person else None
-        co_unit_ids = [resolve_unit(uow.org, u) for u in dict.fromkeys(new.co_units) if u != new.unit]
+        person_id = resolve_person(org, new.responsible_person) if new.responsible_person else None
+        co_unit_ids = [resolve_unit(org, u) for u in dict.fromkeys(new.co_units) if u != new.unit]
         now = app.clock.now()
         deadline = resolve_deadline(app, spec, new.deadline, new.campaign, now)
         year = now.astimezone(app.tz).year
@@ -285,7 +286,7 @@ def notify_event(
     app: App, uow: UnitOfWork, task_id: int, words: tuple[str, ...], key_base: str, now: datetime, note: str
 ) -> int:
     """Tell people of a step, in the step's own transaction."""
-    directory = Directory.load(uow.conn)
+    directory = cached_org(app, uow).directory
     about = uow.outbox.about(task_id)
     return write_notices(app, uow.outbox, directory, about, "event", 0, words, key_base, now, note)
 

@@ -37,10 +37,7 @@ def init_workspace(
 
     if org_file is not None and app.db.schema_revision_if_any() is None:
         load_org_file(org_file)  # a bad file is refused before a new database is created
-    if app.db.path is not None:
-        if app.db.path.is_dir():
-            raise StoreError(db=app.db.display, detail=Bilingual("这是一个文件夹", "is a folder, not a database file"))
-        app.db.path.parent.mkdir(parents=True, exist_ok=True)
+    app.db.prepare_file()  # refuses a folder, a path through a file, a folder that cannot be made
     revision = app.db.schema_revision_if_any()
     if revision is not None and revision not in KNOWN_REVISIONS:
         app.db.check_schema()  # refuses: a newer schema than this code knows

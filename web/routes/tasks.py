@@ -119,9 +119,16 @@ def report_progress(request: Request, code: str, form: Posted) -> Response:
             folder.mkdir()
             target = folder / name
             upload.file.seek(0)
+            written = 0
             with open(target, "wb") as out:
                 while chunk := upload.file.read(1 << 20):
+                    written += len(chunk)
+                    if written > limit:  # the client's stated size is not trusted
+                        break
                     out.write(chunk)
+            if written > limit:
+                errors["files"] = _words(request, f"文件 {name} 超过上限", f"{name} is larger than the limit")
+                break
             paths.append(target)
         if errors:
             return _page(

@@ -86,6 +86,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("records") as batch:
         batch.create_index("ix_records_kind_subject", ["kind", "subject"], unique=False)
+        batch.create_index("ix_records_kind_id", ["kind", "id"], unique=False)
         batch.create_index("ix_records_at", ["at"], unique=False)
     op.create_table(
         "anchors",

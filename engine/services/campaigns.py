@@ -1,0 +1,84 @@
+"""Campaigns (整改专项): when the feedback came and from whom, so imports can date what a ledger leaves out.
+
+A campaign row is kept on the record chain (kind "campaign"), like the organisation: ``audit verify``
+notices a campaign added or changed behind the engine's back. Leaders and admins add them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import insert, select
+
+from ..app import App
+from ..domain.errors import InvalidInput, NotPermitted, UnknownPerson
+from ..domain.text import Bilingual
+from ..domain.textcheck import check_text
+from ..persistence.models import Campaign
+from .chain import record_changes
+from .identity import acting
+
+MAY_ADD = ("leader", "admin")
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    name: str
+    feedback_on: date | None
+    source: str | None
+    started_on: date | None
+
+
+def add_campaign(
+    app: App,
+    actor_id: str | None,
+    name: str,
+    *,
+    feedback_on: date | None,
+    source: str | None,
+    started_on: date | None = None,
+) -> CampaignView:
+    name = check_text(name, "campaign", max_len=200)
+    if not name:
+        raise InvalidInput(what="campaign", detail="a campaign needs a name")
+    source = check_text(source, "source", max_len=500) or None if source else None
+    if feedback_on is not None and started_on is not None and started_on < feedback_on:
+        raise InvalidInput(
+            what="--start",
+            detail=f"{started_on} is before the feedback date {feedback_on}; rectification starts on or after it",
+        )
+    with app.uow(write=True) as uow:
+        who = acting(app, uow, actor_id)
+        actor = uow.tasks.actor(who.actor_id)
+        if actor is None:
+            raise UnknownPerson(person=who.actor_id, near="")
+        if not any(r in actor.roles for r in MAY_ADD):
+            raise NotPermitted(
+                actor=f"{actor.name}({actor.id})",
+                action=Bilingual("登记整改专项", "add a campaign"),
+                code=Bilingual(name, name),
+                rule=Bilingual("领导或管理员", "leader or admin"),
+            )
+        if uow.conn.execute(select(Campaign.name).where(Campaign.name == name)).first() is not None:
+            raise InvalidInput(what="campaign", detail=f"'{name}' exists already ('duban campaign list' shows it)")
+        uow.conn.execute(
+            insert(Campaign).values(
+                name=name, feedback_on=feedback_on, source=source, started_on=started_on, created_at=app.clock.now()
+            )
+        )
+        record_changes(
+            app, uow, "campaign", uow.records.campaign_bodies(), account=who.account, operator_id=who.operator_id
+        )
+        uow.commit()
+    return CampaignView(name, feedback_on, source, started_on)
+
+
+def list_campaigns(app: App) -> list[CampaignView]:
+    with app.uow(write=False) as uow:
+        rows = uow.conn.execute(
+            select(Campaign.name, Campaign.feedback_on, Campaign.source, Campaign.started_on).order_by(
+                Campaign.feedback_on.is_(None), Campaign.feedback_on, Campaign.name
+            )
+        ).all()
+    return [CampaignView(r.name, r.feedback_on, r.source, r.started_on) for r in rows]

@@ -13,7 +13,8 @@ from html import escape
 from .text import Lang
 from .workflow import WorkflowSpec
 
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 150, 44, 60, 90, 20
+BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 150, 44, 90, 90, 20
+LOOP_ROOM = 420  # a column on the right for each state's internal steps (↻ 整改中：报送进展、催办 …)
 
 
 def layers(spec: WorkflowSpec) -> list[list[str]]:
@@ -44,12 +45,13 @@ def layers(spec: WorkflowSpec) -> list[list[str]]:
 
 def workflow_svg(spec: WorkflowSpec, lang: Lang) -> str:
     grid = layers(spec)
-    width = max(len(layer) for layer in grid) * (BOX_W + GAP_X) - GAP_X + 2 * PAD
+    boxes_w = max(len(layer) for layer in grid) * (BOX_W + GAP_X) - GAP_X + 2 * PAD
+    width = boxes_w + LOOP_ROOM
     height = len(grid) * (BOX_H + GAP_Y) - GAP_Y + 2 * PAD
     pos: dict[str, tuple[float, float]] = {}
     for row, layer in enumerate(grid):
         span = len(layer) * (BOX_W + GAP_X) - GAP_X
-        x0 = (width - span) / 2
+        x0 = (boxes_w - span) / 2
         for col, state in enumerate(layer):
             pos[state] = (x0 + col * (BOX_W + GAP_X), PAD + row * (BOX_H + GAP_Y))
     labels: dict[tuple[str, str], list[str]] = {}
@@ -59,7 +61,7 @@ def workflow_svg(spec: WorkflowSpec, lang: Lang) -> str:
             if src in pos and dest in pos:
                 labels.setdefault((src, dest), []).append(t.label.pick(lang))
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
         f'role="img" aria-label="{escape(spec.label.pick(lang))}" class="workflow" font-size="12">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#52606d"/></marker></defs>',
@@ -68,11 +70,12 @@ def workflow_svg(spec: WorkflowSpec, lang: Lang) -> str:
         text = escape("、".join(dict.fromkeys(words)))
         sx, sy = pos[src]
         dx, dy = pos[dest]
-        if src == dest:  # an internal step: a loop on the right of the box
+        if src == dest:  # an internal step: a loop on the box, its triggers in the column on the right
             x, y = sx + BOX_W, sy + BOX_H / 2
             parts.append(
-                f'<path d="M{x:.0f},{y - 8:.0f} c30,-20 30,36 0,16" fill="none" stroke="#52606d" '
-                f'marker-end="url(#arrow)"/><text x="{x + 26:.0f}" y="{y + 4:.0f}" fill="#52606d">{text}</text>'
+                f'<path d="M{x:.0f},{y - 8:.0f} c24,-16 24,30 0,16" fill="none" stroke="#52606d" '
+                f'marker-end="url(#arrow)"/><text x="{boxes_w + 8:.0f}" y="{y + 4:.0f}" fill="#52606d">'
+                f"↻ {escape(spec.state_label(src).pick(lang))}：{text}</text>"
             )
             continue
         down = dy > sy
@@ -81,12 +84,17 @@ def workflow_svg(spec: WorkflowSpec, lang: Lang) -> str:
         if dy == sy:  # same layer: side to side
             y1 = y2 = sy + BOX_H / 2
             x1, x2 = (sx + BOX_W, dx) if dx > sx else (sx, dx + BOX_W)
-        bend = 0 if down else 40  # arrows going back up curve aside so they do not hide the ones going down
+        # arrows going back up curve aside (dashed) so they do not hide the ones going down; a label sits on
+        # the outer side of its own arrow: left of one going down, right of one going back
+        bend = 0 if down else 70
         mx, my = (x1 + x2) / 2 + bend, (y1 + y2) / 2
+        lx, anchor = (mx - 6, "end") if down else (mx / 2 + (x1 + x2) / 4 + 6, "start")
+        ly = my - 4 if down else my + 12
         parts.append(
             f'<path d="M{x1:.0f},{y1:.0f} Q{mx:.0f},{my:.0f} {x2:.0f},{y2:.0f}" fill="none" stroke="#52606d" '
             f'stroke-dasharray="{"" if down else "4 3"}" marker-end="url(#arrow)"/>'
-            f'<text x="{mx + 4:.0f}" y="{my:.0f}" fill="#1f2933">{text}</text>'
+            f'<text x="{lx:.0f}" y="{ly:.0f}" text-anchor="{anchor}" fill="{"#1f2933" if down else "#52606d"}">'
+            f"{text}</text>"
         )
     for state, (x, y) in pos.items():
         s = spec.states[state]

@@ -23,9 +23,9 @@ from engine.services.workspace import open_workspace
 from engine.settings import Settings
 
 from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render
-from .routes import api, auth, inbox, tasks
+from .routes import admin, api, assign, auth, board, circulars, inbox, ledger, tasks
 
-ROUTERS = (auth.router, inbox.router, tasks.router, api.router)
+ROUTERS = (auth.router, inbox.router, tasks.router, api.router, ledger.router, board.router, circulars.router, assign.router, admin.router)
 STATUS = {2: 400, 3: 404, 4: 403, 5: 409, 6: 409, 7: 503, 8: 409}
 log = logging.getLogger("duban.web")
 

@@ -1,0 +1,195 @@
+"""The ledger page's query: a filtered, keyset-paginated slice of ``tasks``, and a capped count.
+
+Why keyset and not OFFSET: at a million tasks ``OFFSET 500000`` reads and drops half a million rows on
+every page; seeking past the last row's sort key (``code``, unique; or ``(updated_at, id)``, indexed)
+costs the same on page 1 and page 20,000, and a task inserted meanwhile never shifts the pages already
+seen. Counting every match is just as slow, so the count stops at ``cap + 1`` ("more than N").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
+from sqlalchemy.orm import aliased
+
+from ...domain.visibility import Viewer
+from ..models import Person, Task, Unit, WebCredential
+from ..web_store import visible_clause
+
+SORTS = ("code", "updated")  # the only orders: each a unique, indexed key (no user-chosen column)
+
+
+@dataclass(frozen=True, slots=True)
+class LightBand:
+    """The SQL form of one workflow's traffic light: tasks of ``workflow`` in ``states`` (clock running)
+    whose deadline lies in [low, high]; ``with_none`` also takes tasks without a deadline."""
+
+    workflow: str
+    states: tuple[str, ...]
+    low: date | None
+    high: date | None
+    with_none: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerQuery:
+    viewer: Viewer
+    states: tuple[str, ...] = ()
+    unit_id: int | None = None
+    campaign: str | None = None
+    category: str | None = None
+    text: str | None = None
+    bands: tuple[LightBand, ...] | None = None  # None: any light; () matches nothing
+    sort: str = "code"
+    after: tuple[str, ...] | None = None  # the last row's key on the previous page
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    id: int
+    code: str
+    title: str
+    workflow: str
+    state: str
+    unit: str
+    leader_name: str | None
+    deadline: date | None
+    deadline_expr: str | None
+    category: str | None
+    campaign: str | None
+    priority: str | None
+    escalation_level: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    person_id: str
+    name: str
+    unit: str | None
+    roles: tuple[str, ...]
+    accounts: tuple[str, ...]
+    passwords: tuple[str, ...]  # the web accounts with a password set
+    must_change: bool
+
+
+_Leader = aliased(Person)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(q: LedgerQuery) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = [visible_clause(q.viewer)]
+    if q.states:
+        out.append(Task.state.in_(q.states))
+    if q.unit_id is not None:
+        out.append(Task.unit_id == q.unit_id)
+    if q.campaign:
+        out.append(Task.campaign == q.campaign)
+    if q.category:
+        out.append(Task.category == q.category)
+    if q.text:
+        pattern = f"%{_escape_like(q.text)}%"
+        out.append(or_(Task.code.like(pattern, escape="\\"), Task.title.like(pattern, escape="\\")))
+    if q.bands is not None:
+        parts: list[ColumnElement[bool]] = []
+        for b in q.bands:
+            due: list[ColumnElement[bool]] = []
+            if b.low is not None:
+                due.append(Task.deadline >= b.low)
+            if b.high is not None:
+                due.append(Task.deadline <= b.high)
+            dated = and_(Task.deadline.is_not(None), *due)
+            parts.append(
+                and_(
+                    Task.workflow == b.workflow,
+                    Task.state.in_(b.states),
+                    or_(dated, Task.deadline.is_(None)) if b.with_none else dated,
+                )
+            )
+        out.append(or_(*parts) if parts else false())
+    return out
+
+
+def ledger_slice(conn: Connection, q: LedgerQuery) -> list[LedgerRow]:
+    """One page: ``limit + 1`` rows are read so the caller knows whether another page follows."""
+    query = (
+        select(
+            Task.id,
+            Task.code,
+            Task.title,
+            Task.workflow,
+            Task.state,
+            Unit.name.label("unit"),
+            _Leader.name.label("leader_name"),
+            Task.deadline,
+            Task.deadline_expr,
+            Task.category,
+            Task.campaign,
+            Task.priority,
+            Task.escalation_level,
+            Task.updated_at,
+        )
+        .join(Unit, Unit.id == Task.unit_id)
+        .outerjoin(_Leader, _Leader.id == Task.lead_leader_id)
+        .where(*_where(q))
+    )
+    if q.sort == "updated":  # newest first, on the (updated_at) index with id as the tie-breaker
+        if q.after is not None:
+            at, tid = datetime.fromisoformat(q.after[0]), int(q.after[1])
+            query = query.where(or_(Task.updated_at < at, and_(Task.updated_at == at, Task.id < tid)))
+        query = query.order_by(Task.updated_at.desc(), Task.id.desc())
+    else:
+        if q.after is not None:
+            query = query.where(Task.code > q.after[0])
+        query = query.order_by(Task.code)
+    return [LedgerRow(**r._mapping) for r in conn.execute(query.limit(q.limit + 1))]
+
+
+def ledger_count(conn: Connection, q: LedgerQuery, cap: int) -> int:
+    """How many match, but never more than ``cap + 1``: past the cap the page says "more than cap"."""
+    inner = select(Task.id).where(*_where(q)).limit(cap + 1).subquery()
+    return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def unit_names(conn: Connection) -> list[tuple[int, str]]:
+    return [(int(i), str(n)) for i, n in conn.execute(select(Unit.id, Unit.name).order_by(Unit.id))]
+
+
+def unit_id_by_name(conn: Connection, name: str) -> int | None:
+    found = conn.execute(select(Unit.id).where(Unit.name == name)).scalar()
+    return None if found is None else int(found)
+
+
+def accounts(conn: Connection) -> list[AccountRow]:
+    """Everyone in the organisation with their mapped accounts and which web accounts have a password."""
+    creds: dict[str, list[tuple[str, bool]]] = {}
+    for account, person_id, must in conn.execute(
+        select(WebCredential.account, WebCredential.person_id, WebCredential.must_change)
+    ):
+        creds.setdefault(person_id, []).append((account, bool(must)))
+    rows = conn.execute(
+        select(Person.id, Person.name, Unit.name, Person.roles, Person.accounts)
+        .outerjoin(Unit, Unit.id == Person.unit_id)
+        .order_by(Person.id)
+    )
+    out = []
+    for pid, name, unit, roles, accts in rows:
+        mine = creds.get(pid, [])
+        out.append(
+            AccountRow(
+                pid,
+                name,
+                unit,
+                tuple(roles or ()),
+                tuple(accts or ()),
+                tuple(sorted(a for a, _m in mine)),
+                any(m for _a, m in mine),
+            )
+        )
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +22,22 @@ console = Console(soft_wrap=False, highlight=False, width=None if sys.stdout.isa
 
 
 def emit_json(value: Any, tz: ZoneInfo | None = None) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default(tz)) + "\n")
+
+
+def emit_json_stream(items: Iterable[Any], tz: ZoneInfo | None = None) -> int:
+    """A JSON array written item by item, so a million rows never sit in memory at once; returns how many."""
+    default = _json_default(tz)
+    n = 0
+    sys.stdout.write("[")
+    for item in items:
+        sys.stdout.write(("," if n else "") + "\n  " + json.dumps(item, ensure_ascii=False, default=default))
+        n += 1
+    sys.stdout.write("\n]\n" if n else "]\n")
+    return n
+
+
+def _json_default(tz: ZoneInfo | None) -> Any:
     def default(obj: Any) -> Any:
         if isinstance(obj, datetime):
             return obj.astimezone(tz).isoformat() if tz else obj.isoformat()
@@ -32,7 +49,7 @@ def emit_json(value: Any, tz: ZoneInfo | None = None) -> None:
             return asdict(obj)  # type: ignore[arg-type]
         raise TypeError(type(obj).__name__)
 
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=default) + "\n")
+    return default
 
 
 def when(instant: datetime | None, tz: ZoneInfo) -> str:

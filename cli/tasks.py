@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from engine.services.queries import TaskDetail, TaskSummary
 
 from .context import Ctx, json_option, pass_ctx
 from .params import KEY_VALUE
-from .render import emit_json, say, table, when
+from .render import emit_json, emit_json_stream, say, table, when
 
 VERBS = ("start", "submit", "approve", "reject", "close", "reopen", "cancel")
 VERB_HELP = {
@@ -247,6 +248,9 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
     help="Only tasks with this traffic light; repeatable.",
 )
 @click.option("--overdue", is_flag=True, help="Only overdue tasks (the red light).")
+@click.option("--limit", type=int, default=queries.LIST_PAGE, show_default=True, help="Show at most this many.")
+@click.option("--after", metavar="CODE", help="Start after this task code (the next page).")
+@click.option("--all", "every", is_flag=True, help="Every match, streamed (JSON: an array written row by row).")
 @json_option
 @pass_ctx
 def list_cmd(
@@ -258,27 +262,49 @@ def list_cmd(
     mine: bool,
     lights: tuple[str, ...],
     overdue: bool,
+    limit: int,
+    after: str | None,
+    every: bool,
 ) -> None:
-    """List tasks, with their traffic light (红黄绿灯)."""
+    """List tasks, with their traffic light (红黄绿灯): a page at a time, or --all streamed."""
     if mine and not ctx.actor:
         raise NoActor()
     app = ctx.app()
-    rows = queries.list_tasks(
-        app,
-        queries.TaskFilter(
-            states=states,
-            unit=unit,
-            campaign=campaign,
-            workflow=workflow,
-            mine_for=ctx.actor if mine else None,
-            lights=tuple(sorted(set(lights) | ({"red"} if overdue else set()))),
-        ),
+    flt = queries.TaskFilter(
+        states=states,
+        unit=unit,
+        campaign=campaign,
+        workflow=workflow,
+        mine_for=ctx.actor if mine else None,
+        lights=tuple(sorted(set(lights) | ({"red"} if overdue else set()))),
     )
-    if ctx.json:
-        emit_json([summary_json(s) for s in rows], app.tz)
+    if every:
+        stream = queries.iter_tasks(app, flt, after=after)
+        first = next(stream, None)  # a bad filter is refused before anything is printed
+        rows = stream if first is None else itertools.chain([first], stream)
+        if ctx.json:
+            emit_json_stream((summary_json(s) for s in rows), app.tz)
+            return
+        shown = 0
+        while chunk := list(itertools.islice(rows, 500)):
+            task_table(ctx, chunk)
+            shown += len(chunk)
+        say(ctx.t(f"共 {shown} 项", f"{shown} task(s)"))
         return
-    task_table(ctx, rows)
-    say(ctx.t(f"共 {len(rows)} 项", f"{len(rows)} task(s)"))
+    page = queries.list_page(app, flt, limit=limit, after=after)
+    if ctx.json:
+        emit_json([summary_json(s) for s in page.rows], app.tz)
+    else:
+        task_table(ctx, page.rows)
+        say(ctx.t(f"本页 {len(page.rows)} 项", f"{len(page.rows)} task(s) on this page"))
+    if page.next_after:
+        click.echo(
+            ctx.t(
+                f"还有更多：duban list --after {page.next_after} …（或 --all 列出全部）",
+                f"more follow: duban list --after {page.next_after} … (or --all for every one)",
+            ),
+            err=True,
+        )
 
 
 def detail_json(d: TaskDetail) -> dict[str, object]:

@@ -153,7 +153,6 @@ def test_an_os_error_no_service_foresaw_is_one_line_not_internal_error(
         raise OSError(28, "No space left on device", "/var/lib/duban/x")
 
     monkeypatch.setattr("engine.services.workspace.open_workspace", full_disk)
-    monkeypatch.setattr("cli.context.open_workspace", full_disk)
     one_line(call("--db", sqlite_url, "list"), 2, "/var/lib/duban/x", "No space left on device")
 
 

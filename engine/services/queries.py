@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 
 from ..app import App
 from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask
@@ -110,12 +111,34 @@ class TaskFilter:
 _Leader = aliased(Person)
 
 
-def _summary_query() -> Select[Task, str, str]:
-    return (
+# The task columns a list shows: a list over a million tasks reads these, not measures, problems or fields.
+_SHOWN = (
+    Task.id,
+    Task.code,
+    Task.title,
+    Task.workflow,
+    Task.state,
+    Task.lead_leader_id,
+    Task.deadline,
+    Task.category,
+    Task.campaign,
+    Task.priority,
+    Task.version,
+    Task.updated_at,
+    Task.original_deadline,
+    Task.deadline_expr,
+    Task.escalation_level,
+    Task.closed_on,
+)
+
+
+def _summary_query(*, shown_only: bool = False) -> Select[Task, str, str]:
+    query = (
         select(Task, Unit.name.label("unit_name"), _Leader.name.label("leader_name"))
         .join(Unit, Unit.id == Task.unit_id)
         .outerjoin(_Leader, _Leader.id == Task.lead_leader_id)
     )
+    return query.options(load_only(*_SHOWN, raiseload=True)) if shown_only else query
 
 
 def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
@@ -160,19 +183,62 @@ def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> T
     )
 
 
+LIST_PAGE = 50  # `duban list` shows this many unless told otherwise
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of a list, in code order, and whether more follow (``after`` the last code shown)."""
+
+    rows: list[TaskSummary]
+    more: bool
+
+    @property
+    def next_after(self) -> str | None:
+        return self.rows[-1].code if self.more and self.rows else None
+
+
 def list_tasks(app: App, flt: TaskFilter) -> list[TaskSummary]:
-    query = _summary_query()
+    """Every matching task: for callers that need them all at once (small organisations' pages, tests)."""
+    return list(iter_tasks(app, flt))
+
+
+def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str | None = None) -> TaskPage:
+    """A bounded page: the first ``limit`` matches after the code ``after``; at any ledger size it reads only
+    as far as it shows (keyset on the unique code, never OFFSET)."""
+    if not 1 <= limit <= 10_000:
+        raise InvalidInput(what="--limit", detail=f"{limit} is not between 1 and 10000")
+    rows: list[TaskSummary] = []
+    stream = iter_tasks(app, flt, after=after)
+    try:
+        for row in stream:
+            if len(rows) == limit:
+                return TaskPage(rows, more=True)
+            rows.append(row)
+    finally:
+        stream.close()
+    return TaskPage(rows, more=False)
+
+
+def iter_tasks(app: App, flt: TaskFilter, *, after: str | None = None) -> Generator[TaskSummary, None, None]:
+    """The matching tasks one by one, in code order, read in batches: memory stays flat at any size."""
+    query = _summary_query(shown_only=True)
     if flt.states:
         known = {s for spec in app.registry.specs for s in spec.states}
         for s in flt.states:
             if s not in known:
                 raise InvalidInput(what="state", detail=f"'{s}' is not a state (states: {', '.join(sorted(known))})")
         query = query.where(Task.state.in_(flt.states))
+    for light in flt.lights:
+        if light not in ("green", "yellow", "red"):
+            raise InvalidInput(what="light", detail=f"'{light}' is not red, yellow or green")
     if flt.campaign:
         query = query.where(Task.campaign == flt.campaign)
     if flt.workflow:
         app.registry.machine(flt.workflow)  # an unknown name is an error, not an empty list
         query = query.where(Task.workflow == flt.workflow)
+    if after is not None:
+        query = query.where(Task.code > after)
     with app.uow(write=False) as uow:
         if flt.unit:
             query = query.where(Task.unit_id == resolve_unit(uow.org, flt.unit))
@@ -188,14 +254,12 @@ def list_tasks(app: App, flt: TaskFilter) -> list[TaskSummary]:
             if viewer is None:
                 raise UnknownPerson(person=flt.visible_to, near="")
             query = query.where(visible_clause(viewer))
-        rows = uow.session.execute(query.order_by(Task.id)).all()
-        out = [_summary(app, r[0], r.unit_name, r.leader_name) for r in rows]
-    if flt.lights:
-        for light in flt.lights:
-            if light not in ("green", "yellow", "red"):
-                raise InvalidInput(what="light", detail=f"'{light}' is not red, yellow or green")
-        out = [t for t in out if t.light in flt.lights]
-    return out
+        result = uow.session.execute(query.order_by(Task.code).execution_options(yield_per=1000))
+        for r in result:
+            summary = _summary(app, r[0], r.unit_name, r.leader_name)
+            if not flt.lights or summary.light in flt.lights:
+                yield summary
+            uow.session.expunge(r[0])
 
 
 def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:

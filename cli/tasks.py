@@ -296,7 +296,8 @@ def list_cmd(
         emit_json([summary_json(s) for s in page.rows], app.tz)
     else:
         task_table(ctx, page.rows)
-        say(ctx.t(f"本页 {len(page.rows)} 项", f"{len(page.rows)} task(s) on this page"))
+        n = len(page.rows)
+        say(ctx.t(f"本页 {n} 项", f"{n} task(s) on this page") if page.more else ctx.t(f"共 {n} 项", f"{n} task(s)"))
     if page.next_after:
         click.echo(
             ctx.t(

@@ -77,7 +77,7 @@ def test_the_top_help_is_in_sections_with_examples(call) -> None:  # type: ignor
 
 
 CLICK_ERRORS = [
-    (["list", "--stat", "x"], 2, "没有选项 '--stat'。是否要用 '--state'？"),
+    (["list", "--staet", "x"], 2, "没有选项 '--staet'。是否要用 '--state'？"),
     (["list", "--state"], 2, "选项 '--state' 需要一个值"),
     (["show"], 2, "缺少参数 'CODE'"),
     (["list", "--light", "blue"], 2, "'--light' 的值无效：'blue' 不在可选值"),

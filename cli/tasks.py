@@ -316,6 +316,10 @@ def detail_json(d: TaskDetail) -> dict[str, object]:
         "co_units": d.co_units,
         "responsible_person": d.responsible_person,
         "fields": d.fields,
+        "target": d.target,
+        "assigned_on": d.assigned_on,
+        "closed_on": d.closed_on,
+        "ledger_columns": d.ledger_columns,
         "created_at": d.created_at,
         "allowed": d.allowed,
         "events": [
@@ -381,7 +385,10 @@ def show(ctx: Ctx, code: str) -> None:
         (ctx.t("类别", "Category"), s.category or ""),
         (ctx.t("批次", "Campaign"), s.campaign or ""),
         (ctx.t("问题", "Problem"), d.problem or ""),
+        (ctx.t("整改目标", "Target"), d.target or ""),
+        (ctx.t("交办日期", "Assigned on"), d.assigned_on.isoformat() if d.assigned_on else ""),
     ]
+    lines += [(str(header), str(value)) for header, value in d.ledger_columns if value not in (None, "")]
     lines += [(ctx.pick(d.field_labels[k]) if k in d.field_labels else k, _field_text(v)) for k, v in d.fields.items()]
     width = max(cell_len(k) for k, _ in lines)
     for k, v in lines:

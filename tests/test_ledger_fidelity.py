@@ -389,3 +389,14 @@ def test_excel_dates_serials_and_formulas(call, sqlite_url: str, sqlite_app: App
     assert refused.code == 2 and refused.err.count("\n") == 1
     assert "cell F2 holds a formula that was never calculated" in refused.err and "Excel or WPS" in refused.err
     assert len(tasks(sqlite_app)) == 2  # nothing written
+
+
+def test_show_gives_the_target_the_dates_and_the_ledgers_own_columns(call, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """What the ledger said is read back where people look: `show`, in text and JSON."""
+    ledger = write_csv(tmp_path / "台账.csv", HISTORY)
+    assert call("--db", sqlite_url, "--as", PRINCIPAL, "import", str(ledger), "--campaign", CAMPAIGN).code == 0
+    shown = call("--db", sqlite_url, "show", "ZG-2026-0001", "--json").json()
+    assert shown["target"] == "全部亮灯" and shown["assigned_on"] == "2026-03-02" and shown["closed_on"] == "2026-03-06"
+    assert shown["ledger_columns"] == [["备注", "市委巡察反馈"], ["督办人", "黄涛"]]
+    text = call("--db", sqlite_url, "--lang", "zh", "show", "ZG-2026-0001").out
+    assert "整改目标" in text and "全部亮灯" in text and "市委巡察反馈" in text and "交办日期" in text

@@ -95,6 +95,10 @@ class TaskDetail:
     workflow_label: Bilingual
     field_labels: dict[str, Bilingual]
     allowed: list[str] = field(default_factory=list)
+    target: str | None = None  # 整改目标 / 销号标准
+    assigned_on: date | None = None  # 交办日期
+    closed_on: date | None = None  # 销号日期 as an imported ledger gave it
+    ledger_columns: list[Any] = field(default_factory=list)  # an imported ledger's other columns: [header, value]
 
 
 @dataclass(frozen=True)
@@ -344,4 +348,8 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
         workflow_label=spec.label if spec else Bilingual(task.workflow, task.workflow),
         field_labels={k: f.label for k, f in spec.fields.items()} if spec else {},
         allowed=allowed,
+        target=task.target,
+        assigned_on=task.assigned_on,
+        closed_on=task.closed_on,
+        ledger_columns=list(task.ledger_columns or []),
     )

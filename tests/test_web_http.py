@@ -450,6 +450,9 @@ def test_the_api_has_the_clis_keys_and_the_same_rules(web: Web) -> None:
     refused = c.post(f"/api/v1/tasks/{code}/cancel", headers=auth, json={"comment": "重复"})
     assert refused.status_code == 403 and "无权" in refused.json()["error"]
     assert c.get("/api/openapi.json").json()["paths"]["/api/v1/tasks"]
+    docs = c.get("/api/docs")
+    assert docs.status_code == 200 and "/api/v1/tasks/{code}" in docs.text
+    assert "cdn" not in docs.text.lower() and "<script" not in docs.text  # served from here, nothing fetched
     with web.server.db.engine.connect() as conn:
         assert token not in conn.execute(text("SELECT token_hash FROM web_api_tokens")).scalars().all()
     assert verify(web.admin).ok

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,12 +23,27 @@ from engine.domain.errors import DubanError
 from engine.services.workspace import open_workspace
 from engine.settings import Settings
 
-from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render
+from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render, templates
 from .routes import admin, api, assign, auth, board, circulars, inbox, ledger, tasks
 
 ROUTERS = (auth.router, inbox.router, tasks.router, api.router, ledger.router, board.router, circulars.router, assign.router, admin.router)
 STATUS = {2: 400, 3: 404, 4: 403, 5: 409, 6: 409, 7: 503, 8: 409}
 log = logging.getLogger("duban.web")
+
+
+def api_operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """(method, path, summary, parameters) of every operation in an OpenAPI schema, in path order."""
+    out = []
+    for path, methods in sorted(schema.get("paths", {}).items()):
+        for method, op in methods.items():
+            params = [
+                f"{p.get('name')} ({p.get('in')}{', required' if p.get('required') else ''})"
+                for p in op.get("parameters", [])
+            ]
+            if "requestBody" in op:
+                params.append("JSON body")
+            out.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "params": params})
+    return out
 
 
 def status_of(error: DubanError) -> int:
@@ -43,7 +59,7 @@ def create_app(settings: Settings | None = None, engine: App | None = None) -> F
         title="duban 督办",
         version="1",
         debug=False,
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's Swagger UI loads its script from a CDN: the page below is served from here
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -51,6 +67,11 @@ def create_app(settings: Settings | None = None, engine: App | None = None) -> F
     web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for router in ROUTERS:
         web.include_router(router)
+
+    @web.get("/api/docs", include_in_schema=False)
+    def _api_docs(request: Request) -> Response:
+        """The API's operations, read from its own OpenAPI schema and drawn here: no script from elsewhere."""
+        return templates.TemplateResponse(request, "api_docs.html", {"operations": api_operations(web.openapi())})
 
     def is_api(request: Request) -> bool:
         return request.url.path.startswith("/api/")

@@ -494,3 +494,18 @@ def test_a_web_step_on_postgresql_carries_via_and_verifies(pg_url: str, tmp_path
     assert signin_outcomes(server)[-1] == "ok"
     assert verify(server).ok
     server.close()
+
+
+def test_the_api_lists_a_page_at_a_time(web: Web) -> None:
+    """The API's list is bounded like `duban list`: `limit`, and the next page's `after` in X-Next-After."""
+    codes = [new_task(web, title=f"问题{i}") for i in range(5)]
+    token = accounts.issue_token(web.admin, None, UNIT_HEAD)
+    c = web.client()
+    auth = {"Authorization": f"Bearer {token}"}
+    first = c.get("/api/v1/tasks", params={"limit": 2}, headers=auth)
+    assert [t["code"] for t in first.json()] == codes[:2] and first.headers["X-Next-After"] == codes[1]
+    second = c.get("/api/v1/tasks", params={"limit": 2, "after": codes[1]}, headers=auth)
+    assert [t["code"] for t in second.json()] == codes[2:4]
+    last = c.get("/api/v1/tasks", params={"limit": 2, "after": codes[3]}, headers=auth)
+    assert [t["code"] for t in last.json()] == codes[4:] and "X-Next-After" not in last.headers
+    assert c.get("/api/v1/tasks", params={"limit": 0}, headers=auth).status_code in (400, 422)

@@ -191,7 +191,7 @@ LIST_PAGE = 50  # `duban list` shows this many unless told otherwise
 
 
 @dataclass(frozen=True)
-class TaskPage:
+class ListPage:
     """One page of a list, in code order, and whether more follow (``after`` the last code shown)."""
 
     rows: list[TaskSummary]
@@ -207,7 +207,7 @@ def list_tasks(app: App, flt: TaskFilter) -> list[TaskSummary]:
     return list(iter_tasks(app, flt))
 
 
-def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str | None = None) -> TaskPage:
+def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str | None = None) -> ListPage:
     """A bounded page: the first ``limit`` matches after the code ``after``; at any ledger size it reads only
     as far as it shows (keyset on the unique code, never OFFSET)."""
     if not 1 <= limit <= 10_000:
@@ -217,11 +217,11 @@ def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str |
     try:
         for row in stream:
             if len(rows) == limit:
-                return TaskPage(rows, more=True)
+                return ListPage(rows, more=True)
             rows.append(row)
     finally:
         stream.close()
-    return TaskPage(rows, more=False)
+    return ListPage(rows, more=False)
 
 
 def iter_tasks(app: App, flt: TaskFilter, *, after: str | None = None) -> Generator[TaskSummary, None, None]:

@@ -16,7 +16,7 @@ from ..domain.errors import NotFound, UnknownPerson, UnknownTask
 from ..domain.text import Bilingual
 from ..domain.visibility import Viewer, may_see
 from ..persistence.web_store import PendingExtension, WebStore
-from .queries import TaskDetail, TaskFilter, TaskSummary, list_tasks, show_task
+from .queries import LIST_PAGE, ListPage, TaskDetail, TaskFilter, TaskSummary, list_page, list_tasks, show_task
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -60,6 +60,15 @@ def visible_tasks(app: App, person_id: str, flt: TaskFilter | None = None) -> li
     from dataclasses import replace
 
     return list_tasks(app, replace(flt or TaskFilter(), visible_to=person_id))
+
+
+def visible_page(
+    app: App, person_id: str, flt: TaskFilter | None = None, *, limit: int = LIST_PAGE, after: str | None = None
+) -> ListPage:
+    """A bounded page of what the person may see, in code order after ``after``: the API's list."""
+    from dataclasses import replace
+
+    return list_page(app, replace(flt or TaskFilter(), visible_to=person_id), limit=limit, after=after)
 
 
 def evidence(app: App, person_id: str, sha256: str) -> EvidenceDownload:

@@ -59,7 +59,11 @@ def _json(value: Any, request: Request, status: int = 200) -> JSONResponse:
     return JSONResponse(json.loads(json.dumps(value, ensure_ascii=False, default=default)), status_code=status)
 
 
-@router.get("/tasks", summary="List the tasks you may see (the keys of `duban list --json`)")
+@router.get(
+    "/tasks",
+    summary="A page of the tasks you may see, in code order (the keys of `duban list --json`); "
+    "the X-Next-After header, when present, is the `after` of the next page",
+)
 def list_tasks(
     request: Request,
     state: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
@@ -67,11 +71,18 @@ def list_tasks(
     campaign: str | None = None,
     workflow: str | None = None,
     light: Annotated[list[str], Query()] = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    after: Annotated[str | None, Query(max_length=32)] = None,
 ) -> JSONResponse:
     session = _token_session(request)
     flt = TaskFilter(states=tuple(state), unit=unit, campaign=campaign, workflow=workflow, lights=tuple(light))
-    rows = as_person(session, visibility.visible_tasks, engine_app(request), session.person_id, flt)
-    return _json([summary_json(s) for s in rows], request)
+    page = as_person(
+        session, visibility.visible_page, engine_app(request), session.person_id, flt, limit=limit, after=after
+    )
+    response = _json([summary_json(s) for s in page.rows], request)
+    if page.next_after:
+        response.headers["X-Next-After"] = page.next_after
+    return response
 
 
 @router.get("/tasks/{code}", summary="One task with its timeline and what you may do (the keys of `duban show --json`)")

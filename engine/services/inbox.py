@@ -50,7 +50,9 @@ def inbox(app: App, person_id: str) -> Inbox:
         tasks = store.open_tasks(me, open_states)
         leads = "leader" in me.roles or "admin" in me.roles
         extensions = store.pending_extensions(None if "admin" in me.roles else person_id) if leads else []
-    summaries = {s.code: s for s in list_tasks(app, TaskFilter(states=tuple(open_states), visible_to=person_id))}
+    # Summaries (lights, days left) of exactly the tasks found, not of every open task the person may see.
+    wanted = tuple(t.code for t in tasks)
+    summaries = {s.code: s for s in list_tasks(app, TaskFilter(codes=wanted))} if wanted else {}
     box = Inbox(person_id, actor.name, me.roles, extensions=extensions)
     for t in tasks:
         summary = summaries.get(t.code)

@@ -110,6 +110,7 @@ class TaskFilter:
     mine_for: str | None = None  # a person id: their unit's tasks and those they lead or answer for
     lights: tuple[str, ...] = ()  # green, yellow, red
     visible_to: str | None = None  # a person id: only what they may see (engine.domain.visibility)
+    codes: tuple[str, ...] = ()  # only these tasks (a page's worth: the inbox's summaries)
 
 
 _Leader = aliased(Person)
@@ -243,6 +244,8 @@ def iter_tasks(app: App, flt: TaskFilter, *, after: str | None = None) -> Genera
         query = query.where(Task.workflow == flt.workflow)
     if after is not None:
         query = query.where(Task.code > after)
+    if flt.codes:
+        query = query.where(Task.code.in_(flt.codes))
     with app.uow(write=False) as uow:
         if flt.unit:
             query = query.where(Task.unit_id == resolve_unit(uow.org, flt.unit))

@@ -384,3 +384,17 @@ class ApiToken(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# A person's contact facts: what notifications need, and (with accounts) what the chain records of a person.
+PERSON_CONTACT = (
+    Person.id,
+    Person.name,
+    Person.unit_id,
+    Person.roles,
+    Person.email,
+    Person.phone,
+    Person.wecom,
+    Person.dingtalk,
+    Person.channels,
+)

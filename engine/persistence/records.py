@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select, text
 
 from ..domain.audit import RecordFacts, record_hash
 from .binding import campaign_body, person_body, unit_body
-from .models import Campaign, Person, Record, Unit, WorkspaceSetting
+from .models import PERSON_CONTACT, Campaign, Person, Record, Unit, WorkspaceSetting
 from .repository import LEDGER_STEP
 
 
@@ -44,18 +44,7 @@ class RecordRepository:
     # --- what the tables say now, in the shape the records keep -----------------------------------------
 
     def people_bodies(self, ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-        query = select(
-            Person.id,
-            Person.name,
-            Person.unit_id,
-            Person.roles,
-            Person.email,
-            Person.phone,
-            Person.wecom,
-            Person.dingtalk,
-            Person.channels,
-            Person.accounts,
-        )
+        query = select(*PERSON_CONTACT, Person.accounts)
         if ids is not None:
             query = query.where(Person.id.in_(list(ids)))
         return {r["id"]: person_body(r) for r in self.conn.execute(query).mappings()}

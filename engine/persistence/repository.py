@@ -20,7 +20,7 @@ from sqlalchemy import Connection, insert, select, text, update
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
 from ..domain.machine import Actor, TaskFacts
 from ..domain.org import OrgDoc
-from .models import Person, Unit
+from .models import PERSON_CONTACT, Person, Unit
 from .sql import for_dialect
 from .types import decode_date, decode_instant, encode_date, encode_instant, encode_json
 
@@ -396,19 +396,7 @@ class OrgRepository:
 
     def contacts(self) -> tuple[list[Any], list[Any]]:
         """Every person's and unit's contact facts, for the notification directory."""
-        people = self.conn.execute(
-            select(
-                Person.id,
-                Person.name,
-                Person.unit_id,
-                Person.roles,
-                Person.email,
-                Person.phone,
-                Person.wecom,
-                Person.dingtalk,
-                Person.channels,
-            )
-        ).all()
+        people = self.conn.execute(select(*PERSON_CONTACT)).all()
         units = self.conn.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id, Unit.channels)).all()
         return list(people), list(units)
 

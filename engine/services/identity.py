@@ -132,8 +132,12 @@ def _acting_signed_in(app: App, uow: UnitOfWork, session: SignedIn, as_person: s
 def check_fixed_clock(app: App) -> None:
     """A clock set by the caller (``sweep --now``) is refused where it could backdate, as DUBAN_NOW is."""
     with app.uow(write=False) as uow:
-        if not is_single_desk(app, uow) and not fixed_clock_allowed(app, uow):
-            raise FixedClockRefused()
+        _refuse_fixed_clock(app, uow, is_single_desk(app, uow))
+
+
+def _refuse_fixed_clock(app: App, uow: UnitOfWork, single_desk: bool) -> None:
+    if not single_desk and not fixed_clock_allowed(app, uow):
+        raise FixedClockRefused()
 
 
 def check_operator(app: App, as_person: str | None = None) -> bool:
@@ -149,8 +153,8 @@ def check_operator(app: App, as_person: str | None = None) -> bool:
             raise UnmappedOperator(account=account)
         if as_person and uow.tasks.actor(as_person) is None:
             raise UnknownPerson(person=as_person, near="")
-        if app.fixed_clock and not single and not fixed_clock_allowed(app, uow):
-            raise FixedClockRefused()
+        if app.fixed_clock:
+            _refuse_fixed_clock(app, uow, single)
     return single
 
 

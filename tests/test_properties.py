@@ -40,7 +40,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import inspect, text
 
 from engine.app import App
-from engine.ledger.cells import DANGEROUS_START
+from engine.domain.formula import FORMULA_STARTS as DANGEROUS_START
 from engine.ledger.headers import FIELDS, Vocabulary
 from engine.services.tasks import fire
 

@@ -142,13 +142,3 @@ def section_title(text: str) -> str:
     """'一、民生问题（5个）' → '民生问题': a section row of a ledger names the category of the rows below."""
     title = _SECTION_NUMBER.sub("", text.strip(), count=1).rstrip("：: ")
     return _SECTION_COUNT.sub("", title).strip().rstrip("：:").strip()
-
-
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def unquote(text: str) -> str:
-    """Undo the apostrophe an export puts before a cell that would otherwise run as a formula."""
-    if len(text) > 1 and text[0] == "'" and text[1] in DANGEROUS_START:
-        return text[1:]
-    return text

@@ -24,9 +24,10 @@ from typing import IO, Any
 from xml.etree import ElementTree
 
 from ..domain.errors import BadFile, InvalidInput
+from ..domain.formula import unquote
 from ..domain.text import Bilingual
 from ..domain.textcheck import strip_blank
-from .cells import cell_text, unquote
+from .cells import cell_text
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")

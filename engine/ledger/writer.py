@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..domain.errors import BadFile
-from .cells import DANGEROUS_START
+from ..domain.formula import neutralise, starts_formula
 
 RED_FILL = "FFC7CE"
 RED_FONT = "9C0006"
@@ -38,11 +38,6 @@ class Column:
 
 
 Cell = str | int | date | None
-
-
-def neutralise(text: str) -> str:
-    """For CSV: a leading apostrophe makes spreadsheet programs take the cell as text."""
-    return "'" + text if text.startswith(DANGEROUS_START) else text
 
 
 def export_format(path: Path) -> str:
@@ -138,7 +133,7 @@ def _write_xlsx(path: Path, columns: list[Column], rows: Iterable[tuple[list[Cel
         quote = False
         if isinstance(value, str):
             value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            quote = value.startswith(DANGEROUS_START)
+            quote = starts_formula(value)
         c = WriteOnlyCell(ws, value=value)
         if isinstance(value, str):
             c.data_type = "s"  # never a formula, whatever the text begins with

@@ -15,9 +15,6 @@ Cell = str | int | float | date | None
 
 NUMERIC_KINDS: frozenset[str] = frozenset({"count", "rank", "rate", "points", "change"})
 
-# A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 def date_text(day: date, lang: Lang) -> str:
     """Chinese dates as the headline and the period label write them, so one circular reads alike throughout."""
@@ -40,8 +37,3 @@ def cell_text(value: Cell, kind: ColumnKind, lang: Lang) -> str:
     if kind == "change":
         return "0" if value == 0 else f"{int(value):+d}"
     return str(value)
-
-
-def neutralise(text: str) -> str:
-    """A leading quote makes a spreadsheet show a task title such as '=HYPERLINK(…)' instead of running it."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -12,8 +12,8 @@ import io
 from engine.domain.report import Report, headline
 from engine.domain.text import Lang
 
+from ..domain.formula import neutralise
 from . import labels as L
-from .cells import neutralise
 from .tables import row_texts, sections
 
 

@@ -19,8 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from engine.domain.report import Report, headline, rounded_rate
 from engine.domain.text import Lang
 
+from ..domain.formula import starts_formula
 from . import labels as L
-from .cells import FORMULA_STARTS, Cell, ColumnKind, cell_text
+from .cells import Cell, ColumnKind, cell_text
 from .tables import Column, Section, sections
 
 RED_FILL = PatternFill("solid", fgColor="FFC7CE")
@@ -47,7 +48,7 @@ def _put_text(cell: XCell, text: str) -> None:
     """
     cell.value = text
     cell.data_type = "s"
-    if text.startswith(FORMULA_STARTS):
+    if starts_formula(text):
         cell.quotePrefix = True
 
 

@@ -176,6 +176,27 @@ class Database:
                 ),
             )
 
+    def foreign_tables(self) -> list[str]:
+        """Tables in a database duban never initialised: adding ours beside them would mix two applications."""
+        import sqlite3
+
+        try:
+            if self.path is not None:  # read-only: looking must not switch someone else's file to WAL
+                if not self.path.exists() or self.path.stat().st_size == 0:
+                    return []
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                try:
+                    rows = conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                    )
+                    return sorted(r[0] for r in rows)
+                finally:
+                    conn.close()
+            with self.engine.connect() as pg:
+                return sorted(inspect(pg).get_table_names())
+        except Exception:  # noqa: BLE001 - unreadable: the upgrade that follows says why, in its own words
+            return []
+
     def unreachable(self, exc: Exception) -> StoreError:
         problem = self.path_problem()
         if problem is not None:

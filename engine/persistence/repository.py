@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy.orm import aliased
 
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
 from ..domain.machine import Actor, TaskFacts
@@ -358,6 +359,24 @@ class ImportCounts:
     people_updated: int
 
 
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    id: int
+    name: str
+    parent_id: int | None
+    head_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    id: str
+    name: str
+    unit_id: int | None
+    roles: list[str]
+    email: str | None
+    phone: str | None
+
+
 class OrgRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -380,6 +399,22 @@ class OrgRepository:
                 select(Person.id, Person.name, Person.unit_id, Person.roles)
             )
         }
+
+    def units_listing(self) -> list[UnitRow]:
+        rows = self.conn.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id).order_by(Unit.id))
+        return [UnitRow(*r) for r in rows]
+
+    def people_listing(self) -> list[PersonRow]:
+        rows = self.conn.execute(
+            select(Person.id, Person.name, Person.unit_id, Person.roles, Person.email, Person.phone).order_by(Person.id)
+        )
+        return [PersonRow(r[0], r[1], r[2], list(r[3] or ()), r[4], r[5]) for r in rows]
+
+    def parent_names(self) -> dict[str, str | None]:
+        """unit name → its parent's name (None at the top), for validating an organisation file against the store."""
+        parent = aliased(Unit)
+        rows = self.conn.execute(select(Unit.name, parent.name).outerjoin(parent, parent.id == Unit.parent_id))
+        return {name: parent_name for name, parent_name in rows}
 
     def version(self) -> tuple[int, int]:
         """The organisation's version: its latest person and unit records (every change through duban adds one).

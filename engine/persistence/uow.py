@@ -7,6 +7,7 @@ the block without ``commit()`` rolls everything back.
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy import Connection
@@ -16,11 +17,13 @@ from sqlalchemy.orm import Session
 from ..domain.errors import StoreError
 from ..domain.text import Bilingual
 from .audit_reads import AuditReader
+from .campaigns import CampaignRepository
 from .db import WRITE_OPTION, Database
+from .extensions import ExtensionRepository
 from .outbox import OutboxRepository
 from .records import RecordRepository
 from .repository import OrgRepository, TaskRepository
-from .workspace import SettingsRepository
+from .workspace import DefinitionRepository, SettingsRepository
 
 
 class UnitOfWork:
@@ -58,6 +61,19 @@ class UnitOfWork:
         self.audit = AuditReader(conn)
         self._session: Session | None = None
         return self
+
+    # Repositories the hot path never needs are made on first use, so a firing pays nothing for them.
+    @cached_property
+    def extensions(self) -> ExtensionRepository:
+        return ExtensionRepository(self.conn)
+
+    @cached_property
+    def campaigns(self) -> CampaignRepository:
+        return CampaignRepository(self.conn)
+
+    @cached_property
+    def definitions(self) -> DefinitionRepository:
+        return DefinitionRepository(self.conn)
 
     @property
     def session(self) -> Session:

@@ -6,28 +6,19 @@ notices a campaign added or changed behind the engine's back. Leaders and admins
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-
-from sqlalchemy import insert, select
 
 from ..app import App
 from ..domain.errors import InvalidInput, NotPermitted, UnknownPerson
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
-from ..persistence.models import Campaign
+from ..persistence.campaigns import CampaignView
 from .chain import record_changes
 from .identity import acting
 
+__all__ = ["CampaignView", "add_campaign", "list_campaigns"]
+
 MAY_ADD = ("leader", "admin")
-
-
-@dataclass(frozen=True)
-class CampaignView:
-    name: str
-    feedback_on: date | None
-    source: str | None
-    started_on: date | None
 
 
 def add_campaign(
@@ -60,13 +51,9 @@ def add_campaign(
                 code=Bilingual(name, name),
                 rule=Bilingual("领导或管理员", "leader or admin"),
             )
-        if uow.conn.execute(select(Campaign.name).where(Campaign.name == name)).first() is not None:
+        if uow.campaigns.exists(name):
             raise InvalidInput(what="campaign", detail=f"'{name}' exists already ('duban campaign list' shows it)")
-        uow.conn.execute(
-            insert(Campaign).values(
-                name=name, feedback_on=feedback_on, source=source, started_on=started_on, created_at=app.clock.now()
-            )
-        )
+        uow.campaigns.add(name=name, feedback_on=feedback_on, source=source, started_on=started_on, at=app.clock.now())
         record_changes(
             app, uow, "campaign", uow.records.campaign_bodies(), account=who.account, operator_id=who.operator_id
         )
@@ -76,9 +63,4 @@ def add_campaign(
 
 def list_campaigns(app: App) -> list[CampaignView]:
     with app.uow(write=False) as uow:
-        rows = uow.conn.execute(
-            select(Campaign.name, Campaign.feedback_on, Campaign.source, Campaign.started_on).order_by(
-                Campaign.feedback_on.is_(None), Campaign.feedback_on, Campaign.name
-            )
-        ).all()
-    return [CampaignView(r.name, r.feedback_on, r.source, r.started_on) for r in rows]
+        return uow.campaigns.listing()

@@ -9,36 +9,18 @@ original deadline stays on the task for the on-time rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
-
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import aliased
+from datetime import date
 
 from ..app import App
 from ..domain.errors import ExtensionConflict, InvalidInput, UnknownExtension, UnknownTask
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
-from ..persistence.models import ExtensionRequest, Person, Task
+from ..persistence.extensions import ExtensionView
 from .identity import acting
 from .refusals import refusals_recorded
 from .tasks import fire_within, resolve_deadline
 
-
-@dataclass(frozen=True)
-class ExtensionView:
-    id: int
-    code: str
-    title: str
-    requested_by: str
-    requested_at: datetime
-    current_deadline: date | None
-    requested_deadline: date
-    reason: str
-    status: str
-    decided_by: str | None
-    decided_at: datetime | None
-    comment: str | None
+__all__ = ["ExtensionView", "decide_extension", "list_extensions", "request_extension"]
 
 
 def request_extension(app: App, actor_id: str | None, code: str, to: date | str, reason: str) -> int:
@@ -50,9 +32,7 @@ def _request_extension(app: App, actor_id: str | None, code: str, to: date | str
     reason = check_text(reason or "", "reason", max_len=2000, multiline=True)
     with app.uow(write=True) as uow:
         actor_id = acting(app, uow, actor_id).actor_id
-        task = uow.conn.execute(  # the row lock makes two requests at once queue (SQLite: BEGIN IMMEDIATE does)
-            select(Task.id, Task.deadline, Task.workflow, Task.campaign).where(Task.code == code).with_for_update()
-        ).first()
+        task = uow.extensions.lock_task(code)
         if task is None:
             raise UnknownTask(code=code)
         if task.deadline is None:
@@ -62,9 +42,7 @@ def _request_extension(app: App, actor_id: str | None, code: str, to: date | str
                     f"task {code} has no deadline (ongoing or none set), so there is nothing to extend",
                 )
             )
-        pending = uow.conn.execute(
-            select(ExtensionRequest.id).where(ExtensionRequest.task_id == task.id, ExtensionRequest.status == "pending")
-        ).scalar()
+        pending = uow.extensions.pending_for(task.id)
         if pending is not None:
             raise ExtensionConflict(
                 detail=Bilingual(
@@ -92,21 +70,16 @@ def _request_extension(app: App, actor_id: str | None, code: str, to: date | str
             extension=wanted.due,
             data={"from": task.deadline.isoformat() if task.deadline else None, "to": wanted.due.isoformat()},
         )
-        request_id = uow.conn.execute(
-            insert(ExtensionRequest)
-            .values(
-                task_id=task.id,
-                requested_by=actor_id,
-                requested_at=fired.at,
-                current_deadline=task.deadline,
-                requested_deadline=wanted.due,
-                reason=reason,
-                status="pending",
-            )
-            .returning(ExtensionRequest.id)
-        ).scalar_one()
+        request_id = uow.extensions.add(
+            task_id=task.id,
+            requested_by=actor_id,
+            requested_at=fired.at,
+            current_deadline=task.deadline,
+            requested_deadline=wanted.due,
+            reason=reason,
+        )
         uow.commit()
-    return int(request_id)
+    return request_id
 
 
 def decide_extension(
@@ -123,11 +96,7 @@ def _decide_extension(
     comment = check_text(comment, "comment", max_len=2000, multiline=True) if comment else None
     with app.uow(write=True) as uow:
         actor_id = acting(app, uow, actor_id).actor_id
-        status = uow.conn.execute(
-            select(ExtensionRequest.status, ExtensionRequest.requested_deadline, Task.code, Task.deadline)
-            .join(Task, Task.id == ExtensionRequest.task_id)
-            .where(ExtensionRequest.id == request_id)
-        ).first()
+        status = uow.extensions.for_decision(request_id)
         if status is None:
             raise UnknownExtension(id=request_id)
         code = status.code
@@ -139,12 +108,10 @@ def _decide_extension(
                 )
             )
         now = app.clock.now()
-        taken = uow.conn.execute(  # decided once: a second decision, even a concurrent one, finds it taken
-            update(ExtensionRequest)
-            .where(ExtensionRequest.id == request_id, ExtensionRequest.status == "pending")
-            .values(status="approved" if approve else "denied", decided_by=actor_id, decided_at=now, comment=comment)
-        ).rowcount
-        if taken != 1:
+        taken = uow.extensions.decide(
+            request_id, status="approved" if approve else "denied", by=actor_id, at=now, comment=comment
+        )
+        if not taken:
             raise ExtensionConflict(
                 detail=Bilingual(
                     f"延期申请 {request_id} 已被他人审批", f"extension request {request_id} was decided meanwhile"
@@ -175,35 +142,5 @@ def list_extensions(
 ) -> list[ExtensionView]:
     if status is not None and status not in ("pending", "approved", "denied", "withdrawn"):
         raise InvalidInput(what="status", detail=f"'{status}' is not pending, approved, denied or withdrawn")
-    asker = aliased(Person)
-    query = (
-        select(ExtensionRequest, Task.code, Task.title, asker.name)
-        .join(Task, Task.id == ExtensionRequest.task_id)
-        .join(asker, asker.id == ExtensionRequest.requested_by)
-        .order_by(ExtensionRequest.id)
-    )
-    if status:
-        query = query.where(ExtensionRequest.status == status)
-    if code:
-        query = query.where(Task.code == code)
-    if request_id is not None:
-        query = query.where(ExtensionRequest.id == request_id)
     with app.uow(write=False) as uow:
-        rows = uow.session.execute(query).all()
-    return [
-        ExtensionView(
-            r[0].id,
-            r.code,
-            r.title,
-            r[0].requested_by,
-            r[0].requested_at,
-            r[0].current_deadline,
-            r[0].requested_deadline,
-            r[0].reason,
-            r[0].status,
-            r[0].decided_by,
-            r[0].decided_at,
-            r[0].comment,
-        )
-        for r in rows
-    ]
+        return uow.extensions.views(status=status, code=code, request_id=request_id)

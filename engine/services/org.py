@@ -6,16 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
-
 from ..app import App
 from ..domain.errors import InvalidInput, NoActor, NotPermitted, UnknownPerson, UnknownUnit
 from ..domain.org import load_org_file, near
 from ..domain.text import Bilingual
-from ..persistence.models import Person, Unit
 from ..persistence.repository import ImportCounts
-from ..persistence.uow import UnitOfWork
 from .chain import record_org
 from .identity import OPERATOR, accounts, acting
 from .refusals import refusals_recorded
@@ -36,7 +31,7 @@ def _import_org(app: App, path: Path, actor_id: str | None) -> ImportCounts:
         if people:
             who = acting(app, uow, actor_id)
             require_admin(who.actor_id, people)
-        doc = load_org_file(path, known_units, known_people, _parents(uow))
+        doc = load_org_file(path, known_units, known_people, uow.org.parent_names())
         counts = uow.org.apply(doc)
         unit_ids = uow.org.unit_ids()
         record_org(
@@ -130,10 +125,8 @@ class OrgView:
 
 def org_view(app: App) -> OrgView:
     with app.uow(write=False) as uow:
-        units = uow.conn.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id).order_by(Unit.id)).all()
-        people = uow.conn.execute(
-            select(Person.id, Person.name, Person.unit_id, Person.roles, Person.email, Person.phone).order_by(Person.id)
-        ).all()
+        units = uow.org.units_listing()
+        people = uow.org.people_listing()
     names = {u.id: u.name for u in units}
     person_names = {p.id: p.name for p in people}
     count: dict[int, int] = {}
@@ -156,9 +149,3 @@ def org_view(app: App) -> OrgView:
             for p in people
         ],
     )
-
-
-def _parents(uow: UnitOfWork) -> dict[str, str | None]:
-    child, parent = Unit, aliased(Unit)
-    rows = uow.conn.execute(select(child.name, parent.name).outerjoin(parent, parent.id == child.parent_id))
-    return {name: parent_name for name, parent_name in rows}

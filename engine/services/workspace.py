@@ -5,15 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from ..app import App
 from ..domain.audit import SERVICE_ACCOUNTS
 from ..domain.errors import DefinitionError, InvalidInput, StoreError
 from ..domain.org import load_org_file
 from ..domain.text import Bilingual
 from ..persistence.db import KNOWN_REVISIONS
-from ..persistence.models import Task, WorkflowVersion
 from ..persistence.repository import ImportCounts
 from .identity import FIXED_CLOCK, SINGLE_DESK, acting, set_setting
 from .org import import_org, require_admin
@@ -42,7 +39,7 @@ def init_workspace(
     if revision is not None and revision not in KNOWN_REVISIONS:
         app.db.check_schema()  # refuses: a newer schema than this code knows
     if revision is None and app.db.exists():
-        foreign = _foreign_tables(app)
+        foreign = app.db.foreign_tables()
         if foreign:
             raise StoreError(
                 db=app.db.display,
@@ -75,17 +72,6 @@ def init_workspace(
     return import_org(app, org_file, actor_id) if org_file is not None else None
 
 
-def _insert_ignore(dialect: str):  # type: ignore[no-untyped-def]
-    """INSERT … ON CONFLICT DO NOTHING: two commands registering the same version at once both succeed."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(WorkflowVersion).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(WorkflowVersion).on_conflict_do_nothing()
-
-
 def open_workspace(app: App) -> None:
     """Refuse to work on a database this code cannot serve, before anything is read or written."""
     app.db.check_schema()
@@ -99,16 +85,13 @@ def check_definitions(app: App) -> None:
     so the GROUP BY over tasks is not paid on every command.
     """
     with app.uow(write=False) as uow:
-        seen = {(n, v) for n, v in uow.conn.execute(select(WorkflowVersion.name, WorkflowVersion.version))}
+        seen = uow.definitions.seen()
     new = [s for s in app.registry.specs if (s.name, s.version) not in seen]
     if not new:
         return
     with app.uow(write=True) as uow:  # two commands seeing the same new version at once both get here
         for spec in new:
-            counts = uow.conn.execute(
-                select(Task.state, func.count()).where(Task.workflow == spec.name).group_by(Task.state)
-            ).all()
-            for state, count in counts:
+            for state, count in uow.definitions.state_counts(spec.name):
                 if state not in spec.states:
                     raise DefinitionError(
                         spec.source,
@@ -116,31 +99,5 @@ def check_definitions(app: App) -> None:
                         f"'{spec.name}' are in it; keep the state, or move those tasks out first",
                         key="states",
                     )
-            uow.conn.execute(
-                _insert_ignore(uow.conn.dialect.name).values(
-                    name=spec.name, version=spec.version, registered_at=app.clock.now()
-                )
-            )
+            uow.definitions.register(spec.name, spec.version, app.clock.now())
         uow.commit()
-
-
-def _foreign_tables(app: App) -> list[str]:
-    """Tables in a database duban never initialised: adding ours beside them would mix two applications."""
-    import sqlite3
-
-    from sqlalchemy import inspect
-
-    try:
-        if app.db.path is not None:  # read-only: looking must not switch someone else's file to WAL
-            if not app.db.path.exists() or app.db.path.stat().st_size == 0:
-                return []
-            conn = sqlite3.connect(f"file:{app.db.path}?mode=ro", uri=True)
-            try:
-                rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-                return sorted(r[0] for r in rows)
-            finally:
-                conn.close()
-        with app.db.engine.connect() as pg:
-            return sorted(inspect(pg).get_table_names())
-    except Exception:  # noqa: BLE001 - unreadable: the upgrade that follows says why, in its own words
-        return []

@@ -61,8 +61,8 @@ TASK_COLUMNS = (
     "deadline_version", "watch_from", "escalation_level", "named_in_circular",
 )  # fmt: skip
 EVENT_COLUMNS = (
-    "task_id", "seq", "trigger", "from_state", "to_state", "actor_id", "at", "deadline", "hash", "ledger_seq",
-    "ledger_hash",
+    "task_id", "seq", "trigger", "from_state", "to_state", "actor_id", "at", "deadline", "hash", "chain_seq",
+    "chain_hash",
 )  # fmt: skip
 # The hash columns are filled with stand-ins (a digest per event, a position in generation order): reports never
 # read them, and real chains would cost the population minutes; `audit verify` on this data would say so.

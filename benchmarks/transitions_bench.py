@@ -103,12 +103,12 @@ def raw_sqlite(path: Path, n: int) -> float:
             )
             assert cur.rowcount == 1
             head = conn.execute(
-                "UPDATE ledger_head SET seq = seq + 1, hash = duban_sha256(hash || ?) WHERE id = 1 RETURNING seq, hash",
+                "UPDATE chain_head SET seq = seq + 1, hash = duban_sha256(hash || ?) WHERE id = 1 RETURNING seq, hash",
                 (h,),
             ).fetchone()
             conn.execute(
                 "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, hash, "
-                "ledger_seq, ledger_hash, account, row_facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "chain_seq, chain_hash, account, row_facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1], ACCOUNT, ROW),
             )
             conn.execute("COMMIT")
@@ -142,14 +142,14 @@ def raw_postgres(url: str, n: int) -> float:
             )
             assert cur.rowcount == 1
             head = conn.execute(
-                "UPDATE ledger_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex') "
+                "UPDATE chain_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex') "
                 "WHERE id = 1 RETURNING seq, hash",
                 (h,),
             ).fetchone()
             assert head is not None
             conn.execute(
                 "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, hash, "
-                "ledger_seq, ledger_hash, account, row_facts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                "chain_seq, chain_hash, account, row_facts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
                 "%s, %s)",
                 (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1], ACCOUNT, ROW),
             )

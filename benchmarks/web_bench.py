@@ -145,7 +145,7 @@ def workspace(n: int, scratch: Scratch) -> App:
     init_workspace(app, ORG, single_desk=True)
     populate(app, n)
     with app.db.engine.begin() as conn:  # the population's stand-in chain positions: new events follow them
-        conn.execute(text("UPDATE ledger_head SET seq = (SELECT MAX(ledger_seq) FROM events) WHERE id = 1"))
+        conn.execute(text("UPDATE chain_head SET seq = (SELECT MAX(chain_seq) FROM events) WHERE id = 1"))
     for person in (LEADER, MEMBER):
         set_password(app, person, person, PASSWORD)
     return app

@@ -48,9 +48,9 @@ def _engine_writer(url: str, codes: list[str], ready: object, go: object) -> Non
 def _raw_statements(dialect: str) -> tuple[str, str, str]:
     mark = "?" if dialect == "sqlite" else "%s"
     step = (
-        "UPDATE ledger_head SET seq = seq + 1, hash = duban_sha256(hash || ?) WHERE id = 1 RETURNING seq, hash"
+        "UPDATE chain_head SET seq = seq + 1, hash = duban_sha256(hash || ?) WHERE id = 1 RETURNING seq, hash"
         if dialect == "sqlite"
-        else "UPDATE ledger_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex') "
+        else "UPDATE chain_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex') "
         "WHERE id = 1 RETURNING seq, hash"
     )
     update = (
@@ -59,7 +59,7 @@ def _raw_statements(dialect: str) -> tuple[str, str, str]:
     )
     insert = (
         "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, hash, "
-        f"ledger_seq, ledger_hash, account, row_facts) VALUES ({', '.join([mark] * 14)})"
+        f"chain_seq, chain_hash, account, row_facts) VALUES ({', '.join([mark] * 14)})"
     )
     return update, step, insert
 

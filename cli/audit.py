@@ -23,11 +23,11 @@ def register(cli: click.Group) -> None:
 
 @click.group()
 def audit() -> None:
-    """Tamper-evident history: verify the hash chains, anchor the ledger, read the log (refusals included)."""
+    """Tamper-evident history: verify the hash chains, anchor the chain, read the log (refusals included)."""
 
 
 @audit.command("verify")
-@click.option("--campaign", help="Only the tasks of this campaign (the ledger chain is always checked whole).")
+@click.option("--campaign", help="Only the tasks of this campaign (the chain is always checked whole).")
 @click.option(
     "--anchor",
     "anchor_file",
@@ -58,7 +58,7 @@ def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None, since_ancho
                 "events": verdict.events,
                 "anchor_checked": verdict.anchor_checked,
                 "breaks": [
-                    {"task": b.code, "seq": b.seq, "ledger_seq": b.ledger_seq, "what": b.what} for b in verdict.breaks
+                    {"task": b.code, "seq": b.seq, "ledger_seq": b.chain_seq, "what": b.what} for b in verdict.breaks
                 ],
             }
         )
@@ -72,7 +72,7 @@ def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None, since_ancho
         )
     else:
         for b in verdict.breaks:
-            where = (f"{b.code} #{b.seq}" if b.code else "") + (f" (ledger #{b.ledger_seq})" if b.ledger_seq else "")
+            where = (f"{b.code} #{b.seq}" if b.code else "") + (f" (chain #{b.chain_seq})" if b.chain_seq else "")
             click.echo(
                 ("duban：审计：" if ctx.lang == "zh" else "duban: audit: ") + f"{where.strip()}: {b.what}", err=True
             )
@@ -85,7 +85,7 @@ def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None, since_ancho
 @click.option("--store", is_flag=True, help="Also keep it in the workspace, for 'audit verify --since-anchor'.")
 @pass_ctx
 def anchor(ctx: Ctx, output: Path | None, store: bool) -> None:
-    """The ledger's head, signed with DUBAN_AUDIT_KEY: keep it (or print it in a circular) to verify against later."""
+    """The chain's head, signed with DUBAN_AUDIT_KEY: keep it (or print it in a circular) to verify against later."""
     app = ctx.app()
     text = json.dumps(audit_service.take_anchor(app, store=store).to_json(), indent=2) + "\n"
     if output is None:

@@ -173,7 +173,7 @@ def anchor_safely(app: App) -> int | None:
     except DubanError as exc:
         log.error("no anchor taken: %s", exc.render("en"))
         return None
-    return anchor.ledger_seq if anchor else None
+    return anchor.chain_seq if anchor else None
 
 
 def run_beat(app: App, seconds: float, stop: threading.Event | None = None) -> None:

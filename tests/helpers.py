@@ -32,7 +32,7 @@ TABLES = (
 def snapshot(app: App) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table that a command could touch, to prove a refusal changed nothing.
 
-    A refusal is itself put on the chain (a record of kind refusal, which moves the ledger head): those
+    A refusal is itself put on the chain (a record of kind refusal, which moves the chain head): those
     are left out, and every other record is compared.
     """
     with app.db.engine.connect() as conn:

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from engine.app import App
-from engine.domain.audit import GENESIS, EventFacts, event_hash, ledger_hash
+from engine.domain.audit import GENESIS, EventFacts, chain_hash, event_hash
 from engine.domain.errors import BadFile, NotPermitted, NotRecorder, UnmappedOperator
 from engine.domain.text import Bilingual
 from engine.identity import Account
@@ -93,7 +93,7 @@ def test_a_deleted_event_is_named(app: App, ledger: list[str]) -> None:
         conn.execute(text("DELETE FROM events WHERE task_id = :t AND seq = 3"), {"t": task_id(conn, ledger[0])})  # type: ignore[attr-defined]
     found = whats(app)
     assert f"{ledger[0]}#3: event 3 is missing" in found
-    assert any("ledger entries" in w and "missing" in w for w in found)
+    assert any("chain entries" in w and "missing" in w for w in found)
 
 
 def test_reordered_events_are_caught(app: App, ledger: list[str]) -> None:
@@ -112,20 +112,20 @@ def test_a_task_deleted_with_its_whole_history_shows_in_the_ledger_chain(app: Ap
             conn.execute(text(f"DELETE FROM {table} WHERE task_id = :t"), {"t": t})  # type: ignore[attr-defined]
         conn.execute(text("DELETE FROM tasks WHERE id = :t"), {"t": t})  # type: ignore[attr-defined]
     found = whats(app)
-    assert found and all(ledger[1] not in w for w in found) and "ledger entries" in found[0]
+    assert found and all(ledger[1] not in w for w in found) and "chain entries" in found[0]
 
 
 def _rewrite_everything(app: App, conn: object, new_comment: str | None) -> None:
-    """What a careful forger does: change an event, then recompute every hash, every head, the ledger chain
+    """What a careful forger does: change an event, then recompute every hash, every head, the chain
     (records included: they share it)."""
     c = conn  # an alias with a looser type for the many executes
     rows = c.execute(  # type: ignore[attr-defined]
         text(
             "SELECT 'event', e.id, t.code, e.seq, e.trigger, e.from_state, e.to_state, e.actor_id, e.operator_id, "
-            "e.comment, e.at, e.data, e.deadline, e.task_id, e.account, e.row_facts, e.ledger_seq, e.hash "
+            "e.comment, e.at, e.data, e.deadline, e.task_id, e.account, e.row_facts, e.chain_seq, e.hash "
             "FROM events e JOIN tasks t ON t.id = e.task_id "
             "UNION ALL SELECT 'record', r.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-            "NULL, NULL, NULL, r.ledger_seq, r.hash FROM records r ORDER BY 17"
+            "NULL, NULL, NULL, r.chain_seq, r.hash FROM records r ORDER BY 17"
         )
     ).all()
     from engine.persistence.types import decode_date, decode_instant
@@ -135,9 +135,9 @@ def _rewrite_everything(app: App, conn: object, new_comment: str | None) -> None
     for r in rows:
         n += 1
         if r[0] == "record":  # its own hash stands; only its place in the chain is recomputed
-            ledger = ledger_hash(ledger, r[17])
+            ledger = chain_hash(ledger, r[17])
             c.execute(  # type: ignore[attr-defined]
-                text("UPDATE records SET ledger_seq = :n, ledger_hash = :l WHERE id = :id"),
+                text("UPDATE records SET chain_seq = :n, chain_hash = :l WHERE id = :id"),
                 {"n": n + 100000, "l": ledger, "id": r[1]},
             )
             continue
@@ -150,16 +150,16 @@ def _rewrite_everything(app: App, conn: object, new_comment: str | None) -> None
         )
         h = event_hash(facts, heads.get(r[13], GENESIS))
         heads[r[13]] = h
-        ledger = ledger_hash(ledger, h)
+        ledger = chain_hash(ledger, h)
         c.execute(  # type: ignore[attr-defined]
-            text("UPDATE events SET comment = :c, hash = :h, ledger_seq = :n, ledger_hash = :l WHERE id = :id"),
+            text("UPDATE events SET comment = :c, hash = :h, chain_seq = :n, chain_hash = :l WHERE id = :id"),
             {"c": comment, "h": h, "n": n + 100000, "l": ledger, "id": r[1]},
         )
-    c.execute(text("UPDATE events SET ledger_seq = ledger_seq - 100000"))  # type: ignore[attr-defined]
-    c.execute(text("UPDATE records SET ledger_seq = ledger_seq - 100000"))  # type: ignore[attr-defined]
+    c.execute(text("UPDATE events SET chain_seq = chain_seq - 100000"))  # type: ignore[attr-defined]
+    c.execute(text("UPDATE records SET chain_seq = chain_seq - 100000"))  # type: ignore[attr-defined]
     for t, h in heads.items():
         c.execute(text("UPDATE tasks SET head_hash = :h WHERE id = :t"), {"h": h, "t": t})  # type: ignore[attr-defined]
-    c.execute(text("UPDATE ledger_head SET seq = :n, hash = :h"), {"n": n, "h": ledger})  # type: ignore[attr-defined]
+    c.execute(text("UPDATE chain_head SET seq = :n, hash = :h"), {"n": n, "h": ledger})  # type: ignore[attr-defined]
 
 
 def test_a_wholesale_rewrite_passes_the_chains_but_not_an_earlier_anchor(app: App, ledger: list[str]) -> None:
@@ -169,7 +169,7 @@ def test_a_wholesale_rewrite_passes_the_chains_but_not_an_earlier_anchor(app: Ap
         _rewrite_everything(app, conn, "改写过的意见")
     assert verify(app).ok  # a chain alone cannot tell: the forger recomputed it
     found = whats(app, anchor)
-    assert found == ["None#None: the ledger differs from the anchor (the history was rewritten)"]
+    assert found == ["None#None: the chain differs from the anchor (the history was rewritten)"]
 
 
 def test_a_history_cut_short_is_caught_by_the_anchor(app: App, ledger: list[str]) -> None:
@@ -177,10 +177,10 @@ def test_a_history_cut_short_is_caught_by_the_anchor(app: App, ledger: list[str]
     anchor = take_anchor(app)
     with tampering(app) as conn:
         c = conn
-        last = c.execute(text("SELECT task_id, seq, ledger_seq FROM events ORDER BY ledger_seq DESC LIMIT 1")).one()  # type: ignore[attr-defined]
-        c.execute(text("DELETE FROM events WHERE ledger_seq = :n"), {"n": last[2]})  # type: ignore[attr-defined]
-        prev = c.execute(text("SELECT ledger_seq, ledger_hash FROM events ORDER BY ledger_seq DESC LIMIT 1")).one()  # type: ignore[attr-defined]
-        c.execute(text("UPDATE ledger_head SET seq = :n, hash = :h"), {"n": prev[0], "h": prev[1]})  # type: ignore[attr-defined]
+        last = c.execute(text("SELECT task_id, seq, chain_seq FROM events ORDER BY chain_seq DESC LIMIT 1")).one()  # type: ignore[attr-defined]
+        c.execute(text("DELETE FROM events WHERE chain_seq = :n"), {"n": last[2]})  # type: ignore[attr-defined]
+        prev = c.execute(text("SELECT chain_seq, chain_hash FROM events ORDER BY chain_seq DESC LIMIT 1")).one()  # type: ignore[attr-defined]
+        c.execute(text("UPDATE chain_head SET seq = :n, hash = :h"), {"n": prev[0], "h": prev[1]})  # type: ignore[attr-defined]
         head, state, deadline = c.execute(  # type: ignore[attr-defined]
             text("SELECT hash, to_state, deadline FROM events WHERE task_id = :t AND seq = :s"),
             {"t": last[0], "s": last[1] - 1},
@@ -200,7 +200,7 @@ def test_anchors_are_signed(app: App, ledger: list[str], tmp_path: Path) -> None
     path.write_text(json.dumps(taken.to_json()), encoding="utf-8")
     assert read_anchor(app, path) == taken and taken.events > 8  # the events and the records they share a chain with
     forged = json.loads(path.read_text(encoding="utf-8"))
-    forged["ledger_seq"] -= 1
+    forged["ledger_seq"] -= 1  # the anchor file keeps its original keys
     path.write_text(json.dumps(forged), encoding="utf-8")
     with pytest.raises(BadFile, match="signature does not match"):
         read_anchor(app, path)
@@ -275,7 +275,7 @@ def test_acting_as_someone_else_takes_the_recorder_role(sqlite_url: str, clock, 
     clerk = desk(str(path), clock, "os:clerk", tmp_path)
     fire(clerk, "zhangwei", code, "approve", comment="王主任口头同意，代录")
     with clerk.db.engine.connect() as conn:
-        last = conn.execute(text("SELECT actor_id, operator_id FROM events ORDER BY ledger_seq DESC LIMIT 1")).one()
+        last = conn.execute(text("SELECT actor_id, operator_id FROM events ORDER BY chain_seq DESC LIMIT 1")).one()
     assert tuple(last) == ("zhangwei", "clerk")
     assert verify(clerk).ok
     stranger = desk(str(path), clock, "os:mallory", tmp_path)

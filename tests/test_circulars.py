@@ -312,7 +312,7 @@ def test_a_circular_prints_the_audit_anchor_when_a_key_is_set(scheduled: App, cl
     at(clock, "2026-09-28T09:05")
     issue_due(scheduled)
     weekly = list_circulars(scheduled, "weekly")[0]
-    assert any(n.startswith("审计锚点：台账第 ") for n in weekly.figures["notes"])
+    assert any(n.startswith("审计锚点：审计链第 ") for n in weekly.figures["notes"])
     stored = circular_file(scheduled, weekly.id, ".docx")
     assert stored is not None
     assert "审计锚点" in "\n".join(p.text for p in docx.Document(io.BytesIO(stored.content)).paragraphs)

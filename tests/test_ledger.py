@@ -81,7 +81,7 @@ def verify_chains(app: App) -> None:
 
     with app.uow(write=False) as uow:
         rows = uow.session.execute(select(Task.code, Event).join(Task, Task.id == Event.task_id)).all()
-        head = uow.conn.execute(text("SELECT seq, hash FROM ledger_head")).one()
+        head = uow.conn.execute(text("SELECT seq, hash FROM chain_head")).one()
     stored = [
         StoredEvent(
             EventFacts(
@@ -100,18 +100,18 @@ def verify_chains(app: App) -> None:
                 row=e.row_facts,
             ),
             e.hash,
-            e.ledger_seq,
-            e.ledger_hash,
+            e.chain_seq,
+            e.chain_hash,
         )
         for code, e in rows
     ]
     assert verify_tasks(sorted(stored, key=lambda s: (s.facts.task, s.facts.seq))) == []
-    # The ledger chain also holds the organisation's records: the whole of it is checked by audit verify.
+    # The chain also holds the organisation's records: the whole of it is checked by audit verify.
     from engine.services.audit import verify
 
     verdict = verify(app)
     assert verdict.ok, verdict.breaks
-    assert head.seq >= max(s.ledger_seq for s in stored)
+    assert head.seq >= max(s.chain_seq for s in stored)
 
 
 @pytest.fixture
@@ -661,7 +661,7 @@ def test_round_trip_through_an_export_gives_the_same_tasks(
     # an export imported back into its own database adds nothing: the tasks are there already
     again = import_ledger(app, PRINCIPAL, tmp_path / "ledger.xlsx", opts(campaign=None))
     assert (again.imported, again.existing) == (0, 18)
-    verify_chains(app)  # imported and fired events, interleaved, in one ledger chain
+    verify_chains(app)  # imported and fired events, interleaved, in one chain
 
 
 def test_export_as_of_gives_past_states(sqlite_app: App, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -265,7 +265,7 @@ def snapshot(app: App) -> Snapshot:
     """Every row of every table but the refusals on the chain and the head they move (a refusal is recorded
     on purpose); every other record is compared."""
     with app.db.engine.connect() as conn:
-        names = sorted(set(inspect(conn).get_table_names()) - {"records", "ledger_head"})
+        names = sorted(set(inspect(conn).get_table_names()) - {"records", "chain_head"})
         found = {t: sorted((tuple(r) for r in conn.execute(text(f'SELECT * FROM "{t}"'))), key=repr) for t in names}
         found["records"] = sorted(
             (tuple(r) for r in conn.execute(text("SELECT * FROM records WHERE kind <> 'refusal'"))), key=repr
@@ -407,7 +407,7 @@ def test_assign_refuses_cleanly_or_adds_exactly_one_task(
     assert_clean_success(result)
     code = result.out.strip()
     changed = delta(before, after)
-    assert set(changed) <= {"tasks", "events", "code_sequences", "notifications", "ledger_head"}, set(changed)
+    assert set(changed) <= {"tasks", "events", "code_sequences", "notifications", "chain_head"}, set(changed)
     gone, added = changed["tasks"]
     assert gone == [] and len(added) == 1
     gone, added = changed["events"]
@@ -471,7 +471,7 @@ def test_progress_refuses_cleanly_or_adds_exactly_one_report(
     assert_clean_success(result)
     assert number is not None and 0 <= number <= 100 and acceptable(note, 4000, multiline=True)
     changed = delta(before, after)
-    assert set(changed) <= {"tasks", "events", "progress_reports", "notifications", "ledger_head"}, set(changed)
+    assert set(changed) <= {"tasks", "events", "progress_reports", "notifications", "chain_head"}, set(changed)
     assert changed["progress_reports"][0] == [] and len(changed["progress_reports"][1]) == 1
     assert changed["events"][0] == [] and len(changed["events"][1]) == 1
     [report] = desk.rows("SELECT percent, note FROM progress_reports ORDER BY id DESC LIMIT 1")
@@ -872,7 +872,7 @@ def check_import(call: Call, desk: Desk, case: LedgerCase, lang: str, dry_run: b
         return
     assert (f"已导入 {rows} 项" if lang == "zh" else f"imported {rows} task(s)") in result.out, result.out
     changed = delta(before, after)
-    assert set(changed) <= {"tasks", "events", "code_sequences", "ledger_head", "notifications"}, set(changed)
+    assert set(changed) <= {"tasks", "events", "code_sequences", "chain_head", "notifications"}, set(changed)
     new_tasks = changed.get("tasks", ([], []))
     assert new_tasks[0] == [] and len(new_tasks[1]) == rows
     assert len(changed.get("events", ([], []))[1]) == rows

@@ -69,3 +69,29 @@ def test_unreachable_postgres_is_one_clear_error() -> None:
         open_workspace(app)
     assert info.value.render("en").startswith("database postgresql+psycopg://nobody@127.0.0.1:1/none: cannot open it (")
     app.close()
+
+
+def test_renaming_the_chain_keeps_every_hash_and_anchor(app: App) -> None:
+    """Schema 0012 only renames ledger_seq/ledger_hash/ledger_head to chain_*: down and up again, the history
+    still verifies and an anchor taken before still matches."""
+    from alembic import command
+
+    from engine.persistence.migrate import alembic_config
+    from engine.services.audit import take_anchor, verify
+    from tests.helpers import new_task, to_submitted
+
+    app.settings.extra["DUBAN_AUDIT_KEY"] = "k" * 32
+    to_submitted(app, new_task(app))
+    anchor = take_anchor(app)
+    cfg = alembic_config()
+    with app.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+    with app.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM events WHERE ledger_seq IS NOT NULL")).scalar() == 4  # assign, start, progress, submit
+        assert conn.execute(text("SELECT seq FROM ledger_head")).scalar() == anchor.chain_seq
+    with app.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, SCHEMA_HEAD)
+    verdict = verify(app, anchor=anchor)
+    assert verdict.ok, verdict.breaks

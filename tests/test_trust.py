@@ -207,10 +207,10 @@ def test_the_beat_anchors_and_verify_checks_the_latest(app: App, ledger: list[st
     assert anchor_if_due(app, timedelta(hours=1)) is None  # too soon
     clock.advance(timedelta(hours=2))
     second = anchor_if_due(app, timedelta(hours=1))
-    assert second is not None and second.ledger_seq > first.ledger_seq
+    assert second is not None and second.chain_seq > first.chain_seq
     assert verify(app, anchor=latest_anchor(app)).ok
     with app.db.engine.begin() as conn:  # a database writer cannot make an anchor that verifies
-        conn.execute(text("UPDATE anchors SET ledger_seq = ledger_seq - 1 WHERE id = (SELECT MAX(id) FROM anchors)"))
+        conn.execute(text("UPDATE anchors SET chain_seq = chain_seq - 1 WHERE id = (SELECT MAX(id) FROM anchors)"))
     with pytest.raises(AnchorForged):
         latest_anchor(app)
 
@@ -338,7 +338,7 @@ def test_a_second_role_cannot_forge_a_leaders_approval(
     with admin.begin() as conn:  # the grants of docs/ for a person's role
         conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {FORGER}'))
         conn.execute(text(f'GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "{schema}" TO {FORGER}'))
-        conn.execute(text(f'GRANT UPDATE ON "{schema}".tasks, "{schema}".ledger_head TO {FORGER}'))
+        conn.execute(text(f'GRANT UPDATE ON "{schema}".tasks, "{schema}".chain_head TO {FORGER}'))
         conn.execute(text(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {FORGER}'))
     forged_url = pg_url.replace("postgres@", f"{FORGER}@")
     forger = create_engine(forged_url)
@@ -352,7 +352,7 @@ def test_a_second_role_cannot_forge_a_leaders_approval(
         h = event_hash(facts, task.head_hash or GENESIS)
         head = conn.execute(
             text(
-                "UPDATE ledger_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || :h, 'UTF8')), 'hex') "
+                "UPDATE chain_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || :h, 'UTF8')), 'hex') "
                 "RETURNING seq, hash"
             ),
             {"h": h},
@@ -360,7 +360,7 @@ def test_a_second_role_cannot_forge_a_leaders_approval(
         conn.execute(
             text(
                 "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, at, hash, "
-                "ledger_seq, ledger_hash, account) VALUES (:t, :s, 'start', :f, 'in_progress', :a, :a, :at, :h, "
+                "chain_seq, chain_hash, account) VALUES (:t, :s, 'start', :f, 'in_progress', :a, :a, :at, :h, "
                 ":ls, :lh, :claimed)"
             ),
             {
@@ -414,7 +414,7 @@ def test_the_beats_tick_stores_an_anchor_on_schedule(app: App, ledger: list[str]
     app.settings.extra["DUBAN_AUDIT_KEY"] = KEY
     app.settings.extra["DUBAN_BROKER_URL"] = "redis://127.0.0.1:9/0"  # no broker: the tick anchors all the same
     first = beat_tick(app, publish=lambda ids: None)
-    assert first["anchored"] is not None and latest_anchor(app).ledger_seq == first["anchored"]
+    assert first["anchored"] is not None and latest_anchor(app).chain_seq == first["anchored"]
     fire(app, UNIT_HEAD, ledger[2], "start")
     assert beat_tick(app, publish=lambda ids: None)["anchored"] is None  # within DUBAN_ANCHOR_SECONDS
     clock.advance(timedelta(seconds=3601))

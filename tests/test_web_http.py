@@ -62,7 +62,7 @@ def events_of(app: App, code: str) -> list[tuple[int, str, str | None, str | Non
 
 def signin_outcomes(app: App) -> list[str]:
     with app.db.engine.connect() as conn:
-        bodies = conn.execute(select(Record.body).where(Record.kind == "signin").order_by(Record.ledger_seq)).scalars()
+        bodies = conn.execute(select(Record.body).where(Record.kind == "signin").order_by(Record.chain_seq)).scalars()
         return [b["outcome"] for b in bodies]
 
 

@@ -1,10 +1,10 @@
 """Tamper-evident history: each event hashes its content and the task's previous event (a chain per task),
-and each event's hash is folded into one chain over the whole ledger, in the order events were written.
+and each event's hash is folded into one chain over everything, in the order events were written.
 
 Editing an event breaks its task's chain; deleting or reordering events breaks
-the task's chain or the ledger chain; deleting a task with its whole history
-leaves a gap in the ledger chain. Someone who can write the database could
-recompute every hash; an anchor (the ledger head signed with a key kept
+the task's chain or the chain; deleting a task with its whole history
+leaves a gap in the chain. Someone who can write the database could
+recompute every hash; an anchor (the chain head signed with a key kept
 outside the database) catches that, and truncation, when verified later.
 Pure functions: the store feeds rows in, the verdicts come out.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-GENESIS = "0" * 64  # the "previous hash" of a task's first event, and of the ledger's first
+GENESIS = "0" * 64  # the "previous hash" of a task's first event, and of the chain's first
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ def event_hash(e: EventFacts, previous: str) -> str:
     return hashlib.sha256(previous.encode("ascii") + canonical(e)).hexdigest()
 
 
-def ledger_hash(previous: str, event: str) -> str:
+def chain_hash(previous: str, event: str) -> str:
     return hashlib.sha256((previous + event).encode("ascii")).hexdigest()
 
 
@@ -201,8 +201,8 @@ def record_hash(r: RecordFacts) -> str:
 class StoredEvent:
     facts: EventFacts
     hash: str
-    ledger_seq: int
-    ledger_hash: str
+    chain_seq: int
+    chain_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +211,7 @@ class Break:
 
     code: str | None
     seq: int | None
-    ledger_seq: int | None
+    chain_seq: int | None
     what: str
 
 
@@ -232,31 +232,31 @@ def verify_tasks(events: Iterable[StoredEvent]) -> list[Break]:
             continue
         if f.seq != expected_seq:
             what = "missing" if f.seq > expected_seq else "out of order"
-            breaks.append(Break(f.task, expected_seq, ev.ledger_seq, f"event {expected_seq} is {what}"))
+            breaks.append(Break(f.task, expected_seq, ev.chain_seq, f"event {expected_seq} is {what}"))
             broken = True
             continue
         if event_hash(f, previous) != ev.hash:
-            breaks.append(Break(f.task, f.seq, ev.ledger_seq, "its content does not match its hash (edited)"))
+            breaks.append(Break(f.task, f.seq, ev.chain_seq, "its content does not match its hash (edited)"))
             broken = True
             continue
         if previous_at is not None and f.at < previous_at:
-            breaks.append(Break(f.task, f.seq, ev.ledger_seq, "it is dated before the event it follows (backdated)"))
+            breaks.append(Break(f.task, f.seq, ev.chain_seq, "it is dated before the event it follows (backdated)"))
             broken = True
             continue
         previous, expected_seq, previous_at = ev.hash, expected_seq + 1, f.at
     return breaks
 
 
-def verify_ledger(chain: Iterable[tuple[int, str, str, str | None, int | None]]) -> Break | None:
-    """The ledger chain: (ledger_seq, event hash, ledger hash, code, seq) in ledger order, gap-free from 1."""
+def verify_chain(chain: Iterable[tuple[int, str, str, str | None, int | None]]) -> Break | None:
+    """The chain: (chain_seq, event hash, chain hash, code, seq) in chain order, gap-free from 1."""
     previous, expected = GENESIS, 1
-    for ledger_seq, ev_hash, chained, code, seq in chain:
-        if ledger_seq != expected:
+    for chain_seq, ev_hash, chained, code, seq in chain:
+        if chain_seq != expected:
             return Break(
-                None, None, expected, f"ledger entries {expected}–{ledger_seq - 1} are missing (events deleted)"
+                None, None, expected, f"chain entries {expected}–{chain_seq - 1} are missing (events deleted)"
             )
-        if ledger_hash(previous, ev_hash) != chained:
-            return Break(code, seq, ledger_seq, "the ledger chain does not follow here (an event changed or moved)")
+        if chain_hash(previous, ev_hash) != chained:
+            return Break(code, seq, chain_seq, "the chain does not follow here (an event changed or moved)")
         previous, expected = chained, expected + 1
     return None
 
@@ -276,7 +276,7 @@ WRITERS = {  # who may write each kind of record, once the organisation exists
 
 @dataclass
 class ChainWalk:
-    """Walks the ledger chain in order, replaying the organisation as it stood at each entry.
+    """Walks the chain in order, replaying the organisation as it stood at each entry.
 
     Checks each entry's link, each record's own hash, and that the account that wrote an event was, at
     that moment, the person recorded as operating (and a recorder where they acted for someone else).
@@ -294,7 +294,7 @@ class ChainWalk:
     def entry(
         self,
         *,
-        ledger_seq: int,
+        chain_seq: int,
         hash: str,
         chained: str,
         kind: str,
@@ -308,27 +308,27 @@ class ChainWalk:
         via: str | None = None,
     ) -> None:
         previous_seq, previous_hash = self.last
-        self.last = (ledger_seq, chained)
+        self.last = (chain_seq, chained)
         if not self.chain_broken:
-            if ledger_seq != previous_seq + 1:
+            if chain_seq != previous_seq + 1:
                 self._break(
                     None,
                     None,
                     previous_seq + 1,
-                    f"ledger entries {previous_seq + 1}–{ledger_seq - 1} are missing (deleted)",
+                    f"chain entries {previous_seq + 1}–{chain_seq - 1} are missing (deleted)",
                 )
-            elif ledger_hash(previous_hash, hash) != chained:
+            elif chain_hash(previous_hash, hash) != chained:
                 code = subject if kind == "event" else None
-                self._break(code, seq, ledger_seq, "the ledger chain does not follow here (an entry changed or moved)")
+                self._break(code, seq, chain_seq, "the chain does not follow here (an entry changed or moved)")
         if kind == "event":
-            self._check_operator(subject, seq, ledger_seq, account, actor_id, operator_id, via)
+            self._check_operator(subject, seq, chain_seq, account, actor_id, operator_id, via)
             return
         facts = RecordFacts(kind, subject, body, at, account, operator_id, via)
         if record_hash(facts) != hash:
             self.breaks.append(
-                Break(None, None, ledger_seq, f"the {kind} record of '{subject}' does not match its hash (edited)")
+                Break(None, None, chain_seq, f"the {kind} record of '{subject}' does not match its hash (edited)")
             )
-        self._check_writer(kind, subject, ledger_seq, at, self._signed_in(account, via))
+        self._check_writer(kind, subject, chain_seq, at, self._signed_in(account, via))
         if kind in self.projections:
             self.projections[kind][subject] = body
         if kind == "person":
@@ -338,7 +338,7 @@ class ChainWalk:
                     self._owners.setdefault(account_name, subject)
                 self._roles[subject] = frozenset(body.get("roles") or ())
 
-    def _check_writer(self, kind: str, subject: str, ledger_seq: int, at: datetime, account: str | None) -> None:
+    def _check_writer(self, kind: str, subject: str, chain_seq: int, at: datetime, account: str | None) -> None:
         """Who may change the organisation, the settings and the campaigns: the roles of ``WRITERS``.
 
         The first load of an organisation has nobody to check against; its records share one instant and
@@ -358,13 +358,13 @@ class ChainWalk:
                 Break(
                     None,
                     None,
-                    ledger_seq,
+                    chain_seq,
                     f"the {kind} record of '{subject}' was written by {who}, who was not {' or '.join(sorted(allowed))} then",
                 )
             )
 
-    def _break(self, code: str | None, seq: int | None, ledger_seq: int, what: str) -> None:
-        self.breaks.append(Break(code, seq, ledger_seq, what))
+    def _break(self, code: str | None, seq: int | None, chain_seq: int, what: str) -> None:
+        self.breaks.append(Break(code, seq, chain_seq, what))
         self.chain_broken = True
 
     def _single_desk(self) -> bool:
@@ -387,7 +387,7 @@ class ChainWalk:
         self,
         code: str,
         seq: int | None,
-        ledger_seq: int,
+        chain_seq: int,
         account: str | None,
         actor_id: str | None,
         operator_id: str | None,
@@ -397,11 +397,11 @@ class ChainWalk:
             return
         if via is not None and account not in self._services():
             what = f"it claims the signed-in account {via}, but {account} is not a service that may say so"
-            self.breaks.append(Break(code, seq, ledger_seq, what))
+            self.breaks.append(Break(code, seq, chain_seq, what))
             return
         if via is None and account in self._services():
             what = f"the service account {account} wrote it without saying who was signed in"
-            self.breaks.append(Break(code, seq, ledger_seq, what))
+            self.breaks.append(Break(code, seq, chain_seq, what))
             return
         account = self._signed_in(account, via) or account
         person = self._owners.get(account)
@@ -413,7 +413,7 @@ class ChainWalk:
             what = f"{person} recorded it for {actor_id} without the recorder role"
         else:
             return
-        self.breaks.append(Break(code, seq, ledger_seq, what))
+        self.breaks.append(Break(code, seq, chain_seq, what))
 
 
 def compare_projection(
@@ -442,20 +442,20 @@ def compare_projection(
 
 @dataclass(frozen=True, slots=True)
 class Anchor:
-    """The ledger's head at a moment, signed with a key the database never holds."""
+    """The chain's head at a moment, signed with a key the database never holds."""
 
-    ledger_seq: int
-    ledger_hash: str
+    chain_seq: int
+    chain_hash: str
     events: int
     at: datetime
     mac: str = ""
 
     def message(self) -> bytes:
-        return f"duban-anchor-v1|{self.ledger_seq}|{self.ledger_hash}|{self.events}|{_instant(self.at)}".encode()
+        return f"duban-anchor-v1|{self.chain_seq}|{self.chain_hash}|{self.events}|{_instant(self.at)}".encode()
 
     def signed(self, key: bytes) -> Anchor:
         mac = hmac.new(key, self.message(), hashlib.sha256).hexdigest()
-        return Anchor(self.ledger_seq, self.ledger_hash, self.events, self.at, mac)
+        return Anchor(self.chain_seq, self.chain_hash, self.events, self.at, mac)
 
     def genuine(self, key: bytes) -> bool:
         return hmac.compare_digest(self.signed(key).mac, self.mac)
@@ -463,8 +463,8 @@ class Anchor:
     def to_json(self) -> dict[str, Any]:
         return {
             "format": "duban-anchor-v1",
-            "ledger_seq": self.ledger_seq,
-            "ledger_hash": self.ledger_hash,
+            "ledger_seq": self.chain_seq,
+            "ledger_hash": self.chain_hash,
             "events": self.events,
             "at": _instant(self.at),
             "hmac_sha256": self.mac,

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, literal, null, select, union_all
 
-from .models import Event, EvidenceFile, LedgerHead, ProgressReport, Record, StoredAnchor, Task, TaskCoUnit
+from .models import ChainHead, Event, EvidenceFile, ProgressReport, Record, StoredAnchor, Task, TaskCoUnit
 
 STREAM = 5000
 
@@ -37,8 +37,8 @@ class AuditReader:
             Event.data,
             Event.deadline,
             Event.hash,
-            Event.ledger_seq,
-            Event.ledger_hash,
+            Event.chain_seq,
+            Event.chain_hash,
             Event.account,
             Event.row_facts,
             Event.via,
@@ -60,11 +60,11 @@ class AuditReader:
         return out
 
     def chain(self) -> Iterator[Row[Any]]:
-        """Events and records together, in the order the ledger chain links them."""
+        """Events and records together, in the order the chain links them."""
         events = select(
-            Event.ledger_seq.label("ledger_seq"),
+            Event.chain_seq.label("chain_seq"),
             Event.hash.label("hash"),
-            Event.ledger_hash.label("ledger_hash"),
+            Event.chain_hash.label("chain_hash"),
             literal("event").label("kind"),
             Task.code.label("subject"),
             Event.seq.label("seq"),
@@ -76,9 +76,9 @@ class AuditReader:
             Event.via.label("via"),
         ).join(Task, Task.id == Event.task_id)
         records = select(
-            Record.ledger_seq,
+            Record.chain_seq,
             Record.hash,
-            Record.ledger_hash,
+            Record.chain_hash,
             Record.kind,
             Record.subject,
             null(),
@@ -90,27 +90,27 @@ class AuditReader:
             Record.via,
         )
         both = union_all(events, records).subquery()
-        return self._stream(select(both).order_by(both.c.ledger_seq))
+        return self._stream(select(both).order_by(both.c.chain_seq))
 
     def last_entry(self) -> tuple[int, str] | None:
         best: tuple[int, str] | None = None
         for table in (Event, Record):
             row = self.conn.execute(
-                select(table.ledger_seq, table.ledger_hash).order_by(table.ledger_seq.desc()).limit(1)
+                select(table.chain_seq, table.chain_hash).order_by(table.chain_seq.desc()).limit(1)
             ).first()
             if row is not None and (best is None or row[0] > best[0]):
                 best = (int(row[0]), str(row[1]))
         return best
 
-    def entry_hash(self, ledger_seq: int) -> str | None:
+    def entry_hash(self, chain_seq: int) -> str | None:
         for table in (Event, Record):
-            found = self.conn.execute(select(table.ledger_hash).where(table.ledger_seq == ledger_seq)).scalar()
+            found = self.conn.execute(select(table.chain_hash).where(table.chain_seq == chain_seq)).scalar()
             if found is not None:
                 return str(found)
         return None
 
     def head(self) -> tuple[int, str] | None:
-        row = self.conn.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1)).first()
+        row = self.conn.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1)).first()
         return None if row is None else (int(row[0]), str(row[1]))
 
     def entries(self) -> int:
@@ -151,13 +151,13 @@ class AuditReader:
         query = select(Record).where(Record.kind == kind)
         if subject is not None:
             query = query.where(Record.subject == subject)
-        return self._stream(query.order_by(Record.ledger_seq))
+        return self._stream(query.order_by(Record.chain_seq))
 
     # --- anchors kept by the beat ------------------------------------------------------------------
 
-    def store_anchor(self, ledger_seq: int, ledger_hash: str, entries: int, at: datetime, mac: str) -> None:
+    def store_anchor(self, chain_seq: int, chain_hash: str, entries: int, at: datetime, mac: str) -> None:
         self.conn.execute(
-            insert(StoredAnchor).values(ledger_seq=ledger_seq, ledger_hash=ledger_hash, entries=entries, at=at, mac=mac)
+            insert(StoredAnchor).values(chain_seq=chain_seq, chain_hash=chain_hash, entries=entries, at=at, mac=mac)
         )
 
     def latest_anchor(self) -> Row[Any] | None:
@@ -173,7 +173,7 @@ class AuditReader:
             Event.trigger,
             Task.code,
             Event.comment,
-            Event.ledger_seq,
+            Event.chain_seq,
         ).join(Task, Task.id == Event.task_id)
         if actor:
             query = query.where(Event.actor_id == actor)
@@ -181,7 +181,7 @@ class AuditReader:
             query = query.where(Task.code == task)
         if since:
             query = query.where(Event.at >= since)
-        return list(self.conn.execute(query.order_by(Event.at.desc(), Event.ledger_seq.desc()).limit(limit)))
+        return list(self.conn.execute(query.order_by(Event.at.desc(), Event.chain_seq.desc()).limit(limit)))
 
     def log_refusals(self, task: str | None, since: datetime | None) -> list[Row[Any]]:
         query = select(Record).where(Record.kind == "refusal")
@@ -189,4 +189,4 @@ class AuditReader:
             query = query.where(Record.subject == task)
         if since:
             query = query.where(Record.at >= since)
-        return list(self.conn.execute(query.order_by(Record.ledger_seq.desc())))
+        return list(self.conn.execute(query.order_by(Record.chain_seq.desc())))

@@ -22,13 +22,13 @@ from ..domain.text import Bilingual
 
 
 def sha256_hex(text: str) -> str:
-    """The ledger chain's step on SQLite, as PostgreSQL's sha256() computes it."""
+    """The chain's step on SQLite, as PostgreSQL's sha256() computes it."""
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 # Keep in step with migrations/versions (a test checks it against Alembic's head).
-SCHEMA_HEAD = "0006"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+SCHEMA_HEAD = "0012"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0012")
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "duban_write"

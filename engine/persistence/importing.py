@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, overload
 
-from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent, canonical, event_hash, ledger_hash
+from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent, canonical, chain_hash, event_hash
 from ..domain.workflow import IMPORT_TRIGGER
 from ..ledger.rows import LedgerRow, derive_title
 from .sql import for_dialect
@@ -83,8 +83,8 @@ EVENT_COLUMNS = (
     "data",
     "deadline",
     "hash",
-    "ledger_seq",
-    "ledger_hash",
+    "chain_seq",
+    "chain_hash",
     "account",
     "row_facts",
     "via",
@@ -184,17 +184,17 @@ class LedgerStore:
         ).fetchall()
         return [int(r[0]) for r in rows]
 
-    def ledger_head(self) -> tuple[int, str]:
-        """The ledger chain's head, held until commit: events elsewhere wait rather than fork the chain."""
+    def chain_head(self) -> tuple[int, str]:
+        """The chain's head, held until commit: events elsewhere wait rather than fork the chain."""
         lock = "" if self.dialect == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE holds the write lock
-        row = self._execute(f"SELECT seq, hash FROM ledger_head WHERE id = 1{lock}").fetchone()
+        row = self._execute(f"SELECT seq, hash FROM chain_head WHERE id = 1{lock}").fetchone()
         if row is None:  # pragma: no cover - the head row is created with the schema
-            raise RuntimeError("the ledger head is missing")
+            raise RuntimeError("the chain head is missing")
         return int(row[0]), str(row[1])
 
     def move_ledger_head(self, seq: int, chained: str) -> None:
         mark = "?" if self.dialect == "sqlite" else "%s"
-        self._execute(f"UPDATE ledger_head SET seq = {mark}, hash = {mark} WHERE id = 1", (seq, chained))
+        self._execute(f"UPDATE chain_head SET seq = {mark}, hash = {mark} WHERE id = 1", (seq, chained))
 
     def insert(
         self, tasks: list[tuple[Any, ...]], co_units: list[tuple[int, int]], events: list[tuple[Any, ...]]
@@ -347,8 +347,8 @@ def write_rows(
     ids = store.allocate_ids(n)
     codes = CodeBlock(plan.code_prefix, plan.year, first, n)
     # The audit chains, computed here as the firing path computes them (engine/domain/audit.py): each task's
-    # first event hashes over GENESIS, and every event extends the ledger chain; the head moves once, at the end.
-    position, chained = store.ledger_head()
+    # first event hashes over GENESIS, and every event extends the chain; the head moves once, at the end.
+    position, chained = store.chain_head()
     events_of = ImportEvents(plan)
     now = encode_instant(plan.now, d)
     dates: dict[date, object] = {}
@@ -409,7 +409,7 @@ def write_rows(
             row = RowFacts(content, unit_id, r.leader_id, r.deadline, 1).to_json()
             own = events_of.hash(code, r, compact_data, stored_data, row)
             position += 1
-            chained = ledger_hash(chained, own)
+            chained = chain_hash(chained, own)
             tasks.append(
                 (
                     task_id,

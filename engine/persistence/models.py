@@ -113,7 +113,7 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("task_id", "seq", name="uq_events_task_id_seq"),
-        UniqueConstraint("ledger_seq", name="uq_events_ledger_seq"),
+        UniqueConstraint("chain_seq", name="uq_events_ledger_seq"),
         Index("ix_events_at", "at"),
     )
 
@@ -132,8 +132,8 @@ class Event(Base):
     # Who recorded it (代录: a clerk for a leader); None where the person acted themselves.
     operator_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", name="fk_events_operator_id_people"))
     hash: Mapped[str] = mapped_column(String(64))  # over its content and the task's previous event
-    ledger_seq: Mapped[int] = mapped_column(Integer)  # its place in the whole ledger's chain
-    ledger_hash: Mapped[str] = mapped_column(String(64))  # the ledger chain after it
+    chain_seq: Mapped[int] = mapped_column(Integer)  # its place in the whole chain
+    chain_hash: Mapped[str] = mapped_column(String(64))  # the chain after it
     # The account that wrote it: os:NAME from the real uid, or on PostgreSQL pg:ROLE stamped by a trigger
     # from session_user, which the client cannot choose. None before schema 0005.
     account: Mapped[str | None] = mapped_column(String(200))
@@ -256,10 +256,10 @@ class CircularFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class LedgerHead(Base):
+class ChainHead(Base):
     """The head of the chain over every event: one row, moved by each event in its own transaction."""
 
-    __tablename__ = "ledger_head"
+    __tablename__ = "chain_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
@@ -268,7 +268,7 @@ class LedgerHead(Base):
 
 class Record(Base):
     """A chained record that is not a task's event (organisation, workspace settings, campaigns, refusals,
-    task baselines): it takes its place in the same ledger chain as the events, so one anchor covers both.
+    task baselines): it takes its place in the same chain as the events, so one anchor covers both.
 
     Append-only, like events. The tables of people, units, settings and campaigns are projections of these
     records, and ``audit verify`` compares them.
@@ -276,7 +276,7 @@ class Record(Base):
 
     __tablename__ = "records"
     __table_args__ = (
-        UniqueConstraint("ledger_seq", name="uq_records_ledger_seq"),
+        UniqueConstraint("chain_seq", name="uq_records_ledger_seq"),
         Index("ix_records_kind_subject", "kind", "subject"),
         Index("ix_records_kind_id", "kind", "id"),  # the organisation's version: its latest record, by kind
         Index("ix_records_at", "at"),
@@ -291,18 +291,18 @@ class Record(Base):
     operator_id: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str | None] = mapped_column(String(200))  # the signed-in account, when a service wrote it
     hash: Mapped[str] = mapped_column(String(64))
-    ledger_seq: Mapped[int] = mapped_column(Integer)
-    ledger_hash: Mapped[str] = mapped_column(String(64))
+    chain_seq: Mapped[int] = mapped_column(Integer)
+    chain_hash: Mapped[str] = mapped_column(String(64))
 
 
 class StoredAnchor(Base):
-    """An anchor the beat (or ``audit anchor``) took: the ledger head signed with a key the database never holds."""
+    """An anchor the beat (or ``audit anchor``) took: the chain head signed with a key the database never holds."""
 
     __tablename__ = "anchors"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ledger_seq: Mapped[int] = mapped_column(Integer)
-    ledger_hash: Mapped[str] = mapped_column(String(64))
+    chain_seq: Mapped[int] = mapped_column(Integer)
+    chain_hash: Mapped[str] = mapped_column(String(64))
     entries: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     mac: Mapped[str] = mapped_column(String(64))

@@ -1,6 +1,6 @@
 """Chained records: the organisation, workspace settings, campaigns, refusals and task baselines.
 
-Each record takes the next place in the same ledger chain as the events (one
+Each record takes the next place in the same chain as the events (one
 statement moves the head, held to commit), so an anchor covers them too, and
 a record deleted or edited is as evident as an event.
 """
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, insert, select, text
 from ..domain.audit import RecordFacts, record_hash
 from .binding import campaign_body, person_body, unit_body
 from .models import PERSON_CONTACT, Campaign, Person, Record, Unit, WorkspaceSetting
-from .repository import LEDGER_STEP
+from .repository import CHAIN_STEP
 
 
 class RecordRepository:
@@ -25,7 +25,7 @@ class RecordRepository:
 
     def append(self, facts: RecordFacts) -> None:
         h = record_hash(facts)
-        head = self.conn.execute(text(LEDGER_STEP[self.dialect]), {"hash": h}).one()
+        head = self.conn.execute(text(CHAIN_STEP[self.dialect]), {"hash": h}).one()
         self.conn.execute(
             insert(Record).values(
                 kind=facts.kind,
@@ -36,8 +36,8 @@ class RecordRepository:
                 operator_id=facts.operator_id,
                 via=facts.via,
                 hash=h,
-                ledger_seq=head[0],
-                ledger_hash=head[1],
+                chain_seq=head[0],
+                chain_hash=head[1],
             )
         )
 
@@ -79,7 +79,7 @@ class RecordRepository:
             query = (
                 select(Record.subject, Record.body)
                 .where(Record.kind == kind, Record.subject.in_(wanted[i : i + 500]))
-                .order_by(Record.ledger_seq)
+                .order_by(Record.chain_seq)
             )
             for subject, body in self.conn.execute(query):
                 out[subject] = body

@@ -25,11 +25,11 @@ from .models import PERSON_CONTACT, Person, Unit
 from .sql import for_dialect
 from .types import decode_date, decode_instant, encode_date, encode_instant, encode_json
 
-# The ledger chain's next link, computed by the database so the head moves in one statement.
-LEDGER_STEP = {
-    "sqlite": "UPDATE ledger_head SET seq = seq + 1, hash = duban_sha256(hash || :hash) WHERE id = 1 "
+# The chain's next link, computed by the database so the head moves in one statement.
+CHAIN_STEP = {
+    "sqlite": "UPDATE chain_head SET seq = seq + 1, hash = duban_sha256(hash || :hash) WHERE id = 1 "
     "RETURNING seq, hash",
-    "postgresql": "UPDATE ledger_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || :hash, 'UTF8')), "
+    "postgresql": "UPDATE chain_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || :hash, 'UTF8')), "
     "'hex') WHERE id = 1 RETURNING seq, hash",
 }
 
@@ -228,14 +228,14 @@ class TaskRepository:
         return int(self._run("SELECT version FROM tasks WHERE id = :id", {"id": task_id}).fetchone()[0])
 
     def append_event(self, task_id: int, event: EventFacts, event_hash: str) -> None:
-        """The event, and its place in the ledger chain (one statement moves the head; it is held to commit)."""
-        head = self._run(LEDGER_STEP[self.dialect], {"hash": event_hash}).fetchone()
+        """The event, and its place in the chain (one statement moves the head; it is held to commit)."""
+        head = self._run(CHAIN_STEP[self.dialect], {"hash": event_hash}).fetchone()
         if head is None:  # pragma: no cover - the head row is created with the schema
-            raise RuntimeError("the ledger head is missing")
+            raise RuntimeError("the chain head is missing")
         self._run(
             "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, comment, at, "
-            "data, deadline, hash, ledger_seq, ledger_hash, account, row_facts, via) VALUES (:task_id, :seq, :trigger, "
-            ":source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :ledger_seq, :ledger_hash, "
+            "data, deadline, hash, chain_seq, chain_hash, account, row_facts, via) VALUES (:task_id, :seq, :trigger, "
+            ":source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :chain_seq, :chain_hash, "
             ":account, :row_facts, :via)",
             {
                 "task_id": task_id,
@@ -250,8 +250,8 @@ class TaskRepository:
                 "data": encode_json(event.data),
                 "deadline": encode_date(event.deadline, self.dialect),
                 "hash": event_hash,
-                "ledger_seq": head[0],
-                "ledger_hash": head[1],
+                "chain_seq": head[0],
+                "chain_hash": head[1],
                 "account": event.account,
                 "row_facts": encode_json(event.row),
                 "via": event.via,

@@ -294,7 +294,7 @@ class WebStore:
         rows = self.conn.execute(
             select(Record.at, Record.subject, Record.body, Record.account, Record.operator_id, Record.via)
             .where(Record.kind == "signin")
-            .order_by(Record.ledger_seq.desc())
+            .order_by(Record.chain_seq.desc())
             .limit(limit)
         ).mappings()
         return [dict(r) for r in rows]

@@ -1,6 +1,6 @@
-"""Proving the history: verify the chains, anchor the ledger's head, read who did what (refusals included).
+"""Proving the history: verify the chains, anchor the chain's head, read who did what (refusals included).
 
-Verification streams the events in two orders (per task, and the ledger's
+Verification streams the events in two orders (per task, and the chain's
 own) so memory stays flat however long the history. An anchor is the head
 signed with ``DUBAN_AUDIT_KEY``, a secret the database never sees: someone able
 to rewrite the whole database could recompute every hash, but not the
@@ -55,7 +55,7 @@ def _stored(row: Any) -> StoredEvent:
         row=row.row_facts,
         via=row.via,
     )
-    return StoredEvent(facts, row.hash, row.ledger_seq, row.ledger_hash)
+    return StoredEvent(facts, row.hash, row.chain_seq, row.chain_hash)
 
 
 @dataclass(slots=True)
@@ -72,7 +72,7 @@ class _Seen:
 
 def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) -> Verdict:
     """Every task's chain and the row people read, the progress reports, the organisation and settings,
-    the ledger chain over all of it with who wrote each entry, its head, and the anchor if given."""
+    the chain over all of it with who wrote each entry, its head, and the anchor if given."""
     verdict = Verdict()
     with app.uow(write=False) as uow:
         reads = uow.audit
@@ -112,9 +112,9 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
         walk = ChainWalk()
         for r in reads.chain():
             walk.entry(
-                ledger_seq=r.ledger_seq,
+                chain_seq=r.chain_seq,
                 hash=r.hash,
-                chained=r.ledger_hash,
+                chained=r.chain_hash,
                 kind=r.kind,
                 subject=r.subject,
                 seq=r.seq,
@@ -135,20 +135,20 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
         if head is None or head != (last_seq, last_hash):
             verdict.breaks.append(
                 Break(
-                    None, None, last_seq, "the ledger head does not match the last entry (entries removed at the end)"
+                    None, None, last_seq, "the chain head does not match the last entry (entries removed at the end)"
                 )
             )
         if anchor is not None:
             verdict.anchor_checked = True
-            at = reads.entry_hash(anchor.ledger_seq)
+            at = reads.entry_hash(anchor.chain_seq)
             if at is None:
                 verdict.breaks.append(
-                    Break(None, None, anchor.ledger_seq, "the anchored entry is gone (the history was cut short)")
+                    Break(None, None, anchor.chain_seq, "the anchored entry is gone (the history was cut short)")
                 )
-            elif at != anchor.ledger_hash:
+            elif at != anchor.chain_hash:
                 verdict.breaks.append(
                     Break(
-                        None, None, anchor.ledger_seq, "the ledger differs from the anchor (the history was rewritten)"
+                        None, None, anchor.chain_seq, "the chain differs from the anchor (the history was rewritten)"
                     )
                 )
     return verdict
@@ -245,7 +245,7 @@ def take_anchor(app: App, *, store: bool = False) -> Anchor:
         assert head is not None  # created with the schema
         anchor = Anchor(head[0], head[1], uow.audit.entries(), app.clock.now()).signed(key)
         if store:
-            uow.audit.store_anchor(anchor.ledger_seq, anchor.ledger_hash, anchor.events, anchor.at, anchor.mac)
+            uow.audit.store_anchor(anchor.chain_seq, anchor.chain_hash, anchor.events, anchor.at, anchor.mac)
             uow.commit()
     return anchor
 
@@ -258,7 +258,7 @@ def anchor_if_due(app: App, every: timedelta) -> Anchor | None:
     with app.uow(write=False) as uow:
         last = uow.audit.latest_anchor()
         head = uow.audit.head()
-    if last is not None and head is not None and (last.ledger_seq == head[0] or app.clock.now() - last.at < every):
+    if last is not None and head is not None and (last.chain_seq == head[0] or app.clock.now() - last.at < every):
         return None
     return take_anchor(app, store=True)
 
@@ -274,9 +274,9 @@ def latest_anchor(app: App) -> Anchor:
             detail="this workspace keeps no anchor yet; the beat takes one every DUBAN_ANCHOR_SECONDS "
             "when DUBAN_AUDIT_KEY is set, or run duban audit anchor --store",
         )
-    anchor = Anchor(stored.ledger_seq, stored.ledger_hash, stored.entries, stored.at, stored.mac)
+    anchor = Anchor(stored.chain_seq, stored.chain_hash, stored.entries, stored.at, stored.mac)
     if not anchor.genuine(key):
-        raise AnchorForged(at=anchor.at.isoformat(), seq=anchor.ledger_seq)
+        raise AnchorForged(at=anchor.at.isoformat(), seq=anchor.chain_seq)
     return anchor
 
 
@@ -329,7 +329,7 @@ def audit_log(
             task=r.code,
             outcome="done",
             detail=r.comment,
-            order=r.ledger_seq,
+            order=r.chain_seq,
         )
         for r in done
     ]
@@ -346,7 +346,7 @@ def audit_log(
                 task=r.subject or None,
                 outcome="refused",
                 detail=body.get("reason"),
-                order=r.ledger_seq,
+                order=r.chain_seq,
             )
         )
     out.sort(key=lambda e: (e.at, e.order), reverse=True)

@@ -120,7 +120,7 @@ class TamperedBackup(BadFile):
 
 @dataclass(frozen=True)
 class Head:
-    """Where a ledger's chain stands: its length (events and records), the last chain hash (None before 0004),
+    """Where a database's chain stands: its length (events and records), the last chain hash (None before 0004),
     and how many of its entries are events, which is what a person counts."""
 
     seq: int
@@ -174,7 +174,7 @@ class RestorePlan:
 
 
 def _head(path: Path) -> Head | None:
-    """The ledger head of a SQLite duban database, read-only; None when it cannot be read (missing, empty, damaged)."""
+    """The chain head of a SQLite duban database, read-only; None when it cannot be read (missing, empty, damaged)."""
     if not path.is_file() or path.stat().st_size == 0:
         return None
     try:
@@ -182,8 +182,9 @@ def _head(path: Path) -> Head | None:
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             events = int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]) if "events" in tables else 0
-            if "ledger_head" in tables:
-                row = conn.execute("SELECT seq, hash FROM ledger_head ORDER BY id LIMIT 1").fetchone()
+            table = next((t for t in ("chain_head", "ledger_head") if t in tables), None)  # ledger_head before 0012
+            if table is not None:
+                row = conn.execute(f"SELECT seq, hash FROM {table} ORDER BY id LIMIT 1").fetchone()
                 if row is not None:
                     return Head(int(row[0]), str(row[1]), events)
             if "events" in tables:
@@ -195,16 +196,30 @@ def _head(path: Path) -> Head | None:
         return None
 
 
-def _hash_at(path: Path, ledger_seq: int) -> str | None:
-    """A ledger's chain hash after entry ``ledger_seq`` (an event or a record), to tell an older copy of it from
+# The chain's columns were called ledger_seq/ledger_hash before schema 0012; a backup may be older.
+_HASH_AT = {
+    True: (
+        "SELECT chain_hash FROM events WHERE chain_seq = ?",
+        "SELECT chain_hash FROM records WHERE chain_seq = ?",
+    ),
+    False: (
+        "SELECT ledger_hash FROM events WHERE ledger_seq = ?",
+        "SELECT ledger_hash FROM records WHERE ledger_seq = ?",
+    ),
+}
+
+
+def _hash_at(path: Path, chain_seq: int) -> str | None:
+    """A database's chain hash after entry ``chain_seq`` (an event or a record), to tell an older copy of it from
     another history."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            row = conn.execute("SELECT ledger_hash FROM events WHERE ledger_seq = ?", (ledger_seq,)).fetchone()
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            in_events, in_records = _HASH_AT["chain_head" in tables]
+            row = conn.execute(in_events, (chain_seq,)).fetchone()
             if row is None and "records" in tables:
-                row = conn.execute("SELECT ledger_hash FROM records WHERE ledger_seq = ?", (ledger_seq,)).fetchone()
+                row = conn.execute(in_records, (chain_seq,)).fetchone()
         finally:
             conn.close()
     except sqlite3.Error:
@@ -254,7 +269,7 @@ def prepare_restore(app: App, backup_file: Path) -> RestorePlan:
         if not verdict.ok:
             first = verdict.breaks[0]
             where = (f"{first.code} #{first.seq}" if first.code else "") + (
-                f" (ledger #{first.ledger_seq})" if first.ledger_seq else ""
+                f" (chain #{first.chain_seq})" if first.chain_seq else ""
             )
             more = len(verdict.breaks) - 1
             raise TamperedBackup(

@@ -80,8 +80,8 @@ def issue(app: App, req: ReportRequest, *, schedule: CircularSchedule | None = N
     if app.settings.extra.get(KEY_SETTING):  # the circular carries the audit anchor: printed, it cannot be rewritten
         anchor = take_anchor(app)
         line = Bilingual(
-            f"审计锚点：台账第 {anchor.ledger_seq} 条事件，哈希 {anchor.ledger_hash}，签名 {anchor.mac[:32]}…",
-            f"Audit anchor: ledger event {anchor.ledger_seq}, hash {anchor.ledger_hash}, signature {anchor.mac[:32]}…",
+            f"审计锚点：审计链第 {anchor.chain_seq} 条，哈希 {anchor.chain_hash}，签名 {anchor.mac[:32]}…",
+            f"Audit anchor: chain entry {anchor.chain_seq}, hash {anchor.chain_hash}, signature {anchor.mac[:32]}…",
         )
         report = replace(report, notes=[*report.notes, line.pick(lang)])
     key = f"{name}:{report.period.kind}:{report.period.start}:{report.period.end}:{report.campaign or ''}"

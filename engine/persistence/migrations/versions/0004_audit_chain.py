@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import engine.persistence.types
-from engine.domain.audit import GENESIS, EventFacts, event_hash, ledger_hash
+from engine.domain.audit import GENESIS, EventFacts, chain_hash, event_hash
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -129,7 +129,7 @@ def _chain_existing_events() -> None:
         h = event_hash(facts, heads.get(r.task_id, GENESIS))
         heads[r.task_id] = h
         position += 1
-        ledger = ledger_hash(ledger, h)
+        ledger = chain_hash(ledger, h)
         bind.execute(events.update().where(events.c.id == r.id).values(hash=h, ledger_seq=position, ledger_hash=ledger))
     for task_id, h in heads.items():
         bind.execute(tasks.update().where(tasks.c.id == task_id).values(head_hash=h))

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import engine.persistence.types
-from engine.domain.audit import RecordFacts, ledger_hash, record_hash
+from engine.domain.audit import RecordFacts, chain_hash, record_hash
 from engine.persistence.binding import CONTENT_COLUMNS, content_of, row_facts_of
 
 revision: str = "0005"
@@ -141,7 +141,7 @@ class _Chainer:
     def add(self, facts: RecordFacts) -> None:
         h = record_hash(facts)
         self.seq += 1
-        self.head = ledger_hash(self.head, h)
+        self.head = chain_hash(self.head, h)
         self.pending.append(
             {
                 "kind": facts.kind,

@@ -10,7 +10,7 @@ file must hold each dedup key exactly once.
 
 Raw: the driver alone doing the same work with the same guarantees and as many
 processes: one statement writes an outbox row per due task and moves the
-tasks on; then each process, for each batch of 50 of its rows, claims them
+tasks on; then each process, for each batch of its rows (as many as a broker message carries), claims them
 in one commit, appends their lines with one fsync, and records them as sent
 in one commit. No broker, no Celery, no rendering.
 
@@ -43,6 +43,7 @@ from benchmarks.scratch import Scratch  # noqa: E402
 from benchmarks.sweep_bench import NOW, populate  # noqa: E402
 from engine.app import App  # noqa: E402
 from engine.domain.clock import FixedClock  # noqa: E402
+from engine.worker import RELAY_BATCH  # noqa: E402
 from engine.services.workspace import init_workspace  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 
@@ -140,7 +141,7 @@ def engine_round(scratch: Scratch, source: Path, broker: str) -> dict[str, Any]:
     return {"seconds": elapsed, "sweep_and_relay": swept, "notifications": total}
 
 
-def _raw_deliver(db: str, out: str, part: int, parts: int, batch: int = 50) -> None:
+def _raw_deliver(db: str, out: str, part: int, parts: int, batch: int) -> None:
     """One process's share: per batch, claim in one commit, one write and fsync, record in one commit."""
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
@@ -203,7 +204,7 @@ def raw_round(scratch: Scratch, source: Path, processes: int = 2) -> dict[str, A
     con.execute("COMMIT")
     con.close()
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_raw_deliver, args=(str(db), str(out), k, processes)) for k in range(processes)]
+    procs = [ctx.Process(target=_raw_deliver, args=(str(db), str(out), k, processes, RELAY_BATCH)) for k in range(processes)]
     for p in procs:
         p.start()
     for p in procs:

@@ -70,7 +70,7 @@ def broker_url(settings: Settings) -> str:
     return f"sqla+sqlite:///{(folder / 'duban-broker.sqlite').resolve()}"
 
 
-RELAY_BATCH = 50  # rows per broker message
+RELAY_BATCH = 200  # rows per broker message
 EMBEDDED_POLL_SECONDS = 0.05  # kombu's virtual transports poll an empty (or, at the prefetch limit, a full) queue
 PREFETCH = 4  # messages each worker process reserves ahead, so it never waits for the next poll
 
@@ -163,10 +163,19 @@ def beat_tick(app: App, publish: Callable[[list[int]], None] | None = None) -> d
     The sweep and the circulars need only the database, so they are written while the broker is down; the
     relay alone needs the broker, and when it is down the rows wait in the outbox for a later tick.
     """
-    result = sweep(app)
+    relayed = {"rows": 0, "failed": False}
+
+    def relay_batch() -> None:
+        """After each sweep batch, unless the broker already refused once this tick (then the rows wait)."""
+        if not relayed["failed"]:
+            handed = _relay_or_none(app, publish)
+            relayed["rows"] += handed or 0
+            relayed["failed"] = handed is None
+
+    result = sweep(app, after_batch=relay_batch)
     issued = issue_circulars_safely(app)
     anchored = anchor_safely(app)
-    handed = relay_safely(app, publish)
+    handed = relayed["rows"] + relay_safely(app, publish)
     return {
         "tasks": result.tasks,
         "notifications": result.notifications,
@@ -221,6 +230,12 @@ def issue_circulars_safely(app: App) -> list[int]:
 
 def relay_safely(app: App, publish: Callable[[list[int]], None] | None = None) -> int:
     """Relay; if the broker is down the rows stay in the outbox, marked to be handed out again next tick."""
+    handed = _relay_or_none(app, publish)
+    return 0 if handed is None else handed
+
+
+def _relay_or_none(app: App, publish: Callable[[list[int]], None] | None = None) -> int | None:
+    """The rows handed to the broker, or None when it refused them (they wait in the outbox)."""
     try:
         policy = DeliveryPolicy.from_config(app.settings.extra)
         return relay_all(app, publish or publisher(celery), batch=RELAY_BATCH, policy=policy)
@@ -229,7 +244,7 @@ def relay_safely(app: App, publish: Callable[[list[int]], None] | None = None) -
         with app.uow(write=True) as uow:
             uow.outbox.clear_hints(app.clock.now())
             uow.commit()
-        return 0
+        return None
 
 
 def worker_argv(concurrency: int, loglevel: str) -> list[str]:

@@ -11,6 +11,7 @@ demo and the tests all call this function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,9 +49,19 @@ class SweepResult:
     dry_run: bool = False
 
 
-def sweep(app: App, now: datetime | None = None, batch: int = BATCH, *, dry_run: bool = False) -> SweepResult:
+def sweep(
+    app: App,
+    now: datetime | None = None,
+    batch: int = BATCH,
+    *,
+    dry_run: bool = False,
+    after_batch: Callable[[], object] | None = None,
+) -> SweepResult:
     """Write what fell due. ``dry_run``: the same work in one transaction, rolled back; ``planned`` says what
-    would have been written (rows an earlier sweep already wrote are not counted)."""
+    would have been written (rows an earlier sweep already wrote are not counted).
+
+    ``after_batch`` runs after each committed batch: the beat relays there, so workers deliver the first
+    reminders of a morning's storm while the sweep is still writing the rest."""
     now = now or app.clock.now()
     result = SweepResult(dry_run=dry_run)
     if dry_run:
@@ -113,6 +124,8 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH, *, dry_run:
             uow.commit()
         result.tasks += len(due)
         result.batches += 1
+        if after_batch is not None:
+            after_batch()
         if len(due) < batch:
             break
     return result

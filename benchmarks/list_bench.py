@@ -120,11 +120,15 @@ def main() -> None:
     peak = {k: max(v) for k, v in peaks.items()}
     print(f"\n{args.tasks:,} tasks, SQLite file; medians of {args.rounds} alternated rounds\n")
     print(f"{'figure':<44}{'engine':>12}{'raw':>12}{'ratio':>8}")
-    print(f"{'first page, in process (list_page)':<44}{med['page'] * 1000:>10.1f}ms{med['page_raw'] * 1000:>10.1f}ms"
-          f"{med['page'] / med['page_raw']:>7.1f}x")
+    print(
+        f"{'first page, in process (list_page)':<44}{med['page'] * 1000:>10.1f}ms{med['page_raw'] * 1000:>10.1f}ms"
+        f"{med['page'] / med['page_raw']:>7.1f}x"
+    )
     print(f"{'first page, whole `duban list` process':<44}{med['page_process'] * 1000:>10.0f}ms")
-    print(f"{'`list --all --json`, whole process':<44}{med['all']:>11.1f}s{med['all_raw']:>11.1f}s"
-          f"{med['all'] / med['all_raw']:>7.1f}x")
+    print(
+        f"{'`list --all --json`, whole process':<44}{med['all']:>11.1f}s{med['all_raw']:>11.1f}s"
+        f"{med['all'] / med['all_raw']:>7.1f}x"
+    )
     print(f"{'  peak resident memory':<44}{peak['all']:>9.0f}MiB{peak['all_raw']:>9.0f}MiB")
     results = {
         "tasks": args.tasks,

@@ -79,9 +79,7 @@ def engine_round(scratch: Scratch, source: Path, broker: str) -> dict[str, Any]:
 
     folder = fresh(scratch, source, "engine")
     db, out = folder / "duban.db", folder / "notifications.jsonl"
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")
-    } | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")} | {
         "DUBAN_DATABASE_URL": str(db),
         "DUBAN_CHANNELS": "file",
         "DUBAN_NOTIFY_FILE": str(out),
@@ -204,7 +202,9 @@ def raw_round(scratch: Scratch, source: Path, processes: int = 2) -> dict[str, A
     con.execute("COMMIT")
     con.close()
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_raw_deliver, args=(str(db), str(out), k, processes, RELAY_BATCH)) for k in range(processes)]
+    procs = [
+        ctx.Process(target=_raw_deliver, args=(str(db), str(out), k, processes, RELAY_BATCH)) for k in range(processes)
+    ]
     for p in procs:
         p.start()
     for p in procs:

@@ -182,9 +182,7 @@ def _pair_select(cols: LedgerColumns, prev_state: Any, prev_deadline: Any, prev_
 
 
 def _latest_seq(at: datetime) -> Any:
-    return (
-        select(func.max(Event.seq)).where(Event.task_id == Task.id, Event.at <= at).correlate(Task).scalar_subquery()
-    )
+    return select(func.max(Event.seq)).where(Event.task_id == Task.id, Event.at <= at).correlate(Task).scalar_subquery()
 
 
 def ledger_pair(at: datetime | None, before: datetime, where: Where | None = None) -> Subquery:

@@ -213,36 +213,7 @@ def tally_pair(
     few result rows into each side. ``scope``'s workflow filters are left to the caller, which splits by
     workflow (the main table and each workflow's own section come from the same pass).
     """
-    plain = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category)
-    ledger = src(lambda cols: _scoped(plain, cols))
-    c = ledger.c
-    dialect = conn.dialect.name
-
-    def side(state: Any, deadline: Any, at: Any, day: date) -> list[Any]:
-        overdue = and_(_in_states(rules.clock_runs, c.workflow, state), deadline < day)
-        from_import = and_(c.source_key.is_not(None), at == c.created_at)
-        known_close = or_(~from_import, c.closed_on.is_not(None))
-        has_deadline = and_(c.original_deadline.is_not(None), known_close)
-        on_time = and_(
-            has_deadline,
-            case(
-                (from_import, c.closed_on <= c.original_deadline),
-                else_=_closed_by(c.original_deadline, at, dialect, tz, day),
-            ),
-        )
-        return [func.sum(case((cond, 1), else_=0)) for cond in (overdue, has_deadline, on_time)]
-
-    query = select(
-        c.unit_id,
-        c.category,
-        c.campaign,
-        c.workflow,
-        c.state,
-        c.prev_state,
-        func.count(),
-        *side(c.state, c.deadline, c.at, as_of),
-        *side(c.prev_state, c.prev_deadline, c.prev_at, prev_as_of),
-    ).group_by(c.unit_id, c.category, c.campaign, c.workflow, c.state, c.prev_state)
+    query = tally_pair_query(conn.dialect.name, rules, src, scope, as_of, prev_as_of, tz)
     names = dict(conn.execute(select(Unit.id, Unit.name)).all())
     now: dict[tuple[Any, ...], list[int]] = {}
     prev: dict[tuple[Any, ...], list[int]] = {}
@@ -259,6 +230,41 @@ def tally_pair(
         [(*k, *v) for k, v in now.items()],  # type: ignore[misc]
         [(*k, *v) for k, v in prev.items()],  # type: ignore[misc]
     )
+
+
+def tally_pair_query(
+    dialect: str, rules: StateRules, src: PairSource, scope: Scope, as_of: date, prev_as_of: date, tz: ZoneInfo
+) -> Select[Any]:
+    """The one GROUP BY behind ``tally_pair`` (the report benchmark runs it alone as its baseline)."""
+    plain = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category)
+    ledger = src(lambda cols: _scoped(plain, cols))
+    c = ledger.c
+
+    def side(state: Any, deadline: Any, at: Any, day: date) -> list[Any]:
+        overdue = and_(_in_states(rules.clock_runs, c.workflow, state), deadline < day)
+        from_import = and_(c.source_key.is_not(None), at == c.created_at)
+        known_close = or_(~from_import, c.closed_on.is_not(None))
+        has_deadline = and_(c.original_deadline.is_not(None), known_close)
+        on_time = and_(
+            has_deadline,
+            case(
+                (from_import, c.closed_on <= c.original_deadline),
+                else_=_closed_by(c.original_deadline, at, dialect, tz, day),
+            ),
+        )
+        return [func.sum(case((cond, 1), else_=0)) for cond in (overdue, has_deadline, on_time)]
+
+    return select(
+        c.unit_id,
+        c.category,
+        c.campaign,
+        c.workflow,
+        c.state,
+        c.prev_state,
+        func.count(),
+        *side(c.state, c.deadline, c.at, as_of),
+        *side(c.prev_state, c.prev_deadline, c.prev_at, prev_as_of),
+    ).group_by(c.unit_id, c.category, c.campaign, c.workflow, c.state, c.prev_state)
 
 
 _Leader = aliased(Person)
@@ -389,4 +395,5 @@ __all__ = [
     "state_rules",
     "tally",
     "tally_pair",
+    "tally_pair_query",
 ]

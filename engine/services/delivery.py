@@ -276,11 +276,10 @@ def _deliver_together(app: App, ids: list[int], channel: Any, policy: DeliveryPo
         for c in worn:  # claimed again and again without an outcome: the workers sending it keep dying
             uow.outbox.mark_failed(c.id, f"no outcome after {c.attempts - 1} attempts", c.attempts)
         uow.commit()
-    outcomes["failed"] += len(worn)
-    outcomes["skipped"] += len(ids) - len(claimed)
+    outcomes.update({"failed": len(worn), "skipped": len(ids) - len(claimed)})
     rows = [c for c in claimed if c.attempts <= policy.max_attempts]
     if not rows:
-        return outcomes
+        return +outcomes  # unary plus drops the zero counts
     claims = [(c.id, c.attempts) for c in rows]
     # A check that writes nothing is enough while every lease has nearly all of its length ahead: nobody can
     # take a row over before its lease ends. Otherwise (a slow open, a pause) the leases are extended, as one.
@@ -316,23 +315,22 @@ def _deliver_together(app: App, ids: list[int], channel: Any, policy: DeliveryPo
             uow.outbox.release_many(claims)
             uow.commit()
         outcomes["skipped"] += len(rows)
-        return outcomes
+        return +outcomes
     except (Permanent, Transient) as exc:
         outcome = "failed" if isinstance(exc, Permanent) else "retry"
         for c in rows:
             outcomes[_record(app, c.id, c.attempts, outcome, str(exc), policy)] += 1
-        return outcomes
+        return +outcomes
     except Exception as exc:  # noqa: BLE001 - a channel bug: retry, never get stuck
         error = f"{type(exc).__name__} in channel '{rows[0].channel}' (details withheld: they may carry secrets)"
         for c in rows:
             outcomes[_record(app, c.id, c.attempts, "retry", error, policy)] += 1
-        return outcomes
+        return +outcomes
     with app.uow(write=True) as uow:
         recorded = uow.outbox.mark_sent_many(claims, app.clock.now())
         uow.commit()
-    outcomes["sent"] += recorded
-    outcomes["skipped"] += len(rows) - recorded
-    return outcomes
+    outcomes.update({"sent": recorded, "skipped": len(rows) - recorded})
+    return +outcomes
 
 
 def _record(app: App, notification_id: int, attempts: int, outcome: str, error: str, policy: DeliveryPolicy) -> str:

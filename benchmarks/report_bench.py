@@ -151,7 +151,9 @@ def populate(app: App, n: int) -> int:
         version = conn.execute(text("SELECT version FROM workflow_versions WHERE name = 'rectification'")).scalar()
     global _position
     with app.db.engine.connect() as conn:  # the stand-in chain continues after what init wrote (its records)
-        _position = itertools.count(int(conn.execute(text("SELECT seq FROM ledger_head WHERE id = 1")).scalar() or 0) + 1)
+        _position = itertools.count(
+            int(conn.execute(text("SELECT seq FROM ledger_head WHERE id = 1")).scalar() or 0) + 1
+        )
     raw = app.db.engine.raw_connection()
     events_written = 0
     try:

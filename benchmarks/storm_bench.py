@@ -43,9 +43,9 @@ from benchmarks.scratch import Scratch  # noqa: E402
 from benchmarks.sweep_bench import NOW, populate  # noqa: E402
 from engine.app import App  # noqa: E402
 from engine.domain.clock import FixedClock  # noqa: E402
-from engine.worker import RELAY_BATCH  # noqa: E402
 from engine.services.workspace import init_workspace  # noqa: E402
 from engine.settings import Settings  # noqa: E402
+from engine.worker import RELAY_BATCH  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 REDIS = "redis://127.0.0.1:6379/14"

@@ -303,7 +303,9 @@ def _deliver_together(app: App, ids: list[int], channel: Any, policy: DeliveryPo
         except LeaseLost:
             raise
         except Exception as exc:  # noqa: BLE001 - no proof of the leases, no send
-            raise LeaseLost(f"the leases on {len(claims)} notifications could not be checked ({type(exc).__name__})")
+            raise LeaseLost(
+                f"the leases on {len(claims)} notifications could not be checked ({type(exc).__name__})"
+            ) from None
 
     messages = [Message(c.dedup_key, c.recipient_id, c.address, c.subject, c.body) for c in rows]
     try:

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from ..app import App
-from ..domain.planning import Watch, plan
+from ..domain.planning import Plan, Watch, plan
 from ..persistence.models import Notification
 from ..persistence.outbox import OutgoingNotice
 from .notify import Directory, write_notices
@@ -68,6 +68,8 @@ def sweep(
         batch = 2**31 - 1  # one transaction sees everything: nothing commits, so a later batch would repeat it
     directory: Directory | None = None
     while True:
+        # A plan depends on these facts alone, not on which task has them; kept for one batch, so memory stays flat.
+        plans: dict[tuple[object, ...], Plan] = {}
         with app.uow(write=True) as uow:
             due = uow.outbox.due_tasks(now, batch)
             if not due:
@@ -81,16 +83,15 @@ def sweep(
                 if spec is None or not clock_runs(spec, about.state):
                     updates.append((about.id, now, None, t.escalation_level, False))
                     continue
-                watch = Watch(
-                    about.code,
-                    True,
-                    about.deadline,
-                    t.deadline_version,
-                    t.watch_from,
-                    t.last_progress_at or t.created_at,
-                    t.escalation_level,
-                )
-                p = plan(watch, spec.deadlines, app.calendar, app.tz, now)
+                base = t.last_progress_at or t.created_at
+                # A morning's storm is many tasks with the same deadline and watch: each plan is worked out once.
+                key = (spec.name, about.deadline, t.deadline_version, t.watch_from, base, t.escalation_level)
+                p = plans.get(key)
+                if p is None:
+                    watch = Watch(
+                        about.code, True, about.deadline, t.deadline_version, t.watch_from, base, t.escalation_level
+                    )
+                    p = plans[key] = plan(watch, spec.deadlines, app.calendar, app.tz, now)
                 for action in p.due_now:
                     write_notices(
                         app,

@@ -139,6 +139,86 @@ def test_a_worker_that_lost_its_lease_before_the_send_does_not_send(sqlite_app: 
     assert deliver_one(sqlite_app, other, {"console": Quick()}, policy) == "sent"
 
 
+def _remind_rows(app: App, n: int) -> list[int]:
+    """``n`` pending rows, one per reminder (the assignment notices are not under test here)."""
+    ids: list[int] = []
+    for _ in range(n):
+        code = new_task(app)
+        with app.db.engine.begin() as conn:
+            conn.execute(text("UPDATE notifications SET status = 'sent'"))
+        fire(app, SUPERVISOR, code, "remind")
+        with app.db.engine.connect() as conn:
+            ids.append(int(conn.execute(text("SELECT max(id) FROM notifications")).scalar_one()))
+    with app.db.engine.begin() as conn:
+        conn.execute(text("UPDATE notifications SET status = 'sent' WHERE status = 'pending'"))
+        conn.execute(text(f"UPDATE notifications SET status = 'pending' WHERE id IN ({', '.join(map(str, ids))})"))
+    return ids
+
+
+def test_a_batch_to_the_file_is_written_once_and_recorded_together(sqlite_app: App, tmp_path: Path) -> None:
+    """The file channel takes a broker message's rows in one write: each key once, each row claimed once."""
+    ids = _remind_rows(sqlite_app, 3)
+    out = tmp_path / "out.jsonl"
+    channels: dict[str, Channel] = {"console": delivery.build_channels({"DUBAN_NOTIFY_FILE": str(out)}, out)["file"]}
+    policy = DeliveryPolicy(lease_seconds=30, send_timeout_seconds=5)
+    assert delivery.deliver_batch(sqlite_app, ids, channels, policy) == {"sent": 3}
+    assert delivery.deliver_batch(sqlite_app, ids, channels, policy) == {"skipped": 3}  # a redelivered message
+    keys = [json.loads(line)["key"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(keys) == 3 and len(set(keys)) == 3
+    rows = {r.id: (r.status, r.attempts) for r in delivery.list_notifications(sqlite_app) if r.id in ids}
+    assert set(rows.values()) == {("sent", 1)}
+
+
+def test_a_batch_whose_rows_were_taken_over_sends_none_of_them(sqlite_app: App, clock: FixedClock) -> None:
+    """A claims a batch, stalls past its lease; B takes one row over and sends it; A's guard stops the batch."""
+    ids = _remind_rows(sqlite_app, 3)
+    sent: list[str] = []
+    policy = DeliveryPolicy(lease_seconds=30, send_timeout_seconds=5)
+
+    class Stalling:
+        def send(self, message: Message, guard: Guard = no_guard) -> None:
+            self.send_many([message], guard)
+
+        def send_many(self, messages: list[Message], guard: Guard = no_guard) -> None:
+            later = clock.now() + timedelta(seconds=31)  # past A's lease
+            with sqlite_app.uow(write=True) as uow:
+                taken = uow.outbox.claim(ids[1], later, later + timedelta(seconds=30))
+                assert taken is not None and uow.outbox.mark_sent(ids[1], later, taken.attempts)
+                uow.commit()
+            sent.append("B")
+            guard()  # A wakes up: its last check before the first byte
+            sent.extend("A" for _ in messages)
+
+    outcomes = delivery.deliver_batch(sqlite_app, ids, {"console": Stalling()}, policy)
+    assert outcomes == {"skipped": 3} and sent == ["B"]  # A sent nothing
+    rows = {r.id: (r.status, r.attempts) for r in delivery.list_notifications(sqlite_app) if r.id in ids}
+    assert rows[ids[1]] == ("sent", 2)  # B's record stands
+    assert rows[ids[0]] == rows[ids[2]] == ("pending", 1)  # A's other rows go back at once, sent by nobody yet
+    quick = delivery.deliver_batch(sqlite_app, ids, {"console": delivery.build_channels({}, Path("x"))["console"]})
+    assert quick == {"sent": 2, "skipped": 1}
+
+
+def test_a_batch_whose_leases_ran_low_extends_them_before_sending(sqlite_app: App, clock: FixedClock) -> None:
+    """Nobody took the rows, but the leases are nearly out (a slow open): the guard writes new leases first."""
+    ids = _remind_rows(sqlite_app, 2)
+    policy = DeliveryPolicy(lease_seconds=30, send_timeout_seconds=5)
+    leases: list[object] = []
+
+    class Slow:
+        def send(self, message: Message, guard: Guard = no_guard) -> None:
+            self.send_many([message], guard)
+
+        def send_many(self, messages: list[Message], guard: Guard = no_guard) -> None:
+            clock.advance(timedelta(seconds=27))  # 3 s of a 30 s lease left: less than the 5 s time-out
+            guard()
+            with sqlite_app.db.engine.connect() as conn:
+                leases.extend(conn.execute(text("SELECT lease_until FROM notifications WHERE status = 'sending'")))
+
+    assert delivery.deliver_batch(sqlite_app, ids, {"console": Slow()}, policy) == {"sent": 2}
+    assert len(leases) == 2
+    assert all(decode_instant(r[0]) >= clock.now() + timedelta(seconds=29) for r in leases)
+
+
 # --- 4. settings are parsed before anything is written ------------------------------------------
 
 

@@ -80,8 +80,20 @@ class Channel(Protocol):
 
 class ConsoleChannel:
     def send(self, message: Message, guard: Guard = no_guard) -> None:
+        self.send_many([message], guard)
+
+    def send_many(self, messages: list[Message], guard: Guard = no_guard) -> None:
         guard()
-        log.info("notify %s → %s: %s", message.key, message.recipient_id, message.subject)
+        for message in messages:
+            log.info("notify %s → %s: %s", message.key, message.recipient_id, message.subject)
+
+
+class BatchChannel(Protocol):
+    """A channel that takes a batch in one write (one fsync): the guard is asked once, before the first byte."""
+
+    def send(self, message: Message, guard: Guard = no_guard) -> None: ...
+
+    def send_many(self, messages: list[Message], guard: Guard = no_guard) -> None: ...
 
 
 class FileChannel:
@@ -91,21 +103,23 @@ class FileChannel:
         self.path = path
 
     def send(self, message: Message, guard: Guard = no_guard) -> None:
-        line = json.dumps(
-            {
-                "key": message.key,
-                "to": message.recipient_id,
-                "address": message.address,
-                "subject": message.subject,
-                "body": message.body,
-            },
-            ensure_ascii=False,
+        self.send_many([message], guard)
+
+    def send_many(self, messages: list[Message], guard: Guard = no_guard) -> None:
+        """All lines in one write and one fsync: the batch is on disk, or (on an error) retried as a whole."""
+        text = "".join(
+            json.dumps(
+                {"key": m.key, "to": m.recipient_id, "address": m.address, "subject": m.subject, "body": m.body},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for m in messages
         )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as fh:
                 guard()
-                fh.write(line + "\n")
+                fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
         except OSError as exc:

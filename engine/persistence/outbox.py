@@ -199,10 +199,14 @@ class OutboxRepository:
             {"now": self._at(now), "limit": limit},
         ).fetchall()
         ids = [r[0] for r in rows]
-        for i in ids:  # a row whose worker died goes back to pending: the hint is not a worker's lease
-            self._run(
-                "UPDATE notifications SET status = 'pending', lease_until = :until WHERE id = :id",
-                {"until": self._at(hint_until), "id": i},
+        if ids:  # a row whose worker died goes back to pending: the hint is not a worker's lease
+            cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            until = self._at(hint_until)
+            cur.executemany(
+                for_dialect(
+                    "UPDATE notifications SET status = 'pending', lease_until = :until WHERE id = :id", self.dialect
+                ),
+                [{"until": until, "id": i} for i in ids],
             )
         return ids
 
@@ -229,6 +233,79 @@ class OutboxRepository:
             {"id": notification_id},
         ).fetchone()
         return Claimed(*r)
+
+    def channels_of(self, ids: list[int]) -> dict[int, str]:
+        """Each row's channel, so a batch can go to the channels that take many messages in one write."""
+        if not ids:
+            return {}
+        marks, params = self._in(ids)
+        return {r[0]: r[1] for r in self._run(f"SELECT id, channel FROM notifications WHERE id IN ({marks})", params)}
+
+    @staticmethod
+    def _in(ids: list[int]) -> tuple[str, dict[str, Any]]:
+        params = {f"i{n}": i for n, i in enumerate(ids)}
+        return ", ".join(f":i{n}" for n in range(len(ids))), params
+
+    def claim_many(self, ids: list[int], now: datetime, lease_until: datetime) -> list[Claimed]:
+        """``claim`` for a batch in one statement: the rows this call took, each with its own attempt number."""
+        if not ids:
+            return []
+        marks, params = self._in(ids)
+        rows = self._run(
+            "UPDATE notifications SET status = 'sending', lease_until = :lease, attempts = attempts + 1 "
+            f"WHERE id IN ({marks}) AND due_at <= :now "
+            "AND (status = 'pending' OR (status = 'sending' AND lease_until < :now)) "
+            "RETURNING id, channel, address, recipient_id, subject, body, attempts, dedup_key",
+            {**params, "lease": self._at(lease_until), "now": self._at(now)},
+        ).fetchall()
+        order = {i: n for n, i in enumerate(ids)}
+        return sorted((Claimed(*r) for r in rows), key=lambda c: order[c.id])
+
+    def held(self, claims: list[tuple[int, int]]) -> dict[int, datetime]:
+        """For (id, attempts) pairs: the lease of each row that claim still owns (absent: taken over or done)."""
+        if not claims:
+            return {}
+        marks, params = self._in([i for i, _a in claims])
+        attempts = dict(claims)
+        rows = self._run(
+            f"SELECT id, attempts, lease_until FROM notifications WHERE id IN ({marks}) AND status = 'sending'",
+            params,
+        ).fetchall()
+        return {r[0]: decode_instant(r[2]) for r in rows if attempts.get(r[0]) == r[1] and r[2] is not None}
+
+    def extend_many(self, claims: list[tuple[int, int]], lease_until: datetime) -> int:
+        """``extend_lease`` for a batch; returns how many of the claims still owned their row."""
+        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        lease, count = self._at(lease_until), 0
+        for i, a in claims:  # one statement each: the count must be exact on both drivers
+            cur.execute(
+                for_dialect("UPDATE notifications SET lease_until = :lease" + self._OWNED, self.dialect),
+                {"lease": lease, "id": i, "attempts": a},
+            )
+            count += cur.rowcount
+        return count
+
+    def release_many(self, claims: list[tuple[int, int]]) -> None:
+        """Rows this worker claimed but will not send: back to pending at once, for the next hand-out."""
+        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.executemany(
+            for_dialect("UPDATE notifications SET status = 'pending', lease_until = NULL" + self._OWNED, self.dialect),
+            [{"id": i, "attempts": a} for i, a in claims],
+        )
+
+    def mark_sent_many(self, claims: list[tuple[int, int]], now: datetime) -> int:
+        """``mark_sent`` for a batch, in one transaction; returns how many were recorded."""
+        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        at, count = self._at(now), 0
+        statement = for_dialect(
+            "UPDATE notifications SET status = 'sent', sent_at = :now, lease_until = NULL, last_error = NULL"
+            + self._OWNED,
+            self.dialect,
+        )
+        for i, a in claims:
+            cur.execute(statement, {"now": at, "id": i, "attempts": a})
+            count += cur.rowcount
+        return count
 
     def extend_lease(self, notification_id: int, attempts: int, lease_until: datetime) -> bool:
         """Extend the lease of the claim ``attempts`` made; False when another claim (or the relay) took the row.

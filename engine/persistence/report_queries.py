@@ -36,7 +36,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from .asof import LedgerColumns, Where, ledger_at, ledger_from_events, ledger_now, moved_share
+from .asof import (
+    LedgerColumns,
+    Where,
+    ledger_at,
+    ledger_from_events,
+    ledger_now,
+    ledger_pair,
+    ledger_pair_from_events,
+    moved_share,
+)
 from .models import Event, Person, Task, Unit
 
 
@@ -174,6 +183,90 @@ def tally(
     ]
 
 
+# Both instants of a circular (its end, and the previous period's end) from one pass: see asof.ledger_pair.
+PairSource = Callable[[Where], Subquery]
+
+
+def pair_source(conn: Connection, at: datetime | None, before: datetime) -> PairSource:
+    """``at`` None: the end is now. The method is chosen by how many tasks moved since ``before``."""
+    if moved_share(conn, before) > MOVED_SHARE_FOR_EVENTS:
+        return lambda where: ledger_pair_from_events(at, before, where)
+    return lambda where: ledger_pair(at, before, where)
+
+
+TallyRow = tuple[str, str | None, str | None, str, str, int, int, int, int]
+
+
+def tally_pair(
+    conn: Connection,
+    rules: StateRules,
+    src: PairSource,
+    scope: Scope,
+    as_of: date,
+    prev_as_of: date,
+    tz: ZoneInfo,
+) -> tuple[list[TallyRow], list[TallyRow]]:
+    """The figures at both instants, every workflow, from one GROUP BY over one pass.
+
+    Rows are (unit, category, campaign, workflow, bucket, tasks, overdue, closed with a deadline, closed on
+    time): first at ``as_of``, then at ``prev_as_of``. The database groups by both states; Python sums the
+    few result rows into each side. ``scope``'s workflow filters are left to the caller, which splits by
+    workflow (the main table and each workflow's own section come from the same pass).
+    """
+    query = tally_pair_query(conn.dialect.name, rules, src, scope, as_of, prev_as_of, tz)
+    names = dict(conn.execute(select(Unit.id, Unit.name)).all())
+    now: dict[tuple[Any, ...], list[int]] = {}
+    prev: dict[tuple[Any, ...], list[int]] = {}
+    for r in conn.execute(query):
+        unit = names.get(r[0], str(r[0]))
+        for sums, state, figures in ((now, r[4], r[7:10]), (prev, r[5], r[10:13])):
+            if state is None:  # the task did not exist yet at that instant
+                continue
+            key = (unit, r[1], r[2], r[3], rules.buckets.get((r[3], state), "excluded"))
+            acc = sums.setdefault(key, [0, 0, 0, 0])
+            for i, v in enumerate((r[6], *figures)):
+                acc[i] += int(v or 0)
+    return (
+        [(*k, *v) for k, v in now.items()],  # type: ignore[misc]
+        [(*k, *v) for k, v in prev.items()],  # type: ignore[misc]
+    )
+
+
+def tally_pair_query(
+    dialect: str, rules: StateRules, src: PairSource, scope: Scope, as_of: date, prev_as_of: date, tz: ZoneInfo
+) -> Select[Any]:
+    """The one GROUP BY behind ``tally_pair`` (the report benchmark runs it alone as its baseline)."""
+    plain = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category)
+    ledger = src(lambda cols: _scoped(plain, cols))
+    c = ledger.c
+
+    def side(state: Any, deadline: Any, at: Any, day: date) -> list[Any]:
+        overdue = and_(_in_states(rules.clock_runs, c.workflow, state), deadline < day)
+        from_import = and_(c.source_key.is_not(None), at == c.created_at)
+        known_close = or_(~from_import, c.closed_on.is_not(None))
+        has_deadline = and_(c.original_deadline.is_not(None), known_close)
+        on_time = and_(
+            has_deadline,
+            case(
+                (from_import, c.closed_on <= c.original_deadline),
+                else_=_closed_by(c.original_deadline, at, dialect, tz, day),
+            ),
+        )
+        return [func.sum(case((cond, 1), else_=0)) for cond in (overdue, has_deadline, on_time)]
+
+    return select(
+        c.unit_id,
+        c.category,
+        c.campaign,
+        c.workflow,
+        c.state,
+        c.prev_state,
+        func.count(),
+        *side(c.state, c.deadline, c.at, as_of),
+        *side(c.prev_state, c.prev_deadline, c.prev_at, prev_as_of),
+    ).group_by(c.unit_id, c.category, c.campaign, c.workflow, c.state, c.prev_state)
+
+
 _Leader = aliased(Person)
 
 
@@ -297,7 +390,10 @@ __all__ = [
     "as_of_source",
     "current_source",
     "overdue_tasks",
+    "pair_source",
     "period_events",
     "state_rules",
     "tally",
+    "tally_pair",
+    "tally_pair_query",
 ]

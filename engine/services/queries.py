@@ -214,7 +214,7 @@ def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str |
     if not 1 <= limit <= 10_000:
         raise InvalidInput(what="--limit", detail=f"{limit} is not between 1 and 10000")
     rows: list[TaskSummary] = []
-    stream = iter_tasks(app, flt, after=after)
+    stream = iter_tasks(app, flt, after=after, limit=limit + 1)
     try:
         for row in stream:
             if len(rows) == limit:
@@ -225,8 +225,13 @@ def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str |
     return ListPage(rows, more=False)
 
 
-def iter_tasks(app: App, flt: TaskFilter, *, after: str | None = None) -> Generator[TaskSummary, None, None]:
-    """The matching tasks one by one, in code order, read in batches: memory stays flat at any size."""
+def iter_tasks(
+    app: App, flt: TaskFilter, *, after: str | None = None, limit: int | None = None
+) -> Generator[TaskSummary, None, None]:
+    """The matching tasks one by one, in code order, read in batches: memory stays flat at any size.
+
+    ``limit``: the caller stops after so many; the query reads no further (unless a light filters, which is
+    decided here, row by row)."""
     query = _summary_query(shown_only=True)
     if flt.states:
         known = {s for spec in app.registry.specs for s in spec.states}
@@ -261,7 +266,11 @@ def iter_tasks(app: App, flt: TaskFilter, *, after: str | None = None) -> Genera
             if viewer is None:
                 raise UnknownPerson(person=flt.visible_to, near="")
             query = query.where(visible_clause(viewer))
-        result = uow.session.execute(query.order_by(Task.code).execution_options(yield_per=1000))
+        query = query.order_by(Task.code)
+        if limit is not None and not flt.lights:
+            query = query.limit(limit)
+        batch = 1000 if limit is None else max(1, min(limit, 1000))
+        result = uow.session.execute(query.execution_options(yield_per=batch))
         for r in result:
             summary = _summary(app, r[0], r.unit_name, r.leader_name)
             if not flt.lights or summary.light in flt.lights:

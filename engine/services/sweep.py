@@ -11,13 +11,14 @@ demo and the tests all call this function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, select
 
 from ..app import App
-from ..domain.planning import Watch, plan
+from ..domain.planning import Plan, Watch, plan
 from ..persistence.models import Notification
 from ..persistence.outbox import OutgoingNotice
 from .notify import Directory, write_notices
@@ -48,15 +49,27 @@ class SweepResult:
     dry_run: bool = False
 
 
-def sweep(app: App, now: datetime | None = None, batch: int = BATCH, *, dry_run: bool = False) -> SweepResult:
+def sweep(
+    app: App,
+    now: datetime | None = None,
+    batch: int = BATCH,
+    *,
+    dry_run: bool = False,
+    after_batch: Callable[[], object] | None = None,
+) -> SweepResult:
     """Write what fell due. ``dry_run``: the same work in one transaction, rolled back; ``planned`` says what
-    would have been written (rows an earlier sweep already wrote are not counted)."""
+    would have been written (rows an earlier sweep already wrote are not counted).
+
+    ``after_batch`` runs after each committed batch: the beat relays there, so workers deliver the first
+    reminders of a morning's storm while the sweep is still writing the rest."""
     now = now or app.clock.now()
     result = SweepResult(dry_run=dry_run)
     if dry_run:
         batch = 2**31 - 1  # one transaction sees everything: nothing commits, so a later batch would repeat it
     directory: Directory | None = None
     while True:
+        # A plan depends on these facts alone, not on which task has them; kept for one batch, so memory stays flat.
+        plans: dict[tuple[object, ...], Plan] = {}
         with app.uow(write=True) as uow:
             due = uow.outbox.due_tasks(now, batch)
             if not due:
@@ -70,16 +83,15 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH, *, dry_run:
                 if spec is None or not clock_runs(spec, about.state):
                     updates.append((about.id, now, None, t.escalation_level, False))
                     continue
-                watch = Watch(
-                    about.code,
-                    True,
-                    about.deadline,
-                    t.deadline_version,
-                    t.watch_from,
-                    t.last_progress_at or t.created_at,
-                    t.escalation_level,
-                )
-                p = plan(watch, spec.deadlines, app.calendar, app.tz, now)
+                base = t.last_progress_at or t.created_at
+                # A morning's storm is many tasks with the same deadline and watch: each plan is worked out once.
+                key = (spec.name, about.deadline, t.deadline_version, t.watch_from, base, t.escalation_level)
+                p = plans.get(key)
+                if p is None:
+                    watch = Watch(
+                        about.code, True, about.deadline, t.deadline_version, t.watch_from, base, t.escalation_level
+                    )
+                    p = plans[key] = plan(watch, spec.deadlines, app.calendar, app.tz, now)
                 for action in p.due_now:
                     write_notices(
                         app,
@@ -113,6 +125,8 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH, *, dry_run:
             uow.commit()
         result.tasks += len(due)
         result.batches += 1
+        if after_batch is not None:
+            after_batch()
         if len(due) < batch:
             break
     return result

@@ -1,0 +1,150 @@
+"""`duban list` over a large ledger: the first page, and `list --all --json`, beside the raw driver's scan.
+
+The script writes *n* open tasks straight into the table (``sweep_bench.populate``), then, alternated:
+- **first page**: ``engine.services.queries.list_page`` in this process (what `duban list` calls), and the
+  whole `duban list` process, against the raw driver reading the first 51 rows of the same columns by code.
+- **all**: the whole `duban list --all --json` process writing to /dev/null, with its peak resident memory
+  (``ru_maxrss`` of the child), against a raw process: ``sqlite3`` scanning the same columns in code order
+  and writing each row as a JSON line.
+
+    python benchmarks/list_bench.py [--tasks 1000000] [--rounds 3]
+    python benchmarks/list_bench.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.scratch import Scratch  # noqa: E402
+from benchmarks.sweep_bench import NOW, populate  # noqa: E402
+from engine.app import App  # noqa: E402
+from engine.domain.clock import FixedClock  # noqa: E402
+from engine.services import queries  # noqa: E402
+from engine.services.workspace import init_workspace  # noqa: E402
+from engine.settings import Settings  # noqa: E402
+
+ORG = ROOT / "examples" / "org.yaml"
+DUBAN = [sys.executable, "-c", "from cli.main import run; run()"]
+COLUMNS = (
+    "t.id, t.code, t.title, t.workflow, t.state, u.name, p.name, t.deadline, t.deadline_expr, t.category, "
+    "t.campaign, t.priority, t.escalation_level, t.updated_at, t.version, t.original_deadline, t.lead_leader_id"
+)
+RAW_SCAN = f"""
+import json, sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+out = open('/dev/null', 'w')
+names = [c.strip() for c in {COLUMNS!r}.split(',')]
+for row in con.execute("SELECT {COLUMNS} FROM tasks t JOIN units u ON u.id = t.unit_id "
+                       "LEFT JOIN people p ON p.id = t.lead_leader_id ORDER BY t.code"):
+    out.write(json.dumps(dict(zip(names, row)), ensure_ascii=False) + '\\n')
+"""
+
+
+def child(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB of one child process (GNU time: a child forked from this big process
+    would otherwise report this process's resident size as its own peak)."""
+    report = Path(os.environ.get("TMPDIR", "/tmp")) / f"list-bench-{os.getpid()}.time"
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", "-o", str(report), *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[-3:]} failed: {proc.stderr.decode(errors='replace')}")
+    kib = float(report.read_text().split()[-1])
+    report.unlink()
+    return elapsed, kib / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="20,000 tasks, one round")
+    args = parser.parse_args()
+    if args.quick:
+        args.tasks, args.rounds = 20_000, 1
+    scratch = Scratch("", "duban-list-")
+    db = scratch.sqlite("list")
+    app = App.build(Settings(database_url=db), clock=FixedClock(NOW))
+    init_workspace(app, ORG, single_desk=True)
+    t0 = time.perf_counter()
+    populate(app, args.tasks, 0.01)
+    print(f"populated {args.tasks:,} tasks in {time.perf_counter() - t0:.0f} s", flush=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"}
+    for name in ("DUBAN_NOW", "DUBAN_USER", "DUBAN_DATABASE_URL"):
+        env.pop(name, None)
+    import sqlite3
+
+    raw = sqlite3.connect(db)
+    first_sql = (
+        f"SELECT {COLUMNS} FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = t.lead_leader_id "
+        "ORDER BY t.code LIMIT 51"
+    )
+    runs: dict[str, list[float]] = {k: [] for k in ("page", "page_raw", "page_process", "all", "all_raw")}
+    peaks: dict[str, list[float]] = {"all": [], "all_raw": []}
+    list_argv = [*DUBAN, "--db", db, "list"]
+    child(list_argv, env)  # compile bytecode, warm the page cache
+    for _ in range(args.rounds):
+        t = time.perf_counter()
+        page = queries.list_page(app, queries.TaskFilter(), limit=50)
+        runs["page"].append(time.perf_counter() - t)
+        assert len(page.rows) == 50 and page.more
+        t = time.perf_counter()
+        rows = raw.execute(first_sql).fetchall()
+        runs["page_raw"].append(time.perf_counter() - t)
+        assert len(rows) == 51
+        runs["page_process"].append(child(list_argv, env)[0])
+        s, peak = child([*DUBAN, "--db", db, "list", "--all", "--json"], env)
+        runs["all"].append(s)
+        peaks["all"].append(peak)
+        s, peak = child([sys.executable, "-c", RAW_SCAN, db], env)
+        runs["all_raw"].append(s)
+        peaks["all_raw"].append(peak)
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    peak = {k: max(v) for k, v in peaks.items()}
+    print(f"\n{args.tasks:,} tasks, SQLite file; medians of {args.rounds} alternated rounds\n")
+    print(f"{'figure':<44}{'engine':>12}{'raw':>12}{'ratio':>8}")
+    print(
+        f"{'first page, in process (list_page)':<44}{med['page'] * 1000:>10.1f}ms{med['page_raw'] * 1000:>10.1f}ms"
+        f"{med['page'] / med['page_raw']:>7.1f}x"
+    )
+    print(f"{'first page, whole `duban list` process':<44}{med['page_process'] * 1000:>10.0f}ms")
+    print(
+        f"{'`list --all --json`, whole process':<44}{med['all']:>11.1f}s{med['all_raw']:>11.1f}s"
+        f"{med['all'] / med['all_raw']:>7.1f}x"
+    )
+    print(f"{'  peak resident memory':<44}{peak['all']:>9.0f}MiB{peak['all_raw']:>9.0f}MiB")
+    results = {
+        "tasks": args.tasks,
+        "rounds": args.rounds,
+        "load": os.getloadavg()[0],
+        "at": datetime.now(UTC).isoformat(),
+        "seconds": med,
+        "peak_mib": peak,
+    }
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "list_bench.json").write_text(json.dumps(results, indent=2))
+    app.close()
+    raw.close()
+    scratch.drop(db)
+
+
+if __name__ == "__main__":
+    main()

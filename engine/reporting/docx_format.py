@@ -18,7 +18,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from engine.domain.report import Report, headline
+from engine.domain.report import Report, headline, notes
 from engine.domain.text import Lang
 
 from . import labels as L
@@ -134,7 +134,7 @@ def render_docx(
 
     _heading(doc, 1, L.SUMMARY.pick(lang), lang)
     _text(doc, headline(report, lang), indent=True)
-    for note in report.notes:
+    for note in notes(report, lang):
         _text(doc, note, size=12, indent=True)
     for n, section in enumerate(sections(report, lang), start=2):
         _heading(doc, n, section.title, lang)

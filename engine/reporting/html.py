@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from engine.domain.report import Report, headline
+from engine.domain.report import Report, headline, notes
 from engine.domain.text import Lang
 
 from . import labels as L
@@ -100,9 +100,9 @@ def render_html(
         f"<h2>{escape(heading_number(1, lang) + L.SUMMARY.pick(lang))}</h2>",
         f'<p class="headline">{escape(headline(report, lang))}</p>',
     ]
-    if report.notes:
+    if notes(report, lang):
         out.append(f"<p><strong>{escape(L.NOTES.pick(lang))}</strong></p>")
-        out.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul>")
+        out.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes(report, lang)) + "</ul>")
     for n, section in enumerate(sections(report, lang), start=2):
         out += _table(section, lang, n)
         if section.key == "units" and chart_png:

@@ -17,6 +17,7 @@ from ..domain.errors import InvalidInput
 from ..domain.policy import DeadlinePolicy
 from ..domain.report import (
     Counts,
+    ImportedLedger,
     OverdueTask,
     Period,
     PeriodTask,
@@ -34,6 +35,8 @@ from ..persistence.report_queries import (
     StateRules,
     as_of_source,
     current_source,
+    imported_before,
+    imports_after,
     overdue_tasks,
     period_events,
     state_rules,
@@ -101,10 +104,10 @@ def build_report(app: App, req: ReportRequest) -> Report:
             not_workflows=others,
         )
         rules = state_rules(app.registry.specs)
-        source = _source(app, uow, period.end, today)  # decided once: the figures and the named list agree
+        source = _source(app, uow, rules, period.end, today)  # decided once: the figures and the named list agree
         totals, units, by_category, by_campaign = _figures(app, uow, rules, source, scope, period.end)
         prev_period = period.previous()
-        prev_source = _source(app, uow, prev_period.end, today)
+        prev_source = _source(app, uow, rules, prev_period.end, today)
         prev_totals, prev_units, _, _ = _figures(app, uow, rules, prev_source, scope, prev_period.end, breakdowns=False)
         named = _overdue(app, uow, rules, source, scope, period.end, req.limit)
         other_workflows: dict[str, dict[str, Counts]] = {}
@@ -117,6 +120,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
             kind: _period_list(app, uow, rules, kind, scope, period, req.limit)
             for kind in ("new", "closed", "extended")
         }
+        imported = _imported(app, uow, scope, period.end, today)
     return Report(
         as_of=period.end,
         period=period,
@@ -139,11 +143,27 @@ def build_report(app: App, req: ReportRequest) -> Report:
         closed_total=lists["closed"][1],
         extensions_total=lists["extended"][1],
         other_workflows=other_workflows,
+        imported=imported,
     )
 
 
-def _source(app: App, uow: UnitOfWork, day: date, today: date) -> Source:
-    return current_source() if day >= today else as_of_source(uow.conn, end_of_day(day, app.tz))
+def _source(app: App, uow: UnitOfWork, rules: StateRules, day: date, today: date) -> Source:
+    """Today's tasks, or the history replayed to the end of ``day`` with later imports as their ledger said."""
+    if day >= today:
+        return current_source()
+    return as_of_source(uow.conn, end_of_day(day, app.tz), imported_before(rules, day))
+
+
+def _imported(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date) -> list[ImportedLedger]:
+    """The ledgers imported after ``day`` that the figures include (导入), one per import day."""
+    if day >= today:
+        return []
+    by_day: dict[date, tuple[int, int]] = {}
+    for instant, counted, undated in imports_after(uow.conn, end_of_day(day, app.tz), day, scope):
+        on = _local_day(instant, app.tz)
+        n, u = by_day.get(on, (0, 0))
+        by_day[on] = (n + counted, u + undated)
+    return [ImportedLedger(on, n, u) for on, (n, u) in sorted(by_day.items()) if n or u]
 
 
 def _figures(

@@ -45,7 +45,9 @@ def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None, since_ancho
     """Check every chain and the rows, reports, people and settings bound to it; exit 8 if anything is broken."""
     app = ctx.app()
     if anchor_file and since_anchor:
-        raise click.UsageError(ctx.t("--anchor 与 --since-anchor 只能选一个", "give --anchor or --since-anchor, not both"))
+        raise click.UsageError(
+            ctx.t("--anchor 与 --since-anchor 只能选一个", "give --anchor or --since-anchor, not both")
+        )
     anchor = audit_service.read_anchor(app, anchor_file) if anchor_file else None
     if since_anchor:
         anchor = audit_service.latest_anchor(app)

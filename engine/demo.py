@@ -285,12 +285,12 @@ def _web_accounts(app: App) -> list[tuple[str, str, str]]:
 
 
 def _keep_last_circular(app: App, folder: Path, result: DemoResult) -> None:
-    """The weekly circular as an office would file it: the Word document and the chart, in the demo folder."""
+    """The weekly circular as an office would file it: the Word document and the chart (SVG), in the demo folder."""
     weekly = list_circulars(app, "weekly")
     if not weekly:
         return
     result.circular = weekly[0].id
-    for suffix in (".docx", ".png"):
+    for suffix in (".docx", ".svg"):
         stored = circular_file(app, weekly[0].id, suffix)
         if stored is not None:
             path = folder / stored.name

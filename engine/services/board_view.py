@@ -73,8 +73,7 @@ def report_file(app: App, person_id: str, period: str, as_of: str, campaign: str
         raise InvalidInput(what="format", detail=f"'{fmt}' is not one of {', '.join(FORMATS)}")
     require_overseer(app, person_id)
     report = board(app, period, as_of, campaign)
-    png = draw_chart(report, lang)[0] if fmt in ("docx", "html") else None
-    content = render_report(report, fmt, lang, chart_png=png)
+    content = render_report(report, fmt, lang)
     return RenderedFile(file_stem(report, lang) + SUFFIXES[fmt], MEDIA_TYPES[fmt], content)
 
 

@@ -77,7 +77,7 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
         )
         for w in result.weeks:
             parts = [f"{ACTION_LABELS[a] if ctx.lang == 'zh' else a} {n}" for a, n in w.actions.items()]
-            say(f"  {w.label}: " + ", ".join(parts))
+            say(f"  {ctx.t(w.zh, w.en)}{ctx.t('：', ': ')}" + ctx.t("，", ", ").join(parts))
         task_table(ctx, result.tasks, title=ctx.t("各项任务现状", "Where every task stands"))
         counts = Counter(ctx.pick(t.state_label) for t in result.tasks)
         say(ctx.t("合计：", "Totals: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -10,7 +10,7 @@ import click
 
 from engine.domain.errors import BadFile, InvalidInput
 from engine.domain.report import Report
-from engine.domain.text import Lang
+from engine.domain.text import Bilingual, Lang
 from engine.services import circulars as circular_service
 from engine.services.report import NAMED_LIMIT, ReportRequest, build_report
 from engine.services.report_files import (
@@ -45,7 +45,10 @@ def _format_for(output: Path | None, fmt: str | None, as_json: bool) -> str:
         if found is None:
             raise InvalidInput(
                 what="-o",
-                detail=f"cannot tell the format from '{output.name}'; add --format ({', '.join(FORMATS)})",
+                detail=Bilingual(
+                    f"无法从文件名 '{output.name}' 判断格式；请加 --format（{'、'.join(FORMATS)}）",
+                    f"cannot tell the format from '{output.name}'; add --format ({', '.join(FORMATS)})",
+                ),
             )
         return found
     return "table"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..domain.errors import BadFile
+from ..domain.text import Bilingual
 from .cells import DANGEROUS_START
 
 RED_FILL = "FFC7CE"
@@ -51,7 +52,13 @@ def export_format(path: Path) -> str:
         return "xlsx"
     if suffix == ".csv":
         return "csv"
-    raise BadFile(path, "the export is written as .xlsx or .csv; name the file accordingly")
+    raise BadFile(
+        path,
+        Bilingual(
+            "台账导出为 .xlsx 或 .csv 文件，请用这两种扩展名之一命名",
+            "the export is written as .xlsx or .csv; name the file accordingly",
+        ),
+    )
 
 
 def write_ledger(

@@ -110,7 +110,7 @@ def _chart(doc: DocumentObject, report: Report, lang: Lang) -> None:
     _font(caption.add_run(words.title), HEI, 12)
     widest = max(b.total for b in rows)
     table = doc.add_table(rows=len(rows), cols=CHART_CELLS + 2)
-    table.autofit = False
+    table.autofit = False  # a fixed layout: the cells keep their widths, so the bars are to scale
     described = OxmlElement("w:tblCaption")  # the table's alt text: a reader (and a test) knows it is the chart
     described.set(qn("w:val"), words.title)
     table._tbl.tblPr.append(described)

@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,9 @@ from engine.services import audit as audit_service
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE
+
+if TYPE_CHECKING:
+    from engine.app import App
 from .render import emit_json, say, table, when
 
 
@@ -45,7 +49,9 @@ def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None, since_ancho
     """Check every chain and the rows, reports, people and settings bound to it; exit 8 if anything is broken."""
     app = ctx.app()
     if anchor_file and since_anchor:
-        raise click.UsageError(ctx.t("--anchor 与 --since-anchor 只能选一个", "give --anchor or --since-anchor, not both"))
+        raise click.UsageError(
+            ctx.t("--anchor 与 --since-anchor 只能选一个", "give --anchor or --since-anchor, not both")
+        )
     anchor = audit_service.read_anchor(app, anchor_file) if anchor_file else None
     if since_anchor:
         anchor = audit_service.latest_anchor(app)
@@ -138,7 +144,7 @@ def log(ctx: Ctx, actor: str | None, code: str | None, since: date | None, limit
                 when(e.at, app.tz),
                 e.actor or "",
                 e.operator or "",
-                e.action,
+                _action(ctx, app, e.action),
                 e.task or "",
                 ctx.t("已拒绝", "refused") if e.outcome == "refused" else ctx.t("已执行", "done"),
                 (e.detail or "")[:120],
@@ -146,3 +152,14 @@ def log(ctx: Ctx, actor: str | None, code: str | None, since: date | None, limit
             for e in entries
         ],
     )  # fmt: skip
+
+
+def _action(ctx: Ctx, app: App, action: str) -> str:
+    """A step by its name in the workflows (报送进展, not progress) under zh; the key under en and in --json."""
+    if ctx.lang != "zh":
+        return action
+    for spec in app.registry.specs:
+        label = spec.trigger_label(action)
+        if label.zh != action:
+            return label.zh
+    return action

@@ -26,4 +26,15 @@ def show(ctx: Ctx) -> None:
     if ctx.json:
         emit_json([{"name": n, "value": v, "source": s} for n, v, s in rows])
         return
-    table(ctx, [("设置", "setting"), ("值", "value"), ("来源", "source")], [list(r) for r in rows])
+    table(
+        ctx, [("设置", "setting"), ("值", "value"), ("来源", "source")], [[n, v, _source(ctx, s)] for n, v, s in rows]
+    )
+
+
+def _source(ctx: Ctx, source: str) -> str:
+    """default, environment, or the config file's path: in the chosen language (the --json key stays)."""
+    if source == "default":
+        return ctx.t("默认", "default")
+    if source == "environment":
+        return ctx.t("环境变量", "environment")
+    return ctx.t(f"配置文件 {source}", source)

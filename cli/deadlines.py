@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import click
 
+from engine.domain.text import Bilingual
 from engine.services import extensions, tasks
 from engine.services.extensions import ExtensionView
 
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say, table, when
+
+# An extension request's status as people read it; --status and --json keep the keys.
+EXTENSION_STATUS = {
+    "pending": Bilingual("待审批", "pending"),
+    "approved": Bilingual("已同意", "approved"),
+    "denied": Bilingual("不同意", "denied"),
+    "withdrawn": Bilingual("已撤回", "withdrawn"),
+}
 
 
 def register(cli: click.Group) -> None:
@@ -130,7 +139,7 @@ def list_cmd(ctx: Ctx, status: str | None, code: str | None) -> None:
                 str(v.current_deadline or ""),
                 str(v.requested_deadline),
                 v.reason,
-                v.status,
+                ctx.pick(EXTENSION_STATUS[v.status]) if v.status in EXTENSION_STATUS else v.status,
                 when(v.requested_at, app.tz),
             ]
             for v in views

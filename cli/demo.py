@@ -12,7 +12,6 @@ from engine.services.report_files import terminal
 
 from .context import Ctx, json_option, pass_ctx
 from .render import console, emit_json, say
-from .report import warn_about_chart_font
 from .tasks import summary_json, task_table
 
 ACTION_LABELS = {
@@ -78,7 +77,7 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
         )
         for w in result.weeks:
             parts = [f"{ACTION_LABELS[a] if ctx.lang == 'zh' else a} {n}" for a, n in w.actions.items()]
-            say(f"  {w.label}: " + ", ".join(parts))
+            say(f"  {ctx.t(w.zh, w.en)}{ctx.t('：', ': ')}" + ctx.t("，", ", ").join(parts))
         task_table(ctx, result.tasks, title=ctx.t("各项任务现状", "Where every task stands"))
         counts = Counter(ctx.pick(t.state_label) for t in result.tasks)
         say(ctx.t("合计：", "Totals: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -91,7 +90,6 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
             for part in terminal(circular.report, ctx.lang):
                 console.print(part)
             files = "、".join(str(p) for p in result.circular_files)
-            warn_about_chart_font(ctx.lang)  # the chart in its files, as `duban report` warns of it
             say(
                 ctx.t(
                     f"上周定期通报（第 {result.circular} 号）已生成：{files}",
@@ -104,7 +102,11 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
                 f"try next: duban --db {result.database} show {result.tasks[0].code}",
             )
         )
-        roles = {"leader": ("领导", "leader"), "unit_head": ("单位负责人", "unit head"), "supervisor": ("督查室", "supervisor")}
+        roles = {
+            "leader": ("领导", "leader"),
+            "unit_head": ("单位负责人", "unit head"),
+            "supervisor": ("督查室", "supervisor"),
+        }
         say(
             ctx.t(
                 f"在浏览器中打开：duban serve --db {result.database}，然后访问 http://127.0.0.1:8000/ 并以下列账号登录：",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from engine.domain.workflow import ROLE_LABELS
 from engine.services import org as org_service
 from engine.services.workspace import init_workspace
 
@@ -105,6 +106,15 @@ def org_show(ctx: Ctx) -> None:
     table(
         ctx,
         [("编号", "Id"), ("姓名", "Name"), ("单位", "Unit"), ("角色", "Roles"), ("邮箱", "Email")],
-        [[p.id, p.name, p.unit or "", ", ".join(p.roles), p.email or ""] for p in view.people],
+        [
+            [p.id, p.name, p.unit or "", ctx.t("、", ", ").join(_role(ctx, r) for r in p.roles), p.email or ""]
+            for p in view.people
+        ],
         title=ctx.t("人员", "People"),
     )
+
+
+def _role(ctx: Ctx, role: str) -> str:
+    """A role in the chosen language: 单位负责人 under zh, the key under en."""
+    label = ROLE_LABELS.get(role)
+    return ctx.pick(label) if label else role

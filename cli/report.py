@@ -10,7 +10,7 @@ import click
 
 from engine.domain.errors import BadFile, InvalidInput
 from engine.domain.report import Report
-from engine.domain.text import Lang
+from engine.domain.text import Bilingual, Lang
 from engine.services import circulars as circular_service
 from engine.services.report import NAMED_LIMIT, ReportRequest, build_report
 from engine.services.report_files import (
@@ -18,7 +18,7 @@ from engine.services.report_files import (
     FORMATS,
     SUFFIXES,
     Letterhead,
-    chart_font_warnings,
+    chart_svg,
     draw_chart,
     render_report,
     terminal,
@@ -45,7 +45,10 @@ def _format_for(output: Path | None, fmt: str | None, as_json: bool) -> str:
         if found is None:
             raise InvalidInput(
                 what="-o",
-                detail=f"cannot tell the format from '{output.name}'; add --format ({', '.join(FORMATS)})",
+                detail=Bilingual(
+                    f"无法从文件名 '{output.name}' 判断格式；请加 --format（{'、'.join(FORMATS)}）",
+                    f"cannot tell the format from '{output.name}'; add --format ({', '.join(FORMATS)})",
+                ),
             )
         return found
     return "table"
@@ -73,11 +76,6 @@ def warn(lang: Lang, warnings: list[str]) -> None:
         click.echo(("duban：提示：" if lang == "zh" else "duban: warning: ") + w, err=True)
 
 
-def warn_about_chart_font(lang: Lang) -> None:
-    """`duban demo` and others that issue a circular with a chart say what `duban report` says about its font."""
-    warn(lang, chart_font_warnings(lang))
-
-
 def emit(
     ctx: Ctx,
     report: Report,
@@ -88,14 +86,16 @@ def emit(
     issuer: str | None,
     letterhead: Letterhead | None = None,
 ) -> None:
-    """Print or write a report in one format; the chart PNG as well when asked for."""
+    """Print or write a report in one format; the chart as well when asked for (SVG natively, PNG by matplotlib)."""
     if fmt not in (*FORMATS, "table"):
         raise InvalidInput(what="--format", detail=f"'{fmt}' is not one of table, {', '.join(FORMATS)}")
     _check_target(output, "report")
     _check_target(chart, "chart")
-    png: bytes | None = None
-    if chart is not None or fmt in ("html", "docx"):
-        png, warnings = draw_chart(report, lang)
+    picture: bytes | None = None
+    if chart is not None and chart.suffix.lower() == ".svg":
+        picture = chart_svg(report, lang)
+    elif chart is not None:
+        picture, warnings = draw_chart(report, lang)  # a PNG needs a font with Chinese glyphs: warned if missing
         warn(lang, warnings)
     if fmt == "table":
         if output is not None:
@@ -103,7 +103,7 @@ def emit(
         for part in terminal(report, lang):
             console.print(part)
     else:
-        content = render_report(report, fmt, lang, chart_png=png, issuer=issuer, letterhead=letterhead)
+        content = render_report(report, fmt, lang, issuer=issuer, letterhead=letterhead)
         if output is not None:
             _write(output, content)
         elif fmt in BINARY_FORMATS:
@@ -112,8 +112,8 @@ def emit(
             sys.stdout.write(content.decode("utf-8-sig" if fmt == "csv" else "utf-8"))
             if not content.endswith(b"\n"):
                 sys.stdout.write("\n")
-    if chart is not None and png is not None:
-        _write(chart, png)
+    if chart is not None and picture is not None:
+        _write(chart, picture)
     if output is not None or chart is not None:
         written = [str(p) for p in (output, chart) if p is not None]
         click.echo(("已写入：" if lang == "zh" else "written: ") + ", ".join(written), err=True)
@@ -133,7 +133,11 @@ def emit(
     "--format", "fmt", type=click.Choice(["table", *FORMATS]), help="Output format (default: table, or from -o)."
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="Also draw the chart to this PNG.")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the chart to this file: .svg (drawn natively, no font needed) or .png.",
+)
 @click.option(
     "--limit",
     type=click.IntRange(0, 1_000_000),
@@ -246,7 +250,11 @@ def _pct(rate: object) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", *FORMATS]), help="Output format (default: table, or from -o)."
 )
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="Also draw its chart to this PNG.")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw its chart to this file: .svg (drawn natively, no font needed) or .png.",
+)
 @json_option
 @pass_ctx
 def show_command(ctx: Ctx, circular_id: str, output: Path | None, fmt: str | None, chart: Path | None) -> None:

@@ -8,11 +8,23 @@ from dataclasses import replace
 
 import click
 
+from engine.domain.text import Bilingual
 from engine.services import accounts
 from engine.services.workspace import open_workspace
 
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say, when
+
+# What a sign-in record says happened, as people read it; --json keeps the keys.
+SIGNIN_OUTCOMES = {
+    "ok": Bilingual("登录成功", "ok"),
+    "failed": Bilingual("登录失败", "failed"),
+    "throttled": Bilingual("尝试过多被限制", "throttled"),
+    "signed_out": Bilingual("已退出", "signed_out"),
+    "password_changed": Bilingual("本人改密码", "password_changed"),
+    "password_set": Bilingual("设置密码", "password_set"),
+    "token_issued": Bilingual("生成接口令牌", "token_issued"),
+}
 
 
 def register(cli: click.Group) -> None:
@@ -95,4 +107,5 @@ def signins(ctx: Ctx, limit: int) -> None:
         emit_json(rows, app.tz)
         return
     for r in rows:
-        say(f"{when(r.at, app.tz)}  {r.account}  {r.outcome}  {r.address or ''}  {r.written_by or ''}")
+        outcome = ctx.pick(SIGNIN_OUTCOMES[r.outcome]) if r.outcome in SIGNIN_OUTCOMES else r.outcome
+        say(f"{when(r.at, app.tz)}  {r.account}  {outcome}  {r.address or ''}  {r.written_by or ''}")

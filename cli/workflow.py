@@ -8,7 +8,7 @@ import click
 
 from engine.domain import graph
 from engine.domain.machine import describe_rules
-from engine.domain.workflow import WorkflowSpec, load_workflow_file
+from engine.domain.workflow import REQUIREMENT_LABELS, WorkflowSpec, load_workflow_file
 from engine.registry import WorkflowRegistry
 
 from .context import Ctx, json_option, pass_ctx
@@ -101,12 +101,16 @@ def show(ctx: Ctx, name: str) -> None:
         [[s.key, ctx.pick(s.label), yes if s.final else no, yes if s.clock else no] for s in spec.states.values()],
         title=ctx.t("状态", "States"),
     )
+
+    def state(key: str) -> str:
+        return ctx.pick(spec.state_label(key))
+
     rows = [
         [
             spec.create.trigger,
             ctx.pick(spec.create.label),
             "—",
-            spec.initial,
+            state(spec.initial),
             ctx.pick(describe_rules(spec.create.who)),
             "",
         ]
@@ -115,10 +119,12 @@ def show(ctx: Ctx, name: str) -> None:
         [
             t.trigger,
             ctx.pick(t.label),
-            ", ".join(t.sources),
-            t.dest or ctx.t("（不变）", "(same)"),
+            ctx.t("、", ", ").join(state(s) for s in t.sources),
+            state(t.dest) if t.dest else ctx.t("（不变）", "(same)"),
             ctx.pick(describe_rules(t.who)),
-            ", ".join(t.requires),
+            ctx.t("、", ", ").join(
+                ctx.pick(REQUIREMENT_LABELS[r]) if r in REQUIREMENT_LABELS else r for r in t.requires
+            ),
         ]
         for t in spec.transitions
     ]

@@ -124,7 +124,7 @@ COMMON_OPTIONS_ZH: dict[str, str] = {
     "--state": "仅此状态的任务；可重复。",
     "--format": "输出格式。",
     "--output": "写入此文件。",
-    "--chart": "同时把图表画到此 PNG 文件。",
+    "--chart": "同时把图表画到此文件：.svg（原生绘制，无需字体）或 .png。",
     "--limit": "最多列出的条数。",
     "--loglevel": "日志级别。",
     "--yes": "确认执行，不再询问。",

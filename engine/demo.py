@@ -38,8 +38,14 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 @dataclass
 class DemoWeek:
-    label: str
+    zh: str
+    en: str
     actions: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def label(self) -> str:
+        """Both languages, as the JSON output has always said it."""
+        return f"{self.zh} / {self.en}" if self.en else self.zh
 
 
 @dataclass
@@ -67,7 +73,7 @@ class _Story:
                 self.unit_people.setdefault(p.unit, []).append(p.id)
         self.percent: dict[str, int] = {}
         self.rejected: set[str] = set()
-        self.week = DemoWeek("")
+        self.week = DemoWeek("", "")
 
     def at(self, day: date, hour: int, minute: int = 0) -> None:
         self.clock.set(datetime.combine(day, time(hour, minute), self.tz))
@@ -88,7 +94,7 @@ class _Story:
 
     def play(self, ledger: list[LedgerRow]) -> list[DemoWeek]:
         weeks = []
-        self.week = DemoWeek(f"{START.isoformat()} 交办 / assign")
+        self.week = DemoWeek(f"{START.isoformat()} 交办", f"{START.isoformat()} assign")
         self.at(START, 9)
         for row in ledger:
             self.do(
@@ -136,7 +142,7 @@ class _Story:
         weeks.append(self.week)
         for w in range(1, WEEKS + 1):
             monday = START + timedelta(weeks=w)
-            self.week = DemoWeek(f"{monday.isoformat()} {'第' + str(w) + '周'} / week {w}")
+            self.week = DemoWeek(f"{monday.isoformat()} 第{w}周", f"{monday.isoformat()} week {w}")
             self.play_week(w, monday)
             weeks.append(self.week)
         return weeks
@@ -285,12 +291,12 @@ def _web_accounts(app: App) -> list[tuple[str, str, str]]:
 
 
 def _keep_last_circular(app: App, folder: Path, result: DemoResult) -> None:
-    """The weekly circular as an office would file it: the Word document and the chart, in the demo folder."""
+    """The weekly circular as an office would file it: the Word document and the chart (SVG), in the demo folder."""
     weekly = list_circulars(app, "weekly")
     if not weekly:
         return
     result.circular = weekly[0].id
-    for suffix in (".docx", ".png"):
+    for suffix in (".docx", ".svg"):
         stored = circular_file(app, weekly[0].id, suffix)
         if stored is not None:
             path = folder / stored.name

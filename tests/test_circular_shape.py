@@ -169,15 +169,45 @@ def test_schedules_number_their_circulars(app: App, clock: FixedClock) -> None:
         assert sorted(conn.execute(select(Circular.issue_no)).scalars()) == [1, 2]
 
 
-def test_demo_warns_of_a_chart_without_chinese_font(call, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """No pip package ships a small reputable CJK font, so a bare server gets the warning `duban report` gives."""
+def test_demo_needs_no_chinese_font_and_its_last_circular_shows_the_product_working(  # type: ignore[no-untyped-def]
+    call, tmp_path, monkeypatch
+) -> None:
+    """On a bare server (no CJK font) the demo warns of nothing: its charts are drawn natively (Word, SVG).
+
+    Its closing circular, for the last week, names an overdue task, marks a unit lagging and lists a closure.
+    """
     from engine.reporting import chart
 
     monkeypatch.delenv("DUBAN_CJK_FONT", raising=False)
     monkeypatch.setattr(chart, "_installed_cjk_font", lambda: None)
-    result = call("--lang", "zh", "demo", "--dir", str(tmp_path / "demo"))
+    folder = tmp_path / "demo"
+    result = call("--lang", "zh", "demo", "--dir", str(folder))
     assert result.code == 0, result.err
-    assert "duban：提示：" + chart.NO_CJK_FONT.zh in result.err
+    assert chart.NO_CJK_FONT.zh not in result.err and "字体" not in result.err
+    assert [line for line in result.err.splitlines() if "提示" in line] == [
+        "duban：提示：单机模式——操作人按 --as 记录，未核对系统账号"
+    ]
+
+    shown = call("--db", str(folder / "duban.db"), "circulars", "list", "--json")
+    weekly = [c for c in json.loads(shown.out) if c["schedule"] == "weekly"]
+    last = max(weekly, key=lambda c: c["period"]["to"])
+    d = json.loads(call("--db", str(folder / "duban.db"), "circulars", "show", str(last["id"]), "--json").out)
+    assert (d["period"]["from"], d["period"]["to"]) == ("2026-10-19", "2026-10-25")
+    overdue = {o["code"]: o for o in d["overdue_tasks"]}
+    assert "ZG-2026-0017" in overdue and overdue["ZG-2026-0017"]["days_overdue"] > 0  # named, and escalated
+    assert overdue["ZG-2026-0017"]["escalation_level"] >= 1
+    lagging = [u["unit"] for u in d["units"] if u["lagging"]]
+    assert "综合办公室" in lagging and all(u["light"] == "red" for u in d["units"] if u["lagging"])
+    assert d["closed_in_period"] and d["period_counts"]["closed"] == len(d["closed_in_period"]) >= 1
+    assert all("2026-10-19" <= t["on"] <= "2026-10-25" for t in d["closed_in_period"])
+
+    # The same in the Word document the demo leaves: the task named, 滞后 marked, the closure listed, the chart.
+    document = docx.Document(str(folder / "整改进展通报-2026-10-19-2026-10-25.docx"))
+    cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
+    assert {"ZG-2026-0017", "滞后", d["closed_in_period"][0]["code"]} <= cells
+    assert any(t._tbl.xpath("./w:tblPr/w:tblCaption") for t in document.tables)
+    svg = (folder / "整改进展通报-2026-10-19-2026-10-25.svg").read_text(encoding="utf-8")
+    assert ">综合办公室</text>" in svg
 
 
 def test_assistance_tasks_have_their_own_section(app: App, clock: FixedClock) -> None:

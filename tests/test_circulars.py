@@ -8,6 +8,7 @@ import threading
 from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import docx
@@ -106,13 +107,15 @@ def test_monday_issues_last_weeks_circular_with_its_files_and_notices(scheduled:
     weekly = list_circulars(scheduled, "weekly")[0]
     assert (weekly.period_from, weekly.period_to) == (date(2026, 9, 21), date(2026, 9, 27))
     assert weekly.figures["totals"]["closed"] == 2
-    assert sorted(name.rsplit(".", 1)[1] for name, _m, _s in weekly.files) == ["docx", "png", "xlsx"]
+    assert sorted(name.rsplit(".", 1)[1] for name, _m, _s in weekly.files) == ["docx", "svg", "xlsx"]
     stored = circular_file(scheduled, weekly.id, ".docx")
     assert stored is not None
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(stored.content)).paragraphs)
     assert "截至2026年9月27日" in text and "县社区管理服务中心督查室" in text
-    png = circular_file(scheduled, weekly.id, ".png")
-    assert png is not None and Image.open(io.BytesIO(png.content)).size == CHART_SIZE
+    svg = circular_file(scheduled, weekly.id, ".svg")  # drawn without a font: the reader's viewer sets the Chinese
+    assert svg is not None and svg.media_type == "image/svg+xml"
+    assert ElementTree.fromstring(svg.content).tag == "{http://www.w3.org/2000/svg}svg"
+    assert ">社会事务科</text>" in svg.content.decode()
     xlsx = circular_file(scheduled, weekly.id, ".xlsx")
     assert xlsx is not None and openpyxl.load_workbook(io.BytesIO(xlsx.content)).sheetnames
     with scheduled.db.engine.connect() as conn:
@@ -231,8 +234,11 @@ def test_report_files_and_chart(workspace: Path, call, tmp_path: Path) -> None: 
     assert r.code == 0, r.err
     document = docx.Document(str(out))
     assert any("整改任务进展情况通报" in p.text for p in document.paragraphs)
-    assert len(document.inline_shapes) == 1
-    assert Image.open(chart).size == CHART_SIZE
+    assert len(document.inline_shapes) == 0 and document.tables[1]._tbl.xpath("./w:tblPr/w:tblCaption")
+    assert Image.open(chart).size == CHART_SIZE  # a PNG asked for by name is drawn by matplotlib
+    svg = tmp_path / "chart.svg"
+    r = call("--db", str(workspace), "report", "--lang", "zh", "--chart", str(svg))
+    assert r.code == 0 and "提示" not in r.err and ">社会事务科</text>" in svg.read_text(encoding="utf-8")
     r = call("--db", str(workspace), "report", "--format", "markdown", "--lang", "en")
     assert r.code == 0 and "| 社会事务科 |" in r.out
 
@@ -303,7 +309,7 @@ def test_json_figures_are_the_stored_ones(scheduled: App, clock: FixedClock) -> 
     with scheduled.db.engine.connect() as conn:
         figures = conn.execute(select(Circular.figures).where(Circular.schedule == "weekly")).scalar_one()
         files = conn.execute(select(func.count()).select_from(CircularFile)).scalar_one()
-    assert files == 3 + 4  # weekly: docx, xlsx, png; monthly: docx, xlsx, html, png
+    assert files == 3 + 4  # weekly: docx, xlsx, svg; monthly: docx, xlsx, html, svg
     assert json.loads(json.dumps(figures))["period"]["to"] == "2026-09-27"
 
 

@@ -6,8 +6,8 @@ with the very object it was rendered from.
 
 from __future__ import annotations
 
-import base64
 import csv
+import html
 import io
 import json
 import re
@@ -16,6 +16,8 @@ from dataclasses import replace
 from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
 
 import docx
 import openpyxl
@@ -207,10 +209,15 @@ def xlsx_figures(data: bytes, lang: Lang) -> Figures:
     }
 
 
+def is_chart(table: Any) -> bool:
+    """The Word chart is a table of shaded cells, captioned with the chart's title."""
+    return bool(table._tbl.xpath("./w:tblPr/w:tblCaption"))
+
+
 def docx_grid(data: bytes, report: Report, title: str) -> tuple[list[str], list[list[str]]]:
     """The Word tables come in section order; a section without rows has a note instead of a table."""
     tabled = [s.title for s in sections(report, "zh") if s.rows]
-    table = docx.Document(io.BytesIO(data)).tables[tabled.index(title)]
+    table = [t for t in docx.Document(io.BytesIO(data)).tables if not is_chart(t)][tabled.index(title)]
     rows = [[c.text for c in r.cells] for r in table.rows]
     return rows[0], rows[1:]
 
@@ -228,10 +235,10 @@ def test_every_format_carries_the_units_figures_of_the_report(report: Report, ch
     md_units = markdown_tables(render(report, "markdown", "zh").decode())[UNITS_TITLE["zh"]]
     assert from_grid(md_units[0], md_units[1:], "zh") == want
 
-    html_units = html_page(render(report, "html", "zh", chart_png=chart_png)).tables[0]
+    html_units = html_page(render(report, "html", "zh")).tables[0]
     assert from_grid(html_units[0], html_units[1:], "zh") == want
 
-    header, rows = docx_grid(render(report, "docx", "zh", chart_png=chart_png), report, UNITS_TITLE["zh"])
+    header, rows = docx_grid(render(report, "docx", "zh"), report, UNITS_TITLE["zh"])
     assert from_grid(header, rows, "zh") == want
 
     assert xlsx_figures(render(report, "xlsx", "zh"), "zh") == want
@@ -268,11 +275,11 @@ def test_every_format_names_the_same_overdue_tasks_and_how_many_were_left_out(re
     assert [r[0] for r in markdown_tables(md)[OVERDUE_TITLE["zh"]][1:]] == codes
     assert f"*{more}*" in md
 
-    html = html_page(render(report, "html", "zh", chart_png=chart_png))
+    html = html_page(render(report, "html", "zh"))
     assert [r[0] for r in html.tables[1][1:]] == codes
     assert html.row_classes[1][1:] == ["overdue"] * len(codes)
 
-    docx_bytes = render(report, "docx", "zh", chart_png=chart_png)
+    docx_bytes = render(report, "docx", "zh")
     assert [r[0] for r in docx_grid(docx_bytes, report, OVERDUE_TITLE["zh"])[1]] == codes
     assert more in [p.text for p in docx.Document(io.BytesIO(docx_bytes)).paragraphs]
 
@@ -376,8 +383,8 @@ def test_xlsx_keeps_formula_like_titles_as_text(report: Report) -> None:
 # --- DOCX -------------------------------------------------------------------------------------------
 
 
-def test_docx_is_a_circular_with_title_headline_tables_and_chart(report: Report, chart_png: bytes) -> None:
-    data = render(report, "docx", "zh", chart_png=chart_png, issuer="县委督查室")
+def test_docx_is_a_circular_with_title_headline_tables_and_chart(report: Report) -> None:
+    data = render(report, "docx", "zh", issuer="县委督查室")
     document = docx.Document(io.BytesIO(data))
     texts = [p.text for p in document.paragraphs]
     # Unnumbered (no 期号 given): the masthead with the office and the day it was generated, then the title.
@@ -386,30 +393,48 @@ def test_docx_is_a_circular_with_title_headline_tables_and_chart(report: Report,
     assert texts[2] == "统计时段：2026年11月1日至2026年11月30日"
     assert headline(report, "zh") in texts
     assert texts[-2:] == ["县委督查室", "2026年12月1日"]  # 落款: the issuer unless a signature is given
-    assert len(document.inline_shapes) == 1
-    assert document.inline_shapes[0].width.cm == pytest.approx(15, abs=0.01)
+    assert len(document.inline_shapes) == 0  # the chart is Word's own table, not a picture drawn with a font
     fonts = document.paragraphs[1].runs[0]._element.xpath("./w:rPr/w:rFonts")
     assert fonts and fonts[0].get(qn("w:eastAsia")) == "黑体"  # Word would set Chinese in a Latin font otherwise
-    assert all(t.style is not None and t.style.name == "Table Grid" for t in document.tables)
+    assert all(t.style is not None and t.style.name == "Table Grid" for t in document.tables if not is_chart(t))
     overdue_row = docx_grid(data, report, OVERDUE_TITLE["zh"])[1][0]
     assert overdue_row[1] == short_title(INJECTIONS[0]) == '=HYPERLINK("//evil.example/x"…'
-    assert len(docx.Document(io.BytesIO(render(report, "docx", "zh"))).inline_shapes) == 0
+    # The chart: one row per unit in rank order, its name, its bar as shaded cells, its completion rate.
+    charts = [t for t in document.tables if is_chart(t)]
+    assert len(charts) == 1
+    ranked = sorted(report.units, key=lambda u: u.rank)
+    rows = charts[0].rows
+    assert [r.cells[0].text for r in rows] == [u.unit for u in ranked]
+    assert [r.cells[-1].text for r in rows] == [pct(u.counts.completion_rate) for u in ranked]
+    for r, u in zip(rows, ranked, strict=True):
+        fills = [c._tc.xpath("./w:tcPr/w:shd/@w:fill") for c in r.cells[1:-1]]
+        shaded = [f[0] for f in fills if f]
+        assert ("C62828" in shaded) == bool(u.counts.overdue) and ("2E7D32" in shaded) == bool(u.counts.closed)
+    assert "■已销号　■整改中（未逾期）　■逾期　" in texts
+    no_chart = docx.Document(io.BytesIO(render(report, "docx", "zh", chart=False)))
+    assert not any(is_chart(t) for t in no_chart.tables)
 
 
 # --- HTML -------------------------------------------------------------------------------------------
 
 
-def test_html_is_standalone_escaped_and_embeds_the_chart(report: Report, chart_png: bytes) -> None:
-    data = render(report, "html", "zh", chart_png=chart_png)
+def test_html_is_standalone_escaped_and_draws_the_chart_in_svg(report: Report) -> None:
+    data = render(report, "html", "zh")
     text = data.decode("utf-8")
     assert '<meta charset="utf-8">' in text
     assert "<script" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     page = html_page(data)
     fetched = [(tag, v) for tag, k, v in page.attrs_seen if k in ("src", "href")]
-    assert fetched == [("img", f"data:image/png;base64,{base64.b64encode(chart_png).decode()}")]
+    assert fetched == []  # nothing to fetch: the chart is inline SVG, its text set by the reader's browser
     assert not any(tag == "link" for tag, _, _ in page.attrs_seen) and "@import" not in text and "url(" not in text
     assert SCRIPT_TITLE in [r[1] for r in page.tables[1]]
-    assert "<img" not in render(report, "html", "zh").decode()
+    svg = text[text.index("<svg") : text.index("</svg>") + 6]
+    assert "data:image" not in text and "<img" not in text
+    for u in report.units:
+        assert f">{html.escape(u.unit)}</text>" in svg and f">{pct(u.counts.completion_rate)}</text>" in svg
+    assert ">整改中（未逾期）</text>" in svg
+    ElementTree.fromstring(svg)  # well-formed XML, so it also stands as an .svg file
+    assert "<svg" not in render(report, "html", "zh", chart=False).decode()
 
 
 # --- Markdown ---------------------------------------------------------------------------------------

@@ -26,7 +26,17 @@ from engine.settings import Settings
 from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render, templates
 from .routes import admin, api, assign, auth, board, circulars, inbox, ledger, tasks
 
-ROUTERS = (auth.router, inbox.router, tasks.router, api.router, ledger.router, board.router, circulars.router, assign.router, admin.router)
+ROUTERS = (
+    auth.router,
+    inbox.router,
+    tasks.router,
+    api.router,
+    ledger.router,
+    board.router,
+    circulars.router,
+    assign.router,
+    admin.router,
+)
 STATUS = {2: 400, 3: 404, 4: 403, 5: 409, 6: 409, 7: 503, 8: 409}
 log = logging.getLogger("duban.web")
 

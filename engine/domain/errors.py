@@ -6,9 +6,10 @@ line (what, where, how to fix) and exit non-zero without a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from .text import Lang, pick
+from .text import Bilingual, Lang, pick
 
 
 class DubanError(Exception):
@@ -184,3 +185,11 @@ class ExtensionConflict(DubanError):
     exit_code = 5
     zh = "{detail}"
     en = "{detail}"
+
+
+def unknown_state(state: str, known: Iterable[str]) -> Bilingual:
+    """The detail of a state filter naming no state: which ones there are."""
+    keys = sorted(known)
+    return Bilingual(
+        f"'{state}' 不是状态（现有：{'、'.join(keys)}）", f"'{state}' is not a state (states: {', '.join(keys)})"
+    )

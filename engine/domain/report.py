@@ -211,6 +211,15 @@ class PeriodTask:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportedLedger:
+    """A ledger imported after the as-of date: its tasks stand in the figures as the file described them."""
+
+    on: date  # the import day
+    tasks: int  # counted: the ledger says they were assigned by the as-of date
+    undated: int = 0  # left out: the ledger gives no 交办日期
+
+
+@dataclass(frozen=True, slots=True)
 class Previous:
     period: Period
     totals: Counts
@@ -243,6 +252,8 @@ class Report:
     extensions_total: int | None = None
     # Tasks of other workflows (帮扶任务), by workflow label then unit: a section each, not in the figures above.
     other_workflows: dict[str, dict[str, Counts]] = field(default_factory=dict)
+    # Ledgers imported after the as-of date whose tasks are counted by their own dates (导入): marked in the notes.
+    imported: list[ImportedLedger] = field(default_factory=list)
 
     @property
     def new_count(self) -> int:
@@ -308,6 +319,38 @@ def headline(report: Report, lang: Lang) -> str:
         f"{t.submitted} awaiting review, {t.reviewed} reviewed and awaiting closing, {t.overdue} overdue; "
         f"this period {report.new_count} new, {report.closed_count} closed."
     )
+
+
+def _day(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def imported_notes(report: Report, lang: Lang) -> list[str]:
+    """导入: the figures of a day before an import include the ledger as the file described it."""
+    out = []
+    for imp in report.imported:
+        if lang == "zh":
+            line = (
+                f"导入：{_day(imp.on)}前的数字含当日导入台账所载的{imp.tasks}项任务，"
+                "其交办日期、销号日期和状态以台账为准；台账未载销号日期的，按期情况记为“—”。"
+            )
+            if imp.undated:
+                line += f"另有{imp.undated}项台账未载交办日期，未计入。"
+        else:
+            line = (
+                f"Imported: figures before {imp.on.isoformat()} include {imp.tasks} tasks of the ledger imported "
+                "that day, dated and stated as the file described them; those without a closing date have no "
+                "on-time status (—)."
+            )
+            if imp.undated:
+                line += f" {imp.undated} more have no assignment date in the ledger and are not counted."
+        out.append(line)
+    return out
+
+
+def notes(report: Report, lang: Lang) -> list[str]:
+    """Every note a circular prints: the imported ledgers first, then the ones it was given."""
+    return [*imported_notes(report, lang), *report.notes]
 
 
 def _rate(r: float | None) -> float | None:
@@ -414,6 +457,7 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
             for label, units in report.other_workflows.items()
         },
         "notes": list(report.notes),
+        "imported": [{"on": i.on.isoformat(), "tasks": i.tasks, "undated": i.undated} for i in report.imported],
     }
 
 
@@ -477,6 +521,9 @@ def from_dict(d: dict[str, Any]) -> Report:
         generated_at=datetime.fromisoformat(d["generated_at"]) if d.get("generated_at") else None,
         zone=d.get("zone", "Asia/Shanghai"),
         notes=list(d.get("notes", [])),
+        imported=[
+            ImportedLedger(date.fromisoformat(i["on"]), i["tasks"], i.get("undated", 0)) for i in d.get("imported", [])
+        ],
         other_workflows={
             label: {name: _counts(c) for name, c in w["units"].items()}
             for label, w in d.get("other_workflows", {}).items()

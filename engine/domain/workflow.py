@@ -67,6 +67,14 @@ ROLE_LABELS = {
     "unit_member": Bilingual("单位工作人员", "unit_member"),
     "supervisor": Bilingual("督查人员", "supervisor"),
     "admin": Bilingual("管理员", "admin"),
+    "recorder": Bilingual("代录人员", "recorder"),
+}
+# What a transition requires (`requires:` in the YAML), as `workflow show` says it.
+REQUIREMENT_LABELS = {
+    "reason": Bilingual("须说明理由", "a reason"),
+    "progress_report": Bilingual("须先报送进展", "a progress report first"),
+    "progress_data": Bilingual("进度和进展说明", "percent and note"),
+    "extension_data": Bilingual("延期申请（新时限）", "an extension request (new deadline)"),
 }
 RELATION_LABELS = {
     "responsible_unit": Bilingual("须属责任单位", "of the responsible unit"),

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from ..domain.errors import BadFile
 from ..domain.formula import neutralise, starts_formula
+from ..domain.text import Bilingual
 
 RED_FILL = "FFC7CE"
 RED_FONT = "9C0006"
@@ -46,7 +47,13 @@ def export_format(path: Path) -> str:
         return "xlsx"
     if suffix == ".csv":
         return "csv"
-    raise BadFile(path, "the export is written as .xlsx or .csv; name the file accordingly")
+    raise BadFile(
+        path,
+        Bilingual(
+            "台账导出为 .xlsx 或 .csv 文件，请用这两种扩展名之一命名",
+            "the export is written as .xlsx or .csv; name the file accordingly",
+        ),
+    )
 
 
 def write_ledger(

@@ -9,13 +9,17 @@ A task row changes only with an event, and takes that event's instant as its
 then. So only the tasks updated later need their events read, and a circular
 for last week over millions of events reads the few thousand tasks that moved
 this week.
+
+A ledger imported after the instant describes tasks assigned, and many closed, before it: as of a day
+before the import they stand as the file described them (``imported_before``), dated by its 交办日期 and
+销号日期, and the circular says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, func, select, union_all
@@ -97,7 +101,52 @@ def ledger_now(where: Where | None = None) -> Subquery:
     return _select(cols).where(*(where(cols) if where else [])).subquery("ledger")
 
 
-def ledger_at(at: datetime, where: Where | None = None) -> Subquery:
+@dataclass(frozen=True)
+class ImportedBefore:
+    """How to stand a task imported after the instant as of ``day``, by its ledger's own dates.
+
+    ``closed`` are the (workflow, state) pairs a circular counts as closed; ``open_state`` per workflow is
+    the state a task the ledger closed after ``day`` stood in on that day (整改中).
+    """
+
+    day: date
+    closed: tuple[tuple[str, str], ...]
+    open_state: dict[str, str]
+
+
+def _imported_later(at: datetime, how: ImportedBefore, where: Where | None) -> Any:
+    """Tasks imported after ``at`` whose ledger says they were assigned by ``how.day``, as the file described them.
+
+    A task the ledger closed after that day was still open then; one it closed on an unknown date stands
+    closed, its punctuality unknown (the report's rules for an import's closing date apply: ``at`` is the
+    import instant). A task without a 交办日期 cannot be placed in time and is left out.
+    """
+    first_seq = select(func.min(Event.seq)).where(Event.task_id == Task.id).correlate(Task).scalar_subquery()
+    closed_by_workflow: dict[str, list[str]] = {}
+    for workflow, key in how.closed:
+        closed_by_workflow.setdefault(workflow, []).append(key)
+    reopen = [
+        (and_(Task.workflow == w, Event.to_state.in_(states), Task.closed_on > how.day), how.open_state[w])
+        for w, states in sorted(closed_by_workflow.items())
+        if w in how.open_state
+    ]
+    state: Any = case(*reopen, else_=Event.to_state) if reopen else Event.to_state
+    cols = _row_columns(state, Event.deadline, Task.created_at)
+    return (
+        _select(cols)
+        .select_from(Task)
+        .join(Event, and_(Event.task_id == Task.id, Event.seq == first_seq))
+        .where(
+            Task.source_key.is_not(None),
+            Task.created_at > at,
+            Task.assigned_on.is_not(None),
+            Task.assigned_on <= how.day,
+            *(where(cols) if where else []),
+        )
+    )
+
+
+def ledger_at(at: datetime, where: Where | None = None, imported: ImportedBefore | None = None) -> Subquery:
     """The tasks as they stood at ``at``; ``where`` is applied inside each branch, so it can use the indexes.
 
     Unchanged tasks are a scan of most of the table, so their branch must not walk the ``updated_at``
@@ -109,7 +158,7 @@ def ledger_at(at: datetime, where: Where | None = None) -> Subquery:
         select(func.max(Event.seq)).where(Event.task_id == Task.id, Event.at <= at).correlate(Task).scalar_subquery()
     )
     moved = _row_columns(Event.to_state, Event.deadline, Event.at)
-    return union_all(
+    parts = [
         _select(unchanged).where(
             func.coalesce(Task.updated_at, Task.updated_at) <= at, *(where(unchanged) if where else [])
         ),
@@ -117,10 +166,13 @@ def ledger_at(at: datetime, where: Where | None = None) -> Subquery:
         .select_from(Task)
         .join(Event, and_(Event.task_id == Task.id, Event.seq == latest_seq))
         .where(Task.updated_at > at, *(where(moved) if where else [])),
-    ).subquery("ledger")
+    ]
+    if imported is not None:
+        parts.append(_imported_later(at, imported, where))
+    return union_all(*parts).subquery("ledger")
 
 
-def ledger_from_events(at: datetime, where: Where | None = None) -> Subquery:
+def ledger_from_events(at: datetime, where: Where | None = None, imported: ImportedBefore | None = None) -> Subquery:
     """The tasks as they stood at ``at``, every one from its latest event then: one pass over the events.
 
     Cheaper than ``ledger_at`` when most tasks have moved since (a date far back).
@@ -132,14 +184,16 @@ def ledger_from_events(at: datetime, where: Where | None = None) -> Subquery:
         .subquery("latest")
     )
     cols = _row_columns(Event.to_state, Event.deadline, Event.at)
-    return (
+    replayed = (
         _select(cols)
         .select_from(latest)
         .join(Event, and_(Event.task_id == latest.c.task_id, Event.seq == latest.c.seq))
         .join(Task, Task.id == Event.task_id)
         .where(*(where(cols) if where else []))
-        .subquery("ledger")
     )
+    if imported is None:
+        return replayed.subquery("ledger")
+    return union_all(replayed, _imported_later(at, imported, where)).subquery("ledger")
 
 
 def moved_share(conn: Connection, at: datetime) -> float:

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from .asof import (
+    ImportedBefore,
     LedgerColumns,
     Where,
     ledger_at,
@@ -77,11 +78,54 @@ def current_source() -> Source:
 MOVED_SHARE_FOR_EVENTS = 0.25  # beyond this share of moved tasks, one pass over the events is cheaper
 
 
-def as_of_source(conn: Connection, at: datetime) -> Source:
-    """Recent dates from the task rows plus the few moved tasks' events; dates far back from the events alone."""
+def as_of_source(conn: Connection, at: datetime, imported: ImportedBefore | None = None) -> Source:
+    """Recent dates from the task rows plus the few moved tasks' events; dates far back from the events alone.
+
+    With ``imported``, tasks imported after ``at`` stand as their ledger described them (see asof.py).
+    """
     if moved_share(conn, at) > MOVED_SHARE_FOR_EVENTS:
-        return lambda where: ledger_from_events(at, where)
-    return lambda where: ledger_at(at, where)
+        return lambda where: ledger_from_events(at, where, imported)
+    return lambda where: ledger_at(at, where, imported)
+
+
+def imported_before(rules: StateRules, day: date) -> ImportedBefore:
+    """How a ledger imported later stands on ``day``: closed per the workflows' columns, reopened as 整改中."""
+    closed = tuple(sorted(pair for pair, bucket in rules.buckets.items() if bucket == "closed"))
+    open_state: dict[str, str] = {}
+    for (workflow, state), bucket in rules.buckets.items():  # the workflow's first 整改中 state, in YAML order
+        if bucket == "in_progress":
+            open_state.setdefault(workflow, state)
+    return ImportedBefore(day, closed, open_state)
+
+
+def imported_since(conn: Connection, at: datetime) -> bool:
+    """Whether any ledger was imported after ``at``: then the circular's instants before it need the ledger's dates."""
+    found = conn.execute(select(Task.id).where(Task.source_key.is_not(None), Task.created_at > at).limit(1)).first()
+    return found is not None
+
+
+def imports_after(conn: Connection, at: datetime, day: date, scope: Scope) -> list[tuple[datetime, int, int]]:
+    """Ledgers imported after ``at``, by import instant: (instant, tasks counted as of ``day``, tasks without a 交办日期).
+
+    The counted ones are the tasks ``imported_before`` stands on that day; the others cannot be placed in time.
+    """
+    counted = and_(Task.assigned_on.is_not(None), Task.assigned_on <= day)
+    query = (
+        select(
+            Task.created_at,
+            func.sum(case((counted, 1), else_=0)),
+            func.sum(case((Task.assigned_on.is_(None), 1), else_=0)),
+        )
+        .where(Task.source_key.is_not(None), Task.created_at > at, *_scoped(scope, Task))
+        .group_by(Task.created_at)
+        .order_by(Task.created_at)
+    )
+    out = []
+    for instant, n, undated in conn.execute(query):
+        if isinstance(instant, str):
+            instant = datetime.fromisoformat(instant)
+        out.append((instant, int(n or 0), int(undated or 0)))
+    return out
 
 
 def _in_states(pairs: Iterable[tuple[str, str]], workflow: Any, state: Any) -> ColumnElement[bool]:
@@ -124,6 +168,9 @@ def _closed_by(deadline: Any, last_at: Any, dialect: str, tz: ZoneInfo, as_of: d
     return func.datetime(deadline, "+1 day", f"{-offset} seconds") > last_at
 
 
+TallyRow = tuple[str, str | None, str | None, str, str, int, int, int, int]
+
+
 def tally(
     conn: Connection,
     rules: StateRules,
@@ -133,8 +180,9 @@ def tally(
     tz: ZoneInfo,
     *,
     breakdowns: bool = True,
-) -> list[tuple[str, str | None, str | None, str, int, int, int, int]]:
-    """(unit, category, campaign, bucket, tasks, overdue, closed with a deadline, closed on time) rows.
+) -> list[TallyRow]:
+    """(unit, category, campaign, workflow, bucket, tasks, overdue, closed with a deadline, closed on time) rows,
+    as ``tally_pair`` gives them for one instant.
 
     Grouped by plain columns; units are named and states put in their columns afterwards, over the few
     result rows, so the database does one scan and one aggregation.
@@ -173,6 +221,7 @@ def tally(
             names.get(r[0], str(r[0])),
             r[1],
             r[2],
+            r[3],
             rules.buckets.get((r[3], r[4]), "excluded"),
             int(r[5]),
             int(r[6] or 0),
@@ -192,9 +241,6 @@ def pair_source(conn: Connection, at: datetime | None, before: datetime) -> Pair
     if moved_share(conn, before) > MOVED_SHARE_FOR_EVENTS:
         return lambda where: ledger_pair_from_events(at, before, where)
     return lambda where: ledger_pair(at, before, where)
-
-
-TallyRow = tuple[str, str | None, str | None, str, str, int, int, int, int]
 
 
 def tally_pair(
@@ -331,14 +377,19 @@ def period_events(
     ``days`` are the period's first and last day in the zone. New means assigned in the period: the
     交办日期 where the task has one, else the day it was written. Closed means a closing event in the
     period, except an import's: an imported task closed when its ledger said (closed_on), and one
-    whose ledger gave no date did not close in any period the circular can name.
+    whose ledger gave no date did not close in any period the circular can name. A ledger imported
+    after the period counts by its own dates, as the totals do (see asof.py).
     """
     first, last = days if days is not None else (start.date(), (end - timedelta(microseconds=1)).date())
     parts: list[Select[*tuple[Any, ...]]]
     if kind == "new":
         parts = [
             _tasks_where(
-                scope, Task.assigned_on, Task.assigned_on >= first, Task.assigned_on <= last, Task.created_at < end
+                scope,
+                Task.assigned_on,
+                Task.assigned_on >= first,
+                Task.assigned_on <= last,
+                or_(Task.created_at < end, Task.source_key.is_not(None)),  # a ledger imported later: its own dates
             ),
             _tasks_where(
                 scope, Task.created_at, Task.assigned_on.is_(None), Task.created_at >= start, Task.created_at < end
@@ -352,8 +403,7 @@ def period_events(
             Task.source_key.is_not(None),
             _in_states(closing, Task.workflow, Task.state),
             Task.closed_on >= first,
-            Task.closed_on <= last,
-            Task.created_at < end,  # a ledger imported later does not rewrite a past circular
+            Task.closed_on <= last,  # a ledger imported later closed its tasks when it says, marked as imported
         )
         parts = [_events_between(start, end, scope, moved), _tasks_where(scope, Task.closed_on, imported)]
     elif kind == "extended":
@@ -389,6 +439,8 @@ __all__ = [
     "StateRules",
     "as_of_source",
     "current_source",
+    "imported_before",
+    "imports_after",
     "overdue_tasks",
     "pair_source",
     "period_events",

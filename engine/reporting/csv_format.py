@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from engine.domain.report import Report, headline
+from engine.domain.report import Report, headline, notes
 from engine.domain.text import Lang
 
 from ..domain.formula import neutralise
@@ -22,7 +22,7 @@ def render_csv(report: Report, lang: Lang) -> bytes:
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow([neutralise(L.title(report, lang))])
     w.writerow([neutralise(headline(report, lang))])
-    for note in report.notes:
+    for note in notes(report, lang):
         w.writerow([neutralise(note)])
     for section in sections(report, lang):
         w.writerow([])

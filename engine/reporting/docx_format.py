@@ -2,6 +2,8 @@
 
 Word picks a Latin font for Chinese unless a run names an East Asian font
 (``w:eastAsia``), so every run here names one: 黑体 for titles, 仿宋 for text.
+The chart is Word's own: a borderless table whose shaded cells are the bars,
+so Word sets its Chinese and the server needs no font to draw a picture.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from engine.domain.report import Report, headline
+from engine.domain.report import Report, headline, notes
 from engine.domain.text import Lang
 
 from . import labels as L
+from .bars import CLOSED_COLOUR, OPEN_COLOUR, OVERDUE_COLOUR, bars, legend, segments
 from .cells import date_text
 from .letterhead import Letterhead
 from .tables import Section, row_texts, sections
@@ -29,7 +32,8 @@ from .tables import Section, row_texts, sections
 HEI = "黑体"
 FANGSONG = "仿宋"
 LATIN = "Times New Roman"
-CHART_WIDTH = Cm(15)
+CHART_CELLS = 30  # the widest unit's bar, in cells
+CHART_NAME_WIDTH, CHART_RATE_WIDTH, CHART_BAR_WIDTH = Cm(3.8), Cm(1.8), Cm(10.5)
 RED_SHADING = "FFC7CE"
 HEADER_SHADING = "D9E1F2"
 RED_TEXT = RGBColor(0x9C, 0x00, 0x06)
@@ -94,6 +98,45 @@ def _table(doc: DocumentObject, section: Section, lang: Lang) -> None:
                 _shade(cell, RED_SHADING)
 
 
+def _chart(doc: DocumentObject, report: Report, lang: Lang) -> None:
+    """Each unit a row: its name, its bar as shaded cells (closed, open, overdue), its completion rate."""
+    words = legend(report, lang)
+    rows = bars(report)
+    if not rows:
+        return
+    caption = doc.add_paragraph()
+    caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    caption.paragraph_format.keep_with_next = True
+    _font(caption.add_run(words.title), HEI, 12)
+    widest = max(b.total for b in rows)
+    table = doc.add_table(rows=len(rows), cols=CHART_CELLS + 2)
+    table.autofit = False  # a fixed layout: the cells keep their widths, so the bars are to scale
+    described = OxmlElement("w:tblCaption")  # the table's alt text: a reader (and a test) knows it is the chart
+    described.set(qn("w:val"), words.title)
+    table._tbl.tblPr.append(described)
+    cell_width = int(CHART_BAR_WIDTH / CHART_CELLS)
+    for tr, bar in zip(table.rows, rows, strict=True):
+        cells = tr.cells
+        cells[0].width = CHART_NAME_WIDTH
+        name = cells[0].paragraphs[0]
+        name.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _font(name.add_run(bar.unit), FANGSONG, 9)
+        closed, open_, overdue = segments(bar, widest, CHART_CELLS)
+        fills = [CLOSED_COLOUR] * closed + [OPEN_COLOUR] * open_ + [OVERDUE_COLOUR] * overdue
+        for i in range(CHART_CELLS):
+            cells[1 + i].width = cell_width
+            if i < len(fills):
+                _shade(cells[1 + i], fills[i].lstrip("#").upper())
+        cells[-1].width = CHART_RATE_WIDTH
+        _font(cells[-1].paragraphs[0].add_run(bar.rate), FANGSONG, 9)
+    key = doc.add_paragraph()
+    key.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for label, colour in ((words.closed, CLOSED_COLOUR), (words.open, OPEN_COLOUR), (words.overdue, OVERDUE_COLOUR)):
+        mark = _font(key.add_run("■"), FANGSONG, 10)
+        mark.font.color.rgb = RGBColor.from_string(colour.lstrip("#").upper())
+        _font(key.add_run(f"{label}　"), FANGSONG, 10)
+
+
 def _rule(p: Paragraph, edge: str) -> None:
     """A line across the page above or below a paragraph: under the masthead, around the 抄送 block."""
     ppr = p._p.get_or_add_pPr()
@@ -105,9 +148,7 @@ def _rule(p: Paragraph, edge: str) -> None:
     ppr.append(borders)
 
 
-def render_docx(
-    report: Report, lang: Lang, *, chart_png: bytes | None = None, letterhead: Letterhead | None = None
-) -> bytes:
+def render_docx(report: Report, lang: Lang, *, chart: bool = True, letterhead: Letterhead | None = None) -> bytes:
     """Laid out as an office issues a 通报: 第N期, office and date, title, 一、二、… sections, 落款, 抄送."""
     head = letterhead or Letterhead()
     doc = Document()
@@ -134,7 +175,7 @@ def render_docx(
 
     _heading(doc, 1, L.SUMMARY.pick(lang), lang)
     _text(doc, headline(report, lang), indent=True)
-    for note in report.notes:
+    for note in notes(report, lang):
         _text(doc, note, size=12, indent=True)
     for n, section in enumerate(sections(report, lang), start=2):
         _heading(doc, n, section.title, lang)
@@ -142,9 +183,8 @@ def render_docx(
             _table(doc, section, lang)
         if section.note:
             _text(doc, section.note, size=12, italic=True)
-        if section.key == "units" and chart_png:
-            doc.add_picture(io.BytesIO(chart_png), width=CHART_WIDTH)
-            doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if section.key == "units" and chart:
+            _chart(doc, report, lang)
     signed = head.signed_by()
     if signed:
         doc.add_paragraph()

@@ -1,20 +1,21 @@
 """The circular as one self-contained web page: it opens offline and from a mail attachment.
 
-Styles are inline and the chart is a data URI, so the page fetches nothing;
-every piece of text is escaped, since task titles are typed by users.
+Styles are inline and the chart is inline SVG, so the page fetches nothing and
+the reader's browser sets the chart's Chinese: the server needs no font.
+Every piece of text is escaped, since task titles are typed by users.
 """
 
 from __future__ import annotations
 
-import base64
 from html import escape
 
-from engine.domain.report import Report, headline
+from engine.domain.report import Report, headline, notes
 from engine.domain.text import Lang
 
 from . import labels as L
 from .cells import date_text
 from .letterhead import Letterhead
+from .svg_chart import unit_chart_svg
 from .tables import Section, row_texts, sections
 
 _NUMERALS = "一二三四五六七八九十"
@@ -36,7 +37,7 @@ p.masthead { border-bottom: 2px solid #c00; padding-bottom: 0.5em; }
 p.signature { text-align: right; margin: 0.2em 0; }
 p.cc { border-top: 1px solid #999; border-bottom: 1px solid #999; padding: 0.3em 0; margin-top: 2em; }
 figure { margin: 1em 0; text-align: center; }
-figure img { max-width: 100%; height: auto; }
+figure svg { max-width: 100%; height: auto; }
 """
 
 
@@ -66,15 +67,11 @@ def _table(section: Section, lang: Lang, n: int) -> list[str]:
     return out
 
 
-def _chart(png: bytes, report: Report, lang: Lang) -> str:
-    alt = L.CHART_TITLE.pick(lang).format(period=report.period.label(lang))
-    data = base64.b64encode(png).decode("ascii")
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{escape(alt)}"></figure>'
+def _chart(report: Report, lang: Lang) -> str:
+    return f'<figure class="chart">{unit_chart_svg(report, lang)}</figure>'
 
 
-def render_html(
-    report: Report, lang: Lang, *, chart_png: bytes | None = None, letterhead: Letterhead | None = None
-) -> str:
+def render_html(report: Report, lang: Lang, *, chart: bool = True, letterhead: Letterhead | None = None) -> str:
     """The same layout as the Word circular: 第N期, office and date, title, numbered sections, 落款, 抄送."""
     head = letterhead or Letterhead()
     title = L.title(report, lang)
@@ -100,13 +97,13 @@ def render_html(
         f"<h2>{escape(heading_number(1, lang) + L.SUMMARY.pick(lang))}</h2>",
         f'<p class="headline">{escape(headline(report, lang))}</p>',
     ]
-    if report.notes:
+    if notes(report, lang):
         out.append(f"<p><strong>{escape(L.NOTES.pick(lang))}</strong></p>")
-        out.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul>")
+        out.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes(report, lang)) + "</ul>")
     for n, section in enumerate(sections(report, lang), start=2):
         out += _table(section, lang, n)
-        if section.key == "units" and chart_png:
-            out.append(_chart(chart_png, report, lang))
+        if section.key == "units" and chart and report.units:
+            out.append(_chart(report, lang))
     signed = head.signed_by()
     if signed:
         out.append(f'<p class="signature">{escape(signed)}</p>')

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.domain.report import Report, headline
+from engine.domain.report import Report, headline, notes
 from engine.domain.text import Lang
 
 from . import labels as L
@@ -33,8 +33,8 @@ def _table(section: Section, lang: Lang) -> list[str]:
 
 def render_markdown(report: Report, lang: Lang) -> str:
     lines = [f"# {escape(L.title(report, lang))}", "", escape(headline(report, lang)), ""]
-    if report.notes:
-        lines += [f"**{L.NOTES.pick(lang)}**", ""] + [f"- {escape(n)}" for n in report.notes] + [""]
+    if notes(report, lang):
+        lines += [f"**{L.NOTES.pick(lang)}**", ""] + [f"- {escape(n)}" for n in notes(report, lang)] + [""]
     for section in sections(report, lang):
         lines += _table(section, lang)
     return "\n".join(lines).rstrip("\n") + "\n"

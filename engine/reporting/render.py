@@ -39,11 +39,14 @@ def render(
     fmt: str,
     lang: Lang,
     *,
-    chart_png: bytes | None = None,
+    chart: bool = True,
     issuer: str | None = None,
     letterhead: Letterhead | None = None,
 ) -> bytes:
-    """The chart and the letterhead (number, issuing office, 落款, 抄送) appear where a format has room (HTML, Word)."""
+    """The chart and the letterhead (number, issuing office, 落款, 抄送) appear where a format has room (HTML, Word).
+
+    Both draw the chart natively (SVG, a Word table), so it needs no font on the server.
+    """
     head = letterhead or Letterhead(issuer=issuer)
     if fmt == "markdown":
         return render_markdown(report, lang).encode("utf-8")
@@ -54,11 +57,11 @@ def render(
 
         return render_xlsx(report, lang)
     if fmt == "html":
-        return render_html(report, lang, chart_png=chart_png, letterhead=head).encode("utf-8")
+        return render_html(report, lang, chart=chart, letterhead=head).encode("utf-8")
     if fmt == "docx":
         from .docx_format import render_docx
 
-        return render_docx(report, lang, chart_png=chart_png, letterhead=head)
+        return render_docx(report, lang, chart=chart, letterhead=head)
     if fmt == "json":
         return json.dumps(to_dict(report, lang), ensure_ascii=False, indent=2).encode("utf-8")
     raise InvalidInput(what="format", detail=f"'{fmt}' is not one of {', '.join(FORMATS)}")

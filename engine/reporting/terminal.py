@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from engine.domain.report import Report, headline
+from engine.domain.report import Report, headline, notes
 from engine.domain.text import Lang
 
 from . import labels as L
@@ -29,7 +29,7 @@ def _table(section: Section, lang: Lang) -> Table:
 
 def render_terminal(report: Report, lang: Lang) -> list[RenderableType]:
     body = Text(headline(report, lang))
-    for note in report.notes:
+    for note in notes(report, lang):
         body.append("\n" + note, style="yellow")
     out: list[RenderableType] = [
         Panel(body, title=Text(L.title(report, lang), style="bold"), subtitle=L.period_line(report, lang))

@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from engine.domain.report import Report, headline, rounded_rate
+from engine.domain.report import Report, headline, notes, rounded_rate
 from engine.domain.text import Lang
 
 from ..domain.formula import starts_formula
@@ -139,10 +139,10 @@ def _summary_sheet(ws: Worksheet, report: Report, lang: Lang) -> None:
         ws.cell(row=r, column=1).font = HEADER_FONT
         _put(ws.cell(row=r, column=2), value, kind, lang)
     r = 5 + len(figures) + 1
-    if report.notes:
+    if notes(report, lang):
         _put_text(ws.cell(row=r, column=1), L.NOTES.pick(lang))
         ws.cell(row=r, column=1).font = HEADER_FONT
-        for i, note in enumerate(report.notes, start=r + 1):
+        for i, note in enumerate(notes(report, lang), start=r + 1):
             _put_text(ws.cell(row=i, column=1), note)
     ws.column_dimensions["A"].width = max(display_width(label) for label, _, _ in figures) + 4
     ws.column_dimensions["B"].width = MAX_WIDTH

@@ -17,7 +17,7 @@ from ..domain.text import Bilingual, Lang
 from .circulars import CircularView, check_id, circular_file, get_circular, list_circulars
 from .ledger_view import PageNotPermitted
 from .report import ReportRequest, build_report
-from .report_files import FORMATS, MEDIA_TYPES, SUFFIXES, RenderedFile, draw_chart, file_stem, render_report
+from .report_files import FORMATS, MEDIA_TYPES, SUFFIXES, RenderedFile, chart_svg, file_stem, render_report
 from .visibility import viewer
 
 PERIODS = ("week", "month", "quarter", "year")
@@ -55,16 +55,14 @@ def report_key(report: Report) -> str:
 
 @dataclass(frozen=True)
 class Chart:
-    png: bytes
+    svg: bytes  # drawn natively: the browser sets the Chinese, the server needs no font
     key: str
-    warnings: list[str]
 
 
 def chart(app: App, person_id: str, period: str, as_of: str, campaign: str, lang: Lang) -> Chart:
     require_overseer(app, person_id)
     report = board(app, period, as_of, campaign)
-    png, warnings = draw_chart(report, lang)
-    return Chart(png, report_key(report), warnings)
+    return Chart(chart_svg(report, lang), report_key(report))
 
 
 def report_file(app: App, person_id: str, period: str, as_of: str, campaign: str, fmt: str, lang: Lang) -> RenderedFile:
@@ -73,8 +71,7 @@ def report_file(app: App, person_id: str, period: str, as_of: str, campaign: str
         raise InvalidInput(what="format", detail=f"'{fmt}' is not one of {', '.join(FORMATS)}")
     require_overseer(app, person_id)
     report = board(app, period, as_of, campaign)
-    png = draw_chart(report, lang)[0] if fmt in ("docx", "html") else None
-    content = render_report(report, fmt, lang, chart_png=png)
+    content = render_report(report, fmt, lang)
     return RenderedFile(file_stem(report, lang) + SUFFIXES[fmt], MEDIA_TYPES[fmt], content)
 
 

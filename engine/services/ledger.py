@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from ..app import App
 from ..domain.deadlines import Deadline
-from ..domain.errors import BadFile, InvalidInput, NotPermitted, UnknownPerson
+from ..domain.errors import BadFile, InvalidInput, NotPermitted, UnknownPerson, unknown_state
 from ..domain.machine import describe_rules
 from ..domain.text import Bilingual, Lang
 from ..domain.textcheck import check_text
@@ -471,7 +471,7 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
     for s in flt.states:
         known = {k for spec in app.registry.specs for k in spec.states}
         if s not in known:
-            raise InvalidInput(what="state", detail=f"'{s}' is not a state (states: {', '.join(sorted(known))})")
+            raise InvalidInput(what=Bilingual("状态", "state"), detail=unknown_state(s, known))
     if flt.workflow:
         app.registry.machine(flt.workflow)
     lang = flt.lang

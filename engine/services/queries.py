@@ -11,7 +11,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import aliased, load_only
 
 from ..app import App
-from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask
+from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask, unknown_state
 from ..domain.machine import TaskFacts
 from ..domain.text import Bilingual
 from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
@@ -237,7 +237,7 @@ def iter_tasks(
         known = {s for spec in app.registry.specs for s in spec.states}
         for s in flt.states:
             if s not in known:
-                raise InvalidInput(what="state", detail=f"'{s}' is not a state (states: {', '.join(sorted(known))})")
+                raise InvalidInput(what=Bilingual("状态", "state"), detail=unknown_state(s, known))
         query = query.where(Task.state.in_(flt.states))
     for light in flt.lights:
         if light not in ("green", "yellow", "red"):

@@ -17,6 +17,7 @@ from ..domain.errors import InvalidInput
 from ..domain.policy import DeadlinePolicy
 from ..domain.report import (
     Counts,
+    ImportedLedger,
     OverdueTask,
     Period,
     PeriodTask,
@@ -34,10 +35,14 @@ from ..persistence.report_queries import (
     StateRules,
     as_of_source,
     current_source,
+    imported_before,
+    imported_since,
+    imports_after,
     overdue_tasks,
     pair_source,
     period_events,
     state_rules,
+    tally,
     tally_pair,
 )
 from ..persistence.uow import UnitOfWork
@@ -102,12 +107,20 @@ def build_report(app: App, req: ReportRequest) -> Report:
             not_workflows=others,
         )
         rules = state_rules(app.registry.specs)
-        source = _source(app, uow, period.end, today)  # decided once: the figures and the named list agree
+        source = _source(app, uow, rules, period.end, today)  # decided once: the figures and the named list agree
         prev_period = period.previous()
-        # Every figure of both periods, every workflow, from one pass over the history (one GROUP BY).
-        at = None if period.end >= today else end_of_day(period.end, app.tz)
-        pair = pair_source(uow.conn, at, end_of_day(prev_period.end, app.tz))
-        now_rows, prev_rows = tally_pair(uow.conn, rules, pair, scope, period.end, prev_period.end, app.tz)
+        before = end_of_day(prev_period.end, app.tz)
+        every = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category)
+        if imported_since(uow.conn, before):
+            # An instant before an import stands the ledger as its file described it: each instant on its own.
+            prev_source = _source(app, uow, rules, prev_period.end, today)
+            now_rows = tally(uow.conn, rules, source, every, period.end, app.tz)
+            prev_rows = tally(uow.conn, rules, prev_source, every, prev_period.end, app.tz, breakdowns=False)
+        else:
+            # Every figure of both periods, every workflow, from one pass over the history (one GROUP BY).
+            at = None if period.end >= today else end_of_day(period.end, app.tz)
+            pair = pair_source(uow.conn, at, before)
+            now_rows, prev_rows = tally_pair(uow.conn, rules, pair, scope, period.end, prev_period.end, app.tz)
         main = [r for r in now_rows if r[3] not in others]
         totals, units, by_category, by_campaign = _fold(main)
         prev_totals, prev_units, _, _ = _fold([r for r in prev_rows if r[3] not in others])
@@ -121,6 +134,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
             kind: _period_list(app, uow, rules, kind, scope, period, req.limit)
             for kind in ("new", "closed", "extended")
         }
+        imported = _imported(app, uow, scope, period.end, today)
     return Report(
         as_of=period.end,
         period=period,
@@ -143,11 +157,27 @@ def build_report(app: App, req: ReportRequest) -> Report:
         closed_total=lists["closed"][1],
         extensions_total=lists["extended"][1],
         other_workflows=other_workflows,
+        imported=imported,
     )
 
 
-def _source(app: App, uow: UnitOfWork, day: date, today: date) -> Source:
-    return current_source() if day >= today else as_of_source(uow.conn, end_of_day(day, app.tz))
+def _source(app: App, uow: UnitOfWork, rules: StateRules, day: date, today: date) -> Source:
+    """Today's tasks, or the history replayed to the end of ``day`` with later imports as their ledger said."""
+    if day >= today:
+        return current_source()
+    return as_of_source(uow.conn, end_of_day(day, app.tz), imported_before(rules, day))
+
+
+def _imported(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date) -> list[ImportedLedger]:
+    """The ledgers imported after ``day`` that the figures include (导入), one per import day."""
+    if day >= today:
+        return []
+    by_day: dict[date, tuple[int, int]] = {}
+    for instant, counted, undated in imports_after(uow.conn, end_of_day(day, app.tz), day, scope):
+        on = _local_day(instant, app.tz)
+        n, u = by_day.get(on, (0, 0))
+        by_day[on] = (n + counted, u + undated)
+    return [ImportedLedger(on, n, u) for on, (n, u) in sorted(by_day.items()) if n or u]
 
 
 def _fold(

@@ -13,12 +13,16 @@ from ..reporting.render import FORMATS, MEDIA_TYPES, SUFFIXES, render
 from ..reporting.terminal import render_terminal
 
 BINARY_FORMATS = ("xlsx", "docx")
+CHART_SUFFIX, CHART_MEDIA_TYPE = ".svg", "image/svg+xml"  # the chart an issued circular keeps
 __all__ = [
     "BINARY_FORMATS",
+    "CHART_MEDIA_TYPE",
+    "CHART_SUFFIX",
     "FORMATS",
     "SUFFIXES",
     "Letterhead",
     "RenderedFile",
+    "chart_svg",
     "draw_chart",
     "render_files",
     "render_report",
@@ -40,14 +44,11 @@ def draw_chart(report: Report, lang: Lang) -> tuple[bytes, list[str]]:
     return chart.png, list(chart.warnings)
 
 
-def chart_font_warnings(lang: Lang) -> list[str]:
-    """What a chart drawn now would warn of (no Chinese font), for commands that draw one without showing it."""
-    from ..reporting.chart import NO_CJK_FONT, find_cjk_font
+def chart_svg(report: Report, lang: Lang) -> bytes:
+    """The chart as SVG: drawn without a font, so nothing to warn of; the reader's viewer sets the Chinese."""
+    from ..reporting.svg_chart import unit_chart_svg
 
-    warnings: list[str] = []
-    if find_cjk_font(warnings) is None:
-        warnings.append(NO_CJK_FONT.pick(lang))
-    return warnings
+    return unit_chart_svg(report, lang).encode("utf-8")
 
 
 def render_report(
@@ -55,11 +56,11 @@ def render_report(
     fmt: str,
     lang: Lang,
     *,
-    chart_png: bytes | None = None,
+    chart: bool = True,
     issuer: str | None = None,
     letterhead: Letterhead | None = None,
 ) -> bytes:
-    return render(report, fmt, lang, chart_png=chart_png, issuer=issuer, letterhead=letterhead)
+    return render(report, fmt, lang, chart=chart, issuer=issuer, letterhead=letterhead)
 
 
 def terminal(report: Report, lang: Lang) -> list[RenderableType]:
@@ -81,17 +82,16 @@ def render_files(
     issuer: str | None,
     letterhead: Letterhead | None = None,
 ) -> list[RenderedFile]:
-    """What an issued circular keeps: its files in the configured formats, and the chart."""
-    png = draw_chart(report, lang)[0] if chart or any(f in ("docx", "html") for f in formats) else None
+    """What an issued circular keeps: its files in the configured formats, and the chart (SVG: no font needed)."""
     stem = file_stem(report, lang)
     out = [
         RenderedFile(
             stem + SUFFIXES[fmt],
             MEDIA_TYPES[fmt],
-            render(report, fmt, lang, chart_png=png, issuer=issuer, letterhead=letterhead),
+            render(report, fmt, lang, chart=chart, issuer=issuer, letterhead=letterhead),
         )
         for fmt in formats
     ]
-    if chart and png is not None:
-        out.append(RenderedFile(stem + ".png", "image/png", png))
+    if chart:
+        out.append(RenderedFile(stem + CHART_SUFFIX, CHART_MEDIA_TYPE, chart_svg(report, lang)))
     return out

@@ -152,7 +152,7 @@ def populate(app: App, n: int) -> int:
     global _position
     with app.db.engine.connect() as conn:  # the stand-in chain continues after what init wrote (its records)
         _position = itertools.count(
-            int(conn.execute(text("SELECT seq FROM ledger_head WHERE id = 1")).scalar() or 0) + 1
+            int(conn.execute(text("SELECT seq FROM chain_head WHERE id = 1")).scalar() or 0) + 1
         )
     raw = app.db.engine.raw_connection()
     events_written = 0
@@ -187,10 +187,10 @@ def populate(app: App, n: int) -> int:
             events_written += len(evs)
         # The head moves to the last stand-in, so the first real step after this appends after it (it used to
         # take a position already written and fail on the UNIQUE constraint).
-        cur.execute("SELECT ledger_seq, ledger_hash FROM events ORDER BY ledger_seq DESC LIMIT 1")
+        cur.execute("SELECT chain_seq, chain_hash FROM events ORDER BY chain_seq DESC LIMIT 1")
         seq, chained = cur.fetchone()
         mark = "?" if d == "sqlite" else "%s"
-        cur.execute(f"UPDATE ledger_head SET seq = {mark}, hash = {mark} WHERE id = 1", (seq, chained))
+        cur.execute(f"UPDATE chain_head SET seq = {mark}, hash = {mark} WHERE id = 1", (seq, chained))
         raw.commit()
         cur.execute("ANALYZE" if d == "sqlite" else "ANALYZE tasks")
         if d == "postgresql":

@@ -192,7 +192,7 @@ class LedgerStore:
             raise RuntimeError("the chain head is missing")
         return int(row[0]), str(row[1])
 
-    def move_ledger_head(self, seq: int, chained: str) -> None:
+    def move_chain_head(self, seq: int, chained: str) -> None:
         mark = "?" if self.dialect == "sqlite" else "%s"
         self._execute(f"UPDATE chain_head SET seq = {mark}, hash = {mark} WHERE id = 1", (seq, chained))
 
@@ -477,5 +477,5 @@ def write_rows(
         del chunk, tasks, co_units, events
         if progress is not None:
             progress(min(start + batch, n))
-    store.move_ledger_head(position, chained)
+    store.move_chain_head(position, chained)
     return codes

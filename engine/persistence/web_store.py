@@ -7,14 +7,12 @@ query form of ``engine.domain.visibility.may_see``; tests check that both agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, delete, exists, func, insert, or_, select, true, update
 
-from ..domain.machine import TaskFacts
 from ..domain.visibility import TaskPlace, Viewer
 from .models import (
     ApiToken,
@@ -26,7 +24,6 @@ from .models import (
     SignInAttempt,
     Task,
     TaskCoUnit,
-    Unit,
     WebCredential,
     WebSession,
 )
@@ -47,17 +44,6 @@ class SessionRow:
     person_id: str
     csrf: str
     expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OpenTask:
-    """A task as the inbox needs it: its code and version, and the facts the workflow rules read."""
-
-    id: int
-    code: str
-    workflow: str
-    version: int
-    facts: TaskFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,38 +116,10 @@ class WebStore:
                 out.append((code, place, name))
         return out
 
-    def open_tasks(self, viewer: Viewer, states: Iterable[str], limit: int = 2000) -> list[OpenTask]:
-        """Tasks in ``states`` that the viewer may see, with what the workflow rules need."""
-        query = (
-            select(
-                Task.id,
-                Task.code,
-                Task.workflow,
-                Task.version,
-                Task.state,
-                Task.unit_id,
-                Unit.head_id,
-                Task.lead_leader_id,
-                Task.responsible_person_id,
-            )
-            .join(Unit, Unit.id == Task.unit_id)
-            .where(Task.state.in_(list(states)), visible_clause(viewer))
-            .order_by(Task.deadline.is_(None), Task.deadline, Task.id)
-            .limit(limit)
-        )
-        return [
-            OpenTask(
-                r.id,
-                r.code,
-                r.workflow,
-                r.version,
-                TaskFacts(r.code, r.state, r.unit_id, r.head_id, r.lead_leader_id, r.responsible_person_id),
-            )
-            for r in self.conn.execute(query)
-        ]
-
-    def pending_extensions(self, leader_id: str | None) -> list[PendingExtension]:
-        """Pending requests on tasks this leader leads (all pending, for ``None``)."""
+    def pending_extensions(
+        self, leader_id: str | None, limit: int | None = None, code: str | None = None
+    ) -> list[PendingExtension]:
+        """Pending requests on tasks this leader leads (all pending, for ``None``), oldest first; or on one task."""
         query = (
             select(
                 ExtensionRequest.id,
@@ -178,6 +136,10 @@ class WebStore:
         )
         if leader_id is not None:
             query = query.where(Task.lead_leader_id == leader_id)
+        if code is not None:
+            query = query.where(Task.code == code)
+        if limit is not None:
+            query = query.limit(limit)
         return [PendingExtension(*r) for r in self.conn.execute(query)]
 
     def task_version(self, code: str) -> int | None:

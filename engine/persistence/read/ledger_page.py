@@ -97,23 +97,33 @@ def _where(q: LedgerQuery) -> list[ColumnElement[bool]]:
         pattern = f"%{_escape_like(q.text)}%"
         out.append(or_(Task.code.like(pattern, escape="\\"), Task.title.like(pattern, escape="\\")))
     if q.bands is not None:
-        parts: list[ColumnElement[bool]] = []
-        for b in q.bands:
-            due: list[ColumnElement[bool]] = []
-            if b.low is not None:
-                due.append(Task.deadline >= b.low)
-            if b.high is not None:
-                due.append(Task.deadline <= b.high)
-            dated = and_(Task.deadline.is_not(None), *due)
-            parts.append(
-                and_(
-                    Task.workflow == b.workflow,
-                    Task.state.in_(b.states),
-                    or_(dated, Task.deadline.is_(None)) if b.with_none else dated,
-                )
-            )
-        out.append(or_(*parts) if parts else false())
+        out.append(bands_clause(q.bands))
     return out
+
+
+def bands_clause(bands: tuple[LightBand, ...]) -> ColumnElement[bool]:
+    """Tasks whose light is the one ``bands`` describe (one band per workflow); no band matches nothing."""
+    parts: list[ColumnElement[bool]] = []
+    for b in bands:
+        due: list[ColumnElement[bool]] = []
+        if b.low is not None:
+            due.append(Task.deadline >= b.low)
+        if b.high is not None:
+            due.append(Task.deadline <= b.high)
+        dated = and_(Task.deadline.is_not(None), *due)
+        parts.append(
+            and_(
+                Task.workflow == b.workflow,
+                Task.state.in_(b.states),
+                or_(dated, Task.deadline.is_(None)) if b.with_none else dated,
+            )
+        )
+    return or_(*parts) if parts else false()
+
+
+def ledger_where(q: LedgerQuery) -> list[ColumnElement[bool]]:
+    """The page's filters as WHERE clauses on ``tasks``, visibility included: the export applies the same."""
+    return _where(q)
 
 
 def ledger_slice(conn: Connection, q: LedgerQuery) -> list[LedgerRow]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, Connection, Text, delete, exists, func, insert, or_, select, true, type_coerce, update
 
 from ..domain.visibility import TaskPlace, Viewer
 from .models import (
@@ -44,6 +44,15 @@ class SessionRow:
     person_id: str
     csrf: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    row: SessionRow
+    must_change: bool
+    roles: frozenset[str] | None  # None: the person is no longer in the organisation
+    unit_id: int | None
+    accounts: tuple[str, ...]  # the person's mapped accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,11 @@ class WebStore:
     def owner_of(self, account: str) -> str | None:
         """The person an account is mapped to in the organisation (accounts: [web:NAME])."""
         query = select(Person.id, Person.accounts).where(Person.accounts.is_not(None))
+        if account.isascii() and '"' not in account and "\\" not in account:
+            # narrowed in the database by the JSON text, so a county's people are not read on every request;
+            # the exact match is made below
+            escaped = account.replace("%", "\\%").replace("_", "\\_")
+            query = query.where(type_coerce(Person.accounts, Text).like(f'%"{escaped}"%', escape="\\"))
         for pid, accounts in self.conn.execute(query):
             if account in (accounts or ()):
                 return str(pid)
@@ -198,6 +212,34 @@ class WebStore:
             ).where(WebSession.token_hash == token_hash, WebSession.ended_at.is_(None), WebSession.expires_at > now)
         ).first()
         return None if row is None else SessionRow(*row)
+
+    def live_session(self, token_hash: str, now: datetime) -> LiveSession | None:
+        """A session still open, with its credential and its person, in one query: every page asks this first."""
+        row = self.conn.execute(
+            select(
+                WebSession.token_hash,
+                WebSession.account,
+                WebSession.person_id,
+                WebSession.csrf,
+                WebSession.expires_at,
+                WebCredential.must_change,
+                Person.roles,
+                Person.unit_id,
+                Person.accounts,
+            )
+            .join(WebCredential, WebCredential.account == WebSession.account)
+            .outerjoin(Person, Person.id == WebSession.person_id)
+            .where(WebSession.token_hash == token_hash, WebSession.ended_at.is_(None), WebSession.expires_at > now)
+        ).first()
+        if row is None:
+            return None
+        return LiveSession(
+            SessionRow(row[0], row[1], row[2], row[3], row[4]),
+            bool(row[5]),
+            None if row[6] is None and row[7] is None and row[8] is None else frozenset(row[6] or ()),
+            row[7],
+            tuple(row[8] or ()),
+        )
 
     def end_session(self, token_hash: str, at: datetime) -> None:
         self.conn.execute(

@@ -74,6 +74,8 @@ class CurrentSession:
     csrf: str
     must_change: bool
     expires_at: datetime
+    roles: frozenset[str] = frozenset()  # the person's roles when the session was read: the nav, not the rules
+    unit_id: int | None = None
 
 
 class Authenticator(Protocol):
@@ -141,14 +143,17 @@ def current_session(app: App, token: str | None) -> CurrentSession | None:
     if not token or len(token) > 200:
         return None
     with app.uow(write=False) as uow:
-        store = WebStore(uow.conn)
-        row = store.session(token_hash(token), app.clock.now())
-        if row is None:
+        live = WebStore(uow.conn).live_session(token_hash(token), app.clock.now())
+        if live is None or live.roles is None:
             return None
-        cred = store.credential(row.account)
-        if cred is None or _owner(app, uow, row.account) != row.person_id:
+        row = live.row
+        # The account must still be this person's: mapped to them (one account is one person), or on a
+        # single desk their own web:<id> that nobody else has been given since.
+        if row.account not in live.accounts and _owner(app, uow, row.account) != row.person_id:
             return None  # the account was taken away or given to someone else since
-    return CurrentSession(row.token_hash, row.account, row.person_id, row.csrf, cred.must_change, row.expires_at)
+    return CurrentSession(
+        row.token_hash, row.account, row.person_id, row.csrf, live.must_change, row.expires_at, live.roles, live.unit_id
+    )
 
 
 def sign_out(app: App, session: CurrentSession, address: str) -> None:

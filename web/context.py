@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.responses import Response
 
 from engine.app import App
@@ -109,6 +110,49 @@ def tr_for(lang: Lang) -> Callable[..., str]:
         return zh if lang == "zh" or en is None else en
 
     return tr
+
+
+_LIGHT_WORDS = {
+    "zh": {
+        "red": "红灯",
+        "yellow": "黄灯",
+        "green": "绿灯",
+        "late": "逾期",
+        "left": "剩",
+        "days": "个工作日",
+        "days_late": "个工作日",
+        "stopped": "计时暂停",
+    },
+    "en": {
+        "red": "red",
+        "yellow": "yellow",
+        "green": "green",
+        "late": "",
+        "left": "",
+        "days": " working days left",
+        "days_late": " working days late",
+        "stopped": "clock stopped",
+    },
+}
+
+
+def light_badge(s: Any, tr: Callable[..., str]) -> Markup:
+    """A task's light with its working days, as a badge: a Python function, not a macro, because the ledger
+    draws fifty on every page and a Jinja macro call costs more than the rest of the row."""
+    w = _LIGHT_WORDS["en" if tr("中", "en") == "en" else "zh"]
+    light = s.light
+    if light == "red":
+        text = f"{w['red']} · {w['late']}{s.days_overdue}{w['days_late']}"
+    elif light == "yellow":
+        text = f"{w['yellow']} · {w['left']}{s.days_left}{w['days']}"
+    elif light == "green":
+        text = w["green"] + (f" · {w['left']}{s.days_left}{w['days']}" if s.days_left is not None else "")
+    else:
+        return Markup(f'<span class="light none">{escape(w["stopped"])}</span>')
+    return Markup(f'<span class="light {light}">{escape(text)}</span>')
+
+
+templates.env.globals["light"] = light_badge
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:

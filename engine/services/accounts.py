@@ -149,8 +149,13 @@ def current_session(app: App, token: str | None) -> CurrentSession | None:
         row = live.row
         # The account must still be this person's: mapped to them (one account is one person), or on a
         # single desk their own web:<id> that nobody else has been given since.
-        if row.account not in live.accounts and _owner(app, uow, row.account) != row.person_id:
-            return None  # the account was taken away or given to someone else since
+        if row.account not in live.accounts:
+            owner = WebStore(uow.conn).owner_of(row.account)
+            own_on_single_desk = (
+                owner is None and row.account == f"web:{row.person_id}" and is_single_desk(app, uow)
+            )  # the person exists: the session's query found them
+            if owner != row.person_id and not own_on_single_desk:
+                return None  # the account was taken away or given to someone else since
     return CurrentSession(
         row.token_hash, row.account, row.person_id, row.csrf, live.must_change, row.expires_at, live.roles, live.unit_id
     )

@@ -184,6 +184,33 @@ def test_forms_without_the_csrf_token_are_refused(web: Web) -> None:
     assert events_of(web.server, code) == before
 
 
+def test_every_form_is_refused_without_its_csrf_token(web: Web) -> None:
+    """A signed-in browser's token is checked when the view reads the session: every POST page must, so
+    each is tried here without a token and with a forged one, and nothing may be written."""
+    from fastapi.routing import APIRoute
+
+    from web.app import ROUTERS
+
+    code = new_task(web)
+    c = web.client()
+    sign_in(c, PRINCIPAL)
+    before = (events_of(web.server, code), signin_outcomes(web.server))
+    posts = [
+        r.path
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and "POST" in r.methods and not (router.prefix or r.path).startswith("/api")
+    ]
+    assert len(posts) >= 12
+    for path in posts:
+        url = path.replace("{code}", code)
+        for token in (None, "forged-token"):
+            data = {"trigger": "start", "if_version": "1", "percent": "50", "note": "x", "account": PRINCIPAL}
+            answer = c.post(url, data=data | ({"csrf": token} if token else {}))
+            assert answer.status_code == 403, (url, token, answer.status_code)
+    assert (events_of(web.server, code), signin_outcomes(web.server)) == before
+
+
 # --- what one may see -------------------------------------------------------------------------------------
 
 

@@ -57,9 +57,22 @@ def address_of(request: Request) -> str:
 
 
 def session_of(request: Request) -> CurrentSession | None:
+    """The signed-in session, read once per request; a posted form's CSRF token is checked on that first read."""
     if not hasattr(request.state, "session"):
         request.state.session = accounts.current_session(engine_app(request), request.cookies.get(SESSION_COOKIE))
+        if getattr(request.state, "csrf_due", False):
+            request.state.csrf_due = False
+            check_csrf(request, request.state.csrf_sent)
     return request.state.session  # type: ignore[no-any-return]
+
+
+def defer_csrf(request: Request, sent: str | None) -> None:
+    """A form posted with a session cookie: its token is checked when the view first reads the session."""
+    request.state.csrf_sent = sent
+    request.state.csrf_due = True
+    if hasattr(request.state, "session"):  # already read: check now
+        request.state.csrf_due = False
+        check_csrf(request, sent)
 
 
 def signed_in_person(request: Request, *, allow_password_change: bool = False) -> CurrentSession:

@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Text, delete, exists, func, insert, or_, select, true, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Text,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+    update,
+)
 
 from ..domain.visibility import TaskPlace, Viewer
 from .models import (
@@ -66,14 +79,30 @@ class PendingExtension:
     reason: str
 
 
-def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
-    """Tasks ``viewer`` may see, as a WHERE clause on ``tasks`` (see ``may_see``)."""
+def visible_clause(viewer: Viewer, *, union: bool = False) -> ColumnElement[bool]:
+    """Tasks ``viewer`` may see, as a WHERE clause on ``tasks`` (see ``may_see``).
+
+    ``union``: the same set as ``id IN (a UNION ALL of one indexed SELECT per arm)``, for counting and
+    ranking: SQLite then reads a unit's few thousand ids from the indexes instead of walking every task,
+    which it does for the OR form whenever no ORDER BY … LIMIT lets it stop early.
+    """
     if viewer.sees_all:
         return true()
+    if union:
+        arms = [
+            select(Task.id).where(Task.lead_leader_id == viewer.person_id),
+            select(Task.id).where(Task.responsible_person_id == viewer.person_id),
+        ]
+        if viewer.unit_id is not None:
+            arms.append(select(Task.id).where(Task.unit_id == viewer.unit_id))
+            arms.append(select(TaskCoUnit.task_id).where(TaskCoUnit.unit_id == viewer.unit_id))
+        return Task.id.in_(union_all(*arms).scalar_subquery())
     mine = or_(Task.lead_leader_id == viewer.person_id, Task.responsible_person_id == viewer.person_id)
     if viewer.unit_id is None:
         return mine
-    co = exists().where(TaskCoUnit.task_id == Task.id, TaskCoUnit.unit_id == viewer.unit_id)
+    # IN over the co-units of this unit (ix_task_co_units_unit_id), not a correlated EXISTS: each arm of the OR
+    # then has an index of its own, and the database unions them instead of reading every task
+    co = Task.id.in_(select(TaskCoUnit.task_id).where(TaskCoUnit.unit_id == viewer.unit_id).scalar_subquery())
     return or_(mine, Task.unit_id == viewer.unit_id, co)
 
 

@@ -18,7 +18,16 @@ from datetime import date
 from ..app import App
 from ..domain.errors import InvalidInput, UnknownPerson
 from ..domain.machine import Actor
-from ..persistence.read.inbox_page import FAR, Grounds, Lights, UrgentRow, counts_by_light, urgent_page
+from ..persistence.read.inbox_page import (
+    FAR,
+    Grounds,
+    Lights,
+    UrgentRow,
+    count_red,
+    counts_by_light,
+    units_of,
+    urgent_page,
+)
 from ..persistence.web_store import PendingExtension, WebStore
 from .ledger_view import light_bands
 from .queries import TaskFilter, TaskSummary, list_tasks
@@ -53,13 +62,15 @@ class Inbox:
     may_remind: set[str] = field(default_factory=set)  # codes of overdue tasks this person may remind
 
 
-def _grounds(app: App, actor: Actor, triggers: frozenset[str] | None, skip: frozenset[str]) -> Grounds:
+def _grounds(
+    app: App, actor: Actor, triggers: frozenset[str] | None, skip: frozenset[str], units: frozenset[int]
+) -> Grounds:
     pairs = [
         (spec.name, state, rels)
         for spec in app.registry.specs
         for state, rels in app.registry.machine(spec.name).acting_grounds(actor, triggers, skip)
     ]
-    return Grounds(tuple(pairs))
+    return Grounds(tuple(pairs), units)
 
 
 def _every_open(app: App) -> Grounds:
@@ -101,13 +112,14 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         actor = uow.tasks.actor(person_id)
         if me is None or actor is None:
             raise UnknownPerson(person=person_id, near="")
-        todo_where = _grounds(app, actor, None, STANDING)
+        units = units_of(uow.conn, me)
+        todo_where = _grounds(app, actor, None, STANDING, units)
         counts = counts_by_light(uow.conn, me, todo_where, lights)
         todo_rows = urgent_page(uow.conn, me, todo_where, lights, limit=PAGE, after=cursor)
         approval_rows: list[UrgentRow] = []
         approvals_total = 0
         if cursor is None:
-            approving = _grounds(app, actor, frozenset({"approve"}), frozenset())
+            approving = _grounds(app, actor, frozenset({"approve"}), frozenset(), units)
             if approving.pairs:
                 approvals_total = sum(counts_by_light(uow.conn, me, approving, lights).values())
                 approval_rows = urgent_page(uow.conn, me, approving, lights, limit=PAGE)[:PAGE]
@@ -115,7 +127,7 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         overdue_total = 0
         if "supervisor" in me.roles and cursor is None:
             everything = _every_open(app)
-            overdue_total = counts_by_light(uow.conn, me, everything, lights).get("red", 0)
+            overdue_total = count_red(uow.conn, me, everything, lights)
             overdue_rows = urgent_page(uow.conn, me, everything, lights, limit=PAGE, red_only=True)[:PAGE]
         leads = "leader" in me.roles or "admin" in me.roles
         extensions = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Connection, and_, case, false, func, literal, or_, select, true, tuple_
 
 from ...domain.machine import TaskFacts
 from ...domain.visibility import Viewer
@@ -29,6 +29,7 @@ class Grounds:
     """Where a person may act: (workflow, state, relations the person must hold on the task)."""
 
     pairs: tuple[tuple[str, str, frozenset[str]], ...]
+    units: frozenset[int] = frozenset()  # where the person holds ``responsible_unit`` (see ``units_of``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +52,32 @@ class UrgentRow:
     facts: TaskFacts
 
 
-def _relation(rel: str, viewer: Viewer) -> ColumnElement[bool]:
+def _relation(rel: str, viewer: Viewer, units: frozenset[int]) -> ColumnElement[bool]:
     """The SQL form of one relation of ``machine.relations_of``."""
     if rel == "lead_leader":
         return Task.lead_leader_id == viewer.person_id
     if rel == "responsible_person":
         return Task.responsible_person_id == viewer.person_id
-    if rel == "responsible_unit":
-        headed = Task.unit_id.in_(select(Unit.id).where(Unit.head_id == viewer.person_id).scalar_subquery())
-        return or_(Task.unit_id == viewer.unit_id, headed) if viewer.unit_id is not None else headed
+    if rel == "responsible_unit":  # their own unit, and any unit they head, as a list: the index takes it
+        return Task.unit_id.in_(sorted(units))
     return false()  # a relation this query does not know grants nothing
 
 
+def units_of(conn: Connection, viewer: Viewer) -> frozenset[int]:
+    """The units for which ``viewer`` holds the ``responsible_unit`` relation: their own, and those they head."""
+    headed = conn.execute(select(Unit.id).where(Unit.head_id == viewer.person_id)).scalars()
+    return frozenset({*headed, *([viewer.unit_id] if viewer.unit_id is not None else [])})
+
+
 def acting_clause(viewer: Viewer, grounds: Grounds) -> ColumnElement[bool]:
-    parts = [
-        and_(Task.workflow == wf, Task.state == state, *(_relation(r, viewer) for r in sorted(rels)))
-        for wf, state, rels in grounds.pairs
-    ]
+    """One arm per set of relations (the states where it applies, per workflow): few arms, each on an index."""
+    by_rels: dict[frozenset[str], dict[str, list[str]]] = {}
+    for wf, state, rels in grounds.pairs:
+        by_rels.setdefault(rels, {}).setdefault(wf, []).append(state)
+    parts = []
+    for rels, states in by_rels.items():
+        where = or_(*(and_(Task.workflow == wf, Task.state.in_(sorted(ss))) for wf, ss in sorted(states.items())))
+        parts.append(and_(where, *(_relation(r, viewer, grounds.units) for r in sorted(rels))))
     return or_(*parts) if parts else false()
 
 
@@ -95,6 +105,12 @@ def counts_by_light(
     return {names[int(r)]: int(n) for r, n in rows}
 
 
+def count_red(conn: Connection, viewer: Viewer, grounds: Grounds, lights: Lights) -> int:
+    """How many tasks of ``grounds`` are red: the supervisors' overdue count, without ranking every open task."""
+    inner = select(Task.id).where(*_where(viewer, grounds, bands_clause(lights.red))).subquery()
+    return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
 def urgent_page(
     conn: Connection,
     viewer: Viewer,
@@ -106,7 +122,7 @@ def urgent_page(
     red_only: bool = False,
 ) -> list[UrgentRow]:
     """Up to ``limit + 1`` tasks the person may act on, red first, then by deadline: the caller shows ``limit``."""
-    rank = rank_of(lights)
+    rank = rank_of(lights) if not red_only else literal(0)  # red only: every row's rank is 0
     due = func.coalesce(Task.deadline, FAR)
     query = (
         select(

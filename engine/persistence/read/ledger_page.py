@@ -83,8 +83,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _where(q: LedgerQuery) -> list[ColumnElement[bool]]:
-    out: list[ColumnElement[bool]] = [visible_clause(q.viewer)]
+def _where(q: LedgerQuery, *, union: bool = False) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = [visible_clause(q.viewer, union=union)]
     if q.states:
         out.append(Task.state.in_(q.states))
     if q.unit_id is not None:
@@ -163,7 +163,7 @@ def ledger_slice(conn: Connection, q: LedgerQuery) -> list[LedgerRow]:
 
 def ledger_count(conn: Connection, q: LedgerQuery, cap: int) -> int:
     """How many match, but never more than ``cap + 1``: past the cap the page says "more than cap"."""
-    inner = select(Task.id).where(*_where(q)).limit(cap + 1).subquery()
+    inner = select(Task.id).where(*_where(q, union=True)).limit(cap + 1).subquery()
     return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
 
 

@@ -536,3 +536,32 @@ def test_the_api_lists_a_page_at_a_time(web: Web) -> None:
     last = c.get("/api/v1/tasks", params={"limit": 2, "after": codes[3]}, headers=auth)
     assert [t["code"] for t in last.json()] == codes[4:] and "X-Next-After" not in last.headers
     assert c.get("/api/v1/tasks", params={"limit": 0}, headers=auth).status_code in (400, 422)
+
+
+def test_an_admin_resets_a_password_from_the_admin_page(web: Web) -> None:
+    """The web path for a forgotten password: a temporary one shown once to the admin, every browser of that
+    account signed out, and a forced change at the next sign-in; nobody else may do it."""
+    admin = "zhouqiang"
+    own_password(web, admin)
+    them = web.client()
+    sign_in(them, UNIT_HEAD)
+    assert them.get("/").url.path == "/"
+    outsider = web.client()
+    sign_in(outsider, OTHER_HEAD)
+    page = outsider.get("/")
+    assert outsider.post(f"/admin/accounts/{UNIT_HEAD}/reset", data={"csrf": csrf_of(page.text)}).status_code == 403
+    c = web.client()
+    sign_in(c, admin)
+    home = c.get("/admin")
+    assert f'action="/admin/accounts/{UNIT_HEAD}/reset"' in home.text
+    done = c.post(f"/admin/accounts/{UNIT_HEAD}/reset", data={"csrf": csrf_of(home.text)})
+    assert done.status_code == 200 and done.headers["cache-control"] == "no-store"
+    import re
+
+    temporary = re.search(r'id="temporary-password">([^<]+)<', done.text).group(1)  # type: ignore[union-attr]
+    assert them.get("/").url.path == "/signin"  # their browser was signed out
+    assert sign_in(web.client(), UNIT_HEAD).status_code == 401  # the old password is gone
+    fresh = web.client()
+    assert sign_in(fresh, UNIT_HEAD, temporary).url.path == "/password"  # must choose their own first
+    assert "password_set" in signin_outcomes(web.server)
+    assert verify(web.server).ok

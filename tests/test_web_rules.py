@@ -279,3 +279,44 @@ def test_a_unit_members_visibility_is_read_through_indexes(app) -> None:  # type
     ):
         assert index in plan, (index, plan)
     assert "SCAN tasks" not in plan.replace("SCAN tasks USING", "") and "Seq Scan on tasks" not in plan
+
+
+def test_api_tokens_are_listed_and_revoked_from_the_command_line(tmp_path: Path, sqlite_template: Path) -> None:
+    from engine.app import App
+    from engine.settings import Settings
+
+    db = tmp_path / "duban.db"
+    shutil.copy(sqlite_template, db)
+    env = ENV | {"DUBAN_NOW": ""}
+
+    def run(person: str, *args: str):  # type: ignore[no-untyped-def]
+        return duban("--db", str(db), "--as", person, "account", *args, env=env)
+
+    first, second = (run("fenglei", "token", "fenglei").stdout.strip() for _ in range(2))
+    assert first.startswith("dbn_") and second.startswith("dbn_") and first != second
+    mine = json.loads(run("fenglei", "tokens", "fenglei", "--json").stdout)
+    assert len(mine) == 2 and set(mine[0]) == {"id", "account", "person", "created_at", "revoked_at"}
+    assert all(len(t["id"]) == 12 and first not in json.dumps(t) for t in mine)  # never the token itself
+    assert run("wangjun", "tokens").returncode == 4  # everyone's tokens: admins only
+    assert len(json.loads(run("zhouqiang", "tokens", "--json").stdout)) == 2
+    import hashlib
+
+    first_id = hashlib.sha256(first.encode()).hexdigest()[:12]
+    second_id = hashlib.sha256(second.encode()).hexdigest()[:12]
+    assert run("wangjun", "revoke-token", second_id).returncode == 4  # not theirs, not an admin
+    assert run("fenglei", "revoke-token", "0123456789ab").returncode == 3
+    assert run("fenglei", "revoke-token", "../../etc").returncode == 3
+    revoked = run("fenglei", "revoke-token", first_id, "--json")
+    assert revoked.returncode == 0 and json.loads(revoked.stdout)["revoked_at"], revoked.stderr
+    by_admin = run("zhouqiang", "revoke-token", second_id)
+    assert by_admin.returncode == 0 and second_id in by_admin.stdout
+    listed = {t["id"]: t["revoked_at"] for t in json.loads(run("fenglei", "tokens", "fenglei", "--json").stdout)}
+    assert listed[first_id] and listed[second_id]
+    app = App.build(Settings(database_url=str(db)))
+    try:
+        assert accounts.token_owner(app, first) is None and accounts.token_owner(app, second) is None
+        assert verify(app).ok
+    finally:
+        app.close()
+    outcomes = [r["outcome"] for r in json.loads(run("zhouqiang", "signins", "--json").stdout)]
+    assert outcomes[:2] == ["token_revoked", "token_revoked"]

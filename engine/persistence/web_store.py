@@ -69,6 +69,15 @@ class LiveSession:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenRow:
+    token_hash: str
+    account: str
+    person_id: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class PendingExtension:
     id: int
     code: str
@@ -320,6 +329,31 @@ class WebStore:
             )
         ).first()
         return None if row is None else (row[0], row[1])
+
+    def tokens(self, account: str | None) -> list[TokenRow]:
+        """Every API token (of one account, or all), newest first; only hashes are stored, so none can be shown."""
+        query = select(
+            ApiToken.token_hash, ApiToken.account, ApiToken.person_id, ApiToken.created_at, ApiToken.revoked_at
+        )
+        if account is not None:
+            query = query.where(ApiToken.account == account)
+        return [
+            TokenRow(*r) for r in self.conn.execute(query.order_by(ApiToken.created_at.desc(), ApiToken.token_hash))
+        ]
+
+    def tokens_by_prefix(self, prefix: str) -> list[TokenRow]:
+        escaped = prefix.replace("%", "").replace("_", "")
+        query = select(
+            ApiToken.token_hash, ApiToken.account, ApiToken.person_id, ApiToken.created_at, ApiToken.revoked_at
+        ).where(ApiToken.token_hash.like(escaped + "%"))
+        return [TokenRow(*r) for r in self.conn.execute(query)]
+
+    def revoke_token(self, token_hash: str, at: datetime) -> None:
+        self.conn.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
 
     # --- the sign-in records ------------------------------------------------------------------------------
 

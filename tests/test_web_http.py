@@ -565,3 +565,67 @@ def test_an_admin_resets_a_password_from_the_admin_page(web: Web) -> None:
     assert sign_in(fresh, UNIT_HEAD, temporary).url.path == "/password"  # must choose their own first
     assert "password_set" in signin_outcomes(web.server)
     assert verify(web.server).ok
+
+
+WEB_ROLE = "duban_test_web"
+
+
+@pytest.mark.postgres
+def test_a_web_step_on_postgresql_through_the_service_role_with_operator_checks(pg_url: str, tmp_path: Path) -> None:
+    """Not a single desk: every account is checked. The server logs in as its own role with the grants of
+    docs/web.md, registered as a service account; a step taken in the browser is stamped with that role by
+    the database and carries the signed-in web account as ``via``, and ``audit verify`` passes afterwards."""
+    from sqlalchemy import create_engine
+
+    from .conftest import PG_URL
+    from .test_audit import org_with_accounts
+
+    schema = pg_url.split("search_path%3D")[1]
+    admin_engine = create_engine(PG_URL)
+    with admin_engine.begin() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": WEB_ROLE}).scalar():
+            conn.execute(text(f"CREATE ROLE {WEB_ROLE} LOGIN"))
+    org = org_with_accounts(tmp_path, {"clerk": "pg:postgres", "fenglei": "web:fenglei", "zhouqiang": "os:zhouqiang"})
+    owner = App.build(Settings(database_url=pg_url, evidence_dir=tmp_path / "ev"), clock=FixedClock(START))
+    init_workspace(owner, org, service_account=f"pg:{WEB_ROLE}")
+    with admin_engine.begin() as conn:  # a person's grants (docs/accountability.md) and the web tables (docs/web.md)
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {WEB_ROLE}'))
+        conn.execute(text(f'GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "{schema}" TO {WEB_ROLE}'))
+        conn.execute(text(f'GRANT UPDATE ON "{schema}".tasks, "{schema}".ledger_head TO {WEB_ROLE}'))
+        conn.execute(text(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {WEB_ROLE}'))
+        conn.execute(
+            text(
+                f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{schema}".web_sessions, "{schema}".web_signin_attempts, '
+                f'"{schema}".web_credentials TO {WEB_ROLE}'
+            )
+        )
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON "{schema}".web_api_tokens TO {WEB_ROLE}'))
+    server = App.build(
+        Settings(database_url=pg_url.replace("postgres@", f"{WEB_ROLE}@"), evidence_dir=tmp_path / "ev"),
+        clock=FixedClock(START),
+    )
+    try:
+        assert accounts.check_may_serve(server) == f"pg:{WEB_ROLE}"
+        w = Web(server, owner, tmp_path)
+        # the clerk (pg:postgres) records the principal's assignment from a terminal: no web account involved
+        code = assign(owner, PRINCIPAL, NewTask(title="路灯损坏", unit=UNIT, leader=DEPUTY, deadline=date(2026, 10, 9)))
+        own_password(w, UNIT_HEAD)
+        c = w.client()
+        assert sign_in(c, UNIT_HEAD).url.path == "/"
+        page = c.get(f"/tasks/{code}")
+        done = c.post(f"/tasks/{code}/step", data={"trigger": "start", "if_version": "1", "csrf": csrf_of(page.text)})
+        assert done.status_code == 200 and done.url.path == f"/tasks/{code}"
+        assert events_of(owner, code)[-1][1:] == ("start", f"pg:{WEB_ROLE}", "web:fenglei")
+        with owner.db.engine.connect() as conn:
+            stamped = conn.execute(
+                select(Record.account, Record.via).where(Record.kind == "signin").order_by(Record.ledger_seq)
+            ).all()
+        assert stamped[-1] == (f"pg:{WEB_ROLE}", "web:fenglei")  # the sign-in, as the database stamped it
+        report = verify(owner)
+        assert report.ok, report.breaks
+    finally:
+        server.close()
+        owner.close()
+        with admin_engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {WEB_ROLE}"))
+        admin_engine.dispose()

@@ -29,6 +29,7 @@ LANG_COOKIE = "duban_lang"
 T = TypeVar("T")
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.auto_reload = False  # the templates ship in the package: no stat() of every file on every page
 
 
 class SignInNeeded(Exception):

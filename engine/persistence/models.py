@@ -55,8 +55,7 @@ class Task(Base):
         Index("ix_tasks_next_action_at", "next_action_at"),
         Index("ix_tasks_updated_at", "updated_at"),  # as-of reports read events only for tasks moved since
         # who may see a task (web_store.visible_clause): each arm of its OR has an index (migration 0009)
-        # (lead_leader_id, state, workflow, deadline) also answers a leader's inbox counts per light from the index
-        Index("ix_tasks_lead_leader_id", "lead_leader_id", "state", "workflow", "deadline"),
+        Index("ix_tasks_lead_leader_id", "lead_leader_id"),
         Index("ix_tasks_responsible_person_id", "responsible_person_id"),
     )
 

@@ -95,6 +95,42 @@ def token(ctx: Ctx, person: str) -> None:
     click.echo(accounts.issue_token(ctx.app(), ctx.actor, person))
 
 
+@account.command(name="tokens")
+@click.argument("person", required=False)
+@json_option
+@pass_ctx
+def tokens(ctx: Ctx, person: str | None) -> None:
+    """List API tokens: PERSON's (admin; anyone for their own), or everyone's (admin). Never the token itself."""
+    app = ctx.app()
+    rows = accounts.list_tokens(app, ctx.actor, person)
+    if ctx.json:
+        emit_json(rows, app.tz)
+        return
+    if not rows:
+        say(ctx.t("没有 API 令牌", "no API tokens"))
+    for r in rows:
+        state = (
+            ctx.t(f"已撤销 {when(r.revoked_at, app.tz)}", f"revoked {when(r.revoked_at, app.tz)}")
+            if r.revoked_at
+            else ctx.t("有效", "live")
+        )
+        say(f"{r.id}  {r.account}  {when(r.created_at, app.tz)}  {state}")
+
+
+@account.command(name="revoke-token")
+@click.argument("token_id")
+@json_option
+@pass_ctx
+def revoke_token(ctx: Ctx, token_id: str) -> None:
+    """Revoke the API token TOKEN_ID (as `account tokens` lists it): its owner or an admin; on record."""
+    app = ctx.app()
+    info = accounts.revoke_token(app, ctx.actor, token_id)
+    if ctx.json:
+        emit_json(info, app.tz)
+        return
+    say(ctx.t(f"已撤销 {info.account} 的令牌 {info.id}", f"revoked token {info.id} of {info.account}"))
+
+
 @account.command(name="signins")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
 @json_option

@@ -184,6 +184,33 @@ def test_forms_without_the_csrf_token_are_refused(web: Web) -> None:
     assert events_of(web.server, code) == before
 
 
+def test_every_form_is_refused_without_its_csrf_token(web: Web) -> None:
+    """A signed-in browser's token is checked when the view reads the session: every POST page must, so
+    each is tried here without a token and with a forged one, and nothing may be written."""
+    from fastapi.routing import APIRoute
+
+    from web.app import ROUTERS
+
+    code = new_task(web)
+    c = web.client()
+    sign_in(c, PRINCIPAL)
+    before = (events_of(web.server, code), signin_outcomes(web.server))
+    posts = [
+        r.path
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and "POST" in r.methods and not (router.prefix or r.path).startswith("/api")
+    ]
+    assert len(posts) >= 12
+    for path in posts:
+        url = path.replace("{code}", code)
+        for token in (None, "forged-token"):
+            data = {"trigger": "start", "if_version": "1", "percent": "50", "note": "x", "account": PRINCIPAL}
+            answer = c.post(url, data=data | ({"csrf": token} if token else {}))
+            assert answer.status_code == 403, (url, token, answer.status_code)
+    assert (events_of(web.server, code), signin_outcomes(web.server)) == before
+
+
 # --- what one may see -------------------------------------------------------------------------------------
 
 
@@ -509,3 +536,96 @@ def test_the_api_lists_a_page_at_a_time(web: Web) -> None:
     last = c.get("/api/v1/tasks", params={"limit": 2, "after": codes[3]}, headers=auth)
     assert [t["code"] for t in last.json()] == codes[4:] and "X-Next-After" not in last.headers
     assert c.get("/api/v1/tasks", params={"limit": 0}, headers=auth).status_code in (400, 422)
+
+
+def test_an_admin_resets_a_password_from_the_admin_page(web: Web) -> None:
+    """The web path for a forgotten password: a temporary one shown once to the admin, every browser of that
+    account signed out, and a forced change at the next sign-in; nobody else may do it."""
+    admin = "zhouqiang"
+    own_password(web, admin)
+    them = web.client()
+    sign_in(them, UNIT_HEAD)
+    assert them.get("/").url.path == "/"
+    outsider = web.client()
+    sign_in(outsider, OTHER_HEAD)
+    page = outsider.get("/")
+    assert outsider.post(f"/admin/accounts/{UNIT_HEAD}/reset", data={"csrf": csrf_of(page.text)}).status_code == 403
+    c = web.client()
+    sign_in(c, admin)
+    home = c.get("/admin")
+    assert f'action="/admin/accounts/{UNIT_HEAD}/reset"' in home.text
+    done = c.post(f"/admin/accounts/{UNIT_HEAD}/reset", data={"csrf": csrf_of(home.text)})
+    assert done.status_code == 200 and done.headers["cache-control"] == "no-store"
+    import re
+
+    temporary = re.search(r'id="temporary-password">([^<]+)<', done.text).group(1)  # type: ignore[union-attr]
+    assert them.get("/").url.path == "/signin"  # their browser was signed out
+    assert sign_in(web.client(), UNIT_HEAD).status_code == 401  # the old password is gone
+    fresh = web.client()
+    assert sign_in(fresh, UNIT_HEAD, temporary).url.path == "/password"  # must choose their own first
+    assert "password_set" in signin_outcomes(web.server)
+    assert verify(web.server).ok
+
+
+WEB_ROLE = "duban_test_web"
+
+
+@pytest.mark.postgres
+def test_a_web_step_on_postgresql_through_the_service_role_with_operator_checks(pg_url: str, tmp_path: Path) -> None:
+    """Not a single desk: every account is checked. The server logs in as its own role with the grants of
+    docs/web.md, registered as a service account; a step taken in the browser is stamped with that role by
+    the database and carries the signed-in web account as ``via``, and ``audit verify`` passes afterwards."""
+    from sqlalchemy import create_engine
+
+    from .conftest import PG_URL
+    from .test_audit import org_with_accounts
+
+    schema = pg_url.split("search_path%3D")[1]
+    admin_engine = create_engine(PG_URL)
+    with admin_engine.begin() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": WEB_ROLE}).scalar():
+            conn.execute(text(f"CREATE ROLE {WEB_ROLE} LOGIN"))
+    org = org_with_accounts(tmp_path, {"clerk": "pg:postgres", "fenglei": "web:fenglei", "zhouqiang": "os:zhouqiang"})
+    owner = App.build(Settings(database_url=pg_url, evidence_dir=tmp_path / "ev"), clock=FixedClock(START))
+    init_workspace(owner, org, service_account=f"pg:{WEB_ROLE}")
+    with admin_engine.begin() as conn:  # a person's grants (docs/accountability.md) and the web tables (docs/web.md)
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {WEB_ROLE}'))
+        conn.execute(text(f'GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "{schema}" TO {WEB_ROLE}'))
+        conn.execute(text(f'GRANT UPDATE ON "{schema}".tasks, "{schema}".chain_head TO {WEB_ROLE}'))
+        conn.execute(text(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {WEB_ROLE}'))
+        conn.execute(
+            text(
+                f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{schema}".web_sessions, "{schema}".web_signin_attempts, '
+                f'"{schema}".web_credentials TO {WEB_ROLE}'
+            )
+        )
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON "{schema}".web_api_tokens TO {WEB_ROLE}'))
+    server = App.build(
+        Settings(database_url=pg_url.replace("postgres@", f"{WEB_ROLE}@"), evidence_dir=tmp_path / "ev"),
+        clock=FixedClock(START),
+    )
+    try:
+        assert accounts.check_may_serve(server) == f"pg:{WEB_ROLE}"
+        w = Web(server, owner, tmp_path)
+        # the clerk (pg:postgres) records the principal's assignment from a terminal: no web account involved
+        code = assign(owner, PRINCIPAL, NewTask(title="路灯损坏", unit=UNIT, leader=DEPUTY, deadline=date(2026, 10, 9)))
+        own_password(w, UNIT_HEAD)
+        c = w.client()
+        assert sign_in(c, UNIT_HEAD).url.path == "/"
+        page = c.get(f"/tasks/{code}")
+        done = c.post(f"/tasks/{code}/step", data={"trigger": "start", "if_version": "1", "csrf": csrf_of(page.text)})
+        assert done.status_code == 200 and done.url.path == f"/tasks/{code}"
+        assert events_of(owner, code)[-1][1:] == ("start", f"pg:{WEB_ROLE}", "web:fenglei")
+        with owner.db.engine.connect() as conn:
+            stamped = conn.execute(
+                select(Record.account, Record.via).where(Record.kind == "signin").order_by(Record.chain_seq)
+            ).all()
+        assert stamped[-1] == (f"pg:{WEB_ROLE}", "web:fenglei")  # the sign-in, as the database stamped it
+        report = verify(owner)
+        assert report.ok, report.breaks
+    finally:
+        server.close()
+        owner.close()
+        with admin_engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {WEB_ROLE}"))
+        admin_engine.dispose()

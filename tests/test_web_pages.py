@@ -230,8 +230,36 @@ def test_export_is_the_current_filter_and_never_more_than_one_may_see(web: Web) 
     assert xlsx.content[:2] == b"PK"
     head = as_(web, UNIT_HEAD)
     assert _csv_codes(head.get("/ledger/export.csv").content) == {a}  # their unit's, not the whole ledger
-    assert head.get(f"/ledger/export.csv?unit={OTHER_UNIT}").status_code == 403
+    assert _csv_codes(head.get(f"/ledger/export.csv?unit={OTHER_UNIT}").content) == set()  # nothing they may not see
     assert c.get("/ledger/export.pdf").status_code == 400
+    assert c.get("/ledger/export.csv?unit=没有这个单位").status_code == 400
+
+
+def test_export_honours_every_filter_the_page_shows(web: Web) -> None:
+    """Light, category, text, campaign, state and unit: the file holds exactly the codes the page lists."""
+    from datetime import timedelta
+
+    late = task(web, "排水管网改造", deadline=date(2026, 9, 10), category="环境", campaign="2026专项")
+    soon = task(web, "路灯维修", deadline=date(2026, 10, 20), category="环境")
+    far = task(web, "排水沟清淤", deadline=date(2026, 12, 31), category="安全", campaign="2026专项")
+    other = task(web, "排水泵站", unit=OTHER_UNIT, deadline=date(2026, 9, 10), category="环境")
+    web.server.clock.advance(timedelta(days=30))  # type: ignore[attr-defined]  # the September ones are red now
+    c = as_(web, PRINCIPAL)
+    cases = {
+        "light=red": {late, other},
+        "category=环境": {late, soon, other},
+        "text=排水": {late, far, other},
+        "campaign=2026专项": {late, far},
+        "state=assigned&text=排水沟": {far},
+        f"unit={OTHER_UNIT}": {other},
+        "light=red&category=环境&text=管网&campaign=2026专项&state=assigned&unit=" + UNIT: {late},
+    }
+    for query, expected in cases.items():
+        listed = set(codes_on(c.get(f"/ledger?{query}").text))
+        exported = _csv_codes(c.get(f"/ledger/export.csv?{query}").content)
+        assert listed == exported == expected, (query, listed, exported)
+    head = as_(web, UNIT_HEAD)  # and a unit member's file is their page: the other unit's red task is not in it
+    assert _csv_codes(head.get("/ledger/export.csv?light=red").content) == {late}
 
 
 # --- import by upload --------------------------------------------------------------------------------------

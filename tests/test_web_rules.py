@@ -15,8 +15,9 @@ from sqlalchemy import select
 from engine.domain.accounts import NoWebAccount, check_password, web_account
 from engine.domain.errors import InvalidInput
 from engine.domain.evidence_types import accepted, safe_name
+from engine.domain.machine import TaskFacts
 from engine.domain.visibility import TaskPlace, Viewer, may_see
-from engine.persistence.models import Notification, Person, Task
+from engine.persistence.models import Notification, Person, Task, Unit
 from engine.persistence.web_store import WebStore, visible_clause
 from engine.services import accounts
 from engine.services.audit import verify
@@ -160,3 +161,162 @@ def test_notifications_link_to_the_task_page(tmp_path: Path, sqlite_template: Pa
         bodies = uow.conn.execute(select(Notification.body)).scalars().all()
     app.close()
     assert bodies and all(f"https://duban.example.gov.cn/tasks/{code}" in b for b in bodies)
+
+
+def test_the_inbox_pages_are_exactly_what_the_machine_allows_for_everyone(
+    sqlite_app,
+    clock,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """The inbox asks the database for the tasks one may act on, a page at a time: every person's pages, walked
+    to the end, hold exactly the open tasks on which ``allowed_for`` offers a step, red first, counted per light."""
+    from datetime import timedelta
+
+    from engine.services import inbox as inbox_service
+    from engine.services.queries import TaskFilter, list_tasks
+    from engine.services.tasks import ProgressInput, fire, report_progress
+
+    app = sqlite_app
+    monkeypatch.setattr(inbox_service, "PAGE", 2)
+    units = ["社会事务科", "阳光社区党支部", "综合办公室"]
+    deadlines = [date(2026, 9, 1), date(2026, 9, 9), date(2026, 12, 1), None]
+    codes = []
+    for i, (unit, due) in enumerate(itertools.product(units, deadlines)):
+        leader = DEPUTY if i % 2 else PRINCIPAL
+        with signed_in_as(PRINCIPAL):
+            codes.append(
+                assign(
+                    app,
+                    PRINCIPAL,
+                    NewTask(title=f"任务{i}", unit=unit, leader=leader, deadline=due or "2026-12-31"),
+                )
+            )
+    clock.advance(timedelta(days=3))
+    with app.uow(write=False) as uow:
+        heads = {u: uow.conn.execute(select(Unit.head_id).where(Unit.name == u)).scalar_one() for u in units}
+    # move some along: started, with progress, submitted (awaiting the leader)
+    for n, code in enumerate(codes):
+        member = heads[units[n // len(deadlines)]]
+        if n % 3 >= 1:
+            with signed_in_as(member):
+                fire(app, member, code, "start")
+        if n % 3 == 2:
+            with signed_in_as(member):
+                report_progress(app, member, code, ProgressInput(50, "过半"))
+                fire(app, member, code, "submit")
+    with app.uow(write=False) as uow:
+        people = uow.conn.execute(select(Person.id)).scalars().all()
+    summaries = {s.code: s for s in list_tasks(app, TaskFilter())}
+    for pid in people:
+        with app.uow(write=False) as uow:
+            store = WebStore(uow.conn)
+            viewer = store.viewer(pid)
+            actor = uow.tasks.actor(pid)
+            places = {c: store.task_place(c) for c in codes}
+        assert viewer is not None and actor is not None
+        expected = set()
+        for c in codes:
+            s = summaries[c]
+            spec = app.registry.find(s.workflow)
+            if spec is None or spec.states[s.state].final or not may_see(viewer, places[c]):  # type: ignore[arg-type]
+                continue
+            with app.uow(write=False) as uow:
+                row = uow.conn.execute(
+                    select(Task.state, Task.unit_id, Task.lead_leader_id, Task.responsible_person_id).where(
+                        Task.code == c
+                    )
+                ).one()
+                unit_head = uow.conn.execute(select(Unit.head_id).where(Unit.id == row.unit_id)).scalar()
+            f = TaskFacts(c, row.state, row.unit_id, unit_head, row.lead_leader_id, row.responsible_person_id)
+            allowed = app.registry.machine(s.workflow).allowed_for(f, actor)
+            if [a for a in allowed if a not in inbox_service.STANDING]:
+                expected.add(c)
+        seen: list[str] = []
+        after = ""
+        first = inbox_service.inbox(app, pid)
+        box = first
+        while True:
+            assert len(box.todo) <= 2
+            seen += [i.task.code for i in box.todo]
+            if box.next_after is None:
+                break
+            after = box.next_after
+            box = inbox_service.inbox(app, pid, after)
+        assert set(seen) == expected and len(seen) == len(expected), pid
+        order = [inbox_service.LIGHT_ORDER[summaries[c].light] for c in seen]
+        assert order == sorted(order), pid  # red first, then yellow, green, and stopped clocks last
+        lights: dict[str, int] = {}
+        for c in expected:
+            key = summaries[c].light or "none"
+            lights[key] = lights.get(key, 0) + 1
+        assert first.counts == lights and first.todo_total == len(expected), pid
+        if "leader" in viewer.roles:
+            awaiting = {c for c in expected if summaries[c].state == "submitted" and summaries[c].leader == pid}
+            assert first.approvals_total == len(awaiting) and {s.code for s in first.approvals} <= awaiting
+    assert any(inbox_service.inbox(app, p).todo_total > 2 for p in people)  # some walked more than one page
+
+
+def test_a_unit_members_visibility_is_read_through_indexes(app) -> None:  # type: ignore[no-untyped-def]
+    """Each arm of "my unit, my unit as co-unit, led by me, answered for by me" has an index (migration 0009),
+    and the plan of a unit member's count uses them all instead of reading every task."""
+    from sqlalchemy import func
+
+    with app.uow(write=False) as uow:
+        viewer = WebStore(uow.conn).viewer("fenglei")
+        assert viewer is not None and not viewer.sees_all
+        query = select(func.count()).select_from(Task).where(visible_clause(viewer, union=True))
+        sql = str(query.compile(uow.conn, compile_kwargs={"literal_binds": True}))
+        if uow.conn.dialect.name == "sqlite":
+            plan = " ".join(str(r[3]) for r in uow.conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        else:  # a test database is tiny: ask whether the indexes serve, not whether they beat a scan of 30 rows
+            uow.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(str(r[0]) for r in uow.conn.exec_driver_sql("EXPLAIN " + sql))
+    for index in (
+        "ix_tasks_lead_leader_id",
+        "ix_tasks_responsible_person_id",
+        "ix_tasks_unit_id_state",
+        "ix_task_co_units_unit_id",
+    ):
+        assert index in plan, (index, plan)
+    assert "SCAN tasks" not in plan.replace("SCAN tasks USING", "") and "Seq Scan on tasks" not in plan
+
+
+def test_api_tokens_are_listed_and_revoked_from_the_command_line(tmp_path: Path, sqlite_template: Path) -> None:
+    from engine.app import App
+    from engine.settings import Settings
+
+    db = tmp_path / "duban.db"
+    shutil.copy(sqlite_template, db)
+    env = ENV | {"DUBAN_NOW": ""}
+
+    def run(person: str, *args: str):  # type: ignore[no-untyped-def]
+        return duban("--db", str(db), "--as", person, "account", *args, env=env)
+
+    first, second = (run("fenglei", "token", "fenglei").stdout.strip() for _ in range(2))
+    assert first.startswith("dbn_") and second.startswith("dbn_") and first != second
+    mine = json.loads(run("fenglei", "tokens", "fenglei", "--json").stdout)
+    assert len(mine) == 2 and set(mine[0]) == {"id", "account", "person", "created_at", "revoked_at"}
+    assert all(len(t["id"]) == 12 and first not in json.dumps(t) for t in mine)  # never the token itself
+    assert run("wangjun", "tokens").returncode == 4  # everyone's tokens: admins only
+    assert len(json.loads(run("zhouqiang", "tokens", "--json").stdout)) == 2
+    import hashlib
+
+    first_id = hashlib.sha256(first.encode()).hexdigest()[:12]
+    second_id = hashlib.sha256(second.encode()).hexdigest()[:12]
+    assert run("wangjun", "revoke-token", second_id).returncode == 4  # not theirs, not an admin
+    assert run("fenglei", "revoke-token", "0123456789ab").returncode == 3
+    assert run("fenglei", "revoke-token", "../../etc").returncode == 3
+    revoked = run("fenglei", "revoke-token", first_id, "--json")
+    assert revoked.returncode == 0 and json.loads(revoked.stdout)["revoked_at"], revoked.stderr
+    by_admin = run("zhouqiang", "revoke-token", second_id)
+    assert by_admin.returncode == 0 and second_id in by_admin.stdout
+    listed = {t["id"]: t["revoked_at"] for t in json.loads(run("fenglei", "tokens", "fenglei", "--json").stdout)}
+    assert listed[first_id] and listed[second_id]
+    app = App.build(Settings(database_url=str(db)))
+    try:
+        assert accounts.token_owner(app, first) is None and accounts.token_owner(app, second) is None
+        assert verify(app).ok
+    finally:
+        app.close()
+    outcomes = [r["outcome"] for r in json.loads(run("zhouqiang", "signins", "--json").stdout)]
+    assert outcomes[:2] == ["token_revoked", "token_revoked"]

@@ -35,6 +35,11 @@ class NotFound(DubanError):
     exit_code = 3
 
 
+class UnknownToken(NotFound):
+    zh = "没有编号为 {id} 的 API 令牌（编号见 duban account tokens）"
+    en = "no API token with id {id} (see duban account tokens)"
+
+
 class UnknownTask(NotFound):
     zh = "没有编号为 {code} 的任务；用 'duban list' 查看现有任务"
     en = "no task with code {code}; 'duban list' shows the existing tasks"

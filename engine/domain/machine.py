@@ -221,6 +221,34 @@ class WorkflowMachine:
         rels = relations_of(actor, task)
         return [t.trigger for t in self.spec.transitions if task.state in t.sources and rule_allows(t.who, actor, rels)]
 
+    def acting_grounds(
+        self, actor: Actor, triggers: frozenset[str] | None = None, skip: frozenset[str] = frozenset()
+    ) -> list[tuple[str, frozenset[str]]]:
+        """(state, relations) pairs under which ``actor`` may fire a trigger (of ``triggers``, not in ``skip``).
+
+        Why: the inbox asks the database for exactly the tasks on which a person may act, a page at a time,
+        instead of loading every open task and asking ``allowed_for`` of each. A task in ``state`` on which
+        the actor holds every relation of one pair is one where ``allowed_for`` offers such a trigger, and no
+        other task is (the same ``rule_allows``). Redundant pairs (a superset of another for the same state)
+        are left out.
+        """
+        out: dict[str, set[frozenset[str]]] = {}
+        for t in self.spec.transitions:
+            if t.trigger in skip or (triggers is not None and t.trigger not in triggers):
+                continue
+            for rule in t.who:
+                if rule.roles and rule.roles.isdisjoint(actor.roles):
+                    continue
+                for state in t.sources:
+                    if state in self.spec.states and not self.spec.states[state].final:
+                        out.setdefault(state, set()).add(rule.relations)
+        pairs = []
+        for state, sets in sorted(out.items()):
+            for rels in sorted(sets, key=lambda r: (len(r), sorted(r))):
+                if not any(other < rels for other in sets):
+                    pairs.append((state, rels))
+        return pairs
+
     def may_create(self, actor: Actor) -> bool:
         return rule_allows(self.spec.create.who, actor, frozenset())
 

@@ -54,6 +54,9 @@ class Task(Base):
         Index("ix_tasks_campaign", "campaign"),
         Index("ix_tasks_next_action_at", "next_action_at"),
         Index("ix_tasks_updated_at", "updated_at"),  # as-of reports read events only for tasks moved since
+        # who may see a task (web_store.visible_clause): each arm of its OR has an index (migration 0009)
+        Index("ix_tasks_lead_leader_id", "lead_leader_id"),
+        Index("ix_tasks_responsible_person_id", "responsible_person_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -102,6 +105,7 @@ class TaskCoUnit(Base):
     """Co-units (配合单位): they help, but do not fire the task's transitions."""
 
     __tablename__ = "task_co_units"
+    __table_args__ = (Index("ix_task_co_units_unit_id", "unit_id"),)  # a unit's co-tasks (visible_clause)
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)

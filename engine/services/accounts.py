@@ -34,7 +34,7 @@ from ..domain.accounts import (
     web_account,
 )
 from ..domain.audit import SERVICE_ACCOUNTS, RecordFacts
-from ..domain.errors import UnknownPerson
+from ..domain.errors import UnknownPerson, UnknownToken
 from ..persistence.uow import UnitOfWork
 from ..persistence.web_store import WebStore
 from .identity import accounts, acting, is_single_desk
@@ -74,6 +74,8 @@ class CurrentSession:
     csrf: str
     must_change: bool
     expires_at: datetime
+    roles: frozenset[str] = frozenset()  # the person's roles when the session was read: the nav, not the rules
+    unit_id: int | None = None
 
 
 class Authenticator(Protocol):
@@ -141,14 +143,22 @@ def current_session(app: App, token: str | None) -> CurrentSession | None:
     if not token or len(token) > 200:
         return None
     with app.uow(write=False) as uow:
-        store = WebStore(uow.conn)
-        row = store.session(token_hash(token), app.clock.now())
-        if row is None:
+        live = WebStore(uow.conn).live_session(token_hash(token), app.clock.now())
+        if live is None or live.roles is None:
             return None
-        cred = store.credential(row.account)
-        if cred is None or _owner(app, uow, row.account) != row.person_id:
-            return None  # the account was taken away or given to someone else since
-    return CurrentSession(row.token_hash, row.account, row.person_id, row.csrf, cred.must_change, row.expires_at)
+        row = live.row
+        # The account must still be this person's: mapped to them (one account is one person), or on a
+        # single desk their own web:<id> that nobody else has been given since.
+        if row.account not in live.accounts:
+            owner = WebStore(uow.conn).owner_of(row.account)
+            own_on_single_desk = (
+                owner is None and row.account == f"web:{row.person_id}" and is_single_desk(app, uow)
+            )  # the person exists: the session's query found them
+            if owner != row.person_id and not own_on_single_desk:
+                return None  # the account was taken away or given to someone else since
+    return CurrentSession(
+        row.token_hash, row.account, row.person_id, row.csrf, live.must_change, row.expires_at, live.roles, live.unit_id
+    )
 
 
 def sign_out(app: App, session: CurrentSession, address: str) -> None:
@@ -232,6 +242,70 @@ def issue_token(app: App, actor_id: str | None, person_id: str) -> str:
         )
         uow.commit()
     return token
+
+
+TOKEN_ID_LENGTH = 12  # a token is named by the start of its SHA-256: safe to show, enough to tell tokens apart
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    id: str  # the first TOKEN_ID_LENGTH hex digits of the token's SHA-256
+    account: str
+    person: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_tokens(app: App, actor_id: str | None, person_id: str | None = None) -> list[TokenInfo]:
+    """The API tokens of one person (anyone for themselves, an admin for anyone), or all of them (admin)."""
+    with app.uow(write=False) as uow:
+        who = acting(app, uow, actor_id)
+        _may_manage(uow, who.actor_id, person_id or "")
+        account = _account_of(app, uow, person_id) if person_id is not None else None
+        rows = WebStore(uow.conn).tokens(account)
+    return [TokenInfo(r.token_hash[:TOKEN_ID_LENGTH], r.account, r.person_id, r.created_at, r.revoked_at) for r in rows]
+
+
+def revoke_token(app: App, actor_id: str | None, token_id: str) -> TokenInfo:
+    """Revoke a token by its id (its owner, or an admin): the API refuses it from then on; on record."""
+    wanted = token_id.strip().lower()
+    if not (6 <= len(wanted) <= 64) or any(ch not in "0123456789abcdef" for ch in wanted):
+        raise UnknownToken(id=token_id[:80])
+    with app.uow(write=True) as uow:
+        who = acting(app, uow, actor_id)
+        store = WebStore(uow.conn)
+        found = store.tokens_by_prefix(wanted)
+        if len(found) != 1:
+            raise UnknownToken(id=wanted)  # none, or the id is too short to tell two apart
+        row = found[0]
+        _may_manage(uow, who.actor_id, row.person_id)
+        now = app.clock.now()
+        if row.revoked_at is None:
+            store.revoke_token(row.token_hash, now)
+            uow.records.append(
+                RecordFacts(
+                    SIGNIN,
+                    row.account,
+                    {"outcome": "token_revoked", "by": who.actor_id, "token": row.token_hash[:TOKEN_ID_LENGTH]},
+                    now,
+                    who.account,
+                    who.operator_id,
+                    who.via,
+                )
+            )
+            uow.commit()
+        revoked = row.revoked_at or now
+    return TokenInfo(row.token_hash[:TOKEN_ID_LENGTH], row.account, row.person_id, row.created_at, revoked)
+
+
+def reset_password(app: App, actor_id: str | None, person_id: str) -> tuple[str, str]:
+    """An admin's reset from the web: a new random password, shown once to the admin, to be changed at the
+    person's next sign-in (``set_password`` by someone else forces that); every session of the account ends."""
+    with app.uow(write=False) as uow:
+        _may_manage(uow, acting(app, uow, actor_id).actor_id, "")  # an admin's act, even on their own account
+    temporary = secrets.token_urlsafe(12)
+    account = set_password(app, actor_id, person_id, temporary)
+    return account, temporary
 
 
 def token_owner(app: App, token: str | None) -> tuple[str, str] | None:

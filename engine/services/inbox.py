@@ -1,23 +1,41 @@
-"""我的待办: what a person may do now, and for overseers what needs their eye.
+"""我的待办: what a person may do now, and for overseers what needs their eye: one urgent page at a time.
 
-The steps are computed by the workflow machine from the same facts that decide
-a firing, so the inbox never offers a step that would then be refused (unless
-the task moves in between; the form's version catches that).
+Which tasks a person may act on is asked of the database in the workflow's own terms
+(``WorkflowMachine.acting_grounds``: per state, the relations the rules need), so the page reads the
+most urgent ``PAGE`` rows (red first, then by deadline) and counts the rest per light by one aggregate.
+The steps offered are then computed by the workflow machine for the rows shown only, from the same
+facts that decide a firing, so the inbox never offers a step that would then be refused (unless the
+task moves in between; the form's version catches that).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
 from ..app import App
-from ..domain.errors import UnknownPerson
+from ..domain.errors import InvalidInput, UnknownPerson
+from ..domain.machine import Actor
+from ..persistence.read.inbox_page import (
+    FAR,
+    Grounds,
+    Lights,
+    UrgentRow,
+    count_red,
+    counts_by_light,
+    units_of,
+    urgent_page,
+)
 from ..persistence.web_store import PendingExtension, WebStore
+from .ledger_view import light_bands
 from .queries import TaskFilter, TaskSummary, list_tasks
 
 # Always available on an open task, so they do not make a task something to do now.
 STANDING = frozenset({"cancel", "extend", "remind", "grant_extension", "deny_extension", "reopen"})
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
+PAGE = 50  # rows per list: the inbox is a page, never every open task of a unit
 
 
 @dataclass(frozen=True)
@@ -31,49 +49,122 @@ class Inbox:
     person_id: str
     name: str
     roles: frozenset[str]
-    todo: list[InboxItem] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)  # red/yellow/green/none over the todo list
-    approvals: list[TaskSummary] = field(default_factory=list)  # submitted tasks this leader leads
+    todo: list[InboxItem] = field(default_factory=list)  # the most urgent page of what they may do now
+    counts: dict[str, int] = field(default_factory=dict)  # red/yellow/green/none over everything they may do now
+    todo_total: int = 0
+    next_after: str | None = None  # the cursor of the next page of ``todo``
+    after: str = ""  # the cursor this page started from ("" for the first page)
+    approvals: list[TaskSummary] = field(default_factory=list)  # submitted tasks this leader leads (first page)
+    approvals_total: int = 0
     extensions: list[PendingExtension] = field(default_factory=list)  # pending requests on tasks they lead
-    overdue: list[TaskSummary] = field(default_factory=list)  # for supervisors: red tasks, with 催办
+    overdue: list[TaskSummary] = field(default_factory=list)  # for supervisors: red tasks, most overdue first
+    overdue_total: int = 0
     may_remind: set[str] = field(default_factory=set)  # codes of overdue tasks this person may remind
 
 
-def inbox(app: App, person_id: str) -> Inbox:
-    open_states = sorted({k for spec in app.registry.specs for k, s in spec.states.items() if not s.final})
+def _grounds(
+    app: App, actor: Actor, triggers: frozenset[str] | None, skip: frozenset[str], units: frozenset[int]
+) -> Grounds:
+    pairs = [
+        (spec.name, state, rels)
+        for spec in app.registry.specs
+        for state, rels in app.registry.machine(spec.name).acting_grounds(actor, triggers, skip)
+    ]
+    return Grounds(tuple(pairs), units)
+
+
+def _every_open(app: App) -> Grounds:
+    return Grounds(
+        tuple(
+            (spec.name, key, frozenset())
+            for spec in app.registry.specs
+            for key, s in spec.states.items()
+            if not s.final
+        )
+    )
+
+
+def encode_after(row: UrgentRow) -> str:
+    key = [row.rank, (row.deadline or FAR).isoformat(), row.id]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_after(raw: str) -> tuple[int, date, int] | None:
+    """A cursor from the page's own link; anything else is refused as bad input."""
+    if not raw:
+        return None
+    try:
+        rank, due, tid = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if not isinstance(rank, int) or not isinstance(tid, int) or not isinstance(due, str):
+            raise ValueError
+        return rank, date.fromisoformat(due), tid
+    except (ValueError, TypeError):
+        raise InvalidInput(what="page", detail="the page link is damaged; start again from the first page") from None
+
+
+def inbox(app: App, person_id: str, after: str = "") -> Inbox:
+    cursor = decode_after(after)
+    today = app.clock.now().astimezone(app.tz).date()
+    lights = Lights(light_bands(app, "red", today), light_bands(app, "yellow", today), light_bands(app, "green", today))
     with app.uow(write=False) as uow:
         store = WebStore(uow.conn)
         me = store.viewer(person_id)
         actor = uow.tasks.actor(person_id)
         if me is None or actor is None:
             raise UnknownPerson(person=person_id, near="")
-        tasks = store.open_tasks(me, open_states)
+        units = units_of(uow.conn, me)
+        todo_where = _grounds(app, actor, None, STANDING, units)
+        counts = counts_by_light(uow.conn, me, todo_where, lights)
+        todo_rows = urgent_page(uow.conn, me, todo_where, lights, limit=PAGE, after=cursor)
+        approval_rows: list[UrgentRow] = []
+        approvals_total = 0
+        if cursor is None:
+            approving = _grounds(app, actor, frozenset({"approve"}), frozenset(), units)
+            if approving.pairs:
+                approvals_total = sum(counts_by_light(uow.conn, me, approving, lights).values())
+                approval_rows = urgent_page(uow.conn, me, approving, lights, limit=PAGE)[:PAGE]
+        overdue_rows: list[UrgentRow] = []
+        overdue_total = 0
+        if "supervisor" in me.roles and cursor is None:
+            everything = _every_open(app)
+            overdue_total = count_red(uow.conn, me, everything, lights)
+            overdue_rows = urgent_page(uow.conn, me, everything, lights, limit=PAGE, red_only=True)[:PAGE]
         leads = "leader" in me.roles or "admin" in me.roles
-        extensions = store.pending_extensions(None if "admin" in me.roles else person_id) if leads else []
-    # Summaries (lights, days left) of exactly the tasks found, not of every open task the person may see.
-    wanted = tuple(t.code for t in tasks)
+        extensions = (
+            store.pending_extensions(None if "admin" in me.roles else person_id, limit=PAGE)
+            if leads and cursor is None
+            else []
+        )
+    more = len(todo_rows) > PAGE
+    todo_rows = todo_rows[:PAGE]
+    # Summaries (lights, days left) of exactly the rows shown.
+    wanted = tuple(dict.fromkeys(r.code for r in (*todo_rows, *approval_rows, *overdue_rows)))
     summaries = {s.code: s for s in list_tasks(app, TaskFilter(codes=wanted))} if wanted else {}
-    box = Inbox(person_id, actor.name, me.roles, extensions=extensions)
-    for t in tasks:
-        summary = summaries.get(t.code)
+    box = Inbox(
+        person_id,
+        actor.name,
+        me.roles,
+        counts=counts,
+        todo_total=sum(counts.values()),
+        next_after=encode_after(todo_rows[-1]) if more else None,
+        after=after,
+        approvals_total=approvals_total,
+        extensions=extensions,
+        overdue_total=overdue_total,
+    )
+    for r in todo_rows:
+        summary = summaries.get(r.code)
         if summary is None:
             continue
-        allowed = app.registry.machine(t.workflow).allowed_for(t.facts, actor)
-        steps = [a for a in allowed if a not in STANDING]
+        steps = [a for a in app.registry.machine(r.workflow).allowed_for(r.facts, actor) if a not in STANDING]
         if steps:
             box.todo.append(InboxItem(summary, steps))
-        if "approve" in allowed:
-            box.approvals.append(summary)
-        if "supervisor" in me.roles and summary.light == "red":
-            box.overdue.append(summary)
-            if "remind" in allowed:
-                box.may_remind.add(summary.code)
-    box.todo.sort(key=lambda i: (LIGHT_ORDER.get(i.task.light, 3), i.task.deadline or _FAR, i.task.code))
-    box.overdue.sort(key=lambda s: (-(s.days_overdue or 0), s.code))
-    for item in box.todo:
-        key = item.task.light or "none"
-        box.counts[key] = box.counts.get(key, 0) + 1
+    box.approvals = [summaries[r.code] for r in approval_rows if r.code in summaries]
+    for r in overdue_rows:
+        summary = summaries.get(r.code)
+        if summary is None:
+            continue
+        box.overdue.append(summary)
+        if "remind" in app.registry.machine(r.workflow).allowed_for(r.facts, actor):
+            box.may_remind.add(r.code)
     return box
-
-
-_FAR = date.max

@@ -49,6 +49,7 @@ from ..ledger.writer import Cell, Column, export_format, write_ledger
 from ..persistence.asof import ledger_as_of
 from ..persistence.importing import ImportPlan, LedgerStore, write_rows
 from ..persistence.models import Campaign, Event, Person, ProgressReport, Task, TaskCoUnit, Unit
+from ..persistence.read.ledger_page import LedgerQuery, ledger_where
 from ..persistence.repository import DeadlineFacts
 from .chain import record_org
 from .identity import acting
@@ -402,6 +403,7 @@ class ExportFilter:
     workflow: str | None = None
     as_of: date | None = None  # the ledger as it stood at the end of that day
     lang: Lang = "zh"
+    page: LedgerQuery | None = None  # the web ledger's filters, visibility included: the file is what the page lists
 
 
 @dataclass(frozen=True)
@@ -493,6 +495,8 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
             query = query.where(Task.unit_id == resolve_unit(uow.org, flt.unit))
         if flt.states:
             query = query.where(state_col.in_(flt.states))
+        if flt.page is not None:
+            query = query.where(*ledger_where(flt.page))
         tasks = uow.conn.execute(query.order_by(Task.id)).all()
         ids = [t.id for t in tasks]
         co_units = _co_units(uow.conn, ids)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -244,27 +244,23 @@ class ExportFile:
 
 
 def export_current(app: App, person_id: str, req: LedgerRequest, fmt: str, lang: Lang) -> ExportFile:
-    """The ledger export (same columns as ``duban ledger export``) of the page's state, unit and campaign.
+    """The ledger export (same columns as ``duban ledger export``) of exactly what the page lists.
 
-    Someone who does not see every task gets their own unit's tasks only, so nothing invisible leaks into
-    a file. The export function filters by state, unit and campaign; light, category and text are not
-    among its filters yet, and the note says so.
+    Every filter the page shows (state, unit, light, campaign, category, text) and the visibility rule are
+    one query (``ledger_where``), so the file holds the page's tasks, all pages of them, and nothing the
+    person may not see.
     """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(what="format", detail=f"'{fmt}' is not xlsx or csv")
     viewer = _viewer(app, person_id)
-    if req.state and req.state not in {k for k, _l in _states(app)}:
-        raise InvalidInput(what="state", detail=f"'{req.state}' is not a state")
-    unit = req.unit or None
-    if not viewer.sees_all:
+    unit_id = None
+    if req.unit:
         with app.uow(write=False) as uow:
-            own = dict(unit_names(uow.conn)).get(viewer.unit_id) if viewer.unit_id is not None else None
-        if own is None:
-            raise PageNotPermitted(role=Bilingual("有所属单位的人员", "people with a unit"))
-        if unit is not None and unit != own:
-            raise PageNotPermitted(role=Bilingual(f"{unit}的人员", f"people of {unit}"))
-        unit = own
-    flt = ExportFilter(campaign=req.campaign or None, states=(req.state,) if req.state else (), unit=unit, lang=lang)
+            unit_id = unit_id_by_name(uow.conn, req.unit)
+        if unit_id is None:
+            raise InvalidInput(what="unit", detail=f"'{req.unit}' is not a unit")
+    page = replace(_query(app, viewer, replace(req, after=""), unit_id), limit=0)
+    flt = ExportFilter(lang=lang, page=page)
     with tempfile.TemporaryDirectory(prefix="duban-export-") as tmp:
         stem = "整改台账" if lang == "zh" else "ledger"
         path = Path(tmp) / f"{stem}{EXPORT_FORMATS[fmt]}"
@@ -275,7 +271,7 @@ def export_current(app: App, person_id: str, req: LedgerRequest, fmt: str, lang:
         if fmt == "csv"
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    note = Bilingual("导出按状态、单位、专项筛选", "the export applies the state, unit and campaign filters")
+    note = Bilingual("导出即本页的全部筛选结果", "the export is every task the current filters list")
     return ExportFile(path.name, media, content, note)
 
 

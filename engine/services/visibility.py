@@ -102,7 +102,7 @@ def task_page(app: App, person_id: str, code: str) -> TaskPage:
     pending = None
     if {"grant_extension", "deny_extension"} & set(detail.allowed):
         with app.uow(write=False) as uow:
-            pending = next((p for p in WebStore(uow.conn).pending_extensions(None) if p.code == code), None)
+            pending = next(iter(WebStore(uow.conn).pending_extensions(None, limit=1, code=code)), None)
     spec = app.registry.find(detail.summary.workflow)
     labels = {t: spec.trigger_label(t) if spec else Bilingual(t, t) for t in detail.allowed}
     return TaskPage(detail, pending, labels)

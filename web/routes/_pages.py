@@ -9,8 +9,6 @@ from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from engine.services.visibility import viewer
-
 from ..context import engine_app, lang_of, session_of, templates
 from ..forms import max_upload_bytes
 
@@ -36,13 +34,8 @@ def my_roles(request: Request) -> frozenset[str]:
     """The signed-in person's roles, once per request, so the nav offers only the pages they may open."""
     if not hasattr(request.state, "roles"):
         session = session_of(request)
-        roles: frozenset[str] = frozenset()
-        if session is not None:
-            try:
-                roles = viewer(engine_app(request), session.person_id).roles
-            except Exception:  # a person removed from the organisation: the pages themselves will refuse
-                roles = frozenset()
-        request.state.roles = roles
+        # read with the session, in the same query: the pages themselves check roles through the services
+        request.state.roles = session.roles if session is not None else frozenset()
     return request.state.roles  # type: ignore[no-any-return]
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from engine.domain.errors import DubanError
-from engine.services import admin_view
+from engine.services import accounts, admin_view
 
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
 from ..forms import Posted
@@ -24,7 +24,20 @@ def admin_page(request: Request) -> Response:
     app = engine_app(request)
     people = as_person(session, admin_view.people_and_accounts, app, session.person_id)
     shown = as_person(session, admin_view.settings_shown, app, session.person_id)
-    return render(request, "admin.html", people=people, shown=shown)
+    return render(request, "admin.html", people=people, shown=shown, reset=None)
+
+
+@router.post("/admin/accounts/{person}/reset")
+def reset_password(request: Request, person: str, form: Posted) -> Response:
+    """An admin resets a person's web password: a temporary one, shown once here, changed at their next sign-in."""
+    session = signed_in_person(request)
+    app = engine_app(request)
+    reset = as_person(session, accounts.reset_password, app, session.person_id, person)
+    people = as_person(session, admin_view.people_and_accounts, app, session.person_id)
+    shown = as_person(session, admin_view.settings_shown, app, session.person_id)
+    response = render(request, "admin.html", people=people, shown=shown, reset=reset)
+    response.headers["Cache-Control"] = "no-store"  # the temporary password must not stay in a cache
+    return response
 
 
 @router.get("/admin/workflows")

@@ -43,6 +43,7 @@ def signin_page(request: Request, next: str = "/") -> Response:
 
 @router.post("/signin")
 def signin(request: Request, form: Posted) -> Response:
+    session_of(request)  # with a session cookie already set, this is where the form's CSRF token is checked
     app = engine_app(request)
     lang = lang_of(request)
     name, password, target = text(form, "account"), form.get("password"), _safe_next(text(form, "next") or "/")

@@ -15,5 +15,5 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def inbox_page(request: Request) -> Response:
     session = signed_in_person(request)
-    box = as_person(session, inbox, engine_app(request), session.person_id)
+    box = as_person(session, inbox, engine_app(request), session.person_id, request.query_params.get("after", "")[:200])
     return render(request, "inbox.html", box=box)

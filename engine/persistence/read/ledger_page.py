@@ -83,8 +83,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _where(q: LedgerQuery) -> list[ColumnElement[bool]]:
-    out: list[ColumnElement[bool]] = [visible_clause(q.viewer)]
+def _where(q: LedgerQuery, *, union: bool = False) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = [visible_clause(q.viewer, union=union)]
     if q.states:
         out.append(Task.state.in_(q.states))
     if q.unit_id is not None:
@@ -97,23 +97,33 @@ def _where(q: LedgerQuery) -> list[ColumnElement[bool]]:
         pattern = f"%{_escape_like(q.text)}%"
         out.append(or_(Task.code.like(pattern, escape="\\"), Task.title.like(pattern, escape="\\")))
     if q.bands is not None:
-        parts: list[ColumnElement[bool]] = []
-        for b in q.bands:
-            due: list[ColumnElement[bool]] = []
-            if b.low is not None:
-                due.append(Task.deadline >= b.low)
-            if b.high is not None:
-                due.append(Task.deadline <= b.high)
-            dated = and_(Task.deadline.is_not(None), *due)
-            parts.append(
-                and_(
-                    Task.workflow == b.workflow,
-                    Task.state.in_(b.states),
-                    or_(dated, Task.deadline.is_(None)) if b.with_none else dated,
-                )
-            )
-        out.append(or_(*parts) if parts else false())
+        out.append(bands_clause(q.bands))
     return out
+
+
+def bands_clause(bands: tuple[LightBand, ...]) -> ColumnElement[bool]:
+    """Tasks whose light is the one ``bands`` describe (one band per workflow); no band matches nothing."""
+    parts: list[ColumnElement[bool]] = []
+    for b in bands:
+        due: list[ColumnElement[bool]] = []
+        if b.low is not None:
+            due.append(Task.deadline >= b.low)
+        if b.high is not None:
+            due.append(Task.deadline <= b.high)
+        dated = and_(Task.deadline.is_not(None), *due)
+        parts.append(
+            and_(
+                Task.workflow == b.workflow,
+                Task.state.in_(b.states),
+                or_(dated, Task.deadline.is_(None)) if b.with_none else dated,
+            )
+        )
+    return or_(*parts) if parts else false()
+
+
+def ledger_where(q: LedgerQuery) -> list[ColumnElement[bool]]:
+    """The page's filters as WHERE clauses on ``tasks``, visibility included: the export applies the same."""
+    return _where(q)
 
 
 def ledger_slice(conn: Connection, q: LedgerQuery) -> list[LedgerRow]:
@@ -153,7 +163,7 @@ def ledger_slice(conn: Connection, q: LedgerQuery) -> list[LedgerRow]:
 
 def ledger_count(conn: Connection, q: LedgerQuery, cap: int) -> int:
     """How many match, but never more than ``cap + 1``: past the cap the page says "more than cap"."""
-    inner = select(Task.id).where(*_where(q)).limit(cap + 1).subquery()
+    inner = select(Task.id).where(*_where(q, union=True)).limit(cap + 1).subquery()
     return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
 
 

@@ -5,7 +5,7 @@ change: no value is rewritten, so every hash, anchor and backup stays valid. Con
 old spelling (renaming them would rebuild the tables on SQLite for nothing).
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -201,3 +201,58 @@ def test_builtin_policy_loads(app_factory: Callable[[], None] | None = None) -> 
 
     [policy] = load_policies(BUILTIN)
     assert [b.name for b in policy.bands] == ["优秀", "良好", "合格", "不合格"]
+
+
+def test_the_circular_ranks_by_score_and_keeps_its_policy_version(
+    scored: tuple[App, dict[str, str]], tmp_path: Path, clock: FixedClock
+) -> None:
+    from docx import Document
+
+    from engine.domain.report import to_dict
+    from engine.services.circulars import get_circular, issue
+    from engine.services.report import ReportRequest, build_report
+    from engine.services.report_files import render_report
+
+    app, c = scored
+    request = ReportRequest(period="month", as_of=date(2026, 9, 30))
+    d = to_dict(build_report(app, request), "zh")
+    assert d["scores"]["policy"]["version"] == "3"
+    assert [(u["unit"], u["rank"], u["score"], u["band"]) for u in d["scores"]["units"]] == [
+        (B_UNIT, 1, 99.5, "优秀"),
+        (UNIT, 2, 82, "合格"),
+    ]
+    assert d["scores"]["units"][1]["by_rule"] == {
+        "closed_on_time": 4,
+        "overdue_working_day": -13,
+        "escalation": -3,
+        "late_progress": -1,
+        "sent_back": -4,
+        "accountability": -4,
+        "cap": 3,
+    }
+    assert [(a["number"], a["task"], a["kind"], a["status"]) for a in d["accountability"]] == [
+        ("WZ-2026-0001", c["B"], "约谈", "open")
+    ]
+    report = build_report(app, request)
+    html = render_report(report, "html", "zh").decode("utf-8")
+    assert "考核评分排名" in html and "99.5" in html and "问责情况" in html and "WZ-2026-0001" in html
+    docx_path = tmp_path / "c.docx"
+    docx_path.write_bytes(render_report(report, "docx", "zh"))
+    cells = [cell.text for t in Document(str(docx_path)).tables for row in t.rows for cell in row.cells]
+    assert "82" in cells and "合格" in cells and "约谈" in cells
+
+    circular_id = issue(app, request)
+    assert circular_id is not None
+    policy_path = Path(app.settings.extra["DUBAN_SCORING"])
+    policy_path.write_text(POLICY.replace("version: 3", "version: 4").replace("{points: 2}", "{points: 5}"), "utf-8")
+    kept = get_circular(app, circular_id).report.scores
+    assert kept is not None and kept.policy["version"] == "3"
+    assert [line.score for line in kept.lines] == [99.5, 82]
+    fresh = build_report(app, request).scores
+    assert fresh is not None and fresh.policy["version"] == "4"
+    # an accountability record closed before a period began is not named in that period's circular
+    close_record(app, SUPERVISOR, "WZ-2026-0001", "已整改")
+    at(clock, "2026-12-10T10:00")
+    december = to_dict(build_report(app, ReportRequest(period="week", as_of=date(2026, 12, 9))), "zh")
+    assert december["accountability"] == []
+    assert to_dict(build_report(app, request), "zh")["accountability"][0]["status"] == "open"  # as it stood then

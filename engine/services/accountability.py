@@ -28,11 +28,13 @@ from ..domain.accountability import (
 )
 from ..domain.audit import RecordFacts
 from ..domain.errors import InvalidInput, NotPermitted, UnknownPerson, UnknownTask
+from ..domain.report import AccountabilityLine
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
 from .identity import acting
 from .refusals import refusals_recorded
-from .report import escalation_at
+from ..persistence.uow import UnitOfWork
+from .report import end_of_day, escalation_at
 from .watch import clock_runs
 
 SETTING = "DUBAN_ACCOUNTABILITY"
@@ -177,6 +179,18 @@ def _close(app: App, actor_id: str | None, number: str, note: str | None) -> Acc
         uow.records.append(RecordFacts(KIND, number, body, now, who.account, who.operator_id, who.via))
         uow.commit()
     return AccountabilityRecord.from_body(number, body)
+
+
+def circular_lines(app: App, uow: UnitOfWork, start: date, end: date, unit: str | None) -> list[AccountabilityLine]:
+    """The records a circular for [start, end] names: decided by its end and not closed before its start,
+    each as it stood at the end (the chain replayed to that instant)."""
+    out = []
+    for number, (body, _at) in uow.records.bodies(KIND, end_of_day(end, app.tz)).items():
+        r = AccountabilityRecord.from_body(number, body)
+        if r.decided_on > end or (r.closed_on is not None and r.closed_on < start) or (unit and r.unit != unit):
+            continue
+        out.append(AccountabilityLine(r.number, r.task, r.unit, r.kind, r.persons, r.decision, r.decided_on, r.status))
+    return sorted(out, key=lambda a: (a.decided_on, a.number))
 
 
 def list_records(

@@ -21,14 +21,14 @@ from workflows import BUILTIN_DIR
 from ..app import App
 from ..domain.accountability import KIND as ACCOUNTABILITY
 from ..domain.errors import InvalidInput
-from ..domain.report import Period, period_ending
-from ..domain.scoring import ScoringPolicy, TaskFacts, UnitScore, load_policies, score_units
+from ..domain.report import Period
+from ..domain.scoring import ScoreTable, ScoringPolicy, TaskFacts, UnitScore, load_policies, score_units
 from ..persistence.report_queries import Scope, as_of_source, current_source, state_rules
 from ..persistence.score_queries import score_rows
 from ..persistence.types import decode_instant
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
-from .report import end_of_day, escalation_at, resolve_period, ReportRequest
+from .report import ReportRequest, end_of_day, escalation_at, resolve_period
 
 SETTING = "DUBAN_SCORING"
 BUILTIN = BUILTIN_DIR / "policies" / "scoring.yaml"
@@ -87,6 +87,16 @@ def compute_scores(app: App, req: ScoreRequest) -> ScoreResult:
         before = period.previous().end
         previous = {s.unit: s.score for s in unit_scores(app, uow, policy, req.campaign, unit_id, before, today)}
     return ScoreResult(period.end, period, policy, scores, previous)
+
+
+def score_table(
+    app: App, uow: UnitOfWork, wanted: bool | None, campaign: str | None, unit_id: int | None, day: date, today: date
+) -> ScoreTable | None:
+    """The circular's ranking by score, with the policy's version and hash; None unless wanted or configured."""
+    if wanted is False or (wanted is None and not scoring_configured(app)):
+        return None
+    policy = policy_for(app, campaign)
+    return ScoreTable.of(policy, unit_scores(app, uow, policy, campaign, unit_id, day, today))
 
 
 def unit_scores(
@@ -157,7 +167,3 @@ def task_facts(
 def _local_day(at: object, tz: ZoneInfo) -> date:
     instant = at if isinstance(at, datetime) else decode_instant(at)
     return instant.astimezone(tz).date()
-
-
-def period_for(kind: str, end: date) -> Period:
-    return period_ending(kind, end)

@@ -23,7 +23,9 @@ def register(cli: click.Group) -> None:
 
 
 @click.command()
-@click.option("--as-of", "as_of", type=DATE, help="Score the ledger as it stood at the end of this day (default: today).")
+@click.option(
+    "--as-of", "as_of", type=DATE, help="Score the ledger as it stood at the end of this day (default: today)."
+)
 @click.option(
     "--period",
     type=click.Choice(["week", "month", "quarter", "year"]),
@@ -67,7 +69,14 @@ def score(ctx: Ctx, as_of: date | None, period: str, campaign: str | None, unit:
         rows.append([str(s.rank), s.unit, f"{number(s.score):g}", s.band or "", change, str(s.tasks)])
     table(
         ctx,
-        [("名次", "rank"), ("单位", "unit"), ("得分", "score"), ("等次", "band"), ("较上期", "change"), ("任务", "tasks")],
+        [
+            ("名次", "rank"),
+            ("单位", "unit"),
+            ("得分", "score"),
+            ("等次", "band"),
+            ("较上期", "change"),
+            ("任务", "tasks"),
+        ],
         rows,
     )
     if unit or len(result.scores) == 1:
@@ -76,10 +85,18 @@ def score(ctx: Ctx, as_of: date | None, period: str, campaign: str | None, unit:
                 ctx,
                 [("任务", "task"), ("规则", "rule"), ("分值", "points"), ("说明", "detail")],
                 [
-                    [i.task or "", ctx.t(*RULE_LABELS.get(i.rule, (i.rule, i.rule))), f"{number(i.points):+g}", i.detail]
+                    [
+                        i.task or "",
+                        ctx.t(*RULE_LABELS.get(i.rule, (i.rule, i.rule))),
+                        f"{number(i.points):+g}",
+                        i.detail,
+                    ]
                     for i in s.items
                 ],
-                title=ctx.t(f"{s.unit} 得分明细（基础分 {number(result.policy.base):g}）", f"{s.unit}: every point (base {number(result.policy.base):g})"),
+                title=ctx.t(
+                    f"{s.unit} 得分明细（基础分 {number(result.policy.base):g}）",
+                    f"{s.unit}: every point (base {number(result.policy.base):g})",
+                ),
             )
     else:
         say(ctx.t("加 --unit 单位 查看每一分的来历", "add --unit NAME to see where every point came from"))
@@ -98,7 +115,9 @@ def accountability() -> None:
 @click.option("--on", "decided_on", type=DATE, help="The day it was decided (default: today).")
 @json_option
 @pass_ctx
-def open_command(ctx: Ctx, code: str, kind: str, persons: tuple[str, ...], decision: str, decided_on: date | None) -> None:
+def open_command(
+    ctx: Ctx, code: str, kind: str, persons: tuple[str, ...], decision: str, decided_on: date | None
+) -> None:
     """Open an accountability record on a task at the red level (the highest escalation)."""
     record = records.open_record(
         ctx.app(), ctx.actor, code, kind=kind, persons=list(persons), decision=decision, decided_on=decided_on
@@ -106,7 +125,12 @@ def open_command(ctx: Ctx, code: str, kind: str, persons: tuple[str, ...], decis
     if ctx.json:
         emit_json(_json(record))
         return
-    say(ctx.t(f"已启动问责 {record.number}：{record.task} {record.kind}", f"accountability record {record.number} opened: {record.task} {record.kind}"))
+    say(
+        ctx.t(
+            f"已启动问责 {record.number}：{record.task} {record.kind}",
+            f"accountability record {record.number} opened: {record.task} {record.kind}",
+        )
+    )
 
 
 @accountability.command("close")
@@ -141,9 +165,27 @@ def list_command(ctx: Ctx, unit: str | None, person: str | None, task: str | Non
         return
     table(
         ctx,
-        [("编号", "number"), ("任务", "task"), ("单位", "unit"), ("方式", "kind"), ("相关人员", "persons"), ("决定", "decision"), ("日期", "decided"), ("状态", "status")],
         [
-            [r.number, r.task, r.unit, r.kind, "、".join(r.persons), r.decision, str(r.decided_on), ctx.t("已办结" if r.status == "closed" else "办理中", r.status)]
+            ("编号", "number"),
+            ("任务", "task"),
+            ("单位", "unit"),
+            ("方式", "kind"),
+            ("相关人员", "persons"),
+            ("决定", "decision"),
+            ("日期", "decided"),
+            ("状态", "status"),
+        ],
+        [
+            [
+                r.number,
+                r.task,
+                r.unit,
+                r.kind,
+                "、".join(r.persons),
+                r.decision,
+                str(r.decided_on),
+                ctx.t("已办结" if r.status == "closed" else "办理中", r.status),
+            ]
             for r in found
         ],
     )

@@ -98,9 +98,7 @@ def scored(app: App, clock: FixedClock, tmp_path: Path) -> tuple[App, dict[str, 
 
 def breakdown(app: App, day: date) -> dict[str, tuple[Decimal, str | None, int, list[tuple[str | None, str, Decimal]]]]:
     result = compute_scores(app, ScoreRequest(as_of=day))
-    return {
-        s.unit: (s.score, s.band, s.rank, [(i.task, i.rule, i.points) for i in s.items]) for s in result.scores
-    }
+    return {s.unit: (s.score, s.band, s.rank, [(i.task, i.rule, i.points) for i in s.items]) for s in result.scores}
 
 
 def test_scores_match_the_hand_count_on_the_30th(scored: tuple[App, dict[str, str]]) -> None:
@@ -171,7 +169,9 @@ def test_accountability_is_for_red_tasks_and_by_policy(scored: tuple[App, dict[s
 def test_an_edited_accountability_record_breaks_the_chain(scored: tuple[App, dict[str, str]]) -> None:
     app, _ = scored
     with tampering(app) as conn:
-        conn.execute(text("UPDATE records SET body = replace(body, '约谈科室负责人', '口头提醒') WHERE kind = 'accountability'"))
+        conn.execute(
+            text("UPDATE records SET body = replace(body, '约谈科室负责人', '口头提醒') WHERE kind = 'accountability'")
+        )
     breaks = [b.what for b in verify(app).breaks]
     assert any("accountability record of 'WZ-2026-0001'" in w for w in breaks), breaks
 

@@ -454,7 +454,10 @@ class ScoreTable:
     def from_dict(cls, d: dict[str, Any]) -> ScoreTable:
         return cls(
             dict(d["policy"]),
-            tuple(ScoreLine(u["unit"], u["rank"], u["score"], u.get("band"), dict(u.get("by_rule", {}))) for u in d["units"]),
+            tuple(
+                ScoreLine(u["unit"], u["rank"], u["score"], u.get("band"), dict(u.get("by_rule", {})))
+                for u in d["units"]
+            ),
         )
 
     @classmethod

@@ -79,7 +79,13 @@ def score_rows(
             s.task_id,
             func.sum(s.returned).label("sent_back"),
             func.sum(
-                case((and_(s.returned == 0, s.before.is_not(None), _gap_exceeds(s.at, s.before, after_days, dialect)), 1), else_=0)
+                case(
+                    (
+                        and_(s.returned == 0, s.before.is_not(None), _gap_exceeds(s.at, s.before, after_days, dialect)),
+                        1,
+                    ),
+                    else_=0,
+                )
             ).label("late"),
             func.max(case((s.returned == 0, s.at))).label("last_report"),
         )
@@ -109,7 +115,19 @@ def score_rows(
     )
     for r in conn.execution_options(yield_per=5000).execute(query):
         yield TaskRow(
-            r[0], r[1], r[2], r[3], r[4], _day(r[5]), _day(r[6]), r[7], bool(r[8]), _day(r[9]), int(r[10]), int(r[11]), r[12]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            _day(r[5]),
+            _day(r[6]),
+            r[7],
+            bool(r[8]),
+            _day(r[9]),
+            int(r[10]),
+            int(r[11]),
+            r[12],
         )
 
 

@@ -31,15 +31,21 @@ from ..domain.errors import InvalidInput, NotPermitted, UnknownPerson, UnknownTa
 from ..domain.report import AccountabilityLine
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
+from ..persistence.uow import UnitOfWork
 from .identity import acting
 from .refusals import refusals_recorded
-from ..persistence.uow import UnitOfWork
 from .report import end_of_day, escalation_at
 from .watch import clock_runs
 
 SETTING = "DUBAN_ACCOUNTABILITY"
 BUILTIN = BUILTIN_DIR / "policies" / "accountability.yaml"
-_ROLE_NAMES = {"supervisor": "督查室", "leader": "领导", "admin": "管理员", "unit_head": "单位负责人", "unit_member": "单位人员"}
+_ROLE_NAMES = {
+    "supervisor": "督查室",
+    "leader": "领导",
+    "admin": "管理员",
+    "unit_head": "单位负责人",
+    "unit_member": "单位人员",
+}
 
 
 def accountability_policy(app: App) -> AccountabilityPolicy:
@@ -84,7 +90,7 @@ def _open(
         raise InvalidInput(what="--person", detail="name at least one person concerned (--person NAME, repeatable)")
     decision = check_text(decision or "", "--decision", max_len=2000, multiline=True)
     if not decision:
-        raise InvalidInput(what="--decision", detail="say what was decided, e.g. --decision \"对责任科室负责人进行约谈\"")
+        raise InvalidInput(what="--decision", detail='say what was decided, e.g. --decision "对责任科室负责人进行约谈"')
     now = app.clock.now()
     today = now.astimezone(app.tz).date()
     on = decided_on or today
@@ -112,7 +118,10 @@ def _open(
         level = escalation_at(spec.deadlines, days)
         if not red or not clock_runs(spec, task.facts.state) or level < red:
             if not clock_runs(spec, task.facts.state):
-                why = Bilingual(f"当前状态为 {task.facts.state}，时限不在计算", f"it is {task.facts.state}, where its clock does not run")
+                why = Bilingual(
+                    f"当前状态为 {task.facts.state}，时限不在计算",
+                    f"it is {task.facts.state}, where its clock does not run",
+                )
             elif deadline is None:
                 why = Bilingual("没有整改时限", "it has no deadline")
             else:

@@ -256,3 +256,140 @@ def test_the_circular_ranks_by_score_and_keeps_its_policy_version(
     december = to_dict(build_report(app, ReportRequest(period="week", as_of=date(2026, 12, 9))), "zh")
     assert december["accountability"] == []
     assert to_dict(build_report(app, request), "zh")["accountability"][0]["status"] == "open"  # as it stood then
+
+
+@pytest.fixture
+def overdue_workspace(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str]:
+    """A copy of the workspace with one task due 09-11 (red by the 30th) and one due in October."""
+    import shutil
+
+    from engine.settings import Settings
+
+    db = str(tmp_path / "duban.db")
+    shutil.copy(sqlite_template, db)
+    app = App.build(Settings(database_url=db), clock=FixedClock(datetime(2026, 9, 7, 1, 0, tzinfo=ZoneInfo("UTC"))))
+    red = new_task(app, deadline=date(2026, 9, 11))
+    green = new_task(app, deadline=date(2026, 10, 30))
+    app.close()
+    return db, red, green
+
+
+def test_cli_score_and_accountability(call, overdue_workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    db, red, green = overdue_workspace
+    call("--db", db, "list")  # the workspace is readable on the 7th
+    monkeypatch.setenv("DUBAN_NOW", "2026-09-30T10:00")
+    refused = call(
+        "--db",
+        db,
+        "--as",
+        SUPERVISOR,
+        "accountability",
+        "open",
+        green,
+        "--kind",
+        "约谈",
+        "--person",
+        "冯磊",
+        "--decision",
+        "约谈",
+    )
+    assert refused.code == 5 and refused.err.count("\n") == 1 and "not at the red level" in refused.err
+    zh = call(
+        "--db",
+        db,
+        "--lang",
+        "zh",
+        "--as",
+        SUPERVISOR,
+        "accountability",
+        "open",
+        green,
+        "--kind",
+        "约谈",
+        "--person",
+        "冯磊",
+        "--decision",
+        "约谈",
+    )
+    assert zh.code == 5 and zh.err.startswith("duban：错误：") and "未到红色督办层级" in zh.err
+    not_allowed = call(
+        "--db",
+        db,
+        "--as",
+        UNIT_HEAD,
+        "accountability",
+        "open",
+        red,
+        "--kind",
+        "约谈",
+        "--person",
+        "冯磊",
+        "--decision",
+        "约谈",
+    )
+    assert not_allowed.code == 4 and "supervisor" in not_allowed.err
+    bad_kind = call(
+        "--db",
+        db,
+        "--as",
+        SUPERVISOR,
+        "accountability",
+        "open",
+        red,
+        "--kind",
+        "罚款",
+        "--person",
+        "冯磊",
+        "--decision",
+        "x",
+    )
+    assert bad_kind.code == 2 and "'罚款' is not one of 约谈" in bad_kind.err
+    opened = call(
+        "--db",
+        db,
+        "--as",
+        SUPERVISOR,
+        "accountability",
+        "open",
+        red,
+        "--kind",
+        "约谈",
+        "--person",
+        "冯磊",
+        "--decision",
+        "约谈科长",
+        "--json",
+    )
+    assert opened.code == 0, opened.err
+    assert opened.json()["number"] == "WZ-2026-0001" and opened.json()["status"] == "open"
+    listed = call("--db", db, "accountability", "list", "--person", "冯磊", "--json")
+    assert [r["number"] for r in listed.json()] == ["WZ-2026-0001"]
+    closed = call("--db", db, "--as", UNIT_HEAD, "accountability", "close", "WZ-2026-0001")
+    assert closed.code == 4
+    again = call("--db", db, "--as", SUPERVISOR, "accountability", "close", "WZ-2026-0009")
+    assert again.code == 3 and "no accountability record WZ-2026-0009" in again.err
+    scored = call("--db", db, "score", "--unit", UNIT, "--json")
+    assert scored.code == 0, scored.err
+    d = scored.json()
+    assert set(d) == {"as_of", "period", "scope", "policy", "units"}
+    [line] = d["units"]
+    assert set(line) == {"unit", "rank", "score", "band", "tasks", "by_rule", "items", "previous_score", "change"}
+    assert {i["rule"] for i in line["items"]} >= {"overdue_working_day", "escalation", "accountability"}
+    assert sum(i["points"] for i in line["items"]) == pytest.approx(line["score"] - 100)
+    table = call("--db", db, "--lang", "zh", "score", "--unit", UNIT)
+    assert "得分明细" in table.out and "问责" in table.out
+    bad = call("--db", db, "score", "--as-of", "2027-01-01")
+    assert bad.code == 2 and "after today" in bad.err
+    verified = call("--db", db, "audit", "verify")
+    assert verified.code == 0, verified.err
+
+
+def test_cli_refuses_a_bad_policy_file_with_file_and_key(call, overdue_workspace, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db, _red, _green = overdue_workspace
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(POLICY.replace("{name: 合格, from: 80, below: 95}", "{name: 合格, from: 80, below: 99}"), "utf-8")
+    monkeypatch.setenv("DUBAN_SCORING", str(bad))
+    for args in (["score"], ["report"]):
+        result = call("--db", db, *args)
+        assert result.code == 2, result.err
+        assert result.err.count("\n") == 1 and f"{bad}: scoring[0].bands[0]: band '优秀' overlaps band '合格'" in result.err

@@ -392,4 +392,7 @@ def test_cli_refuses_a_bad_policy_file_with_file_and_key(call, overdue_workspace
     for args in (["score"], ["report"]):
         result = call("--db", db, *args)
         assert result.code == 2, result.err
-        assert result.err.count("\n") == 1 and f"{bad}: scoring[0].bands[0]: band '优秀' overlaps band '合格'" in result.err
+        assert (
+            result.err.count("\n") == 1
+            and f"{bad}: scoring[0].bands[0]: band '优秀' overlaps band '合格'" in result.err
+        )

@@ -64,7 +64,20 @@ EXAMPLES: list[tuple[str, str, str]] = [
 # tests/test_cli_startup.py checks this table against what the modules register.
 COMMAND_MODULES: dict[str, str] = {
     **dict.fromkeys(
-        ("assign", "fire", "progress", "list", "show", "start", "submit", "approve", "reject", "close", "reopen", "cancel"),
+        (
+            "assign",
+            "fire",
+            "progress",
+            "list",
+            "show",
+            "start",
+            "submit",
+            "approve",
+            "reject",
+            "close",
+            "reopen",
+            "cancel",
+        ),
         "tasks",
     ),
     **dict.fromkeys(("extend", "extension", "remind"), "deadlines"),
@@ -153,8 +166,6 @@ def cli(click_ctx: click.Context, db: str | None, actor: str | None, lang: Lang 
     ctx = Ctx(settings=settings, lang=lang or settings.lang, json=as_json, actor=actor or settings.user)
     click_ctx.obj = ctx
     click_ctx.call_on_close(ctx.close)
-
-
 
 
 def _set_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

@@ -260,7 +260,12 @@ HELP_ZH: dict[str, tuple[str, dict[str, str]]] = {
     "accountability close": ("办结问责记录。", {"--note": "办结情况。"}),
     "accountability list": (
         "列出问责记录，按决定日期排序。",
-        {"--unit": "只看该单位。", "--person": "只看涉及该人员的记录。", "--task": "只看该任务。", "--status": "只看办理中（open）或已办结（closed）。"},
+        {
+            "--unit": "只看该单位。",
+            "--person": "只看涉及该人员的记录。",
+            "--task": "只看该任务。",
+            "--status": "只看办理中（open）或已办结（closed）。",
+        },
     ),
     "campaign": ("整改专项（批次）：反馈日期与来源，立行立改等时限由此起算。", {}),
     "campaign add": (

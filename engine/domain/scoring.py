@@ -43,6 +43,7 @@ RULE_LABELS: dict[str, tuple[str, str]] = {
     "floor": ("保底", "floor"),
     "ceiling": ("上限", "ceiling"),
 }
+_ORDER = {name: n for n, name in enumerate(RULES)}
 _TOP_KEYS = {"name", "version", "campaign", "workflows", "base", "floor", "ceiling", "weights", "rules", "bands"}
 _CENT = Decimal("0.01")
 
@@ -318,32 +319,71 @@ def _q(value: Decimal) -> Decimal:
     return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
-def task_items(policy: ScoringPolicy, t: TaskFacts) -> list[Item]:
-    """Every point one task earns or loses, weighted by its priority."""
-    w = policy.weight(t.priority)
-    rules = policy.rules
+Memo = dict[tuple[str, str | None, object], tuple[Decimal, str] | None]
+
+
+def task_items(policy: ScoringPolicy, t: TaskFacts, memo: Memo | None = None) -> list[Item]:
+    """Every point one task earns or loses, weighted by its priority.
+
+    ``memo`` keeps each (rule, priority, count) worked out once: a million tasks share a few hundred of them.
+    """
+    memo = {} if memo is None else memo
     out: list[Item] = []
+    code, priority = t.code, t.priority
 
-    def add(rule: str, points: Decimal, detail: str) -> None:
+    def add(rule: str, count: object) -> None:
+        key = (rule, priority, count)
+        found = memo.get(key, False)
+        if found is False:
+            found = memo[key] = _worked_out(policy, rule, priority, count)
+        if found is not None:
+            out.append(Item(code, rule, found[0], found[1]))
+
+    if t.closed_on_time:
+        add("closed_on_time", 1)
+    if t.working_days_overdue:
+        add("overdue_working_day", t.working_days_overdue)
+    if t.escalation_level:
+        add("escalation", t.escalation_level)
+    if t.late_reports:
+        add("late_progress", t.late_reports)
+    if t.sent_back:
+        add("sent_back", t.sent_back)
+    for record, kind in t.accountability:
+        rule = policy.rules.get("accountability")
+        points = rule.per_kind.get(kind, Decimal(0)) if rule else Decimal(0)
         if points:
-            out.append(Item(t.code, rule, _q(points * w), detail + (f" ×{w.normalize()}" if w != 1 else "")))
-
-    if (r := rules.get("closed_on_time")) and t.closed_on_time:
-        add("closed_on_time", r.points, "closed by the deadline")
-    if (r := rules.get("overdue_working_day")) and t.working_days_overdue:
-        add("overdue_working_day", -r.points * t.working_days_overdue, f"{t.working_days_overdue} working days")
-    if (r := rules.get("escalation")) and t.escalation_level:
-        reached = max((lv for lv in r.per_level if lv <= t.escalation_level), default=None)
-        if reached is not None:
-            add("escalation", -r.per_level[reached], f"level {t.escalation_level}")
-    if (r := rules.get("late_progress")) and t.late_reports:
-        add("late_progress", -r.points * t.late_reports, f"{t.late_reports} late")
-    if (r := rules.get("sent_back")) and t.sent_back:
-        add("sent_back", -r.points * t.sent_back, f"{t.sent_back} returned")
-    if r := rules.get("accountability"):
-        for record, kind in t.accountability:
-            add("accountability", -r.per_kind.get(kind, Decimal(0)), f"{record} {kind}")
+            w = policy.weight(priority)
+            out.append(Item(code, "accountability", _q(-points * w), f"{record} {kind}" + _times(w)))
     return out
+
+
+def _times(w: Decimal) -> str:
+    return f" ×{w.normalize()}" if w != 1 else ""
+
+
+def _worked_out(
+    policy: ScoringPolicy, rule_name: str, priority: str | None, count: object
+) -> tuple[Decimal, str] | None:
+    """The points and the words of one rule for so many occurrences at one priority; None: nothing to count."""
+    rule = policy.rules.get(rule_name)
+    if rule is None:
+        return None
+    n = int(count)  # type: ignore[call-overload]
+    if rule_name == "escalation":
+        reached = max((lv for lv in rule.per_level if lv <= n), default=None)
+        if reached is None:
+            return None
+        points, detail = -rule.per_level[reached], f"level {n}"
+    elif rule_name == "closed_on_time":
+        points, detail = rule.points, "closed by the deadline"
+    else:
+        words = {"overdue_working_day": "working days", "late_progress": "late", "sent_back": "returned"}[rule_name]
+        points, detail = -rule.points * n, f"{n} {words}"
+    if not points:
+        return None
+    w = policy.weight(priority)
+    return _q(points * w), detail + _times(w)
 
 
 def score_units(policy: ScoringPolicy, facts: Iterable[TaskFacts]) -> list[UnitScore]:
@@ -353,21 +393,31 @@ def score_units(policy: ScoringPolicy, facts: Iterable[TaskFacts]) -> list[UnitS
     """
     items: dict[str, list[Item]] = {}
     counts: dict[str, int] = {}
+    memo: Memo = {}
     for t in facts:
         counts[t.unit] = counts.get(t.unit, 0) + 1
-        items.setdefault(t.unit, []).extend(task_items(policy, t))
+        found = task_items(policy, t, memo)
+        if found:
+            items.setdefault(t.unit, []).extend(found)
     scored: list[tuple[str, Decimal, list[Item]]] = []
     for unit in counts:
-        lines = sorted(items.get(unit, []), key=lambda i: (i.task or "", RULES.index(i.rule)))  # stable on any store
+        lines = sorted(items.get(unit, []), key=lambda i: (i.task or "", _ORDER[i.rule]))  # stable on any store
+        totals: dict[str, Decimal] = {}
+        for i in lines:
+            totals[i.rule] = totals.get(i.rule, Decimal(0)) + i.points
         for name in RULES:
             rule = policy.rules.get(name)
             if rule is None or rule.cap is None:
                 continue
-            total = sum((i.points for i in lines if i.rule == name), Decimal(0))
+            total = totals.get(name, Decimal(0))
             if abs(total) > rule.cap:
                 back = (rule.cap if total > 0 else -rule.cap) - total
                 lines.append(Item(None, "cap", back, f"{name} capped at {rule.cap.normalize()}"))
-        score = policy.base + sum((i.points for i in lines), Decimal(0))
+        score = (
+            policy.base
+            + sum(totals.values(), Decimal(0))
+            + sum((i.points for i in lines if i.rule == "cap"), Decimal(0))
+        )
         if policy.floor is not None and score < policy.floor:
             lines.append(Item(None, "floor", policy.floor - score, f"not below {policy.floor.normalize()}"))
             score = policy.floor

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, type_coerce
 
 from .asof import LedgerColumns
 from .models import Event, Unit
@@ -90,33 +90,35 @@ def score_rows(
             func.max(case((s.returned == 0, s.at))).label("last_report"),
         )
         .group_by(s.task_id)
-        .subquery("per_task")
+        .cte("per_task")
+        .prefix_with("MATERIALIZED")  # once: SQLite would otherwise compute it again in each branch of the ledger
     )
     p = per_task.c
+    # Instants are read as the driver gives them (text on SQLite) and decoded only for the rows that need them.
     query = (
         select(
             cols.code,
-            Unit.name,
+            cols.unit_id,
             c.priority,
             cols.workflow,
             cols.state,
             cols.deadline,
             cols.original_deadline,
-            cols.at,
+            type_coerce(cols.at, String()),
             and_(cols.source_key.is_not(None), cols.at == cols.created_at).label("from_import"),
             cols.closed_on,
             func.coalesce(p.sent_back, 0),
             func.coalesce(p.late, 0),
-            p.last_report,
+            type_coerce(p.last_report, String()),
         )
         .select_from(ledger)
-        .join(Unit, Unit.id == cols.unit_id)
         .outerjoin(per_task, p.task_id == cols.task_id)
     )
+    names = {uid: name for uid, name in conn.execute(select(Unit.id, Unit.name))}
     for r in conn.execution_options(yield_per=5000).execute(query):
         yield TaskRow(
             r[0],
-            r[1],
+            names.get(r[1], str(r[1])),
             r[2],
             r[3],
             r[4],

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "reopen": "回头看",
     "cancel": "撤销",
     "circulars": "定期通报",
+    "accountability": "问责",
 }
 
 
@@ -65,6 +66,7 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
                     "tasks": [summary_json(t) for t in result.tasks],
                     "weeks": [{"label": w.label, "actions": dict(w.actions)} for w in result.weeks],
                     "circular": result.circular,
+                    "accountability": result.accountability,
                     "circular_files": [str(p) for p in result.circular_files],
                 },
                 result.app.tz,
@@ -98,13 +100,25 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
                     f"last week's circular (no. {result.circular}) is written: {', '.join(map(str, result.circular_files))}",
                 )
             )
+        for number in result.accountability:
+            say(
+                ctx.t(
+                    f"督查室已对红色督办任务启动问责 {number}：duban --db {result.database} accountability list",
+                    f"the supervision office opened accountability record {number} on a red task: "
+                    f"duban --db {result.database} accountability list",
+                )
+            )
         say(
             ctx.t(
                 f"继续试用：duban --db {result.database} show {result.tasks[0].code}",
                 f"try next: duban --db {result.database} show {result.tasks[0].code}",
             )
         )
-        roles = {"leader": ("领导", "leader"), "unit_head": ("单位负责人", "unit head"), "supervisor": ("督查室", "supervisor")}
+        roles = {
+            "leader": ("领导", "leader"),
+            "unit_head": ("单位负责人", "unit head"),
+            "supervisor": ("督查室", "supervisor"),
+        }
         say(
             ctx.t(
                 f"在浏览器中打开：duban serve --db {result.database}，然后访问 http://127.0.0.1:8000/ 并以下列账号登录：",

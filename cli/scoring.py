@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import click
 
 from engine.domain.accountability import AccountabilityRecord
+from engine.domain.errors import InvalidInput
 from engine.domain.scoring import RULE_LABELS, number, policy_dict, scores_dict
+from engine.reporting.notice_docx import notice_docx
 from engine.services import accountability as records
+from engine.services import supervision_notices
 from engine.services.scoring import ScoreRequest, compute_scores
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE
 from .render import emit_json, say, table
+from .report import _check_target, _write
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(score)
     cli.add_command(accountability)
+    cli.add_command(notices)
 
 
 @click.command()
@@ -193,3 +199,108 @@ def list_command(ctx: Ctx, unit: str | None, person: str | None, task: str | Non
 
 def _json(r: AccountabilityRecord) -> dict[str, Any]:
     return {"number": r.number, **r.body()}
+
+
+@click.group()
+def notices() -> None:
+    """督办单 — numbered supervision notices the escalation levels issued, and the units' replies."""
+
+
+@notices.command("list")
+@click.option("--task", help="Only this task's notices.")
+@click.option("--unit", help="Only this unit's notices.")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Only this year's.")
+@json_option
+@pass_ctx
+def notices_list(ctx: Ctx, task: str | None, unit: str | None, year: int | None) -> None:
+    """Supervision notices, by number."""
+    views = supervision_notices.list_notices(ctx.app(), task=task, unit=unit, year=year)
+    if ctx.json:
+        emit_json([_notice_json(v) for v in views])
+        return
+    if not views:
+        say(ctx.t("没有督办单", "no supervision notices"))
+        return
+    table(
+        ctx,
+        [
+            ("编号", "number"),
+            ("类别", "colour"),
+            ("任务", "task"),
+            ("单位", "unit"),
+            ("级别", "level"),
+            ("下发日期", "issued"),
+            ("反馈期限", "reply by"),
+            ("反馈", "reply"),
+        ],
+        [
+            [
+                v.notice.number,
+                supervision_notices.color_label(v.notice.color, ctx.lang),
+                v.notice.task,
+                v.notice.unit,
+                str(v.notice.level),
+                str(v.notice.issued_on),
+                str(v.notice.reply_by),
+                _reply_text(ctx, v),
+            ]
+            for v in views
+        ],
+    )
+
+
+def _reply_text(ctx: Ctx, v: supervision_notices.NoticeView) -> str:
+    if v.reply is None:
+        return ctx.t("未反馈", "none")
+    return f"{v.reply.on}" + (ctx.t("（逾期）", " (late)") if v.reply.late else "")
+
+
+@notices.command("show")
+@click.argument("number")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it as a Word file.")
+@json_option
+@pass_ctx
+def notices_show(ctx: Ctx, number: str, output: Path | None) -> None:
+    """One notice (督办〔2026〕第12号, or 2026-12): its text, or the Word document with -o FILE.docx."""
+    view = supervision_notices.get_notice(ctx.app(), number)
+    if output is not None:
+        if output.suffix.lower() != ".docx":
+            raise InvalidInput(what="-o", detail=f"'{output.name}' is not a .docx file; a notice is a Word document")
+        _check_target(output, "notice")
+        _write(output, notice_docx(view.notice, view.reply))
+        click.echo(ctx.t("已写入：", "written: ") + str(output), err=True)
+        return
+    if ctx.json:
+        emit_json(_notice_json(view))
+        return
+    n = view.notice
+    say(f"{n.issuer}  {supervision_notices.color_label(n.color, 'zh')}  {n.number}")
+    say(
+        f"{n.unit}：{n.title}（{n.task}），{ctx.t('整改时限', 'deadline')} {n.deadline or '—'}，"
+        f"{ctx.t('逾期', 'overdue')} {n.days_overdue} {ctx.t('个工作日', 'working days')}，{ctx.t('第', 'level ')}{n.level}{ctx.t('级督办', '')}"
+    )
+    say(n.demand)
+    say(
+        ctx.t(f"反馈期限：{n.reply_by}；反馈：", f"reply by {n.reply_by}; reply: ")
+        + _reply_text(ctx, view)
+        + (f" — {view.reply.note}" if view.reply else "")
+    )
+
+
+@notices.command("reply")
+@click.argument("number")
+@click.option("-m", "--note", required=True, help="The reply (反馈): what was done, what comes next.")
+@json_option
+@pass_ctx
+def notices_reply(ctx: Ctx, number: str, note: str) -> None:
+    """Record the unit's reply (反馈) to a notice; late when after its reply-by day."""
+    reply = supervision_notices.reply_to_notice(ctx.app(), ctx.actor, number, note)
+    if ctx.json:
+        emit_json(reply.body() | {"number": reply.number})
+        return
+    late = ctx.t("（逾期反馈）", " (late)") if reply.late else ""
+    say(ctx.t(f"已记录对 {reply.number} 的反馈{late}", f"reply to {reply.number} recorded{late}"))
+
+
+def _notice_json(v: supervision_notices.NoticeView) -> dict[str, Any]:
+    return {**v.notice.body(), "key": v.notice.key, "reply": v.reply.body() if v.reply else None}

@@ -31,6 +31,7 @@ RULES: tuple[str, ...] = (
     "late_progress",
     "sent_back",
     "accountability",
+    "late_reply",
 )
 RULE_LABELS: dict[str, tuple[str, str]] = {
     "closed_on_time": ("按期销号", "closed on time"),
@@ -39,6 +40,7 @@ RULE_LABELS: dict[str, tuple[str, str]] = {
     "late_progress": ("进展迟报漏报", "late or missing progress report"),
     "sent_back": ("验收退回", "sent back at review"),
     "accountability": ("问责", "accountability record"),
+    "late_reply": ("督办单迟复", "late reply to a supervision notice"),
     "cap": ("封顶", "cap"),
     "floor": ("保底", "floor"),
     "ceiling": ("上限", "ceiling"),
@@ -287,6 +289,7 @@ class TaskFacts:
     sent_back: int  # returns at review up to the date
     late_reports: int  # progress reports that came late, and the one missing now
     accountability: tuple[tuple[str, str], ...] = ()  # (record id, kind) opened by the date
+    late_replies: int = 0  # supervision notices replied to after their reply-by day, or unanswered past it
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +352,8 @@ def task_items(policy: ScoringPolicy, t: TaskFacts, memo: Memo | None = None) ->
         add("late_progress", t.late_reports)
     if t.sent_back:
         add("sent_back", t.sent_back)
+    if t.late_replies:
+        add("late_reply", t.late_replies)
     for record, kind in t.accountability:
         rule = policy.rules.get("accountability")
         points = rule.per_kind.get(kind, Decimal(0)) if rule else Decimal(0)
@@ -378,7 +383,12 @@ def _worked_out(
     elif rule_name == "closed_on_time":
         points, detail = rule.points, "closed by the deadline"
     else:
-        words = {"overdue_working_day": "working days", "late_progress": "late", "sent_back": "returned"}[rule_name]
+        words = {
+            "overdue_working_day": "working days",
+            "late_progress": "late",
+            "sent_back": "returned",
+            "late_reply": "notices replied late",
+        }[rule_name]
         points, detail = -rule.points * n, f"{n} {words}"
     if not points:
         return None

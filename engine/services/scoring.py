@@ -23,6 +23,8 @@ from ..domain.accountability import KIND as ACCOUNTABILITY
 from ..domain.errors import InvalidInput
 from ..domain.report import Period
 from ..domain.scoring import ScoreTable, ScoringPolicy, TaskFacts, UnitScore, load_policies, score_units
+from ..domain.supervision_notices import KIND as NOTICE
+from ..domain.supervision_notices import REPLY as NOTICE_REPLY
 from ..persistence.report_queries import Scope, as_of_source, current_source, state_rules
 from ..persistence.score_queries import score_rows
 from ..persistence.types import decode_instant
@@ -121,6 +123,7 @@ def task_facts(
     for number, (body, _at) in sorted(uow.records.bodies(ACCOUNTABILITY, at).items()):
         if str(body.get("decided_on", "")) <= day.isoformat():
             records.setdefault(str(body.get("task")), []).append((number, str(body.get("kind"))))
+    late_replies = _late_replies(uow, at, day)
     rows = score_rows(
         uow.conn,
         source,
@@ -161,7 +164,21 @@ def task_facts(
             sent_back=r.sent_back,
             late_reports=r.late_between + missing,
             accountability=tuple(records.get(r.code, ())),
+            late_replies=late_replies.get(r.code, 0),
         )
+
+
+def _late_replies(uow: UnitOfWork, at: datetime, day: date) -> dict[str, int]:
+    """Per task, the supervision notices issued by the date whose reply came late, or had not come past its day."""
+    replies = uow.records.bodies(NOTICE_REPLY, at)
+    out: dict[str, int] = {}
+    for _key, (body, _at) in uow.records.bodies(NOTICE, at).items():
+        reply = replies.get(str(body["number"]))
+        due = date.fromisoformat(str(body["reply_by"]))
+        late = bool(reply[0].get("late")) if reply is not None else day > due
+        if late:
+            out[str(body["task"])] = out.get(str(body["task"]), 0) + 1
+    return out
 
 
 def _local_day(at: object, tz: ZoneInfo) -> date:

@@ -333,27 +333,22 @@ def task_items(policy: ScoringPolicy, t: TaskFacts, memo: Memo | None = None) ->
     memo = {} if memo is None else memo
     out: list[Item] = []
     code, priority = t.code, t.priority
-
-    def add(rule: str, count: object) -> None:
+    for rule, count in (
+        ("closed_on_time", 1 if t.closed_on_time else 0),
+        ("overdue_working_day", t.working_days_overdue),
+        ("escalation", t.escalation_level),
+        ("late_progress", t.late_reports),
+        ("sent_back", t.sent_back),
+        ("late_reply", t.late_replies),
+    ):
+        if not count:
+            continue
         key = (rule, priority, count)
         found = memo.get(key, False)
         if found is False:
             found = memo[key] = _worked_out(policy, rule, priority, count)
         if found is not None:
             out.append(Item(code, rule, found[0], found[1]))
-
-    if t.closed_on_time:
-        add("closed_on_time", 1)
-    if t.working_days_overdue:
-        add("overdue_working_day", t.working_days_overdue)
-    if t.escalation_level:
-        add("escalation", t.escalation_level)
-    if t.late_reports:
-        add("late_progress", t.late_reports)
-    if t.sent_back:
-        add("sent_back", t.sent_back)
-    if t.late_replies:
-        add("late_reply", t.late_replies)
     for record, kind in t.accountability:
         rule = policy.rules.get("accountability")
         points = rule.per_kind.get(kind, Decimal(0)) if rule else Decimal(0)

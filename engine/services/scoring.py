@@ -27,7 +27,7 @@ from ..domain.supervision_notices import KIND as NOTICE
 from ..domain.supervision_notices import REPLY as NOTICE_REPLY
 from ..persistence.report_queries import Scope, as_of_source, current_source, state_rules
 from ..persistence.score_queries import score_rows
-from ..persistence.types import decode_instant
+from ..persistence.types import decode_instant, encode_instant
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
 from .report import ReportRequest, end_of_day, escalation_at, resolve_period
@@ -133,13 +133,16 @@ def task_facts(
         progress_triggers=late.triggers if late else (),
         after_days=after_days,
     )
-    allowed = timedelta(days=after_days)
+    silent_since = at - timedelta(days=after_days)  # nothing reported since before this: a report is missing
+    silent_text = (
+        silent_since.astimezone(ZoneInfo("UTC")).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    )  # SQLite's form
     days_late = app.calendar.working_days_between
+    levels: dict[tuple[str, int], int] = {}
     for r in rows:
         bucket = rules.buckets.get((r.workflow, r.state), "excluded")
         if bucket == "excluded":
             continue
-        spec = app.registry.find(r.workflow)
         closed = bucket == "closed"
         on_time, overdue, missing = False, 0, 0
         if closed:
@@ -151,9 +154,15 @@ def task_facts(
         elif (r.workflow, r.state) in rules.clock_runs:
             if r.deadline is not None and r.deadline < day:
                 overdue = days_late(r.deadline, day)
-            if late and r.last_report_at is not None and at - decode_instant(r.last_report_at) > allowed:
+            last = r.last_report_at
+            if late and last is not None and (last < silent_text if isinstance(last, str) else last < silent_since):
                 missing = 1  # 漏报: nothing reported for longer than allowed, as of the date
-        level = escalation_at(spec.deadlines, overdue) if spec is not None and overdue else 0
+        level = 0
+        if overdue:
+            level = levels.get((r.workflow, overdue), -1)
+            if level < 0:
+                spec = app.registry.find(r.workflow)
+                level = levels[(r.workflow, overdue)] = escalation_at(spec.deadlines, overdue) if spec else 0
         yield TaskFacts(
             code=r.code,
             unit=r.unit,

@@ -134,9 +134,7 @@ def task_facts(
         after_days=after_days,
     )
     silent_since = at - timedelta(days=after_days)  # nothing reported since before this: a report is missing
-    silent_text = (
-        silent_since.astimezone(ZoneInfo("UTC")).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    )  # SQLite's form
+    silent_text = encode_instant(silent_since, "sqlite")  # as SQLite hands instants back: text
     days_late = app.calendar.working_days_between
     levels: dict[tuple[str, int], int] = {}
     for r in rows:

@@ -176,3 +176,17 @@ def test_cli_notices(call, tmp_path: Path, sqlite_template: Path, monkeypatch) -
     again = call("--db", db, "--lang", "zh", "--as", UNIT_HEAD, "notices", "reply", "2026-2", "-m", "x")
     assert again.code == 5 and "已于" in again.err and again.err.count("\n") == 1
     assert call("--db", db, "audit", "verify").code == 0
+
+
+def test_a_notice_colour_that_does_not_exist_is_refused_with_file_and_key(tmp_path: Path) -> None:
+    from engine.domain.errors import BadFile
+    from engine.domain.workflow import load_workflow_file
+    from workflows import BUILTIN_DIR
+
+    source = (BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "rectification.yaml"
+    bad.write_text(source.replace("notice: yellow", "notice: green"), encoding="utf-8")
+    with pytest.raises(BadFile) as refused:
+        load_workflow_file(bad)
+    message = refused.value.render("en")
+    assert "deadlines.escalate[1].notice" in message and "'green' is not one of blue, yellow, red" in message

@@ -344,14 +344,14 @@ def task_items(policy: ScoringPolicy, t: TaskFacts, memo: Memo | None = None) ->
         if not count:
             continue
         key = (rule, priority, count)
-        found = memo.get(key, False)
-        if found is False:
-            found = memo[key] = _worked_out(policy, rule, priority, count)
+        if key not in memo:
+            memo[key] = _worked_out(policy, rule, priority, count)
+        found = memo[key]
         if found is not None:
             out.append(Item(code, rule, found[0], found[1]))
+    counted = policy.rules.get("accountability")
     for record, kind in t.accountability:
-        rule = policy.rules.get("accountability")
-        points = rule.per_kind.get(kind, Decimal(0)) if rule else Decimal(0)
+        points = counted.per_kind.get(kind, Decimal(0)) if counted else Decimal(0)
         if points:
             w = policy.weight(priority)
             out.append(Item(code, "accountability", _q(-points * w), f"{record} {kind}" + _times(w)))

@@ -134,7 +134,7 @@ def task_facts(
         after_days=after_days,
     )
     silent_since = at - timedelta(days=after_days)  # nothing reported since before this: a report is missing
-    silent_text = encode_instant(silent_since, "sqlite")  # as SQLite hands instants back: text
+    silent_text = str(encode_instant(silent_since, "sqlite"))  # as SQLite hands instants back: text
     days_late = app.calendar.working_days_between
     levels: dict[tuple[str, int], int] = {}
     for r in rows:
@@ -152,7 +152,7 @@ def task_facts(
         elif (r.workflow, r.state) in rules.clock_runs:
             if r.deadline is not None and r.deadline < day:
                 overdue = days_late(r.deadline, day)
-            last = r.last_report_at
+            last: str | datetime | None = r.last_report_at
             if late and last is not None and (last < silent_text if isinstance(last, str) else last < silent_since):
                 missing = 1  # 漏报: nothing reported for longer than allowed, as of the date
         level = 0

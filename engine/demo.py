@@ -60,6 +60,8 @@ class DemoResult:
     circular_files: list[Path] = field(default_factory=list)
     web_accounts: list[tuple[str, str, str]] = field(default_factory=list)  # (sign-in name, role, password)
     accountability: list[str] = field(default_factory=list)  # the records the supervision office opened (问责)
+    red_notice: Path | None = None  # the first red supervision notice (红色督办单), as a Word document
+    notice_count: int = 0  # supervision notices (督办单) the sweeps issued
 
 
 class _Story:
@@ -294,6 +296,7 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     weeks = story.play(ledger)
     result = DemoResult(folder, database, weeks, list_tasks(app, TaskFilter()), app, notices)
     result.accountability = story.accountability
+    _keep_red_notice(app, folder, result)
     story.at(START + timedelta(weeks=WEEKS + 1), 9, 5)  # the Monday after: the beat issues last week's circular
     issue_due(app)
     deliver_pending(app)
@@ -313,6 +316,20 @@ def _web_accounts(app: App) -> list[tuple[str, str, str]]:
     for person, _role in DEMO_PEOPLE:
         set_password(app, person, person, DEMO_PASSWORD)
     return [(person, role, DEMO_PASSWORD) for person, role in DEMO_PEOPLE]
+
+
+def _keep_red_notice(app: App, folder: Path, result: DemoResult) -> None:
+    """The first red supervision notice the sweeps issued, written out as the office would send it."""
+    from .reporting.notice_docx import notice_docx
+    from .services.supervision_notices import list_notices
+
+    views = list_notices(app)
+    result.notice_count = len(views)
+    red = next((v for v in views if v.notice.color == "red"), None)
+    if red is not None:
+        path = folder / f"红色督办单-{red.notice.year}-{red.notice.seq}.docx"
+        path.write_bytes(notice_docx(red.notice, red.reply))
+        result.red_notice = path
 
 
 def _keep_last_circular(app: App, folder: Path, result: DemoResult) -> None:

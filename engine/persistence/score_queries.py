@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, type_coerce
@@ -136,4 +137,10 @@ def score_rows(
 def _day(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value  # type: ignore[return-value]
-    return date.fromisoformat(str(value)[:10])
+    return _text_day(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _text_day(text: str) -> date:
+    """SQLite's dates are text; a ledger has a few hundred distinct ones, so each is parsed once."""
+    return date.fromisoformat(text[:10])

@@ -119,10 +119,11 @@ def task_facts(
     sent_back = policy.rules.get("sent_back")
     late = policy.rules.get("late_progress")
     after_days = late.after_days if late else 14
-    records: dict[str, list[tuple[str, str]]] = {}
+    opened: dict[str, list[tuple[str, str]]] = {}
     for number, (body, _at) in sorted(uow.records.bodies(ACCOUNTABILITY, at).items()):
         if str(body.get("decided_on", "")) <= day.isoformat():
-            records.setdefault(str(body.get("task")), []).append((number, str(body.get("kind"))))
+            opened.setdefault(str(body.get("task")), []).append((number, str(body.get("kind"))))
+    records = {task: tuple(found) for task, found in opened.items()}
     late_replies = _late_replies(uow, at, day)
     rows = score_rows(
         uow.conn,
@@ -161,17 +162,17 @@ def task_facts(
             if level < 0:
                 spec = app.registry.find(r.workflow)
                 level = levels[(r.workflow, overdue)] = escalation_at(spec.deadlines, overdue) if spec else 0
-        yield TaskFacts(
-            code=r.code,
-            unit=r.unit,
-            priority=r.priority,
-            closed_on_time=on_time,
-            working_days_overdue=overdue,
-            escalation_level=level,
-            sent_back=r.sent_back,
-            late_reports=r.late_between + missing,
-            accountability=tuple(records.get(r.code, ())),
-            late_replies=late_replies.get(r.code, 0),
+        yield TaskFacts(  # positional: a million of these
+            r.code,
+            r.unit,
+            r.priority,
+            on_time,
+            overdue,
+            level,
+            r.sent_back,
+            r.late_between + missing,
+            records.get(r.code, ()),
+            late_replies.get(r.code, 0),
         )
 
 

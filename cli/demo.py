@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "reopen": "回头看",
     "cancel": "撤销",
     "circulars": "定期通报",
+    "accountability": "问责",
 }
 
 
@@ -64,6 +65,9 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
                     "tasks": [summary_json(t) for t in result.tasks],
                     "weeks": [{"label": w.label, "actions": dict(w.actions)} for w in result.weeks],
                     "circular": result.circular,
+                    "accountability": result.accountability,
+                    "supervision_notices": result.notice_count,
+                    "red_notice": str(result.red_notice) if result.red_notice else None,
                     "circular_files": [str(p) for p in result.circular_files],
                 },
                 result.app.tz,
@@ -94,6 +98,23 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
                 ctx.t(
                     f"上周定期通报（第 {result.circular} 号）已生成：{files}",
                     f"last week's circular (no. {result.circular}) is written: {', '.join(map(str, result.circular_files))}",
+                )
+            )
+        if result.red_notice is not None:
+            say(
+                ctx.t(
+                    f"各督办层级共下发督办单 {result.notice_count} 份（duban --db {result.database} notices list），"
+                    f"首份红色督办单已写入：{result.red_notice}",
+                    f"{result.notice_count} supervision notices issued (duban --db {result.database} notices list); "
+                    f"the first red one is written: {result.red_notice}",
+                )
+            )
+        for number in result.accountability:
+            say(
+                ctx.t(
+                    f"督查室已对红色督办任务启动问责 {number}：duban --db {result.database} accountability list",
+                    f"the supervision office opened accountability record {number} on a red task: "
+                    f"duban --db {result.database} accountability list",
                 )
             )
         say(

@@ -41,7 +41,7 @@ SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
         ),
     ),
     (("台账", "Ledger"), ("import", "export", "campaign", "report", "circulars")),
-    (("督办", "Supervision"), ("remind", "sweep", "notifications", "worker", "beat")),
+    (("督办", "Supervision"), ("remind", "sweep", "notifications", "score", "accountability", "notices", "worker", "beat")),
     (("管理", "Administration"), ("init", "org", "workflow", "config", "backup", "restore", "audit", "demo")),
     (("网页工作台", "Web workspace"), ("serve", "account")),
 ]
@@ -91,6 +91,7 @@ COMMAND_MODULES: dict[str, str] = {
     "config": "config",
     **dict.fromkeys(("backup", "restore"), "backup"),
     "audit": "audit",
+    **dict.fromkeys(("score", "accountability", "notices"), "scoring"),
     **dict.fromkeys(("serve", "account"), "web"),
 }
 

@@ -15,11 +15,15 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from workflows import BUILTIN_DIR
+
 from .app import App
+from .domain.accountability import NotRedLevel
 from .domain.clock import FixedClock
 from .domain.errors import BadFile
 from .ledger.rows import LedgerRow, derive_title
 from .services import org as org_service
+from .services.accountability import open_record
 from .services.circulars import circular_file, issue_due, list_circulars
 from .services.delivery import deliver_pending
 from .services.ledger import ImportOptions, read_ledger
@@ -33,7 +37,9 @@ CAMPAIGN = "2026年主题教育整改"
 START = date(2026, 9, 7)  # a Monday
 WEEKS = 6
 PRINCIPAL = "wangjun"
+SUPERVISOR = "huangtao"  # 督查室
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SCORING = BUILTIN_DIR / "policies" / "scoring.yaml"  # the demo's circulars rank the units by score
 
 
 @dataclass
@@ -59,6 +65,9 @@ class DemoResult:
     circular: int | None = None  # the circular for the last week, issued on the Monday after
     circular_files: list[Path] = field(default_factory=list)
     web_accounts: list[tuple[str, str, str]] = field(default_factory=list)  # (sign-in name, role, password)
+    accountability: list[str] = field(default_factory=list)  # the records the supervision office opened (问责)
+    red_notice: Path | None = None  # the first red supervision notice (红色督办单), as a Word document
+    notice_count: int = 0  # supervision notices (督办单) the sweeps issued
 
 
 class _Story:
@@ -68,12 +77,14 @@ class _Story:
         self.app, self.clock, self.tz, self.folder = app, clock, tz, folder
         view = org_service.org_view(app)
         self.unit_people: dict[str, list[str]] = {}
+        self.names = {p.id: p.name for p in view.people}
         for p in view.people:
             if p.unit and {"unit_head", "unit_member"} & set(p.roles):
                 self.unit_people.setdefault(p.unit, []).append(p.id)
         self.percent: dict[str, int] = {}
         self.rejected: set[str] = set()
         self.week = DemoWeek("", "")
+        self.accountability: list[str] = []
 
     def at(self, day: date, hour: int, minute: int = 0) -> None:
         self.clock.set(datetime.combine(day, time(hour, minute), self.tz))
@@ -218,6 +229,8 @@ class _Story:
                 )
             else:
                 self.do("approve", fire, self.app, t.leader, t.code, "approve", comment="经现场核查，整改到位")
+        if not self.accountability:
+            self.hold_to_account(monday + timedelta(days=4))
         if w == 2:
             open_ones = [t for t in self.tasks("in_progress") if t.workflow == "rectification"]
             if open_ones:
@@ -229,6 +242,25 @@ class _Story:
                 t = closed[0]
                 self.percent[t.code] = 60
                 self.do("reopen", fire, self.app, PRINCIPAL, t.code, "reopen", comment="回头看发现问题反弹，重新整改")
+
+    def hold_to_account(self, friday: date) -> None:
+        """The supervision office (督查室) calls in the unit of the first task to reach the red level (约谈)."""
+        self.at(friday, 17)
+        for t in list_tasks(self.app, TaskFilter(lights=("red",))):
+            try:
+                record = open_record(
+                    self.app,
+                    SUPERVISOR,
+                    t.code,
+                    kind="约谈",
+                    persons=[self.names[self.worker(t.unit, 0)]],
+                    decision=f"约谈{t.unit}负责人，责令三个工作日内报送整改方案",
+                )
+            except NotRedLevel:
+                continue
+            self.accountability.append(record.number)
+            self.week.actions["accountability"] += 1
+            return
 
 
 def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/Shanghai") -> DemoResult:
@@ -257,7 +289,7 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
         database_url=str(database),
         timezone=timezone,
         channels=("file",),
-        extra={"DUBAN_NOTIFY_FILE": str(notices)},
+        extra={"DUBAN_NOTIFY_FILE": str(notices), "DUBAN_SCORING": str(SCORING)},
         circulars=schedules if schedules.is_file() else None,
     )
     tz = ZoneInfo(timezone)
@@ -269,6 +301,8 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     story = _Story(app, clock, tz, folder)
     weeks = story.play(ledger)
     result = DemoResult(folder, database, weeks, list_tasks(app, TaskFilter()), app, notices)
+    result.accountability = story.accountability
+    _keep_red_notice(app, folder, result)
     story.at(START + timedelta(weeks=WEEKS + 1), 9, 5)  # the Monday after: the beat issues last week's circular
     issue_due(app)
     deliver_pending(app)
@@ -288,6 +322,20 @@ def _web_accounts(app: App) -> list[tuple[str, str, str]]:
     for person, _role in DEMO_PEOPLE:
         set_password(app, person, person, DEMO_PASSWORD)
     return [(person, role, DEMO_PASSWORD) for person, role in DEMO_PEOPLE]
+
+
+def _keep_red_notice(app: App, folder: Path, result: DemoResult) -> None:
+    """The first red supervision notice the sweeps issued, written out as the office would send it."""
+    from .reporting.notice_docx import notice_docx
+    from .services.supervision_notices import list_notices
+
+    views = list_notices(app)
+    result.notice_count = len(views)
+    red = next((v for v in views if v.notice.color == "red"), None)
+    if red is not None:
+        path = folder / f"红色督办单-{red.notice.year}-{red.notice.seq}.docx"
+        path.write_bytes(notice_docx(red.notice, red.reply))
+        result.red_notice = path
 
 
 def _keep_last_circular(app: App, folder: Path, result: DemoResult) -> None:

@@ -89,6 +89,10 @@ def test_demo_runs_from_the_console_script(tmp_path: Path) -> None:
     assert "各项任务现状" in result.stdout and "ZG-2026-0020" in result.stdout and "BF-2026-0001" in result.stdout
     for state in ("已销号", "已审核", "整改中", "已撤销"):
         assert state in result.stdout
+    assert "考核评分排名" in result.stdout and "问责情况" in result.stdout and "WZ-2026-0001" in result.stdout
+    records = json.loads(duban("--db", str(tmp_path / "demo" / "duban.db"), "accountability", "list", "--json").stdout)
+    assert [(r["kind"], r["status"]) for r in records] == [("约谈", "open")]
+    assert "红色督办单" in result.stdout and list((tmp_path / "demo").glob("红色督办单-*.docx"))
     shown = json.loads(duban("--db", str(tmp_path / "demo" / "duban.db"), "show", "ZG-2026-0003", "--json").stdout)
     assert {e["trigger"] for e in shown["events"]} >= {"assign", "start", "progress", "submit", "reject"}
     again = duban("demo", "--dir", str(tmp_path / "demo"))  # rebuilt, not appended to

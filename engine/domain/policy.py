@@ -26,6 +26,7 @@ class Escalation:
     after_working_days: int
     notify: tuple[str, ...]
     name_in_circular: bool = False
+    notice: str | None = None  # blue | yellow | red: the level issues a numbered supervision notice (督办单)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class DeadlinePolicy:
     escalation: tuple[Escalation, ...] = ()
     stale_progress_days: int | None = 14
     stale_notify: tuple[str, ...] = ("unit_head", "responsible_person")
+    notice_reply_working_days: int = 3  # a supervision notice asks for a reply (反馈) within this many working days
 
     def escalation_level(self, level: int) -> Escalation | None:
         return next((e for e in self.escalation if e.level == level), None)
@@ -53,7 +55,9 @@ _KEYS = {
     "remind",
     "escalate",
     "stale_progress",
+    "notice_reply_working_days",
 }
+NOTICE_COLORS = ("blue", "yellow", "red")
 
 
 def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
@@ -105,8 +109,14 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
     escalation: list[Escalation] = []
     for i, item in enumerate(levels):
         key = f"deadlines.escalate[{i}]"
-        if not isinstance(item, dict) or set(item) - {"level", "after_working_days", "notify", "name_in_circular"}:
-            raise fail(key, "expected {level, after_working_days, notify, name_in_circular?}")
+        if not isinstance(item, dict) or set(item) - {
+            "level",
+            "after_working_days",
+            "notify",
+            "name_in_circular",
+            "notice",
+        }:
+            raise fail(key, "expected {level, after_working_days, notify, name_in_circular?, notice?}")
         level = count(item, "level", key, None, 1)
         after = count(item, "after_working_days", key, None, 1)
         if level is None or after is None:
@@ -118,7 +128,12 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
         circular = item.get("name_in_circular", False)
         if not isinstance(circular, bool):
             raise fail(f"{key}.name_in_circular", "expected true or false")
-        escalation.append(Escalation(level, after, notify(item, key, ("unit_head",)), circular))
+        notice = item.get("notice")
+        if notice is not None and notice not in NOTICE_COLORS:
+            raise fail(
+                f"{key}.notice", f"'{notice}' is not one of {', '.join(NOTICE_COLORS)} (the colour of the 督办单)"
+            )
+        escalation.append(Escalation(level, after, notify(item, key, ("unit_head",)), circular, notice))
 
     stale = raw.get("stale_progress") or {}
     if not isinstance(stale, dict) or set(stale) - {"after_days", "notify"}:
@@ -140,4 +155,8 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
         escalation=tuple(escalation),
         stale_progress_days=count(stale, "after_days", "deadlines.stale_progress", base.stale_progress_days, 1),
         stale_notify=notify(stale, "deadlines.stale_progress", base.stale_notify),
+        notice_reply_working_days=count(
+            raw, "notice_reply_working_days", "deadlines", base.notice_reply_working_days, 1
+        )
+        or base.notice_reply_working_days,
     )

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from .errors import InvalidInput
+from .scoring import ScoreTable
 from .text import Bilingual, Lang
 
 PeriodKind = Literal["week", "month", "quarter", "year", "custom"]
@@ -220,6 +221,20 @@ class ImportedLedger:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountabilityLine:
+    """An accountability record (问责) as the circular names it: decided by the period's end, open in it."""
+
+    number: str
+    task: str
+    unit: str
+    kind: str
+    persons: tuple[str, ...]
+    decision: str
+    decided_on: date
+    status: str  # open | closed, as of the period's end
+
+
+@dataclass(frozen=True, slots=True)
 class Previous:
     period: Period
     totals: Counts
@@ -254,6 +269,9 @@ class Report:
     other_workflows: dict[str, dict[str, Counts]] = field(default_factory=dict)
     # Ledgers imported after the as-of date whose tasks are counted by their own dates (导入): marked in the notes.
     imported: list[ImportedLedger] = field(default_factory=list)
+    # The ranking by score (考核评分) and the policy version it used, when the office scores its units.
+    scores: ScoreTable | None = None
+    accountability: list[AccountabilityLine] = field(default_factory=list)
 
     @property
     def new_count(self) -> int:
@@ -458,6 +476,20 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
         },
         "notes": list(report.notes),
         "imported": [{"on": i.on.isoformat(), "tasks": i.tasks, "undated": i.undated} for i in report.imported],
+        "scores": report.scores.to_dict() if report.scores is not None else None,
+        "accountability": [
+            {
+                "number": a.number,
+                "task": a.task,
+                "unit": a.unit,
+                "kind": a.kind,
+                "persons": list(a.persons),
+                "decision": a.decision,
+                "decided_on": a.decided_on.isoformat(),
+                "status": a.status,
+            }
+            for a in report.accountability
+        ],
     }
 
 
@@ -528,6 +560,20 @@ def from_dict(d: dict[str, Any]) -> Report:
             label: {name: _counts(c) for name, c in w["units"].items()}
             for label, w in d.get("other_workflows", {}).items()
         },
+        scores=ScoreTable.from_dict(d["scores"]) if d.get("scores") else None,
+        accountability=[
+            AccountabilityLine(
+                a["number"],
+                a["task"],
+                a["unit"],
+                a["kind"],
+                tuple(a["persons"]),
+                a["decision"],
+                date.fromisoformat(a["decided_on"]),
+                a["status"],
+            )
+            for a in d.get("accountability", [])
+        ],
         new_total=counts["new"],
         closed_total=counts["closed"],
         extensions_total=counts["extensions"],

@@ -48,6 +48,7 @@ class LedgerColumns:
     created_at: Any  # the instant the task was written (an imported task's import instant)
     assigned_on: Any  # 交办日期; NULL on old imported data
     closed_on: Any  # the closing date an imported ledger gave; NULL: native, or unknown
+    priority: Any  # 高/中/低: what a score weighs the task by
 
 
 Where = Callable[[LedgerColumns], list[ColumnElement[bool]]]
@@ -71,6 +72,7 @@ def _row_columns(state: Any, deadline: Any, at: Any) -> LedgerColumns:
         Task.created_at,
         Task.assigned_on,
         Task.closed_on,
+        Task.priority,
     )
 
 
@@ -92,6 +94,7 @@ def _select(cols: LedgerColumns) -> Any:
         cols.created_at.label("created_at"),
         cols.assigned_on.label("assigned_on"),
         cols.closed_on.label("closed_on"),
+        cols.priority.label("priority"),
     )
 
 

@@ -8,6 +8,7 @@ a record deleted or edited is as evident as an event.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
@@ -16,6 +17,7 @@ from ..domain.audit import RecordFacts, record_hash
 from .binding import campaign_body, person_body, unit_body
 from .models import PERSON_CONTACT, Campaign, Person, Record, Unit, WorkspaceSetting
 from .repository import CHAIN_STEP
+from .types import decode_instant
 
 
 class RecordRepository:
@@ -40,6 +42,24 @@ class RecordRepository:
                 chain_hash=head[1],
             )
         )
+
+    def lock_head(self) -> None:
+        """Hold the chain's head until commit, so a number taken from the records cannot be taken twice.
+
+        SQLite writers already hold the database (BEGIN IMMEDIATE); PostgreSQL locks the head row.
+        """
+        if self.dialect == "postgresql":
+            self.conn.execute(text("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE"))
+
+    def bodies(self, kind: str, until: datetime | None = None) -> dict[str, tuple[dict[str, Any], datetime]]:
+        """The latest body (and its instant) of each subject of ``kind``, as of ``until`` (or now): chain order."""
+        query = select(Record.subject, Record.body, Record.at).where(Record.kind == kind)
+        if until is not None:
+            query = query.where(Record.at <= until)
+        out: dict[str, tuple[dict[str, Any], datetime]] = {}
+        for subject, body, at in self.conn.execute(query.order_by(Record.chain_seq)):
+            out[subject] = (body or {}, decode_instant(at))
+        return out
 
     # --- what the tables say now, in the shape the records keep -----------------------------------------
 

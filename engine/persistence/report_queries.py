@@ -154,6 +154,11 @@ def _scoped(scope: Scope, cols: Any) -> list[ColumnElement[bool]]:
     return out
 
 
+def scoped_filter(scope: Scope, cols: Any) -> list[ColumnElement[bool]]:
+    """The report's filters, for other readers of the same ledger (scores)."""
+    return _scoped(scope, cols)
+
+
 def _closed_by(deadline: Any, last_at: Any, dialect: str, tz: ZoneInfo, as_of: date) -> ColumnElement[bool]:
     """Closed by the end of the original deadline's day in the configured zone."""
     if dialect == "postgresql":
@@ -444,6 +449,7 @@ __all__ = [
     "overdue_tasks",
     "pair_source",
     "period_events",
+    "scoped_filter",
     "state_rules",
     "tally",
     "tally_pair",

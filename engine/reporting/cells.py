@@ -10,10 +10,11 @@ from engine.domain.text import Lang
 
 # text: words from the ledger; count: a number of tasks; rank; rate: a fraction 0..1;
 # points: a change in percentage points; change: a signed change in a count; date.
-ColumnKind = Literal["text", "count", "rank", "rate", "points", "change", "date"]
+# score: a unit's score or a rule's share of it (92.5, -13).
+ColumnKind = Literal["text", "count", "rank", "rate", "points", "change", "date", "score"]
 Cell = str | int | float | date | None
 
-NUMERIC_KINDS: frozenset[str] = frozenset({"count", "rank", "rate", "points", "change"})
+NUMERIC_KINDS: frozenset[str] = frozenset({"count", "rank", "rate", "points", "change", "score"})
 
 
 def date_text(day: date, lang: Lang) -> str:
@@ -34,6 +35,8 @@ def cell_text(value: Cell, kind: ColumnKind, lang: Lang) -> str:
         return pct(value)
     if kind == "points":
         return "0.0" if value == 0 else f"{value:+.1f}"
+    if kind == "score":
+        return f"{value:g}"
     if kind == "change":
         return "0" if value == 0 else f"{int(value):+d}"
     return str(value)

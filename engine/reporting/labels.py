@@ -19,6 +19,21 @@ EXTENSIONS_IN_PERIOD = Bilingual("本期延期", "Extensions this period")
 CHANGE = Bilingual("与上期对比", "Change since the previous period")
 BY_CATEGORY = Bilingual("按问题类别", "By category")
 BY_CAMPAIGN = Bilingual("按专项", "By campaign")
+SCORES = Bilingual("考核评分排名", "Ranking by score")
+SCORE = Bilingual("得分", "score")
+BAND = Bilingual("等次", "band")
+SCORE_POLICY = Bilingual(
+    "评分办法：{name}（第{version}版，校验码 {hash}）", "Scoring policy: {name}, version {version} (hash {hash})"
+)
+ACCOUNTABILITY = Bilingual("问责情况", "Accountability")
+RECORD_NO = Bilingual("编号", "number")
+TASK_CODE = Bilingual("任务编号", "task")
+ACCOUNTABILITY_KIND = Bilingual("问责方式", "kind")
+PERSONS = Bilingual("相关人员", "persons concerned")
+DECISION = Bilingual("处理决定", "decision")
+DECIDED_ON = Bilingual("决定日期", "decided")
+STATUS = Bilingual("状态", "status")
+RECORD_STATUS = {"open": Bilingual("办理中", "open"), "closed": Bilingual("已办结", "closed")}
 WORKFLOW_PROGRESS = Bilingual("{workflow}进展情况", "{workflow}: progress (not counted above)")
 
 # The units table

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.domain.report import Counts, PeriodTask, Report, UnitLine, delta_points
+from engine.domain.scoring import RULE_LABELS, RULES
 from engine.domain.text import Bilingual, Lang
 
 from . import labels as L
@@ -59,7 +60,9 @@ def short_title(title: str, limit: int = TITLE_LIMIT) -> str:
 def sections(report: Report, lang: Lang) -> list[Section]:
     return [
         _units(report, lang),
+        *_scores(report, lang),
         _overdue(report, lang),
+        *_accountability(report, lang),
         _period_tasks("closed", L.CLOSED_IN_PERIOD, L.CLOSED_ON, report.closed_in_period, report.closed_count, lang),
         _period_tasks("new", L.NEW_IN_PERIOD, L.ASSIGNED_ON, report.new_in_period, report.new_count, lang),
         _period_tasks(
@@ -131,6 +134,60 @@ def _units(report: Report, lang: Lang) -> Section:
     ]
     rows.append(Row((None, L.TOTAL.pick(lang), *_figures(report.totals), "", ""), total=True))
     return Section("units", L.UNITS.pick(lang), columns, tuple(rows))
+
+
+def _scores(report: Report, lang: Lang) -> list[Section]:
+    """The ranking by score, each rule's share a column, and the policy version it was computed with."""
+    table = report.scores
+    if table is None:
+        return []
+    used = [r for r in (*RULES, "cap", "floor", "ceiling") if any(r in s.by_rule for s in table.lines)]
+    columns = (
+        Column(L.RANK.pick(lang), "rank"),
+        Column(L.UNIT.pick(lang), "text"),
+        Column(L.SCORE.pick(lang), "score"),
+        Column(L.BAND.pick(lang), "text"),
+        *(Column(Bilingual(*RULE_LABELS[r]).pick(lang), "score") for r in used),
+    )
+    rows = tuple(
+        Row((s.rank, s.unit, s.score, s.band or "", *(s.by_rule.get(r, 0) for r in used))) for s in table.lines
+    )
+    p = table.policy
+    note = L.SCORE_POLICY.pick(lang).format(name=p["name"], version=p["version"], hash=str(p["hash"])[:12])
+    return [Section("scores", L.SCORES.pick(lang), columns, rows, note)]
+
+
+def _accountability(report: Report, lang: Lang) -> list[Section]:
+    if not report.accountability:
+        return []
+    columns = _columns(
+        lang,
+        (L.RECORD_NO, "text"),
+        (L.TASK_CODE, "text"),
+        (L.RESPONSIBLE_UNIT, "text"),
+        (L.ACCOUNTABILITY_KIND, "text"),
+        (L.PERSONS, "text"),
+        (L.DECISION, "text"),
+        (L.DECIDED_ON, "date"),
+        (L.STATUS, "text"),
+    )
+    rows = tuple(
+        Row(
+            (
+                a.number,
+                a.task,
+                a.unit,
+                a.kind,
+                "、".join(a.persons) if lang == "zh" else ", ".join(a.persons),
+                short_title(a.decision, 40),
+                a.decided_on,
+                L.RECORD_STATUS[a.status].pick(lang) if a.status in L.RECORD_STATUS else a.status,
+            ),
+            highlight=a.status == "open",
+        )
+        for a in report.accountability
+    )
+    return [Section("accountability", L.ACCOUNTABILITY.pick(lang), columns, rows)]
 
 
 def _overdue(report: Report, lang: Lang) -> Section:

@@ -63,6 +63,7 @@ class ReportRequest:
     unit: str | None = None
     category: str | None = None
     limit: int | None = NAMED_LIMIT  # None: name every task
+    scores: bool | None = None  # the ranking by score: None when DUBAN_SCORING names a policy
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
@@ -135,6 +136,12 @@ def build_report(app: App, req: ReportRequest) -> Report:
             for kind in ("new", "closed", "extended")
         }
         imported = _imported(app, uow, scope, period.end, today)
+        # Scoring and accountability build on this module's periods: imported here, not at the top.
+        from .accountability import circular_lines
+        from .scoring import score_table
+
+        scores = score_table(app, uow, req.scores, scope.campaign, scope.unit_id, period.end, today)
+        accountability = circular_lines(app, uow, period.start, period.end, req.unit)
     return Report(
         as_of=period.end,
         period=period,
@@ -158,6 +165,8 @@ def build_report(app: App, req: ReportRequest) -> Report:
         extensions_total=lists["extended"][1],
         other_workflows=other_workflows,
         imported=imported,
+        scores=scores,
+        accountability=accountability,
     )
 
 

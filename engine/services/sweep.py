@@ -22,6 +22,7 @@ from ..domain.planning import Plan, Watch, plan
 from ..persistence.models import Notification
 from ..persistence.outbox import OutgoingNotice
 from .notify import Directory, write_notices
+from .supervision_notices import NoticeBook, issue_for_escalation
 from .watch import clock_runs
 
 BATCH = 500
@@ -44,6 +45,7 @@ class SweepResult:
     tasks: int = 0
     notifications: int = 0
     escalations: int = 0  # escalation actions written (any level)
+    notices: int = 0  # supervision notices (督办单) issued
     batches: int = 0
     planned: list[PlannedNotice] = field(default_factory=list)  # filled in a dry run
     dry_run: bool = False
@@ -76,6 +78,7 @@ def sweep(
                 break
             directory = directory or Directory.load(uow.conn)
             notices: list[OutgoingNotice] = []
+            book: NoticeBook | None = None  # the supervision notices, read once per batch when a level issues one
             updates: list[tuple[int, datetime, datetime | None, int, bool]] = []
             for t in due:
                 about = t.about
@@ -106,6 +109,24 @@ def sweep(
                         sink=notices,
                     )
                     result.escalations += action.rule == "escalate"
+                    if action.rule == "escalate":
+                        step = spec.deadlines.escalation_level(action.level)
+                        if step is not None and step.notice is not None:
+                            book = book or NoticeBook.open(uow)
+                            unit = directory.units.get(about.unit_id)
+                            leader = directory.people.get(about.lead_leader_id or "")
+                            issued = issue_for_escalation(
+                                app,
+                                uow,
+                                book,
+                                about,
+                                action.level,
+                                t.deadline_version,
+                                unit.name if unit else str(about.unit_id),
+                                leader.name if leader else None,
+                                now,
+                            )
+                            result.notices += issued is not None
                 named = any(a.name_in_circular for a in p.due_now)
                 updates.append((about.id, now, p.next_at, p.escalation_level, named))
             if dry_run:

@@ -1,0 +1,199 @@
+"""Issuing supervision notices (督办单) from the sweep, listing them, rendering them, recording the reply.
+
+The sweep calls ``issue_for_escalation`` inside its batch transaction, so a
+notice commits with the escalation that caused it, or not at all. Its number
+is taken with the chain's head held (SQLite: the write lock; PostgreSQL: the
+head row), and its key (task, level, deadline version) is looked up under the
+same hold: two sweeps at once store one notice, numbered once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from ..app import App
+from ..domain.audit import RecordFacts
+from ..domain.errors import InvalidInput, NotPermitted, UnknownPerson
+from ..domain.supervision_notices import (
+    COLOR_NAMES,
+    KIND,
+    REPLY,
+    NoticeAnswered,
+    NoticeReply,
+    SupervisionNotice,
+    UnknownNotice,
+    demand_text,
+    notice_key,
+    notice_number,
+    parse_number,
+)
+from ..domain.text import Bilingual
+from ..domain.textcheck import check_text
+from ..persistence.outbox import About
+from ..persistence.uow import UnitOfWork
+from .identity import accounts, acting
+from .refusals import refusals_recorded
+
+ISSUER_SETTING = "DUBAN_NOTICE_ISSUER"
+DEFAULT_ISSUER = "督查室"
+
+
+@dataclass
+class NoticeBook:
+    """The notices on the chain as one transaction sees them, read once under the head's hold."""
+
+    keys: dict[str, str] = field(default_factory=dict)  # key -> number
+    by_task: dict[str, list[str]] = field(default_factory=dict)
+    last_seq: dict[int, int] = field(default_factory=dict)  # year -> highest number
+
+    @classmethod
+    def open(cls, uow: UnitOfWork) -> NoticeBook:
+        uow.records.lock_head()
+        book = cls()
+        for key, (body, _at) in uow.records.bodies(KIND).items():
+            book.keys[key] = str(body["number"])
+            book.by_task.setdefault(str(body["task"]), []).append(str(body["number"]))
+            year, seq = int(body["year"]), int(body["seq"])
+            book.last_seq[year] = max(book.last_seq.get(year, 0), seq)
+        return book
+
+
+def issue_for_escalation(
+    app: App,
+    uow: UnitOfWork,
+    book: NoticeBook,
+    about: About,
+    level: int,
+    deadline_version: int,
+    unit_name: str,
+    leader_name: str | None,
+    now: datetime,
+) -> SupervisionNotice | None:
+    """The notice a level issues, if its policy says so and it was not issued before; None otherwise."""
+    spec = app.registry.find(about.workflow)
+    step = spec.deadlines.escalation_level(level) if spec else None
+    if spec is None or step is None or step.notice is None:
+        return None
+    key = notice_key(about.code, level, deadline_version)
+    if key in book.keys:
+        return None
+    today = now.astimezone(app.tz).date()
+    seq = book.last_seq.get(today.year, 0) + 1
+    reply_by = _add_working_days(app, today, spec.deadlines.notice_reply_working_days)
+    days = app.calendar.working_days_between(about.deadline, today) if about.deadline else 0
+    notice = SupervisionNotice(
+        key=key,
+        number=notice_number(today.year, seq),
+        year=today.year,
+        seq=seq,
+        task=about.code,
+        title=about.title,
+        unit=unit_name,
+        leader=leader_name,
+        color=step.notice,
+        level=level,
+        deadline=about.deadline,
+        deadline_version=deadline_version,
+        days_overdue=days,
+        issued_on=today,
+        reply_by=reply_by,
+        issuer=app.settings.extra.get(ISSUER_SETTING) or DEFAULT_ISSUER,
+        earlier=tuple(book.by_task.get(about.code, ())),
+        demand=demand_text(step.notice, reply_by),
+    )
+    uow.records.append(RecordFacts(KIND, key, notice.body(), now, str(accounts(app, uow)[0]), None))
+    book.keys[key] = notice.number
+    book.by_task.setdefault(about.code, []).append(notice.number)
+    book.last_seq[today.year] = seq
+    return notice
+
+
+def _add_working_days(app: App, day: date, n: int) -> date:
+    out, left = day, n
+    while left > 0:
+        out += timedelta(days=1)
+        if app.calendar.is_working_day(out):
+            left -= 1
+    return out
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    notice: SupervisionNotice
+    reply: NoticeReply | None
+
+
+def list_notices(
+    app: App, *, task: str | None = None, unit: str | None = None, year: int | None = None
+) -> list[NoticeView]:
+    with app.uow(write=False) as uow:
+        notices = uow.records.bodies(KIND)
+        replies = uow.records.bodies(REPLY)
+    out = []
+    for key, (body, _at) in notices.items():
+        n = SupervisionNotice.from_body(key, body)
+        if (task and n.task != task) or (unit and n.unit != unit) or (year and n.year != year):
+            continue
+        out.append(NoticeView(n, _reply(n.number, replies)))
+    return sorted(out, key=lambda v: (v.notice.year, v.notice.seq))
+
+
+def _reply(number: str, replies: dict[str, tuple[dict[str, object], datetime]]) -> NoticeReply | None:
+    found = replies.get(number)
+    if found is None:
+        return None
+    b = found[0]
+    return NoticeReply(number, str(b["by"]), date.fromisoformat(str(b["on"])), str(b["note"]), bool(b["late"]))
+
+
+def get_notice(app: App, number: str) -> NoticeView:
+    year, seq = parse_number(number)
+    for view in list_notices(app, year=year):
+        if view.notice.seq == seq:
+            return view
+    raise UnknownNotice(number=number)
+
+
+def reply_to_notice(app: App, actor_id: str | None, number: str, note: str) -> NoticeReply:
+    """The unit's reply (反馈): by someone of the task's unit; late when after the notice's reply-by day."""
+    with refusals_recorded(app, actor_id, "notice_reply", number[:64]):
+        return _reply_to(app, actor_id, number, note)
+
+
+def _reply_to(app: App, actor_id: str | None, number: str, note: str) -> NoticeReply:
+    note = check_text(note or "", "--note", max_len=4000, multiline=True)
+    if not note:
+        raise InvalidInput(what="--note", detail="say what was done and what comes next (反馈内容)")
+    view = get_notice(app, number)
+    notice = view.notice
+    now = app.clock.now()
+    with app.uow(write=True) as uow:
+        who = acting(app, uow, actor_id)
+        found = uow.tasks.for_firing(notice.task, who.actor_id)
+        actor = found[1] if found else uow.tasks.actor(who.actor_id)
+        if actor is None:
+            raise UnknownPerson(person=who.actor_id, near="")
+        unit_id = found[0].facts.unit_id if found else None
+        if actor.unit_id != unit_id or not {"unit_head", "unit_member"} & actor.roles:
+            raise NotPermitted(
+                actor=f"{actor.name}({actor.id})",
+                action=Bilingual("反馈督办单", "reply to the supervision notice on"),
+                code=f"{notice.task} ({notice.number})",
+                rule=Bilingual(f"{notice.unit}的人员", f"someone of {notice.unit}"),
+            )
+        uow.records.lock_head()
+        replies = uow.records.bodies(REPLY)
+        earlier = _reply(notice.number, replies)
+        if earlier is not None:
+            raise NoticeAnswered(number=notice.number, on=earlier.on)
+        today = now.astimezone(app.tz).date()
+        reply = NoticeReply(notice.number, who.actor_id, today, note, late=today > notice.reply_by)
+        uow.records.append(RecordFacts(REPLY, notice.number, reply.body(), now, who.account, who.operator_id, who.via))
+        uow.commit()
+    return reply
+
+
+def color_label(color: str, lang: str) -> str:
+    zh, en = COLOR_NAMES.get(color, (color, color))
+    return zh if lang == "zh" else en

@@ -18,6 +18,7 @@ from ..domain.errors import StoreError
 from ..domain.text import Bilingual
 from .audit_reads import AuditReader
 from .campaigns import CampaignRepository
+from .circulars import CircularRepository
 from .db import WRITE_OPTION, Database
 from .extensions import ExtensionRepository
 from .outbox import OutboxRepository
@@ -70,6 +71,10 @@ class UnitOfWork:
     @cached_property
     def campaigns(self) -> CampaignRepository:
         return CampaignRepository(self.conn)
+
+    @cached_property
+    def circulars(self) -> CircularRepository:
+        return CircularRepository(self.conn)
 
     @cached_property
     def definitions(self) -> DefinitionRepository:

@@ -11,18 +11,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
-
 from ..app import App
 from ..domain.circulars import CircularSchedule, load_schedules
 from ..domain.errors import InvalidInput, UnknownCircular
 from ..domain.report import Report, from_dict, headline, to_dict
 from ..domain.text import Bilingual, Lang
-from ..persistence.models import Circular, CircularFile
+from ..persistence.circulars import StoredCircular
 from ..persistence.outbox import OutgoingNotice
 from .audit import KEY_SETTING, take_anchor
-from .notify import Contact, Directory
+from .notify import Contact, Directory, cached_org
 from .report import ReportRequest, build_report
 from .report_files import Letterhead, RenderedFile, render_files
 
@@ -57,9 +54,7 @@ def issue_due(app: App, configured: list[CircularSchedule] | None = None) -> lis
     now = app.clock.now()
     for schedule in schedules(app) if configured is None else configured:
         with app.uow(write=False) as uow:
-            last = uow.conn.execute(
-                select(func.max(Circular.period_to)).where(Circular.schedule == schedule.name)
-            ).scalar()
+            last = uow.circulars.last_period_end(schedule.name)
         last_issue_day = last + timedelta(days=1) if isinstance(last, date) else None
         for as_of in schedule.due(now, app.tz, last_issue_day):
             new_id = issue(
@@ -86,16 +81,11 @@ def issue(app: App, req: ReportRequest, *, schedule: CircularSchedule | None = N
         report = replace(report, notes=[*report.notes, line.pick(lang)])
     key = f"{name}:{report.period.kind}:{report.period.start}:{report.period.end}:{report.campaign or ''}"
     with app.uow(write=False) as uow:
-        if uow.conn.execute(select(Circular.id).where(Circular.issue_key == key)).first() is not None:
+        if uow.circulars.issued(key):
             return None
         # 第N期: numbered per schedule. A racing issuer computes the same number for the same circular,
         # and the unique key keeps one of them; manual circulars are unnumbered.
-        issue_no = (
-            int(uow.conn.execute(select(func.max(Circular.issue_no)).where(Circular.schedule == name)).scalar() or 0)
-            + 1
-            if schedule is not None
-            else None
-        )
+        issue_no = uow.circulars.last_issue_no(name) + 1 if schedule is not None else None
     letterhead = Letterhead(
         issuer=schedule.issuer if schedule else None,
         issue_no=issue_no,
@@ -112,38 +102,29 @@ def issue(app: App, req: ReportRequest, *, schedule: CircularSchedule | None = N
     )
     now = app.clock.now()
     with app.uow(write=True) as uow:
-        try:
-            circular_id = uow.conn.execute(
-                insert(Circular)
-                .values(
-                    issue_key=key,
-                    schedule=name,
-                    period_kind=report.period.kind,
-                    period_from=report.period.start,
-                    period_to=report.period.end,
-                    campaign=report.campaign,
-                    lang=lang,
-                    figures=to_dict(report, lang),
-                    created_at=now,
-                    issue_no=issue_no,
-                )
-                .returning(Circular.id)
-            ).scalar_one()
-        except IntegrityError:  # another process issued it between our look and our insert; nothing is kept
+        circular_id = uow.circulars.add(
+            issue_key=key,
+            schedule=name,
+            period_kind=report.period.kind,
+            period_from=report.period.start,
+            period_to=report.period.end,
+            campaign=report.campaign,
+            lang=lang,
+            figures=to_dict(report, lang),
+            at=now,
+            issue_no=issue_no,
+        )
+        if circular_id is None:  # another process issued it between our look and our insert; nothing is kept
             return None
         for f in files:
-            uow.conn.execute(
-                insert(CircularFile).values(
-                    circular_id=circular_id, name=f.name, media_type=f.media_type, content=f.content
-                )
-            )
+            uow.circulars.add_file(circular_id, f.name, f.media_type, f.content)
         if schedule is not None:
-            directory = Directory.load(uow.conn)
+            directory = cached_org(app, uow).directory
             for person in _recipients(directory, schedule.recipients):
                 for channel in directory.channels_of(person, app.settings.channels):
                     uow.outbox.add(_notice(app, circular_id, report, lang, person, channel, directory), now)
         uow.commit()
-    return int(circular_id)
+    return circular_id
 
 
 def _recipients(directory: Directory, words: tuple[str, ...]) -> list[Contact]:
@@ -188,53 +169,30 @@ def _notice(
 
 
 def list_circulars(app: App, schedule: str | None = None) -> list[CircularView]:
-    query = select(Circular).order_by(Circular.period_to.desc(), Circular.id.desc())
-    if schedule:
-        query = query.where(Circular.schedule == schedule)
     with app.uow(write=False) as uow:
-        rows = uow.session.execute(query).scalars().all()
-        files = _file_index(uow, [c.id for c in rows])
-        return [_view(c, files.get(c.id, [])) for c in rows]
+        rows = uow.circulars.listing(schedule)
+        files = uow.circulars.file_index([c.id for c in rows])
+    return [_view(c, files.get(c.id, [])) for c in rows]
 
 
 def get_circular(app: App, circular_id: int) -> CircularView:
     with app.uow(write=False) as uow:
-        c = uow.session.get(Circular, circular_id)
+        c = uow.circulars.get(circular_id)
         if c is None:
             raise UnknownCircular(id=circular_id)
-        return _view(c, _file_index(uow, [circular_id]).get(circular_id, []))
+        return _view(c, uow.circulars.file_index([circular_id]).get(circular_id, []))
 
 
 def circular_file(app: App, circular_id: int, suffix: str) -> RenderedFile | None:
     """The file stored when the circular was issued, byte for byte, if one of this kind was."""
     with app.uow(write=False) as uow:
-        for name, media_type, content in uow.conn.execute(
-            select(CircularFile.name, CircularFile.media_type, CircularFile.content).where(
-                CircularFile.circular_id == circular_id
-            )
-        ):
+        for name, media_type, content in uow.circulars.files(circular_id):
             if name.lower().endswith(suffix.lower()):
-                return RenderedFile(name, media_type, bytes(content))
+                return RenderedFile(name, media_type, content)
     return None
 
 
-def _file_index(uow: Any, ids: list[int]) -> dict[int, list[tuple[str, str, int]]]:
-    if not ids:
-        return {}
-    out: dict[int, list[tuple[str, str, int]]] = {}
-    for cid, name, media_type, size in uow.conn.execute(
-        select(
-            CircularFile.circular_id,
-            CircularFile.name,
-            CircularFile.media_type,
-            func.length(CircularFile.content),
-        ).where(CircularFile.circular_id.in_(ids))
-    ):
-        out.setdefault(cid, []).append((name, media_type, int(size)))
-    return out
-
-
-def _view(c: Circular, files: list[tuple[str, str, int]]) -> CircularView:
+def _view(c: StoredCircular, files: list[tuple[str, str, int]]) -> CircularView:
     return CircularView(
         id=c.id,
         schedule=c.schedule,

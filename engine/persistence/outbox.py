@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from .models import Notification
 from .sql import for_dialect
 from .types import decode_date, decode_instant, encode_instant
 
@@ -110,6 +111,16 @@ class OutboxRepository:
             },
         )
         return cur.rowcount == 1
+
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        """The dedup keys already in the outbox (a dry run must not count what an earlier sweep wrote)."""
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            found.update(
+                self.conn.execute(select(Notification.dedup_key).where(Notification.dedup_key.in_(chunk))).scalars()
+            )
+        return found
 
     def about(self, task_id: int) -> About:
         return _about(self._run(f"SELECT {_ABOUT_COLUMNS} FROM tasks WHERE id = :id", {"id": task_id}).fetchone())

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from ..app import App
 from ..domain.notices import NoticeFacts, render
 from ..domain.planning import standing
@@ -54,10 +52,6 @@ class Directory:
             self.members.setdefault(p.unit_id, []).append(p.id)
             for role in p.roles:
                 self.holders.setdefault(role, []).append(p.id)
-
-    @classmethod
-    def load(cls, conn: Connection) -> Directory:
-        return cls.of(OrgRepository(conn))
 
     @classmethod
     def of(cls, org: OrgRepository) -> Directory:

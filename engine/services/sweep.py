@@ -15,13 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, select
-
 from ..app import App
 from ..domain.planning import Plan, Watch, plan
-from ..persistence.models import Notification
 from ..persistence.outbox import OutgoingNotice
-from .notify import Directory, write_notices
+from .notify import Directory, cached_org, write_notices
 from .supervision_notices import NoticeBook, issue_for_escalation
 from .watch import clock_runs
 
@@ -76,7 +73,7 @@ def sweep(
             due = uow.outbox.due_tasks(now, batch)
             if not due:
                 break
-            directory = directory or Directory.load(uow.conn)
+            directory = directory or cached_org(app, uow).directory
             notices: list[OutgoingNotice] = []
             book: NoticeBook | None = None  # the supervision notices, read once per batch when a level issues one
             updates: list[tuple[int, datetime, datetime | None, int, bool]] = []
@@ -131,7 +128,7 @@ def sweep(
                 updates.append((about.id, now, p.next_at, p.escalation_level, named))
             if dry_run:
                 codes = {t.about.id: t.about.code for t in due}
-                known = _existing_keys(uow.conn, [n.dedup_key for n in notices])
+                known = uow.outbox.existing_keys([n.dedup_key for n in notices])
                 result.planned = [
                     PlannedNotice(codes.get(n.task_id or 0, ""), n.rule, n.level, n.recipient_id, n.channel, n.subject)
                     for n in notices
@@ -151,12 +148,3 @@ def sweep(
         if len(due) < batch:
             break
     return result
-
-
-def _existing_keys(conn: Connection, keys: list[str]) -> set[str]:
-    """The dedup keys already in the outbox (a dry run must not count what an earlier sweep wrote)."""
-    found: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        found.update(conn.execute(select(Notification.dedup_key).where(Notification.dedup_key.in_(chunk))).scalars())
-    return found

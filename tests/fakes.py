@@ -27,6 +27,7 @@ from engine.domain.machine import Actor, TaskFacts
 from engine.domain.org import OrgDoc
 from engine.evidence import EvidenceStore
 from engine.identity import Account
+from engine.persistence.extensions import ExtensionView, PendingDecision, TaskForExtension
 from engine.persistence.outbox import About, OutgoingNotice
 from engine.persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from engine.registry import WorkflowRegistry
@@ -82,6 +83,7 @@ class Data:
     settings: dict[str, str] = field(default_factory=dict)
     records: list[tuple[RecordFacts, str]] = field(default_factory=list)
     extension_withdrawals: list[int] = field(default_factory=list)
+    extensions: dict[int, dict[str, Any]] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -163,9 +165,70 @@ class FakeTasks:
 
     def withdraw_extension_requests(self, task_id: int, at: datetime) -> None:
         self.data.extension_withdrawals.append(task_id)
+        for request in self.data.extensions.values():
+            if request["task_id"] == task_id and request["status"] == "pending":
+                request["status"] = "withdrawn"
 
     def close(self) -> None:
         pass
+
+
+class FakeExtensions:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def lock_task(self, code: str) -> TaskForExtension | None:
+        t = next((t for t in self.data.tasks.values() if t.row.code == code), None)
+        return None if t is None else TaskForExtension(t.id, t.clock.deadline, t.row.workflow, t.row.campaign)
+
+    def pending_for(self, task_id: int) -> int | None:
+        return next(
+            (i for i, r in self.data.extensions.items() if r["task_id"] == task_id and r["status"] == "pending"), None
+        )
+
+    def add(self, **values: Any) -> int:
+        request_id = len(self.data.extensions) + 1
+        self.data.extensions[request_id] = {**values, "status": "pending", "decided_by": None, "decided_at": None}
+        self.data.extensions[request_id]["comment"] = None
+        return request_id
+
+    def for_decision(self, request_id: int) -> PendingDecision | None:
+        r = self.data.extensions.get(request_id)
+        if r is None:
+            return None
+        task = self.data.tasks[r["task_id"]]
+        return PendingDecision(r["status"], r["requested_deadline"], task.row.code, task.clock.deadline)
+
+    def decide(self, request_id: int, *, status: str, by: str, at: datetime, comment: str | None) -> bool:
+        r = self.data.extensions[request_id]
+        if r["status"] != "pending":
+            return False
+        r.update(status=status, decided_by=by, decided_at=at, comment=comment)
+        return True
+
+    def views(self, *, status: str | None, code: str | None, request_id: int | None) -> list[ExtensionView]:
+        out = []
+        for i, r in sorted(self.data.extensions.items()):
+            task = self.data.tasks[r["task_id"]]
+            if (status and r["status"] != status) or (code and task.row.code != code) or (request_id not in (None, i)):
+                continue
+            out.append(
+                ExtensionView(
+                    i,
+                    task.row.code,
+                    task.row.title,
+                    r["requested_by"],
+                    r["requested_at"],
+                    r["current_deadline"],
+                    r["requested_deadline"],
+                    r["reason"],
+                    r["status"],
+                    r["decided_by"],
+                    r["decided_at"],
+                    r["comment"],
+                )
+            )
+        return out
 
 
 class FakeOrg:
@@ -259,6 +322,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self.data)
         self.settings = FakeSettings(self.data)
         self.records = FakeRecords(self.data)
+        self.extensions = FakeExtensions(self.data)
         return self
 
     def commit(self) -> None:

@@ -185,3 +185,36 @@ def test_an_unknown_task_is_refused_by_code(app: FakeApp) -> None:
     run_as(app, "os:liming")
     with pytest.raises(UnknownTask):
         fire(app, None, "ZG-2026-9999", "approve")
+
+
+def test_an_extension_is_requested_once_and_decided_once(app: FakeApp) -> None:
+    from engine.domain.errors import ExtensionConflict
+    from engine.services.extensions import decide_extension, list_extensions, request_extension
+
+    run_as(app, "os:liming")
+    code = assign(app, None, new_task())
+    run_as(app, "os:chenjing")
+    request_id = request_extension(app, None, code, date(2027, 3, 31), "需等待省级资金下达")
+    with pytest.raises(ExtensionConflict):  # one pending request per task
+        request_extension(app, None, code, date(2027, 4, 30), "再延一个月")
+    run_as(app, "os:liming")
+    decided = decide_extension(app, None, request_id, True, "同意")
+    assert (decided.status, decided.requested_deadline, decided.decided_by) == ("approved", date(2027, 3, 31), "liming")
+    with pytest.raises(ExtensionConflict):  # decided once
+        decide_extension(app, None, request_id, False, None)
+    task = app.store.task(code)
+    assert task.clock.deadline == date(2027, 3, 31) and task.clock.deadline_version == 2
+    assert [e.trigger for e in app.store.events_of(code)] == ["assign", "extend", "grant_extension"]
+    assert [v.status for v in list_extensions(app, code=code)] == ["approved"]
+
+
+def test_a_new_deadline_must_be_later_and_nothing_is_written_otherwise(app: FakeApp) -> None:
+    from engine.domain.errors import InvalidInput
+    from engine.services.extensions import request_extension
+
+    run_as(app, "os:liming")
+    code = assign(app, None, new_task())
+    run_as(app, "os:chenjing")
+    with pytest.raises(InvalidInput):
+        request_extension(app, None, code, date(2026, 11, 30), "提前")
+    assert app.store.data.extensions == {} and len(app.store.events_of(code)) == 1

@@ -318,7 +318,22 @@ def validate_org(
     known_people: set[str],
     known_parents: dict[str, str | None] | None = None,
 ) -> None:
-    """Refuse the whole file at its first inconsistency, naming the entry."""
+    """Refuse the whole file at its first inconsistency, naming the entry: one check per group of fields."""
+    names = _unit_names(path, doc)
+    _check_aliases(path, doc, names)
+    all_units = set(names) | known_units
+    ids = _person_ids(path, doc, all_units)
+    _check_accounts(path, doc)
+    _check_channels(path, doc)
+    _check_unit_links(path, doc, all_units, set(ids) | known_people)
+    # The tree as it will stand: the database's parents, changed by what the file states.
+    _check_no_cycle(
+        path, doc, {**(known_parents or {}), **{u.name: u.parent for u in doc.units if "parent" in u.given}}
+    )
+
+
+def _unit_names(path: Path, doc: OrgDoc) -> dict[str, int]:
+    """unit name → its index; a name given twice is refused."""
     names: dict[str, int] = {}
     for i, u in enumerate(doc.units):
         if u.name in names:
@@ -326,6 +341,11 @@ def validate_org(
                 path, f"unit '{u.name}' is defined twice (also units[{names[u.name]}])", key=f"units[{i}].name"
             )
         names[u.name] = i
+    return names
+
+
+def _check_aliases(path: Path, doc: OrgDoc, names: dict[str, int]) -> None:
+    """An alias names one unit only, and never another unit's name."""
     owner: dict[str, int] = {}
     for i, u in enumerate(doc.units):
         for alias in u.aliases or ():
@@ -341,7 +361,10 @@ def validate_org(
                     path, f"alias '{alias}' is given to two units ({other} and {u.name})", key=f"units[{i}].aliases"
                 )
             owner[alias] = i
-    all_units = set(names) | known_units
+
+
+def _person_ids(path: Path, doc: OrgDoc, all_units: set[str]) -> dict[str, int]:
+    """person id → its index; each person's id is unique, their unit known and their roles real."""
     ids: dict[str, int] = {}
     for i, p in enumerate(doc.people):
         if p.id in ids:
@@ -354,6 +377,11 @@ def validate_org(
                 raise BadFile(
                     path, f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})", key=f"people[{i}].roles"
                 )
+    return ids
+
+
+def _check_accounts(path: Path, doc: OrgDoc) -> None:
+    """Accounts are os:, pg: or web: names, and one account is one person."""
     owners: dict[str, int] = {}
     for i, p in enumerate(doc.people):
         for account in p.accounts or ():
@@ -370,17 +398,19 @@ def validate_org(
                     key=f"people[{i}].accounts",
                 )
             owners[account] = i
-    for i, p in enumerate(doc.people):
-        for c in p.channels or ():
+
+
+def _check_channels(path: Path, doc: OrgDoc) -> None:
+    entries = [(f"people[{i}]", p.channels) for i, p in enumerate(doc.people)]
+    entries += [(f"units[{i}]", u.channels) for i, u in enumerate(doc.units)]
+    for where, channels in entries:
+        for c in channels or ():
             if c not in CHANNELS:
-                raise BadFile(
-                    path, f"unknown channel '{c}' (known: {', '.join(CHANNELS)})", key=f"people[{i}].channels"
-                )
-    for i, u in enumerate(doc.units):
-        for c in u.channels or ():
-            if c not in CHANNELS:
-                raise BadFile(path, f"unknown channel '{c}' (known: {', '.join(CHANNELS)})", key=f"units[{i}].channels")
-    all_people = set(ids) | known_people
+                raise BadFile(path, f"unknown channel '{c}' (known: {', '.join(CHANNELS)})", key=f"{where}.channels")
+
+
+def _check_unit_links(path: Path, doc: OrgDoc, all_units: set[str], all_people: set[str]) -> None:
+    """A unit's parent is a unit and its head a person, in the file or already stored."""
     for i, u in enumerate(doc.units):
         if u.parent is not None and u.parent not in all_units:
             raise BadFile(
@@ -388,8 +418,9 @@ def validate_org(
             )
         if u.head is not None and u.head not in all_people:
             raise BadFile(path, f"unknown person '{u.head}'{near(u.head, all_people)}", key=f"units[{i}].head")
-    # The tree as it will stand: the database's parents, changed by what the file states.
-    parents = {**(known_parents or {}), **{u.name: u.parent for u in doc.units if "parent" in u.given}}
+
+
+def _check_no_cycle(path: Path, doc: OrgDoc, parents: dict[str, str | None]) -> None:
     for i, u in enumerate(doc.units):
         seen = {u.name}
         cur = parents.get(u.name)

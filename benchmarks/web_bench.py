@@ -157,7 +157,12 @@ def serve(app: App) -> tuple[Any, str]:
     from web.app import create_app
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine=app), host="127.0.0.1", port=port, log_level="warning"))
+    # keep-alive longer than the sign-ins take: 16 clients sign in (Argon2, slow on purpose) before the first
+    # measured request, and uvicorn's default of 5 s closed the first clients' idle connections meanwhile
+    config = uvicorn.Config(
+        create_app(engine=app), host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=600
+    )
+    server = uvicorn.Server(config)
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)

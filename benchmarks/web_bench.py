@@ -157,7 +157,12 @@ def serve(app: App) -> tuple[Any, str]:
     from web.app import create_app
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine=app), host="127.0.0.1", port=port, log_level="warning"))
+    # keep-alive longer than the sign-ins take: 16 clients sign in (Argon2, slow on purpose) before the first
+    # measured request, and uvicorn's default of 5 s closed the first clients' idle connections meanwhile
+    config = uvicorn.Config(
+        create_app(engine=app), host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=600
+    )
+    server = uvicorn.Server(config)
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
@@ -240,6 +245,12 @@ def main() -> None:
             f"({line['web16_rps']:.0f} req/s) | web/service {line['ratio_1']:.1f}×",
             flush=True,
         )
+    # The floor: what HTTP alone costs here (uvicorn, the client, the hops between them), with no session, no
+    # database and no template. On a loaded machine it is most of a cheap page's time: each hop waits its turn.
+    got = load({"base": base, "person": MEMBER, "urls": ["/healthz"] * requests, "clients": 1})
+    f50, f95 = percentiles(got["latencies"])
+    print(f"{'HTTP floor (/healthz)':28} web×1 p50 {f50 * 1000:7.1f} ms p95 {f95 * 1000:7.1f}", flush=True)
+    rows.append({"page": "floor", "web1_p50_ms": f50 * 1000, "web1_p95_ms": f95 * 1000})
     steps = max(10, requests // 4)
     codes = codes_to_start(app, 2 * steps)
     in_process = bare(MEMBER, lambda: None, 0)

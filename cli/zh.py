@@ -365,6 +365,8 @@ HELP_ZH: dict[str, tuple[str, dict[str, str]]] = {
         {},
     ),
     "account token": ("为某人生成新的接口令牌并只显示一次（管理员；本人可为自己生成）。仅保存其哈希。", {}),
+    "account tokens": ("列出接口令牌：某人的（管理员；本人可查自己的），或所有人的（管理员）。从不显示令牌本身。", {}),
+    "account revoke-token": ("撤销编号为 TOKEN_ID 的接口令牌（编号见 account tokens）：令牌本人或管理员；有记录。", {}),
     "account signins": ("最近的登录、退出、失败和被限制的尝试（链上的记录）。", {"--limit": "最多显示几条。"}),
     "org": ("组织：单位和人员。", {}),
     "org import": ("从 YAML 或 CSV 文件新增或更新单位和人员（管理员）。", {}),

@@ -629,3 +629,24 @@ def test_a_web_step_on_postgresql_through_the_service_role_with_operator_checks(
         with admin_engine.begin() as conn:
             conn.execute(text(f"DROP OWNED BY {WEB_ROLE}"))
         admin_engine.dispose()
+
+
+def test_the_inbox_is_a_page_with_a_next_link(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.services import inbox as inbox_service
+
+    monkeypatch.setattr(inbox_service, "PAGE", 1)
+    first_code, second_code = new_task(web, title="第一件"), new_task(web, title="第二件")
+    c = web.client()
+    sign_in(c, UNIT_HEAD)
+    first = c.get("/")
+    assert first.status_code == 200 and "现在可办 (2)" in first.text
+    import re
+
+    link = re.search(r'rel="next" href="([^"]+)"', first.text)
+    assert link is not None
+    second = c.get(link.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200 and 'rel="next"' not in second.text
+    shown = {code for code in (first_code, second_code) if f"/tasks/{code}" in first.text}
+    shown_next = {code for code in (first_code, second_code) if f"/tasks/{code}" in second.text}
+    assert len(shown) == len(shown_next) == 1 and shown | shown_next == {first_code, second_code}
+    assert c.get("/?after=not-a-cursor").status_code == 400  # a damaged link is refused, not obeyed

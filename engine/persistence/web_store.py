@@ -342,10 +342,9 @@ class WebStore:
         ]
 
     def tokens_by_prefix(self, prefix: str) -> list[TokenRow]:
-        escaped = prefix.replace("%", "").replace("_", "")
         query = select(
             ApiToken.token_hash, ApiToken.account, ApiToken.person_id, ApiToken.created_at, ApiToken.revoked_at
-        ).where(ApiToken.token_hash.like(escaped + "%"))
+        ).where(ApiToken.token_hash.startswith(prefix, autoescape=True))
         return [TokenRow(*r) for r in self.conn.execute(query)]
 
     def revoke_token(self, token_hash: str, at: datetime) -> None:

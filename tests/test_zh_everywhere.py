@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 import yaml
@@ -162,6 +163,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     second = request_extension(app, "songjie", "ZG-2026-0005", date(2026, 11, 30), "需协调")
     decide_extension(app, "zhangwei", second, False, "理由不充分")
     app.close()
+    (folder / "少列.csv").write_text("序号,问题\n1,路灯损坏\n", encoding="utf-8")
+    (folder / "台账.yaml").write_text("tasks: []\n", encoding="utf-8")
     return str(folder / "duban.db")
 
 
@@ -211,6 +214,16 @@ MISTAKES = [
     "report --period decade",
     "sweep --now 2030-01-01",
     "list --nope",
+    "--as wangjun import {dir}/少列.csv --dry-run",
+    "--as wangjun import {dir}/台账.yaml",
+    "report --from 2026-10-10 --to 2026-10-01",
+    "report --as-of 2030-01-01",
+    "list --limit 0",
+    "circulars show abc",
+    "audit verify --anchor {dir}/没有.json",
+    "campaign add 新专项 --feedback-date 2026-09-01 --start 2026-08-01",
+    "--as zhaomin extend ZG-2026-0016 --to 2026-01-01 --reason 再议",
+    "restore {dir}/没有.db",
 ]
 
 
@@ -219,7 +232,8 @@ def test_every_word_is_chinese_under_lang_zh(  # type: ignore[no-untyped-def]
     command: str, demo_db: str, people: set[str], call, monkeypatch
 ) -> None:
     monkeypatch.setenv("DUBAN_NOW", NOW)
-    result = call("--db", demo_db, "--lang", "zh", *command.split())
+    folder = str(Path(demo_db).parent)
+    result = call("--db", demo_db, "--lang", "zh", *command.replace("{dir}", folder).split())
     if command in MISTAKES:
         assert result.code != 0 and result.err.startswith("duban：错误："), result.err
     else:

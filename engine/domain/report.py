@@ -69,7 +69,10 @@ def period_ending(kind: str, end: date) -> Period:
 
 def custom_period(start: date, end: date) -> Period:
     if end < start:
-        raise InvalidInput(what="period", detail=f"--from {start} is after --to {end}")
+        raise InvalidInput(
+            what=Bilingual("统计时段", "period"),
+            detail=Bilingual(f"--from {start} 晚于 --to {end}", f"--from {start} is after --to {end}"),
+        )
     return Period("custom", start, end)
 
 

@@ -70,7 +70,13 @@ def file_kind(path: Path) -> str:
         return "xlsx"
     if suffix in CSV_SUFFIXES or not suffix:
         return "csv"
-    raise BadFile(path, f"'{suffix}' is not a ledger format duban reads; give an .xlsx or .csv file")
+    raise BadFile(
+        path,
+        Bilingual(
+            f"duban 不读取 '{suffix}' 格式的台账；请给出 .xlsx 或 .csv 文件（.xls 请在 Excel 或 WPS 中另存为 .xlsx）",
+            f"'{suffix}' is not a ledger format duban reads; give an .xlsx or .csv file",
+        ),
+    )
 
 
 @contextlib.contextmanager

@@ -133,7 +133,8 @@ def build_report(app: App, req: ReportRequest) -> Report:
             kind: _period_list(app, uow, rules, kind, scope, period, req.limit)
             for kind in ("new", "closed", "extended")
         }
-        imported = _imported(app, uow, scope, period.end, today)
+        # 导入: marked where the figures include a ledger imported later, this period's or else the previous one's
+        imported = _imported(app, uow, scope, period.end, today) or _imported(app, uow, scope, prev_period.end, today)
     return Report(
         as_of=period.end,
         period=period,

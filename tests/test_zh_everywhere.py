@@ -224,6 +224,10 @@ MISTAKES = [
     "campaign add 新专项 --feedback-date 2026-09-01 --start 2026-08-01",
     "--as zhaomin extend ZG-2026-0016 --to 2026-01-01 --reason 再议",
     "restore {dir}/没有.db",
+    "report --format pdf",
+    "report --format xlsx",
+    "report --format table -o {dir}/通报.txt",
+    "report -o {dir}/没有的文件夹/通报.docx",
 ]
 
 

@@ -145,7 +145,7 @@ METAVAR = re.compile(r"^[A-Z][A-Z_]+$")  # click's placeholders in --help: FILE,
 WORD = re.compile(r"(?<![\w\-.@:/])[A-Za-z][A-Za-z_]+(?![\w\-@/])")
 QUOTED = re.compile(r"'[^']*'|“[^”]*”|\"[^\"]*\"")  # what the user typed, quoted back; hints like 'duban list'
 CHOICES = re.compile(r"\[[\w|]+\]")  # click's choices in --help: [week|month|quarter|year]
-PATHISH = re.compile(r"\S*[/\\]\S*|\S+@\S+|DUBAN_\w+|--[\w-]+|\b[0-9a-f]{6,}\b")
+PATHISH = re.compile(r"\S*[/\\]\S*|\S+@\S+|DUBAN_\w+|--[\w-]+|\b[0-9a-f]{6,}\b|\b\w+=")  # \w+=: a key to type
 
 
 def english_words(text: str, people: set[str]) -> list[str]:
@@ -228,6 +228,10 @@ MISTAKES = [
     "report --format xlsx",
     "report --format table -o {dir}/通报.txt",
     "report -o {dir}/没有的文件夹/通报.docx",
+    "--as wangjun assign --title ​ --unit 社会事务科 --leader 张伟 --deadline 年底前",
+    "--as wangjun assign --title 测试 --unit 社会事务科 --leader fenglei --deadline 年底前",
+    "--as zhaomin progress ZG-2026-0017 --percent 50 --note ​",
+    "--as wangjun assign --workflow assistance --title 帮扶 --unit 东城社区党支部 --leader 陈静 --deadline 年底前",
 ]
 
 

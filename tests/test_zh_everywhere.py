@@ -165,6 +165,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     app.close()
     (folder / "少列.csv").write_text("序号,问题\n1,路灯损坏\n", encoding="utf-8")
     (folder / "台账.yaml").write_text("tasks: []\n", encoding="utf-8")
+    (folder / "旧版.xls").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504))  # an OLE (.xls) header
+    (folder / "乱码.csv").write_bytes(b"\xff\xfe\x00\xd8garbled\x81\x81\x81")
     return str(folder / "duban.db")
 
 
@@ -224,6 +226,10 @@ MISTAKES = [
     "campaign add 新专项 --feedback-date 2026-09-01 --start 2026-08-01",
     "--as zhaomin extend ZG-2026-0016 --to 2026-01-01 --reason 再议",
     "restore {dir}/没有.db",
+    "--as wangjun import {dir}/旧版.xls",
+    "--as wangjun import {dir}/乱码.csv",
+    "--as wangjun import {dir}/少列.csv --sheet 第一页",
+    "--as wangjun import {dir}",
     "report --format pdf",
     "report --format xlsx",
     "report --format table -o {dir}/通报.txt",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from engine.domain.errors import BadFile
+from engine.domain.text import Bilingual
 from engine.services import audit as audit_service
 
 from .context import Ctx, json_option, pass_ctx
@@ -98,11 +99,15 @@ def anchor(ctx: Ctx, output: Path | None, store: bool) -> None:
         sys.stdout.write(text)
         return
     if output.exists():
-        raise BadFile(output, "exists already; an anchor never overwrites another")
+        raise BadFile(
+            output,
+            Bilingual("文件已存在；锚点从不覆盖另一个锚点", "exists already; an anchor never overwrites another"),
+        )
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise BadFile(output, f"cannot write it ({exc.strerror or exc.__class__.__name__})") from None
+        reason = exc.strerror or exc.__class__.__name__
+        raise BadFile(output, Bilingual(f"无法写入（{reason}）", f"cannot write it ({reason})")) from None
     say(ctx.t(f"锚点已写入 {output}", f"anchor written to {output}"))
 
 
@@ -154,10 +159,20 @@ def log(ctx: Ctx, actor: str | None, code: str | None, since: date | None, limit
     )  # fmt: skip
 
 
+# Actions that are not steps of a workflow, by the names offices use.
+OTHER_ACTIONS_ZH = {
+    "accountability_open": "启动问责",
+    "accountability_close": "结束问责",
+    "notice_reply": "督办单反馈",
+}
+
+
 def _action(ctx: Ctx, app: App, action: str) -> str:
     """A step by its name in the workflows (报送进展, not progress) under zh; the key under en and in --json."""
     if ctx.lang != "zh":
         return action
+    if action in OTHER_ACTIONS_ZH:
+        return OTHER_ACTIONS_ZH[action]
     for spec in app.registry.specs:
         label = spec.trigger_label(action)
         if label.zh != action:

@@ -62,13 +62,21 @@ def _write(path: Path, content: bytes) -> None:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise BadFile(path, f"cannot write it ({exc.strerror or exc.__class__.__name__})") from None
+        reason = exc.strerror or exc.__class__.__name__
+        raise BadFile(path, Bilingual(f"无法写入（{reason}）", f"cannot write it ({reason})")) from None
 
 
 def _check_target(path: Path | None, what: str) -> None:
     """Refuse an unwritable target before any work is done."""
     if path is not None and (path.is_dir() or not path.parent.is_dir()):
-        raise BadFile(path, f"cannot write the {what} there (no such folder, or it is a folder)")
+        zh = "通报" if what == "report" else "图表"
+        raise BadFile(
+            path,
+            Bilingual(
+                f"无法把{zh}写到这里（文件夹不存在，或这是一个文件夹）",
+                f"cannot write the {what} there (no such folder, or it is a folder)",
+            ),
+        )
 
 
 def warn(lang: Lang, warnings: list[str]) -> None:
@@ -88,7 +96,13 @@ def emit(
 ) -> None:
     """Print or write a report in one format; the chart as well when asked for (SVG natively, PNG by matplotlib)."""
     if fmt not in (*FORMATS, "table"):
-        raise InvalidInput(what="--format", detail=f"'{fmt}' is not one of table, {', '.join(FORMATS)}")
+        raise InvalidInput(
+            what="--format",
+            detail=Bilingual(
+                f"'{fmt}' 不在可选格式 table、{'、'.join(FORMATS)} 之中",
+                f"'{fmt}' is not one of table, {', '.join(FORMATS)}",
+            ),
+        )
     _check_target(output, "report")
     _check_target(chart, "chart")
     picture: bytes | None = None
@@ -99,7 +113,13 @@ def emit(
         warn(lang, warnings)
     if fmt == "table":
         if output is not None:
-            raise InvalidInput(what="-o", detail="the table format prints to the terminal; give --format for a file")
+            raise InvalidInput(
+                what="-o",
+                detail=Bilingual(
+                    "表格格式只在终端显示；写入文件请用 --format 指定格式",
+                    "the table format prints to the terminal; give --format for a file",
+                ),
+            )
         for part in terminal(report, lang):
             console.print(part)
     else:
@@ -107,7 +127,13 @@ def emit(
         if output is not None:
             _write(output, content)
         elif fmt in BINARY_FORMATS:
-            raise InvalidInput(what="-o", detail=f"{fmt} is a binary format: write it to a file with -o FILE")
+            raise InvalidInput(
+                what="-o",
+                detail=Bilingual(
+                    f"{fmt} 是二进制格式：请用 -o 文件 写入文件",
+                    f"{fmt} is a binary format: write it to a file with -o FILE",
+                ),
+            )
         else:
             sys.stdout.write(content.decode("utf-8-sig" if fmt == "csv" else "utf-8"))
             if not content.endswith(b"\n"):

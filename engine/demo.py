@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from workflows import BUILTIN_DIR
 
 from .app import App
-from .domain.accountability import NotRedLevel
+from .domain.accountability import NotRedLevel, red_level
 from .domain.clock import FixedClock
 from .domain.errors import BadFile
 from .ledger.rows import LedgerRow, derive_title
@@ -247,6 +247,8 @@ class _Story:
         """The supervision office (督查室) calls in the unit of the first task to reach the red level (约谈)."""
         self.at(friday, 17)
         for t in list_tasks(self.app, TaskFilter(lights=("red",))):
+            if t.escalation_level < red_level(self.app.registry.spec(t.workflow).deadlines):
+                continue  # not escalated to the top yet: the office waits (a refusal would only clutter the record)
             try:
                 record = open_record(
                     self.app,

@@ -67,7 +67,7 @@ LEDGER = """序号,问题类别,存在问题,牵头领导,责任部门,交办日
 """
 NOTE_0906 = (
     "导入：2026年9月16日前的数字含当日导入台账所载的4项任务，其交办日期、销号日期和状态以台账为准；"
-    "台账未载销号日期的，按期情况记为“—”。另有1项台账未载交办日期，未计入。"
+    "台账未载销号日期的，按期情况记为“—”。2026年9月16日导入的台账另有1项未载交办日期，不计入该日前的数字。"
 )
 
 
@@ -156,12 +156,22 @@ def test_the_week_the_ledger_says_tasks_closed_lists_those_closures(
     assert d["imported"] == [{"on": "2026-09-16", "tasks": 5, "undated": 1}]
 
 
+def test_the_week_of_the_import_is_marked_for_its_previous_week(app: App, clock: FixedClock, tmp_path: Path) -> None:
+    """Week to 09-20 includes the import day; its previous week (to 09-13) counts the ledger by its dates."""
+    build(app, clock, tmp_path)
+    d = to_dict(build_report(app, ReportRequest(as_of=date(2026, 9, 20))), "zh")
+    assert d["totals"]["tasks"] == 8  # I5 counts once it is in the workspace
+    assert (d["previous_period"]["totals"]["tasks"], d["previous_period"]["totals"]["closed"]) == (7, 4)
+    assert d["imported"] == [{"on": "2026-09-16", "tasks": 5, "undated": 1}]
+
+
 def test_after_the_import_no_mark_and_the_replay_agrees_with_today(app: App, clock: FixedClock, tmp_path: Path) -> None:
     build(app, clock, tmp_path)
-    replayed = to_dict(build_report(app, ReportRequest(as_of=date(2026, 9, 20))), "zh")
+    at(clock, "2026-09-28T10:00")
+    replayed = to_dict(build_report(app, ReportRequest(as_of=date(2026, 9, 27))), "zh")
     assert replayed["imported"] == [] and replayed["notes"] == []
-    assert replayed["totals"]["tasks"] == 8  # I5 counts once it is in the workspace
-    at(clock, "2026-09-20T20:00")
+    assert replayed["totals"]["tasks"] == 8
+    at(clock, "2026-09-27T20:00")
     today = to_dict(build_report(app, ReportRequest()), "zh")
     assert today["totals"] == replayed["totals"] and today["units"] == replayed["units"]
 

@@ -114,8 +114,15 @@ def test_first_circular_after_an_import_mid_campaign(app: App, clock: FixedClock
         "截至2026年9月20日，共交办整改任务6项，已销号3项，完成率50.0%；未签收2项，整改中1项，待审核0项，"
         "已审核待销号0项，逾期1项；本期新增4项，新销号0项。"
     )
-    # The week before saw only N1 and N2: the ledger was not imported yet.
+    # The week before saw only N1 and N2: the ledger, imported later, gives no 交办日期 to place its tasks by,
+    # and the circular says so.
     assert (d["previous_period"]["totals"]["tasks"], d["previous_period"]["totals"]["closed"]) == (2, 1)
+    assert d["imported"] == [{"on": "2026-09-16", "tasks": 0, "undated": 4}]
+    assert d["notes"] == []  # the notes it was given; the import's is drawn from `imported` in every format
+    assert (
+        "导入：2026年9月16日导入的台账另有4项未载交办日期，不计入该日前的数字。"
+        in render(report, "markdown", "zh").decode()
+    )
 
     # The Word circular says the same: the headline, and the units table with 未签收 and an unknown rate as —.
     document = docx.Document(io.BytesIO(render(report, "docx", "zh")))

@@ -270,6 +270,15 @@ def test_units_by_abbreviation_and_co_units_kept_as_text(
     )
     hint = call("--db", sqlite_url, "--as", PRINCIPAL, "import", str(unknown), "--campaign", CAMPAIGN)
     assert hint.code == 2 and "no unit '县财政所' in the organisation (did you mean 县财政局?)" in hint.err
+    # a collective name as the responsible unit is many units: --create-units does not make it one
+    many = write_csv(
+        tmp_path / "many.csv", [["序号", "问题", "责任单位", "责任领导"], ["1", "秸秆禁烧", "各乡镇", "张伟"]]
+    )
+    whole = call("--db", sqlite_url, "--lang", "zh", "--as", PRINCIPAL, "import", str(many), "--create-units")
+    assert whole.code == 2
+    assert "第 2 行“责任单位”：责任单位“各乡镇”是统称，不是一个单位：请按单位拆成多行，或写明牵头单位" in whole.err
+    with sqlite_app.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM units WHERE name = '各乡镇'")).scalar() == 0
     assert_verified(sqlite_app)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 import yaml
@@ -144,7 +145,7 @@ METAVAR = re.compile(r"^[A-Z][A-Z_]+$")  # click's placeholders in --help: FILE,
 WORD = re.compile(r"(?<![\w\-.@:/])[A-Za-z][A-Za-z_]+(?![\w\-@/])")
 QUOTED = re.compile(r"'[^']*'|“[^”]*”|\"[^\"]*\"")  # what the user typed, quoted back; hints like 'duban list'
 CHOICES = re.compile(r"\[[\w|]+\]")  # click's choices in --help: [week|month|quarter|year]
-PATHISH = re.compile(r"\S*[/\\]\S*|\S+@\S+|DUBAN_\w+|--[\w-]+|\b[0-9a-f]{6,}\b")
+PATHISH = re.compile(r"\S*[/\\]\S*|\S+@\S+|DUBAN_\w+|--[\w-]+|\b[0-9a-f]{6,}\b|\b\w+=")  # \w+=: a key to type
 
 
 def english_words(text: str, people: set[str]) -> list[str]:
@@ -162,6 +163,10 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     second = request_extension(app, "songjie", "ZG-2026-0005", date(2026, 11, 30), "需协调")
     decide_extension(app, "zhangwei", second, False, "理由不充分")
     app.close()
+    (folder / "少列.csv").write_text("序号,问题\n1,路灯损坏\n", encoding="utf-8")
+    (folder / "台账.yaml").write_text("tasks: []\n", encoding="utf-8")
+    (folder / "旧版.xls").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504))  # an OLE (.xls) header
+    (folder / "乱码.csv").write_bytes(b"\xff\xfe\x00\xd8garbled\x81\x81\x81")
     return str(folder / "duban.db")
 
 
@@ -211,6 +216,28 @@ MISTAKES = [
     "report --period decade",
     "sweep --now 2030-01-01",
     "list --nope",
+    "--as wangjun import {dir}/少列.csv --dry-run",
+    "--as wangjun import {dir}/台账.yaml",
+    "report --from 2026-10-10 --to 2026-10-01",
+    "report --as-of 2030-01-01",
+    "list --limit 0",
+    "circulars show abc",
+    "audit verify --anchor {dir}/没有.json",
+    "campaign add 新专项 --feedback-date 2026-09-01 --start 2026-08-01",
+    "--as zhaomin extend ZG-2026-0016 --to 2026-01-01 --reason 再议",
+    "restore {dir}/没有.db",
+    "--as wangjun import {dir}/旧版.xls",
+    "--as wangjun import {dir}/乱码.csv",
+    "--as wangjun import {dir}/少列.csv --sheet 第一页",
+    "--as wangjun import {dir}",
+    "report --format pdf",
+    "report --format xlsx",
+    "report --format table -o {dir}/通报.txt",
+    "report -o {dir}/没有的文件夹/通报.docx",
+    "--as wangjun assign --title ​ --unit 社会事务科 --leader 张伟 --deadline 年底前",
+    "--as wangjun assign --title 测试 --unit 社会事务科 --leader fenglei --deadline 年底前",
+    "--as zhaomin progress ZG-2026-0017 --percent 50 --note ​",
+    "--as wangjun assign --workflow assistance --title 帮扶 --unit 东城社区党支部 --leader 陈静 --deadline 年底前",
 ]
 
 
@@ -219,7 +246,8 @@ def test_every_word_is_chinese_under_lang_zh(  # type: ignore[no-untyped-def]
     command: str, demo_db: str, people: set[str], call, monkeypatch
 ) -> None:
     monkeypatch.setenv("DUBAN_NOW", NOW)
-    result = call("--db", demo_db, "--lang", "zh", *command.split())
+    folder = str(Path(demo_db).parent)
+    result = call("--db", demo_db, "--lang", "zh", *command.replace("{dir}", folder).split())
     if command in MISTAKES:
         assert result.code != 0 and result.err.startswith("duban：错误："), result.err
     else:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import BadFile
 from .report import PERIOD_KINDS, add_months
+from .text import Bilingual
 from .yamlload import load_yaml
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -96,7 +97,7 @@ def load_schedules(path: Path) -> list[CircularSchedule]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BadFile(path, "no such file") from None
+        raise BadFile(path, Bilingual("文件不存在", "no such file")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadFile(path, f"cannot read it ({exc.__class__.__name__})") from None
     return parse_schedules(load_yaml(text, path), path)

@@ -153,8 +153,13 @@ class BadFile(DubanError):
     zh = "{file}：{where}{detail}"
     en = "{file}: {where}{detail}"
 
-    def __init__(self, file: object, detail: object, key: str | None = None, **params: Any) -> None:
-        super().__init__(file=file, detail=detail, where=f"{key}: " if key else "", **params)
+    def __init__(self, file: object, detail: object, key: str | Bilingual | None = None, **params: Any) -> None:
+        where: str | Bilingual = ""
+        if isinstance(key, Bilingual):
+            where = Bilingual(f"{key.zh}：", f"{key.en}: ")
+        elif key:
+            where = f"{key}: "
+        super().__init__(file=file, detail=detail, where=where, **params)
 
 
 class DefinitionError(BadFile):

@@ -70,7 +70,10 @@ def period_ending(kind: str, end: date) -> Period:
 
 def custom_period(start: date, end: date) -> Period:
     if end < start:
-        raise InvalidInput(what="period", detail=f"--from {start} is after --to {end}")
+        raise InvalidInput(
+            what=Bilingual("统计时段", "period"),
+            detail=Bilingual(f"--from {start} 晚于 --to {end}", f"--from {start} is after --to {end}"),
+        )
     return Period("custom", start, end)
 
 
@@ -348,21 +351,29 @@ def imported_notes(report: Report, lang: Lang) -> list[str]:
     out = []
     for imp in report.imported:
         if lang == "zh":
-            line = (
-                f"导入：{_day(imp.on)}前的数字含当日导入台账所载的{imp.tasks}项任务，"
-                "其交办日期、销号日期和状态以台账为准；台账未载销号日期的，按期情况记为“—”。"
-            )
+            parts = []
+            if imp.tasks:
+                parts.append(
+                    f"{_day(imp.on)}前的数字含当日导入台账所载的{imp.tasks}项任务，"
+                    "其交办日期、销号日期和状态以台账为准；台账未载销号日期的，按期情况记为“—”。"
+                )
             if imp.undated:
-                line += f"另有{imp.undated}项台账未载交办日期，未计入。"
+                parts.append(f"{_day(imp.on)}导入的台账另有{imp.undated}项未载交办日期，不计入该日前的数字。")
+            out.append("导入：" + "".join(parts))
         else:
-            line = (
-                f"Imported: figures before {imp.on.isoformat()} include {imp.tasks} tasks of the ledger imported "
-                "that day, dated and stated as the file described them; those without a closing date have no "
-                "on-time status (—)."
-            )
+            parts = []
+            if imp.tasks:
+                parts.append(
+                    f"figures before {imp.on.isoformat()} include {imp.tasks} tasks of the ledger imported that day, "
+                    "dated and stated as the file described them; those without a closing date have no on-time "
+                    "status (—)."
+                )
             if imp.undated:
-                line += f" {imp.undated} more have no assignment date in the ledger and are not counted."
-        out.append(line)
+                parts.append(
+                    f"{imp.undated} tasks of the ledger imported on {imp.on.isoformat()} have no assignment date "
+                    "and are not counted before it."
+                )
+            out.append("Imported: " + " ".join(parts))
     return out
 
 

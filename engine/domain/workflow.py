@@ -173,7 +173,7 @@ def load_workflow_file(path: Path) -> WorkflowSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DefinitionError(path, "no such file") from None
+        raise DefinitionError(path, Bilingual("文件不存在", "no such file")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError(path, f"cannot read it ({exc.__class__.__name__}: {exc})") from None
     return parse_workflow(text, str(path))

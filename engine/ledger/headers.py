@@ -325,10 +325,14 @@ def _header(path: Path, number: int, cells: list[str], recognised: dict[int, str
     missing = [f for f in REQUIRED if f not in first_of]
     if missing:
         names = "、".join(f"{label(f).zh} ({f})" for f in missing)
+        found = " | ".join(c for c in cells if c)
         raise BadFile(
             path,
-            f"the header row has no column for {names}; headers found: {' | '.join(c for c in cells if c)}; "
-            "name the column with --mapping FILE",
-            key=f"row {number}",
+            Bilingual(
+                f"表头缺少这些列：{'、'.join(label(f).zh for f in missing)}；现有表头：{found}；"
+                "请改表头，或用 --mapping 文件 指明哪一列是它",
+                f"the header row has no column for {names}; headers found: {found}; name the column with --mapping FILE",
+            ),
+            key=Bilingual(f"第{number}行", f"row {number}"),
         )
     return Header(number, columns, texts, tuple(ignored), extras)

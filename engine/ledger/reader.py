@@ -56,22 +56,35 @@ class Source:
 
 def file_kind(path: Path) -> str:
     if path.is_dir():
-        raise BadFile(path, "is a folder; give a ledger file (.xlsx or .csv)")
+        raise BadFile(
+            path,
+            Bilingual("是文件夹；请给出台账文件（.xlsx 或 .csv）", "is a folder; give a ledger file (.xlsx or .csv)"),
+        )
     try:
         with path.open("rb") as fh:
             magic = fh.read(4)
     except OSError as exc:
-        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
+        raise BadFile(path, _unreadable(exc)) from None
     if magic == _OLE_MAGIC:
         raise BadFile(
-            path, "is an old Excel .xls workbook or an encrypted one; save it as .xlsx (or CSV) without a password"
+            path,
+            Bilingual(
+                "是旧版 Excel .xls 工作簿或加密的工作簿；请在 Excel 或 WPS 中另存为 .xlsx（或 CSV），不设密码",
+                "is an old Excel .xls workbook or an encrypted one; save it as .xlsx (or CSV) without a password",
+            ),
         )
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES or (magic == _ZIP_MAGIC and suffix not in CSV_SUFFIXES):
         return "xlsx"
     if suffix in CSV_SUFFIXES or not suffix:
         return "csv"
-    raise BadFile(path, f"'{suffix}' is not a ledger format duban reads; give an .xlsx or .csv file")
+    raise BadFile(
+        path,
+        Bilingual(
+            f"duban 不读取 '{suffix}' 格式的台账；请给出 .xlsx 或 .csv 文件（.xls 请在 Excel 或 WPS 中另存为 .xlsx）",
+            f"'{suffix}' is not a ledger format duban reads; give an .xlsx or .csv file",
+        ),
+    )
 
 
 @contextlib.contextmanager
@@ -82,7 +95,9 @@ def open_source(path: Path, sheet: str | None = None) -> Iterator[Source]:
             yield source
     else:
         if sheet:
-            raise BadFile(path, "a CSV file has no sheets; leave out --sheet")
+            raise BadFile(
+                path, Bilingual("CSV 文件没有工作表；去掉 --sheet", "a CSV file has no sheets; leave out --sheet")
+            )
         with _open_csv(path) as source:
             yield source
 
@@ -189,7 +204,7 @@ def check_unpacked_size(path: Path, cap: int) -> int:
                         if unpacked > cap:
                             raise _too_big(path, unpacked, cap, understated=True)
     except _XLSX_ERRORS as exc:
-        raise BadFile(path, f"is not a readable Excel workbook ({_reason(exc)}); save it again as .xlsx") from None
+        raise BadFile(path, _damaged(exc)) from None
     return unpacked
 
 
@@ -201,24 +216,36 @@ def _open_xlsx(path: Path, sheet: str | None) -> Iterator[Source]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except _XLSX_ERRORS + (openpyxl.utils.exceptions.InvalidFileException,) as exc:
-        raise BadFile(path, f"is not a readable Excel workbook ({_reason(exc)}); save it again as .xlsx") from None
+        raise BadFile(path, _damaged(exc)) from None
     try:
         names = tuple(wb.sheetnames)
         if sheet is not None:
             if sheet not in names:
-                raise BadFile(path, f"no sheet named '{sheet}' (sheets: {', '.join(names)})")
+                raise BadFile(
+                    path,
+                    Bilingual(
+                        f"没有名为 '{sheet}' 的工作表（现有：{'、'.join(names)}）",
+                        f"no sheet named '{sheet}' (sheets: {', '.join(names)})",
+                    ),
+                )
             ws = wb[sheet]
         else:
             worksheets = [w for w in wb.worksheets if hasattr(w, "iter_rows")]
             if not worksheets:
-                raise BadFile(path, "the workbook has no worksheet")
+                raise BadFile(path, Bilingual("工作簿中没有工作表", "the workbook has no worksheet"))
             ws = worksheets[0]
         try:
             merges, uncalculated = _merged_ranges(path, ws)
             size = ws.max_row
             ws.reset_dimensions()  # some writers record a wrong size; read every row there is
         except _XLSX_ERRORS as exc:
-            raise BadFile(path, f"the workbook is damaged ({_reason(exc)}); save it again as .xlsx") from None
+            raise BadFile(
+                path,
+                Bilingual(
+                    f"工作簿已损坏（{_reason(exc)}）；请重新另存为 .xlsx",
+                    f"the workbook is damaged ({_reason(exc)}); save it again as .xlsx",
+                ),
+            ) from None
         position = [0]
         yield Source(
             path=path,
@@ -304,8 +331,11 @@ def _xlsx_rows(
                     if r == number and (c > len(values) or values[c - 1] is None):
                         raise BadFile(
                             path,
-                            f"cell {ref} holds a formula that was never calculated, so its value is unknown; "
-                            "open the file in Excel or WPS, save it, and import again",
+                            Bilingual(
+                                f"单元格 {ref} 是从未计算过的公式，值未知；请在 Excel 或 WPS 中打开并保存后重新导入",
+                                f"cell {ref} holds a formula that was never calculated, so its value is unknown; "
+                                "open the file in Excel or WPS, save it, and import again",
+                            ),
                         )
             while pending and pending[-1][0] <= number:
                 active.append(pending.pop())
@@ -324,7 +354,11 @@ def _xlsx_rows(
             yield number, cells
     except _XLSX_ERRORS as exc:
         raise BadFile(
-            path, f"the workbook is damaged after row {number} ({_reason(exc)}); save it again as .xlsx"
+            path,
+            Bilingual(
+                f"工作簿在第 {number} 行之后已损坏（{_reason(exc)}）；请重新另存为 .xlsx",
+                f"the workbook is damaged after row {number} ({_reason(exc)}); save it again as .xlsx",
+            ),
         ) from None
 
 
@@ -373,10 +407,35 @@ def detect_encoding(path: Path) -> str:
                     continue
                 return encoding
     except OSError as exc:
-        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
+        raise BadFile(path, _unreadable(exc)) from None
     if candidates == ["utf-8-sig"]:
-        raise BadFile(path, "starts like UTF-8 but is not valid UTF-8 throughout (a truncated or mixed file?)")
-    raise BadFile(path, "is not text in UTF-8 or GB18030; save it as CSV UTF-8 from Excel")
+        raise BadFile(
+            path,
+            Bilingual(
+                "开头是 UTF-8，后面却不是有效的 UTF-8（文件被截断或混合了编码？）",
+                "starts like UTF-8 but is not valid UTF-8 throughout (a truncated or mixed file?)",
+            ),
+        )
+    raise BadFile(
+        path,
+        Bilingual(
+            "不是 UTF-8 或 GB18030 编码的文本；请在 Excel 中另存为“CSV UTF-8”",
+            "is not text in UTF-8 or GB18030; save it as CSV UTF-8 from Excel",
+        ),
+    )
+
+
+def _unreadable(exc: OSError) -> Bilingual:
+    reason = exc.strerror or exc
+    return Bilingual(f"无法读取（{reason}）", f"cannot read it ({reason})")
+
+
+def _damaged(exc: BaseException) -> Bilingual:
+    """An unreadable workbook: the clerk saves it again as .xlsx."""
+    return Bilingual(
+        f"不是可读取的 Excel 工作簿（{_reason(exc)}）；请重新另存为 .xlsx",
+        f"is not a readable Excel workbook ({_reason(exc)}); save it again as .xlsx",
+    )
 
 
 def _delimiter(sample: str) -> str:

@@ -480,6 +480,12 @@ class RowValidator:
             result = self._share(name)
         elif name in self._aliases:  # 住建局 for 县住房和城乡建设局
             result = self._share(self._aliases[name])
+        elif is_collective(name):  # 各乡镇 is many units: --create-units must not make it one
+            result = Bilingual(
+                f"责任单位“{name}”是统称，不是一个单位：请按单位拆成多行，或写明牵头单位（统称可写在配合单位中，按文字保留）",
+                f"'{name}' names many units, not one: split the row per unit, or name the lead unit "
+                "(a collective name may stand among the co-units, kept as text)",
+            )
         elif self.ctx.create_units and not (close_list := self._close(name)):
             self.units_to_create[name] = None
             result = self._share(name)

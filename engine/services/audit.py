@@ -19,6 +19,7 @@ from typing import Any
 from ..app import App
 from ..domain.audit import GENESIS, Anchor, Break, ChainWalk, EventFacts, StoredEvent, compare_projection, verify_tasks
 from ..domain.errors import AnchorForged, BadFile, InvalidInput
+from ..domain.text import Bilingual
 from ..persistence.binding import content_of, row_facts_of
 from ..persistence.types import decode_date, decode_instant
 
@@ -284,7 +285,7 @@ def read_anchor(app: App, path: Path) -> Anchor:
     try:
         anchor = Anchor.from_json(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
-        raise BadFile(path, "no such anchor file") from None
+        raise BadFile(path, Bilingual("锚点文件不存在", "no such anchor file")) from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise BadFile(path, f"is not a duban anchor ({exc.__class__.__name__}: {exc})") from None
     if not anchor.genuine(audit_key(app)):

@@ -47,7 +47,7 @@ def _sqlite_only(app: App) -> Path:
 def _inspect(path: Path) -> BackupInfo:
     """A readable, intact duban database of a schema this code knows; else a clear refusal."""
     if not path.is_file():
-        raise BadFile(path, "no such file")
+        raise BadFile(path, Bilingual("文件不存在", "no such file"))
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:

@@ -32,12 +32,17 @@ def add_campaign(
 ) -> CampaignView:
     name = check_text(name, "campaign", max_len=200)
     if not name:
-        raise InvalidInput(what="campaign", detail="a campaign needs a name")
+        raise InvalidInput(
+            what=Bilingual("专项", "campaign"), detail=Bilingual("专项须有名称", "a campaign needs a name")
+        )
     source = check_text(source, "source", max_len=500) or None if source else None
     if feedback_on is not None and started_on is not None and started_on < feedback_on:
         raise InvalidInput(
             what="--start",
-            detail=f"{started_on} is before the feedback date {feedback_on}; rectification starts on or after it",
+            detail=Bilingual(
+                f"{started_on} 早于反馈日期 {feedback_on}；整改从反馈日期当天或之后开始",
+                f"{started_on} is before the feedback date {feedback_on}; rectification starts on or after it",
+            ),
         )
     with app.uow(write=True) as uow:
         who = acting(app, uow, actor_id)

@@ -211,7 +211,10 @@ def check_id(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput(what="circular id", detail=f"'{raw}' is not a number") from None
+        raise InvalidInput(
+            what=Bilingual("通报编号", "circular id"),
+            detail=Bilingual(f"'{raw}' 不是数字", f"'{raw}' is not a number"),
+        ) from None
     if not 1 <= value <= 2**31 - 1:
         raise InvalidInput(what="circular id", detail=f"{value} is out of range")
     return value

@@ -53,12 +53,20 @@ def _request_extension(app: App, actor_id: str | None, code: str, to: date | str
         now = app.clock.now()
         wanted = resolve_deadline(app, app.registry.spec(task.workflow), to, task.campaign, now)
         if wanted is None or wanted.due is None:
-            raise InvalidInput(what="new deadline", detail="--to needs a date, e.g. 2026-12-31 or 年底前")
+            raise InvalidInput(
+                what=Bilingual("新的整改时限", "new deadline"),
+                detail=Bilingual(
+                    "--to 须是一个日期，如 2026-12-31 或 年底前", "--to needs a date, e.g. 2026-12-31 or 年底前"
+                ),
+            )
         today = now.astimezone(app.tz).date()
         if wanted.due <= max(today, task.deadline or today):
             raise InvalidInput(
-                what="new deadline",
-                detail=(f"{wanted.due} is not later than the current deadline {task.deadline or today}"),
+                what=Bilingual("新的整改时限", "new deadline"),
+                detail=Bilingual(
+                    f"{wanted.due} 不晚于现在的整改时限 {task.deadline or today}",
+                    f"{wanted.due} is not later than the current deadline {task.deadline or today}",
+                ),
             )
         fired = fire_within(
             app,

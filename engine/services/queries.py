@@ -212,7 +212,9 @@ def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str |
     """A bounded page: the first ``limit`` matches after the code ``after``; at any ledger size it reads only
     as far as it shows (keyset on the unique code, never OFFSET)."""
     if not 1 <= limit <= 10_000:
-        raise InvalidInput(what="--limit", detail=f"{limit} is not between 1 and 10000")
+        raise InvalidInput(
+            what="--limit", detail=Bilingual(f"{limit} 不在 1 到 10000 之间", f"{limit} is not between 1 and 10000")
+        )
     rows: list[TaskSummary] = []
     stream = iter_tasks(app, flt, after=after, limit=limit + 1)
     try:

@@ -29,6 +29,7 @@ from ..domain.report import (
     period_ending,
     rank_units,
 )
+from ..domain.text import Bilingual
 from ..persistence.report_queries import (
     Scope,
     Source,
@@ -82,12 +83,24 @@ def resolve_period(req: ReportRequest, today: date) -> Period:
     if req.start is not None or req.end is not None:
         end = req.end or req.as_of or today
         if req.as_of is not None and req.as_of != end:
-            raise InvalidInput(what="--as-of", detail=f"{req.as_of} differs from --to {end}; give one of them")
+            raise InvalidInput(
+                what="--as-of",
+                detail=Bilingual(
+                    f"{req.as_of} 与 --to {end} 不一致；两者只给一个",
+                    f"{req.as_of} differs from --to {end}; give one of them",
+                ),
+            )
         period = custom_period(req.start or end, end)
     else:
         period = period_ending(req.period, req.as_of or today)
     if period.end > today:
-        raise InvalidInput(what="date", detail=f"{period.end} is after today ({today}); a circular reports the past")
+        raise InvalidInput(
+            what=Bilingual("日期", "date"),
+            detail=Bilingual(
+                f"{period.end} 晚于今天（{today}）；通报只统计已过去的日子",
+                f"{period.end} is after today ({today}); a circular reports the past",
+            ),
+        )
     return period
 
 
@@ -135,7 +148,8 @@ def build_report(app: App, req: ReportRequest) -> Report:
             kind: _period_list(app, uow, rules, kind, scope, period, req.limit)
             for kind in ("new", "closed", "extended")
         }
-        imported = _imported(app, uow, scope, period.end, today)
+        # 导入: marked where the figures include a ledger imported later, this period's or else the previous one's
+        imported = _imported(app, uow, scope, period.end, today) or _imported(app, uow, scope, prev_period.end, today)
         # Scoring and accountability build on this module's periods: imported here, not at the top.
         from .accountability import circular_lines
         from .scoring import score_table

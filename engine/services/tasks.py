@@ -16,6 +16,7 @@ from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
+from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
 from ..domain.workflow import FieldSpec, WorkflowSpec
 from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
@@ -78,7 +79,10 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
     spec = machine.spec
     title = check_text(new.title, "title", max_len=500)
     if not title:
-        raise InvalidInput(what="title", detail="a task needs a title (--title)")
+        raise InvalidInput(
+            what=Bilingual("标题", "title"),
+            detail=Bilingual("任务须有标题（--title）", "a task needs a title (--title)"),
+        )
     new = _checked(new)
     fields = _validate_fields(spec, new.fields)
     with app.uow(write=True) as uow:
@@ -95,7 +99,12 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
         unit_id = resolve_unit(org, new.unit)
         leader_id = resolve_person(org, new.leader)
         if "leader" not in org.people()[leader_id][2]:
-            raise InvalidInput(what="lead leader", detail=f"'{new.leader}' does not have the leader role")
+            raise InvalidInput(
+                what=Bilingual("责任领导", "lead leader"),
+                detail=Bilingual(
+                    f"'{new.leader}' 不是领导（没有“领导”角色）", f"'{new.leader}' does not have the leader role"
+                ),
+            )
         person_id = resolve_person(org, new.responsible_person) if new.responsible_person else None
         co_unit_ids = [resolve_unit(org, u) for u in dict.fromkeys(new.co_units) if u != new.unit]
         now = app.clock.now()
@@ -344,13 +353,19 @@ def resolve_deadline(
 
 def _check_progress(progress: ProgressInput) -> ProgressInput:
     if not 0 <= progress.percent <= 100:
-        raise InvalidInput(what="percent", detail=f"{progress.percent} is not between 0 and 100")
+        raise InvalidInput(
+            what=Bilingual("进度", "percent"),
+            detail=Bilingual(f"{progress.percent} 不在 0 到 100 之间", f"{progress.percent} is not between 0 and 100"),
+        )
     note = check_text(progress.note, "note", max_len=4000, multiline=True)
     if not note:
-        raise InvalidInput(what="note", detail="a progress report needs a note (--note)")
+        raise InvalidInput(
+            what=Bilingual("进展说明", "note"),
+            detail=Bilingual("报送进展须有说明（--note）", "a progress report needs a note (--note)"),
+        )
     for path in progress.attachments:
         if not path.is_file():
-            raise BadFile(path, "no such file to attach")
+            raise BadFile(path, Bilingual("要附上的文件不存在", "no such file to attach"))
     return ProgressInput(progress.percent, note, progress.attachments)
 
 
@@ -360,11 +375,23 @@ def _validate_fields(spec: WorkflowSpec, raw: dict[str, str]) -> dict[str, Any]:
         fspec = spec.fields.get(key)
         if fspec is None:
             known = ", ".join(spec.fields) or "none"
-            raise InvalidInput(what="field", detail=f"workflow {spec.name} has no field '{key}' (fields: {known})")
+            raise InvalidInput(
+                what=Bilingual("字段", "field"),
+                detail=Bilingual(
+                    f"流程 {spec.name} 没有字段 '{key}'（现有：{known}）",
+                    f"workflow {spec.name} has no field '{key}' (fields: {known})",
+                ),
+            )
         out[key] = _field_value(fspec, value)
     for key, fspec in spec.fields.items():
         if fspec.required and key not in out:
-            raise InvalidInput(what="field", detail=f"workflow {spec.name} needs --field {key}=… ({fspec.label.en})")
+            raise InvalidInput(
+                what=Bilingual("字段", "field"),
+                detail=Bilingual(
+                    f"流程 {spec.name} 须填 --field {key}=…（{fspec.label.zh}）",
+                    f"workflow {spec.name} needs --field {key}=… ({fspec.label.en})",
+                ),
+            )
     return out
 
 
@@ -374,16 +401,32 @@ def _field_value(spec: FieldSpec, value: str) -> Any:
         try:
             number = int(value)
         except ValueError:
-            raise InvalidInput(what=f"field {spec.key}", detail=f"'{value}' is not a whole number") from None
+            raise InvalidInput(
+                what=Bilingual(f"字段 {spec.key}", f"field {spec.key}"),
+                detail=Bilingual(f"'{value}' 不是整数", f"'{value}' is not a whole number"),
+            ) from None
         if spec.min is not None and number < spec.min or spec.max is not None and number > spec.max:
-            raise InvalidInput(what=f"field {spec.key}", detail=f"{number} is outside {spec.min}..{spec.max}")
+            raise InvalidInput(
+                what=Bilingual(f"字段 {spec.key}", f"field {spec.key}"),
+                detail=Bilingual(
+                    f"{number} 超出范围 {spec.min}..{spec.max}", f"{number} is outside {spec.min}..{spec.max}"
+                ),
+            )
         return number
     if spec.type == "choices":
         picked = [v.strip() for v in value.replace("、", ",").replace("，", ",").split(",") if v.strip()]
         for v in picked:
             if v not in spec.choices:
-                raise InvalidInput(what=f"field {spec.key}", detail=f"'{v}' is not one of {'、'.join(spec.choices)}")
+                raise InvalidInput(
+                    what=Bilingual(f"字段 {spec.key}", f"field {spec.key}"),
+                    detail=Bilingual(
+                        f"'{v}' 不在可选值 {'、'.join(spec.choices)} 之中",
+                        f"'{v}' is not one of {'、'.join(spec.choices)}",
+                    ),
+                )
         return picked
     if not value:
-        raise InvalidInput(what=f"field {spec.key}", detail="is empty")
+        raise InvalidInput(
+            what=Bilingual(f"字段 {spec.key}", f"field {spec.key}"), detail=Bilingual("不能为空", "is empty")
+        )
     return value

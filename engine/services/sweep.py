@@ -113,6 +113,8 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH, *, dry_run:
                                 unit.name if unit else str(about.unit_id),
                                 leader.name if leader else None,
                                 now,
+                                directory,
+                                notices,
                             )
                             result.notices += issued is not None
                 named = any(a.name_in_circular for a in p.due_now)

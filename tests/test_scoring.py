@@ -233,6 +233,8 @@ def test_the_circular_ranks_by_score_and_keeps_its_policy_version(
     assert [(a["number"], a["task"], a["kind"], a["status"]) for a in d["accountability"]] == [
         ("WZ-2026-0001", c["B"], "约谈", "open")
     ]
+    other = ReportRequest(period="month", as_of=date(2026, 9, 30), campaign="2026年专项巡察")
+    assert to_dict(build_report(app, other), "zh")["accountability"] == []  # B is not of that campaign
     report = build_report(app, request)
     html = render_report(report, "html", "zh").decode("utf-8")
     assert "考核评分排名" in html and "99.5" in html and "问责情况" in html and "WZ-2026-0001" in html

@@ -63,6 +63,10 @@ def test_levels_issue_numbered_notices_once(app: App, clock: FixedClock) -> None
     assert "逾期未反馈将予以问责" in red.demand
     assert get_notice(app, "2026-2") == get_notice(app, "督办〔2026〕第2号")
     assert get_notice(app, red_number).notice == red
+    with app.db.engine.connect() as conn:  # each notice went to the unit through the outbox, once
+        sent = conn.execute(text("SELECT subject FROM notifications WHERE rule = 'notice'")).scalars().all()
+    assert len(sent) == 4  # one receiver (the unit head) on one channel per notice, though the sweep ran twice
+    assert any(s.startswith(f"【红色督办单】{red_number}") for s in sent)
     with pytest.raises(UnknownNotice):
         get_notice(app, "2026-9")
     assert verify(app).ok

@@ -82,10 +82,12 @@ class AccountabilityRecord:
     closed_by: str | None = None
     closed_on: date | None = None
     closing_note: str | None = None
+    campaign: str | None = None  # the task's campaign (专项), so a circular cut to one names its records only
 
     def body(self) -> dict[str, Any]:
         return {
             "task": self.task,
+            "campaign": self.campaign,
             "unit": self.unit,
             "kind": self.kind,
             "persons": list(self.persons),
@@ -113,6 +115,7 @@ class AccountabilityRecord:
             closed_by=b.get("closed_by"),
             closed_on=date.fromisoformat(b["closed_on"]) if b.get("closed_on") else None,
             closing_note=b.get("closing_note"),
+            campaign=b.get("campaign"),
         )
 
 

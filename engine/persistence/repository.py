@@ -187,6 +187,10 @@ class TaskRepository:
             return None
         return Actor(id=row[0], name=row[1], roles=frozenset(json.loads(row[2])), unit_id=row[3])
 
+    def campaign_of(self, task_id: int) -> str | None:
+        row = self._run("SELECT campaign FROM tasks WHERE id = :id", {"id": task_id}).fetchone()
+        return None if row is None else row[0]
+
     def has_progress_report(self, task_id: int) -> bool:
         return (
             self._run("SELECT 1 FROM progress_reports WHERE task_id = :t LIMIT 1", {"t": task_id}).fetchone()

@@ -145,6 +145,7 @@ def _open(
             decided_on=on,
             status="open",
             opened_by=who.actor_id,
+            campaign=uow.tasks.campaign_of(task.id),
         )
         uow.records.append(RecordFacts(KIND, record.number, record.body(), now, who.account, who.operator_id, who.via))
         uow.commit()
@@ -190,13 +191,17 @@ def _close(app: App, actor_id: str | None, number: str, note: str | None) -> Acc
     return AccountabilityRecord.from_body(number, body)
 
 
-def circular_lines(app: App, uow: UnitOfWork, start: date, end: date, unit: str | None) -> list[AccountabilityLine]:
+def circular_lines(
+    app: App, uow: UnitOfWork, start: date, end: date, unit: str | None, campaign: str | None = None
+) -> list[AccountabilityLine]:
     """The records a circular for [start, end] names: decided by its end and not closed before its start,
     each as it stood at the end (the chain replayed to that instant)."""
     out = []
     for number, (body, _at) in uow.records.bodies(KIND, end_of_day(end, app.tz)).items():
         r = AccountabilityRecord.from_body(number, body)
         if r.decided_on > end or (r.closed_on is not None and r.closed_on < start) or (unit and r.unit != unit):
+            continue
+        if campaign and r.campaign != campaign:
             continue
         out.append(AccountabilityLine(r.number, r.task, r.unit, r.kind, r.persons, r.decision, r.decided_on, r.status))
     return sorted(out, key=lambda a: (a.decided_on, a.number))

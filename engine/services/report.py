@@ -155,7 +155,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
         from .scoring import score_table
 
         scores = score_table(app, uow, req.scores, scope.campaign, scope.unit_id, period.end, today)
-        accountability = circular_lines(app, uow, period.start, period.end, req.unit)
+        accountability = circular_lines(app, uow, period.start, period.end, req.unit, scope.campaign)
     return Report(
         as_of=period.end,
         period=period,

@@ -30,9 +30,10 @@ from ..domain.supervision_notices import (
 )
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
-from ..persistence.outbox import About
+from ..persistence.outbox import About, OutgoingNotice
 from ..persistence.uow import UnitOfWork
 from .identity import accounts, acting
+from .notify import Directory
 from .refusals import refusals_recorded
 
 ISSUER_SETTING = "DUBAN_NOTICE_ISSUER"
@@ -69,6 +70,8 @@ def issue_for_escalation(
     unit_name: str,
     leader_name: str | None,
     now: datetime,
+    directory: Directory | None = None,
+    sink: list[OutgoingNotice] | None = None,
 ) -> SupervisionNotice | None:
     """The notice a level issues, if its policy says so and it was not issued before; None otherwise."""
     spec = app.registry.find(about.workflow)
@@ -103,10 +106,41 @@ def issue_for_escalation(
         demand=demand_text(step.notice, reply_by),
     )
     uow.records.append(RecordFacts(KIND, key, notice.body(), now, str(accounts(app, uow)[0]), None))
+    if sink is not None and directory is not None:
+        sink.extend(_announcements(app, directory, about, notice))
     book.keys[key] = notice.number
     book.by_task.setdefault(about.code, []).append(notice.number)
     book.last_seq[today.year] = seq
     return notice
+
+
+NOTICE_TO = ("unit_head", "responsible_person")  # who receives a supervision notice: the unit that must reply
+
+
+def _announcements(app: App, directory: Directory, about: About, n: SupervisionNotice) -> list[OutgoingNotice]:
+    """The notice through the channels, one message per receiver and channel, in the sweep's own outbox write."""
+    subject = f"【{COLOR_NAMES.get(n.color, (n.color, n.color))[0]}】{n.number}：{n.title}（{n.task}）"
+    body = (
+        f"{n.unit}：整改任务“{n.title}”（{n.task}）已逾期{n.days_overdue}个工作日，已升至第{n.level}级督办。"
+        f"{n.demand}\n全文：duban notices show {n.year}-{n.seq} -o 督办单.docx；反馈：duban notices reply {n.year}-{n.seq} -m …"
+    )
+    out = []
+    for person in directory.recipients(NOTICE_TO, about):
+        for channel in directory.channels_of(person, app.settings.channels):
+            out.append(
+                OutgoingNotice(
+                    dedup_key=f"notice:{n.key}:{person.id}:{channel}",
+                    task_id=about.id,
+                    rule="notice",
+                    level=n.level,
+                    recipient_id=person.id,
+                    channel=channel,
+                    address=directory.address(person, channel),
+                    subject=subject,
+                    body=body,
+                )
+            )
+    return out
 
 
 def _add_working_days(app: App, day: date, n: int) -> date:

@@ -122,6 +122,8 @@ def sweep(
                                 unit.name if unit else str(about.unit_id),
                                 leader.name if leader else None,
                                 now,
+                                directory,
+                                notices,
                             )
                             result.notices += issued is not None
                 named = any(a.name_in_circular for a in p.due_now)

@@ -231,6 +231,9 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
         "days_left": s.days_left,
         "closed_days_late": s.closed_days_late,
         "escalation_level": s.escalation_level,
+        "sign_by": s.sign_by,
+        "signed_at": s.signed_at,
+        "sign_late": s.sign_late,
     }
 
 
@@ -372,6 +375,8 @@ def show(ctx: Ctx, code: str) -> None:
         (ctx.t("责任领导", "Lead leader"), f"{s.leader_name or ''} ({s.leader or ''})"),
         (ctx.t("责任人", "Responsible"), d.responsible_person_name or ""),
         (ctx.t("整改时限", "Deadline"), _deadline_text(ctx, s)),
+        (ctx.t("签收时限", "Sign for by"), _sign_by_text(ctx, s)),
+        (ctx.t("签收时间", "Signed for"), when(s.signed_at, app.tz) if s.signed_at else ""),
         (
             ctx.t("红黄绿灯", "Light"),
             light_text(ctx, s.light, s.days_overdue, s.days_left)
@@ -442,6 +447,12 @@ def _closed_text(ctx: Ctx, s: TaskSummary) -> str:
     if s.closed_days_late == 0:
         return ctx.t("按期销号", "on time")
     return ctx.t(f"逾期 {s.closed_days_late} 个工作日销号", f"{s.closed_days_late} working day(s) late")
+
+
+def _sign_by_text(ctx: Ctx, s: TaskSummary) -> str:
+    if s.sign_by is None:
+        return ""
+    return s.sign_by.isoformat() + (ctx.t("（已超时未签收）", " (late: not signed for)") if s.sign_late else "")
 
 
 def _deadline_text(ctx: Ctx, s: TaskSummary) -> str:

@@ -154,15 +154,23 @@ class RowFacts:
     lead_leader: str | None
     original_deadline: date | None
     deadline_version: int
+    # 签收时限 and 签收时间: bound only once set, so rows bound before they existed keep their hashes.
+    sign_by: date | None = None
+    signed_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "content": self.content,
             "unit": self.unit_id,
             "leader": self.lead_leader,
             "original_deadline": self.original_deadline.isoformat() if self.original_deadline else None,
             "deadline_version": self.deadline_version,
         }
+        if self.sign_by is not None:
+            out["sign_by"] = self.sign_by.isoformat()
+        if self.signed_at is not None:
+            out["signed_at"] = _instant(self.signed_at)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,11 @@ class WorkflowSpec:
                 return t.label
         return Bilingual(trigger, trigger)
 
+    def awaits_sign_for(self, state: str) -> bool:
+        """In this state the task is not yet signed for (未签收): the sign-for time limit runs."""
+        spec = self.states.get(state)
+        return bool(spec and spec.report == "not_started" and not spec.final)
+
     def state_label(self, key: str | None) -> Bilingual:
         if key is None:
             return Bilingual("—", "—")
@@ -284,6 +289,11 @@ class _Validator:
         self.check_reachable(states, initial, transitions)
         fields = self.fields(top.get("fields") or {})
         deadlines = parse_policy(top.get("deadlines"), self.fail)
+        if deadlines.sign_for is not None and not any(s.report == "not_started" for s in states.values()):
+            raise self.fail(
+                "deadlines.sign_for",
+                "no state awaits signing for: mark the state a task is assigned in with 'report: not_started'",
+            )
         prefix = self.text(top, "code_prefix", "")
         if not re.fullmatch(r"[A-Z]{1,6}", prefix):
             raise self.fail("code_prefix", f"'{prefix}' should be 1 to 6 capital letters, e.g. ZG")

@@ -27,8 +27,8 @@ def sha256_hex(text: str) -> str:
 
 
 # Keep in step with migrations/versions (a test checks it against Alembic's head).
-SCHEMA_HEAD = "0006"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+SCHEMA_HEAD = "0007"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "duban_write"

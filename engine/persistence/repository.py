@@ -44,6 +44,8 @@ class DeadlineFacts:
     last_progress_at: datetime | None
     clock_stopped_at: datetime | None
     created_at: datetime
+    sign_by: date | None = None  # 签收时限: the day the unit must sign for by (None: no limit)
+    signed_at: datetime | None = None  # 签收时间: when it first left the state awaiting signing for
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +62,16 @@ class TaskRow:
     content_hash: str  # TaskContent.digest() of the row: the next event binds it
     original_deadline: date | None
 
-    def row_facts(self, deadline_version: int) -> RowFacts:
-        """The row as the next event binds it: nothing here moves on a transition but the deadline version."""
+    def row_facts(self, clock: DeadlineFacts) -> RowFacts:
+        """The row as the next event binds it: of these only the deadline facts move on a transition."""
         return RowFacts(
             content=self.content_hash,
             unit_id=self.facts.unit_id,
             lead_leader=self.facts.lead_leader_id,
             original_deadline=self.original_deadline,
-            deadline_version=deadline_version,
+            deadline_version=clock.deadline_version,
+            sign_by=clock.sign_by,
+            signed_at=clock.signed_at,
         )
 
 
@@ -98,6 +102,7 @@ class NewTaskRow:
     closed_on: date | None = None
     target: str | None = None
     ledger_columns: list[Any] | None = None
+    sign_by: date | None = None
 
     def content(self, co_unit_ids: Iterable[int]) -> TaskContent:
         return TaskContent(
@@ -144,7 +149,7 @@ class TaskRepository:
             "SELECT t.id, t.code, t.workflow, t.state, t.version, t.unit_id, u.head_id, "
             "t.lead_leader_id, t.responsible_person_id, p.id, p.name, p.roles, p.unit_id, "
             "t.deadline, t.deadline_version, t.watch_from, t.next_action_at, t.last_progress_at, "
-            "t.clock_stopped_at, t.created_at, t.head_hash, t.content_hash, t.original_deadline "
+            "t.clock_stopped_at, t.created_at, t.head_hash, t.content_hash, t.original_deadline, t.sign_by, t.signed_at "
             "FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = :actor "
             "WHERE t.code = :code",
             {"code": code, "actor": actor_id},
@@ -172,6 +177,8 @@ class TaskRepository:
                 last_progress_at=None if row[17] is None else decode_instant(row[17]),
                 clock_stopped_at=None if row[18] is None else decode_instant(row[18]),
                 created_at=decode_instant(row[19]),
+                sign_by=decode_date(row[23]),
+                signed_at=None if row[24] is None else decode_instant(row[24]),
             ),
             head_hash=row[20] or GENESIS,
             content_hash=row[21] or "",
@@ -204,7 +211,8 @@ class TaskRepository:
         cur = self._run(
             "UPDATE tasks SET state = :state, version = :new, updated_at = :at, deadline = :deadline, "
             "deadline_version = :dv, watch_from = :watch_from, next_action_at = :next_at, "
-            "last_progress_at = :progress_at, clock_stopped_at = :stopped_at, head_hash = :head "
+            "last_progress_at = :progress_at, clock_stopped_at = :stopped_at, head_hash = :head, "
+            "sign_by = :sign_by, signed_at = :signed_at "
             "WHERE id = :id AND version = :old",
             {
                 "head": head_hash,
@@ -217,6 +225,8 @@ class TaskRepository:
                 "next_at": None if clock.next_action_at is None else encode_instant(clock.next_action_at, d),
                 "progress_at": None if clock.last_progress_at is None else encode_instant(clock.last_progress_at, d),
                 "stopped_at": None if clock.clock_stopped_at is None else encode_instant(clock.clock_stopped_at, d),
+                "sign_by": encode_date(clock.sign_by, d),
+                "signed_at": None if clock.signed_at is None else encode_instant(clock.signed_at, d),
                 "id": task_id,
                 "old": expected_version,
             },
@@ -295,11 +305,12 @@ class TaskRepository:
                 "INSERT INTO tasks (code, workflow, workflow_version, title, problem, measures, category, campaign, "
                 "unit_id, responsible_person_id, lead_leader_id, deadline, original_deadline, deadline_expr, ongoing, "
                 "deadline_version, watch_from, next_action_at, escalation_level, named_in_circular, priority, fields, "
-                "state, version, created_at, updated_at, head_hash, content_hash, assigned_on, closed_on, target, ledger_columns) "
+                "state, version, created_at, updated_at, head_hash, content_hash, assigned_on, closed_on, target, ledger_columns, "
+                "sign_by) "
                 "VALUES (:code, :workflow, :wv, :title, :problem, "
                 ":measures, :category, :campaign, :unit, :person, :leader, :deadline, :deadline, :expr, :ongoing, 1, "
                 ":at, :next_at, 0, :false, :priority, :fields, :state, 1, :at, :at, :head, :content, :assigned_on, "
-                ":closed_on, :target, :ledger_columns) RETURNING id",
+                ":closed_on, :target, :ledger_columns, :sign_by) RETURNING id",
                 {
                     "code": task.code,
                     "workflow": task.workflow,
@@ -329,6 +340,7 @@ class TaskRepository:
                     "closed_on": encode_date(task.closed_on, self.dialect),
                     "target": task.target,
                     "ledger_columns": encode_json(task.ledger_columns),
+                    "sign_by": encode_date(task.sign_by, self.dialect),
                 },
             ).fetchone()[0]
         )

@@ -435,6 +435,8 @@ _WIDTHS = {
     "deadline_date": 12,
     "assigned_on": 12,
     "target": 30,
+    "sign_by": 12,
+    "signed_at": 17,
 }
 EXPORT_FIELDS = (
     "seq",
@@ -459,6 +461,8 @@ EXPORT_FIELDS = (
     "deadline_date",  # the date in force; 整改时限 keeps the deadline as the ledger wrote it
     "assigned_on",
     "target",
+    "sign_by",
+    "signed_at",  # as of the export's day: a task signed for later was not yet signed for then
 )
 WRAPPED = {"problem", "measures", "status", "note", "co_units", "target"}
 LEDGER_COLUMN_WIDTH = 16
@@ -550,6 +554,8 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 deadline,
                 t.assigned_on,
                 t.target,
+                t.sign_by,
+                _signed_cell(t.signed_at, end, app),
             ]
             values += [_field_cell((t.fields or {}).get(k)) for k in field_keys]
             if kept_headers:
@@ -560,6 +566,13 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
     sheet = "整改台账" if lang == "zh" else "Ledger"
     n = write_ledger(path, columns, rows(), sheet_title=sheet)
     return ExportResult(file=str(path), format=kind, rows=n, as_of=flt.as_of)
+
+
+def _signed_cell(signed_at: datetime | None, end: datetime | None, app: App) -> str | None:
+    """签收时间 in the zone, to the minute; blank where it came after the day the export stands at."""
+    if signed_at is None or (end is not None and signed_at > end):
+        return None
+    return signed_at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M")
 
 
 _Leader = aliased(Person)
@@ -585,6 +598,8 @@ def _export_query(end: datetime | None) -> tuple[Select[Any], Any, Any]:
         Task.assigned_on,
         Task.target,
         Task.ledger_columns,
+        Task.sign_by,
+        Task.signed_at,
         Unit.name.label("unit_name"),
         _Leader.name.label("leader_name"),
         _Responsible.name.label("person_name"),

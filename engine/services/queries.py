@@ -17,7 +17,7 @@ from ..domain.text import Bilingual
 from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.web_store import WebStore, visible_clause
 from .org import resolve_unit
-from .watch import task_standing
+from .watch import task_standing, watched_sign_by
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ class TaskSummary:
     # Working days past the deadline in force on the day a closed task was closed (0: on time); None for
     # tasks not closed, cancelled ones, and tasks without a deadline.
     closed_days_late: int | None = None
+    sign_by: date | None = None  # 签收时限
+    signed_at: datetime | None = None  # 签收时间
+    sign_late: bool = False  # still not signed for after its sign-for day (超时未签收)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,8 @@ _SHOWN = (
     Task.deadline_expr,
     Task.escalation_level,
     Task.closed_on,
+    Task.sign_by,
+    Task.signed_at,
 )
 
 
@@ -185,6 +190,14 @@ def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> T
         days_left=None if final else stand.days_left if stand else None,
         escalation_level=task.escalation_level,
         closed_days_late=closed_late,
+        sign_by=task.sign_by,
+        signed_at=task.signed_at,
+        sign_late=bool(
+            spec is not None
+            and watched_sign_by(spec, task.state, task.sign_by, task.signed_at) is not None
+            and task.sign_by is not None
+            and today > task.sign_by
+        ),
     )
 
 

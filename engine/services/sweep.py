@@ -21,7 +21,7 @@ from ..domain.planning import Watch, plan
 from ..persistence.models import Notification
 from ..persistence.outbox import OutgoingNotice
 from .notify import Directory, write_notices
-from .watch import clock_runs
+from .watch import clock_runs, watched_sign_by
 
 BATCH = 500
 
@@ -78,6 +78,7 @@ def sweep(app: App, now: datetime | None = None, batch: int = BATCH, *, dry_run:
                     t.watch_from,
                     t.last_progress_at or t.created_at,
                     t.escalation_level,
+                    watched_sign_by(spec, about.state, t.sign_by, t.signed_at),
                 )
                 p = plan(watch, spec.deadlines, app.calendar, app.tz, now)
                 for action in p.due_now:

@@ -24,7 +24,7 @@ from .identity import acting
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
-from .watch import after_transition, moved_deadline, next_attention
+from .watch import after_transition, moved_deadline, next_attention, sign_for_by
 
 
 @dataclass
@@ -102,7 +102,8 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
         deadline = resolve_deadline(app, spec, new.deadline, new.campaign, now)
         year = now.astimezone(app.tz).year
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
-        clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now)
+        sign_by = sign_for_by(app, spec, now)
+        clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now, sign_by=sign_by)
         next_at = next_attention(app, spec, code, spec.initial, clock)
         row = NewTaskRow(
             code=code,
@@ -125,6 +126,7 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
             at=now,
             next_action_at=next_at,
             assigned_on=now.astimezone(app.tz).date(),
+            sign_by=sign_by,
         )
         content_hash = row.content(co_unit_ids).digest()
         event = EventFacts(
@@ -146,7 +148,7 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
             },
             deadline=deadline.due if deadline else None,
             account=who.account,
-            row=RowFacts(content_hash, unit_id, leader_id, row.deadline, 1).to_json(),
+            row=RowFacts(content_hash, unit_id, leader_id, row.deadline, 1, sign_by=sign_by).to_json(),
             via=who.via,
         )
         first_hash = event_hash(event, GENESIS)
@@ -238,7 +240,7 @@ def fire_within(
         data=data,
         deadline=clock.deadline,
         account=who.account,
-        row=task.row_facts(clock.deadline_version).to_json(),
+        row=task.row_facts(clock).to_json(),
         via=who.via,
     )
     new_hash = event_hash(event, task.head_hash)

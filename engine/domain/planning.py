@@ -108,7 +108,12 @@ def sign_for_actions(sign_by: date, policy: DeadlinePolicy, calendar: WorkCalend
         for n in rule.remind_before_working_days
     ]
     actions += [
-        Action("sign_escalate", e.level, _at(calendar.add_working_days(sign_by, e.after_working_days), policy, tz), e.notify)
+        Action(
+            "sign_escalate",
+            e.level,
+            _at(calendar.add_working_days(sign_by, e.after_working_days), policy, tz),
+            e.notify,
+        )
         for e in rule.escalation
     ]
     return actions

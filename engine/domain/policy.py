@@ -128,7 +128,9 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
         return escalation
 
     def days_list(value: Any, key: str) -> list[int]:
-        if not isinstance(value, list) or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in value):
+        if not isinstance(value, list) or not all(
+            isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in value
+        ):
             raise fail(key, "expected a list of whole numbers ≥ 0, e.g. [3, 1, 0]")
         return value
 

@@ -127,7 +127,9 @@ FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
     "source_row": (Bilingual("原行号", "Source row"), ("原行号", "source row")),
     "reason": (Bilingual("错误原因", "Reason"), ("错误原因", "reason")),
 }
-INFORMATIONAL = frozenset({"light", "days_overdue", "source_row", "reason", "sign_by", "signed_at"})  # recognised, never imported
+INFORMATIONAL = frozenset(
+    {"light", "days_overdue", "source_row", "reason", "sign_by", "signed_at"}
+)  # recognised, never imported
 REQUIRED = ("problem", "unit", "leader")
 IGNORE = "ignore"
 FIELD_PREFIX = "field:"  # a workflow's own field, e.g. field:household

@@ -181,7 +181,8 @@ def _row_break(task: Any, seen: _Seen | None, baseline: dict[str, Any] | None, c
         content = content_of(_columns(task), co_units).digest()
         now = row_facts_of(_columns(task), content).to_json()
         names = {"content": "title or content", "unit": "unit", "leader": "lead leader"}
-        differs += [names.get(k, k.replace("_", " ")) for k in now if now[k] != bound.get(k)]
+        keys = list(now) + [k for k in bound if k not in now]  # a fact bound but gone from the row counts too
+        differs += [names.get(k, k.replace("_", " ")) for k in keys if now.get(k) != bound.get(k)]
     if not differs:
         return None
     return Break(task.code, task.version, None, f"the task's row differs from its history: {', '.join(differs)}")

@@ -13,7 +13,7 @@ from engine.services import queries, tasks
 from engine.services.queries import TaskDetail, TaskSummary
 
 from .context import Ctx, json_option, pass_ctx
-from .params import KEY_VALUE
+from .params import DATE, KEY_VALUE
 from .render import emit_json, emit_json_stream, say, table, when
 
 VERBS = ("start", "submit", "approve", "reject", "close", "reopen", "cancel")
@@ -54,6 +54,10 @@ def register(cli: click.Group) -> None:
 @click.option("--priority", type=click.Choice(["高", "中", "低", "high", "medium", "low"]))
 @click.option("--workflow", default="rectification", show_default=True, help="rectification or assistance.")
 @click.option("--field", "fields", type=KEY_VALUE, multiple=True, help="A workflow field, e.g. households=3.")
+@click.option("--source", help="Where the problem comes from (问题来源), one of the workflow's sources, e.g. 巡视巡察反馈.")
+@click.option("--source-ref", help="The source's document number, e.g. 县委巡察反馈意见 第3条.")
+@click.option("--source-date", type=DATE, help="The source document's date (YYYY-MM-DD).")
+@click.option("--instruction", help="The leader's instruction (领导批示) it is turned from, e.g. PS-2026-0001.")
 @json_option
 @pass_ctx
 def assign(
@@ -71,6 +75,10 @@ def assign(
     priority,
     workflow: str,
     fields,
+    source: str | None,
+    source_ref: str | None,
+    source_date,  # type: ignore[no-untyped-def]
+    instruction: str | None,
 ) -> None:
     """交办 — assign a new task to a responsible unit; prints its code."""
     app = ctx.app()
@@ -91,6 +99,10 @@ def assign(
             responsible_person=person,
             priority=priority,
             fields=dict(fields),
+            source=source,
+            source_ref=source_ref,
+            source_date=source_date,
+            instruction=instruction,
         ),
     )
     if ctx.json:
@@ -234,6 +246,10 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
         "sign_by": s.sign_by,
         "signed_at": s.signed_at,
         "sign_late": s.sign_late,
+        "source": s.source,
+        "source_ref": s.source_ref,
+        "source_date": s.source_date,
+        "instruction": s.instruction,
     }
 
 
@@ -251,6 +267,8 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
     help="Only tasks with this traffic light; repeatable.",
 )
 @click.option("--overdue", is_flag=True, help="Only overdue tasks (the red light).")
+@click.option("--source", help="Only tasks from this source (问题来源); '-' for tasks that cite none.")
+@click.option("--instruction", help="Only tasks turned from this leader's instruction (PS-2026-0001).")
 @click.option("--limit", type=int, default=queries.LIST_PAGE, show_default=True, help="Show at most this many.")
 @click.option("--after", metavar="CODE", help="Start after this task code (the next page).")
 @click.option("--all", "every", is_flag=True, help="Every match, streamed (JSON: an array written row by row).")
@@ -265,6 +283,8 @@ def list_cmd(
     mine: bool,
     lights: tuple[str, ...],
     overdue: bool,
+    source: str | None,
+    instruction: str | None,
     limit: int,
     after: str | None,
     every: bool,
@@ -280,6 +300,8 @@ def list_cmd(
         workflow=workflow,
         mine_for=ctx.actor if mine else None,
         lights=tuple(sorted(set(lights) | ({"red"} if overdue else set()))),
+        source=source,
+        instruction=instruction,
     )
     if every:
         stream = queries.iter_tasks(app, flt, after=after)
@@ -387,6 +409,7 @@ def show(ctx: Ctx, code: str) -> None:
             ),
         ),
         (ctx.t("销号", "Closed"), _closed_text(ctx, s)),
+        (ctx.t("问题来源", "Source"), _source_text(ctx, s)),
         (ctx.t("类别", "Category"), s.category or ""),
         (ctx.t("批次", "Campaign"), s.campaign or ""),
         (ctx.t("问题", "Problem"), d.problem or ""),
@@ -447,6 +470,13 @@ def _closed_text(ctx: Ctx, s: TaskSummary) -> str:
     if s.closed_days_late == 0:
         return ctx.t("按期销号", "on time")
     return ctx.t(f"逾期 {s.closed_days_late} 个工作日销号", f"{s.closed_days_late} working day(s) late")
+
+
+def _source_text(ctx: Ctx, s: TaskSummary) -> str:
+    parts = [p for p in (s.source, s.source_ref, s.source_date.isoformat() if s.source_date else None) if p]
+    if s.instruction:
+        parts.append(ctx.t(f"批示 {s.instruction}", f"instruction {s.instruction}"))
+    return "，".join(parts) if ctx.lang == "zh" else ", ".join(parts)
 
 
 def _sign_by_text(ctx: Ctx, s: TaskSummary) -> str:

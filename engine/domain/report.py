@@ -243,6 +243,9 @@ class Report:
     extensions_total: int | None = None
     # Tasks of other workflows (帮扶任务), by workflow label then unit: a section each, not in the figures above.
     other_workflows: dict[str, dict[str, Counts]] = field(default_factory=dict)
+    # 问题来源 (立项): figures per source ("—" for tasks citing none); empty when no task cites one.
+    by_source: dict[str, Counts] = field(default_factory=dict)
+    source: str | None = None  # the circular cut to one source ("-": tasks citing none)
 
     @property
     def new_count(self) -> int:
@@ -259,7 +262,7 @@ class Report:
     @property
     def scope_name(self) -> Bilingual:
         """Who the figures cover: 全部整改任务, or the campaign, unit and category they were cut to."""
-        parts = [p for p in (self.campaign, self.unit, self.category) if p]
+        parts = [p for p in (self.campaign, self.unit, self.category, self.source) if p]
         if not parts:
             return Bilingual("全部整改任务", "all tasks")
         return Bilingual("·".join(parts), " / ".join(parts))
@@ -295,7 +298,7 @@ def headline(report: Report, lang: Lang) -> str:
     t = report.totals
     d = report.as_of
     if lang == "zh":
-        scope = "·".join(p for p in (report.campaign, report.unit, report.category) if p)
+        scope = "·".join(p for p in (report.campaign, report.unit, report.category, report.source) if p)
         return (
             f"截至{d.year}年{d.month}月{d.day}日，{scope}共交办整改任务{t.tasks}项，"
             f"已销号{t.closed}项，完成率{pct(t.completion_rate)}；未签收{t.not_started}项，整改中{t.in_progress}项，"
@@ -347,7 +350,12 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
     return {
         "as_of": report.as_of.isoformat(),
         "period": _period_dict(report.period),
-        "scope": {"campaign": report.campaign, "unit": report.unit, "category": report.category},
+        "scope": {
+            "campaign": report.campaign,
+            "unit": report.unit,
+            "category": report.category,
+            **({"source": report.source} if report.source else {}),
+        },
         "headline": headline(report, lang),
         "totals": _counts_dict(report.totals),
         "units": [
@@ -383,6 +391,7 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
         },
         "by_category": {k: _counts_dict(v) for k, v in report.by_category.items()},
         "by_campaign": {k: _counts_dict(v) for k, v in report.by_campaign.items()},
+        "by_source": {k: _counts_dict(v) for k, v in report.by_source.items()},
         "previous_period": {
             "period": _period_dict(prev.period),
             "totals": _counts_dict(prev.totals),
@@ -466,6 +475,8 @@ def from_dict(d: dict[str, Any]) -> Report:
         extensions_in_period=[_task(t) for t in d["extensions_in_period"]],
         by_category={k: _counts(v) for k, v in d["by_category"].items()},
         by_campaign={k: _counts(v) for k, v in d["by_campaign"].items()},
+        by_source={k: _counts(v) for k, v in d.get("by_source", {}).items()},
+        source=d["scope"].get("source"),
         previous=Previous(
             _period(prev["period"]),
             _counts(prev["totals"]),

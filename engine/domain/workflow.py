@@ -37,7 +37,20 @@ IMPORT_TRIGGER = "import"
 IMPORT_LABEL = Bilingual("导入台账", "import from a ledger")
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = {"name", "zh", "en", "code_prefix", "initial", "create", "states", "transitions", "fields", "deadlines"}
+_TOP_KEYS = {
+    "name",
+    "zh",
+    "en",
+    "code_prefix",
+    "initial",
+    "create",
+    "states",
+    "transitions",
+    "fields",
+    "deadlines",
+    "sources",
+}
+_SOURCE_KEYS = {"name", "en", "instruction"}
 _STATE_KEYS = {"key", "zh", "en", "final", "clock", "report"}
 # How a state counts in a circular (定期通报); see engine/domain/report.py.
 REPORT_BUCKETS = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded")
@@ -107,6 +120,15 @@ class FieldSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """问题来源 (立项): where a task may come from, e.g. 巡视巡察反馈; ``instruction``: a leader's instruction."""
+
+    name: str
+    label: Bilingual
+    instruction: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CreateSpec:
     trigger: str
     label: Bilingual
@@ -127,6 +149,12 @@ class WorkflowSpec:
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     version: str = ""
     source: str = ""
+    sources: dict[str, SourceSpec] = field(default_factory=dict)  # 问题来源, by name; empty: any or none
+
+    @property
+    def instruction_source(self) -> SourceSpec | None:
+        """The source a task turned from a leader's instruction (领导批示) cites."""
+        return next((s for s in self.sources.values() if s.instruction), None)
 
     def state(self, key: str) -> StateSpec:
         return self.states[key]
@@ -294,6 +322,7 @@ class _Validator:
                 "deadlines.sign_for",
                 "no state awaits signing for: mark the state a task is assigned in with 'report: not_started'",
             )
+        sources = self.sources(top.get("sources"))
         prefix = self.text(top, "code_prefix", "")
         if not re.fullmatch(r"[A-Z]{1,6}", prefix):
             raise self.fail("code_prefix", f"'{prefix}' should be 1 to 6 capital letters, e.g. ZG")
@@ -309,7 +338,29 @@ class _Validator:
             deadlines=deadlines,
             version=definition_version(top),
             source=self.source,
+            sources=sources,
         )
+
+    def sources(self, raw: object) -> dict[str, SourceSpec]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, list):
+            raise self.fail("sources", f"expected a list of sources, found {_kind(raw)}")
+        out: dict[str, SourceSpec] = {}
+        for i, item in enumerate(raw):
+            k = f"sources[{i}]"
+            spec = {"name": item} if isinstance(item, str) else self.mapping(item, k)
+            self.unknown_keys(spec, _SOURCE_KEYS, k)
+            name = self.text(spec, "name", k)
+            if len(name) > 50:
+                raise self.fail(f"{k}.name", f"'{name[:20]}…' is longer than 50 characters")
+            if name in out:
+                raise self.fail(f"{k}.name", f"source '{name}' is listed twice")
+            instruction = self.flag(spec, "instruction", k, False)
+            if instruction and any(s.instruction for s in out.values()):
+                raise self.fail(f"{k}.instruction", "only one source can be the one leaders' instructions give")
+            out[name] = SourceSpec(name, Bilingual(name, self.text(spec, "en", k, name)), instruction)
+        return out
 
     def states(self, raw: object) -> dict[str, StateSpec]:
         if not isinstance(raw, list) or not raw:

@@ -96,6 +96,13 @@ FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
         ("问题类别", "类别", "问题类型", "类型", "问题分类", "category", "type"),
     ),
     "title": (Bilingual("标题", "Title"), ("标题", "任务名称", "title")),
+    # 立项: where the problem comes from, one of the workflow's sources, with its document number and date
+    "source": (Bilingual("问题来源", "Source"), ("问题来源", "来源", "问题出处", "立项来源", "交办来源", "source")),
+    "source_ref": (
+        Bilingual("来源文号", "Source reference"),
+        ("来源文号", "来源依据", "文号", "source reference", "source ref"),
+    ),
+    "source_date": (Bilingual("来源日期", "Source date"), ("来源日期", "来源文件日期", "source date")),
     "priority": (Bilingual("优先级", "Priority"), ("优先级", "priority")),
     "campaign": (Bilingual("批次", "Campaign"), ("批次", "专项", "campaign")),
     "code": (Bilingual("编号", "Code"), ("编号", "任务编号", "code")),

@@ -43,6 +43,7 @@ class LedgerColumns:
     created_at: Any  # the instant the task was written (an imported task's import instant)
     assigned_on: Any  # 交办日期; NULL on old imported data
     closed_on: Any  # the closing date an imported ledger gave; NULL: native, or unknown
+    source: Any  # 问题来源 (立项): fixed when the task is written
 
 
 Where = Callable[[LedgerColumns], list[ColumnElement[bool]]]
@@ -66,6 +67,7 @@ def _row_columns(state: Any, deadline: Any, at: Any) -> LedgerColumns:
         Task.created_at,
         Task.assigned_on,
         Task.closed_on,
+        Task.source,
     )
 
 
@@ -87,6 +89,7 @@ def _select(cols: LedgerColumns) -> Any:
         cols.created_at.label("created_at"),
         cols.assigned_on.label("assigned_on"),
         cols.closed_on.label("closed_on"),
+        cols.source.label("source"),
     )
 
 

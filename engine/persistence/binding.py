@@ -34,7 +34,7 @@ CONTENT_COLUMNS = (
     "ledger_columns",
     "assigned_on",
     "closed_on",
-)
+)  # the source columns (0007) are read with .get: the upgrade to 0005 runs on a table without them
 
 
 def _json(value: Any) -> Any:
@@ -69,6 +69,10 @@ def content_of(row: Mapping[str, Any] | RowMapping, co_units: Iterable[int]) -> 
         ledger_columns=_json(row["ledger_columns"]),
         assigned_on=_day(row["assigned_on"]),
         closed_on=_day(row["closed_on"]),
+        source=row.get("source"),
+        source_ref=row.get("source_ref"),
+        source_date=_day(row.get("source_date")),
+        instruction=row.get("instruction"),
     )
 
 

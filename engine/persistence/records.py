@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, text
 from ..domain.audit import RecordFacts, record_hash
 from .binding import campaign_body, person_body, unit_body
 from .models import PERSON_CONTACT, Campaign, Person, Record, Unit, WorkspaceSetting
+from .instructions import InstructionRepository
 from .repository import LEDGER_STEP
 
 
@@ -69,6 +70,7 @@ class RecordRepository:
             "unit": self.unit_bodies(),
             "workspace": self.workspace_bodies(),
             "campaign": self.campaign_bodies(),
+            "instruction": InstructionRepository(self.conn).bodies(),
         }
 
     def last_bodies(self, kind: str, subjects: Iterable[str]) -> dict[str, dict[str, Any] | None]:

@@ -55,6 +55,7 @@ class Scope:
     category: str | None = None
     workflows: tuple[str, ...] | None = None  # None: every workflow
     not_workflows: tuple[str, ...] = ()  # workflows reported in sections of their own (帮扶)
+    source: str | None = None  # 问题来源; NO_SOURCE: tasks that cite none
 
 
 # Where a task's state comes from: the tasks as they stand, or as they stood at an instant (see asof.py).
@@ -98,7 +99,12 @@ def _scoped(scope: Scope, cols: Any) -> list[ColumnElement[bool]]:
         out.append(cols.workflow.in_(scope.workflows))
     if scope.not_workflows:
         out.append(cols.workflow.not_in(scope.not_workflows))
+    if scope.source is not None:
+        out.append(cols.source.is_(None) if scope.source == NO_SOURCE else cols.source == scope.source)
     return out
+
+
+NO_SOURCE = "-"  # a scope's source for the tasks that cite none
 
 
 def _closed_by(deadline: Any, last_at: Any, dialect: str, tz: ZoneInfo, as_of: date) -> ColumnElement[bool]:
@@ -124,8 +130,8 @@ def tally(
     tz: ZoneInfo,
     *,
     breakdowns: bool = True,
-) -> list[tuple[str, str | None, str | None, str, int, int, int, int]]:
-    """(unit, category, campaign, bucket, tasks, overdue, closed with a deadline, closed on time) rows.
+) -> list[tuple[str, str | None, str | None, str, int, int, int, int, str | None]]:
+    """(unit, category, campaign, bucket, tasks, overdue, closed with a deadline, closed on time, source) rows.
 
     Grouped by plain columns; units are named and states put in their columns afterwards, over the few
     result rows, so the database does one scan and one aggregation.
@@ -147,28 +153,31 @@ def tally(
         ),
     )
     category, campaign = (c.category, c.campaign) if breakdowns else (null(), null())  # the previous period: units only
+    source = c.source if breakdowns else null()
     query = select(
         c.unit_id,
         category,
         campaign,
+        source,
         c.workflow,
         c.state,
         func.count(),
         func.sum(case((overdue, 1), else_=0)),
         func.sum(case((has_deadline, 1), else_=0)),
         func.sum(case((on_time, 1), else_=0)),
-    ).group_by(c.unit_id, *((c.category, c.campaign) if breakdowns else ()), c.workflow, c.state)
+    ).group_by(c.unit_id, *((c.category, c.campaign, c.source) if breakdowns else ()), c.workflow, c.state)
     names = dict(conn.execute(select(Unit.id, Unit.name)).all())
     return [
         (
             names.get(r[0], str(r[0])),
             r[1],
             r[2],
-            rules.buckets.get((r[3], r[4]), "excluded"),
-            int(r[5]),
-            int(r[6] or 0),
+            rules.buckets.get((r[4], r[5]), "excluded"),
+            int(r[6]),
             int(r[7] or 0),
             int(r[8] or 0),
+            int(r[9] or 0),
+            r[3],
         )
         for r in conn.execute(query)
     ]

@@ -103,6 +103,10 @@ class NewTaskRow:
     target: str | None = None
     ledger_columns: list[Any] | None = None
     sign_by: date | None = None
+    source: str | None = None  # 问题来源
+    source_ref: str | None = None
+    source_date: date | None = None
+    instruction: str | None = None  # the 领导批示 it was turned from
 
     def content(self, co_unit_ids: Iterable[int]) -> TaskContent:
         return TaskContent(
@@ -123,6 +127,10 @@ class NewTaskRow:
             ledger_columns=self.ledger_columns,
             assigned_on=self.assigned_on,
             closed_on=self.closed_on,
+            source=self.source,
+            source_ref=self.source_ref,
+            source_date=self.source_date,
+            instruction=self.instruction,
         )
 
 
@@ -306,11 +314,12 @@ class TaskRepository:
                 "unit_id, responsible_person_id, lead_leader_id, deadline, original_deadline, deadline_expr, ongoing, "
                 "deadline_version, watch_from, next_action_at, escalation_level, named_in_circular, priority, fields, "
                 "state, version, created_at, updated_at, head_hash, content_hash, assigned_on, closed_on, target, ledger_columns, "
-                "sign_by) "
+                "sign_by, source, source_ref, source_date, instruction) "
                 "VALUES (:code, :workflow, :wv, :title, :problem, "
                 ":measures, :category, :campaign, :unit, :person, :leader, :deadline, :deadline, :expr, :ongoing, 1, "
                 ":at, :next_at, 0, :false, :priority, :fields, :state, 1, :at, :at, :head, :content, :assigned_on, "
-                ":closed_on, :target, :ledger_columns, :sign_by) RETURNING id",
+                ":closed_on, :target, :ledger_columns, :sign_by, :source, :source_ref, :source_date, :instruction) "
+                "RETURNING id",
                 {
                     "code": task.code,
                     "workflow": task.workflow,
@@ -341,6 +350,10 @@ class TaskRepository:
                     "target": task.target,
                     "ledger_columns": encode_json(task.ledger_columns),
                     "sign_by": encode_date(task.sign_by, self.dialect),
+                    "source": task.source,
+                    "source_ref": task.source_ref,
+                    "source_date": encode_date(task.source_date, self.dialect),
+                    "instruction": task.instruction,
                 },
             ).fetchone()[0]
         )

@@ -18,6 +18,7 @@ NEW_IN_PERIOD = Bilingual("本期新增", "New this period")
 EXTENSIONS_IN_PERIOD = Bilingual("本期延期", "Extensions this period")
 CHANGE = Bilingual("与上期对比", "Change since the previous period")
 BY_CATEGORY = Bilingual("按问题类别", "By category")
+BY_SOURCE = Bilingual("按问题来源", "By source")
 BY_CAMPAIGN = Bilingual("按专项", "By campaign")
 WORKFLOW_PROGRESS = Bilingual("{workflow}进展情况", "{workflow}: progress (not counted above)")
 
@@ -67,6 +68,7 @@ OVERDUE_BEFORE = Bilingual("上期逾期", "overdue before")
 OVERDUE_CHANGE = Bilingual("逾期变化", "change in overdue")
 
 CATEGORY = Bilingual("问题类别", "category")
+SOURCE = Bilingual("问题来源", "source")
 CAMPAIGN = Bilingual("专项", "campaign")
 
 # The chart

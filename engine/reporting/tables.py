@@ -34,7 +34,8 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    key: str  # stable across languages: units, overdue, closed, new, extensions, change, by_category, by_campaign
+    key: str  # stable across languages: units, overdue, closed, new, extensions, change, by_category, by_campaign,
+    # by_source
     title: str
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
@@ -73,6 +74,7 @@ def sections(report: Report, lang: Lang) -> list[Section]:
         _change(report, lang),
         _groups("by_category", L.BY_CATEGORY, L.CATEGORY, report.by_category, lang),
         _groups("by_campaign", L.BY_CAMPAIGN, L.CAMPAIGN, report.by_campaign, lang),
+        *([_groups("by_source", L.BY_SOURCE, L.SOURCE, report.by_source, lang)] if report.by_source else []),
         *(_workflow(label, units, lang) for label, units in report.other_workflows.items()),
     ]
 

@@ -269,6 +269,7 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
                 assigned_on=assigned_on,
                 campaign_start=campaign_start,
                 is_working_day=app.calendar.is_working_day,
+                sources=tuple(spec.sources),
             )
             validator = RowValidator(ctx, header)
             keep_raw = options.skip_invalid is not None
@@ -402,6 +403,7 @@ class ExportFilter:
     workflow: str | None = None
     as_of: date | None = None  # the ledger as it stood at the end of that day
     lang: Lang = "zh"
+    source: str | None = None  # 问题来源; NO_SOURCE ('-'): tasks that cite none
 
 
 @dataclass(frozen=True)
@@ -437,6 +439,9 @@ _WIDTHS = {
     "target": 30,
     "sign_by": 12,
     "signed_at": 17,
+    "source": 12,
+    "source_ref": 24,
+    "source_date": 12,
 }
 EXPORT_FIELDS = (
     "seq",
@@ -463,8 +468,11 @@ EXPORT_FIELDS = (
     "target",
     "sign_by",
     "signed_at",  # as of the export's day: a task signed for later was not yet signed for then
+    "source",
+    "source_ref",
+    "source_date",
 )
-WRAPPED = {"problem", "measures", "status", "note", "co_units", "target"}
+WRAPPED = {"problem", "measures", "status", "note", "co_units", "target", "source_ref"}
 LEDGER_COLUMN_WIDTH = 16
 LIGHT_WORDS = {"red": Bilingual("红", "red"), "yellow": Bilingual("黄", "yellow"), "green": Bilingual("绿", "green")}
 
@@ -497,6 +505,8 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
             query = query.where(Task.unit_id == resolve_unit(uow.org, flt.unit))
         if flt.states:
             query = query.where(state_col.in_(flt.states))
+        if flt.source is not None:
+            query = query.where(Task.source.is_(None) if flt.source == NO_SOURCE else Task.source == flt.source)
         tasks = uow.conn.execute(query.order_by(Task.id)).all()
         ids = [t.id for t in tasks]
         co_units = _co_units(uow.conn, ids)
@@ -556,6 +566,9 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 t.target,
                 t.sign_by,
                 _signed_cell(t.signed_at, end, app),
+                t.source,
+                t.source_ref,
+                t.source_date,
             ]
             values += [_field_cell((t.fields or {}).get(k)) for k in field_keys]
             if kept_headers:
@@ -574,6 +587,8 @@ def _signed_cell(signed_at: datetime | None, end: datetime | None, app: App) -> 
         return None
     return signed_at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M")
 
+
+NO_SOURCE = "-"  # `--source -`: tasks that cite no source
 
 _Leader = aliased(Person)
 _Responsible = aliased(Person)
@@ -600,6 +615,9 @@ def _export_query(end: datetime | None) -> tuple[Select[Any], Any, Any]:
         Task.ledger_columns,
         Task.sign_by,
         Task.signed_at,
+        Task.source,
+        Task.source_ref,
+        Task.source_date,
         Unit.name.label("unit_name"),
         _Leader.name.label("leader_name"),
         _Responsible.name.label("person_name"),

@@ -48,6 +48,10 @@ class TaskSummary:
     sign_by: date | None = None  # 签收时限
     signed_at: datetime | None = None  # 签收时间
     sign_late: bool = False  # still not signed for after its sign-for day (超时未签收)
+    source: str | None = None  # 问题来源 (立项)
+    source_ref: str | None = None
+    source_date: date | None = None
+    instruction: str | None = None  # the 领导批示 it was turned from
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ class TaskFilter:
     lights: tuple[str, ...] = ()  # green, yellow, red
     visible_to: str | None = None  # a person id: only what they may see (engine.domain.visibility)
     codes: tuple[str, ...] = ()  # only these tasks (a page's worth: the inbox's summaries)
+    source: str | None = None  # 问题来源; NO_SOURCE: tasks that cite none
+    instruction: str | None = None  # tasks turned from this leader's instruction
 
 
 _Leader = aliased(Person)
@@ -139,6 +145,10 @@ _SHOWN = (
     Task.closed_on,
     Task.sign_by,
     Task.signed_at,
+    Task.source,
+    Task.source_ref,
+    Task.source_date,
+    Task.instruction,
 )
 
 
@@ -198,9 +208,14 @@ def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> T
             and task.sign_by is not None
             and today > task.sign_by
         ),
+        source=task.source,
+        source_ref=task.source_ref,
+        source_date=task.source_date,
+        instruction=task.instruction,
     )
 
 
+NO_SOURCE = "-"  # `--source -`: tasks that cite no source
 LIST_PAGE = 50  # `duban list` shows this many unless told otherwise
 
 
@@ -255,6 +270,10 @@ def iter_tasks(app: App, flt: TaskFilter, *, after: str | None = None) -> Genera
     if flt.workflow:
         app.registry.machine(flt.workflow)  # an unknown name is an error, not an empty list
         query = query.where(Task.workflow == flt.workflow)
+    if flt.source is not None:
+        query = query.where(Task.source.is_(None) if flt.source == NO_SOURCE else Task.source == flt.source)
+    if flt.instruction is not None:
+        query = query.where(Task.instruction == flt.instruction)
     if after is not None:
         query = query.where(Task.code > after)
     if flt.codes:

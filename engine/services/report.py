@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from ..app import App
 from ..domain.errors import InvalidInput
 from ..domain.policy import DeadlinePolicy
+from ..domain.text import Bilingual
 from ..domain.report import (
     Counts,
     OverdueTask,
@@ -29,6 +30,7 @@ from ..domain.report import (
     rank_units,
 )
 from ..persistence.report_queries import (
+    NO_SOURCE,
     Scope,
     Source,
     StateRules,
@@ -57,6 +59,7 @@ class ReportRequest:
     unit: str | None = None
     category: str | None = None
     limit: int | None = NAMED_LIMIT  # None: name every task
+    source: str | None = None  # 问题来源; '-': tasks that cite none
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
@@ -99,18 +102,19 @@ def build_report(app: App, req: ReportRequest) -> Report:
             unit_id=resolve_unit(uow.org, req.unit) if req.unit else None,
             category=req.category or None,
             not_workflows=others,
+            source=_checked_source(app, req.source),
         )
         rules = state_rules(app.registry.specs)
         source = _source(app, uow, period.end, today)  # decided once: the figures and the named list agree
-        totals, units, by_category, by_campaign = _figures(app, uow, rules, source, scope, period.end)
+        totals, units, by_category, by_campaign, by_source = _figures(app, uow, rules, source, scope, period.end)
         prev_period = period.previous()
         prev_source = _source(app, uow, prev_period.end, today)
-        prev_totals, prev_units, _, _ = _figures(app, uow, rules, prev_source, scope, prev_period.end, breakdowns=False)
+        prev_totals, prev_units, _, _, _ = _figures(app, uow, rules, prev_source, scope, prev_period.end, breakdowns=False)
         named = _overdue(app, uow, rules, source, scope, period.end, req.limit)
         other_workflows: dict[str, dict[str, Counts]] = {}
         for name in others:
             own = replace(scope, workflows=(name,), not_workflows=())
-            _, per_unit, _, _ = _figures(app, uow, rules, source, own, period.end, breakdowns=False)
+            _, per_unit, _, _, _ = _figures(app, uow, rules, source, own, period.end, breakdowns=False)
             if per_unit:
                 other_workflows[app.registry.spec(name).label.zh] = per_unit
         lists = {
@@ -129,6 +133,8 @@ def build_report(app: App, req: ReportRequest) -> Report:
         extensions_in_period=lists["extended"][0],
         by_category=by_category,
         by_campaign=by_campaign,
+        by_source=by_source if any(k != NO_CATEGORY for k in by_source) else {},
+        source=scope.source,
         previous=Previous(prev_period, prev_totals, prev_units),
         campaign=scope.campaign,
         unit=req.unit,
@@ -148,13 +154,30 @@ def _source(app: App, uow: UnitOfWork, day: date, today: date) -> Source:
 
 def _figures(
     app: App, uow: UnitOfWork, rules: StateRules, source: Source, scope: Scope, day: date, *, breakdowns: bool = True
-) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
+) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
     rows = tally(uow.conn, rules, source, scope, day, app.tz, breakdowns=breakdowns)
     units = fold([Tally(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows])
     by_category = fold([Tally(r[1] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
     by_campaign = fold([Tally(r[2] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
+    by_source = fold([Tally(r[8] or NO_CATEGORY, r[3], r[4], r[5], r[6], r[7]) for r in rows])
     totals = sum(units.values(), Counts())
-    return totals, units, by_category, by_campaign
+    return totals, units, by_category, by_campaign, by_source
+
+
+def _checked_source(app: App, source: str | None) -> str | None:
+    """A source no workflow lists is a typo, not an empty circular."""
+    if not source:
+        return None
+    known = {name for spec in app.registry.specs for name in spec.sources}
+    if source != NO_SOURCE and known and source not in known:
+        raise InvalidInput(
+            what="--source",
+            detail=Bilingual(
+                f"“{source}”不是问题来源之一（可选：{'、'.join(sorted(known))}；'-' 表示未写来源）",
+                f"'{source}' is not a source (sources: {', '.join(sorted(known))}; '-' for none)",
+            ),
+        )
+    return source
 
 
 def _overdue(

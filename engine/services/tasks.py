@@ -18,9 +18,12 @@ from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleT
 from ..domain.machine import Actor, Outcome, Request, describe_rules
 from ..domain.textcheck import check_text
 from ..domain.workflow import FieldSpec, WorkflowSpec
+from ..domain.text import Bilingual
+from ..persistence.instructions import InstructionRow
 from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
 from .identity import acting
+from .instructions import find_instruction
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
@@ -42,6 +45,10 @@ class NewTask:
     responsible_person: str | None = None
     priority: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    source: str | None = None  # 问题来源, one of the workflow's sources
+    source_ref: str | None = None  # its document number: 县委巡察反馈意见 第3条
+    source_date: date | None = None  # the source document's date
+    instruction: str | None = None  # the 领导批示 (PS-2026-0001) the task is turned from
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
         person_id = resolve_person(org, new.responsible_person) if new.responsible_person else None
         co_unit_ids = [resolve_unit(org, u) for u in dict.fromkeys(new.co_units) if u != new.unit]
         now = app.clock.now()
+        source = task_source(spec, new, find_instruction(uow, new.instruction) if new.instruction else None, now, app)
         deadline = resolve_deadline(app, spec, new.deadline, new.campaign, now)
         year = now.astimezone(app.tz).year
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
@@ -127,6 +135,10 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
             next_action_at=next_at,
             assigned_on=now.astimezone(app.tz).date(),
             sign_by=sign_by,
+            source=source.name,
+            source_ref=source.ref,
+            source_date=source.on,
+            instruction=source.instruction,
         )
         content_hash = row.content(co_unit_ids).digest()
         event = EventFacts(
@@ -145,6 +157,8 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 "leader": leader_id,
                 "deadline": deadline.due.isoformat() if deadline and deadline.due else None,
                 "deadline_expr": deadline.expression if deadline else None,
+                **({"source": source.name} if source.name else {}),
+                **({"instruction": source.instruction} if source.instruction else {}),
             },
             deadline=deadline.due if deadline else None,
             account=who.account,
@@ -324,7 +338,69 @@ def _checked(new: NewTask) -> NewTask:
         else None,
         priority=priority,
         fields={k: check_text(v, f"field {k}", max_len=500) for k, v in new.fields.items()},
+        source=(check_text(new.source, "source", max_len=50) or None) if new.source else None,
+        source_ref=(check_text(new.source_ref, "source ref", max_len=200) or None) if new.source_ref else None,
+        instruction=(check_text(new.instruction, "instruction", max_len=32) or None) if new.instruction else None,
     )
+
+
+@dataclass(frozen=True)
+class TaskSource:
+    """Where a new task comes from (立项), checked against the workflow's list and the instruction it cites."""
+
+    name: str | None = None
+    ref: str | None = None
+    on: date | None = None
+    instruction: str | None = None
+
+
+def task_source(
+    spec: WorkflowSpec, new: NewTask, instruction: InstructionRow | None, now: datetime, app: App
+) -> TaskSource:
+    today = now.astimezone(app.tz).date()
+    name, ref, on = new.source, new.source_ref, new.source_date
+    if instruction is not None:
+        given = spec.instruction_source
+        if given is None:
+            raise InvalidInput(
+                what="--instruction",
+                detail=Bilingual(
+                    f"流程 {spec.name} 的 sources 中没有标为 instruction: true 的来源，不能由领导批示立项",
+                    f"workflow {spec.name} has no source marked 'instruction: true' in its sources",
+                ),
+            )
+        if name and name != given.name:
+            raise InvalidInput(
+                what="--source",
+                detail=Bilingual(
+                    f"由领导批示 {instruction.code} 立项的任务来源是“{given.name}”，不是“{name}”",
+                    f"a task turned from the instruction {instruction.code} comes from '{given.name}', not '{name}'",
+                ),
+            )
+        name = given.name
+        ref = ref or instruction.ref or instruction.code
+        on = on or instruction.issued_on
+    if name is None:
+        if ref or on:
+            raise InvalidInput(
+                what="--source-ref / --source-date",
+                detail=Bilingual("请同时用 --source 写明问题来源", "give the source itself with --source"),
+            )
+        return TaskSource()
+    if spec.sources and name not in spec.sources:
+        raise InvalidInput(
+            what="--source",
+            detail=Bilingual(
+                f"“{name}”不是流程 {spec.name} 的问题来源（可选：{'、'.join(spec.sources)}）",
+                f"'{name}' is not a source of workflow {spec.name} (sources: {', '.join(spec.sources)})",
+            ),
+        )
+    if on is not None and on > today:
+        raise InvalidInput(
+            what="--source-date",
+            detail=Bilingual(f"{on} 晚于今天（{today}）", f"{on} is after today ({today})"),
+        )
+    return TaskSource(name, ref, on, instruction.code if instruction else None)
 
 
 def resolve_deadline(

@@ -6,8 +6,8 @@ from datetime import date
 
 import click
 
-from engine.services import instructions
 from engine.persistence.instructions import InstructionRow
+from engine.services import instructions
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE
@@ -54,7 +54,14 @@ def instruction_list(ctx: Ctx) -> None:
         ctx,
         [("编号", "Code"), ("日期", "Date"), ("领导", "Leader"), ("文号", "Ref"), ("批示", "Text"), ("任务", "Tasks")],
         [
-            [r.code, r.issued_on.isoformat(), r.leader_name or r.leader_id, r.ref or "", r.text, f"{r.closed}/{r.tasks}"]
+            [
+                r.code,
+                r.issued_on.isoformat(),
+                r.leader_name or r.leader_id,
+                r.ref or "",
+                r.text,
+                f"{r.closed}/{r.tasks}",
+            ]
             for r in rows
         ],
     )
@@ -85,11 +92,10 @@ def instruction_show(ctx: Ctx, code: str) -> None:
     table(
         ctx,
         [("编号", "Code"), ("任务", "Title"), ("责任单位", "Unit"), ("状态", "State")],
-        [
-            [t.code, t.title, t.unit, ctx.pick(app.registry.spec(t.workflow).state_label(t.state))]
-            for t in view.tasks
-        ],
-        title=ctx.t(f"由此立项的任务（{r.closed}/{r.tasks} 已销号）", f"Tasks turned from it ({r.closed}/{r.tasks} closed)"),
+        [[t.code, t.title, t.unit, ctx.pick(app.registry.spec(t.workflow).state_label(t.state))] for t in view.tasks],
+        title=ctx.t(
+            f"由此立项的任务（{r.closed}/{r.tasks} 已销号）", f"Tasks turned from it ({r.closed}/{r.tasks} closed)"
+        ),
     )
 
 

@@ -26,7 +26,7 @@ from engine.services.sweep import sweep
 from engine.services.tasks import fire
 
 from .conftest import DEPUTY, PRINCIPAL, ROOT, SUPERVISOR, UNIT_HEAD
-from .helpers import check_history, new_task
+from .helpers import check_history, new_task, snapshot
 
 TZ = ZoneInfo("Asia/Shanghai")
 RECTIFICATION = (ROOT / "workflows" / "rectification.yaml").read_text(encoding="utf-8")
@@ -169,3 +169,220 @@ def test_sign_for_through_the_command_line(call, db_url: str) -> None:  # type: 
     assert listed[0]["signed_at"].startswith("2026-09-07T09:00")
     text_out = call("--db", db_url, "--lang", "zh", "show", code).out
     assert "签收时限" in text_out and "2026-09-09" in text_out and "签收时间" in text_out
+
+
+# --- 1. where a task comes from (立项) ---------------------------------------------------------------------
+
+
+def test_sources_are_validated_naming_file_and_key() -> None:
+    twice = RECTIFICATION.replace("  - {name: 群众反映, en: public complaint}", "  - {name: 审计发现}")
+    assert "sources[6].name" in refused("w.yaml", twice) and "twice" in refused("w.yaml", twice)
+    two = RECTIFICATION.replace("{name: 会议决定, en: meeting decision}", "{name: 会议决定, instruction: true}")
+    assert "sources[4].instruction" in refused("w.yaml", two)
+    odd = RECTIFICATION.replace("{name: 会议决定, en: meeting decision}", "{name: 会议决定, colour: red}")
+    assert "w.yaml" in refused("w.yaml", odd) and "sources[4].colour" in refused("w.yaml", odd)
+    assert "sources" in refused("w.yaml", RECTIFICATION.replace("sources:\n", "sources: 巡视\nunused:\n"))
+
+
+def test_a_task_cites_its_source_and_bad_sources_write_nothing(app: App) -> None:
+    from engine.domain.errors import InvalidInput
+
+    code = new_task(app, source="巡视巡察反馈", source_ref="县委巡察反馈意见 第3条", source_date=date(2026, 9, 1))
+    s = show_task(app, code).summary
+    assert (s.source, s.source_ref, s.source_date, s.instruction) == (
+        "巡视巡察反馈",
+        "县委巡察反馈意见 第3条",
+        date(2026, 9, 1),
+        None,
+    )
+    before = snapshot(app)
+    for bad in (
+        {"source": "小道消息"},  # not in the workflow's list
+        {"source_ref": "第3条"},  # a reference without its source
+        {"source": "审计发现", "source_date": date(2026, 12, 1)},  # after today
+    ):
+        with pytest.raises(InvalidInput):
+            new_task(app, **bad)
+    assert snapshot(app) == before
+    assert verify(app).ok
+
+
+def test_a_leaders_instruction_is_registered_first_and_tasks_point_back(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    from engine.domain.errors import InvalidInput, NotPermitted, UnknownInstruction
+    from engine.services.instructions import list_instructions, register_instruction, show_instruction
+
+    code = register_instruction(
+        app,
+        SUPERVISOR,
+        leader="张伟",
+        text="路灯问题要抓紧解决",
+        ref="县委办批件〔2026〕12号",
+        issued_on=date(2026, 9, 4),
+    )
+    assert code == "PS-2026-0001"
+    first = new_task(app, instruction=code, title="东区路灯")
+    second = new_task(app, instruction=code, title="西区路灯", source_ref="批示第2点")
+    other = new_task(app, source="审计发现")
+    s = show_task(app, first).summary
+    assert (s.source, s.source_ref, s.source_date, s.instruction) == (
+        "领导批示",
+        "县委办批件〔2026〕12号",
+        date(2026, 9, 4),
+        code,
+    )
+    assert show_task(app, second).summary.source_ref == "批示第2点"
+    view = show_instruction(app, code)
+    assert [t.code for t in view.tasks] == [first, second] and view.row.tasks == 2 and view.row.closed == 0
+    assert [t.code for t in list_tasks(app, TaskFilter(instruction=code))] == [first, second]
+    assert [t.code for t in list_tasks(app, TaskFilter(source="审计发现"))] == [other]
+    assert list_instructions(app)[0].leader_id == DEPUTY
+    before = snapshot(app)
+    with pytest.raises(NotPermitted):  # a unit head does not register leaders' instructions
+        register_instruction(app, UNIT_HEAD, leader="张伟", text="x", ref=None, issued_on=date(2026, 9, 4))
+    with pytest.raises(InvalidInput):  # only a leader gives one
+        register_instruction(app, SUPERVISOR, leader=UNIT_HEAD, text="x", ref=None, issued_on=date(2026, 9, 4))
+    with pytest.raises(InvalidInput):
+        register_instruction(app, SUPERVISOR, leader="张伟", text="x", ref=None, issued_on=date(2026, 9, 30))
+    with pytest.raises(UnknownInstruction):
+        new_task(app, instruction="PS-2026-0099")
+    with pytest.raises(InvalidInput):  # a task turned from an instruction comes from 领导批示
+        new_task(app, instruction=code, source="审计发现")
+    assert snapshot(app) == before
+    assert verify(app).ok
+
+
+def test_sources_in_the_circular_and_the_export_as_of(app: App, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    audit_task = new_task(app, source="审计发现", source_ref="审计报告 第2条")
+    new_task(app, source="巡视巡察反馈")
+    new_task(app)
+    clock.set(at(2026, 9, 20))
+    fire(app, UNIT_HEAD, audit_task, "start")
+    report = build_report(app, ReportRequest(period="week"))
+    assert {k: v.tasks for k, v in report.by_source.items()} == {"审计发现": 1, "巡视巡察反馈": 1, "—": 1}
+    past = build_report(app, ReportRequest(period="week", as_of=date(2026, 9, 8), source="审计发现"))
+    assert past.totals.tasks == 1 and past.totals.not_started == 1 and past.source == "审计发现"
+    assert build_report(app, ReportRequest(period="week", source="-")).totals.tasks == 1
+    from engine.domain.report import from_dict, to_dict
+
+    assert from_dict(to_dict(report)).by_source == report.by_source
+    out = tmp_path / "ledger.csv"
+    export_ledger(app, out, ExportFilter(source="审计发现", as_of=date(2026, 9, 8)))
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["编号"], r["问题来源"], r["来源文号"]) for r in rows] == [(audit_task, "审计发现", "审计报告 第2条")]
+
+
+def test_the_ledger_brings_its_sources_in(app: App, tmp_path: Path) -> None:
+    from engine.ledger.rows import LedgerInvalid
+    from engine.services.ledger import ImportOptions, import_ledger
+
+    good = tmp_path / "台账.csv"
+    good.write_text(
+        "序号,存在问题,责任单位,牵头领导,完成时限,问题来源,来源文号,来源日期\n"
+        "1,路灯损坏,社会事务科,张伟,2026-12-31,巡视巡察反馈,县委巡察反馈意见 第3条,2026-08-30\n"
+        "2,台账不全,社会事务科,张伟,2026-12-31,,,\n",
+        encoding="utf-8",
+    )
+    result = import_ledger(app, PRINCIPAL, good, ImportOptions(campaign="2026年主题教育整改"))
+    assert result.imported == 2
+    cited = list_tasks(app, TaskFilter(source="巡视巡察反馈"))
+    assert [(t.source_ref, t.source_date) for t in cited] == [("县委巡察反馈意见 第3条", date(2026, 8, 30))]
+    assert len(list_tasks(app, TaskFilter(source="-"))) == 1
+    assert verify(app).ok
+    bad = tmp_path / "坏.csv"
+    bad.write_text(
+        "序号,存在问题,责任单位,牵头领导,完成时限,问题来源\n1,井盖缺失,社会事务科,张伟,2026-12-31,道听途说\n",
+        encoding="utf-8",
+    )
+    before = snapshot(app)
+    with pytest.raises(LedgerInvalid) as info:
+        import_ledger(app, PRINCIPAL, bad, ImportOptions(campaign="2026年主题教育整改"))
+    assert [(e.row, e.column) for e in info.value.errors] == [(2, "问题来源")]
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        ("UPDATE tasks SET source = '群众反映' WHERE source IS NOT NULL", "title or content"),
+        ("UPDATE tasks SET instruction = NULL", "title or content"),
+        ("UPDATE instructions SET text = '不用管'", "instruction 'PS-2026-0001' differs from its record in text"),
+        ("DELETE FROM instructions", "instruction 'PS-2026-0001' is on record but missing"),
+    ],
+)
+def test_audit_verify_names_sources_and_instructions_edited(app: App, statement: str, named: str) -> None:
+    from engine.services.instructions import register_instruction
+
+    from .test_audit import tampering
+
+    code = register_instruction(app, DEPUTY, leader="张伟", text="抓紧", ref=None, issued_on=date(2026, 9, 4))
+    new_task(app, instruction=code)
+    assert verify(app).ok
+    with tampering(app) as conn:
+        if statement.startswith("DELETE"):
+            conn.execute(text("UPDATE tasks SET instruction = NULL"))  # type: ignore[attr-defined]
+        conn.execute(text(statement))  # type: ignore[attr-defined]
+    found = [b.what for b in verify(app).breaks]
+    assert any(named in w for w in found), found
+
+
+def test_sources_through_the_command_line(call, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    made = call(
+        "--db",
+        db_url,
+        "--as",
+        SUPERVISOR,
+        "instruction",
+        "add",
+        "--leader",
+        "张伟",
+        "--text",
+        "抓紧",
+        "--date",
+        "2026-09-04",
+        "--ref",
+        "批件12号",
+        "--json",
+    )
+    assert made.code == 0, made.err
+    ps = made.json()["code"]
+    code = call(
+        "--db",
+        db_url,
+        "--as",
+        PRINCIPAL,
+        "assign",
+        "--title",
+        "路灯",
+        "--unit",
+        "社会事务科",
+        "--leader",
+        DEPUTY,
+        "--instruction",
+        ps,
+        "--json",
+    ).json()["code"]
+    shown = call("--db", db_url, "instruction", "show", ps, "--json").json()
+    assert shown["tasks"][0]["code"] == code and shown["ref"] == "批件12号" and shown["tasks"] and shown["closed"] == 0
+    assert call("--db", db_url, "list", "--source", "领导批示", "--json").json()[0]["instruction"] == ps
+    bad = call(
+        "--db",
+        db_url,
+        "--lang",
+        "zh",
+        "--as",
+        PRINCIPAL,
+        "assign",
+        "--title",
+        "x",
+        "--unit",
+        "社会事务科",
+        "--leader",
+        DEPUTY,
+        "--source",
+        "小道消息",
+    )
+    assert bad.code == 2 and bad.err.count("\n") == 1 and "小道消息" in bad.err and "问题来源" in bad.err
+    assert call("--db", db_url, "instruction", "show", "PS-2026-0042").code == 3
+    report = call("--db", db_url, "report", "--source", "领导批示", "--json").json()
+    assert report["scope"]["source"] == "领导批示" and report["by_source"]["领导批示"]["tasks"] == 1

@@ -41,7 +41,12 @@ class PointingTask:
 def instruction_body(row: Any) -> dict[str, Any]:
     issued = row["issued_on"]
     day = decode_date(issued) if not isinstance(issued, datetime) else issued.date()
-    return {"leader_id": row["leader_id"], "text": row["text"], "ref": row["ref"], "issued_on": day.isoformat() if day else None}
+    return {
+        "leader_id": row["leader_id"],
+        "text": row["text"],
+        "ref": row["ref"],
+        "issued_on": day.isoformat() if day else None,
+    }
 
 
 class InstructionRepository:
@@ -56,7 +61,9 @@ class InstructionRepository:
         )
 
     def bodies(self, codes: list[str] | None = None) -> dict[str, dict[str, Any]]:
-        query = select(Instruction.code, Instruction.leader_id, Instruction.text, Instruction.ref, Instruction.issued_on)
+        query = select(
+            Instruction.code, Instruction.leader_id, Instruction.text, Instruction.ref, Instruction.issued_on
+        )
         if codes is not None:
             query = query.where(Instruction.code.in_(codes))
         return {r["code"]: instruction_body(r) for r in self.conn.execute(query).mappings()}
@@ -65,13 +72,13 @@ class InstructionRepository:
         found = self.listing(code=code)
         return found[0] if found else None
 
-    def listing(self, code: str | None = None, closed_states: list[tuple[str, str]] | None = None) -> list[InstructionRow]:
+    def listing(
+        self, code: str | None = None, closed_states: list[tuple[str, str]] | None = None
+    ) -> list[InstructionRow]:
         """Each instruction with how many tasks point back to it, and how many of those are closed."""
         closed_pairs = closed_states or []
         is_closed = (
-            func.sum(
-                case(*[((Task.workflow == w) & (Task.state == s), 1) for w, s in closed_pairs], else_=0)
-            )
+            func.sum(case(*[((Task.workflow == w) & (Task.state == s), 1) for w, s in closed_pairs], else_=0))
             if closed_pairs
             else func.sum(0)
         )

@@ -14,8 +14,8 @@ from sqlalchemy import Connection, insert, select, text
 
 from ..domain.audit import RecordFacts, record_hash
 from .binding import campaign_body, person_body, unit_body
-from .models import PERSON_CONTACT, Campaign, Person, Record, Unit, WorkspaceSetting
 from .instructions import InstructionRepository
+from .models import PERSON_CONTACT, Campaign, Person, Record, Unit, WorkspaceSetting
 from .repository import LEDGER_STEP
 
 

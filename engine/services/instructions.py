@@ -14,8 +14,8 @@ from ..app import App
 from ..domain.errors import InvalidInput, NotPermitted, UnknownInstruction, UnknownPerson
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
-from ..persistence.uow import UnitOfWork
 from ..persistence.instructions import InstructionRepository, InstructionRow, PointingTask
+from ..persistence.uow import UnitOfWork
 from .chain import record_changes
 from .identity import acting
 from .notify import cached_org
@@ -38,7 +38,8 @@ def register_instruction(
     body = check_text(text, "instruction", max_len=4000, multiline=True)
     if not body:
         raise InvalidInput(
-            what=Bilingual("批示内容", "instruction"), detail=Bilingual("请用 --text 写明批示内容", "give its words with --text")
+            what=Bilingual("批示内容", "instruction"),
+            detail=Bilingual("请用 --text 写明批示内容", "give its words with --text"),
         )
     ref = (check_text(ref, "ref", max_len=200) or None) if ref else None
     leader = check_text(leader, "leader", max_len=200)
@@ -47,7 +48,9 @@ def register_instruction(
     if issued_on > today:
         raise InvalidInput(
             what="--date",
-            detail=Bilingual(f"{issued_on} 晚于今天（{today}）；批示日期是已作出批示的日期", f"{issued_on} is after today ({today})"),
+            detail=Bilingual(
+                f"{issued_on} 晚于今天（{today}）；批示日期是已作出批示的日期", f"{issued_on} is after today ({today})"
+            ),
         )
     with app.uow(write=True) as uow:
         who = acting(app, uow, actor_id)

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from ..app import App
 from ..domain.errors import InvalidInput
 from ..domain.policy import DeadlinePolicy
-from ..domain.text import Bilingual
 from ..domain.report import (
     Counts,
     OverdueTask,
@@ -29,6 +28,7 @@ from ..domain.report import (
     period_ending,
     rank_units,
 )
+from ..domain.text import Bilingual
 from ..persistence.report_queries import (
     NO_SOURCE,
     Scope,

@@ -16,9 +16,9 @@ from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
+from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
 from ..domain.workflow import FieldSpec, WorkflowSpec
-from ..domain.text import Bilingual
 from ..persistence.instructions import InstructionRow
 from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork

@@ -433,7 +433,7 @@ def show(ctx: Ctx, code: str) -> None:
                 ctx.pick(e.trigger_label),
                 f"{ctx.pick(e.source_label)} → {ctx.pick(e.dest_label)}" if e.source != e.dest else "",
                 e.actor_name,
-                e.comment or "",
+                _event_note(e),
             ]
             for e in d.events
         ],
@@ -470,6 +470,16 @@ def _closed_text(ctx: Ctx, s: TaskSummary) -> str:
     if s.closed_days_late == 0:
         return ctx.t("按期销号", "on time")
     return ctx.t(f"逾期 {s.closed_days_late} 个工作日销号", f"{s.closed_days_late} working day(s) late")
+
+
+def _event_note(e: queries.EventView) -> str:
+    """The comment, and the units a return or a transfer names (社会事务科 → 督查室)."""
+    comment = e.comment or ""
+    data = e.data
+    if isinstance(data, dict) and data.get("from_unit") and data.get("to_unit"):
+        moved = f"{data['from_unit']} → {data['to_unit']}"
+        return f"{moved}：{comment}" if comment else moved
+    return comment
 
 
 def _source_text(ctx: Ctx, s: TaskSummary) -> str:

@@ -386,3 +386,177 @@ def test_sources_through_the_command_line(call, db_url: str) -> None:  # type: i
     assert call("--db", db_url, "instruction", "show", "PS-2026-0042").code == 3
     report = call("--db", db_url, "report", "--source", "领导批示", "--json").json()
     assert report["scope"]["source"] == "领导批示" and report["by_source"]["领导批示"]["tasks"] == 1
+
+
+# --- 5. return and transfer (退办/转办) -------------------------------------------------------------------
+
+OTHER = "督查室"  # another unit of examples/org.yaml; its head is the supervisor huangtao
+
+
+def unit_of(app: App, code: str) -> str:
+    return show_task(app, code).summary.unit
+
+
+def test_transfer_policy_is_validated() -> None:
+    bad = RECTIFICATION.replace("  transfer:\n    clock: restart", "  transfer:\n    clock: sometimes")
+    assert "deadlines.transfer.clock" in refused("w.yaml", bad)
+    odd = RECTIFICATION.replace("  transfer:\n    clock: restart", "  transfer:\n    clocks: keep")
+    assert "deadlines.transfer" in refused("w.yaml", odd)
+
+
+def test_a_unit_returns_a_task_and_the_leader_reassigns_it(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    from engine.services.transfers import reassign, return_task
+
+    code = new_task(app, deadline=date(2026, 10, 9))  # assigned Monday 7 September
+    clock.set(at(2026, 9, 8))
+    before = len(notices(app, ("event",)))
+    return_task(app, UNIT_HEAD, code, "属住建部门职责")
+    told = notices(app, ("event",))[before:]
+    assert {who for _r, _l, who in told} == {DEPUTY}  # the lead leader hears of it
+    assert show_task(app, code).summary.state == "returned"
+    clock.set(at(2026, 9, 10))
+    reassign(app, DEPUTY, code, OTHER, "改由督查室牵头")
+    s = show_task(app, code).summary
+    assert (s.unit, s.state, s.original_deadline, s.signed_at) == (OTHER, "assigned", date(2026, 10, 9), None)
+    allowance = app.calendar.working_days_between(date(2026, 9, 7), date(2026, 10, 9))  # the National Day week too
+    assert s.deadline == app.calendar.add_working_days(date(2026, 9, 10), allowance)  # restart: its first allowance
+    assert s.sign_by == date(2026, 9, 14)  # the new unit signs for it within two working days
+    events = show_task(app, code).events
+    assert events[-2].data["unit"] == "社会事务科" and events[-2].data["to_leader"] == DEPUTY
+    assert (events[-1].data["from_unit"], events[-1].data["to_unit"]) == ("社会事务科", OTHER)
+    assert notices(app, ("event",))[-1][2] == SUPERVISOR  # the new unit's head is told
+    fire(app, SUPERVISOR, code, "start")  # the new unit signs for it
+    assert verify(app).ok
+    check_history(app)
+
+
+def test_bad_returns_and_reassignments_write_nothing(app: App) -> None:
+    from engine.domain.errors import InvalidInput, InvalidTransition, NotPermitted, ReasonRequired
+    from engine.services.transfers import insist, reassign, return_task
+
+    code = new_task(app)
+    started = new_task(app)
+    fire(app, UNIT_HEAD, started, "start")
+    before = snapshot(app)
+    with pytest.raises(ReasonRequired):
+        return_task(app, UNIT_HEAD, code, None)
+    with pytest.raises(NotPermitted):  # another unit cannot return it
+        return_task(app, SUPERVISOR, code, "不是我们的")
+    with pytest.raises(InvalidTransition):  # signed for: too late to return
+        return_task(app, UNIT_HEAD, started, "不是我们的")
+    assert snapshot(app) == before
+    return_task(app, UNIT_HEAD, code, "不是我们的")
+    before = snapshot(app)
+    with pytest.raises(InvalidTransition):  # returning twice
+        return_task(app, UNIT_HEAD, code, "再退一次")
+    with pytest.raises(InvalidInput):  # a reassignment goes to another unit
+        reassign(app, DEPUTY, code, "社会事务科", None)
+    with pytest.raises(NotPermitted):  # only the lead leader reassigns
+        reassign(app, PRINCIPAL, code, OTHER, None)
+    assert snapshot(app) == before
+    insist(app, DEPUTY, code, "职责清单第5条")
+    assert show_task(app, code).summary.unit == "社会事务科"
+    before = snapshot(app)
+    with pytest.raises(InvalidInput) as info:  # after the leader insisted, the unit does it
+        return_task(app, UNIT_HEAD, code, "还是不是我们的")
+    assert "insisted" in info.value.render("en")
+    assert snapshot(app) == before
+
+
+def test_a_transfer_needs_the_lead_leaders_consent(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    from engine.domain.errors import InvalidInput, NotPermitted
+    from engine.services.transfers import decide_transfer, propose_transfer
+
+    code = new_task(app)
+    fire(app, UNIT_HEAD, code, "start")
+    before = snapshot(app)
+    with pytest.raises(InvalidInput):  # nothing proposed yet
+        decide_transfer(app, DEPUTY, code, True, None)
+    with pytest.raises(NotPermitted):  # a unit does not propose its own transfer
+        propose_transfer(app, UNIT_HEAD, code, OTHER, "想转走")
+    assert snapshot(app) == before
+    propose_transfer(app, SUPERVISOR, code, OTHER, "职能调整")
+    assert unit_of(app, code) == "社会事务科"
+    with pytest.raises(InvalidInput):  # one proposal at a time
+        propose_transfer(app, SUPERVISOR, code, OTHER, "再提一次")
+    with pytest.raises(NotPermitted):  # consent is the lead leader's
+        decide_transfer(app, PRINCIPAL, code, True, None)
+    decide_transfer(app, DEPUTY, code, False, "暂不调整")
+    assert unit_of(app, code) == "社会事务科"
+    clock.set(at(2026, 9, 21))
+    propose_transfer(app, SUPERVISOR, code, OTHER, "职能已调整")
+    decide_transfer(app, DEPUTY, code, True, "同意")
+    s = show_task(app, code).summary
+    assert (s.unit, s.state, s.signed_at) == (OTHER, "assigned", None)  # the new unit signs for it afresh
+    last = show_task(app, code).events[-1]
+    assert (last.trigger, last.data["from_unit"], last.data["to_unit"]) == ("transfer", "社会事务科", OTHER)
+    assert verify(app).ok
+    check_history(app)
+
+
+def test_a_past_circular_credits_the_unit_that_held_the_task_then(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    from engine.services.transfers import reassign, return_task
+
+    code = new_task(app)
+    clock.set(at(2026, 9, 8))
+    return_task(app, UNIT_HEAD, code, "不是我们的")
+    clock.set(at(2026, 9, 21))
+    reassign(app, DEPUTY, code, OTHER, None)
+
+    def units(day: date | None) -> dict[str, int]:
+        report = build_report(app, ReportRequest(period="week", as_of=day))
+        return {u.unit: u.counts.tasks for u in report.units}
+
+    assert units(date(2026, 9, 14)) == {"社会事务科": 1}
+    assert units(None) == {OTHER: 1}
+    clock.set(at(2027, 9, 21))  # next year, the same day's circular reads the same
+    assert units(date(2026, 9, 14)) == {"社会事务科": 1}
+
+
+def test_audit_verify_names_an_events_unit_edited(app: App) -> None:
+    from engine.services.transfers import reassign, return_task
+
+    from .test_audit import tampering
+
+    code = new_task(app)
+    return_task(app, UNIT_HEAD, code, "不是我们的")
+    reassign(app, DEPUTY, code, OTHER, None)
+    assert verify(app).ok
+    with tampering(app) as conn:
+        conn.execute(text("UPDATE events SET unit_id = (SELECT MIN(id) FROM units) WHERE trigger = 'reassign'"))  # type: ignore[attr-defined]
+    assert [b.what for b in verify(app).breaks] == ["its unit differs from the unit its row facts bind"]
+
+
+def test_return_and_transfer_through_the_command_line(call, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    code = call(
+        "--db",
+        db_url,
+        "--as",
+        PRINCIPAL,
+        "assign",
+        "--title",
+        "路灯",
+        "--unit",
+        "社会事务科",
+        "--leader",
+        DEPUTY,
+        "--deadline",
+        "年底前",
+        "--json",
+    ).json()["code"]
+    returned = call("--db", db_url, "--as", UNIT_HEAD, "return", code, "-m", "不是我们的", "--json").json()
+    assert (returned["trigger"], returned["to"]) == ("return", "returned")
+    again = call("--db", db_url, "--lang", "zh", "--as", UNIT_HEAD, "return", code, "-m", "再退")
+    assert again.code == 5 and again.err.count("\n") == 1 and "已退办" in again.err
+    same = call("--db", db_url, "--as", DEPUTY, "reassign", code, "--unit", "社会事务科")
+    assert same.code == 2 and same.err.count("\n") == 1
+    assert call("--db", db_url, "--as", DEPUTY, "reassign", code, "--unit", OTHER).code == 0
+    shown = call("--db", db_url, "--lang", "zh", "show", code).out
+    assert "社会事务科 → 督查室" in shown
+    assert (
+        call("--db", db_url, "--as", SUPERVISOR, "transfer", "propose", code, "--unit", "社会事务科", "-m", "转回").code
+        == 0
+    )
+    assert call("--db", db_url, "--as", DEPUTY, "transfer", "consent", code).code == 0
+    assert call("--db", db_url, "show", code, "--json").json()["unit"] == "社会事务科"
+    assert call("--db", db_url, "--as", DEPUTY, "transfer", "decline", code, "-m", "x").code == 2

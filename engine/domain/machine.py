@@ -58,6 +58,7 @@ class Request:
     comment: str | None = None
     progress: Any = None  # a progress report payload, for the internal 'progress' transition
     extension: Any = None  # an extension request or decision, for 'extend' and its grant or denial
+    unit_id: int | None = None  # the unit a task moves to, for 'reassign' and the transfers
     has_progress_report: Callable[[], bool] = lambda: False  # asked only when a transition needs it
 
 
@@ -160,11 +161,19 @@ class _CarriesExtension(_Condition):
         return CommandRequired(action=self.spec.label, command="duban extend / duban extension approve|deny")
 
 
+class _CarriesUnit(_Condition):
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.unit_id is not None:
+            return None
+        return CommandRequired(action=self.spec.label, command="duban reassign / duban transfer propose|consent")
+
+
 _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
     "reason": _ReasonGiven,
     "progress_report": _HasProgressReport,
     "progress_data": _CarriesProgress,
     "extension_data": _CarriesExtension,
+    "unit_data": _CarriesUnit,
 }
 
 

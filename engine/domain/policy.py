@@ -54,6 +54,9 @@ class DeadlinePolicy:
     stale_progress_days: int | None = 14
     stale_notify: tuple[str, ...] = ("unit_head", "responsible_person")
     sign_for: SignFor | None = None  # None: no sign-for time limit
+    # 转办/退办: "restart" gives the new unit the task's first allowance of working days from the reassignment;
+    # "keep" leaves the deadline. The original deadline stays on the task for the on-time rate either way.
+    transfer_clock: str = "restart"
 
     def escalation_level(self, level: int) -> Escalation | None:
         return next((e for e in self.escalation if e.level == level), None)
@@ -69,7 +72,9 @@ _KEYS = {
     "escalate",
     "stale_progress",
     "sign_for",
+    "transfer",
 }
+TRANSFER_CLOCKS = ("restart", "keep")
 
 
 def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
@@ -180,6 +185,13 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
             escalation=tuple(ladder(sign_raw.get("escalate"), f"{where}.escalate", with_circular=False)),
         )
 
+    transfer_raw = raw.get("transfer") or {}
+    if not isinstance(transfer_raw, dict) or set(transfer_raw) - {"clock"}:
+        raise fail("deadlines.transfer", "expected a mapping with clock: restart or keep")
+    transfer_clock = transfer_raw.get("clock", base.transfer_clock)
+    if transfer_clock not in TRANSFER_CLOCKS:
+        raise fail("deadlines.transfer.clock", f"'{transfer_clock}' is not restart or keep")
+
     return DeadlinePolicy(
         at_once_working_days=count(raw, "at_once_working_days", "deadlines", base.at_once_working_days, 1) or 1,
         ongoing_report_every_days=count(
@@ -197,4 +209,5 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
         stale_progress_days=count(stale, "after_days", "deadlines.stale_progress", base.stale_progress_days, 1),
         stale_notify=notify(stale, "deadlines.stale_progress", base.stale_notify),
         sign_for=sign_for,
+        transfer_clock=transfer_clock,
     )

@@ -49,13 +49,13 @@ class LedgerColumns:
 Where = Callable[[LedgerColumns], list[ColumnElement[bool]]]
 
 
-def _row_columns(state: Any, deadline: Any, at: Any) -> LedgerColumns:
+def _row_columns(state: Any, deadline: Any, at: Any, unit_id: Any = Task.unit_id) -> LedgerColumns:
     return LedgerColumns(
         Task.id,
         Task.code,
         Task.title,
         Task.workflow,
-        Task.unit_id,
+        unit_id,
         Task.category,
         Task.campaign,
         Task.lead_leader_id,
@@ -99,6 +99,12 @@ def ledger_now(where: Where | None = None) -> Subquery:
     return _select(cols).where(*(where(cols) if where else [])).subquery("ledger")
 
 
+def _unit_then() -> Any:
+    """The unit that held the task after the event (转办/退办 move it); events before 0007 carry none, and
+    no task changed unit before then."""
+    return func.coalesce(Event.unit_id, Task.unit_id)
+
+
 def ledger_at(at: datetime, where: Where | None = None) -> Subquery:
     """The tasks as they stood at ``at``; ``where`` is applied inside each branch, so it can use the indexes.
 
@@ -110,7 +116,7 @@ def ledger_at(at: datetime, where: Where | None = None) -> Subquery:
     latest_seq = (
         select(func.max(Event.seq)).where(Event.task_id == Task.id, Event.at <= at).correlate(Task).scalar_subquery()
     )
-    moved = _row_columns(Event.to_state, Event.deadline, Event.at)
+    moved = _row_columns(Event.to_state, Event.deadline, Event.at, _unit_then())
     return union_all(
         _select(unchanged).where(
             func.coalesce(Task.updated_at, Task.updated_at) <= at, *(where(unchanged) if where else [])
@@ -133,7 +139,7 @@ def ledger_from_events(at: datetime, where: Where | None = None) -> Subquery:
         .group_by(Event.task_id)
         .subquery("latest")
     )
-    cols = _row_columns(Event.to_state, Event.deadline, Event.at)
+    cols = _row_columns(Event.to_state, Event.deadline, Event.at, _unit_then())
     return (
         _select(cols)
         .select_from(latest)

@@ -163,6 +163,9 @@ class Event(Base):
     account: Mapped[str | None] = mapped_column(String(200))
     row_facts: Mapped[dict[str, Any] | None] = mapped_column(JSONText)  # RowFacts after the event
     via: Mapped[str | None] = mapped_column(String(200))  # the signed-in account, when a service wrote it
+    # The responsible unit after the event (its row facts' unit): as-of reports credit the unit of the day.
+    # None before schema 0007, when a task never changed unit.
+    unit_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ProgressReport(Base):

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, insert, select, text, update
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
 from ..domain.machine import Actor, TaskFacts
 from ..domain.org import OrgDoc
-from .models import PERSON_CONTACT, Person, Unit
+from .models import PERSON_CONTACT, Event, Person, Task, TaskCoUnit, Unit
 from .sql import for_dialect
 from .types import decode_date, decode_instant, encode_date, encode_instant, encode_json
 
@@ -61,6 +61,7 @@ class TaskRow:
     head_hash: str  # the hash of its last event: the next one chains to it
     content_hash: str  # TaskContent.digest() of the row: the next event binds it
     original_deadline: date | None
+    assigned_on: date | None = None  # 交办日期: a reassignment's restarted clock counts the first allowance from it
 
     def row_facts(self, clock: DeadlineFacts) -> RowFacts:
         """The row as the next event binds it: of these only the deadline facts move on a transition."""
@@ -157,7 +158,8 @@ class TaskRepository:
             "SELECT t.id, t.code, t.workflow, t.state, t.version, t.unit_id, u.head_id, "
             "t.lead_leader_id, t.responsible_person_id, p.id, p.name, p.roles, p.unit_id, "
             "t.deadline, t.deadline_version, t.watch_from, t.next_action_at, t.last_progress_at, "
-            "t.clock_stopped_at, t.created_at, t.head_hash, t.content_hash, t.original_deadline, t.sign_by, t.signed_at "
+            "t.clock_stopped_at, t.created_at, t.head_hash, t.content_hash, t.original_deadline, t.sign_by, t.signed_at, "
+            "t.assigned_on "
             "FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = :actor "
             "WHERE t.code = :code",
             {"code": code, "actor": actor_id},
@@ -191,6 +193,7 @@ class TaskRepository:
             head_hash=row[20] or GENESIS,
             content_hash=row[21] or "",
             original_deadline=decode_date(row[22]),
+            assigned_on=decode_date(row[25]),
         )
         actor = None if row[9] is None else Actor(row[9], row[10], frozenset(json.loads(row[11])), row[12])
         return task, actor
@@ -251,9 +254,9 @@ class TaskRepository:
             raise RuntimeError("the ledger head is missing")
         self._run(
             "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, comment, at, "
-            "data, deadline, hash, ledger_seq, ledger_hash, account, row_facts, via) VALUES (:task_id, :seq, :trigger, "
-            ":source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :ledger_seq, :ledger_hash, "
-            ":account, :row_facts, :via)",
+            "data, deadline, hash, ledger_seq, ledger_hash, account, row_facts, via, unit_id) VALUES (:task_id, :seq, "
+            ":trigger, :source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :ledger_seq, "
+            ":ledger_hash, :account, :row_facts, :via, :unit_id)",
             {
                 "task_id": task_id,
                 "seq": event.seq,
@@ -272,6 +275,7 @@ class TaskRepository:
                 "account": event.account,
                 "row_facts": encode_json(event.row),
                 "via": event.via,
+                "unit_id": event.row.get("unit") if event.row else None,
             },
         )
 
@@ -361,6 +365,33 @@ class TaskRepository:
     def add_co_units(self, task_id: int, unit_ids: list[int]) -> None:
         for unit_id in unit_ids:
             self._run("INSERT INTO task_co_units (task_id, unit_id) VALUES (:t, :u)", {"t": task_id, "u": unit_id})
+
+    def move_to_unit(self, task_id: int, unit_id: int) -> None:
+        """转办/退办: the task's new unit; the old unit's responsible person goes, the new unit is no co-unit."""
+        self._run(
+            "UPDATE tasks SET unit_id = :u, responsible_person_id = NULL WHERE id = :t", {"u": unit_id, "t": task_id}
+        )
+        self._run("DELETE FROM task_co_units WHERE task_id = :t AND unit_id = :u", {"t": task_id, "u": unit_id})
+
+    def set_content_hash(self, task_id: int, content_hash: str) -> None:
+        self._run("UPDATE tasks SET content_hash = :h WHERE id = :t", {"h": content_hash, "t": task_id})
+
+    def content_row(self, task_id: int) -> tuple[dict[str, Any], list[int]]:
+        """The columns the content digest covers, and the co-unit ids, as stored now."""
+        row = self.conn.execute(select(Task).where(Task.id == task_id)).mappings().one()
+        co_units = list(
+            self.conn.execute(select(TaskCoUnit.unit_id).where(TaskCoUnit.task_id == task_id)).scalars()
+        )
+        return dict(row), co_units
+
+    def steps_of(self, task_id: int, triggers: tuple[str, ...]) -> list[tuple[str, dict[str, Any] | None]]:
+        """(trigger, data) of the task's events of these triggers, oldest first."""
+        rows = self.conn.execute(
+            select(Event.trigger, Event.data)
+            .where(Event.task_id == task_id, Event.trigger.in_(triggers))
+            .order_by(Event.seq)
+        ).all()
+        return [(r[0], r[1]) for r in rows]
 
     def withdraw_extension_requests(self, task_id: int, at: datetime) -> None:
         """A closed or cancelled task has nothing left to extend."""

@@ -78,12 +78,18 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
         reads = uow.audit
         seen: dict[str, _Seen] = {}
         progress_events: set[tuple[str, int]] = set()
+        unit_copies: list[Break] = []
 
         def counting() -> Iterator[StoredEvent]:
             for row in reads.events_by_task(campaign):
                 verdict.events += 1
                 stored = _stored(row)
                 f = stored.facts
+                if row.unit_id is not None and (not isinstance(f.row, dict) or f.row.get("unit") != row.unit_id):
+                    # the as-of circular reads this copy of the bound unit: it must say what the event binds
+                    unit_copies.append(
+                        Break(f.task, f.seq, row.ledger_seq, "its unit differs from the unit its row facts bind")
+                    )
                 was = seen.get(f.task)
                 seen[f.task] = _Seen(
                     count=(was.count if was else 0) + 1,
@@ -98,6 +104,7 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
                 yield stored
 
         verdict.breaks += verify_tasks(counting())
+        verdict.breaks += unit_copies
         broken = {b.code for b in verdict.breaks}
         baselines = {r.subject: r.body for r in reads.records_of("task")}
         co_units = reads.co_units()

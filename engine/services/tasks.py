@@ -19,6 +19,7 @@ from ..domain.machine import Actor, Outcome, Request, describe_rules
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
 from ..domain.workflow import FieldSpec, WorkflowSpec
+from ..persistence.binding import content_of
 from ..persistence.instructions import InstructionRow
 from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
@@ -27,7 +28,7 @@ from .instructions import find_instruction
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
-from .watch import after_transition, moved_deadline, next_attention, sign_for_by
+from .watch import after_transition, moved_deadline, next_attention, reassigned, sign_for_by
 
 
 @dataclass
@@ -206,8 +207,12 @@ def fire_within(
     extension: Any = None,
     new_deadline: date | None = None,
     data: dict[str, Any] | None = None,
+    unit_id: int | None = None,
 ) -> Fired:
-    """Check, move, record and notify inside ``uow``; nothing is committed here."""
+    """Check, move, record and notify inside ``uow``; nothing is committed here.
+
+    ``unit_id``: the unit a reassignment or transfer hands the task to (an internal step only carries it).
+    """
     who = acting(app, uow, actor_id)
     found = uow.tasks.for_firing(code, who.actor_id)
     if found is None:
@@ -223,8 +228,11 @@ def fire_within(
         progress=progress,
         extension=extension,
         has_progress_report=lambda: uow.tasks.has_progress_report(task.id),
+        unit_id=unit_id,
     )
     outcome = machine.fire(task.facts, trigger, actor, request)
+    spec_t = machine.spec.transition(trigger, outcome.source)
+    moves = unit_id is not None and spec_t is not None and spec_t.dest is not None
     # Evidence is copied only once the firing is allowed; a failed commit leaves at worst an unreferenced blob.
     stored = [app.evidence.put(p) for p in progress.attachments] if progress is not None else []
     now = app.clock.now()
@@ -233,6 +241,17 @@ def fire_within(
     )
     if new_deadline is not None:
         clock = moved_deadline(app, machine.spec, code, outcome.dest, clock, new_deadline, now)
+    row = task.row_facts(clock)
+    if moves:
+        assert unit_id is not None
+        clock = reassigned(
+            app, machine.spec, code, outcome.dest, clock, now, task.assigned_on, task.original_deadline
+        )
+        uow.tasks.move_to_unit(task.id, unit_id)
+        columns, co_units = uow.tasks.content_row(task.id)
+        content = content_of(columns, co_units).digest()
+        uow.tasks.set_content_hash(task.id, content)
+        row = replace(task.row_facts(clock), unit_id=unit_id, content=content)
     seq = task.version + 1
     if progress is not None:
         data = {
@@ -254,7 +273,7 @@ def fire_within(
         data=data,
         deadline=clock.deadline,
         account=who.account,
-        row=task.row_facts(clock).to_json(),
+        row=row.to_json(),
         via=who.via,
     )
     new_hash = event_hash(event, task.head_hash)
@@ -268,7 +287,6 @@ def fire_within(
     dest_state = machine.spec.states.get(outcome.dest)
     if dest_state is not None and dest_state.final and outcome.source != outcome.dest:
         uow.tasks.withdraw_extension_requests(task.id, now)
-    spec_t = machine.spec.transition(trigger, outcome.source)
     if spec_t is not None and spec_t.notify:
         note = spec_t.label.pick(app.settings.notify_lang) + (f"（{comment}）" if comment else "")
         notify_event(app, uow, task.id, spec_t.notify, f"{task.id}:event:{seq}", now, note)

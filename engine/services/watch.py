@@ -53,7 +53,9 @@ def after_transition(
             if waited:
                 deadline, version = app.calendar.add_working_days(deadline, waited), version + 1
         stopped, watch_from = None, now
-    signed_at = clock.signed_at
+    signed_at, sign_by = clock.signed_at, clock.sign_by
+    if spec.awaits_sign_for(dest) and source != dest:  # handed (back) to a unit: it signs for it afresh
+        sign_by, signed_at = sign_for_by(app, spec, now), None
     dest_state = spec.states.get(dest)
     leaves = spec.awaits_sign_for(source) and not spec.awaits_sign_for(dest)
     if signed_at is None and leaves and dest_state is not None and not dest_state.final:
@@ -66,10 +68,39 @@ def after_transition(
         last_progress_at=now if progress else clock.last_progress_at,
         clock_stopped_at=stopped,
         created_at=clock.created_at,
-        sign_by=clock.sign_by,
+        sign_by=sign_by,
         signed_at=signed_at,
     )
     return replace(facts, next_action_at=next_attention(app, spec, code, dest, facts))
+
+
+def reassigned(
+    app: App,
+    spec: WorkflowSpec,
+    code: str,
+    state: str,
+    clock: DeadlineFacts,
+    now: datetime,
+    assigned_on: date | None,
+    original_deadline: date | None,
+) -> DeadlineFacts:
+    """转办/退办 to another unit: it signs for the task afresh, and under ``transfer: {clock: restart}`` it gets
+    the working days the task first had, counted from now (a new deadline version; the original stays)."""
+    deadline = clock.deadline
+    today = now.astimezone(app.tz).date()
+    if spec.deadlines.transfer_clock == "restart" and original_deadline is not None and assigned_on is not None:
+        allowance = app.calendar.working_days_between(assigned_on, original_deadline)
+        deadline = app.calendar.add_working_days(today, allowance)
+    facts = replace(
+        clock,
+        deadline=deadline,
+        deadline_version=clock.deadline_version + 1,
+        watch_from=now,
+        clock_stopped_at=None,
+        sign_by=sign_for_by(app, spec, now),
+        signed_at=None,
+    )
+    return replace(facts, next_action_at=next_attention(app, spec, code, state, facts))
 
 
 def sign_for_by(app: App, spec: WorkflowSpec, assigned: datetime) -> date | None:

@@ -1,5 +1,8 @@
 """the supervision chain: sign-for time limits, where a task comes from, leaders' instructions
 
+``events.unit_id`` is the responsible unit after each event (a copy of its bound row facts), so a
+circular for a past day credits the unit that held the task then, after a transfer or a return.
+
 Every new column is a fact people read, bound to the chain: ``sign_by`` and
 ``signed_at`` through each event's row facts, the source columns through the
 task's content digest. Existing rows get NULL, which both bind as absent, so
@@ -32,6 +35,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("source_ref", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("source_date", sa.Date(), nullable=True))
         batch.add_column(sa.Column("instruction", sa.String(length=32), nullable=True))
+    with op.batch_alter_table("events") as batch:
+        batch.add_column(sa.Column("unit_id", sa.Integer(), nullable=True))
     op.create_index("ix_tasks_source", "tasks", ["source"])
     op.create_index("ix_tasks_instruction", "tasks", ["instruction"])
     op.create_table(
@@ -48,6 +53,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("instructions")
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("unit_id")
     op.drop_index("ix_tasks_instruction", "tasks")
     op.drop_index("ix_tasks_source", "tasks")
     with op.batch_alter_table("tasks") as batch:

@@ -368,6 +368,10 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 ).first()
                 # a request is asked for when none is pending, and decided only when one is
                 hidden = {"grant_extension", "deny_extension"} if pending is None else {"extend"}
+                # a transfer is consented to or declined only while one is proposed
+                moves = uow.tasks.steps_of(task.id, ("propose_transfer", "transfer", "decline_transfer"))
+                if not moves or moves[-1][0] != "propose_transfer":
+                    hidden |= {"transfer", "decline_transfer"}
                 allowed = [t for t in allowed if t not in hidden]
     return TaskDetail(
         summary=_summary(app, task, row.unit_name, row.leader_name),

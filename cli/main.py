@@ -42,6 +42,8 @@ SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
             "reassign",
             "insist",
             "transfer",
+            "suspend",
+            "resume",
         ),
     ),
     (("台账", "Ledger"), ("import", "export", "campaign", "instruction", "report", "circulars")),
@@ -68,7 +70,22 @@ EXAMPLES: list[tuple[str, str, str]] = [
 # tests/test_cli_startup.py checks this table against what the modules register.
 COMMAND_MODULES: dict[str, str] = {
     **dict.fromkeys(
-        ("assign", "fire", "progress", "list", "show", "start", "submit", "approve", "reject", "close", "reopen", "cancel"),
+        (
+            "assign",
+            "fire",
+            "progress",
+            "list",
+            "show",
+            "start",
+            "submit",
+            "approve",
+            "reject",
+            "close",
+            "reopen",
+            "cancel",
+            "suspend",
+            "resume",
+        ),
         "tasks",
     ),
     **dict.fromkeys(("extend", "extension", "remind"), "deadlines"),

@@ -16,7 +16,7 @@ from .context import Ctx, json_option, pass_ctx
 from .params import DATE, KEY_VALUE
 from .render import emit_json, emit_json_stream, say, table, when
 
-VERBS = ("start", "submit", "approve", "reject", "close", "reopen", "cancel")
+VERBS = ("start", "submit", "approve", "reject", "close", "reopen", "cancel", "suspend", "resume")
 VERB_HELP = {
     "start": "签收 — the unit starts work (assigned → in_progress).",
     "submit": "提交验收 — submit for review (needs a progress report).",
@@ -25,6 +25,8 @@ VERB_HELP = {
     "close": "销号 — close a reviewed task.",
     "reopen": "回头看 — reopen a closed task when the problem recurs (reason required).",
     "cancel": "撤销 — cancel an open task (reason required).",
+    "suspend": "挂起 — the lead leader suspends a task waiting on another body (reason required); its clock stops.",
+    "resume": "恢复办理 — resume a suspended task; its deadline moves by the working days suspended.",
 }
 
 

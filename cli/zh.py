@@ -138,6 +138,8 @@ VERB_ZH = {
     "close": "销号 — 对已审核的任务销号。",
     "reopen": "回头看 — 问题反弹时重新打开已销号的任务（须说明理由）。",
     "cancel": "撤销 — 撤销未办结的任务（须说明理由）。",
+    "suspend": "挂起 — 责任领导批准暂缓办理（须说明理由），时限停止计算。",
+    "resume": "恢复办理 — 责任领导恢复挂起的任务，时限顺延挂起的工作日。",
 }
 
 # command path (after "duban") → (help text, {option: help text})

@@ -560,3 +560,91 @@ def test_return_and_transfer_through_the_command_line(call, db_url: str) -> None
     assert call("--db", db_url, "--as", DEPUTY, "transfer", "consent", code).code == 0
     assert call("--db", db_url, "show", code, "--json").json()["unit"] == "社会事务科"
     assert call("--db", db_url, "--as", DEPUTY, "transfer", "decline", code, "-m", "x").code == 2
+
+
+# --- 6. suspension (挂起) ---------------------------------------------------------------------------------
+
+
+def test_a_suspended_task_stops_its_clock_and_resumes_with_its_deadline_moved(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    from engine.domain.errors import InvalidTransition, NotPermitted, ReasonRequired
+
+    code = new_task(app, deadline=date(2026, 9, 30))
+    fire(app, UNIT_HEAD, code, "start")
+    clock.set(at(2026, 9, 9))
+    fire(app, UNIT_HEAD, code, "ask_suspension", comment="等待住建局审批")
+    assert notices(app, ("event",))[-1][2] == DEPUTY  # the lead leader hears the request
+    before = snapshot(app)
+    with pytest.raises(NotPermitted):  # the unit cannot suspend its own task
+        fire(app, UNIT_HEAD, code, "suspend", comment="等待审批")
+    with pytest.raises(ReasonRequired):
+        fire(app, DEPUTY, code, "suspend")
+    with pytest.raises(InvalidTransition):  # resuming a task not suspended
+        fire(app, DEPUTY, code, "resume")
+    assert snapshot(app) == before
+    fire(app, DEPUTY, code, "suspend", comment="等待住建局审批")
+    clock.set(at(2026, 9, 28))  # the deadline draws near while suspended: nobody is chased
+    sweep(app)
+    assert notices(app, ("remind", "escalate", "stale")) == []
+    s = list_tasks(app, TaskFilter(states=("suspended",)))[0]
+    assert s.light is None and s.days_overdue == 0
+    clock.set(at(2026, 10, 12))
+    fire(app, DEPUTY, code, "resume")
+    waited = app.calendar.working_days_between(date(2026, 9, 9), date(2026, 10, 12))
+    shown = show_task(app, code)
+    assert shown.summary.original_deadline == date(2026, 9, 30)
+    assert shown.summary.deadline == app.calendar.add_working_days(date(2026, 9, 30), waited)
+    data = shown.events[-1].data
+    assert data["suspended_working_days"] == waited and data["deadline_from"] == "2026-09-30"
+    assert verify(app).ok
+    check_history(app)
+
+
+def test_the_circular_lists_suspended_tasks_apart_as_of_a_day(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    from engine.domain.report import from_dict, to_dict
+    from engine.reporting.tables import sections
+
+    waiting, working = new_task(app), new_task(app)
+    for code in (waiting, working):
+        fire(app, UNIT_HEAD, code, "start")
+    clock.set(at(2026, 9, 9))
+    fire(app, DEPUTY, waiting, "suspend", comment="等待法院判决")
+    clock.set(at(2026, 9, 21))
+    fire(app, DEPUTY, waiting, "resume")
+    past = build_report(app, ReportRequest(period="week", as_of=date(2026, 9, 13)))
+    assert (past.totals.suspended, past.totals.in_progress) == (1, 1)
+    assert [(t.code, t.since, t.reason) for t in past.suspended_tasks] == [(waiting, date(2026, 9, 9), "等待法院判决")]
+    assert "suspended" in [s.key for s in sections(past, "zh")]
+    assert "挂起1项" in to_dict(past, "zh")["headline"]
+    assert from_dict(to_dict(past)).suspended_tasks == past.suspended_tasks
+    now = build_report(app, ReportRequest(period="week"))
+    assert now.totals.suspended == 0 and now.suspended_tasks == []
+    assert "suspended" not in [s.key for s in sections(now, "zh")]
+    clock.set(at(2027, 9, 21))  # next year, the same past circular
+    again = build_report(app, ReportRequest(period="week", as_of=date(2026, 9, 13)))
+    assert again.suspended_tasks == past.suspended_tasks and again.totals == past.totals
+
+
+def test_suspension_through_the_command_line(call, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    code = call(
+        "--db",
+        db_url,
+        "--as",
+        PRINCIPAL,
+        "assign",
+        "--title",
+        "路灯",
+        "--unit",
+        "社会事务科",
+        "--leader",
+        DEPUTY,
+        "--deadline",
+        "年底前",
+        "--json",
+    ).json()["code"]
+    call("--db", db_url, "--as", UNIT_HEAD, "start", code)
+    bad = call("--db", db_url, "--lang", "zh", "--as", DEPUTY, "resume", code)
+    assert bad.code == 5 and bad.err.count("\n") == 1 and "恢复办理" in bad.err
+    done = call("--db", db_url, "--as", DEPUTY, "suspend", code, "-m", "等待审批", "--json").json()
+    assert done["to"] == "suspended"
+    assert [t["code"] for t in call("--db", db_url, "list", "--state", "suspended", "--json").json()] == [code]
+    assert call("--db", db_url, "--as", DEPUTY, "resume", code, "--json").json()["to"] == "in_progress"

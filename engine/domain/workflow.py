@@ -54,7 +54,7 @@ _TOP_KEYS = {
 _SOURCE_KEYS = {"name", "en", "instruction"}
 _STATE_KEYS = {"key", "zh", "en", "final", "clock", "report"}
 # How a state counts in a circular (定期通报); see engine/domain/report.py.
-REPORT_BUCKETS = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded")
+REPORT_BUCKETS = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded", "suspended")
 _TRANSITION_KEYS = {"trigger", "source", "dest", "internal", "who", "requires", "notify", "zh", "en"}
 _RULE_KEYS = {"roles", "relation"}
 _FIELD_KEYS = {"type", "zh", "en", "required", "min", "max", "choices"}

@@ -206,6 +206,41 @@ def overdue_tasks(
     return [(r[0], r[1], r[2], r[3], _as_date(r[4]), r[5]) for r in conn.execute(query)]
 
 
+def suspended_tasks(
+    conn: Connection, rules: StateRules, src: Source, scope: Scope, until: datetime, limit: int | None
+) -> list[tuple[str, str, str, Any, str | None]]:
+    """Tasks in a suspended state (挂起) at ``until``: (code, title, unit, since, reason), the longest first.
+
+    Since when and why come from the step that put the task in that state, the latest one up to ``until``.
+    """
+    pairs = [pair for pair, bucket in rules.buckets.items() if bucket == "suspended"]
+
+    def where(cols: LedgerColumns) -> list[ColumnElement[bool]]:
+        return [*_scoped(scope, cols), _in_states(pairs, cols.workflow, cols.state)]
+
+    c = src(where).c
+    entered = (
+        select(func.max(Event.seq))
+        .where(
+            Event.task_id == c.task_id,
+            Event.to_state == c.state,
+            Event.from_state != Event.to_state,
+            Event.at <= until,
+        )
+        .scalar_subquery()
+    )
+    step = aliased(Event)
+    query = (
+        select(c.code, c.title, Unit.name, step.at, step.comment)
+        .join(Unit, Unit.id == c.unit_id)
+        .outerjoin(step, and_(step.task_id == c.task_id, step.seq == entered))
+        .order_by(step.at, c.task_id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(query)]
+
+
 def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
@@ -308,5 +343,6 @@ __all__ = [
     "overdue_tasks",
     "period_events",
     "state_rules",
+    "suspended_tasks",
     "tally",
 ]

@@ -22,6 +22,7 @@ from ..domain.report import (
     PeriodTask,
     Previous,
     Report,
+    SuspendedTask,
     Tally,
     custom_period,
     fold,
@@ -39,6 +40,7 @@ from ..persistence.report_queries import (
     overdue_tasks,
     period_events,
     state_rules,
+    suspended_tasks,
     tally,
 )
 from ..persistence.uow import UnitOfWork
@@ -111,6 +113,11 @@ def build_report(app: App, req: ReportRequest) -> Report:
         prev_source = _source(app, uow, prev_period.end, today)
         prev_totals, prev_units, _, _, _ = _figures(app, uow, rules, prev_source, scope, prev_period.end, breakdowns=False)
         named = _overdue(app, uow, rules, source, scope, period.end, req.limit)
+        until = app.clock.now() if period.end >= today else end_of_day(period.end, app.tz)
+        suspended = [
+            SuspendedTask(code, title, unit, _local_day(since, app.tz) if since else period.end, reason)
+            for code, title, unit, since, reason in suspended_tasks(uow.conn, rules, source, scope, until, req.limit)
+        ]
         other_workflows: dict[str, dict[str, Counts]] = {}
         for name in others:
             own = replace(scope, workflows=(name,), not_workflows=())
@@ -135,6 +142,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
         by_campaign=by_campaign,
         by_source=by_source if any(k != NO_CATEGORY for k in by_source) else {},
         source=scope.source,
+        suspended_tasks=suspended,
         previous=Previous(prev_period, prev_totals, prev_units),
         campaign=scope.campaign,
         unit=req.unit,

@@ -241,12 +241,18 @@ def fire_within(
     )
     if new_deadline is not None:
         clock = moved_deadline(app, machine.spec, code, outcome.dest, clock, new_deadline, now)
+    source_state = machine.spec.states.get(outcome.source)
+    if (
+        data is None
+        and source_state is not None
+        and source_state.report == "suspended"
+        and outcome.dest != outcome.source
+    ):
+        data = resumed_data(app, task.clock, clock, now)  # 恢复: how far the deadline moved, on the record
     row = task.row_facts(clock)
     if moves:
         assert unit_id is not None
-        clock = reassigned(
-            app, machine.spec, code, outcome.dest, clock, now, task.assigned_on, task.original_deadline
-        )
+        clock = reassigned(app, machine.spec, code, outcome.dest, clock, now, task.assigned_on, task.original_deadline)
         uow.tasks.move_to_unit(task.id, unit_id)
         columns, co_units = uow.tasks.content_row(task.id)
         content = content_of(columns, co_units).digest()
@@ -291,6 +297,18 @@ def fire_within(
         note = spec_t.label.pick(app.settings.notify_lang) + (f"（{comment}）" if comment else "")
         notify_event(app, uow, task.id, spec_t.notify, f"{task.id}:event:{seq}", now, note)
     return Fired(task, outcome, seq, now)
+
+
+def resumed_data(app: App, before: DeadlineFacts, after: DeadlineFacts, now: datetime) -> dict[str, Any]:
+    """The working days a suspension lasted and the deadline it moved: the event says so for good."""
+    stopped = before.clock_stopped_at or now
+    days = app.calendar.working_days_between(stopped.astimezone(app.tz).date(), now.astimezone(app.tz).date())
+    return {
+        "suspended_since": stopped.astimezone(app.tz).date().isoformat(),
+        "suspended_working_days": days,
+        "deadline_from": before.deadline.isoformat() if before.deadline else None,
+        "deadline_to": after.deadline.isoformat() if after.deadline else None,
+    }
 
 
 def fire(

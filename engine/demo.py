@@ -22,10 +22,10 @@ from .ledger.rows import LedgerRow, derive_title
 from .services import org as org_service
 from .services.circulars import circular_file, issue_due, list_circulars
 from .services.delivery import deliver_pending
+from .services.instructions import register_instruction
 from .services.ledger import ImportOptions, read_ledger
 from .services.queries import TaskFilter, TaskSummary, list_tasks
 from .services.sweep import sweep
-from .services.instructions import register_instruction
 from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from .services.transfers import reassign, return_task
 from .services.workspace import init_workspace

@@ -256,6 +256,7 @@ def test_a_state_may_say_how_it_counts_in_a_circular() -> None:
         "in_progress": "in_progress",
         "submitted": "submitted",
         "reviewed": "reviewed",
+        "verified": "reviewed",  # 复核: still awaiting closing
         "closed": "closed",
         "cancelled": "excluded",
         "returned": "not_started",  # 退办: no unit has signed for it

@@ -23,7 +23,7 @@ from engine.services.ledger import ExportFilter, export_ledger
 from engine.services.queries import TaskFilter, list_tasks, show_task
 from engine.services.report import ReportRequest, build_report
 from engine.services.sweep import sweep
-from engine.services.tasks import fire
+from engine.services.tasks import ProgressInput, fire, report_progress
 
 from .conftest import DEPUTY, PRINCIPAL, ROOT, SUPERVISOR, UNIT_HEAD
 from .helpers import check_history, new_task, snapshot
@@ -648,3 +648,80 @@ def test_suspension_through_the_command_line(call, db_url: str) -> None:  # type
     assert done["to"] == "suspended"
     assert [t["code"] for t in call("--db", db_url, "list", "--state", "suspended", "--json").json()] == [code]
     assert call("--db", db_url, "--as", DEPUTY, "resume", code, "--json").json()["to"] == "in_progress"
+
+
+# --- 8. verification before closing (复核) ----------------------------------------------------------------
+
+
+def test_verification_is_someone_elses_with_evidence_and_may_send_back(app: App, tmp_path: Path) -> None:
+    from engine.domain.errors import CommandRequired, InvalidInput, InvalidTransition, NotPermitted
+    from engine.services.verification import verify_task
+
+    from .helpers import to_submitted
+
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(b"\xff\xd8 on site")
+    code = new_task(app)
+    to_submitted(app, code)
+    before = snapshot(app)
+    with pytest.raises(InvalidTransition):  # only a reviewed task is verified
+        verify_task(app, SUPERVISOR, code, True, "看过", on_site=True, files=())
+    fire(app, DEPUTY, code, "approve")
+    before = snapshot(app)
+    with pytest.raises(NotPermitted):  # the unit does not verify its own work
+        verify_task(app, UNIT_HEAD, code, True, "看过", on_site=True, files=())
+    with pytest.raises(InvalidInput):  # what was checked must be said
+        verify_task(app, SUPERVISOR, code, True, "", on_site=True, files=())
+    with pytest.raises(CommandRequired):  # not through a bare step: the findings come with it
+        fire(app, SUPERVISOR, code, "verify", comment="看过")
+    assert snapshot(app) == before
+    own = new_task(app, unit=OTHER)  # 督查室's own task: its supervisor may not verify it
+    fire(app, SUPERVISOR, own, "start")
+    report_progress(app, SUPERVISOR, own, ProgressInput(100, "完成"))
+    fire(app, SUPERVISOR, own, "submit")
+    fire(app, DEPUTY, own, "approve")
+    with pytest.raises(NotPermitted) as info:
+        verify_task(app, SUPERVISOR, own, True, "看过", on_site=True, files=())
+    assert "outside the responsible unit" in info.value.render("en")
+    verify_task(app, SUPERVISOR, code, False, "现场仍有两处未修复", on_site=True, files=(photo,))
+    shown = show_task(app, code)
+    last = shown.events[-1]
+    assert (shown.summary.state, last.trigger, last.comment) == ("in_progress", "send_back", "现场仍有两处未修复")
+    assert last.data["on_site"] is True and last.data["files"][0]["name"] == "现场.jpg"
+    assert app.evidence.path_of(last.data["files"][0]["sha256"]).read_bytes() == photo.read_bytes()
+    fire(app, UNIT_HEAD, code, "submit")
+    fire(app, DEPUTY, code, "approve")
+    verify_task(app, SUPERVISOR, code, True, "已全部修复", on_site=False, files=(photo,))
+    assert show_task(app, code).summary.state == "verified"
+    assert build_report(app, ReportRequest(period="week")).totals.reviewed == 2  # both still await closing
+    fire(app, DEPUTY, code, "close")
+    assert verify(app).ok
+    check_history(app)
+
+
+def test_verification_through_the_command_line(call, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code = call(
+        "--db",
+        db_url,
+        "--as",
+        PRINCIPAL,
+        "assign",
+        "--title",
+        "路灯",
+        "--unit",
+        "社会事务科",
+        "--leader",
+        DEPUTY,
+        "--json",
+    ).json()["code"]
+    for who, step in ((UNIT_HEAD, "start"),):
+        call("--db", db_url, "--as", who, step, code)
+    call("--db", db_url, "--as", UNIT_HEAD, "progress", code, "--percent", "100", "--note", "完成")
+    call("--db", db_url, "--as", UNIT_HEAD, "submit", code)
+    call("--db", db_url, "--as", DEPUTY, "approve", code)
+    neither = call("--db", db_url, "--as", SUPERVISOR, "verify", code, "-m", "看过")
+    assert neither.code == 2 and neither.err.count("\n") == 1
+    mine = call("--db", db_url, "--lang", "zh", "--as", UNIT_HEAD, "verify", code, "--confirm", "-m", "看过")
+    assert mine.code == 4 and "督查人员" in mine.err
+    done = call("--db", db_url, "--as", SUPERVISOR, "verify", code, "--confirm", "-m", "看过", "--json").json()
+    assert done["to"] == "verified"

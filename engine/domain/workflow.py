@@ -24,13 +24,16 @@ from .yamlload import load_yaml
 
 ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin", "recorder"})  # recorder: 代录
 RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
-REQUIREMENTS = frozenset({"reason", "progress_report", "progress_data", "extension_data", "unit_data"})
+REQUIREMENTS = frozenset(
+    {"reason", "progress_report", "progress_data", "extension_data", "unit_data", "verification_data", "independent"}
+)  # independent: the actor is not of the responsible unit (复核 is someone else's)
 FIELD_TYPES = frozenset({"text", "int", "choices"})
 # Requirements met only by a dedicated command, which fires a trigger of a fixed name.
 PAYLOAD_TRIGGERS = {
     "progress_data": frozenset({"progress"}),
     "extension_data": frozenset({"extend", "grant_extension", "deny_extension"}),
     "unit_data": frozenset({"reassign", "propose_transfer", "transfer"}),  # the unit a task moves to
+    "verification_data": frozenset({"verify", "send_back"}),  # 复核: what was checked, and its evidence
 }
 ANY_OPEN = "*"  # in a transition's source: every state that is not final
 # The first event of a task brought in from a ledger file: it enters whatever state the ledger says.

@@ -208,6 +208,7 @@ def fire_within(
     new_deadline: date | None = None,
     data: dict[str, Any] | None = None,
     unit_id: int | None = None,
+    verification: Any = None,
 ) -> Fired:
     """Check, move, record and notify inside ``uow``; nothing is committed here.
 
@@ -229,6 +230,7 @@ def fire_within(
         extension=extension,
         has_progress_report=lambda: uow.tasks.has_progress_report(task.id),
         unit_id=unit_id,
+        verification=verification,
     )
     outcome = machine.fire(task.facts, trigger, actor, request)
     spec_t = machine.spec.transition(trigger, outcome.source)

@@ -113,7 +113,7 @@ def test_unknown_trigger() -> None:
 
 
 def test_allowed_for_lists_what_an_actor_may_do() -> None:
-    assert MACHINE.allowed_for(task("in_progress"), MEMBER) == ["progress", "submit", "extend"]
+    assert MACHINE.allowed_for(task("in_progress"), MEMBER) == ["progress", "submit", "extend", "ask_suspension"]
     assert MACHINE.allowed_for(task("submitted"), LEADER) == [
         "approve",
         "reject",

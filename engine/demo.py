@@ -267,9 +267,9 @@ class _Story:
                 self.suspended = t.code
                 self.do("suspend", fire, self.app, t.leader, t.code, "suspend", comment="等待县住建局审批改造方案")
         if w == 4 and self.suspended:
-            t = next((x for x in self.tasks("suspended") if x.code == self.suspended), None)
-            if t is not None:
-                self.do("resume", fire, self.app, t.leader, t.code, "resume", comment="方案已获批复，恢复办理")
+            held = next((x for x in self.tasks("suspended") if x.code == self.suspended), None)
+            if held is not None:
+                self.do("resume", fire, self.app, held.leader, held.code, "resume", comment="方案已获批复，恢复办理")
         if w == 5:
             closed = self.tasks("closed")
             if closed:

@@ -725,3 +725,40 @@ def test_verification_through_the_command_line(call, db_url: str, tmp_path: Path
     assert mine.code == 4 and "督查人员" in mine.err
     done = call("--db", db_url, "--as", SUPERVISOR, "verify", code, "--confirm", "-m", "看过", "--json").json()
     assert done["to"] == "verified"
+
+
+# --- 1. an optional review before dispatch (拟办 → 领导审核 → 交办), declared in YAML alone -----------------------
+
+
+def test_a_review_before_dispatch_is_a_workflow_option(db_url: str, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from engine.domain.errors import NotPermitted
+    from engine.settings import Settings
+
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    text_ = RECTIFICATION.replace("initial: assigned", "initial: drafted").replace(
+        "  - {key: assigned,",
+        "  - {key: drafted,     zh: 拟办, en: drafted, clock: false, report: excluded}\n  - {key: assigned,",
+    )
+    text_ = text_.replace(
+        "transitions:\n",
+        "transitions:\n"
+        "  - trigger: dispatch\n    zh: 审核交办\n    en: dispatch\n    source: drafted\n    dest: assigned\n"
+        "    who:\n      - {roles: [leader], relation: lead_leader}\n    notify: [unit_head, responsible_person]\n\n",
+        1,
+    )
+    (folder / "rectification.yaml").write_text(text_, encoding="utf-8")
+    app = App.build(Settings(database_url=db_url, workflow_dirs=(folder,), evidence_dir=tmp_path / "ev"), clock=clock)
+    try:
+        code = new_task(app)
+        assert show_task(app, code).summary.state == "drafted"
+        assert build_report(app, ReportRequest(period="week")).totals.tasks == 0  # a draft is no task yet
+        with pytest.raises(NotPermitted):  # the lead leader reviews it
+            fire(app, UNIT_HEAD, code, "dispatch")
+        clock.set(at(2026, 9, 10))
+        fire(app, DEPUTY, code, "dispatch")
+        s = show_task(app, code).summary
+        assert (s.state, s.sign_by) == ("assigned", date(2026, 9, 14))  # the sign-for limit runs from 交办
+        assert verify(app).ok
+    finally:
+        app.close()

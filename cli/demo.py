@@ -28,6 +28,11 @@ ACTION_LABELS = {
     "cancel": "撤销",
     "circulars": "定期通报",
     "accountability": "问责",
+    "instruction": "登记领导批示",
+    "return": "退办",
+    "reassign": "改派",
+    "suspend": "挂起",
+    "resume": "恢复办理",
 }
 
 

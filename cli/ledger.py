@@ -254,6 +254,7 @@ def _say_import(ctx: Ctx, r: ImportResult, workflow: str) -> None:
 @click.option("--unit", help="Only this responsible unit.")
 @click.option("--workflow", help="Only this workflow.")
 @click.option("--as-of", "as_of", type=DATE, help="The ledger as it stood at the end of this day (YYYY-MM-DD).")
+@click.option("--source", help="Only tasks from this source (问题来源); '-' for tasks that cite none.")
 @json_option
 @pass_ctx
 def export_cmd(
@@ -264,12 +265,15 @@ def export_cmd(
     unit: str | None,
     workflow: str | None,
     as_of: date | None,
+    source: str | None,
 ) -> None:
     """导出台账 — the ledger as a formatted XLSX or a CSV, headers in the chosen language."""
     result = ledger.export_ledger(
         ctx.app(),
         output,
-        ExportFilter(campaign=campaign, states=states, unit=unit, workflow=workflow, as_of=as_of, lang=ctx.lang),
+        ExportFilter(
+            campaign=campaign, states=states, unit=unit, workflow=workflow, as_of=as_of, lang=ctx.lang, source=source
+        ),
     )
     if ctx.json:
         emit_json({"file": result.file, "format": result.format, "rows": result.rows, "as_of": result.as_of})

@@ -140,6 +140,8 @@ RULES = {
     "remind": ("到期提醒", "reminder"),
     "escalate": ("逾期督办", "escalation"),
     "stale": ("进展滞后提醒", "no progress"),
+    "sign_remind": ("签收提醒", "sign-for reminder"),
+    "sign_escalate": ("超时未签收督办", "sign-for escalation"),
     "event": ("流转通知", "event"),
     "circular": ("定期通报", "circular"),
 }

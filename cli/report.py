@@ -155,6 +155,7 @@ def emit(
 @click.option("--campaign", help="Only this campaign (专项).")
 @click.option("--unit", help="Only this unit.")
 @click.option("--category", help="Only this category (问题类别).")
+@click.option("--source", help="Only tasks from this source (问题来源); '-' for tasks that cite none.")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", *FORMATS]), help="Output format (default: table, or from -o)."
 )
@@ -188,6 +189,7 @@ def report(
     campaign: str | None,
     unit: str | None,
     category: str | None,
+    source: str | None,
     fmt: str | None,
     output: Path | None,
     chart: Path | None,
@@ -200,7 +202,7 @@ def report(
     """The progress circular (定期通报): per-unit figures, overdue tasks named, change since last period."""
     lang: Lang = report_lang or ctx.lang
     fmt = _format_for(output, fmt, ctx.json)
-    req = ReportRequest(period, start, end, as_of, campaign, unit, category, limit or None)
+    req = ReportRequest(period, start, end, as_of, campaign, unit, category, limit or None, source=source)
     letterhead = Letterhead(issuer=issuer, issue_no=issue_no, cc=tuple(c.strip() for c in cc if c.strip()))
     emit(ctx, build_report(ctx.app(), req), lang, fmt, output, chart, issuer, letterhead)
 

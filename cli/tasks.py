@@ -13,10 +13,10 @@ from engine.services import queries, tasks
 from engine.services.queries import TaskDetail, TaskSummary
 
 from .context import Ctx, json_option, pass_ctx
-from .params import KEY_VALUE
+from .params import DATE, KEY_VALUE
 from .render import emit_json, emit_json_stream, say, table, when
 
-VERBS = ("start", "submit", "approve", "reject", "close", "reopen", "cancel")
+VERBS = ("start", "submit", "approve", "reject", "close", "reopen", "cancel", "suspend", "resume")
 VERB_HELP = {
     "start": "签收 — the unit starts work (assigned → in_progress).",
     "submit": "提交验收 — submit for review (needs a progress report).",
@@ -25,6 +25,8 @@ VERB_HELP = {
     "close": "销号 — close a reviewed task.",
     "reopen": "回头看 — reopen a closed task when the problem recurs (reason required).",
     "cancel": "撤销 — cancel an open task (reason required).",
+    "suspend": "挂起 — the lead leader suspends a task waiting on another body (reason required); its clock stops.",
+    "resume": "恢复办理 — resume a suspended task; its deadline moves by the working days suspended.",
 }
 
 
@@ -54,6 +56,10 @@ def register(cli: click.Group) -> None:
 @click.option("--priority", type=click.Choice(["高", "中", "低", "high", "medium", "low"]))
 @click.option("--workflow", default="rectification", show_default=True, help="rectification or assistance.")
 @click.option("--field", "fields", type=KEY_VALUE, multiple=True, help="A workflow field, e.g. households=3.")
+@click.option("--source", help="Where the problem comes from (问题来源), one of the workflow's sources, e.g. 巡视巡察反馈.")
+@click.option("--source-ref", help="The source's document number, e.g. 县委巡察反馈意见 第3条.")
+@click.option("--source-date", type=DATE, help="The source document's date (YYYY-MM-DD).")
+@click.option("--instruction", help="The leader's instruction (领导批示) it is turned from, e.g. PS-2026-0001.")
 @json_option
 @pass_ctx
 def assign(
@@ -71,6 +77,10 @@ def assign(
     priority,
     workflow: str,
     fields,
+    source: str | None,
+    source_ref: str | None,
+    source_date,  # type: ignore[no-untyped-def]
+    instruction: str | None,
 ) -> None:
     """交办 — assign a new task to a responsible unit; prints its code."""
     app = ctx.app()
@@ -91,6 +101,10 @@ def assign(
             responsible_person=person,
             priority=priority,
             fields=dict(fields),
+            source=source,
+            source_ref=source_ref,
+            source_date=source_date,
+            instruction=instruction,
         ),
     )
     if ctx.json:
@@ -231,6 +245,13 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
         "days_left": s.days_left,
         "closed_days_late": s.closed_days_late,
         "escalation_level": s.escalation_level,
+        "sign_by": s.sign_by,
+        "signed_at": s.signed_at,
+        "sign_late": s.sign_late,
+        "source": s.source,
+        "source_ref": s.source_ref,
+        "source_date": s.source_date,
+        "instruction": s.instruction,
     }
 
 
@@ -248,6 +269,8 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
     help="Only tasks with this traffic light; repeatable.",
 )
 @click.option("--overdue", is_flag=True, help="Only overdue tasks (the red light).")
+@click.option("--source", help="Only tasks from this source (问题来源); '-' for tasks that cite none.")
+@click.option("--instruction", help="Only tasks turned from this leader's instruction (PS-2026-0001).")
 @click.option("--limit", type=int, default=queries.LIST_PAGE, show_default=True, help="Show at most this many.")
 @click.option("--after", metavar="CODE", help="Start after this task code (the next page).")
 @click.option("--all", "every", is_flag=True, help="Every match, streamed (JSON: an array written row by row).")
@@ -262,6 +285,8 @@ def list_cmd(
     mine: bool,
     lights: tuple[str, ...],
     overdue: bool,
+    source: str | None,
+    instruction: str | None,
     limit: int,
     after: str | None,
     every: bool,
@@ -277,6 +302,8 @@ def list_cmd(
         workflow=workflow,
         mine_for=ctx.actor if mine else None,
         lights=tuple(sorted(set(lights) | ({"red"} if overdue else set()))),
+        source=source,
+        instruction=instruction,
     )
     if every:
         stream = queries.iter_tasks(app, flt, after=after)
@@ -372,6 +399,8 @@ def show(ctx: Ctx, code: str) -> None:
         (ctx.t("责任领导", "Lead leader"), f"{s.leader_name or ''} ({s.leader or ''})"),
         (ctx.t("责任人", "Responsible"), d.responsible_person_name or ""),
         (ctx.t("整改时限", "Deadline"), _deadline_text(ctx, s)),
+        (ctx.t("签收时限", "Sign for by"), _sign_by_text(ctx, s)),
+        (ctx.t("签收时间", "Signed for"), when(s.signed_at, app.tz) if s.signed_at else ""),
         (
             ctx.t("红黄绿灯", "Light"),
             light_text(ctx, s.light, s.days_overdue, s.days_left)
@@ -382,6 +411,7 @@ def show(ctx: Ctx, code: str) -> None:
             ),
         ),
         (ctx.t("销号", "Closed"), _closed_text(ctx, s)),
+        (ctx.t("问题来源", "Source"), _source_text(ctx, s)),
         (ctx.t("类别", "Category"), s.category or ""),
         (ctx.t("批次", "Campaign"), s.campaign or ""),
         (ctx.t("问题", "Problem"), d.problem or ""),
@@ -405,7 +435,7 @@ def show(ctx: Ctx, code: str) -> None:
                 ctx.pick(e.trigger_label),
                 f"{ctx.pick(e.source_label)} → {ctx.pick(e.dest_label)}" if e.source != e.dest else "",
                 e.actor_name,
-                e.comment or "",
+                _event_note(e),
             ]
             for e in d.events
         ],
@@ -442,6 +472,29 @@ def _closed_text(ctx: Ctx, s: TaskSummary) -> str:
     if s.closed_days_late == 0:
         return ctx.t("按期销号", "on time")
     return ctx.t(f"逾期 {s.closed_days_late} 个工作日销号", f"{s.closed_days_late} working day(s) late")
+
+
+def _event_note(e: queries.EventView) -> str:
+    """The comment, and the units a return or a transfer names (社会事务科 → 督查室)."""
+    comment = e.comment or ""
+    data = e.data
+    if isinstance(data, dict) and data.get("from_unit") and data.get("to_unit"):
+        moved = f"{data['from_unit']} → {data['to_unit']}"
+        return f"{moved}：{comment}" if comment else moved
+    return comment
+
+
+def _source_text(ctx: Ctx, s: TaskSummary) -> str:
+    parts = [p for p in (s.source, s.source_ref, s.source_date.isoformat() if s.source_date else None) if p]
+    if s.instruction:
+        parts.append(ctx.t(f"批示 {s.instruction}", f"instruction {s.instruction}"))
+    return "，".join(parts) if ctx.lang == "zh" else ", ".join(parts)
+
+
+def _sign_by_text(ctx: Ctx, s: TaskSummary) -> str:
+    if s.sign_by is None:
+        return ""
+    return s.sign_by.isoformat() + (ctx.t("（已超时未签收）", " (late: not signed for)") if s.sign_late else "")
 
 
 def _deadline_text(ctx: Ctx, s: TaskSummary) -> str:

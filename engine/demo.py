@@ -26,10 +26,12 @@ from .services import org as org_service
 from .services.accountability import open_record
 from .services.circulars import circular_file, issue_due, list_circulars
 from .services.delivery import deliver_pending
+from .services.instructions import register_instruction
 from .services.ledger import ImportOptions, read_ledger
 from .services.queries import TaskFilter, TaskSummary, list_tasks
 from .services.sweep import sweep
 from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress
+from .services.transfers import reassign, return_task
 from .services.workspace import init_workspace
 from .settings import Settings
 
@@ -38,6 +40,8 @@ START = date(2026, 9, 7)  # a Monday
 WEEKS = 6
 PRINCIPAL = "wangjun"
 SUPERVISOR = "huangtao"  # 督查室
+SUPERVISION_CLERK = "huangtao"  # 督查室 registers leaders' instructions
+REASSIGN_TO = "督查室"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCORING = BUILTIN_DIR / "policies" / "scoring.yaml"  # the demo's circulars rank the units by score
 
@@ -83,6 +87,8 @@ class _Story:
                 self.unit_people.setdefault(p.unit, []).append(p.id)
         self.percent: dict[str, int] = {}
         self.rejected: set[str] = set()
+        self.returned: str | None = None
+        self.suspended: str | None = None
         self.week = DemoWeek("", "")
         self.accountability: list[str] = []
 
@@ -150,6 +156,34 @@ class _Story:
                 },
             ),
         )
+        # 领导批示: the county leader's instruction on the streetlights, registered by the supervision office first
+        # and turned into a task that points back to it.
+        self.clock.advance(timedelta(minutes=10))
+        instruction = register_instruction(
+            self.app,
+            SUPERVISION_CLERK,
+            leader=PRINCIPAL,
+            text="群众反映夜间照明不足，请社会事务科牵头尽快解决。",
+            ref="县领导批示件〔2026〕3号",
+            issued_on=START - timedelta(days=3),
+        )
+        self.week.actions["instruction"] += 1
+        self.do(
+            "assign",
+            assign,
+            self.app,
+            PRINCIPAL,
+            NewTask(
+                title="落实领导批示：背街小巷夜间照明不足",
+                unit="社会事务科",
+                leader="张伟",
+                deadline="20个工作日内",
+                campaign=CAMPAIGN,
+                category="民生问题",
+                measures=["排查背街小巷照明盲区", "增设路灯并纳入日常维护"],
+                instruction=instruction,
+            ),
+        )
         weeks.append(self.week)
         for w in range(1, WEEKS + 1):
             monday = START + timedelta(weeks=w)
@@ -185,9 +219,18 @@ class _Story:
         # Tuesday: units sign for their new tasks (a few late ones only in week 2).
         self.at(monday + timedelta(days=1), 10)
         for i, t in enumerate(self.tasks("assigned")):
+            if w == 1 and i == 1 and t.workflow == "rectification":  # 退办: not this unit's duty
+                self.returned = t.code
+                self.do("return", return_task, self.app, self.worker(t.unit, i), t.code, "该事项属其他单位职责")
+                continue
             if w == 1 and i % 6 == 5 or w < 4 and i % 10 == 7:
                 continue  # some units sign late
             self.do("start", fire, self.app, self.worker(t.unit, i), t.code, "start", comment="已签收，制定整改方案")
+        # Wednesday morning: the lead leader hands the returned task to the supervision office's own unit.
+        if w == 1 and self.returned:
+            self.at(monday + timedelta(days=2), 9, 30)
+            leader = next(t.leader for t in self.tasks("returned") if t.code == self.returned)
+            self.do("reassign", reassign, self.app, leader, self.returned, REASSIGN_TO, "改由督查室牵头督促落实")
         # Wednesday: progress reports, some with evidence.
         self.at(monday + timedelta(days=2), 15)
         for i, t in enumerate(self.tasks("in_progress")):
@@ -236,6 +279,16 @@ class _Story:
             if open_ones:
                 t = open_ones[len(open_ones) // 2]
                 self.do("cancel", fire, self.app, PRINCIPAL, t.code, "cancel", comment="与其他问题重复，合并整改")
+        if w == 2:  # 挂起: one task waits on another body's approval, resumed two weeks later
+            waiting = [t for t in self.tasks("in_progress") if t.workflow == "rectification" and t.leader]
+            if waiting:
+                t = waiting[0]
+                self.suspended = t.code
+                self.do("suspend", fire, self.app, t.leader, t.code, "suspend", comment="等待县住建局审批改造方案")
+        if w == 4 and self.suspended:
+            held = next((x for x in self.tasks("suspended") if x.code == self.suspended), None)
+            if held is not None:
+                self.do("resume", fire, self.app, held.leader, held.code, "resume", comment="方案已获批复，恢复办理")
         if w == 5:
             closed = self.tasks("closed")
             if closed:

@@ -26,6 +26,7 @@ TABLES = (
     "notifications",
     "workspace",
     "campaigns",
+    "instructions",
 )
 
 

@@ -32,10 +32,11 @@ from engine.app import App
 from engine.domain.clock import FixedClock
 from engine.services.delivery import relay
 from engine.services.sweep import sweep
+from engine.services.tasks import fire
 from engine.settings import Settings
 from engine.worker import make_celery, publisher, relay_safely
 
-from .conftest import IN_CI, ORG
+from .conftest import IN_CI, ORG, UNIT_HEAD
 from .helpers import new_task
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -182,8 +183,8 @@ def workspace(tmp_path: Path, sqlite_template: Path, receiver: str) -> Iterator[
         ws = Workspace(tmp_path, broker, receiver)
         assign_clock = FixedClock(datetime(2026, 11, 2, 9, tzinfo=TZ))
         ws.app.clock = assign_clock
-        for _ in range(3):
-            new_task(ws.app, deadline=date(2026, 11, 27))
+        for _ in range(3):  # signed for at once: the sign-for ladder (签收时限) is not under test here
+            fire(ws.app, UNIT_HEAD, new_task(ws.app, deadline=date(2026, 11, 27)), "start")
         with ws.app.db.engine.begin() as conn:  # assignment notices are not under test here
             conn.execute(text("UPDATE notifications SET status = 'sent'"))
         ws.app.clock = ws.clock

@@ -95,6 +95,7 @@ def test_first_circular_after_an_import_mid_campaign(app: App, clock: FixedClock
         "closed_with_deadline": 1,  # N1 only: I1 and I2 closed on dates nobody knows
         "closed_on_time": 1,
         "not_started": 2,
+        "suspended": 0,
     }
     units = {u["unit"]: u for u in d["units"]}
     assert [u["unit"] for u in d["units"]] == [UNIT, B_UNIT]

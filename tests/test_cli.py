@@ -97,7 +97,8 @@ def test_demo_runs_from_the_console_script(tmp_path: Path) -> None:
     assert {e["trigger"] for e in shown["events"]} >= {"assign", "start", "progress", "submit", "reject"}
     again = duban("demo", "--dir", str(tmp_path / "demo"))  # rebuilt, not appended to
     assert again.returncode == 0, again.stderr
-    assert len(json.loads(duban("--db", str(tmp_path / "demo" / "duban.db"), "list", "--json").stdout)) == 21
+    # 20 ledger rows, one assistance task and the task turned from the leader's instruction
+    assert len(json.loads(duban("--db", str(tmp_path / "demo" / "duban.db"), "list", "--json").stdout)) == 22
 
 
 @pytest.fixture
@@ -209,7 +210,7 @@ def test_bad_organisation_file_is_named(call, tmp_path: Path) -> None:  # type: 
 
 def test_workflow_commands(call, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ok = call("workflow", "check", str(Path("workflows/rectification.yaml").resolve()))
-    assert ok.code == 0 and "6 states, 12 triggers" in ok.out
+    assert ok.code == 0 and "9 states, 23 triggers" in ok.out
     broken = tmp_path / "bad.yaml"
     broken.write_text(
         (Path(__file__).parent.parent / "workflows" / "rectification.yaml")

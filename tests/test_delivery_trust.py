@@ -42,7 +42,7 @@ from engine.services.tasks import fire
 from engine.settings import Settings
 from engine.worker import make_celery, publisher
 
-from .conftest import IN_CI, SUPERVISOR
+from .conftest import IN_CI, SUPERVISOR, UNIT_HEAD
 from .helpers import new_task, snapshot
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -366,7 +366,8 @@ class Chaos:
             Settings(database_url=self.db, channels=("webhook",), extra=self.extra),
             clock=FixedClock(datetime(2026, 11, 2, 9, tzinfo=TZ)),
         )
-        new_task(writer, deadline=date(2026, 11, 27))
+        # signed for at once: the sign-for ladder (签收时限) is not under test here
+        fire(writer, UNIT_HEAD, new_task(writer, deadline=date(2026, 11, 27)), "start")
         with writer.db.engine.begin() as conn:  # assignment notices are not under test here
             conn.execute(text("UPDATE notifications SET status = 'sent'"))
         writer.clock = FixedClock(T0)

@@ -113,7 +113,7 @@ def test_unknown_trigger() -> None:
 
 
 def test_allowed_for_lists_what_an_actor_may_do() -> None:
-    assert MACHINE.allowed_for(task("in_progress"), MEMBER) == ["progress", "submit", "extend"]
+    assert MACHINE.allowed_for(task("in_progress"), MEMBER) == ["progress", "submit", "extend", "ask_suspension"]
     assert MACHINE.allowed_for(task("submitted"), LEADER) == [
         "approve",
         "reject",
@@ -121,7 +121,7 @@ def test_allowed_for_lists_what_an_actor_may_do() -> None:
         "grant_extension",
         "deny_extension",
     ]
-    assert MACHINE.allowed_for(task("in_progress"), SUPERVISOR) == ["remind"]
+    assert MACHINE.allowed_for(task("in_progress"), SUPERVISOR) == ["remind", "propose_transfer"]
     assert MACHINE.allowed_for(task("submitted"), STRANGER) == []
     assert MACHINE.may_create(LEADER) and not MACHINE.may_create(HEAD)
 

@@ -110,6 +110,7 @@ def test_week_to_friday_matches_the_hand_count(app: App, ledger: dict[str, str])
         "closed_with_deadline": 2,
         "closed_on_time": 1,
         "not_started": 1,
+        "suspended": 0,
     }
     assert units_of(d) == {
         C_UNIT: (1, 1, 0, 1.0, 0.0, "green", 1),
@@ -255,8 +256,11 @@ def test_a_state_may_say_how_it_counts_in_a_circular() -> None:
         "in_progress": "in_progress",
         "submitted": "submitted",
         "reviewed": "reviewed",
+        "verified": "reviewed",  # 复核: still awaiting closing
         "closed": "closed",
         "cancelled": "excluded",
+        "returned": "not_started",  # 退办: no unit has signed for it
+        "suspended": "suspended",  # 挂起: a section of its own
     }
     bad = text.replace("report: reviewed}", "report: done}")
     with pytest.raises(DefinitionError, match=r"rectification\.yaml: states\[3\]\.report: 'done' is not one of"):

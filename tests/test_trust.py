@@ -66,6 +66,8 @@ def whats(app: App) -> list[str]:
         ("title", "'已整改完毕'", "title or content"),
         ("measures", "'[]'", "title or content"),
         ("deadline_version", "7", "deadline version"),
+        ("sign_by", "'2027-01-01'", "sign by"),
+        ("signed_at", "NULL", "signed at"),
     ],
 )
 def test_a_task_row_edited_behind_the_engine_is_named(

@@ -476,3 +476,23 @@ def test_a_workflows_own_fields_are_on_the_form_and_checked_beside_them(web: Web
     assert r.status_code == 400 and 'id="err-fields"' in r.text and task_count(web) == 0
     r = c.post("/assign", data=base | {"field.assistance.household": "李大爷家", "field.rectification.x": "ignored"})
     assert r.status_code == 200 and "/tasks/" in r.url.path and task_count(web) == 1
+
+
+def test_a_unit_returns_a_task_from_its_page_and_the_leader_sees_the_transfer_steps(web: Web) -> None:
+    code = task(web)
+    head = as_(web, UNIT_HEAD)
+    page = head.get(f"/tasks/{code}")
+    assert 'value="return"' in page.text  # 退办 is offered beside 签收
+    refused = head.post(
+        f"/tasks/{code}/step", data={"csrf": csrf_of(page.text), "trigger": "return", "comment": "", "if_version": "1"}
+    )
+    assert refused.status_code == 400  # a return needs its reason
+    done = head.post(
+        f"/tasks/{code}/step",
+        data={"csrf": csrf_of(page.text), "trigger": "return", "comment": "不是我们的", "if_version": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    leader = as_(web, DEPUTY).get(f"/tasks/{code}").text
+    assert 'value="insist"' in leader  # the leader may insist here; 改派 needs a unit: duban reassign
+    assert 'value="reassign"' not in leader and 'value="transfer"' not in leader

@@ -118,11 +118,23 @@ class TaskContent:
     ledger_columns: list[Any] | None = None
     assigned_on: date | None = None
     closed_on: date | None = None
+    # 问题来源 (立项): bound only when given, so tasks written before they existed keep their digests.
+    source: str | None = None
+    source_ref: str | None = None
+    source_date: date | None = None
+    instruction: str | None = None
 
     def digest(self) -> str:
+        optional: dict[str, Any] = {
+            "source": self.source,
+            "source_ref": self.source_ref,
+            "source_date": self.source_date.isoformat() if self.source_date else None,
+            "instruction": self.instruction,
+        }
         return hashlib.sha256(
             _compact(
                 {
+                    **{k: v for k, v in optional.items() if v is not None},
                     "workflow": self.workflow,
                     "title": self.title,
                     "problem": self.problem,
@@ -154,15 +166,23 @@ class RowFacts:
     lead_leader: str | None
     original_deadline: date | None
     deadline_version: int
+    # 签收时限 and 签收时间: bound only once set, so rows bound before they existed keep their hashes.
+    sign_by: date | None = None
+    signed_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "content": self.content,
             "unit": self.unit_id,
             "leader": self.lead_leader,
             "original_deadline": self.original_deadline.isoformat() if self.original_deadline else None,
             "deadline_version": self.deadline_version,
         }
+        if self.sign_by is not None:
+            out["sign_by"] = self.sign_by.isoformat()
+        if self.signed_at is not None:
+            out["signed_at"] = _instant(self.signed_at)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,13 +284,14 @@ def verify_chain(chain: Iterable[tuple[int, str, str, str | None, int | None]]) 
 # --- the chain as a whole: who wrote each entry, and what the records say the tables hold ----------------
 
 RECORDER_ROLE = "recorder"
-PROJECTED = ("person", "unit", "workspace", "campaign")  # kinds whose tables are compared with their records
+PROJECTED = ("person", "unit", "workspace", "campaign", "instruction")  # kinds whose tables are compared with their records
 SERVICE_ACCOUNTS = "service_accounts"  # workspace setting: comma-separated accounts of services (pg:duban_web)
 WRITERS = {  # who may write each kind of record, once the organisation exists
     "person": frozenset({"admin"}),
     "workspace": frozenset({"admin"}),
     "unit": frozenset({"admin", "leader"}),  # a leader's import may create units (--create-units)
     "campaign": frozenset({"admin", "leader"}),
+    "instruction": frozenset({"admin", "leader", "supervisor"}),  # 督查室 registers leaders' instructions
 }
 
 

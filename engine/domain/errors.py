@@ -45,6 +45,11 @@ class UnknownTask(NotFound):
     en = "no task with code {code}; 'duban list' shows the existing tasks"
 
 
+class UnknownInstruction(NotFound):
+    zh = "没有编号为 {code} 的领导批示；用 'duban instruction list' 查看已登记的批示"
+    en = "no leader's instruction with code {code}; 'duban instruction list' shows those registered"
+
+
 class UnknownPerson(NotFound):
     zh = "组织中没有人员 '{person}'{near}；用 'duban org show' 查看人员编号"
     en = "no person '{person}' in the organisation{near}; 'duban org show' lists people's ids"

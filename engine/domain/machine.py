@@ -58,6 +58,8 @@ class Request:
     comment: str | None = None
     progress: Any = None  # a progress report payload, for the internal 'progress' transition
     extension: Any = None  # an extension request or decision, for 'extend' and its grant or denial
+    unit_id: int | None = None  # the unit a task moves to, for 'reassign' and the transfers
+    verification: Any = None  # 复核: the verifier's findings and evidence, for 'verify' and 'send_back'
     has_progress_report: Callable[[], bool] = lambda: False  # asked only when a transition needs it
 
 
@@ -160,11 +162,42 @@ class _CarriesExtension(_Condition):
         return CommandRequired(action=self.spec.label, command="duban extend / duban extension approve|deny")
 
 
+class _CarriesUnit(_Condition):
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.unit_id is not None:
+            return None
+        return CommandRequired(action=self.spec.label, command="duban reassign / duban transfer propose|consent")
+
+
+class _CarriesVerification(_Condition):
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.verification is not None:
+            return None
+        return CommandRequired(action=self.spec.label, command="duban verify --confirm|--send-back")
+
+
+class _Independent(_Condition):
+    """复核 is done by someone other than the unit whose work it checks."""
+
+    def check(self, firing: Firing) -> DubanError | None:
+        if "responsible_unit" not in relations_of(firing.actor, firing.task):
+            return None
+        return NotPermitted(
+            actor=f"{firing.actor.name}({firing.actor.id})",
+            action=self.spec.label,
+            code=firing.task.code,
+            rule=Bilingual("责任单位以外的人员", "someone outside the responsible unit"),
+        )
+
+
 _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
     "reason": _ReasonGiven,
     "progress_report": _HasProgressReport,
     "progress_data": _CarriesProgress,
     "extension_data": _CarriesExtension,
+    "unit_data": _CarriesUnit,
+    "verification_data": _CarriesVerification,
+    "independent": _Independent,
 }
 
 

@@ -42,6 +42,17 @@ def render(rule: str, level: int, facts: NoticeFacts, lang: Lang = "zh", note: s
                 f"{head}已超过整改时限 {facts.days_overdue} 个工作日，现予{level}级督办。{where}"
                 f"请责任单位立即整改并报送进展；确需延期的，请提出延期申请（duban extend {facts.code}）。",
             )
+        if rule == "sign_remind":
+            left = "今天" if level == 0 else f"{level} 个工作日内"
+            return (
+                f"签收提醒：{head}",
+                f"{head}已交办，请于{left}签收（duban start {facts.code}）；如非本单位职责，请说明理由退办。{where}",
+            )
+        if rule == "sign_escalate":
+            return (
+                f"{level}级督办（超时未签收）：{head}",
+                f"{head}已超过签收时限仍未签收，现予{level}级督办。{where}请责任单位立即签收（duban start {facts.code}）。",
+            )
         if rule == "stale":
             return (
                 f"进展报送提醒：{head}",
@@ -60,6 +71,19 @@ def render(rule: str, level: int, facts: NoticeFacts, lang: Lang = "zh", note: s
             f"Escalation level {level}: {head} is {facts.days_overdue} working day(s) overdue",
             f"{head} is {facts.days_overdue} working day(s) past its deadline; escalated to level {level}. {where} "
             f"Act now and report progress, or ask for an extension (duban extend {facts.code}).",
+        )
+    if rule == "sign_remind":
+        left = "today" if level == 0 else f"within {level} working day(s)"
+        return (
+            f"Sign for: {head}",
+            f"{head} was assigned to your unit; please sign for it {left} (duban start {facts.code}), "
+            f"or return it with a reason if it is not your unit's duty. {where}",
+        )
+    if rule == "sign_escalate":
+        return (
+            f"Escalation level {level}: {head} is not signed for",
+            f"{head} is past its sign-for time limit and still not signed for; escalated to level {level}. {where} "
+            f"Sign for it now (duban start {facts.code}).",
         )
     if rule == "stale":
         return f"Progress report due: {head}", f"No progress report on {head} for a while. {where}"

@@ -19,7 +19,7 @@ from .calendar import WorkCalendar
 from .policy import DeadlinePolicy
 
 Light = Literal["green", "yellow", "red"]
-Rule = Literal["remind", "escalate", "stale"]
+Rule = Literal["remind", "escalate", "stale", "sign_remind", "sign_escalate"]
 
 MAX_STALE_PERIODS = 1000  # a guard: a task silent for years still plans in bounded time
 
@@ -35,6 +35,7 @@ class Watch:
     watch_from: datetime  # actions at or before this instant were already handled
     progress_base: datetime  # the last progress report, else when the deadline was set
     escalation_level: int = 0  # the level already reached and told
+    sign_by: date | None = None  # 签收时限: set while the task awaits signing for and the policy has a limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,27 @@ def _deadline_actions(due: date, policy: DeadlinePolicy, calendar: WorkCalendar,
     return sorted(actions, key=lambda a: (a.at, a.rule, a.level))
 
 
+def sign_for_actions(sign_by: date, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneInfo) -> list[Action]:
+    """The sign-for ladder: reminders before the sign-for day, escalation after it (its own levels)."""
+    rule = policy.sign_for
+    if rule is None:
+        return []
+    actions = [
+        Action("sign_remind", n, _at(calendar.subtract_working_days(sign_by, n), policy, tz), rule.remind_notify)
+        for n in rule.remind_before_working_days
+    ]
+    actions += [
+        Action(
+            "sign_escalate",
+            e.level,
+            _at(calendar.add_working_days(sign_by, e.after_working_days), policy, tz),
+            e.notify,
+        )
+        for e in rule.escalation
+    ]
+    return actions
+
+
 def stale_actions(watch: Watch, policy: DeadlinePolicy, tz: ZoneInfo, until: datetime) -> list[Action]:
     """Chasing silence: each period without a progress report after ``watch_from``, up to the first after ``until``."""
     period = policy.ongoing_report_every_days if watch.due is None else policy.stale_progress_days
@@ -120,6 +142,8 @@ def plan(watch: Watch, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneI
     if not watch.clock_runs:
         return Plan([], None, 0)
     actions = deadline_actions(watch, policy, calendar, tz) + stale_actions(watch, policy, tz, now)
+    if watch.sign_by is not None:
+        actions += sign_for_actions(watch.sign_by, policy, calendar, tz)
     pending = [a for a in actions if a.at > watch.watch_from]
     due = [a for a in pending if a.at <= now]
     level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)

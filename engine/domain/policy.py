@@ -30,6 +30,20 @@ class Escalation:
 
 
 @dataclass(frozen=True, slots=True)
+class SignFor:
+    """签收时限: a unit signs for (starts) a task within so many working days of its assignment, or hears of it.
+
+    Its own ladder, apart from the deadline's: reminders before the sign-for day, escalation levels after it.
+    It applies while the task is in a state whose circular column is ``not_started`` (未签收).
+    """
+
+    within_working_days: int
+    remind_before_working_days: tuple[int, ...] = (0,)
+    remind_notify: tuple[str, ...] = ("unit_head", "responsible_person")
+    escalation: tuple[Escalation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DeadlinePolicy:
     at_once_working_days: int = 5
     ongoing_report_every_days: int = 30
@@ -41,6 +55,10 @@ class DeadlinePolicy:
     stale_progress_days: int | None = 14
     stale_notify: tuple[str, ...] = ("unit_head", "responsible_person")
     notice_reply_working_days: int = 3  # a supervision notice asks for a reply (反馈) within this many working days
+    sign_for: SignFor | None = None  # None: no sign-for time limit
+    # 转办/退办: "restart" gives the new unit the task's first allowance of working days from the reassignment;
+    # "keep" leaves the deadline. The original deadline stays on the task for the on-time rate either way.
+    transfer_clock: str = "restart"
 
     def escalation_level(self, level: int) -> Escalation | None:
         return next((e for e in self.escalation if e.level == level), None)
@@ -56,8 +74,11 @@ _KEYS = {
     "escalate",
     "stale_progress",
     "notice_reply_working_days",
+    "sign_for",
+    "transfer",
 }
 NOTICE_COLORS = ("blue", "yellow", "red")
+TRANSFER_CLOCKS = ("restart", "keep")
 
 
 def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
@@ -90,54 +111,96 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
                 raise fail(f"{key}.notify", f"unknown recipient '{r}' (known: {', '.join(sorted(RECIPIENTS))})")
         return tuple(value)
 
+    def ladder(levels: Any, where: str, *, with_circular: bool) -> list[Escalation]:
+        if levels is None:
+            levels = []
+        if not isinstance(levels, list):
+            raise fail(where, "expected a list of levels")
+        # the deadline's own ladder may name the overdue in the circular and issue a 督办单; the sign-for ladder may not
+        allowed = {"level", "after_working_days", "notify"} | ({"name_in_circular", "notice"} if with_circular else set())
+        escalation: list[Escalation] = []
+        for i, item in enumerate(levels):
+            key = f"{where}[{i}]"
+            if not isinstance(item, dict) or set(item) - allowed:
+                raise fail(key, "expected {" + ", ".join(sorted(allowed)) + "}")
+            level = count(item, "level", key, None, 1)
+            after = count(item, "after_working_days", key, None, 1)
+            if level is None or after is None:
+                raise fail(key, "level and after_working_days are required")
+            if level != i + 1:
+                raise fail(f"{key}.level", f"levels go 1, 2, 3 … in order; expected {i + 1}, found {level}")
+            if escalation and after <= escalation[-1].after_working_days:
+                raise fail(f"{key}.after_working_days", "each level comes later than the one before")
+            circular = item.get("name_in_circular", False)
+            if not isinstance(circular, bool):
+                raise fail(f"{key}.name_in_circular", "expected true or false")
+            notice = item.get("notice")
+            if notice is not None and notice not in NOTICE_COLORS:
+                raise fail(
+                    f"{key}.notice", f"'{notice}' is not one of {', '.join(NOTICE_COLORS)} (the colour of the 督办单)"
+                )
+            escalation.append(Escalation(level, after, notify(item, key, ("unit_head",)), circular, notice))
+        return escalation
+
+    def days_list(value: Any, key: str) -> list[int]:
+        if not isinstance(value, list) or not all(
+            isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in value
+        ):
+            raise fail(key, "expected a list of whole numbers ≥ 0, e.g. [3, 1, 0]")
+        return value
+
     remind = raw.get("remind") or {}
     if not isinstance(remind, dict) or set(remind) - {"before_working_days", "at", "notify"}:
         raise fail("deadlines.remind", "expected a mapping with before_working_days, at, notify")
-    before = remind.get("before_working_days", list(base.remind_before_working_days))
-    if not isinstance(before, list) or not all(
-        isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in before
-    ):
-        raise fail("deadlines.remind.before_working_days", "expected a list of whole numbers ≥ 0, e.g. [3, 1, 0]")
+    before = days_list(
+        remind.get("before_working_days", list(base.remind_before_working_days)), "deadlines.remind.before_working_days"
+    )
     at_text = str(remind.get("at", "09:00"))
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at_text):
         raise fail("deadlines.remind.at", f"'{at_text}' is not a time of day such as \"09:00\"")
     hour, minute = map(int, at_text.split(":"))
 
-    levels = raw.get("escalate") or []
-    if not isinstance(levels, list):
-        raise fail("deadlines.escalate", "expected a list of levels")
-    escalation: list[Escalation] = []
-    for i, item in enumerate(levels):
-        key = f"deadlines.escalate[{i}]"
-        if not isinstance(item, dict) or set(item) - {
-            "level",
-            "after_working_days",
-            "notify",
-            "name_in_circular",
-            "notice",
-        }:
-            raise fail(key, "expected {level, after_working_days, notify, name_in_circular?, notice?}")
-        level = count(item, "level", key, None, 1)
-        after = count(item, "after_working_days", key, None, 1)
-        if level is None or after is None:
-            raise fail(key, "level and after_working_days are required")
-        if level != i + 1:
-            raise fail(f"{key}.level", f"levels go 1, 2, 3 … in order; expected {i + 1}, found {level}")
-        if escalation and after <= escalation[-1].after_working_days:
-            raise fail(f"{key}.after_working_days", "each level comes later than the one before")
-        circular = item.get("name_in_circular", False)
-        if not isinstance(circular, bool):
-            raise fail(f"{key}.name_in_circular", "expected true or false")
-        notice = item.get("notice")
-        if notice is not None and notice not in NOTICE_COLORS:
-            raise fail(
-                f"{key}.notice", f"'{notice}' is not one of {', '.join(NOTICE_COLORS)} (the colour of the 督办单)"
-            )
-        escalation.append(Escalation(level, after, notify(item, key, ("unit_head",)), circular, notice))
+    escalation = ladder(raw.get("escalate"), "deadlines.escalate", with_circular=True)
 
     stale = raw.get("stale_progress") or {}
     if not isinstance(stale, dict) or set(stale) - {"after_days", "notify"}:
         raise fail("deadlines.stale_progress", "expected a mapping with after_days, notify")
+
+    sign_for = None
+    sign_raw = raw.get("sign_for")
+    if sign_raw is not None:
+        where = "deadlines.sign_for"
+        if not isinstance(sign_raw, dict):
+            raise fail(where, "expected a mapping with within_working_days, remind, escalate")
+        extra = sorted(set(map(str, sign_raw)) - {"within_working_days", "remind", "escalate"})
+        if extra:
+            raise fail(f"{where}.{extra[0]}", "unknown key (allowed: escalate, remind, within_working_days)")
+        within = count(sign_raw, "within_working_days", where, None, 1)
+        if within is None:
+            raise fail(f"{where}.within_working_days", "is required: how many working days a unit has to sign for")
+        sign_remind = sign_raw.get("remind") or {}
+        if not isinstance(sign_remind, dict) or set(sign_remind) - {"before_working_days", "notify"}:
+            raise fail(f"{where}.remind", "expected a mapping with before_working_days, notify")
+        sign_before = days_list(sign_remind.get("before_working_days", [0]), f"{where}.remind.before_working_days")
+        if any(b > within for b in sign_before):
+            raise fail(
+                f"{where}.remind.before_working_days",
+                f"a reminder {max(sign_before)} working days before would come before the task is assigned "
+                f"(within_working_days is {within})",
+            )
+        sign_for = SignFor(
+            within_working_days=within,
+            remind_before_working_days=tuple(sorted(set(sign_before), reverse=True)),
+            remind_notify=notify(sign_remind, f"{where}.remind", ("unit_head", "responsible_person")),
+            escalation=tuple(ladder(sign_raw.get("escalate"), f"{where}.escalate", with_circular=False)),
+        )
+
+    transfer_raw = raw.get("transfer") or {}
+    if not isinstance(transfer_raw, dict) or set(transfer_raw) - {"clock"}:
+        raise fail("deadlines.transfer", "expected a mapping with clock: restart or keep")
+    transfer_clock = transfer_raw.get("clock", base.transfer_clock)
+    if transfer_clock not in TRANSFER_CLOCKS:
+        raise fail("deadlines.transfer.clock", f"'{transfer_clock}' is not restart or keep")
 
     return DeadlinePolicy(
         at_once_working_days=count(raw, "at_once_working_days", "deadlines", base.at_once_working_days, 1) or 1,
@@ -159,4 +222,6 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
             raw, "notice_reply_working_days", "deadlines", base.notice_reply_working_days, 1
         )
         or base.notice_reply_working_days,
+        sign_for=sign_for,
+        transfer_clock=transfer_clock,
     )

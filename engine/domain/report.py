@@ -23,8 +23,9 @@ _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 # How a state counts in a circular; a workflow's YAML may say so per state (`report:`).
 # not_started (未签收): a state the workflow's YAML puts in that column (assigned: not yet signed for).
-Bucket = Literal["not_started", "in_progress", "submitted", "reviewed", "closed", "excluded"]
-BUCKETS: tuple[str, ...] = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded")
+# suspended (挂起): waiting on something outside the unit's control; listed in a section of its own.
+Bucket = Literal["not_started", "in_progress", "submitted", "reviewed", "closed", "excluded", "suspended"]
+BUCKETS: tuple[str, ...] = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded", "suspended")
 
 
 def add_months(day: date, months: int) -> date:
@@ -90,6 +91,7 @@ class Counts:
     closed_with_deadline: int = 0  # closed tasks that had a deadline: the on-time rate's denominator
     closed_on_time: int = 0  # closed by the original deadline, extensions notwithstanding
     not_started: int = 0  # 未签收: still in the initial state, not counted in in_progress
+    suspended: int = 0  # 挂起: the clock stopped while waiting on another body; not in in_progress
 
     @property
     def completion_rate(self) -> float | None:
@@ -118,6 +120,7 @@ def _astuple(c: Counts) -> tuple[int, ...]:
         c.closed_with_deadline,
         c.closed_on_time,
         c.not_started,
+        c.suspended,
     )
 
 
@@ -144,6 +147,7 @@ def fold(tallies: list[Tally]) -> dict[str, Counts]:
             closed=t.tasks if t.bucket == "closed" else 0,
             in_progress=t.tasks if t.bucket == "in_progress" else 0,
             not_started=t.tasks if t.bucket == "not_started" else 0,
+            suspended=t.tasks if t.bucket == "suspended" else 0,
             submitted=t.tasks if t.bucket == "submitted" else 0,
             reviewed=t.tasks if t.bucket == "reviewed" else 0,
             overdue=t.overdue,
@@ -238,6 +242,17 @@ class AccountabilityLine:
 
 
 @dataclass(frozen=True, slots=True)
+class SuspendedTask:
+    """A task suspended (挂起) at the report's date: since when, and why."""
+
+    code: str
+    title: str
+    unit: str
+    since: date
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Previous:
     period: Period
     totals: Counts
@@ -275,6 +290,10 @@ class Report:
     # The ranking by score (考核评分) and the policy version it used, when the office scores its units.
     scores: ScoreTable | None = None
     accountability: list[AccountabilityLine] = field(default_factory=list)
+    # 问题来源 (立项): figures per source ("—" for tasks citing none); empty when no task cites one.
+    by_source: dict[str, Counts] = field(default_factory=dict)
+    source: str | None = None  # the circular cut to one source ("-": tasks citing none)
+    suspended_tasks: list[SuspendedTask] = field(default_factory=list)  # 挂起: a section of their own
 
     @property
     def new_count(self) -> int:
@@ -291,7 +310,7 @@ class Report:
     @property
     def scope_name(self) -> Bilingual:
         """Who the figures cover: 全部整改任务, or the campaign, unit and category they were cut to."""
-        parts = [p for p in (self.campaign, self.unit, self.category) if p]
+        parts = [p for p in (self.campaign, self.unit, self.category, self.source) if p]
         if not parts:
             return Bilingual("全部整改任务", "all tasks")
         return Bilingual("·".join(parts), " / ".join(parts))
@@ -327,17 +346,18 @@ def headline(report: Report, lang: Lang) -> str:
     t = report.totals
     d = report.as_of
     if lang == "zh":
-        scope = "·".join(p for p in (report.campaign, report.unit, report.category) if p)
+        scope = "·".join(p for p in (report.campaign, report.unit, report.category, report.source) if p)
         return (
             f"截至{d.year}年{d.month}月{d.day}日，{scope}共交办整改任务{t.tasks}项，"
             f"已销号{t.closed}项，完成率{pct(t.completion_rate)}；未签收{t.not_started}项，整改中{t.in_progress}项，"
-            f"待审核{t.submitted}项，已审核待销号{t.reviewed}项，逾期{t.overdue}项；"
+            f"待审核{t.submitted}项，已审核待销号{t.reviewed}项，{f'挂起{t.suspended}项，' if t.suspended else ''}逾期{t.overdue}项；"
             f"本期新增{report.new_count}项，新销号{report.closed_count}项。"
         )
     return (
         f"As of {d.isoformat()}, {report.scope_name.en}: {t.tasks} tasks assigned, {t.closed} closed "
         f"(completion {pct(t.completion_rate)}); {t.not_started} not yet signed for, {t.in_progress} in progress, "
-        f"{t.submitted} awaiting review, {t.reviewed} reviewed and awaiting closing, {t.overdue} overdue; "
+        f"{t.submitted} awaiting review, {t.reviewed} reviewed and awaiting closing, "
+        f"{f'{t.suspended} suspended, ' if t.suspended else ''}{t.overdue} overdue; "
         f"this period {report.new_count} new, {report.closed_count} closed."
     )
 
@@ -399,6 +419,7 @@ def _counts_dict(c: Counts) -> dict[str, Any]:
         "closed_with_deadline": c.closed_with_deadline,
         "closed_on_time": c.closed_on_time,
         "not_started": c.not_started,
+        "suspended": c.suspended,
     }
 
 
@@ -419,7 +440,12 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
     return {
         "as_of": report.as_of.isoformat(),
         "period": _period_dict(report.period),
-        "scope": {"campaign": report.campaign, "unit": report.unit, "category": report.category},
+        "scope": {
+            "campaign": report.campaign,
+            "unit": report.unit,
+            "category": report.category,
+            **({"source": report.source} if report.source else {}),
+        },
         "headline": headline(report, lang),
         "totals": _counts_dict(report.totals),
         "units": [
@@ -455,6 +481,11 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
         },
         "by_category": {k: _counts_dict(v) for k, v in report.by_category.items()},
         "by_campaign": {k: _counts_dict(v) for k, v in report.by_campaign.items()},
+        "by_source": {k: _counts_dict(v) for k, v in report.by_source.items()},
+        "suspended_tasks": [
+            {"code": t.code, "title": t.title, "unit": t.unit, "since": t.since.isoformat(), "reason": t.reason}
+            for t in report.suspended_tasks
+        ],
         "previous_period": {
             "period": _period_dict(prev.period),
             "totals": _counts_dict(prev.totals),
@@ -515,6 +546,7 @@ def _counts(d: dict[str, Any]) -> Counts:
         closed_with_deadline=d.get("closed_with_deadline", 0),
         closed_on_time=d.get("closed_on_time", 0),
         not_started=d.get("not_started", 0),
+        suspended=d.get("suspended", 0),
     )
 
 
@@ -553,6 +585,12 @@ def from_dict(d: dict[str, Any]) -> Report:
         extensions_in_period=[_task(t) for t in d["extensions_in_period"]],
         by_category={k: _counts(v) for k, v in d["by_category"].items()},
         by_campaign={k: _counts(v) for k, v in d["by_campaign"].items()},
+        by_source={k: _counts(v) for k, v in d.get("by_source", {}).items()},
+        source=d["scope"].get("source"),
+        suspended_tasks=[
+            SuspendedTask(t["code"], t["title"], t["unit"], date.fromisoformat(t["since"]), t.get("reason"))
+            for t in d.get("suspended_tasks", [])
+        ],
         previous=Previous(
             _period(prev["period"]),
             _counts(prev["totals"]),

@@ -24,12 +24,16 @@ from .yamlload import load_yaml
 
 ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin", "recorder"})  # recorder: 代录
 RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
-REQUIREMENTS = frozenset({"reason", "progress_report", "progress_data", "extension_data"})
+REQUIREMENTS = frozenset(
+    {"reason", "progress_report", "progress_data", "extension_data", "unit_data", "verification_data", "independent"}
+)  # independent: the actor is not of the responsible unit (复核 is someone else's)
 FIELD_TYPES = frozenset({"text", "int", "choices"})
 # Requirements met only by a dedicated command, which fires a trigger of a fixed name.
 PAYLOAD_TRIGGERS = {
     "progress_data": frozenset({"progress"}),
     "extension_data": frozenset({"extend", "grant_extension", "deny_extension"}),
+    "unit_data": frozenset({"reassign", "propose_transfer", "transfer"}),  # the unit a task moves to
+    "verification_data": frozenset({"verify", "send_back"}),  # 复核: what was checked, and its evidence
 }
 ANY_OPEN = "*"  # in a transition's source: every state that is not final
 # The first event of a task brought in from a ledger file: it enters whatever state the ledger says.
@@ -37,10 +41,23 @@ IMPORT_TRIGGER = "import"
 IMPORT_LABEL = Bilingual("导入台账", "import from a ledger")
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = {"name", "zh", "en", "code_prefix", "initial", "create", "states", "transitions", "fields", "deadlines"}
+_TOP_KEYS = {
+    "name",
+    "zh",
+    "en",
+    "code_prefix",
+    "initial",
+    "create",
+    "states",
+    "transitions",
+    "fields",
+    "deadlines",
+    "sources",
+}
+_SOURCE_KEYS = {"name", "en", "instruction"}
 _STATE_KEYS = {"key", "zh", "en", "final", "clock", "report"}
 # How a state counts in a circular (定期通报); see engine/domain/report.py.
-REPORT_BUCKETS = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded")
+REPORT_BUCKETS = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded", "suspended")
 _TRANSITION_KEYS = {"trigger", "source", "dest", "internal", "who", "requires", "notify", "zh", "en"}
 _RULE_KEYS = {"roles", "relation"}
 _FIELD_KEYS = {"type", "zh", "en", "required", "min", "max", "choices"}
@@ -115,6 +132,15 @@ class FieldSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """问题来源 (立项): where a task may come from, e.g. 巡视巡察反馈; ``instruction``: a leader's instruction."""
+
+    name: str
+    label: Bilingual
+    instruction: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CreateSpec:
     trigger: str
     label: Bilingual
@@ -135,6 +161,12 @@ class WorkflowSpec:
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     version: str = ""
     source: str = ""
+    sources: dict[str, SourceSpec] = field(default_factory=dict)  # 问题来源, by name; empty: any or none
+
+    @property
+    def instruction_source(self) -> SourceSpec | None:
+        """The source a task turned from a leader's instruction (领导批示) cites."""
+        return next((s for s in self.sources.values() if s.instruction), None)
 
     def state(self, key: str) -> StateSpec:
         return self.states[key]
@@ -158,6 +190,11 @@ class WorkflowSpec:
             if t.trigger == trigger:
                 return t.label
         return Bilingual(trigger, trigger)
+
+    def awaits_sign_for(self, state: str) -> bool:
+        """In this state the task is not yet signed for (未签收): the sign-for time limit runs."""
+        spec = self.states.get(state)
+        return bool(spec and spec.report == "not_started" and not spec.final)
 
     def state_label(self, key: str | None) -> Bilingual:
         if key is None:
@@ -292,6 +329,12 @@ class _Validator:
         self.check_reachable(states, initial, transitions)
         fields = self.fields(top.get("fields") or {})
         deadlines = parse_policy(top.get("deadlines"), self.fail)
+        if deadlines.sign_for is not None and not any(s.report == "not_started" for s in states.values()):
+            raise self.fail(
+                "deadlines.sign_for",
+                "no state awaits signing for: mark the state a task is assigned in with 'report: not_started'",
+            )
+        sources = self.sources(top.get("sources"))
         prefix = self.text(top, "code_prefix", "")
         if not re.fullmatch(r"[A-Z]{1,6}", prefix):
             raise self.fail("code_prefix", f"'{prefix}' should be 1 to 6 capital letters, e.g. ZG")
@@ -307,7 +350,29 @@ class _Validator:
             deadlines=deadlines,
             version=definition_version(top),
             source=self.source,
+            sources=sources,
         )
+
+    def sources(self, raw: object) -> dict[str, SourceSpec]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, list):
+            raise self.fail("sources", f"expected a list of sources, found {_kind(raw)}")
+        out: dict[str, SourceSpec] = {}
+        for i, item in enumerate(raw):
+            k = f"sources[{i}]"
+            spec = {"name": item} if isinstance(item, str) else self.mapping(item, k)
+            self.unknown_keys(spec, _SOURCE_KEYS, k)
+            name = self.text(spec, "name", k)
+            if len(name) > 50:
+                raise self.fail(f"{k}.name", f"'{name[:20]}…' is longer than 50 characters")
+            if name in out:
+                raise self.fail(f"{k}.name", f"source '{name}' is listed twice")
+            instruction = self.flag(spec, "instruction", k, False)
+            if instruction and any(s.instruction for s in out.values()):
+                raise self.fail(f"{k}.instruction", "only one source can be the one leaders' instructions give")
+            out[name] = SourceSpec(name, Bilingual(name, self.text(spec, "en", k, name)), instruction)
+        return out
 
     def states(self, raw: object) -> dict[str, StateSpec]:
         if not isinstance(raw, list) or not raw:

@@ -96,6 +96,13 @@ FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
         ("问题类别", "类别", "问题类型", "类型", "问题分类", "category", "type"),
     ),
     "title": (Bilingual("标题", "Title"), ("标题", "任务名称", "title")),
+    # 立项: where the problem comes from, one of the workflow's sources, with its document number and date
+    "source": (Bilingual("问题来源", "Source"), ("问题来源", "来源", "问题出处", "立项来源", "交办来源", "source")),
+    "source_ref": (
+        Bilingual("来源文号", "Source reference"),
+        ("来源文号", "来源依据", "文号", "source reference", "source ref"),
+    ),
+    "source_date": (Bilingual("来源日期", "Source date"), ("来源日期", "来源文件日期", "source date")),
     "priority": (Bilingual("优先级", "Priority"), ("优先级", "priority")),
     "campaign": (Bilingual("批次", "Campaign"), ("批次", "专项", "campaign")),
     "code": (Bilingual("编号", "Code"), ("编号", "任务编号", "code")),
@@ -118,13 +125,18 @@ FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
     ),
     # the export's computed date beside the deadline as written; read back as that date
     "deadline_date": (Bilingual("完成时限(日期)", "Deadline (date)"), ("完成时限(日期)", "deadline (date)")),
+    # 签收时限 and 签收时间 come from the workflow's policy and the start step: exported, never imported
+    "sign_by": (Bilingual("签收时限", "Sign for by"), ("签收时限", "sign for by")),
+    "signed_at": (Bilingual("签收时间", "Signed for at"), ("签收时间", "signed for at")),
     # written by an export or a rejects file, read back without complaint
     "light": (Bilingual("灯", "Light"), ("灯", "红黄绿灯", "light")),
     "days_overdue": (Bilingual("逾期天数", "Days overdue"), ("逾期天数", "逾期工作日", "days overdue")),
     "source_row": (Bilingual("原行号", "Source row"), ("原行号", "source row")),
     "reason": (Bilingual("错误原因", "Reason"), ("错误原因", "reason")),
 }
-INFORMATIONAL = frozenset({"light", "days_overdue", "source_row", "reason"})  # recognised, never imported
+INFORMATIONAL = frozenset(
+    {"light", "days_overdue", "source_row", "reason", "sign_by", "signed_at"}
+)  # recognised, never imported
 REQUIRED = ("problem", "unit", "leader")
 IGNORE = "ignore"
 FIELD_PREFIX = "field:"  # a workflow's own field, e.g. field:household

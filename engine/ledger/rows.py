@@ -76,6 +76,9 @@ class LedgerRow:
     target: str | None = None  # 整改目标 / 销号标准
     ledger_columns: list[list[str]] | None = None  # [header, cell] of the other columns, in order
     flags: dict[str, Any] | None = None  # what the status word says besides the state: behind, percent, …
+    source: str | None = None  # 问题来源, one of the workflow's sources
+    source_ref: str | None = None
+    source_date: date | None = None
 
     @property
     def measures(self) -> list[str]:
@@ -115,6 +118,7 @@ class RowContext:
     assigned_on: date | None = None  # --assigned-on, else the campaign's start or feedback date
     campaign_start: date | None = None  # the campaign's feedback (or start) date, for the warnings
     is_working_day: Callable[[date], bool] | None = None
+    sources: tuple[str, ...] = ()  # the workflow's sources (问题来源); empty: any
 
 
 _COLLECTIVE = re.compile(r"^(?:各|全体|所有|相关|有关|其他|其它)|各有关|各相关|各级")
@@ -147,7 +151,7 @@ _DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日
 # pasted into a date column without a date format. Anything else of five digits is no date.
 EXCEL_SERIALS = (36526, 73050)
 _SERIAL = re.compile(r"(\d{5})(?:\.\d+)?")
-DATE_FIELDS = ("deadline", "closed_on", "assigned_on", "deadline_date")
+DATE_FIELDS = ("deadline", "closed_on", "assigned_on", "deadline_date", "source_date")
 
 
 def excel_serial(text: str) -> date | None:
@@ -317,6 +321,26 @@ class RowValidator:
                     f"'{v['assigned_on']}' is not a date such as 2026-06-30",
                 )
 
+        source = text("source", 50)
+        if source is not None and ctx.sources and source not in ctx.sources:
+            fail(
+                "source",
+                f"“{source}”不是问题来源之一（可选：{'、'.join(ctx.sources)}）",
+                f"'{source}' is not one of the sources ({', '.join(ctx.sources)})",
+            )
+        source_ref = text("source_ref", 200)
+        source_date = None
+        if "source_date" in v:
+            source_date = parse_day(v["source_date"])
+            if source_date is None:
+                fail(
+                    "source_date",
+                    f"无法识别的来源日期“{v['source_date']}”；请写成 2026-06-30",
+                    f"'{v['source_date']}' is not a date such as 2026-06-30",
+                )
+        if source is None and (source_ref or source_date):
+            fail("source", "写了来源文号或日期，却未写问题来源", "a source reference or date without the source itself")
+
         leader_id = self._person_field("leader", v, errors, raw.row, required=True, leader=True)
         person_id = self._person_field("person", v, errors, raw.row, required=False, leader=False)
 
@@ -433,6 +457,9 @@ class RowValidator:
             target=target,
             ledger_columns=kept or None,
             flags=flags or None,
+            source=self._share(source),
+            source_ref=source_ref,
+            source_date=source_date,
         )
 
     # --- the parts -----------------------------------------------------------------------------

@@ -49,18 +49,19 @@ class LedgerColumns:
     assigned_on: Any  # 交办日期; NULL on old imported data
     closed_on: Any  # the closing date an imported ledger gave; NULL: native, or unknown
     priority: Any  # 高/中/低: what a score weighs the task by
+    source: Any  # 问题来源 (立项): fixed when the task is written
 
 
 Where = Callable[[LedgerColumns], list[ColumnElement[bool]]]
 
 
-def _row_columns(state: Any, deadline: Any, at: Any) -> LedgerColumns:
+def _row_columns(state: Any, deadline: Any, at: Any, unit_id: Any = Task.unit_id) -> LedgerColumns:
     return LedgerColumns(
         Task.id,
         Task.code,
         Task.title,
         Task.workflow,
-        Task.unit_id,
+        unit_id,
         Task.category,
         Task.campaign,
         Task.lead_leader_id,
@@ -73,6 +74,7 @@ def _row_columns(state: Any, deadline: Any, at: Any) -> LedgerColumns:
         Task.assigned_on,
         Task.closed_on,
         Task.priority,
+        Task.source,
     )
 
 
@@ -95,6 +97,7 @@ def _select(cols: LedgerColumns) -> Any:
         cols.assigned_on.label("assigned_on"),
         cols.closed_on.label("closed_on"),
         cols.priority.label("priority"),
+        cols.source.label("source"),
     )
 
 
@@ -149,6 +152,12 @@ def _imported_later(at: datetime, how: ImportedBefore, where: Where | None) -> A
     )
 
 
+def _unit_then() -> Any:
+    """The unit that held the task after the event (转办/退办 move it); events before 0007 carry none, and
+    no task changed unit before then."""
+    return func.coalesce(Event.unit_id, Task.unit_id)
+
+
 def ledger_at(at: datetime, where: Where | None = None, imported: ImportedBefore | None = None) -> Subquery:
     """The tasks as they stood at ``at``; ``where`` is applied inside each branch, so it can use the indexes.
 
@@ -160,7 +169,7 @@ def ledger_at(at: datetime, where: Where | None = None, imported: ImportedBefore
     latest_seq = (
         select(func.max(Event.seq)).where(Event.task_id == Task.id, Event.at <= at).correlate(Task).scalar_subquery()
     )
-    moved = _row_columns(Event.to_state, Event.deadline, Event.at)
+    moved = _row_columns(Event.to_state, Event.deadline, Event.at, _unit_then())
     parts = [
         _select(unchanged).where(
             func.coalesce(Task.updated_at, Task.updated_at) <= at, *(where(unchanged) if where else [])
@@ -186,7 +195,7 @@ def ledger_from_events(at: datetime, where: Where | None = None, imported: Impor
         .group_by(Event.task_id)
         .subquery("latest")
     )
-    cols = _row_columns(Event.to_state, Event.deadline, Event.at)
+    cols = _row_columns(Event.to_state, Event.deadline, Event.at, _unit_then())
     replayed = (
         _select(cols)
         .select_from(latest)
@@ -232,10 +241,18 @@ def ledger_as_of(at: datetime) -> Subquery:
 PAIR_EXTRA = ("prev_state", "prev_deadline", "prev_at")
 
 
-def _pair_select(cols: LedgerColumns, prev_state: Any, prev_deadline: Any, prev_at: Any) -> Any:
+def _pair_select(cols: LedgerColumns, prev_state: Any, prev_deadline: Any, prev_at: Any, prev_unit: Any) -> Any:
     return _select(cols).add_columns(
-        prev_state.label("prev_state"), prev_deadline.label("prev_deadline"), prev_at.label("prev_at")
+        prev_state.label("prev_state"),
+        prev_deadline.label("prev_deadline"),
+        prev_at.label("prev_at"),
+        prev_unit.label("prev_unit_id"),  # 转办/退办 may have moved it since
     )
+
+
+def _unit_of(event: Any) -> Any:
+    """The unit that held the task after ``event`` (an alias of Event); before 0007 events carry none."""
+    return func.coalesce(event.unit_id, Task.unit_id)
 
 
 def _latest_seq(at: datetime) -> Any:
@@ -254,12 +271,12 @@ def ledger_pair(at: datetime | None, before: datetime, where: Where | None = Non
     e_now, e_prev = aliased(Event), aliased(Event)
     row = _row_columns(Task.state, Task.deadline, Task.updated_at)
     filters = where(row) if where else []
-    unchanged = _pair_select(row, Task.state, Task.deadline, Task.updated_at).where(
+    unchanged = _pair_select(row, Task.state, Task.deadline, Task.updated_at, Task.unit_id).where(
         func.coalesce(Task.updated_at, Task.updated_at) <= before, *filters
     )
     prev_join = and_(e_prev.task_id == Task.id, e_prev.seq == _latest_seq(before))
     moved_row = (
-        _pair_select(row, e_prev.to_state, e_prev.deadline, e_prev.at)
+        _pair_select(row, e_prev.to_state, e_prev.deadline, e_prev.at, _unit_of(e_prev))
         .select_from(Task)
         .outerjoin(e_prev, prev_join)
         .where(Task.updated_at > before, *filters)
@@ -267,9 +284,9 @@ def ledger_pair(at: datetime | None, before: datetime, where: Where | None = Non
     if at is None:
         return union_all(unchanged, moved_row).subquery("ledger")
     moved_row = moved_row.where(Task.updated_at <= at)
-    now_cols = _row_columns(e_now.to_state, e_now.deadline, e_now.at)
+    now_cols = _row_columns(e_now.to_state, e_now.deadline, e_now.at, _unit_of(e_now))
     moved_events = (
-        _pair_select(now_cols, e_prev.to_state, e_prev.deadline, e_prev.at)
+        _pair_select(now_cols, e_prev.to_state, e_prev.deadline, e_prev.at, _unit_of(e_prev))
         .select_from(Task)
         .outerjoin(e_now, and_(e_now.task_id == Task.id, e_now.seq == _latest_seq(at)))
         .outerjoin(e_prev, prev_join)
@@ -295,11 +312,11 @@ def ledger_pair_from_events(at: datetime | None, before: datetime, where: Where 
     )
     if at is None:
         cols = _row_columns(Task.state, Task.deadline, Task.updated_at)
-        query = _pair_select(cols, e_prev.to_state, e_prev.deadline, e_prev.at).select_from(Task)
+        query = _pair_select(cols, e_prev.to_state, e_prev.deadline, e_prev.at, _unit_of(e_prev)).select_from(Task)
     else:
-        cols = _row_columns(e_now.to_state, e_now.deadline, e_now.at)
+        cols = _row_columns(e_now.to_state, e_now.deadline, e_now.at, _unit_of(e_now))
         query = (
-            _pair_select(cols, e_prev.to_state, e_prev.deadline, e_prev.at)
+            _pair_select(cols, e_prev.to_state, e_prev.deadline, e_prev.at, _unit_of(e_prev))
             .select_from(Task)
             .join(latest, latest.c.task_id == Task.id)
             .join(e_now, and_(e_now.task_id == Task.id, e_now.seq == latest.c.now_seq))

@@ -42,6 +42,7 @@ class AuditReader:
             Event.account,
             Event.row_facts,
             Event.via,
+            Event.unit_id,
         ).join(Task, Task.id == Event.task_id)
         if campaign:
             query = query.where(Task.campaign == campaign)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from ..domain.audit import RowFacts, TaskContent
-from .types import decode_date
+from .types import decode_date, decode_instant
 
 # The task columns the content digest covers, in the order ``content_of`` reads them.
 CONTENT_COLUMNS = (
@@ -34,7 +34,7 @@ CONTENT_COLUMNS = (
     "ledger_columns",
     "assigned_on",
     "closed_on",
-)
+)  # the source columns (0007) are read with .get: the upgrade to 0005 runs on a table without them
 
 
 def _json(value: Any) -> Any:
@@ -69,6 +69,10 @@ def content_of(row: Mapping[str, Any] | RowMapping, co_units: Iterable[int]) -> 
         ledger_columns=_json(row["ledger_columns"]),
         assigned_on=_day(row["assigned_on"]),
         closed_on=_day(row["closed_on"]),
+        source=row.get("source"),
+        source_ref=row.get("source_ref"),
+        source_date=_day(row.get("source_date")),
+        instruction=row.get("instruction"),
     )
 
 
@@ -79,7 +83,13 @@ def row_facts_of(row: Mapping[str, Any] | RowMapping, content_hash: str) -> RowF
         lead_leader=row["lead_leader_id"],
         original_deadline=_day(row["original_deadline"]),
         deadline_version=int(row["deadline_version"]),
+        sign_by=_day(row.get("sign_by")),
+        signed_at=_instant_of(row.get("signed_at")),
     )
+
+
+def _instant_of(value: Any) -> datetime | None:
+    return None if value is None else decode_instant(value)
 
 
 def person_body(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:

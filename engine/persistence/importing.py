@@ -69,6 +69,9 @@ TASK_COLUMNS = (
     "closed_on",
     "target",
     "ledger_columns",
+    "source",
+    "source_ref",
+    "source_date",
 )
 EVENT_COLUMNS = (
     "task_id",
@@ -405,6 +408,9 @@ def write_rows(
                 ledger_columns=r.ledger_columns,
                 assigned_on=r.assigned_on,
                 closed_on=r.closed_on,
+                source=r.source,
+                source_ref=r.source_ref,
+                source_date=r.source_date,
             ).digest()
             row = RowFacts(content, unit_id, r.leader_id, r.deadline, 1).to_json()
             own = events_of.hash(code, r, compact_data, stored_data, row)
@@ -448,6 +454,9 @@ def write_rows(
                     day(r.closed_on),
                     r.target,
                     None if r.ledger_columns is None else json.dumps(r.ledger_columns, ensure_ascii=False),
+                    r.source,
+                    r.source_ref,
+                    day(r.source_date),
                 )
             )
             for unit_id in co_unit_ids:

@@ -57,6 +57,8 @@ class Task(Base):
         # who may see a task (web_store.visible_clause): each arm of its OR has an index (migration 0009)
         Index("ix_tasks_lead_leader_id", "lead_leader_id"),
         Index("ix_tasks_responsible_person_id", "responsible_person_id"),
+        Index("ix_tasks_source", "source"),
+        Index("ix_tasks_instruction", "instruction"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -95,10 +97,32 @@ class Task(Base):
         JSONText
     )  # other columns of the ledger: [[header, value]…]
     fields: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    sign_by: Mapped[date | None] = mapped_column(Date)  # 签收时限: sign for by this day (the workflow's policy)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 签收时间: when the unit signed for it
+    source: Mapped[str | None] = mapped_column(String(50))  # 问题来源 (立项): 巡视巡察反馈, 领导批示, …
+    source_ref: Mapped[str | None] = mapped_column(String(200))  # its document number: 县委巡察反馈意见 第3条
+    source_date: Mapped[date | None] = mapped_column(Date)  # the source document's date
+    instruction: Mapped[str | None] = mapped_column(String(32))  # the 领导批示 it was turned from (PS-2026-0001)
     state: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Instruction(Base):
+    """领导批示: a leader's instruction, registered first and turned into tasks that point back to it.
+
+    A projection of its chained record (kind "instruction"): ``audit verify`` compares the two.
+    """
+
+    __tablename__ = "instructions"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    leader_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(Text)
+    ref: Mapped[str | None] = mapped_column(String(200))  # 文号 or where it was written: 批示件 2026-10-12
+    issued_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TaskCoUnit(Base):
@@ -143,6 +167,9 @@ class Event(Base):
     account: Mapped[str | None] = mapped_column(String(200))
     row_facts: Mapped[dict[str, Any] | None] = mapped_column(JSONText)  # RowFacts after the event
     via: Mapped[str | None] = mapped_column(String(200))  # the signed-in account, when a service wrote it
+    # The responsible unit after the event (its row facts' unit): as-of reports credit the unit of the day.
+    # None before schema 0007, when a task never changed unit.
+    unit_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ProgressReport(Base):

@@ -64,6 +64,8 @@ class DueTask:
     last_progress_at: datetime | None
     created_at: datetime
     escalation_level: int
+    sign_by: date | None = None
+    signed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,8 @@ class OutboxRepository:
         """Tasks whose next action is due, by the index; on PostgreSQL rows another sweeper holds are skipped."""
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
         rows = self._run(
-            f"SELECT {_ABOUT_COLUMNS}, deadline_version, watch_from, last_progress_at, created_at, escalation_level "
+            f"SELECT {_ABOUT_COLUMNS}, deadline_version, watch_from, last_progress_at, created_at, escalation_level, "
+            "sign_by, signed_at "
             "FROM tasks WHERE next_action_at <= :now ORDER BY next_action_at LIMIT :limit" + lock,
             {"now": self._at(now), "limit": limit},
         ).fetchall()
@@ -191,6 +194,8 @@ class OutboxRepository:
                 last_progress_at=None if r[11] is None else decode_instant(r[11]),
                 created_at=decode_instant(r[12]),
                 escalation_level=r[13],
+                sign_by=decode_date(r[14]),
+                signed_at=None if r[15] is None else decode_instant(r[15]),
             )
             for r in rows
         ]

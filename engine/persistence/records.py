@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, text
 
 from ..domain.audit import RecordFacts, record_hash
 from .binding import campaign_body, person_body, unit_body
+from .instructions import InstructionRepository
 from .models import PERSON_CONTACT, Campaign, Person, Record, Unit, WorkspaceSetting
 from .repository import CHAIN_STEP
 from .types import decode_instant
@@ -89,6 +90,7 @@ class RecordRepository:
             "unit": self.unit_bodies(),
             "workspace": self.workspace_bodies(),
             "campaign": self.campaign_bodies(),
+            "instruction": InstructionRepository(self.conn).bodies(),
         }
 
     def last_bodies(self, kind: str, subjects: Iterable[str]) -> dict[str, dict[str, Any] | None]:

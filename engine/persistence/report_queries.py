@@ -65,6 +65,7 @@ class Scope:
     category: str | None = None
     workflows: tuple[str, ...] | None = None  # None: every workflow
     not_workflows: tuple[str, ...] = ()  # workflows reported in sections of their own (帮扶)
+    source: str | None = None  # 问题来源; NO_SOURCE: tasks that cite none
 
 
 # Where a task's state comes from: the tasks as they stand, or as they stood at an instant (see asof.py).
@@ -151,7 +152,12 @@ def _scoped(scope: Scope, cols: Any) -> list[ColumnElement[bool]]:
         out.append(cols.workflow.in_(scope.workflows))
     if scope.not_workflows:
         out.append(cols.workflow.not_in(scope.not_workflows))
+    if scope.source is not None:
+        out.append(cols.source.is_(None) if scope.source == NO_SOURCE else cols.source == scope.source)
     return out
+
+
+NO_SOURCE = "-"  # a scope's source for the tasks that cite none
 
 
 def scoped_filter(scope: Scope, cols: Any) -> list[ColumnElement[bool]]:
@@ -173,7 +179,7 @@ def _closed_by(deadline: Any, last_at: Any, dialect: str, tz: ZoneInfo, as_of: d
     return func.datetime(deadline, "+1 day", f"{-offset} seconds") > last_at
 
 
-TallyRow = tuple[str, str | None, str | None, str, str, int, int, int, int]
+TallyRow = tuple[str, str | None, str | None, str, str, int, int, int, int, str | None]
 
 
 def tally(
@@ -186,8 +192,8 @@ def tally(
     *,
     breakdowns: bool = True,
 ) -> list[TallyRow]:
-    """(unit, category, campaign, workflow, bucket, tasks, overdue, closed with a deadline, closed on time) rows,
-    as ``tally_pair`` gives them for one instant.
+    """(unit, category, campaign, workflow, bucket, tasks, overdue, closed with a deadline, closed on time, source)
+    rows, as ``tally_pair`` gives them for one instant.
 
     Grouped by plain columns; units are named and states put in their columns afterwards, over the few
     result rows, so the database does one scan and one aggregation.
@@ -209,29 +215,32 @@ def tally(
         ),
     )
     category, campaign = (c.category, c.campaign) if breakdowns else (null(), null())  # the previous period: units only
+    source = c.source if breakdowns else null()
     query = select(
         c.unit_id,
         category,
         campaign,
+        source,
         c.workflow,
         c.state,
         func.count(),
         func.sum(case((overdue, 1), else_=0)),
         func.sum(case((has_deadline, 1), else_=0)),
         func.sum(case((on_time, 1), else_=0)),
-    ).group_by(c.unit_id, *((c.category, c.campaign) if breakdowns else ()), c.workflow, c.state)
+    ).group_by(c.unit_id, *((c.category, c.campaign, c.source) if breakdowns else ()), c.workflow, c.state)
     names = dict(conn.execute(select(Unit.id, Unit.name)).all())
     return [
         (
             names.get(r[0], str(r[0])),
             r[1],
             r[2],
-            r[3],
-            rules.buckets.get((r[3], r[4]), "excluded"),
-            int(r[5]),
-            int(r[6] or 0),
+            r[4],
+            rules.buckets.get((r[4], r[5]), "excluded"),
+            int(r[6]),
             int(r[7] or 0),
             int(r[8] or 0),
+            int(r[9] or 0),
+            r[3],
         )
         for r in conn.execute(query)
     ]
@@ -260,7 +269,7 @@ def tally_pair(
     """The figures at both instants, every workflow, from one GROUP BY over one pass.
 
     Rows are (unit, category, campaign, workflow, bucket, tasks, overdue, closed with a deadline, closed on
-    time): first at ``as_of``, then at ``prev_as_of``. The database groups by both states; Python sums the
+    time, source): first at ``as_of``, then at ``prev_as_of``; each instant credits the unit that held the task then. The database groups by both states; Python sums the
     few result rows into each side. ``scope``'s workflow filters are left to the caller, which splits by
     workflow (the main table and each workflow's own section come from the same pass).
     """
@@ -269,17 +278,17 @@ def tally_pair(
     now: dict[tuple[Any, ...], list[int]] = {}
     prev: dict[tuple[Any, ...], list[int]] = {}
     for r in conn.execute(query):
-        unit = names.get(r[0], str(r[0]))
-        for sums, state, figures in ((now, r[4], r[7:10]), (prev, r[5], r[10:13])):
+        for sums, unit_id, state, figures in ((now, r[0], r[4], r[7:10]), (prev, r[13], r[5], r[10:13])):
             if state is None:  # the task did not exist yet at that instant
                 continue
-            key = (unit, r[1], r[2], r[3], rules.buckets.get((r[3], state), "excluded"))
+            unit = names.get(unit_id, str(unit_id))
+            key = (unit, r[1], r[2], r[3], rules.buckets.get((r[3], state), "excluded"), r[14])
             acc = sums.setdefault(key, [0, 0, 0, 0])
             for i, v in enumerate((r[6], *figures)):
                 acc[i] += int(v or 0)
     return (
-        [(*k, *v) for k, v in now.items()],  # type: ignore[misc]
-        [(*k, *v) for k, v in prev.items()],  # type: ignore[misc]
+        [(*k[:5], *v, k[5]) for k, v in now.items()],  # type: ignore[misc]
+        [(*k[:5], *v, k[5]) for k, v in prev.items()],  # type: ignore[misc]
     )
 
 
@@ -287,7 +296,7 @@ def tally_pair_query(
     dialect: str, rules: StateRules, src: PairSource, scope: Scope, as_of: date, prev_as_of: date, tz: ZoneInfo
 ) -> Select[Any]:
     """The one GROUP BY behind ``tally_pair`` (the report benchmark runs it alone as its baseline)."""
-    plain = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category)
+    plain = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category, source=scope.source)
     ledger = src(lambda cols: _scoped(plain, cols))
     c = ledger.c
 
@@ -315,7 +324,9 @@ def tally_pair_query(
         func.count(),
         *side(c.state, c.deadline, c.at, as_of),
         *side(c.prev_state, c.prev_deadline, c.prev_at, prev_as_of),
-    ).group_by(c.unit_id, c.category, c.campaign, c.workflow, c.state, c.prev_state)
+        c.prev_unit_id,
+        c.source,
+    ).group_by(c.unit_id, c.category, c.campaign, c.workflow, c.state, c.prev_state, c.prev_unit_id, c.source)
 
 
 _Leader = aliased(Person)
@@ -339,6 +350,41 @@ def overdue_tasks(
     if limit is not None:
         query = query.limit(limit)
     return [(r[0], r[1], r[2], r[3], _as_date(r[4]), r[5]) for r in conn.execute(query)]
+
+
+def suspended_tasks(
+    conn: Connection, rules: StateRules, src: Source, scope: Scope, until: datetime, limit: int | None
+) -> list[tuple[str, str, str, Any, str | None]]:
+    """Tasks in a suspended state (挂起) at ``until``: (code, title, unit, since, reason), the longest first.
+
+    Since when and why come from the step that put the task in that state, the latest one up to ``until``.
+    """
+    pairs = [pair for pair, bucket in rules.buckets.items() if bucket == "suspended"]
+
+    def where(cols: LedgerColumns) -> list[ColumnElement[bool]]:
+        return [*_scoped(scope, cols), _in_states(pairs, cols.workflow, cols.state)]
+
+    c = src(where).c
+    entered = (
+        select(func.max(Event.seq))
+        .where(
+            Event.task_id == c.task_id,
+            Event.to_state == c.state,
+            Event.from_state != Event.to_state,
+            Event.at <= until,
+        )
+        .scalar_subquery()
+    )
+    step = aliased(Event)
+    query = (
+        select(c.code, c.title, Unit.name, step.at, step.comment)
+        .join(Unit, Unit.id == c.unit_id)
+        .outerjoin(step, and_(step.task_id == c.task_id, step.seq == entered))
+        .order_by(step.at, c.task_id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(query)]
 
 
 def _as_date(value: object) -> date:
@@ -451,6 +497,7 @@ __all__ = [
     "period_events",
     "scoped_filter",
     "state_rules",
+    "suspended_tasks",
     "tally",
     "tally_pair",
     "tally_pair_query",

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
 from ..domain.machine import Actor, TaskFacts
 from ..domain.org import OrgDoc
-from .models import PERSON_CONTACT, Person, Unit
+from .models import PERSON_CONTACT, Event, Person, Task, TaskCoUnit, Unit
 from .sql import for_dialect
 from .types import decode_date, decode_instant, encode_date, encode_instant, encode_json
 
@@ -45,6 +45,8 @@ class DeadlineFacts:
     last_progress_at: datetime | None
     clock_stopped_at: datetime | None
     created_at: datetime
+    sign_by: date | None = None  # 签收时限: the day the unit must sign for by (None: no limit)
+    signed_at: datetime | None = None  # 签收时间: when it first left the state awaiting signing for
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +62,18 @@ class TaskRow:
     head_hash: str  # the hash of its last event: the next one chains to it
     content_hash: str  # TaskContent.digest() of the row: the next event binds it
     original_deadline: date | None
+    assigned_on: date | None = None  # 交办日期: a reassignment's restarted clock counts the first allowance from it
 
-    def row_facts(self, deadline_version: int) -> RowFacts:
-        """The row as the next event binds it: nothing here moves on a transition but the deadline version."""
+    def row_facts(self, clock: DeadlineFacts) -> RowFacts:
+        """The row as the next event binds it: of these only the deadline facts move on a transition."""
         return RowFacts(
             content=self.content_hash,
             unit_id=self.facts.unit_id,
             lead_leader=self.facts.lead_leader_id,
             original_deadline=self.original_deadline,
-            deadline_version=deadline_version,
+            deadline_version=clock.deadline_version,
+            sign_by=clock.sign_by,
+            signed_at=clock.signed_at,
         )
 
 
@@ -99,6 +104,11 @@ class NewTaskRow:
     closed_on: date | None = None
     target: str | None = None
     ledger_columns: list[Any] | None = None
+    sign_by: date | None = None
+    source: str | None = None  # 问题来源
+    source_ref: str | None = None
+    source_date: date | None = None
+    instruction: str | None = None  # the 领导批示 it was turned from
 
     def content(self, co_unit_ids: Iterable[int]) -> TaskContent:
         return TaskContent(
@@ -119,6 +129,10 @@ class NewTaskRow:
             ledger_columns=self.ledger_columns,
             assigned_on=self.assigned_on,
             closed_on=self.closed_on,
+            source=self.source,
+            source_ref=self.source_ref,
+            source_date=self.source_date,
+            instruction=self.instruction,
         )
 
 
@@ -145,7 +159,8 @@ class TaskRepository:
             "SELECT t.id, t.code, t.workflow, t.state, t.version, t.unit_id, u.head_id, "
             "t.lead_leader_id, t.responsible_person_id, p.id, p.name, p.roles, p.unit_id, "
             "t.deadline, t.deadline_version, t.watch_from, t.next_action_at, t.last_progress_at, "
-            "t.clock_stopped_at, t.created_at, t.head_hash, t.content_hash, t.original_deadline "
+            "t.clock_stopped_at, t.created_at, t.head_hash, t.content_hash, t.original_deadline, t.sign_by, t.signed_at, "
+            "t.assigned_on "
             "FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = :actor "
             "WHERE t.code = :code",
             {"code": code, "actor": actor_id},
@@ -173,10 +188,13 @@ class TaskRepository:
                 last_progress_at=None if row[17] is None else decode_instant(row[17]),
                 clock_stopped_at=None if row[18] is None else decode_instant(row[18]),
                 created_at=decode_instant(row[19]),
+                sign_by=decode_date(row[23]),
+                signed_at=None if row[24] is None else decode_instant(row[24]),
             ),
             head_hash=row[20] or GENESIS,
             content_hash=row[21] or "",
             original_deadline=decode_date(row[22]),
+            assigned_on=decode_date(row[25]),
         )
         actor = None if row[9] is None else Actor(row[9], row[10], frozenset(json.loads(row[11])), row[12])
         return task, actor
@@ -209,7 +227,8 @@ class TaskRepository:
         cur = self._run(
             "UPDATE tasks SET state = :state, version = :new, updated_at = :at, deadline = :deadline, "
             "deadline_version = :dv, watch_from = :watch_from, next_action_at = :next_at, "
-            "last_progress_at = :progress_at, clock_stopped_at = :stopped_at, head_hash = :head "
+            "last_progress_at = :progress_at, clock_stopped_at = :stopped_at, head_hash = :head, "
+            "sign_by = :sign_by, signed_at = :signed_at "
             "WHERE id = :id AND version = :old",
             {
                 "head": head_hash,
@@ -222,6 +241,8 @@ class TaskRepository:
                 "next_at": None if clock.next_action_at is None else encode_instant(clock.next_action_at, d),
                 "progress_at": None if clock.last_progress_at is None else encode_instant(clock.last_progress_at, d),
                 "stopped_at": None if clock.clock_stopped_at is None else encode_instant(clock.clock_stopped_at, d),
+                "sign_by": encode_date(clock.sign_by, d),
+                "signed_at": None if clock.signed_at is None else encode_instant(clock.signed_at, d),
                 "id": task_id,
                 "old": expected_version,
             },
@@ -238,9 +259,9 @@ class TaskRepository:
             raise RuntimeError("the chain head is missing")
         self._run(
             "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, comment, at, "
-            "data, deadline, hash, chain_seq, chain_hash, account, row_facts, via) VALUES (:task_id, :seq, :trigger, "
-            ":source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :chain_seq, :chain_hash, "
-            ":account, :row_facts, :via)",
+            "data, deadline, hash, chain_seq, chain_hash, account, row_facts, via, unit_id) VALUES (:task_id, :seq, "
+            ":trigger, :source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :chain_seq, "
+            ":chain_hash, :account, :row_facts, :via, :unit_id)",
             {
                 "task_id": task_id,
                 "seq": event.seq,
@@ -259,6 +280,7 @@ class TaskRepository:
                 "account": event.account,
                 "row_facts": encode_json(event.row),
                 "via": event.via,
+                "unit_id": event.row.get("unit") if event.row else None,
             },
         )
 
@@ -300,11 +322,13 @@ class TaskRepository:
                 "INSERT INTO tasks (code, workflow, workflow_version, title, problem, measures, category, campaign, "
                 "unit_id, responsible_person_id, lead_leader_id, deadline, original_deadline, deadline_expr, ongoing, "
                 "deadline_version, watch_from, next_action_at, escalation_level, named_in_circular, priority, fields, "
-                "state, version, created_at, updated_at, head_hash, content_hash, assigned_on, closed_on, target, ledger_columns) "
+                "state, version, created_at, updated_at, head_hash, content_hash, assigned_on, closed_on, target, ledger_columns, "
+                "sign_by, source, source_ref, source_date, instruction) "
                 "VALUES (:code, :workflow, :wv, :title, :problem, "
                 ":measures, :category, :campaign, :unit, :person, :leader, :deadline, :deadline, :expr, :ongoing, 1, "
                 ":at, :next_at, 0, :false, :priority, :fields, :state, 1, :at, :at, :head, :content, :assigned_on, "
-                ":closed_on, :target, :ledger_columns) RETURNING id",
+                ":closed_on, :target, :ledger_columns, :sign_by, :source, :source_ref, :source_date, :instruction) "
+                "RETURNING id",
                 {
                     "code": task.code,
                     "workflow": task.workflow,
@@ -334,6 +358,11 @@ class TaskRepository:
                     "closed_on": encode_date(task.closed_on, self.dialect),
                     "target": task.target,
                     "ledger_columns": encode_json(task.ledger_columns),
+                    "sign_by": encode_date(task.sign_by, self.dialect),
+                    "source": task.source,
+                    "source_ref": task.source_ref,
+                    "source_date": encode_date(task.source_date, self.dialect),
+                    "instruction": task.instruction,
                 },
             ).fetchone()[0]
         )
@@ -341,6 +370,33 @@ class TaskRepository:
     def add_co_units(self, task_id: int, unit_ids: list[int]) -> None:
         for unit_id in unit_ids:
             self._run("INSERT INTO task_co_units (task_id, unit_id) VALUES (:t, :u)", {"t": task_id, "u": unit_id})
+
+    def move_to_unit(self, task_id: int, unit_id: int) -> None:
+        """转办/退办: the task's new unit; the old unit's responsible person goes, the new unit is no co-unit."""
+        self._run(
+            "UPDATE tasks SET unit_id = :u, responsible_person_id = NULL WHERE id = :t", {"u": unit_id, "t": task_id}
+        )
+        self._run("DELETE FROM task_co_units WHERE task_id = :t AND unit_id = :u", {"t": task_id, "u": unit_id})
+
+    def set_content_hash(self, task_id: int, content_hash: str) -> None:
+        self._run("UPDATE tasks SET content_hash = :h WHERE id = :t", {"h": content_hash, "t": task_id})
+
+    def content_row(self, task_id: int) -> tuple[dict[str, Any], list[int]]:
+        """The columns the content digest covers, and the co-unit ids, as stored now."""
+        row = self.conn.execute(select(Task).where(Task.id == task_id)).mappings().one()
+        co_units = list(
+            self.conn.execute(select(TaskCoUnit.unit_id).where(TaskCoUnit.task_id == task_id)).scalars()
+        )
+        return dict(row), co_units
+
+    def steps_of(self, task_id: int, triggers: tuple[str, ...]) -> list[tuple[str, dict[str, Any] | None]]:
+        """(trigger, data) of the task's events of these triggers, oldest first."""
+        rows = self.conn.execute(
+            select(Event.trigger, Event.data)
+            .where(Event.task_id == task_id, Event.trigger.in_(triggers))
+            .order_by(Event.seq)
+        ).all()
+        return [(r[0], r[1]) for r in rows]
 
     def withdraw_extension_requests(self, task_id: int, at: datetime) -> None:
         """A closed or cancelled task has nothing left to extend."""

@@ -18,6 +18,10 @@ NEW_IN_PERIOD = Bilingual("本期新增", "New this period")
 EXTENSIONS_IN_PERIOD = Bilingual("本期延期", "Extensions this period")
 CHANGE = Bilingual("与上期对比", "Change since the previous period")
 BY_CATEGORY = Bilingual("按问题类别", "By category")
+BY_SOURCE = Bilingual("按问题来源", "By source")
+SUSPENDED = Bilingual("挂起任务", "Suspended tasks")
+SUSPENDED_SINCE = Bilingual("挂起日期", "suspended since")
+SUSPENDED_REASON = Bilingual("挂起原因", "reason")
 BY_CAMPAIGN = Bilingual("按专项", "By campaign")
 SCORES = Bilingual("考核评分排名", "Ranking by score")
 SCORE = Bilingual("得分", "score")
@@ -82,6 +86,7 @@ OVERDUE_BEFORE = Bilingual("上期逾期", "overdue before")
 OVERDUE_CHANGE = Bilingual("逾期变化", "change in overdue")
 
 CATEGORY = Bilingual("问题类别", "category")
+SOURCE = Bilingual("问题来源", "source")
 CAMPAIGN = Bilingual("专项", "campaign")
 
 # The chart

@@ -35,7 +35,8 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    key: str  # stable across languages: units, overdue, closed, new, extensions, change, by_category, by_campaign
+    key: str  # stable across languages: units, overdue, closed, new, extensions, change, by_category, by_campaign,
+    # by_source, suspended
     title: str
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
@@ -63,6 +64,7 @@ def sections(report: Report, lang: Lang) -> list[Section]:
         *_scores(report, lang),
         _overdue(report, lang),
         *_accountability(report, lang),
+        *([_suspended(report, lang)] if report.suspended_tasks else []),
         _period_tasks("closed", L.CLOSED_IN_PERIOD, L.CLOSED_ON, report.closed_in_period, report.closed_count, lang),
         _period_tasks("new", L.NEW_IN_PERIOD, L.ASSIGNED_ON, report.new_in_period, report.new_count, lang),
         _period_tasks(
@@ -76,6 +78,7 @@ def sections(report: Report, lang: Lang) -> list[Section]:
         _change(report, lang),
         _groups("by_category", L.BY_CATEGORY, L.CATEGORY, report.by_category, lang),
         _groups("by_campaign", L.BY_CAMPAIGN, L.CAMPAIGN, report.by_campaign, lang),
+        *([_groups("by_source", L.BY_SOURCE, L.SOURCE, report.by_source, lang)] if report.by_source else []),
         *(_workflow(label, units, lang) for label, units in report.other_workflows.items()),
     ]
 
@@ -210,6 +213,22 @@ def _overdue(report: Report, lang: Lang) -> Section:
     )
     note = _more_note(len(rows), len(rows) + report.overdue_omitted, lang)
     return Section("overdue", L.OVERDUE.pick(lang), columns, rows, note)
+
+
+def _suspended(report: Report, lang: Lang) -> Section:
+    """挂起: tasks waiting on another body, listed apart from the overdue (their clock stands still)."""
+    columns = _columns(
+        lang,
+        (L.CODE, "text"),
+        (L.TASK, "text"),
+        (L.RESPONSIBLE_UNIT, "text"),
+        (L.SUSPENDED_SINCE, "date"),
+        (L.SUSPENDED_REASON, "text"),
+    )
+    rows = tuple(Row((t.code, short_title(t.title), t.unit, t.since, t.reason or "")) for t in report.suspended_tasks)
+    return Section(
+        "suspended", L.SUSPENDED.pick(lang), columns, rows, _more_note(len(rows), report.totals.suspended, lang)
+    )
 
 
 def _more_note(shown: int, total: int, lang: Lang) -> str | None:

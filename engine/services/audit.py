@@ -79,12 +79,18 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
         reads = uow.audit
         seen: dict[str, _Seen] = {}
         progress_events: set[tuple[str, int]] = set()
+        unit_copies: list[Break] = []
 
         def counting() -> Iterator[StoredEvent]:
             for row in reads.events_by_task(campaign):
                 verdict.events += 1
                 stored = _stored(row)
                 f = stored.facts
+                if row.unit_id is not None and (not isinstance(f.row, dict) or f.row.get("unit") != row.unit_id):
+                    # the as-of circular reads this copy of the bound unit: it must say what the event binds
+                    unit_copies.append(
+                        Break(f.task, f.seq, row.chain_seq, "its unit differs from the unit its row facts bind")
+                    )
                 was = seen.get(f.task)
                 seen[f.task] = _Seen(
                     count=(was.count if was else 0) + 1,
@@ -99,6 +105,7 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
                 yield stored
 
         verdict.breaks += verify_tasks(counting())
+        verdict.breaks += unit_copies
         broken = {b.code for b in verdict.breaks}
         baselines = {r.subject: r.body for r in reads.records_of("task")}
         co_units = reads.co_units()
@@ -182,7 +189,8 @@ def _row_break(task: Any, seen: _Seen | None, baseline: dict[str, Any] | None, c
         content = content_of(_columns(task), co_units).digest()
         now = row_facts_of(_columns(task), content).to_json()
         names = {"content": "title or content", "unit": "unit", "leader": "lead leader"}
-        differs += [names.get(k, k.replace("_", " ")) for k in now if now[k] != bound.get(k)]
+        keys = list(now) + [k for k in bound if k not in now]  # a fact bound but gone from the row counts too
+        differs += [names.get(k, k.replace("_", " ")) for k in keys if now.get(k) != bound.get(k)]
     if not differs:
         return None
     return Break(task.code, task.version, None, f"the task's row differs from its history: {', '.join(differs)}")

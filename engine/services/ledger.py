@@ -270,6 +270,7 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
                 assigned_on=assigned_on,
                 campaign_start=campaign_start,
                 is_working_day=app.calendar.is_working_day,
+                sources=tuple(spec.sources),
             )
             validator = RowValidator(ctx, header)
             keep_raw = options.skip_invalid is not None
@@ -404,6 +405,7 @@ class ExportFilter:
     as_of: date | None = None  # the ledger as it stood at the end of that day
     lang: Lang = "zh"
     page: LedgerQuery | None = None  # the web ledger's filters, visibility included: the file is what the page lists
+    source: str | None = None  # 问题来源; NO_SOURCE ('-'): tasks that cite none
 
 
 @dataclass(frozen=True)
@@ -437,6 +439,11 @@ _WIDTHS = {
     "deadline_date": 12,
     "assigned_on": 12,
     "target": 30,
+    "sign_by": 12,
+    "signed_at": 17,
+    "source": 12,
+    "source_ref": 24,
+    "source_date": 12,
 }
 EXPORT_FIELDS = (
     "seq",
@@ -461,8 +468,13 @@ EXPORT_FIELDS = (
     "deadline_date",  # the date in force; 整改时限 keeps the deadline as the ledger wrote it
     "assigned_on",
     "target",
+    "sign_by",
+    "signed_at",  # as of the export's day: a task signed for later was not yet signed for then
+    "source",
+    "source_ref",
+    "source_date",
 )
-WRAPPED = {"problem", "measures", "status", "note", "co_units", "target"}
+WRAPPED = {"problem", "measures", "status", "note", "co_units", "target", "source_ref"}
 LEDGER_COLUMN_WIDTH = 16
 LIGHT_WORDS = {"red": Bilingual("红", "red"), "yellow": Bilingual("黄", "yellow"), "green": Bilingual("绿", "green")}
 
@@ -497,6 +509,8 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
             query = query.where(state_col.in_(flt.states))
         if flt.page is not None:
             query = query.where(*ledger_where(flt.page))
+        if flt.source is not None:
+            query = query.where(Task.source.is_(None) if flt.source == NO_SOURCE else Task.source == flt.source)
         tasks = uow.conn.execute(query.order_by(Task.id)).all()
         ids = [t.id for t in tasks]
         co_units = _co_units(uow.conn, ids)
@@ -554,6 +568,11 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 deadline,
                 t.assigned_on,
                 t.target,
+                t.sign_by,
+                _signed_cell(t.signed_at, end, app),
+                t.source,
+                t.source_ref,
+                t.source_date,
             ]
             values += [_field_cell((t.fields or {}).get(k)) for k in field_keys]
             if kept_headers:
@@ -565,6 +584,15 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
     n = write_ledger(path, columns, rows(), sheet_title=sheet)
     return ExportResult(file=str(path), format=kind, rows=n, as_of=flt.as_of)
 
+
+def _signed_cell(signed_at: datetime | None, end: datetime | None, app: App) -> str | None:
+    """签收时间 in the zone, to the minute; blank where it came after the day the export stands at."""
+    if signed_at is None or (end is not None and signed_at > end):
+        return None
+    return signed_at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M")
+
+
+NO_SOURCE = "-"  # `--source -`: tasks that cite no source
 
 _Leader = aliased(Person)
 _Responsible = aliased(Person)
@@ -589,6 +617,11 @@ def _export_query(end: datetime | None) -> tuple[Select[Any], Any, Any]:
         Task.assigned_on,
         Task.target,
         Task.ledger_columns,
+        Task.sign_by,
+        Task.signed_at,
+        Task.source,
+        Task.source_ref,
+        Task.source_date,
         Unit.name.label("unit_name"),
         _Leader.name.label("leader_name"),
         _Responsible.name.label("person_name"),

@@ -17,7 +17,7 @@ from ..domain.text import Bilingual
 from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.web_store import WebStore, visible_clause
 from .org import resolve_unit
-from .watch import task_standing
+from .watch import task_standing, watched_sign_by
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,13 @@ class TaskSummary:
     # Working days past the deadline in force on the day a closed task was closed (0: on time); None for
     # tasks not closed, cancelled ones, and tasks without a deadline.
     closed_days_late: int | None = None
+    sign_by: date | None = None  # 签收时限
+    signed_at: datetime | None = None  # 签收时间
+    sign_late: bool = False  # still not signed for after its sign-for day (超时未签收)
+    source: str | None = None  # 问题来源 (立项)
+    source_ref: str | None = None
+    source_date: date | None = None
+    instruction: str | None = None  # the 领导批示 it was turned from
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,8 @@ class TaskFilter:
     lights: tuple[str, ...] = ()  # green, yellow, red
     visible_to: str | None = None  # a person id: only what they may see (engine.domain.visibility)
     codes: tuple[str, ...] = ()  # only these tasks (a page's worth: the inbox's summaries)
+    source: str | None = None  # 问题来源; NO_SOURCE: tasks that cite none
+    instruction: str | None = None  # tasks turned from this leader's instruction
 
 
 _Leader = aliased(Person)
@@ -134,6 +143,12 @@ _SHOWN = (
     Task.deadline_expr,
     Task.escalation_level,
     Task.closed_on,
+    Task.sign_by,
+    Task.signed_at,
+    Task.source,
+    Task.source_ref,
+    Task.source_date,
+    Task.instruction,
 )
 
 
@@ -185,9 +200,22 @@ def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> T
         days_left=None if final else stand.days_left if stand else None,
         escalation_level=task.escalation_level,
         closed_days_late=closed_late,
+        sign_by=task.sign_by,
+        signed_at=task.signed_at,
+        sign_late=bool(
+            spec is not None
+            and watched_sign_by(spec, task.state, task.sign_by, task.signed_at) is not None
+            and task.sign_by is not None
+            and today > task.sign_by
+        ),
+        source=task.source,
+        source_ref=task.source_ref,
+        source_date=task.source_date,
+        instruction=task.instruction,
     )
 
 
+NO_SOURCE = "-"  # `--source -`: tasks that cite no source
 LIST_PAGE = 50  # `duban list` shows this many unless told otherwise
 
 
@@ -249,6 +277,10 @@ def iter_tasks(
     if flt.workflow:
         app.registry.machine(flt.workflow)  # an unknown name is an error, not an empty list
         query = query.where(Task.workflow == flt.workflow)
+    if flt.source is not None:
+        query = query.where(Task.source.is_(None) if flt.source == NO_SOURCE else Task.source == flt.source)
+    if flt.instruction is not None:
+        query = query.where(Task.instruction == flt.instruction)
     if after is not None:
         query = query.where(Task.code > after)
     if flt.codes:
@@ -347,6 +379,10 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 ).first()
                 # a request is asked for when none is pending, and decided only when one is
                 hidden = {"grant_extension", "deny_extension"} if pending is None else {"extend"}
+                # a transfer is consented to or declined only while one is proposed
+                moves = uow.tasks.steps_of(task.id, ("propose_transfer", "transfer", "decline_transfer"))
+                if not moves or moves[-1][0] != "propose_transfer":
+                    hidden |= {"transfer", "decline_transfer"}
                 allowed = [t for t in allowed if t not in hidden]
     return TaskDetail(
         summary=_summary(app, task, row.unit_name, row.leader_name),

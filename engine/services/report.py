@@ -23,6 +23,7 @@ from ..domain.report import (
     PeriodTask,
     Previous,
     Report,
+    SuspendedTask,
     Tally,
     custom_period,
     fold,
@@ -31,6 +32,7 @@ from ..domain.report import (
 )
 from ..domain.text import Bilingual
 from ..persistence.report_queries import (
+    NO_SOURCE,
     Scope,
     Source,
     StateRules,
@@ -43,6 +45,7 @@ from ..persistence.report_queries import (
     pair_source,
     period_events,
     state_rules,
+    suspended_tasks,
     tally,
     tally_pair,
 )
@@ -65,6 +68,7 @@ class ReportRequest:
     category: str | None = None
     limit: int | None = NAMED_LIMIT  # None: name every task
     scores: bool | None = None  # the ranking by score: None when DUBAN_SCORING names a policy
+    source: str | None = None  # 问题来源; '-': tasks that cite none
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
@@ -119,12 +123,13 @@ def build_report(app: App, req: ReportRequest) -> Report:
             unit_id=resolve_unit(uow.org, req.unit) if req.unit else None,
             category=req.category or None,
             not_workflows=others,
+            source=_checked_source(app, req.source),
         )
         rules = state_rules(app.registry.specs)
         source = _source(app, uow, rules, period.end, today)  # decided once: the figures and the named list agree
         prev_period = period.previous()
         before = end_of_day(prev_period.end, app.tz)
-        every = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category)
+        every = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category, source=scope.source)
         if imported_since(uow.conn, before):
             # An instant before an import stands the ledger as its file described it: each instant on its own.
             prev_source = _source(app, uow, rules, prev_period.end, today)
@@ -136,12 +141,17 @@ def build_report(app: App, req: ReportRequest) -> Report:
             pair = pair_source(uow.conn, at, before)
             now_rows, prev_rows = tally_pair(uow.conn, rules, pair, scope, period.end, prev_period.end, app.tz)
         main = [r for r in now_rows if r[3] not in others]
-        totals, units, by_category, by_campaign = _fold(main)
-        prev_totals, prev_units, _, _ = _fold([r for r in prev_rows if r[3] not in others])
+        totals, units, by_category, by_campaign, by_source = _fold(main)
+        prev_totals, prev_units, _, _, _ = _fold([r for r in prev_rows if r[3] not in others])
         named = _overdue(app, uow, rules, source, scope, period.end, req.limit)
+        until = app.clock.now() if period.end >= today else end_of_day(period.end, app.tz)
+        suspended = [
+            SuspendedTask(code, title, unit, _local_day(since, app.tz) if since else period.end, reason)
+            for code, title, unit, since, reason in suspended_tasks(uow.conn, rules, source, scope, until, req.limit)
+        ]
         other_workflows: dict[str, dict[str, Counts]] = {}
         for name in others:
-            _, per_unit, _, _ = _fold([r for r in now_rows if r[3] == name])
+            _, per_unit, _, _, _ = _fold([r for r in now_rows if r[3] == name])
             if per_unit:
                 other_workflows[app.registry.spec(name).label.zh] = per_unit
         lists = {
@@ -168,6 +178,9 @@ def build_report(app: App, req: ReportRequest) -> Report:
         extensions_in_period=lists["extended"][0],
         by_category=by_category,
         by_campaign=by_campaign,
+        by_source=by_source if any(k != NO_CATEGORY for k in by_source) else {},
+        source=scope.source,
+        suspended_tasks=suspended,
         previous=Previous(prev_period, prev_totals, prev_units),
         campaign=scope.campaign,
         unit=req.unit,
@@ -204,13 +217,30 @@ def _imported(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date) -
 
 
 def _fold(
-    rows: list[tuple[str, str | None, str | None, str, str, int, int, int, int]],
-) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
-    """(unit, category, campaign, workflow, bucket, tasks, overdue, with deadline, on time) into the figures."""
+    rows: list[tuple[str, str | None, str | None, str, str, int, int, int, int, str | None]],
+) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
+    """(unit, category, campaign, workflow, bucket, tasks, overdue, with deadline, on time, source) into the figures."""
     units = fold([Tally(r[0], r[4], r[5], r[6], r[7], r[8]) for r in rows])
     by_category = fold([Tally(r[1] or NO_CATEGORY, r[4], r[5], r[6], r[7], r[8]) for r in rows])
     by_campaign = fold([Tally(r[2] or NO_CATEGORY, r[4], r[5], r[6], r[7], r[8]) for r in rows])
-    return sum(units.values(), Counts()), units, by_category, by_campaign
+    by_source = fold([Tally(r[9] or NO_CATEGORY, r[4], r[5], r[6], r[7], r[8]) for r in rows])
+    return sum(units.values(), Counts()), units, by_category, by_campaign, by_source
+
+
+def _checked_source(app: App, source: str | None) -> str | None:
+    """A source no workflow lists is a typo, not an empty circular."""
+    if not source:
+        return None
+    known = {name for spec in app.registry.specs for name in spec.sources}
+    if source != NO_SOURCE and known and source not in known:
+        raise InvalidInput(
+            what="--source",
+            detail=Bilingual(
+                f"“{source}”不是问题来源之一（可选：{'、'.join(sorted(known))}；'-' 表示未写来源）",
+                f"'{source}' is not a source (sources: {', '.join(sorted(known))}; '-' for none)",
+            ),
+        )
+    return source
 
 
 def _overdue(

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..app import App
 from ..domain.errors import StaleTask, UnknownTask
 from ..persistence.web_store import WebStore
-from . import extensions, tasks
+from . import extensions, tasks, transfers
 from .tasks import FireResult, ProgressInput
 from .visibility import may_see_task
 
@@ -39,6 +39,16 @@ def take_step(
     app: App, person_id: str, code: str, trigger: str, comment: str | None, if_version: int | None
 ) -> FireResult:
     _visible(app, person_id, code)
+    # 退办 and the decision on a proposed transfer carry checks and units of their own (services/transfers.py)
+    if trigger == transfers.RETURN:
+        _check_version(app, code, if_version)
+        return transfers.return_task(app, person_id, code, comment or None)
+    if trigger == transfers.INSIST:
+        _check_version(app, code, if_version)
+        return transfers.insist(app, person_id, code, comment or None)
+    if trigger in (transfers.TRANSFER, transfers.DECLINE):
+        _check_version(app, code, if_version)
+        return transfers.decide_transfer(app, person_id, code, trigger == transfers.TRANSFER, comment or None)
     return tasks.fire(app, person_id, code, trigger, comment=comment or None, if_version=if_version)
 
 

@@ -20,7 +20,7 @@ from ..domain.planning import Plan, Watch, plan
 from ..persistence.outbox import OutgoingNotice
 from .notify import Directory, cached_org, write_notices
 from .supervision_notices import NoticeBook, issue_for_escalation
-from .watch import clock_runs
+from .watch import clock_runs, watched_sign_by
 
 BATCH = 500
 
@@ -84,12 +84,20 @@ def sweep(
                     updates.append((about.id, now, None, t.escalation_level, False))
                     continue
                 base = t.last_progress_at or t.created_at
+                sign_by = watched_sign_by(spec, about.state, t.sign_by, t.signed_at)
                 # A morning's storm is many tasks with the same deadline and watch: each plan is worked out once.
-                key = (spec.name, about.deadline, t.deadline_version, t.watch_from, base, t.escalation_level)
+                key = (spec.name, about.deadline, t.deadline_version, t.watch_from, base, t.escalation_level, sign_by)
                 p = plans.get(key)
                 if p is None:
                     watch = Watch(
-                        about.code, True, about.deadline, t.deadline_version, t.watch_from, base, t.escalation_level
+                        about.code,
+                        True,
+                        about.deadline,
+                        t.deadline_version,
+                        t.watch_from,
+                        base,
+                        t.escalation_level,
+                        sign_by,
                     )
                     p = plans[key] = plan(watch, spec.deadlines, app.calendar, app.tz, now)
                 for action in p.due_now:

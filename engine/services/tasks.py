@@ -19,13 +19,16 @@ from ..domain.machine import Actor, Outcome, Request, describe_rules
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
 from ..domain.workflow import FieldSpec, WorkflowSpec
+from ..persistence.binding import content_of
+from ..persistence.instructions import InstructionRow
 from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
 from .identity import acting
+from .instructions import find_instruction
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
-from .watch import after_transition, moved_deadline, next_attention
+from .watch import after_transition, moved_deadline, next_attention, reassigned, sign_for_by
 
 
 @dataclass
@@ -43,6 +46,10 @@ class NewTask:
     responsible_person: str | None = None
     priority: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    source: str | None = None  # 问题来源, one of the workflow's sources
+    source_ref: str | None = None  # its document number: 县委巡察反馈意见 第3条
+    source_date: date | None = None  # the source document's date
+    instruction: str | None = None  # the 领导批示 (PS-2026-0001) the task is turned from
 
 
 @dataclass(frozen=True)
@@ -108,10 +115,12 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
         person_id = resolve_person(org, new.responsible_person) if new.responsible_person else None
         co_unit_ids = [resolve_unit(org, u) for u in dict.fromkeys(new.co_units) if u != new.unit]
         now = app.clock.now()
+        source = task_source(spec, new, find_instruction(uow, new.instruction) if new.instruction else None, now, app)
         deadline = resolve_deadline(app, spec, new.deadline, new.campaign, now)
         year = now.astimezone(app.tz).year
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
-        clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now)
+        sign_by = sign_for_by(app, spec, now)
+        clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now, sign_by=sign_by)
         next_at = next_attention(app, spec, code, spec.initial, clock)
         row = NewTaskRow(
             code=code,
@@ -134,6 +143,11 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
             at=now,
             next_action_at=next_at,
             assigned_on=now.astimezone(app.tz).date(),
+            sign_by=sign_by,
+            source=source.name,
+            source_ref=source.ref,
+            source_date=source.on,
+            instruction=source.instruction,
         )
         content_hash = row.content(co_unit_ids).digest()
         event = EventFacts(
@@ -152,10 +166,12 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 "leader": leader_id,
                 "deadline": deadline.due.isoformat() if deadline and deadline.due else None,
                 "deadline_expr": deadline.expression if deadline else None,
+                **({"source": source.name} if source.name else {}),
+                **({"instruction": source.instruction} if source.instruction else {}),
             },
             deadline=deadline.due if deadline else None,
             account=who.account,
-            row=RowFacts(content_hash, unit_id, leader_id, row.deadline, 1).to_json(),
+            row=RowFacts(content_hash, unit_id, leader_id, row.deadline, 1, sign_by=sign_by).to_json(),
             via=who.via,
         )
         first_hash = event_hash(event, GENESIS)
@@ -199,8 +215,13 @@ def fire_within(
     extension: Any = None,
     new_deadline: date | None = None,
     data: dict[str, Any] | None = None,
+    unit_id: int | None = None,
+    verification: Any = None,
 ) -> Fired:
-    """Check, move, record and notify inside ``uow``; nothing is committed here."""
+    """Check, move, record and notify inside ``uow``; nothing is committed here.
+
+    ``unit_id``: the unit a reassignment or transfer hands the task to (an internal step only carries it).
+    """
     who = acting(app, uow, actor_id)
     found = uow.tasks.for_firing(code, who.actor_id)
     if found is None:
@@ -216,8 +237,12 @@ def fire_within(
         progress=progress,
         extension=extension,
         has_progress_report=lambda: uow.tasks.has_progress_report(task.id),
+        unit_id=unit_id,
+        verification=verification,
     )
     outcome = machine.fire(task.facts, trigger, actor, request)
+    spec_t = machine.spec.transition(trigger, outcome.source)
+    moves = unit_id is not None and spec_t is not None and spec_t.dest is not None
     # Evidence is copied only once the firing is allowed; a failed commit leaves at worst an unreferenced blob.
     stored = [app.evidence.put(p) for p in progress.attachments] if progress is not None else []
     now = app.clock.now()
@@ -226,6 +251,23 @@ def fire_within(
     )
     if new_deadline is not None:
         clock = moved_deadline(app, machine.spec, code, outcome.dest, clock, new_deadline, now)
+    source_state = machine.spec.states.get(outcome.source)
+    if (
+        data is None
+        and source_state is not None
+        and source_state.report == "suspended"
+        and outcome.dest != outcome.source
+    ):
+        data = resumed_data(app, task.clock, clock, now)  # 恢复: how far the deadline moved, on the record
+    row = task.row_facts(clock)
+    if moves:
+        assert unit_id is not None
+        clock = reassigned(app, machine.spec, code, outcome.dest, clock, now, task.assigned_on, task.original_deadline)
+        uow.tasks.move_to_unit(task.id, unit_id)
+        columns, co_units = uow.tasks.content_row(task.id)
+        content = content_of(columns, co_units).digest()
+        uow.tasks.set_content_hash(task.id, content)
+        row = replace(task.row_facts(clock), unit_id=unit_id, content=content)
     seq = task.version + 1
     if progress is not None:
         data = {
@@ -247,7 +289,7 @@ def fire_within(
         data=data,
         deadline=clock.deadline,
         account=who.account,
-        row=task.row_facts(clock.deadline_version).to_json(),
+        row=row.to_json(),
         via=who.via,
     )
     new_hash = event_hash(event, task.head_hash)
@@ -261,11 +303,22 @@ def fire_within(
     dest_state = machine.spec.states.get(outcome.dest)
     if dest_state is not None and dest_state.final and outcome.source != outcome.dest:
         uow.tasks.withdraw_extension_requests(task.id, now)
-    spec_t = machine.spec.transition(trigger, outcome.source)
     if spec_t is not None and spec_t.notify:
         note = spec_t.label.pick(app.settings.notify_lang) + (f"（{comment}）" if comment else "")
         notify_event(app, uow, task.id, spec_t.notify, f"{task.id}:event:{seq}", now, note)
     return Fired(task, outcome, seq, now)
+
+
+def resumed_data(app: App, before: DeadlineFacts, after: DeadlineFacts, now: datetime) -> dict[str, Any]:
+    """The working days a suspension lasted and the deadline it moved: the event says so for good."""
+    stopped = before.clock_stopped_at or now
+    days = app.calendar.working_days_between(stopped.astimezone(app.tz).date(), now.astimezone(app.tz).date())
+    return {
+        "suspended_since": stopped.astimezone(app.tz).date().isoformat(),
+        "suspended_working_days": days,
+        "deadline_from": before.deadline.isoformat() if before.deadline else None,
+        "deadline_to": after.deadline.isoformat() if after.deadline else None,
+    }
 
 
 def fire(
@@ -331,7 +384,69 @@ def _checked(new: NewTask) -> NewTask:
         else None,
         priority=priority,
         fields={k: check_text(v, f"field {k}", max_len=500) for k, v in new.fields.items()},
+        source=(check_text(new.source, "source", max_len=50) or None) if new.source else None,
+        source_ref=(check_text(new.source_ref, "source ref", max_len=200) or None) if new.source_ref else None,
+        instruction=(check_text(new.instruction, "instruction", max_len=32) or None) if new.instruction else None,
     )
+
+
+@dataclass(frozen=True)
+class TaskSource:
+    """Where a new task comes from (立项), checked against the workflow's list and the instruction it cites."""
+
+    name: str | None = None
+    ref: str | None = None
+    on: date | None = None
+    instruction: str | None = None
+
+
+def task_source(
+    spec: WorkflowSpec, new: NewTask, instruction: InstructionRow | None, now: datetime, app: App
+) -> TaskSource:
+    today = now.astimezone(app.tz).date()
+    name, ref, on = new.source, new.source_ref, new.source_date
+    if instruction is not None:
+        given = spec.instruction_source
+        if given is None:
+            raise InvalidInput(
+                what="--instruction",
+                detail=Bilingual(
+                    f"流程 {spec.name} 的 sources 中没有标为 instruction: true 的来源，不能由领导批示立项",
+                    f"workflow {spec.name} has no source marked 'instruction: true' in its sources",
+                ),
+            )
+        if name and name != given.name:
+            raise InvalidInput(
+                what="--source",
+                detail=Bilingual(
+                    f"由领导批示 {instruction.code} 立项的任务来源是“{given.name}”，不是“{name}”",
+                    f"a task turned from the instruction {instruction.code} comes from '{given.name}', not '{name}'",
+                ),
+            )
+        name = given.name
+        ref = ref or instruction.ref or instruction.code
+        on = on or instruction.issued_on
+    if name is None:
+        if ref or on:
+            raise InvalidInput(
+                what="--source-ref / --source-date",
+                detail=Bilingual("请同时用 --source 写明问题来源", "give the source itself with --source"),
+            )
+        return TaskSource()
+    if spec.sources and name not in spec.sources:
+        raise InvalidInput(
+            what="--source",
+            detail=Bilingual(
+                f"“{name}”不是流程 {spec.name} 的问题来源（可选：{'、'.join(spec.sources)}）",
+                f"'{name}' is not a source of workflow {spec.name} (sources: {', '.join(spec.sources)})",
+            ),
+        )
+    if on is not None and on > today:
+        raise InvalidInput(
+            what="--source-date",
+            detail=Bilingual(f"{on} 晚于今天（{today}）", f"{on} is after today ({today})"),
+        )
+    return TaskSource(name, ref, on, instruction.code if instruction else None)
 
 
 def resolve_deadline(

@@ -25,7 +25,7 @@ from ..forms import Posted, max_upload_bytes, text
 from ..forms import integer as int_field
 
 router = APIRouter(include_in_schema=False)
-REASON_STEPS = ("reject", "cancel", "reopen")
+REASON_STEPS = ("reject", "cancel", "reopen", "return", "insist", "decline_transfer", "suspend")
 
 
 def _page(request: Request, code: str, status: int = 200, **extra: Any) -> Response:

@@ -6,7 +6,7 @@ answer for"; each arm of that OR needs its own index, or at a million tasks the 
 and deadline was tried: SQLite then skip-scanned it for the light filter and read every red task.)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -144,6 +144,7 @@ RULES = {
     "sign_escalate": ("超时未签收督办", "sign-for escalation"),
     "event": ("流转通知", "event"),
     "circular": ("定期通报", "circular"),
+    "notice": ("督办单", "supervision notice"),
 }
 STATUS_TEXT = {
     "pending": ("待发送", "pending"),

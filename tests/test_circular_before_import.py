@@ -112,6 +112,7 @@ def test_a_week_before_the_import_shows_the_ledger_as_the_file_described_it(
         "closed_with_deadline": 1,  # I1: I6 closed on a date the ledger does not give
         "closed_on_time": 1,
         "not_started": 1,
+        "suspended": 0,
     }
     units = {u["unit"]: u for u in d["units"]}
     assert [u["unit"] for u in d["units"]] == [UNIT, B_UNIT]

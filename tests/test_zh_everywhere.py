@@ -17,9 +17,11 @@ import yaml
 
 from cli.main import COMMAND_MODULES
 from engine.demo import EXAMPLES, run_demo
+from engine.registry import WorkflowRegistry
 from engine.services.extensions import decide_extension, request_extension
 
 NOW = "2026-10-26T10:00"
+_SPECS = WorkflowRegistry.from_dirs([]).specs
 
 # Codes and keys a Chinese reader meets as they are: typed in commands, written in files, or chosen by the office.
 ALLOWED = {
@@ -29,8 +31,9 @@ ALLOWED = {
     "example",
     "gov",
     "cn",  # e-mail addresses of the sample organisation
-    "rectification",
-    "assistance",  # workflow names
+    *(spec.name for spec in _SPECS),  # workflow names
+    *(key for spec in _SPECS for key in spec.states),  # state keys (workflow show)
+    *(key for spec in _SPECS for key in spec.triggers),  # step keys, as `duban fire CODE STEP` takes them
     "assigned",
     "in_progress",
     "submitted",

@@ -92,6 +92,9 @@ REQUIREMENT_LABELS = {
     "progress_report": Bilingual("须先报送进展", "a progress report first"),
     "progress_data": Bilingual("进度和进展说明", "percent and note"),
     "extension_data": Bilingual("延期申请（新时限）", "an extension request (new deadline)"),
+    "unit_data": Bilingual("须指明承办单位", "the unit it goes to"),
+    "verification_data": Bilingual("复核结论和依据", "the verification's finding and evidence"),
+    "independent": Bilingual("复核人不属责任单位", "someone outside the responsible unit"),
 }
 RELATION_LABELS = {
     "responsible_unit": Bilingual("须属责任单位", "of the responsible unit"),

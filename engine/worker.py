@@ -72,7 +72,7 @@ def broker_url(settings: Settings) -> str:
 
 RELAY_BATCH = 200  # rows per broker message
 EMBEDDED_POLL_SECONDS = 0.05  # kombu's virtual transports poll an empty (or, at the prefetch limit, a full) queue
-PREFETCH = 4  # messages each worker process reserves ahead, so it never waits for the next poll
+PREFETCH = 1  # a reserved message's hint runs while it waits: slow network sends must not wait behind it
 
 
 class EmbeddedTransport(kombu_sqlalchemy.Transport):  # type: ignore[misc]

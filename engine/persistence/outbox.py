@@ -186,7 +186,7 @@ class OutboxRepository:
 
     # --- delivery ----------------------------------------------------------------------------------
 
-    def take_for_relay(self, now: datetime, hint_until: datetime, limit: int) -> list[int]:
+    def take_for_relay(self, now: datetime, hint_until: datetime, limit: int) -> list[tuple[int, str]]:
         """Rows to hand to the broker now, marked so the next relay leaves them alone until ``hint_until``.
 
         Pending rows that are due and not already handed out, and rows whose worker's
@@ -194,11 +194,12 @@ class OutboxRepository:
         """
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
         rows = self._run(
-            "SELECT id FROM notifications WHERE status IN ('pending', 'sending') AND due_at <= :now "
+            "SELECT id, channel FROM notifications WHERE status IN ('pending', 'sending') AND due_at <= :now "
             "AND (lease_until IS NULL OR lease_until < :now) ORDER BY id LIMIT :limit" + lock,
             {"now": self._at(now), "limit": limit},
         ).fetchall()
-        ids = [r[0] for r in rows]
+        taken = [(int(r[0]), str(r[1])) for r in rows]
+        ids = [i for i, _channel in taken]
         if ids:  # a row whose worker died goes back to pending: the hint is not a worker's lease
             cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             until = self._at(hint_until)
@@ -208,7 +209,7 @@ class OutboxRepository:
                 ),
                 [{"until": until, "id": i} for i in ids],
             )
-        return ids
+        return taken
 
     def clear_hints(self, now: datetime) -> int:
         """The broker refused the hand-out: pending rows become deliverable again at once."""

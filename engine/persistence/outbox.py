@@ -186,17 +186,26 @@ class OutboxRepository:
 
     # --- delivery ----------------------------------------------------------------------------------
 
-    def take_for_relay(self, now: datetime, hint_until: datetime, limit: int) -> list[tuple[int, str]]:
+    def take_for_relay(
+        self, now: datetime, hint_until: datetime, limit: int, after: int | None = None
+    ) -> list[tuple[int, str]]:
         """Rows to hand to the broker now, marked so the next relay leaves them alone until ``hint_until``.
 
         Pending rows that are due and not already handed out, and rows whose worker's
         lease ran out (it died) or whose hand-out lapsed (the broker lost the message).
+        ``after``: only rows with a greater id, read along the primary key (the beat's relays between sweep
+        batches: each looks at what the last batch wrote, not again at every row already handed out).
         """
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        if after is None:
+            status, since, params = "status", "", {"now": self._at(now), "limit": limit}
+        else:  # on SQLite, +status keeps the planner on the id range instead of the (status, due_at) index
+            status = "+status" if self.dialect == "sqlite" else "status"
+            since, params = "id > :after AND ", {"now": self._at(now), "limit": limit, "after": after}
         rows = self._run(
-            "SELECT id, channel FROM notifications WHERE status IN ('pending', 'sending') AND due_at <= :now "
-            "AND (lease_until IS NULL OR lease_until < :now) ORDER BY id LIMIT :limit" + lock,
-            {"now": self._at(now), "limit": limit},
+            f"SELECT id, channel FROM notifications WHERE {since}{status} IN ('pending', 'sending') "
+            "AND due_at <= :now AND (lease_until IS NULL OR lease_until < :now) ORDER BY id LIMIT :limit" + lock,
+            params,
         ).fetchall()
         taken = [(int(r[0]), str(r[1])) for r in rows]
         ids = [i for i, _channel in taken]
@@ -210,6 +219,10 @@ class OutboxRepository:
                 [{"until": until, "id": i} for i in ids],
             )
         return taken
+
+    def last_id(self) -> int:
+        """The highest id written so far (0 for an empty outbox)."""
+        return int(self._run("SELECT MAX(id) FROM notifications", {}).fetchone()[0] or 0)
 
     def clear_hints(self, now: datetime) -> int:
         """The broker refused the hand-out: pending rows become deliverable again at once."""

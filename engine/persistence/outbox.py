@@ -186,6 +186,15 @@ class OutboxRepository:
 
     # --- delivery ----------------------------------------------------------------------------------
 
+    _DUE = " IN ('pending', 'sending') AND due_at <= :now AND (lease_until IS NULL OR lease_until < :now)"
+    _RELAY = "SELECT id, channel FROM notifications WHERE status" + _DUE + " ORDER BY id LIMIT :limit"
+    _RELAY_AFTER = (
+        "SELECT id, channel FROM notifications WHERE id > :after AND status" + _DUE + " ORDER BY id LIMIT :limit"
+    )
+    _RELAY_AFTER_SQLITE = (
+        "SELECT id, channel FROM notifications WHERE id > :after AND +status" + _DUE + " ORDER BY id LIMIT :limit"
+    )
+
     def take_for_relay(
         self, now: datetime, hint_until: datetime, limit: int, after: int | None = None
     ) -> list[tuple[int, str]]:
@@ -197,16 +206,14 @@ class OutboxRepository:
         batches: each looks at what the last batch wrote, not again at every row already handed out).
         """
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        params: dict[str, Any] = {"now": self._at(now), "limit": limit, "after": after}
         if after is None:
-            status, since, params = "status", "", {"now": self._at(now), "limit": limit}
-        else:  # on SQLite, +status keeps the planner on the id range instead of the (status, due_at) index
-            status = "+status" if self.dialect == "sqlite" else "status"
-            since, params = "id > :after AND ", {"now": self._at(now), "limit": limit, "after": after}
-        rows = self._run(
-            f"SELECT id, channel FROM notifications WHERE {since}{status} IN ('pending', 'sending') "
-            "AND due_at <= :now AND (lease_until IS NULL OR lease_until < :now) ORDER BY id LIMIT :limit" + lock,
-            params,
-        ).fetchall()
+            statement = self._RELAY
+        elif self.dialect == "sqlite":  # +status keeps SQLite on the id range, off the (status, due_at) index
+            statement = self._RELAY_AFTER_SQLITE
+        else:
+            statement = self._RELAY_AFTER
+        rows = self._run(statement + lock, params).fetchall()
         taken = [(int(r[0]), str(r[1])) for r in rows]
         ids = [i for i, _channel in taken]
         if ids:  # a row whose worker died goes back to pending: the hint is not a worker's lease

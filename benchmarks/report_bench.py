@@ -13,6 +13,9 @@ straight into the tables. Then, in the same run:
   plain as-of GROUP BY (each task's latest event up to that day, counted per
   unit and state), at a day a week back and at a day half a year back.
 
+- the as-of report against the same SQL: duban's own one-pass GROUP BY for both
+  periods' figures (``tally_pair_query``), run once and not folded.
+
 Peak Python memory (tracemalloc) is taken in a second, traced run at each size.
 
     python benchmarks/report_bench.py [--sizes 100000 1000000] [--no-pg]

@@ -72,7 +72,7 @@ def broker_url(settings: Settings) -> str:
 
 RELAY_BATCH = 200  # rows per broker message
 EMBEDDED_POLL_SECONDS = 0.05  # kombu's virtual transports poll an empty (or, at the prefetch limit, a full) queue
-PREFETCH = 4  # messages each worker process reserves ahead, so it never waits for the next poll
+PREFETCH = 1  # a reserved message's hint runs while it waits: slow network sends must not wait behind it
 
 
 class EmbeddedTransport(kombu_sqlalchemy.Transport):  # type: ignore[misc]
@@ -164,11 +164,13 @@ def beat_tick(app: App, publish: Callable[[list[int]], None] | None = None) -> d
     relay alone needs the broker, and when it is down the rows wait in the outbox for a later tick.
     """
     relayed = {"rows": 0, "failed": False}
+    with app.uow(write=False) as uow:  # what the sweep writes comes after this; the last relay sees the rest
+        cursor = [uow.outbox.last_id()]  # moved on by each relay between batches
 
     def relay_batch() -> None:
         """After each sweep batch, unless the broker already refused once this tick (then the rows wait)."""
         if not relayed["failed"]:
-            handed = _relay_or_none(app, publish)
+            handed = _relay_or_none(app, publish, cursor)
             relayed["rows"] += handed or 0
             relayed["failed"] = handed is None
 
@@ -234,11 +236,13 @@ def relay_safely(app: App, publish: Callable[[list[int]], None] | None = None) -
     return 0 if handed is None else handed
 
 
-def _relay_or_none(app: App, publish: Callable[[list[int]], None] | None = None) -> int | None:
+def _relay_or_none(
+    app: App, publish: Callable[[list[int]], None] | None = None, cursor: list[int] | None = None
+) -> int | None:
     """The rows handed to the broker, or None when it refused them (they wait in the outbox)."""
     try:
         policy = DeliveryPolicy.from_config(app.settings.extra)
-        return relay_all(app, publish or publisher(celery), batch=RELAY_BATCH, policy=policy)
+        return relay_all(app, publish or publisher(celery), batch=RELAY_BATCH, policy=policy, cursor=cursor)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the work
         log.warning("broker unavailable, notifications stay pending in the outbox: %s", exc)
         with app.uow(write=True) as uow:

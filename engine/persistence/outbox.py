@@ -202,19 +202,36 @@ class OutboxRepository:
 
     # --- delivery ----------------------------------------------------------------------------------
 
-    def take_for_relay(self, now: datetime, hint_until: datetime, limit: int) -> list[int]:
+    _DUE = " IN ('pending', 'sending') AND due_at <= :now AND (lease_until IS NULL OR lease_until < :now)"
+    _RELAY = "SELECT id, channel FROM notifications WHERE status" + _DUE + " ORDER BY id LIMIT :limit"
+    _RELAY_AFTER = (
+        "SELECT id, channel FROM notifications WHERE id > :after AND status" + _DUE + " ORDER BY id LIMIT :limit"
+    )
+    _RELAY_AFTER_SQLITE = (
+        "SELECT id, channel FROM notifications WHERE id > :after AND +status" + _DUE + " ORDER BY id LIMIT :limit"
+    )
+
+    def take_for_relay(
+        self, now: datetime, hint_until: datetime, limit: int, after: int | None = None
+    ) -> list[tuple[int, str]]:
         """Rows to hand to the broker now, marked so the next relay leaves them alone until ``hint_until``.
 
         Pending rows that are due and not already handed out, and rows whose worker's
         lease ran out (it died) or whose hand-out lapsed (the broker lost the message).
+        ``after``: only rows with a greater id, read along the primary key (the beat's relays between sweep
+        batches: each looks at what the last batch wrote, not again at every row already handed out).
         """
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
-        rows = self._run(
-            "SELECT id FROM notifications WHERE status IN ('pending', 'sending') AND due_at <= :now "
-            "AND (lease_until IS NULL OR lease_until < :now) ORDER BY id LIMIT :limit" + lock,
-            {"now": self._at(now), "limit": limit},
-        ).fetchall()
-        ids = [r[0] for r in rows]
+        params: dict[str, Any] = {"now": self._at(now), "limit": limit, "after": after}
+        if after is None:
+            statement = self._RELAY
+        elif self.dialect == "sqlite":  # +status keeps SQLite on the id range, off the (status, due_at) index
+            statement = self._RELAY_AFTER_SQLITE
+        else:
+            statement = self._RELAY_AFTER
+        rows = self._run(statement + lock, params).fetchall()
+        taken = [(int(r[0]), str(r[1])) for r in rows]
+        ids = [i for i, _channel in taken]
         if ids:  # a row whose worker died goes back to pending: the hint is not a worker's lease
             cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             until = self._at(hint_until)
@@ -224,7 +241,11 @@ class OutboxRepository:
                 ),
                 [{"until": until, "id": i} for i in ids],
             )
-        return ids
+        return taken
+
+    def last_id(self) -> int:
+        """The highest id written so far (0 for an empty outbox)."""
+        return int(self._run("SELECT MAX(id) FROM notifications", {}).fetchone()[0] or 0)
 
     def clear_hints(self, now: datetime) -> int:
         """The broker refused the hand-out: pending rows become deliverable again at once."""

@@ -355,29 +355,52 @@ def relay(
     limit: int = 5000,
     batch: int = 50,
     policy: DeliveryPolicy | None = None,
+    after: int | None = None,
+    cursor: list[int] | None = None,
 ) -> int:
-    """Hand due rows to ``publish`` in batches; the rows are marked first, so a lost hint is re-sent later."""
+    """Hand due rows to ``publish`` in batches; the rows are marked first, so a lost hint is re-sent later.
+
+    Rows for the channels that write a batch at once (the file, the console) go ``batch`` to a message; rows for
+    network channels go at most ``NETWORK_BATCH``, as before batching: a message of slow sends must be claimed
+    row by row within the relay's hint, or its last rows are handed out again while it still works.
+    """
     policy = policy or DeliveryPolicy.from_config(app.settings.extra)
     now = app.clock.now()
     with app.uow(write=True) as uow:
-        ids = uow.outbox.take_for_relay(now, now + timedelta(seconds=policy.relay_hint_seconds), limit)
+        taken = uow.outbox.take_for_relay(now, now + timedelta(seconds=policy.relay_hint_seconds), limit, after)
         uow.commit()
-    for i in range(0, len(ids), batch):
-        publish(ids[i : i + batch])
-    return len(ids)
+    if taken and cursor is not None:
+        cursor[0] = max(cursor[0], max(i for i, _channel in taken))
+    together = [i for i, channel in taken if channel in BATCH_CHANNELS]
+    one_by_one = [i for i, channel in taken if channel not in BATCH_CHANNELS]
+    for ids, size in ((together, batch), (one_by_one, min(batch, NETWORK_BATCH))):
+        for i in range(0, len(ids), size):
+            publish(ids[i : i + size])
+    return len(taken)
+
+
+BATCH_CHANNELS = frozenset({"file", "console"})  # channels whose rows a worker writes together (send_many)
+NETWORK_BATCH = 50  # rows per broker message for the other channels
 
 
 def relay_all(
-    app: App, publish: Callable[[list[int]], None], batch: int = 50, policy: DeliveryPolicy | None = None
+    app: App,
+    publish: Callable[[list[int]], None],
+    batch: int = 50,
+    policy: DeliveryPolicy | None = None,
+    cursor: list[int] | None = None,
 ) -> int:
     """The beat's relay: every due row in one tick, ``RELAY_CHUNK`` rows per transaction.
 
     One relay of 5,000 per tick left a morning's storm waiting for tick after tick (one every five minutes).
+    ``cursor`` (a one-item list, the highest id handed out so far): only rows after it are looked at, and it is
+    moved on; the relays between sweep batches use it, the tick's last relay looks at every row.
     """
     policy = policy or DeliveryPolicy.from_config(app.settings.extra)
     total = 0
     while True:
-        handed = relay(app, publish, limit=RELAY_CHUNK, batch=batch, policy=policy)
+        after = None if cursor is None else cursor[0]
+        handed = relay(app, publish, limit=RELAY_CHUNK, batch=batch, policy=policy, after=after, cursor=cursor)
         total += handed
         if handed < RELAY_CHUNK:
             return total

@@ -44,7 +44,17 @@ def test_builtins_load_with_the_issue_spine() -> None:
     reg = WorkflowRegistry.from_dirs()
     assert reg.names() == ["assistance", "rectification"]
     spec = reg.spec("rectification")
-    assert list(spec.states) == ["assigned", "in_progress", "submitted", "reviewed", "closed", "cancelled"]
+    assert list(spec.states) == [
+        "assigned",
+        "in_progress",
+        "submitted",
+        "reviewed",
+        "verified",  # 复核, optional before closing
+        "closed",
+        "cancelled",
+        "returned",  # 退办
+        "suspended",  # 挂起
+    ]
     spine = [
         (t.trigger, t.sources, t.dest) for t in spec.transitions if t.trigger in ("start", "submit", "approve", "close")
     ]
@@ -52,10 +62,18 @@ def test_builtins_load_with_the_issue_spine() -> None:
         ("start", ("assigned",), "in_progress"),
         ("submit", ("in_progress",), "submitted"),
         ("approve", ("submitted",), "reviewed"),
-        ("close", ("reviewed",), "closed"),
+        ("close", ("reviewed", "verified"), "closed"),
     ]
     cancel = next(t for t in spec.transitions if t.trigger == "cancel")
-    assert set(cancel.sources) == {"assigned", "in_progress", "submitted", "reviewed"}
+    assert set(cancel.sources) == {
+        "assigned",
+        "in_progress",
+        "submitted",
+        "reviewed",
+        "verified",
+        "returned",
+        "suspended",
+    }
     assert spec.state("submitted").clock is False and spec.state("in_progress").clock is True
     assert spec.state("closed").label.zh == "已销号"
     assert "household" in reg.spec("assistance").fields
@@ -95,7 +113,7 @@ def test_version_is_a_content_hash() -> None:
         (lambda d: [s.update(final=False) for s in d["states"]], "wf.yaml: states: no state is final"),
         (
             lambda d: d["states"].append({"key": "archived", "zh": "归档", "en": "archived", "final": True}),
-            "wf.yaml: states[6] (archived): unreachable from the initial state 'assigned'",
+            "wf.yaml: states[9] (archived): unreachable from the initial state 'assigned'",
         ),
         (
             lambda d: transition(d, "submit").update(requires=["photo"]),
@@ -104,7 +122,7 @@ def test_version_is_a_content_hash() -> None:
         (lambda d: d.update(initial="draft"), "wf.yaml: initial: unknown state 'draft'"),
         (lambda d: d.update(colour="red"), "wf.yaml: colour: unknown key"),
         (lambda d: transition(d, "close").pop("who"), "transitions[5] (close).who: is required"),
-        (lambda d: d["states"].append(dict(d["states"][0])), "states[6].key: state 'assigned' is defined twice"),
+        (lambda d: d["states"].append(dict(d["states"][0])), "states[9].key: state 'assigned' is defined twice"),
         (lambda d: d.update(states="assigned"), "wf.yaml: states: expected a non-empty list of states"),
         (
             lambda d: (

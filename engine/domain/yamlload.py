@@ -30,9 +30,7 @@ class SafeLoader(_Base):  # type: ignore[valid-type,misc]
         while stack:
             current = stack.pop()
             if id(current) in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, ALIASES_REFUSED, current.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, ALIASES_REFUSED, current.start_mark)
             seen.add(id(current))
             if isinstance(current, yaml.SequenceNode):
                 stack.extend(current.value)

@@ -252,9 +252,7 @@ def verify_chain(chain: Iterable[tuple[int, str, str, str | None, int | None]]) 
     previous, expected = GENESIS, 1
     for chain_seq, ev_hash, chained, code, seq in chain:
         if chain_seq != expected:
-            return Break(
-                None, None, expected, f"chain entries {expected}–{chain_seq - 1} are missing (events deleted)"
-            )
+            return Break(None, None, expected, f"chain entries {expected}–{chain_seq - 1} are missing (events deleted)")
         if chain_hash(previous, ev_hash) != chained:
             return Break(code, seq, chain_seq, "the chain does not follow here (an event changed or moved)")
         previous, expected = chained, expected + 1

@@ -17,6 +17,7 @@ from pathlib import Path
 import chinese_calendar
 
 from .errors import BadFile
+from .osreason import os_reason
 from .text import Bilingual
 from .yamlload import load_yaml
 
@@ -103,15 +104,10 @@ def load_overrides(path: Path) -> WorkCalendar:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        why = getattr(exc, "strerror", None) or exc
+        why = os_reason(exc) if isinstance(exc, OSError) else Bilingual("不是 UTF-8 编码的文本", str(exc))
         raise BadFile(
             path,
-            Bilingual(
-                "无法读取（不是 UTF-8 编码的文本）"
-                if isinstance(exc, UnicodeDecodeError)
-                else f"无法读取（{why}）；请检查 DUBAN_CALENDAR 所指的文件",
-                f"cannot read it ({why})",
-            ),
+            Bilingual(f"无法读取（{why.zh}）；请检查 DUBAN_CALENDAR 所指的文件", f"cannot read it ({why.en})"),
         ) from None
     doc = load_yaml(text, path) or {}
     if not isinstance(doc, dict) or set(doc) - {"holidays", "workdays"}:

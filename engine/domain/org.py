@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadFile, InvalidInput
+from .osreason import os_reason
 from .text import Bilingual
 from .textcheck import check_text
 from .workflow import ROLES
@@ -136,7 +137,8 @@ def load_org_file(
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _bad(path, f"无法读取（{exc.strerror or exc}）", f"cannot read it ({exc.strerror or exc})") from None
+        why = os_reason(exc)
+        raise _bad(path, f"无法读取（{why.zh}）；请检查路径和权限", f"cannot read it ({why.en})") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -135,9 +135,7 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
         head = reads.head()
         if head is None or head != (last_seq, last_hash):
             verdict.breaks.append(
-                Break(
-                    None, None, last_seq, "the chain head does not match the last entry (entries removed at the end)"
-                )
+                Break(None, None, last_seq, "the chain head does not match the last entry (entries removed at the end)")
             )
         if anchor is not None:
             verdict.anchor_checked = True
@@ -148,9 +146,7 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
                 )
             elif at != anchor.chain_hash:
                 verdict.breaks.append(
-                    Break(
-                        None, None, anchor.chain_seq, "the chain differs from the anchor (the history was rewritten)"
-                    )
+                    Break(None, None, anchor.chain_seq, "the chain differs from the anchor (the history was rewritten)")
                 )
     return verdict
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..app import App
 from ..domain.errors import BadFile, InvalidInput, StoreError
+from ..domain.osreason import os_reason
 from ..domain.text import Bilingual
 from ..persistence.db import KNOWN_REVISIONS, SCHEMA_HEAD
 from .workspace import init_workspace, open_workspace
@@ -277,12 +278,12 @@ def prepare_restore(app: App, backup_file: Path) -> RestorePlan:
     try:
         folder = Path(tempfile.mkdtemp(prefix=".duban-restore-", dir=target.parent if target.parent.is_dir() else None))
     except OSError as exc:
-        problem = exc.strerror or exc
+        problem = os_reason(exc)
         raise BadFile(
             target.parent,
             Bilingual(
-                f"无法在此建立临时副本（{problem}）；请检查文件夹权限和磁盘空间",
-                f"cannot make a temporary copy there ({problem})",
+                f"无法在此建立临时副本（{problem.zh}）；请检查文件夹权限和磁盘空间",
+                f"cannot make a temporary copy there ({problem.en})",
             ),
         ) from None
     copy = folder / "backup.db"
@@ -386,12 +387,12 @@ def apply_restore(app: App, plan: RestorePlan) -> Path | None:
                     if Path(f"{target}{suffix}").exists():
                         shutil.copy2(f"{target}{suffix}", f"{kept}{suffix}")
             except OSError as exc:
-                problem = exc.strerror or exc
+                problem = os_reason(exc)
                 raise BadFile(
                     target,
                     Bilingual(
-                        f"恢复前无法留存其副本（{problem}）；未恢复，现有数据库未改动",
-                        f"cannot keep a copy of it before the restore ({problem}); nothing was restored",
+                        f"恢复前无法留存其副本（{problem.zh}）；未恢复，现有数据库未改动",
+                        f"cannot keep a copy of it before the restore ({problem.en}); nothing was restored",
                     ),
                 ) from None
         except sqlite3.Error as exc:

@@ -158,7 +158,7 @@ def load_config_file(path: Path) -> dict[str, str]:
         raise BadFile(
             path,
             Bilingual(
-                "含有密码等机密，但任何人都能读取；请执行 chmod 600 限制权限",
+                "含有密码等机密，但任何人都能读取；请用 'chmod 600' 限制为仅本人可读",
                 "holds secrets and everyone may read it; chmod 600 it",
             ),
         )

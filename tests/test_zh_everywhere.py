@@ -9,6 +9,7 @@ names), a path, or what the user typed (quoted back): anything else is an Englis
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -283,3 +284,174 @@ def test_steps_states_rules_and_statuses_are_named_in_chinese(  # type: ignore[n
     assert "设置密码" in out("account signins")
     en = call("--db", demo_db, "--lang", "en", "extension", "list")
     assert "pending" in en.out and "denied" in en.out  # English keeps the words it had
+
+
+# Keys as they are written in the organisation, calendar and circular-schedule files; a message names them to say where.
+FILE_KEYS = {
+    "units", "people", "name", "parent", "head", "channels", "aliases", "id", "unit", "roles", "accounts",
+    "email", "phone", "wecom", "dingtalk", "leader", "leaders", "unit_head", "unit_member", "supervisor",
+    "supervisors", "unit_heads", "admin", "recorder", "holidays", "workdays", "circulars", "every", "day", "at",
+    "campaign", "formats", "chart", "lang", "recipients", "issuer", "signature", "cc", "monday", "sunday",
+    "true", "false", "pending", "sending", "sent", "failed", "dead",
+}  # fmt: skip
+
+# (file name, content, command): each an organisation file with one mistake, imported by the administrator.
+ORG_MISTAKES = [
+    ("乱码.yaml", b"\xff\xfe\x81\x81units: []", "org import"),
+    ("空字符.yaml", b"units: []\x00", "org import"),
+    ("组织.txt", "units: []\n", "org import"),
+    ("列表.yaml", "- 县委办\n", "org import"),
+    ("多键.yaml", "teams: []\n", "org import"),
+    ("非列表.yaml", "units: 5\n", "org import"),
+    ("单位非映射.yaml", "units: [县委办]\n", "org import"),
+    ("人员非映射.yaml", "people: [张三]\n", "org import"),
+    ("未知键.yaml", "units:\n  - {name: 县委办, boss: 张三}\n", "org import"),
+    ("非文字.yaml", "units:\n  - {name: [1, 2]}\n", "org import"),
+    ("缺名称.yaml", "units:\n  - {parent: 县委办}\n", "org import"),
+    ("非名称列表.yaml", "units:\n  - {name: 县委办, channels: {a: 1}}\n", "org import"),
+    ("控制字符.yaml", 'units:\n  - {name: "县委\\u0007办"}\n', "org import"),
+    ("单位重复.yaml", "units:\n  - {name: 县委办}\n  - {name: 县委办}\n", "org import"),
+    ("简称撞名.yaml", "units:\n  - {name: 县委办}\n  - {name: 县政府办, aliases: [县委办]}\n", "org import"),
+    ("简称两用.yaml", "units:\n  - {name: 甲局, aliases: [局]}\n  - {name: 乙局, aliases: [局]}\n", "org import"),
+    ("编号重复.yaml", "people:\n  - {id: zs, name: 张三}\n  - {id: zs, name: 张山}\n", "org import"),
+    ("无此单位.yaml", "people:\n  - {id: zs, name: 张三, unit: 社会事务}\n", "org import"),
+    ("无此角色.yaml", "people:\n  - {id: zs, name: 张三, roles: [boss]}\n", "org import"),
+    ("账号格式.yaml", "people:\n  - {id: zs, name: 张三, accounts: [zhangsan]}\n", "org import"),
+    (
+        "账号两用.yaml",
+        "people:\n  - {id: zs, name: 张三, accounts: ['os:zs']}\n  - {id: ls, name: 李四, accounts: ['os:zs']}\n",
+        "org import",
+    ),
+    ("通知方式.yaml", "people:\n  - {id: zs, name: 张三, channels: [pigeon]}\n", "org import"),
+    ("上级单位.yaml", "units:\n  - {name: 县委办, parent: 县委员会}\n", "org import"),
+    ("负责人.yaml", "units:\n  - {name: 县委办, head: nobody}\n", "org import"),
+    ("成环.yaml", "units:\n  - {name: 甲局, parent: 乙局}\n  - {name: 乙局, parent: 甲局}\n", "org import"),
+    ("语法.yaml", "units:\n  - name: 县委办: 一科\n", "org import"),
+    ("键重复.yaml", "units: []\nunits: []\n", "org import"),
+    ("别名.yaml", "units:\n  - &u {name: 甲局}\n  - *u\n", "org import"),
+    ("制表符.yaml", "units:\n\t- {name: 甲局}\n", "org import"),
+    ("空表.csv", "", "org import"),
+    ("未知列.csv", "编号,姓名,爱好\n", "org import"),
+    ("列重复.csv", "编号,姓名,姓名\n", "org import"),
+    ("缺编号.csv", "姓名,单位\n张三,县委办\n", "org import"),
+    ("无可识别列.csv", "上级单位\n县委\n", "org import"),
+    ("单位表多列.csv", "单位,系统账号\n县委办,os:x\n", "org import"),
+    ("格数.csv", "编号,姓名\nzs,张三,多余\n", "org import"),
+    ("缺姓名.csv", "编号,姓名\nzs,\n", "org import"),
+    ("缺单位名.csv", "单位,上级单位\n,县委\n", "org import"),
+]
+
+
+@pytest.fixture(scope="module")
+def files_db(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of the demo workspace: refusals recorded here do not change what the everyday commands show."""
+    folder = tmp_path_factory.mktemp("zh-files")
+    target = folder / "duban.db"
+    src, dst = sqlite3.connect(demo_db), sqlite3.connect(target)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    for name, content, _command in ORG_MISTAKES:
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        (folder / name).write_bytes(data)
+    (folder / "不是数据库.db").write_bytes(b"not a database at all" * 100)
+    other = sqlite3.connect(folder / "别的库.db")
+    other.execute("CREATE TABLE notes (x)")
+    other.commit()
+    other.close()
+    newer = sqlite3.connect(folder / "新版本.db")
+    newer.executescript(
+        "CREATE TABLE alembic_version (version_num TEXT); INSERT INTO alembic_version VALUES ('9999');"
+        "CREATE TABLE tasks (id INTEGER); CREATE TABLE events (id INTEGER);"
+    )
+    newer.commit()
+    newer.close()
+    (folder / "已有.db").write_bytes(b"")
+    (folder / "配置" / ".git").mkdir(parents=True)
+    (folder / "配置" / "duban.env").write_text("DUBAN_TZ=Asia/Shanghai\n", encoding="utf-8")
+    (folder / "坏行.env").write_text("# 设置\nTZ=Asia/Shanghai\n", encoding="utf-8")
+    secret = folder / "公开.env"
+    secret.write_text("DUBAN_SMTP_PASSWORD=hunter22\n", encoding="utf-8")
+    secret.chmod(0o644)
+    (folder / "乱码.env").write_bytes(b"DUBAN_TZ=\xff\xfe\x81\n")
+    (folder / "节假日.yaml").write_text("holidays: [2026-13-01]\n", encoding="utf-8")
+    (folder / "节假日键.yaml").write_text("vacations: []\n", encoding="utf-8")
+    (folder / "节假日非列表.yaml").write_text("workdays: 2026-10-10\n", encoding="utf-8")
+    return str(target)
+
+
+@pytest.mark.parametrize(("name", "command"), [(n, c) for n, _content, c in ORG_MISTAKES])
+def test_a_bad_organisation_file_is_refused_in_chinese(  # type: ignore[no-untyped-def]
+    name: str, command: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    path = str(Path(files_db).parent / name)
+    result = call("--db", files_db, "--lang", "zh", "--as", "zhouqiang", *command.split(), path)
+    assert result.code == 2 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people | FILE_KEYS) == [], result.err
+    english = call("--db", files_db, "--lang", "en", "--as", "zhouqiang", *command.split(), path)
+    assert english.code == 2 and english.err.startswith("duban: error: "), english.err
+    assert english_words(english.err, people | FILE_KEYS), english.err  # English stays English
+
+
+def test_a_folder_is_not_an_organisation_file(files_db: str, people: set[str], call, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    result = call("--db", files_db, "--lang", "zh", "--as", "zhouqiang", "org", "import", str(Path(files_db).parent))
+    assert result.code == 2 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people) == [], result.err
+
+
+BACKUP_MISTAKES = [
+    "restore {dir}/不是数据库.db",
+    "restore {dir}/别的库.db",
+    "restore {dir}/新版本.db",
+    "restore {db}",
+    "backup {dir}/已有.db",
+    "backup {dir}/没有的文件夹/备份.db",
+]
+
+
+@pytest.mark.parametrize("command", BACKUP_MISTAKES)
+def test_a_bad_backup_is_refused_in_chinese(  # type: ignore[no-untyped-def]
+    command: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    args = command.replace("{dir}", str(Path(files_db).parent)).replace("{db}", files_db).split()
+    result = call("--db", files_db, "--lang", "zh", *args)
+    assert result.code == 2 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people) == [], result.err
+
+
+def test_backup_on_postgresql_points_to_its_tools_in_chinese(people: set[str], call, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from engine.domain.errors import InvalidInput
+    from engine.services.backup import PG_GUIDANCE
+
+    message = InvalidInput(what="备份", detail=PG_GUIDANCE).render("zh")
+    assert "pg_dump" in message and english_words(message, people | {"pg_restore"}) == [], message
+
+
+# (environment variable, file in the test folder, what is wrong with it)
+SETTINGS_MISTAKES = [
+    ("DUBAN_CONFIG", "没有.env"),
+    ("DUBAN_CONFIG", "配置/duban.env"),
+    ("DUBAN_CONFIG", "坏行.env"),
+    ("DUBAN_CONFIG", "公开.env"),
+    ("DUBAN_CONFIG", "乱码.env"),
+    ("DUBAN_CALENDAR", "节假日.yaml"),
+    ("DUBAN_CALENDAR", "节假日键.yaml"),
+    ("DUBAN_CALENDAR", "节假日非列表.yaml"),
+    ("DUBAN_CALENDAR", "没有.yaml"),
+    ("DUBAN_TZ", "Mars/Olympus"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value"), SETTINGS_MISTAKES)
+def test_bad_settings_are_refused_in_chinese(  # type: ignore[no-untyped-def]
+    variable: str, value: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    monkeypatch.setenv(variable, value if variable == "DUBAN_TZ" else str(Path(files_db).parent / value))
+    result = call("--db", files_db, "--lang", "zh", "list")
+    assert result.code == 2 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people | FILE_KEYS) == [], result.err

@@ -273,8 +273,9 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
         )
     doubled = sorted({h for h in header if header.count(h) > 1 and h})
     if doubled:
+        written = "、".join(f"'{rows[0][i].strip()}'" for i, h in enumerate(header) if h == doubled[0])
         raise _bad(
-            path, f"列 '{doubled[0]}' 出现两次；请只保留一列", f"column '{doubled[0]}' appears twice", key=row(1)
+            path, f"列 {written} 是同一列，出现了两次；请只保留一列", f"column '{doubled[0]}' appears twice", key=row(1)
         )
     names: list[str] = [h for h in header if h]
     if "id" in names:
@@ -298,9 +299,10 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
     stray = [n for n in names if n not in allowed]
     if stray:
         sheet = "人员表" if kind == "people" else "单位表"
+        written = next(rows[0][i].strip() for i, h in enumerate(header) if h == stray[0])
         raise _bad(
             path,
-            f"列 '{stray[0]}' 不属于{sheet}；单位和人员请分两个文件导入",
+            f"列 '{written}' 不属于{sheet}；单位和人员请分两个文件导入",
             f"column '{stray[0]}' does not belong in a {kind} sheet",
             key=row(1),
         )

@@ -33,3 +33,12 @@ def os_reason(exc: BaseException) -> Bilingual:
     en = str(getattr(exc, "strerror", None) or exc or type(exc).__name__)
     code = getattr(exc, "errno", None)
     return Bilingual(_ZH.get(code, f"“{en}”") if isinstance(code, int) else f"“{en}”", en)
+
+
+def unreadable(exc: BaseException) -> Bilingual:
+    """'cannot read it (…)' for a settings file: the English names the exception's kind, as it always has."""
+    why = "不是 UTF-8 编码的文本" if isinstance(exc, UnicodeDecodeError) else os_reason(exc).zh
+    return Bilingual(f"无法读取（{why}）", f"cannot read it ({exc.__class__.__name__})")
+
+
+NO_SUCH_FILE = Bilingual("文件不存在；请检查路径", "no such file")

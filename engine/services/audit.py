@@ -228,8 +228,11 @@ def audit_key(app: App) -> bytes:
     if len(key) < MIN_KEY:
         raise InvalidInput(
             what=KEY_SETTING,
-            detail=f"set {KEY_SETTING} (at least {MIN_KEY} characters) in the environment or the DUBAN_CONFIG file; "
-            "keep it away from the database",
+            detail=Bilingual(
+                f"请在环境变量或 DUBAN_CONFIG 文件中设置 {KEY_SETTING}（至少 {MIN_KEY} 个字符）；密钥不要与数据库放在一起",
+                f"set {KEY_SETTING} (at least {MIN_KEY} characters) in the environment or the DUBAN_CONFIG file; "
+                "keep it away from the database",
+            ),
         )
     return key.encode("utf-8")
 
@@ -268,8 +271,12 @@ def latest_anchor(app: App) -> Anchor:
     if stored is None:
         raise InvalidInput(
             what="--since-anchor",
-            detail="this workspace keeps no anchor yet; the beat takes one every DUBAN_ANCHOR_SECONDS "
-            "when DUBAN_AUDIT_KEY is set, or run duban audit anchor --store",
+            detail=Bilingual(
+                "此工作区尚未保存锚点；设置 DUBAN_AUDIT_KEY 后，定时任务每隔 DUBAN_ANCHOR_SECONDS 秒生成一个，"
+                "或执行 'duban audit anchor --store'",
+                "this workspace keeps no anchor yet; the beat takes one every DUBAN_ANCHOR_SECONDS "
+                "when DUBAN_AUDIT_KEY is set, or run duban audit anchor --store",
+            ),
         )
     anchor = Anchor(stored.chain_seq, stored.chain_hash, stored.entries, stored.at, stored.mac)
     if not anchor.genuine(key):
@@ -283,10 +290,20 @@ def read_anchor(app: App, path: Path) -> Anchor:
     except FileNotFoundError:
         raise BadFile(path, Bilingual("锚点文件不存在", "no such anchor file")) from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise BadFile(path, f"is not a duban anchor ({exc.__class__.__name__}: {exc})") from None
+        raise BadFile(
+            path,
+            Bilingual(
+                f"不是督办系统的锚点文件（“{exc.__class__.__name__}: {exc}”）；请给出 'duban audit anchor' 生成的文件",
+                f"is not a duban anchor ({exc.__class__.__name__}: {exc})",
+            ),
+        ) from None
     if not anchor.genuine(audit_key(app)):
         raise BadFile(
-            path, "its signature does not match: it was altered, or DUBAN_AUDIT_KEY is not the one it was made with"
+            path,
+            Bilingual(
+                "签名不符：锚点文件被改动过，或 DUBAN_AUDIT_KEY 不是生成它时的密钥",
+                "its signature does not match: it was altered, or DUBAN_AUDIT_KEY is not the one it was made with",
+            ),
         )
     return anchor
 

@@ -455,3 +455,125 @@ def test_bad_settings_are_refused_in_chinese(  # type: ignore[no-untyped-def]
     result = call("--db", files_db, "--lang", "zh", "list")
     assert result.code == 2 and result.err.startswith("duban：错误："), result.err
     assert english_words(result.err, people | FILE_KEYS) == [], result.err
+
+
+SCHEDULE = "circulars:\n  - {name: weekly, every: week, day: monday, at: '09:00'}\n"
+POLICY = "scoring:\n  - name: 考核\n    version: 1\n    bands: [{name: 合格}]\n"
+# (setting, file name, content, command): a settings file with one mistake, and a command that reads it.
+SETTINGS_FILE_MISTAKES = [
+    ("DUBAN_CIRCULARS", "通报1.yaml", "weekly: {}\n", "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报2.yaml", "circulars: [weekly]\n", "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报3.yaml", SCHEDULE.replace("at:", "when:"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报4.yaml", SCHEDULE.replace("weekly", "Weekly!"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报5.yaml", SCHEDULE + SCHEDULE.removeprefix("circulars:\n"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报6.yaml", SCHEDULE.replace("every: week", "every: daily"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报7.yaml", SCHEDULE.replace("monday", "someday"), "circulars issue"),
+    (
+        "DUBAN_CIRCULARS",
+        "通报8.yaml",
+        SCHEDULE.replace("every: week, day: monday", "every: month, day: 31"),
+        "circulars issue",
+    ),
+    ("DUBAN_CIRCULARS", "通报9.yaml", SCHEDULE.replace("'09:00'", "'25:00'"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报10.yaml", SCHEDULE.replace("}", ", issuer: [1]}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报11.yaml", SCHEDULE.replace("}", ", chart: maybe}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报12.yaml", SCHEDULE.replace("}", ", lang: fr}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报13.yaml", SCHEDULE.replace("}", ", formats: [pdf]}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报14.yaml", SCHEDULE.replace("}", ", formats: {a: 1}}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报15.yaml", SCHEDULE.replace("}", ", cc: {a: 1}}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报16.yaml", SCHEDULE.replace("}", ", recipients: {a: 1}}"), "circulars issue"),
+    ("DUBAN_SCORING", "评分1.yaml", "scoring: []\n", "score"),
+    ("DUBAN_SCORING", "评分2.yaml", POLICY + "extra: 1\n", "score"),
+    ("DUBAN_SCORING", "评分3.yaml", POLICY.replace("    version: 1\n", ""), "score"),
+    ("DUBAN_SCORING", "评分4.yaml", POLICY + "    base: 很多\n", "score"),
+    ("DUBAN_SCORING", "评分5.yaml", POLICY + "    weights: [1]\n", "score"),
+    ("DUBAN_SCORING", "评分6.yaml", POLICY + "    rules: {overdue_working_day: {}}\n", "score"),
+    ("DUBAN_SCORING", "评分7.yaml", POLICY + "    rules: {escalation: {levels: {0: 1}}}\n", "score"),
+    ("DUBAN_SCORING", "评分8.yaml", POLICY + "    floor: 100\n    ceiling: 50\n", "score"),
+    (
+        "DUBAN_SCORING",
+        "评分9.yaml",
+        POLICY.replace("[{name: 合格}]", "[{name: 优, from: 90}, {name: 差, below: 80}]"),
+        "score",
+    ),
+    (
+        "DUBAN_SCORING",
+        "评分10.yaml",
+        POLICY.replace("[{name: 合格}]", "[{name: 优, from: 80}, {name: 差, below: 90}]"),
+        "score",
+    ),
+    ("DUBAN_SCORING", "评分11.yaml", POLICY.replace("[{name: 合格}]", "[{name: 优, from: 80}]"), "score"),
+    ("DUBAN_SCORING", "评分12.yaml", POLICY + POLICY.removeprefix("scoring:\n"), "score"),
+    ("DUBAN_SCORING", "没有的评分.yaml", None, "score"),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "问责1.yaml",
+        "accountability: []\n",
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "问责2.yaml",
+        "accountability: {kinds: [约谈, 约谈], open: [supervisor], close: [supervisor]}\n",
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "问责3.yaml",
+        "accountability: {kinds: [约谈], open: [boss], close: [supervisor]}\n",
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "问责4.yaml",
+        "accountability: {kinds: [约谈], owner: x}\n",
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "没有的问责.yaml",
+        None,
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+]
+
+
+@pytest.mark.parametrize(("variable", "name", "content", "command"), SETTINGS_FILE_MISTAKES)
+def test_a_bad_settings_file_is_refused_in_chinese(  # type: ignore[no-untyped-def]
+    variable: str, name: str, content: str | None, command: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    path = Path(files_db).parent / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    monkeypatch.setenv(variable, str(path))
+    result = call("--db", files_db, "--lang", "zh", "--as", "fenglei", *command.split())
+    assert result.code != 0 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people | FILE_KEYS | SCORING_KEYS) == [], result.err
+
+
+SCORING_KEYS = {
+    "scoring", "version", "base", "floor", "ceiling", "weights", "rules", "bands", "from", "below", "overdue",
+    "escalation", "levels", "points", "cap", "workflows", "accountability", "kinds", "open", "close", "extra",
+    "when", "reject", "overdue_working_day", "closed_on_time", "late_progress", "late_reply", "sent_back",
+}  # fmt: skip
+
+MORE_MISTAKES = [
+    "--as fenglei accountability open ZG-2026-0017 --kind 罚款 --person 张三 --decision 约谈",
+    "--as fenglei accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈 --on 2027-01-01",
+    "audit verify --anchor {dir}/乱码.json",
+    "export -o {dir}",
+]
+
+
+@pytest.mark.parametrize("command", MORE_MISTAKES)
+def test_more_mistakes_are_refused_in_chinese(  # type: ignore[no-untyped-def]
+    command: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    monkeypatch.setenv("DUBAN_AUDIT_KEY", "k" * 40)
+    folder = Path(files_db).parent
+    (folder / "乱码.json").write_text("{not json", encoding="utf-8")
+    result = call("--db", files_db, "--lang", "zh", *command.replace("{dir}", str(folder)).split())
+    assert result.code != 0 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people) == [], result.err

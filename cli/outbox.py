@@ -142,6 +142,7 @@ RULES = {
     "stale": ("进展滞后提醒", "no progress"),
     "event": ("流转通知", "event"),
     "circular": ("定期通报", "circular"),
+    "notice": ("督办单", "notice"),
 }
 STATUS_TEXT = {
     "pending": ("待发送", "pending"),

@@ -268,7 +268,7 @@ def notices_show(ctx: Ctx, number: str, output: Path | None) -> None:
             raise InvalidInput(
                 what="-o",
                 detail=ctx.t(
-                    f"'{output.name}' 不是 .docx 文件；督办单为 Word 文档，请以 .docx 结尾命名",
+                    f"'{output.name}' 不是 .docx 文件；督办单只能存为 .docx 文档，请以 .docx 结尾命名",
                     f"'{output.name}' is not a .docx file; a notice is a Word document",
                 ),
             )

@@ -563,6 +563,9 @@ MORE_MISTAKES = [
     "--as fenglei accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈 --on 2027-01-01",
     "audit verify --anchor {dir}/乱码.json",
     "export -o {dir}",
+    "notices show 第三号",
+    "notices show 2026-1 -o {dir}/督办单.txt",
+    "campaign list --nope",
 ]
 
 

@@ -580,3 +580,26 @@ def test_more_mistakes_are_refused_in_chinese(  # type: ignore[no-untyped-def]
     result = call("--db", files_db, "--lang", "zh", *command.replace("{dir}", str(folder)).split())
     assert result.code != 0 and result.err.startswith("duban：错误："), result.err
     assert english_words(result.err, people) == [], result.err
+
+
+def test_a_changed_history_is_named_in_chinese(files_db: str, people: set[str], call, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """audit verify on an edited copy, and a restore of it, say where the history breaks in Chinese."""
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    edited = Path(files_db).parent / "改过.db"
+    src, dst = sqlite3.connect(files_db), sqlite3.connect(edited)
+    with dst:
+        src.backup(dst)
+    src.close()
+    with dst:
+        dst.execute("DROP TRIGGER events_append_only_update")  # the owner of the file takes the guard off
+        dst.execute("UPDATE events SET comment = '改过' WHERE id = (SELECT min(id) FROM events)")
+        dst.execute("UPDATE people SET name = '改名' WHERE id = 'fenglei'")
+    dst.close()
+    verify = call("--db", str(edited), "--lang", "zh", "audit", "verify")
+    assert verify.code == 8 and "被改动过" in verify.err, verify.err
+    assert english_words(verify.out + verify.err, people) == [], verify.err
+    restore = call("--db", files_db, "--lang", "zh", "restore", str(edited))
+    assert restore.code == 8 and "历史记录校验不通过" in restore.err, restore.err
+    assert english_words(restore.err, people) == [], restore.err
+    english = call("--db", str(edited), "--lang", "en", "audit", "verify")
+    assert "does not match its hash (edited)" in english.err  # English keeps its words

@@ -135,18 +135,36 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
         head = reads.head()
         if head is None or head != (last_seq, last_hash):
             verdict.breaks.append(
-                Break(None, None, last_seq, "the chain head does not match the last entry (entries removed at the end)")
+                Break(
+                    None,
+                    None,
+                    last_seq,
+                    "the chain head does not match the last entry (entries removed at the end)",
+                    "链头与最后一条记录不符（末尾有记录被删除）",
+                )
             )
         if anchor is not None:
             verdict.anchor_checked = True
             at = reads.entry_hash(anchor.chain_seq)
             if at is None:
                 verdict.breaks.append(
-                    Break(None, None, anchor.chain_seq, "the anchored entry is gone (the history was cut short)")
+                    Break(
+                        None,
+                        None,
+                        anchor.chain_seq,
+                        "the anchored entry is gone (the history was cut short)",
+                        "锚点所指的记录已不存在（历史被截短）",
+                    )
                 )
             elif at != anchor.chain_hash:
                 verdict.breaks.append(
-                    Break(None, None, anchor.chain_seq, "the chain differs from the anchor (the history was rewritten)")
+                    Break(
+                        None,
+                        None,
+                        anchor.chain_seq,
+                        "the chain differs from the anchor (the history was rewritten)",
+                        "哈希链与锚点不符（历史被改写）",
+                    )
                 )
     return verdict
 
@@ -156,11 +174,21 @@ def _row_break(task: Any, seen: _Seen | None, baseline: dict[str, Any] | None, c
     have = seen.count if seen else 0
     if have != task.version:
         return Break(
-            task.code, have + 1, None, f"the task is at version {task.version} but its history has {have} events"
+            task.code,
+            have + 1,
+            None,
+            f"the task is at version {task.version} but its history has {have} events",
+            f"任务版本为 {task.version}，但其历史只有 {have} 条事件",
         )
     assert seen is not None
     if (task.head_hash or GENESIS) != seen.last_hash:
-        return Break(task.code, task.version, None, "the task's record of its last event does not match")
+        return Break(
+            task.code,
+            task.version,
+            None,
+            "the task's record of its last event does not match",
+            "任务所记的最后一条事件与历史不符",
+        )
     bound = seen.row
     expected_state, expected_deadline = seen.state, seen.deadline
     if bound is None and baseline is not None:  # last moved before rows were bound: the upgrade's baseline
@@ -181,7 +209,13 @@ def _row_break(task: Any, seen: _Seen | None, baseline: dict[str, Any] | None, c
         differs += [names.get(k, k.replace("_", " ")) for k in now if now[k] != bound.get(k)]
     if not differs:
         return None
-    return Break(task.code, task.version, None, f"the task's row differs from its history: {', '.join(differs)}")
+    return Break(
+        task.code,
+        task.version,
+        None,
+        f"the task's row differs from its history: {', '.join(differs)}",
+        f"任务数据与其历史不符：{'、'.join(differs)}",
+    )
 
 
 def _columns(task: Any) -> Any:
@@ -196,7 +230,15 @@ def _progress_breaks(reads: Any, campaign: str | None, progress_events: set[tupl
         progress_events.discard((r.code, r.event_seq))
         data = r.event_data if isinstance(r.event_data, dict) else None
         if data is None or "percent" not in data:
-            breaks.append(Break(r.code, r.event_seq, None, "a progress report has no event recording it (added)"))
+            breaks.append(
+                Break(
+                    r.code,
+                    r.event_seq,
+                    None,
+                    "a progress report has no event recording it (added)",
+                    "有一条进展报送没有对应的事件（被添加）",
+                )
+            )
             continue
         differs = []
         if r.percent != data.get("percent"):
@@ -216,10 +258,24 @@ def _progress_breaks(reads: Any, campaign: str | None, progress_events: set[tupl
             differs.append("evidence files")
         if differs:
             breaks.append(
-                Break(r.code, r.event_seq, None, f"the progress report differs from its event: {', '.join(differs)}")
+                Break(
+                    r.code,
+                    r.event_seq,
+                    None,
+                    f"the progress report differs from its event: {', '.join(differs)}",
+                    f"进展报送与其事件不符：{'、'.join(differs)}",
+                )
             )
     for code, seq in sorted(progress_events):
-        breaks.append(Break(code, seq, None, "the progress report this event recorded is missing (deleted)"))
+        breaks.append(
+            Break(
+                code,
+                seq,
+                None,
+                "the progress report this event recorded is missing (deleted)",
+                "此事件所记的进展报送已不存在（被删除）",
+            )
+        )
     return breaks
 
 

@@ -315,11 +315,14 @@ def prepare_restore(app: App, backup_file: Path) -> RestorePlan:
             where = (f"{first.code} #{first.seq}" if first.code else "") + (
                 f" (chain #{first.chain_seq})" if first.chain_seq else ""
             )
+            where_zh = (f"{first.code} 第 {first.seq} 条" if first.code else "") + (
+                f"（哈希链第 {first.chain_seq} 条）" if first.chain_seq else ""
+            )
             more = len(verdict.breaks) - 1
             raise TamperedBackup(
                 backup_file,
                 Bilingual(
-                    f"历史记录校验不通过，首处断点 {where.strip()}：{first.what}"
+                    f"历史记录校验不通过，首处断点 {where_zh.strip()}：{first.said('zh')}"
                     + (f"（另有 {more} 处）" if more else "")
                     + "；未恢复，现有数据库未改动；请换一个备份",
                     f"its history does not verify; first break at {where.strip()}: {first.what}"

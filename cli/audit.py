@@ -80,7 +80,7 @@ def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None, since_ancho
     else:
         for b in verdict.breaks:
             if ctx.lang == "zh":
-                where = (f"{b.code} 第 {b.seq} 条" if b.code else "") + (
+                where = (f"{b.code} #{b.seq}" if b.code else "") + (
                     f"（哈希链第 {b.chain_seq} 条）" if b.chain_seq else ""
                 )
                 click.echo(f"duban：审计：{where.strip() + '：' if where else ''}{b.said('zh')}", err=True)

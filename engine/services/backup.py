@@ -315,7 +315,7 @@ def prepare_restore(app: App, backup_file: Path) -> RestorePlan:
             where = (f"{first.code} #{first.seq}" if first.code else "") + (
                 f" (chain #{first.chain_seq})" if first.chain_seq else ""
             )
-            where_zh = (f"{first.code} 第 {first.seq} 条" if first.code else "") + (
+            where_zh = (f"{first.code} #{first.seq}" if first.code else "") + (
                 f"（哈希链第 {first.chain_seq} 条）" if first.chain_seq else ""
             )
             more = len(verdict.breaks) - 1

@@ -41,10 +41,7 @@ SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
         ),
     ),
     (("台账", "Ledger"), ("import", "export", "campaign", "report", "circulars")),
-    (
-        ("督办", "Supervision"),
-        ("remind", "sweep", "notifications", "score", "accountability", "notices", "worker", "beat"),
-    ),
+    (("督办", "Supervision"), ("remind", "sweep", "notifications", "score", "accountability", "notices", "worker", "beat")),
     (("管理", "Administration"), ("init", "org", "workflow", "config", "backup", "restore", "audit", "demo")),
     (("网页工作台", "Web workspace"), ("serve", "account")),
 ]

@@ -79,10 +79,14 @@ def verify(ctx: Ctx, campaign: str | None, anchor_file: Path | None, since_ancho
         )
     else:
         for b in verdict.breaks:
+            if ctx.lang == "zh":
+                where = (f"{b.code} #{b.seq}" if b.code else "") + (
+                    f"（哈希链第 {b.chain_seq} 条）" if b.chain_seq else ""
+                )
+                click.echo(f"duban：审计：{where.strip() + '：' if where else ''}{b.said('zh')}", err=True)
+                continue
             where = (f"{b.code} #{b.seq}" if b.code else "") + (f" (chain #{b.chain_seq})" if b.chain_seq else "")
-            click.echo(
-                ("duban：审计：" if ctx.lang == "zh" else "duban: audit: ") + f"{where.strip()}: {b.what}", err=True
-            )
+            click.echo(f"duban: audit: {where.strip()}: {b.what}", err=True)
     if not verdict.ok:
         sys.exit(8)
 

@@ -58,7 +58,7 @@ def restore(ctx: Ctx, source: Path, yes: bool) -> None:
             if ctx.json or not sys.stdin.isatty():
                 lost = f"{ctx.pick(warning)}; " if warning else ""
                 raise InvalidInput(
-                    what="restore",
+                    what=ctx.t("恢复", "restore"),
                     detail=ctx.t(
                         f"{plan.target} 已存在；{lost}确认替换请加 --yes（备份含任务 {plan.info.tasks} 项）",
                         f"{plan.target} exists; {lost}add --yes to replace it with the backup ({plan.info.tasks} tasks)",

@@ -265,7 +265,13 @@ def notices_show(ctx: Ctx, number: str, output: Path | None) -> None:
     view = supervision_notices.get_notice(ctx.app(), number)
     if output is not None:
         if output.suffix.lower() != ".docx":
-            raise InvalidInput(what="-o", detail=f"'{output.name}' is not a .docx file; a notice is a Word document")
+            raise InvalidInput(
+                what="-o",
+                detail=ctx.t(
+                    f"'{output.name}' 不是 .docx 文件；督办单只能存为 .docx 文档，请以 .docx 结尾命名",
+                    f"'{output.name}' is not a .docx file; a notice is a Word document",
+                ),
+            )
         _check_target(output, "notice")
         _write(output, notice_docx(view.notice, view.reply))
         click.echo(ctx.t("已写入：", "written: ") + str(output), err=True)

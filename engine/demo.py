@@ -21,6 +21,7 @@ from .app import App
 from .domain.accountability import NotRedLevel, red_level
 from .domain.clock import FixedClock
 from .domain.errors import BadFile
+from .domain.text import Bilingual
 from .ledger.rows import LedgerRow, derive_title
 from .services import org as org_service
 from .services.accountability import open_record
@@ -324,15 +325,24 @@ def run_demo(folder: Path, examples: Path | None = None, timezone: str = "Asia/S
     schedules = examples / "circulars.yaml"
     for f in (org_file, ledger_file):
         if not f.is_file():
-            raise BadFile(f, "sample file not found; pass --examples DIR with org.yaml and ledger.csv")
+            raise BadFile(
+                f,
+                Bilingual(
+                    "示例文件不存在；请用 --examples 指定含 org.yaml 和 ledger.csv 的文件夹",
+                    "sample file not found; pass --examples DIR with org.yaml and ledger.csv",
+                ),
+            )
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "duban.db"
     marker = folder / ".duban-demo"
     if database.exists() and not marker.exists():
         raise BadFile(
             folder,
-            "holds a duban.db that the demo did not make; the demo rebuilds its folder, "
-            "so give it another one with --dir",
+            Bilingual(
+                "内有一个不是演示生成的 duban.db；演示会重建所在文件夹，请用 --dir 另指一个文件夹",
+                "holds a duban.db that the demo did not make; the demo rebuilds its folder, "
+                "so give it another one with --dir",
+            ),
         )
     marker.write_text("This folder is rebuilt by 'duban demo'.\n", encoding="utf-8")
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .domain.errors import BadFile
+from .domain.osreason import os_reason
 from .domain.text import Bilingual
 
 CHUNK = 1 << 20
@@ -43,7 +44,7 @@ class EvidenceStore:
         if self.root.exists() and not self.root.is_dir():
             reason_zh, reason_en = "这是一个文件，不是文件夹", "it is a file, not a folder"
         else:
-            reason_zh = reason_en = reason
+            reason_zh, reason_en = os_reason(exc).zh, reason
         return BadFile(
             self.root,
             Bilingual(
@@ -64,7 +65,7 @@ class EvidenceStore:
 
     def put(self, source: Path) -> StoredFile:
         if not source.is_file():
-            raise BadFile(source, "no such file to attach")
+            raise BadFile(source, Bilingual("要附上的文件不存在；请检查路径", "no such file to attach"))
         self.ready()
         digest = hashlib.sha256()
         size = 0
@@ -94,7 +95,14 @@ class EvidenceStore:
                 os.unlink(tmp_name)
             if not isinstance(exc, OSError):
                 raise
-            raise BadFile(source, f"cannot copy it into the evidence store ({exc.strerror or exc})") from None
+            why = os_reason(exc)
+            raise BadFile(
+                source,
+                Bilingual(
+                    f"无法复制到佐证材料库（{why.zh}）；请检查该文件和 DUBAN_EVIDENCE_DIR 文件夹",
+                    f"cannot copy it into the evidence store ({why.en})",
+                ),
+            ) from None
         return StoredFile(digest.hexdigest(), size, source.name)
 
     def verify(self, sha256: str) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .domain.clock import DEFAULT_ZONE
 from .domain.errors import BadFile
-from .domain.text import Lang
+from .domain.text import Bilingual, Lang
 from .secrets import is_secret_name, mask
 
 DEFAULT_DB = "duban.db"
@@ -116,12 +116,28 @@ def load_config_file(path: Path) -> dict[str, str]:
         text = path.read_text(encoding="utf-8")
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise BadFile(path, "no such configuration file (DUBAN_CONFIG)") from None
+        raise BadFile(
+            path,
+            Bilingual(
+                "配置文件不存在（由 DUBAN_CONFIG 指定）；请改正路径或取消 DUBAN_CONFIG",
+                "no such configuration file (DUBAN_CONFIG)",
+            ),
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadFile(path, f"cannot read it ({exc.__class__.__name__})") from None
+        why = Bilingual(
+            "不是 UTF-8 编码的文本" if isinstance(exc, UnicodeDecodeError) else "没有读取权限或不是普通文件",
+            exc.__class__.__name__,
+        )
+        raise BadFile(path, Bilingual(f"无法读取（{why.zh}）", f"cannot read it ({why.en})")) from None
     for parent in path.resolve().parents:
         if (parent / ".git").exists():
-            raise BadFile(path, f"is inside the repository {parent}; keep configuration with secrets outside it")
+            raise BadFile(
+                path,
+                Bilingual(
+                    f"位于代码仓库 {parent} 之内；含密码等机密的配置文件请放在仓库之外",
+                    f"is inside the repository {parent}; keep configuration with secrets outside it",
+                ),
+            )
     values: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -130,10 +146,20 @@ def load_config_file(path: Path) -> dict[str, str]:
         key, sep, value = line.removeprefix("export ").partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not key.startswith("DUBAN_") or not key.replace("_", "").isalnum():
-            raise BadFile(path, "expected DUBAN_NAME=value", key=f"line {number}")
+            raise BadFile(
+                path,
+                Bilingual("应写作 DUBAN_名称=值", "expected DUBAN_NAME=value"),
+                key=Bilingual(f"第 {number} 行", f"line {number}"),
+            )
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
         values[key] = value
     if mode & stat.S_IROTH and any(is_secret_name(k) for k in values):
-        raise BadFile(path, "holds secrets and everyone may read it; chmod 600 it")
+        raise BadFile(
+            path,
+            Bilingual(
+                "含有密码等机密，但任何人都能读取；请用 'chmod 600' 限制为仅本人可读",
+                "holds secrets and everyone may read it; chmod 600 it",
+            ),
+        )
     return values

@@ -9,6 +9,7 @@ names), a path, or what the user typed (quoted back): anything else is an Englis
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -286,3 +287,322 @@ def test_steps_states_rules_and_statuses_are_named_in_chinese(  # type: ignore[n
     assert "设置密码" in out("account signins")
     en = call("--db", demo_db, "--lang", "en", "extension", "list")
     assert "pending" in en.out and "denied" in en.out  # English keeps the words it had
+
+
+# Keys as they are written in the organisation, calendar and circular-schedule files; a message names them to say where.
+FILE_KEYS = {
+    "units", "people", "name", "parent", "head", "channels", "aliases", "id", "unit", "roles", "accounts",
+    "email", "phone", "wecom", "dingtalk", "leader", "leaders", "unit_head", "unit_member", "supervisor",
+    "supervisors", "unit_heads", "admin", "recorder", "holidays", "workdays", "circulars", "every", "day", "at",
+    "campaign", "formats", "chart", "lang", "recipients", "issuer", "signature", "cc", "monday", "sunday",
+    "true", "false", "pending", "sending", "sent", "failed", "dead",
+}  # fmt: skip
+
+# (file name, content, command): each an organisation file with one mistake, imported by the administrator.
+ORG_MISTAKES = [
+    ("乱码.yaml", b"\xff\xfe\x81\x81units: []", "org import"),
+    ("空字符.yaml", b"units: []\x00", "org import"),
+    ("组织.txt", "units: []\n", "org import"),
+    ("列表.yaml", "- 县委办\n", "org import"),
+    ("多键.yaml", "teams: []\n", "org import"),
+    ("非列表.yaml", "units: 5\n", "org import"),
+    ("单位非映射.yaml", "units: [县委办]\n", "org import"),
+    ("人员非映射.yaml", "people: [张三]\n", "org import"),
+    ("未知键.yaml", "units:\n  - {name: 县委办, boss: 张三}\n", "org import"),
+    ("非文字.yaml", "units:\n  - {name: [1, 2]}\n", "org import"),
+    ("缺名称.yaml", "units:\n  - {parent: 县委办}\n", "org import"),
+    ("非名称列表.yaml", "units:\n  - {name: 县委办, channels: {a: 1}}\n", "org import"),
+    ("控制字符.yaml", 'units:\n  - {name: "县委\\u0007办"}\n', "org import"),
+    ("单位重复.yaml", "units:\n  - {name: 县委办}\n  - {name: 县委办}\n", "org import"),
+    ("简称撞名.yaml", "units:\n  - {name: 县委办}\n  - {name: 县政府办, aliases: [县委办]}\n", "org import"),
+    ("简称两用.yaml", "units:\n  - {name: 甲局, aliases: [局]}\n  - {name: 乙局, aliases: [局]}\n", "org import"),
+    ("编号重复.yaml", "people:\n  - {id: zs, name: 张三}\n  - {id: zs, name: 张山}\n", "org import"),
+    ("无此单位.yaml", "people:\n  - {id: zs, name: 张三, unit: 社会事务}\n", "org import"),
+    ("无此角色.yaml", "people:\n  - {id: zs, name: 张三, roles: [boss]}\n", "org import"),
+    ("账号格式.yaml", "people:\n  - {id: zs, name: 张三, accounts: [zhangsan]}\n", "org import"),
+    (
+        "账号两用.yaml",
+        "people:\n  - {id: zs, name: 张三, accounts: ['os:zs']}\n  - {id: ls, name: 李四, accounts: ['os:zs']}\n",
+        "org import",
+    ),
+    ("通知方式.yaml", "people:\n  - {id: zs, name: 张三, channels: [pigeon]}\n", "org import"),
+    ("上级单位.yaml", "units:\n  - {name: 县委办, parent: 县委员会}\n", "org import"),
+    ("负责人.yaml", "units:\n  - {name: 县委办, head: nobody}\n", "org import"),
+    ("成环.yaml", "units:\n  - {name: 甲局, parent: 乙局}\n  - {name: 乙局, parent: 甲局}\n", "org import"),
+    ("语法.yaml", "units:\n  - name: 县委办: 一科\n", "org import"),
+    ("键重复.yaml", "units: []\nunits: []\n", "org import"),
+    ("别名.yaml", "units:\n  - &u {name: 甲局}\n  - *u\n", "org import"),
+    ("制表符.yaml", "units:\n\t- {name: 甲局}\n", "org import"),
+    ("空表.csv", "", "org import"),
+    ("未知列.csv", "编号,姓名,爱好\n", "org import"),
+    ("列重复.csv", "编号,姓名,姓名\n", "org import"),
+    ("缺编号.csv", "姓名,单位\n张三,县委办\n", "org import"),
+    ("无可识别列.csv", "上级单位\n县委\n", "org import"),
+    ("单位表多列.csv", "单位,系统账号\n县委办,os:x\n", "org import"),
+    ("格数.csv", "编号,姓名\nzs,张三,多余\n", "org import"),
+    ("缺姓名.csv", "编号,姓名\nzs,\n", "org import"),
+    ("缺单位名.csv", "单位,上级单位\n,县委\n", "org import"),
+]
+
+
+@pytest.fixture(scope="module")
+def files_db(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of the demo workspace: refusals recorded here do not change what the everyday commands show."""
+    folder = tmp_path_factory.mktemp("zh-files")
+    target = folder / "duban.db"
+    src, dst = sqlite3.connect(demo_db), sqlite3.connect(target)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    for name, content, _command in ORG_MISTAKES:
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        (folder / name).write_bytes(data)
+    (folder / "不是数据库.db").write_bytes(b"not a database at all" * 100)
+    other = sqlite3.connect(folder / "别的库.db")
+    other.execute("CREATE TABLE notes (x)")
+    other.commit()
+    other.close()
+    newer = sqlite3.connect(folder / "新版本.db")
+    newer.executescript(
+        "CREATE TABLE alembic_version (version_num TEXT); INSERT INTO alembic_version VALUES ('9999');"
+        "CREATE TABLE tasks (id INTEGER); CREATE TABLE events (id INTEGER);"
+    )
+    newer.commit()
+    newer.close()
+    (folder / "已有.db").write_bytes(b"")
+    (folder / "配置" / ".git").mkdir(parents=True)
+    (folder / "配置" / "duban.env").write_text("DUBAN_TZ=Asia/Shanghai\n", encoding="utf-8")
+    (folder / "坏行.env").write_text("# 设置\nTZ=Asia/Shanghai\n", encoding="utf-8")
+    secret = folder / "公开.env"
+    secret.write_text("DUBAN_SMTP_PASSWORD=hunter22\n", encoding="utf-8")
+    secret.chmod(0o644)
+    (folder / "乱码.env").write_bytes(b"DUBAN_TZ=\xff\xfe\x81\n")
+    (folder / "节假日.yaml").write_text("holidays: [2026-13-01]\n", encoding="utf-8")
+    (folder / "节假日键.yaml").write_text("vacations: []\n", encoding="utf-8")
+    (folder / "节假日非列表.yaml").write_text("workdays: 2026-10-10\n", encoding="utf-8")
+    return str(target)
+
+
+@pytest.mark.parametrize(("name", "command"), [(n, c) for n, _content, c in ORG_MISTAKES])
+def test_a_bad_organisation_file_is_refused_in_chinese(  # type: ignore[no-untyped-def]
+    name: str, command: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    path = str(Path(files_db).parent / name)
+    result = call("--db", files_db, "--lang", "zh", "--as", "zhouqiang", *command.split(), path)
+    assert result.code == 2 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people | FILE_KEYS) == [], result.err
+    english = call("--db", files_db, "--lang", "en", "--as", "zhouqiang", *command.split(), path)
+    assert english.code == 2 and english.err.startswith("duban: error: "), english.err
+    assert english_words(english.err, people | FILE_KEYS), english.err  # English stays English
+
+
+def test_a_folder_is_not_an_organisation_file(files_db: str, people: set[str], call, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    result = call("--db", files_db, "--lang", "zh", "--as", "zhouqiang", "org", "import", str(Path(files_db).parent))
+    assert result.code == 2 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people) == [], result.err
+
+
+BACKUP_MISTAKES = [
+    "restore {dir}/不是数据库.db",
+    "restore {dir}/别的库.db",
+    "restore {dir}/新版本.db",
+    "restore {db}",
+    "backup {dir}/已有.db",
+    "backup {dir}/没有的文件夹/备份.db",
+]
+
+
+@pytest.mark.parametrize("command", BACKUP_MISTAKES)
+def test_a_bad_backup_is_refused_in_chinese(  # type: ignore[no-untyped-def]
+    command: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    args = command.replace("{dir}", str(Path(files_db).parent)).replace("{db}", files_db).split()
+    result = call("--db", files_db, "--lang", "zh", *args)
+    assert result.code == 2 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people) == [], result.err
+
+
+def test_backup_on_postgresql_points_to_its_tools_in_chinese(people: set[str], call, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from engine.domain.errors import InvalidInput
+    from engine.services.backup import PG_GUIDANCE
+
+    message = InvalidInput(what="备份", detail=PG_GUIDANCE).render("zh")
+    assert "pg_dump" in message and english_words(message, people | {"pg_restore"}) == [], message
+
+
+# (environment variable, file in the test folder, what is wrong with it)
+SETTINGS_MISTAKES = [
+    ("DUBAN_CONFIG", "没有.env"),
+    ("DUBAN_CONFIG", "配置/duban.env"),
+    ("DUBAN_CONFIG", "坏行.env"),
+    ("DUBAN_CONFIG", "公开.env"),
+    ("DUBAN_CONFIG", "乱码.env"),
+    ("DUBAN_CALENDAR", "节假日.yaml"),
+    ("DUBAN_CALENDAR", "节假日键.yaml"),
+    ("DUBAN_CALENDAR", "节假日非列表.yaml"),
+    ("DUBAN_CALENDAR", "没有.yaml"),
+    ("DUBAN_TZ", "Mars/Olympus"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value"), SETTINGS_MISTAKES)
+def test_bad_settings_are_refused_in_chinese(  # type: ignore[no-untyped-def]
+    variable: str, value: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    monkeypatch.setenv(variable, value if variable == "DUBAN_TZ" else str(Path(files_db).parent / value))
+    result = call("--db", files_db, "--lang", "zh", "list")
+    assert result.code == 2 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people | FILE_KEYS) == [], result.err
+
+
+SCHEDULE = "circulars:\n  - {name: weekly, every: week, day: monday, at: '09:00'}\n"
+POLICY = "scoring:\n  - name: 考核\n    version: 1\n    bands: [{name: 合格}]\n"
+# (setting, file name, content, command): a settings file with one mistake, and a command that reads it.
+SETTINGS_FILE_MISTAKES = [
+    ("DUBAN_CIRCULARS", "通报1.yaml", "weekly: {}\n", "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报2.yaml", "circulars: [weekly]\n", "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报3.yaml", SCHEDULE.replace("at:", "when:"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报4.yaml", SCHEDULE.replace("weekly", "Weekly!"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报5.yaml", SCHEDULE + SCHEDULE.removeprefix("circulars:\n"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报6.yaml", SCHEDULE.replace("every: week", "every: daily"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报7.yaml", SCHEDULE.replace("monday", "someday"), "circulars issue"),
+    (
+        "DUBAN_CIRCULARS",
+        "通报8.yaml",
+        SCHEDULE.replace("every: week, day: monday", "every: month, day: 31"),
+        "circulars issue",
+    ),
+    ("DUBAN_CIRCULARS", "通报9.yaml", SCHEDULE.replace("'09:00'", "'25:00'"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报10.yaml", SCHEDULE.replace("}", ", issuer: [1]}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报11.yaml", SCHEDULE.replace("}", ", chart: maybe}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报12.yaml", SCHEDULE.replace("}", ", lang: fr}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报13.yaml", SCHEDULE.replace("}", ", formats: [pdf]}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报14.yaml", SCHEDULE.replace("}", ", formats: {a: 1}}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报15.yaml", SCHEDULE.replace("}", ", cc: {a: 1}}"), "circulars issue"),
+    ("DUBAN_CIRCULARS", "通报16.yaml", SCHEDULE.replace("}", ", recipients: {a: 1}}"), "circulars issue"),
+    ("DUBAN_SCORING", "评分1.yaml", "scoring: []\n", "score"),
+    ("DUBAN_SCORING", "评分2.yaml", POLICY + "extra: 1\n", "score"),
+    ("DUBAN_SCORING", "评分3.yaml", POLICY.replace("    version: 1\n", ""), "score"),
+    ("DUBAN_SCORING", "评分4.yaml", POLICY + "    base: 很多\n", "score"),
+    ("DUBAN_SCORING", "评分5.yaml", POLICY + "    weights: [1]\n", "score"),
+    ("DUBAN_SCORING", "评分6.yaml", POLICY + "    rules: {overdue_working_day: {}}\n", "score"),
+    ("DUBAN_SCORING", "评分7.yaml", POLICY + "    rules: {escalation: {levels: {0: 1}}}\n", "score"),
+    ("DUBAN_SCORING", "评分8.yaml", POLICY + "    floor: 100\n    ceiling: 50\n", "score"),
+    (
+        "DUBAN_SCORING",
+        "评分9.yaml",
+        POLICY.replace("[{name: 合格}]", "[{name: 优, from: 90}, {name: 差, below: 80}]"),
+        "score",
+    ),
+    (
+        "DUBAN_SCORING",
+        "评分10.yaml",
+        POLICY.replace("[{name: 合格}]", "[{name: 优, from: 80}, {name: 差, below: 90}]"),
+        "score",
+    ),
+    ("DUBAN_SCORING", "评分11.yaml", POLICY.replace("[{name: 合格}]", "[{name: 优, from: 80}]"), "score"),
+    ("DUBAN_SCORING", "评分12.yaml", POLICY + POLICY.removeprefix("scoring:\n"), "score"),
+    ("DUBAN_SCORING", "没有的评分.yaml", None, "score"),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "问责1.yaml",
+        "accountability: []\n",
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "问责2.yaml",
+        "accountability: {kinds: [约谈, 约谈], open: [supervisor], close: [supervisor]}\n",
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "问责3.yaml",
+        "accountability: {kinds: [约谈], open: [boss], close: [supervisor]}\n",
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "问责4.yaml",
+        "accountability: {kinds: [约谈], owner: x}\n",
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+    (
+        "DUBAN_ACCOUNTABILITY",
+        "没有的问责.yaml",
+        None,
+        "accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈",
+    ),
+]
+
+
+@pytest.mark.parametrize(("variable", "name", "content", "command"), SETTINGS_FILE_MISTAKES)
+def test_a_bad_settings_file_is_refused_in_chinese(  # type: ignore[no-untyped-def]
+    variable: str, name: str, content: str | None, command: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    path = Path(files_db).parent / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    monkeypatch.setenv(variable, str(path))
+    result = call("--db", files_db, "--lang", "zh", "--as", "fenglei", *command.split())
+    assert result.code != 0 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people | FILE_KEYS | SCORING_KEYS) == [], result.err
+
+
+SCORING_KEYS = {
+    "scoring", "version", "base", "floor", "ceiling", "weights", "rules", "bands", "from", "below", "overdue",
+    "escalation", "levels", "points", "cap", "workflows", "accountability", "kinds", "open", "close", "extra",
+    "when", "reject", "overdue_working_day", "closed_on_time", "late_progress", "late_reply", "sent_back",
+}  # fmt: skip
+
+MORE_MISTAKES = [
+    "--as fenglei accountability open ZG-2026-0017 --kind 罚款 --person 张三 --decision 约谈",
+    "--as fenglei accountability open ZG-2026-0017 --kind 约谈 --person 张三 --decision 约谈 --on 2027-01-01",
+    "audit verify --anchor {dir}/乱码.json",
+    "export -o {dir}",
+    "notices show 第三号",
+    "notices show 2026-1 -o {dir}/督办单.txt",
+    "campaign list --nope",
+]
+
+
+@pytest.mark.parametrize("command", MORE_MISTAKES)
+def test_more_mistakes_are_refused_in_chinese(  # type: ignore[no-untyped-def]
+    command: str, files_db: str, people: set[str], call, monkeypatch
+) -> None:
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    monkeypatch.setenv("DUBAN_AUDIT_KEY", "k" * 40)
+    folder = Path(files_db).parent
+    (folder / "乱码.json").write_text("{not json", encoding="utf-8")
+    result = call("--db", files_db, "--lang", "zh", *command.replace("{dir}", str(folder)).split())
+    assert result.code != 0 and result.err.startswith("duban：错误："), result.err
+    assert english_words(result.err, people) == [], result.err
+
+
+def test_a_changed_history_is_named_in_chinese(files_db: str, people: set[str], call, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """audit verify on an edited copy, and a restore of it, say where the history breaks in Chinese."""
+    monkeypatch.setenv("DUBAN_NOW", NOW)
+    edited = Path(files_db).parent / "改过.db"
+    src, dst = sqlite3.connect(files_db), sqlite3.connect(edited)
+    with dst:
+        src.backup(dst)
+    src.close()
+    with dst:
+        dst.execute("DROP TRIGGER events_append_only_update")  # the owner of the file takes the guard off
+        dst.execute("UPDATE events SET comment = '改过' WHERE id = (SELECT min(id) FROM events)")
+        dst.execute("UPDATE people SET name = '改名' WHERE id = 'fenglei'")
+    dst.close()
+    verify = call("--db", str(edited), "--lang", "zh", "audit", "verify")
+    assert verify.code == 8 and "被改动过" in verify.err, verify.err
+    assert english_words(verify.out + verify.err, people) == [], verify.err
+    restore = call("--db", files_db, "--lang", "zh", "restore", str(edited))
+    assert restore.code == 8 and "历史记录校验不通过" in restore.err, restore.err
+    assert english_words(restore.err, people) == [], restore.err
+    english = call("--db", str(edited), "--lang", "en", "audit", "verify")
+    assert "does not match its hash (edited)" in english.err  # English keeps its words

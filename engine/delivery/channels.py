@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..domain.errors import InvalidInput
+from ..domain.text import Bilingual
 
 log = logging.getLogger("duban.notify")
 
@@ -308,7 +309,13 @@ def build_channels(config: Mapping[str, str], default_file: Path, timeout: float
     if config.get("DUBAN_SMTP_HOST"):
         port_text = config.get("DUBAN_SMTP_PORT") or "25"
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise InvalidInput(what="DUBAN_SMTP_PORT", detail=f"'{port_text}' is not a port number")
+            raise InvalidInput(
+                what="DUBAN_SMTP_PORT",
+                detail=Bilingual(
+                    f"'{port_text}' 不是端口号（1–65535 之间的整数，常用 25、465、587）",
+                    f"'{port_text}' is not a port number",
+                ),
+            )
         channels["email"] = SMTPChannel(
             host=config["DUBAN_SMTP_HOST"],
             port=int(port_text),

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadFile, DubanError
+from .osreason import NO_SUCH_FILE, unreadable
 from .policy import DeadlinePolicy
+from .text import Bilingual
 from .yamlload import load_yaml
 
 KIND = "accountability"  # the chain's record kind
@@ -32,35 +34,53 @@ def load_accountability_policy(path: Path) -> AccountabilityPolicy:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BadFile(path, "no such file") from None
+        raise BadFile(path, NO_SUCH_FILE) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadFile(path, f"cannot read it ({exc.__class__.__name__})") from None
+        raise BadFile(path, unreadable(exc)) from None
     return parse_accountability_policy(load_yaml(text, path), path)
 
 
 def parse_accountability_policy(doc: Any, source: object) -> AccountabilityPolicy:
-    def fail(key: str, detail: str) -> BadFile:
-        return BadFile(source, detail, key=key)
+    def fail(key: str, zh: str, en: str) -> BadFile:
+        return BadFile(source, Bilingual(zh, en), key=key)
 
     if not isinstance(doc, dict) or not isinstance(doc.get("accountability"), dict):
-        raise fail("accountability", "expected a mapping under 'accountability:' with kinds, open, close")
+        raise fail(
+            "accountability",
+            "应在 accountability: 之下写明 kinds（问责方式）、open（可登记的角色）、close（可办结的角色）",
+            "expected a mapping under 'accountability:' with kinds, open, close",
+        )
     raw = doc["accountability"]
     extra = sorted(set(map(str, raw)) - {"kinds", "open", "close"})
     if extra:
-        raise fail(f"accountability.{extra[0]}", "unknown key (allowed: close, kinds, open)")
+        raise fail(
+            f"accountability.{extra[0]}",
+            "无此键（可用：close、kinds、open）",
+            "unknown key (allowed: close, kinds, open)",
+        )
     kinds = raw.get("kinds")
     if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) and k.strip() for k in kinds):
-        raise fail("accountability.kinds", "expected a list of kinds, e.g. [约谈, 通报批评, 责令检查, 移交纪检]")
+        raise fail(
+            "accountability.kinds",
+            "应为问责方式列表，如 [约谈, 通报批评, 责令检查, 移交纪检]",
+            "expected a list of kinds, e.g. [约谈, 通报批评, 责令检查, 移交纪检]",
+        )
     if len(set(kinds)) != len(kinds):
-        raise fail("accountability.kinds", "a kind is listed twice")
+        raise fail("accountability.kinds", "有问责方式重复列出；请只保留一个", "a kind is listed twice")
 
     def roles(key: str) -> frozenset[str]:
         value = raw.get(key)
         if not isinstance(value, list) or not value:
-            raise fail(f"accountability.{key}", "expected a list of roles, e.g. [supervisor]")
+            raise fail(
+                f"accountability.{key}", "应为角色列表，如 [supervisor]", "expected a list of roles, e.g. [supervisor]"
+            )
         for role in value:
             if role not in ROLES:
-                raise fail(f"accountability.{key}", f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})")
+                raise fail(
+                    f"accountability.{key}",
+                    f"没有角色 '{role}'（可用：{'、'.join(sorted(ROLES))}）",
+                    f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})",
+                )
         return frozenset(value)
 
     return AccountabilityPolicy(tuple(k.strip() for k in kinds), roles("open"), roles("close"))

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 
 from .errors import DubanError, InvalidInput
+from .text import Bilingual
 
 WEB = "web"
 NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 MIN_PASSWORD = 10
 THROTTLE_FAILURES = 5  # failures per account, or per address, within the window: then refused for the window
 THROTTLE_MINUTES = 15
+PASSWORD = Bilingual("密码", "password")
 
 
 def web_account(name: str) -> str | None:
@@ -27,11 +29,20 @@ def web_account(name: str) -> str | None:
 def check_password(password: str, account: str) -> str:
     """Long enough to resist guessing once throttled, and not the account's own name."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(what="password", detail=f"a password needs at least {MIN_PASSWORD} characters")
+        raise InvalidInput(
+            what=PASSWORD,
+            detail=Bilingual(
+                f"密码至少须 {MIN_PASSWORD} 个字符", f"a password needs at least {MIN_PASSWORD} characters"
+            ),
+        )
     if len(password) > 1024:
-        raise InvalidInput(what="password", detail="a password may have at most 1024 characters")
+        raise InvalidInput(
+            what=PASSWORD, detail=Bilingual("密码最多 1024 个字符", "a password may have at most 1024 characters")
+        )
     if password.lower().strip() == account.removeprefix("web:").lower():
-        raise InvalidInput(what="password", detail="a password may not be the account's name")
+        raise InvalidInput(
+            what=PASSWORD, detail=Bilingual("密码不能与账号名相同", "a password may not be the account's name")
+        )
     return password
 
 

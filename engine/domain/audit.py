@@ -232,7 +232,28 @@ class Break:
     code: str | None
     seq: int | None
     chain_seq: int | None
-    what: str
+    what: str  # English: the --json value and the log's words
+    zh: str = ""  # the same in Chinese, for `audit verify --lang zh` and a refused restore
+
+    def said(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else self.what
+
+
+# The chain's record kinds as a Chinese reader names them.
+RECORD_KIND_ZH = {
+    "person": "人员",
+    "unit": "单位",
+    "workspace": "工作区设置",
+    "campaign": "整改专项",
+    "refusal": "拒绝记录",
+    "accountability": "问责记录",
+    "supervision_notice": "督办单",
+    "event": "事件",
+}
+
+
+def _kind_zh(kind: str) -> str:
+    return RECORD_KIND_ZH.get(kind, kind)
 
 
 def verify_tasks(events: Iterable[StoredEvent]) -> list[Break]:
@@ -252,15 +273,40 @@ def verify_tasks(events: Iterable[StoredEvent]) -> list[Break]:
             continue
         if f.seq != expected_seq:
             what = "missing" if f.seq > expected_seq else "out of order"
-            breaks.append(Break(f.task, expected_seq, ev.chain_seq, f"event {expected_seq} is {what}"))
+            what_zh = "缺失" if f.seq > expected_seq else "顺序错乱"
+            breaks.append(
+                Break(
+                    f.task,
+                    expected_seq,
+                    ev.chain_seq,
+                    f"event {expected_seq} is {what}",
+                    f"第 {expected_seq} 条事件{what_zh}",
+                )
+            )
             broken = True
             continue
         if event_hash(f, previous) != ev.hash:
-            breaks.append(Break(f.task, f.seq, ev.chain_seq, "its content does not match its hash (edited)"))
+            breaks.append(
+                Break(
+                    f.task,
+                    f.seq,
+                    ev.chain_seq,
+                    "its content does not match its hash (edited)",
+                    "内容与其哈希值不符（被改动过）",
+                )
+            )
             broken = True
             continue
         if previous_at is not None and f.at < previous_at:
-            breaks.append(Break(f.task, f.seq, ev.chain_seq, "it is dated before the event it follows (backdated)"))
+            breaks.append(
+                Break(
+                    f.task,
+                    f.seq,
+                    ev.chain_seq,
+                    "it is dated before the event it follows (backdated)",
+                    "时间早于前一条事件（被倒签）",
+                )
+            )
             broken = True
             continue
         previous, expected_seq, previous_at = ev.hash, expected_seq + 1, f.at
@@ -273,10 +319,20 @@ def verify_chain(chain: Iterable[tuple[int, str, str, str | None, int | None]]) 
     for chain_seq, ev_hash, chained, code, seq in chain:
         if chain_seq != expected:
             return Break(
-                None, None, expected, f"chain entries {expected}–{chain_seq - 1} are missing (events deleted)"
+                None,
+                None,
+                expected,
+                f"chain entries {expected}–{chain_seq - 1} are missing (events deleted)",
+                f"哈希链第 {expected}–{chain_seq - 1} 条缺失（事件被删除）",
             )
         if chain_hash(previous, ev_hash) != chained:
-            return Break(code, seq, chain_seq, "the chain does not follow here (an event changed or moved)")
+            return Break(
+                code,
+                seq,
+                chain_seq,
+                "the chain does not follow here (an event changed or moved)",
+                "哈希链在此处断开（有事件被改动或挪动）",
+            )
         previous, expected = chained, expected + 1
     return None
 
@@ -337,17 +393,30 @@ class ChainWalk:
                     None,
                     previous_seq + 1,
                     f"chain entries {previous_seq + 1}–{chain_seq - 1} are missing (deleted)",
+                    f"哈希链第 {previous_seq + 1}–{chain_seq - 1} 条缺失（被删除）",
                 )
             elif chain_hash(previous_hash, hash) != chained:
                 code = subject if kind == "event" else None
-                self._break(code, seq, chain_seq, "the chain does not follow here (an entry changed or moved)")
+                self._break(
+                    code,
+                    seq,
+                    chain_seq,
+                    "the chain does not follow here (an entry changed or moved)",
+                    "哈希链在此处断开（有记录被改动或挪动）",
+                )
         if kind == "event":
             self._check_operator(subject, seq, chain_seq, account, actor_id, operator_id, via)
             return
         facts = RecordFacts(kind, subject, body, at, account, operator_id, via)
         if record_hash(facts) != hash:
             self.breaks.append(
-                Break(None, None, chain_seq, f"the {kind} record of '{subject}' does not match its hash (edited)")
+                Break(
+                    None,
+                    None,
+                    chain_seq,
+                    f"the {kind} record of '{subject}' does not match its hash (edited)",
+                    f"“{subject}”的{_kind_zh(kind)}记录与其哈希值不符（被改动过）",
+                )
             )
         self._check_writer(kind, subject, chain_seq, at, self._signed_in(account, via))
         if kind in self.projections:
@@ -381,11 +450,12 @@ class ChainWalk:
                     None,
                     chain_seq,
                     f"the {kind} record of '{subject}' was written by {who}, who was not {' or '.join(sorted(allowed))} then",
+                    f"“{subject}”的{_kind_zh(kind)}记录由 {who} 写入，而其当时不具有 {'、'.join(sorted(allowed))} 角色",
                 )
             )
 
-    def _break(self, code: str | None, seq: int | None, chain_seq: int, what: str) -> None:
-        self.breaks.append(Break(code, seq, chain_seq, what))
+    def _break(self, code: str | None, seq: int | None, chain_seq: int, what: str, zh: str = "") -> None:
+        self.breaks.append(Break(code, seq, chain_seq, what, zh))
         self.chain_broken = True
 
     def _single_desk(self) -> bool:
@@ -418,23 +488,28 @@ class ChainWalk:
             return
         if via is not None and account not in self._services():
             what = f"it claims the signed-in account {via}, but {account} is not a service that may say so"
-            self.breaks.append(Break(code, seq, chain_seq, what))
+            zh = f"记录声称登录账号为 {via}，但 {account} 不是可代为声明的服务账号"
+            self.breaks.append(Break(code, seq, chain_seq, what, zh))
             return
         if via is None and account in self._services():
             what = f"the service account {account} wrote it without saying who was signed in"
-            self.breaks.append(Break(code, seq, chain_seq, what))
+            zh = f"服务账号 {account} 写入时未注明登录的是谁"
+            self.breaks.append(Break(code, seq, chain_seq, what, zh))
             return
         account = self._signed_in(account, via) or account
         person = self._owners.get(account)
         if person is None:
             what = f"it was written by the account {account}, which was nobody in the organisation then"
+            zh = f"写入它的账号 {account} 当时不对应组织中的任何人员"
         elif operator_id != person:
             what = f"it says {operator_id or actor_id} operated, but the account {account} that wrote it is {person}"
+            zh = f"记录称操作人为 {operator_id or actor_id}，但写入它的账号 {account} 属于 {person}"
         elif actor_id != person and RECORDER_ROLE not in self._roles.get(person, frozenset()):
             what = f"{person} recorded it for {actor_id} without the recorder role"
+            zh = f"{person} 没有代录员（recorder）角色，却代 {actor_id} 录入"
         else:
             return
-        self.breaks.append(Break(code, seq, chain_seq, what))
+        self.breaks.append(Break(code, seq, chain_seq, what, zh))
 
 
 def compare_projection(
@@ -449,12 +524,16 @@ def compare_projection(
             continue
         if is_ is None:
             what = f"the {kind} '{subject}' is on record but missing from its table (deleted)"
+            zh = f"{_kind_zh(kind)}“{subject}”有记录，但数据表中已没有（被删除）"
         elif was is None:
             what = f"the {kind} '{subject}' is in its table but not on record (added behind the engine's back)"
+            zh = f"{_kind_zh(kind)}“{subject}”在数据表中，但没有记录（被绕过系统添加）"
         else:
             fields = sorted(k for k in set(was) | set(is_) if was.get(k) != is_.get(k))
             what = f"the {kind} '{subject}' differs from its record in {', '.join(fields)} (changed behind the engine's back)"
-        breaks.append(Break(None, None, None, what))
+            named = "、".join(f"'{name}'" for name in fields)
+            zh = f"{_kind_zh(kind)}“{subject}”的字段 {named} 与记录不符（被绕过系统改动）"
+        breaks.append(Break(None, None, None, what, zh))
     return breaks
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import chinese_calendar
 
 from .errors import BadFile
+from .osreason import os_reason
+from .text import Bilingual
 from .yamlload import load_yaml
 
 FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
@@ -102,10 +104,20 @@ def load_overrides(path: Path) -> WorkCalendar:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadFile(path, f"cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+        why = os_reason(exc) if isinstance(exc, OSError) else Bilingual("不是 UTF-8 编码的文本", str(exc))
+        raise BadFile(
+            path,
+            Bilingual(f"无法读取（{why.zh}）；请检查 DUBAN_CALENDAR 所指的文件", f"cannot read it ({why.en})"),
+        ) from None
     doc = load_yaml(text, path) or {}
     if not isinstance(doc, dict) or set(doc) - {"holidays", "workdays"}:
-        raise BadFile(path, "expected a mapping with 'holidays' and/or 'workdays', each a list of dates")
+        raise BadFile(
+            path,
+            Bilingual(
+                "节假日文件应只含 holidays（放假日）和/或 workdays（调休上班日）两个键，各为日期列表",
+                "expected a mapping with 'holidays' and/or 'workdays', each a list of dates",
+            ),
+        )
     return WorkCalendar(
         holidays=frozenset(_dates(path, doc.get("holidays") or [], "holidays")),
         workdays=frozenset(_dates(path, doc.get("workdays") or [], "workdays")),
@@ -114,7 +126,7 @@ def load_overrides(path: Path) -> WorkCalendar:
 
 def _dates(path: Path, values: Iterable[object], key: str) -> list[date]:
     if not isinstance(values, list):
-        raise BadFile(path, "expected a list of dates", key=key)
+        raise BadFile(path, Bilingual("应为日期列表，如 [2026-10-09]", "expected a list of dates"), key=key)
     out = []
     for i, value in enumerate(values):
         if isinstance(value, date):
@@ -123,5 +135,11 @@ def _dates(path: Path, values: Iterable[object], key: str) -> list[date]:
         try:
             out.append(date.fromisoformat(str(value)))
         except ValueError:
-            raise BadFile(path, f"'{value}' is not a date such as 2026-10-09", key=f"{key}[{i}]") from None
+            raise BadFile(
+                path,
+                Bilingual(
+                    f"'{value}' 不是日期；请写作 2026-10-09 这样的格式", f"'{value}' is not a date such as 2026-10-09"
+                ),
+                key=f"{key}[{i}]",
+            ) from None
     return out

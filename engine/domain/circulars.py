@@ -99,35 +99,58 @@ def load_schedules(path: Path) -> list[CircularSchedule]:
     except FileNotFoundError:
         raise BadFile(path, Bilingual("文件不存在", "no such file")) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadFile(path, f"cannot read it ({exc.__class__.__name__})") from None
+        why = Bilingual(
+            "不是 UTF-8 编码的文本" if isinstance(exc, UnicodeDecodeError) else "没有读取权限或不是普通文件",
+            exc.__class__.__name__,
+        )
+        raise BadFile(path, Bilingual(f"无法读取（{why.zh}）", f"cannot read it ({why.en})")) from None
     return parse_schedules(load_yaml(text, path), path)
 
 
 def parse_schedules(doc: Any, source: object) -> list[CircularSchedule]:
-    def fail(key: str, detail: str) -> BadFile:
+    def fail(key: str, detail: Bilingual) -> BadFile:
         return BadFile(source, detail, key=key)
 
     if not isinstance(doc, dict) or not isinstance(doc.get("circulars"), list):
-        raise fail("circulars", "expected a list of schedules under 'circulars:'")
+        raise fail(
+            "circulars",
+            Bilingual("应在 circulars: 之下列出各项定期通报安排", "expected a list of schedules under 'circulars:'"),
+        )
     out: list[CircularSchedule] = []
     names: set[str] = set()
     for i, raw in enumerate(doc["circulars"]):
         k = f"circulars[{i}]"
         if not isinstance(raw, dict):
-            raise fail(k, "expected a mapping")
+            raise fail(k, Bilingual("每项安排应为映射（name、every、day、at 等键）", "expected a mapping"))
         unknown = sorted(set(map(str, raw)) - _KEYS)
         if unknown:
-            raise fail(f"{k}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(_KEYS))})")
+            raise fail(
+                f"{k}.{unknown[0]}",
+                Bilingual(
+                    f"无此键（可用：{'、'.join(sorted(_KEYS))}）", f"unknown key (known: {', '.join(sorted(_KEYS))})"
+                ),
+            )
         name = raw.get("name")
         if not isinstance(name, str) or not _NAME.match(name):
-            raise fail(f"{k}.name", "is required: lowercase letters, digits, - and _")
+            raise fail(
+                f"{k}.name",
+                Bilingual(
+                    "必须填写，只能用小写英文字母、数字、- 和 _", "is required: lowercase letters, digits, - and _"
+                ),
+            )
         if name in names:
-            raise fail(f"{k}.name", f"'{name}' is used twice")
+            raise fail(f"{k}.name", Bilingual(f"'{name}' 重复使用；每项安排的名称须唯一", f"'{name}' is used twice"))
         names.add(name)
         k = f"circulars[{i}] ({name})"
         every = raw.get("every")
         if every not in PERIOD_KINDS:
-            raise fail(f"{k}.every", f"'{every}' is not one of {', '.join(PERIOD_KINDS)}")
+            raise fail(
+                f"{k}.every",
+                Bilingual(
+                    f"'{every}' 不是可用的周期（可用：{'、'.join(PERIOD_KINDS)}，即每周、每月、每季度、每年）",
+                    f"'{every}' is not one of {', '.join(PERIOD_KINDS)}",
+                ),
+            )
         out.append(
             CircularSchedule(
                 name=name,
@@ -153,12 +176,21 @@ def _on(value: Any, every: str, key: str, fail: Any) -> int:
             return 0
         if isinstance(value, str) and value.lower() in WEEKDAYS:
             return WEEKDAYS.index(value.lower())
-        raise fail(key, f"'{value}' is not a weekday (monday … sunday)")
+        raise fail(
+            key,
+            Bilingual(
+                f"'{value}' 不是星期几；请写 monday（周一）… sunday（周日）",
+                f"'{value}' is not a weekday (monday … sunday)",
+            ),
+        )
     if value is None:
         return 1
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 28:
         return value
-    raise fail(key, f"'{value}' is not a day of the month from 1 to 28")
+    raise fail(
+        key,
+        Bilingual(f"'{value}' 不是 1 至 28 之间的日子", f"'{value}' is not a day of the month from 1 to 28"),
+    )
 
 
 def _at(value: Any, key: str, fail: Any) -> time:
@@ -166,7 +198,13 @@ def _at(value: Any, key: str, fail: Any) -> time:
         hour, minute = map(int, value.strip().split(":"))
         if hour < 24 and minute < 60:
             return time(hour, minute)
-    raise fail(key, f"'{value}' is not a time of day such as \"09:00\" (quote it in YAML)")
+    raise fail(
+        key,
+        Bilingual(
+            f"'{value}' 不是时刻；请写作 \"09:00\"（在 YAML 中须加引号）",
+            f"'{value}' is not a time of day such as \"09:00\" (quote it in YAML)",
+        ),
+    )
 
 
 def _opt_text(value: Any, key: str, fail: Any) -> str | None:
@@ -174,40 +212,59 @@ def _opt_text(value: Any, key: str, fail: Any) -> str | None:
         return None
     if isinstance(value, str) and value.strip():
         return value.strip()
-    raise fail(key, "expected text")
+    raise fail(key, Bilingual("应为文字", "expected text"))
 
 
 def _flag(value: Any, key: str, fail: Any) -> bool:
     if isinstance(value, bool):
         return value
-    raise fail(key, "expected true or false")
+    raise fail(key, Bilingual("应为 true（是）或 false（否）", "expected true or false"))
 
 
 def _lang(value: Any, key: str, fail: Any) -> str:
     if value in ("zh", "en"):
         return str(value)
-    raise fail(key, f"'{value}' is not zh or en")
+    raise fail(key, Bilingual(f"'{value}' 不是 zh（中文）或 en（英文）", f"'{value}' is not zh or en"))
 
 
 def _formats(value: Any, key: str, fail: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
-        raise fail(key, f"expected a list of formats ({', '.join(FORMATS)})")
+        raise fail(
+            key,
+            Bilingual(
+                f"应为文件格式列表（可用：{'、'.join(FORMATS)}）", f"expected a list of formats ({', '.join(FORMATS)})"
+            ),
+        )
     for v in items:
         if v not in FORMATS:
-            raise fail(key, f"'{v}' is not one of {', '.join(FORMATS)}")
+            raise fail(
+                key,
+                Bilingual(
+                    f"'{v}' 不是可用的格式（可用：{'、'.join(FORMATS)}）", f"'{v}' is not one of {', '.join(FORMATS)}"
+                ),
+            )
     return tuple(dict.fromkeys(items))
 
 
 def _cc(value: Any, key: str, fail: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) and v.strip() for v in items):
-        raise fail(key, "expected a list of offices the circular is copied to (抄送)")
+        raise fail(
+            key,
+            Bilingual("应为抄送单位的列表", "expected a list of offices the circular is copied to (抄送)"),
+        )
     return tuple(dict.fromkeys(v.strip() for v in items))
 
 
 def _recipients(value: Any, key: str, fail: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) and v.strip() for v in items):
-        raise fail(key, "expected a list: supervisors, leaders, unit_heads or person ids")
+        raise fail(
+            key,
+            Bilingual(
+                "应为收件人列表：supervisors（督查人员）、leaders（领导）、unit_heads（单位负责人）或人员编号",
+                "expected a list: supervisors, leaders, unit_heads or person ids",
+            ),
+        )
     return tuple(dict.fromkeys(v.strip() for v in items))

@@ -14,6 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InvalidInput
+from .text import Bilingual
 
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -58,7 +59,13 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(what="time zone", detail=f"'{name}' is not an IANA zone such as Asia/Shanghai") from None
+        raise InvalidInput(
+            what=Bilingual("时区", "time zone"),
+            detail=Bilingual(
+                f"'{name}' 不是 IANA 时区名；请写作 Asia/Shanghai 这样的名称",
+                f"'{name}' is not an IANA zone such as Asia/Shanghai",
+            ),
+        ) from None
 
 
 def parse_instant(text: str, tz: ZoneInfo) -> datetime:
@@ -72,7 +79,11 @@ def parse_instant(text: str, tz: ZoneInfo) -> datetime:
         return value.astimezone(UTC)
     except (ValueError, OverflowError):
         raise InvalidInput(
-            what="time", detail=f"'{text}' is not an ISO date or time such as 2026-06-30 or 2026-06-30T09:00"
+            what=Bilingual("时间", "time"),
+            detail=Bilingual(
+                f"'{text}' 不是日期或时间；请写作 2026-06-30 或 2026-06-30T09:00 这样的格式（年份在 2000–2100 之间）",
+                f"'{text}' is not an ISO date or time such as 2026-06-30 or 2026-06-30T09:00",
+            ),
         ) from None
 
 
@@ -81,7 +92,18 @@ def parse_date(text: str) -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(what="date", detail=f"'{text}' is not a date such as 2026-06-30") from None
+        raise InvalidInput(
+            what=Bilingual("日期", "date"),
+            detail=Bilingual(
+                f"'{text}' 不是日期；请写作 2026-06-30 这样的格式", f"'{text}' is not a date such as 2026-06-30"
+            ),
+        ) from None
     if not 2000 <= day.year <= 2100:
-        raise InvalidInput(what="date", detail=f"'{text}' is outside the years 2000–2100 that duban keeps")
+        raise InvalidInput(
+            what=Bilingual("日期", "date"),
+            detail=Bilingual(
+                f"'{text}' 不在本系统记录的 2000–2100 年之内",
+                f"'{text}' is outside the years 2000–2100 that duban keeps",
+            ),
+        )
     return day

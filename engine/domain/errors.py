@@ -163,7 +163,7 @@ class BadFile(DubanError):
         if isinstance(key, Bilingual):
             where = Bilingual(f"{key.zh}：", f"{key.en}: ")
         elif key:
-            where = f"{key}: "
+            where = Bilingual(f"{key}：", f"{key}: ")
         super().__init__(file=file, detail=detail, where=where, **params)
 
 

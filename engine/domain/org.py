@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadFile, InvalidInput
+from .osreason import os_reason
+from .text import Bilingual
 from .textcheck import check_text
 from .workflow import ROLES
 from .yamlload import load_yaml
@@ -55,8 +57,33 @@ class OrgDoc:
 
 def near(word: str, candidates: list[str] | set[str]) -> str:
     """', did you mean X?' when something close exists; the hint most typos need."""
+    return near_both(word, candidates).en
+
+
+def near_both(word: str, candidates: list[str] | set[str]) -> Bilingual:
+    """The same hint for either reader: （是否应为 X？） / (did you mean X?)."""
     matches = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
-    return f" (did you mean {' / '.join(matches)}?)" if matches else ""
+    if not matches:
+        return Bilingual("", "")
+    return Bilingual(f"（是否应为 {' / '.join(matches)}？）", f" (did you mean {' / '.join(matches)}?)")
+
+
+_TYPE_ZH = {"str": "文本", "int": "整数", "float": "数字", "bool": "是/否", "list": "列表", "dict": "映射"}
+
+
+def found(value: object) -> Bilingual:
+    """What a file held where something else was expected, as each reader names it."""
+    name = type(value).__name__
+    return Bilingual(_TYPE_ZH.get(name, "空值" if value is None else "其他内容"), name)
+
+
+def row(n: int) -> Bilingual:
+    """Where in a CSV sheet: 第 N 行 / row N."""
+    return Bilingual(f"第 {n} 行", f"row {n}")
+
+
+def _bad(path: Path, zh: str, en: str, key: str | Bilingual | None = None) -> BadFile:
+    return BadFile(path, Bilingual(zh, en), key=key)
 
 
 # The parts of a unit's name that many units share: a place before, a kind of body after.
@@ -102,26 +129,35 @@ def load_org_file(
 ) -> OrgDoc:
     """Parse and validate; ``known_*`` are what the database already holds (for references)."""
     if path.is_dir():
-        raise BadFile(path, "is a folder; give an organisation file (.yaml, .yml or .csv)")
+        raise _bad(
+            path,
+            "是文件夹；请给出组织架构文件（.yaml、.yml 或 .csv）",
+            "is a folder; give an organisation file (.yaml, .yml or .csv)",
+        )
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise BadFile(path, f"cannot read it ({exc.strerror or exc})") from None
+        why = os_reason(exc)
+        raise _bad(path, f"无法读取（{why.zh}）；请检查路径和权限", f"cannot read it ({why.en})") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
-            raise BadFile(path, "not text in UTF-8 or GB18030") from None
+            raise _bad(
+                path, "不是 UTF-8 或 GB18030 编码的文本；请另存为 UTF-8 后重试", "not text in UTF-8 or GB18030"
+            ) from None
     if "\x00" in text:
-        raise BadFile(path, "contains NUL characters; it is not a text file")
+        raise _bad(path, "含有空字符（NUL），不是文本文件", "contains NUL characters; it is not a text file")
     if path.suffix.lower() == ".csv":
         doc = _from_csv(path, text)
     elif path.suffix.lower() in (".yaml", ".yml"):
         doc = _from_yaml(path, text)
     else:
-        raise BadFile(path, "an organisation file ends in .yaml, .yml or .csv")
+        raise _bad(
+            path, "组织架构文件的扩展名应为 .yaml、.yml 或 .csv", "an organisation file ends in .yaml, .yml or .csv"
+        )
     validate_org(path, doc, known_units or set(), known_people or set(), known_parents or {})
     return doc
 
@@ -133,18 +169,33 @@ _PERSON_KEYS = {"id", "name", "unit", "roles", "channels", "accounts", *CONTACT_
 def _from_yaml(path: Path, text: str) -> OrgDoc:
     doc = load_yaml(text, path)
     if not isinstance(doc, dict):
-        raise BadFile(path, "expected a mapping with 'units' and 'people'")
+        raise _bad(
+            path,
+            "应为含 units（单位）和 people（人员）两部分的映射",
+            "expected a mapping with 'units' and 'people'",
+        )
     extra = set(doc) - {"units", "people"}
     if extra:
-        raise BadFile(path, "unknown key (allowed: units, people)", key=sorted(map(str, extra))[0])
+        raise _bad(
+            path,
+            "无此键（可用：units、people）",
+            "unknown key (allowed: units, people)",
+            key=sorted(map(str, extra))[0],
+        )
     for section in ("units", "people"):
         if doc.get(section) is not None and not isinstance(doc[section], list):
-            raise BadFile(path, f"expected a list, found {type(doc[section]).__name__}", key=section)
+            kind = found(doc[section])
+            raise _bad(path, f"应为列表，实为{kind.zh}", f"expected a list, found {kind.en}", key=section)
     units = []
     for i, u in enumerate(doc.get("units") or []):
         key = f"units[{i}]"
         if not isinstance(u, dict):
-            raise BadFile(path, "expected a mapping {name, parent?, head?, channels?}", key=key)
+            raise _bad(
+                path,
+                "每个单位应为映射 {name, parent?, head?, channels?}（名称，可选上级单位、负责人、通知方式）",
+                "expected a mapping {name, parent?, head?, channels?}",
+                key=key,
+            )
         _only(path, u, _UNIT_KEYS, key)
         units.append(
             UnitDef(
@@ -160,7 +211,12 @@ def _from_yaml(path: Path, text: str) -> OrgDoc:
     for i, p in enumerate(doc.get("people") or []):
         key = f"people[{i}]"
         if not isinstance(p, dict):
-            raise BadFile(path, "expected a mapping {id, name, unit?, roles, email?, phone?}", key=key)
+            raise _bad(
+                path,
+                "每名人员应为映射 {id, name, unit?, roles, email?, phone?}（编号、姓名，可选单位、角色、邮箱、电话）",
+                "expected a mapping {id, name, unit?, roles, email?, phone?}",
+                key=key,
+            )
         _only(path, p, _PERSON_KEYS, key)
         contacts = {c: v for c in CONTACT_KEYS if (v := _opt(path, p, c, key))}
         people.append(
@@ -203,44 +259,71 @@ def _split(cell: str) -> tuple[str, ...]:
 def _from_csv(path: Path, text: str) -> OrgDoc:
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
-        raise BadFile(path, "the file is empty")
+        raise _bad(path, "文件是空的", "the file is empty")
     header = [_CSV_HEADERS.get(h.strip().lower(), _CSV_HEADERS.get(h.strip())) for h in rows[0]]
     unknown = [rows[0][i] for i, h in enumerate(header) if h is None]
     if unknown:
         known = ", ".join(sorted(set(_CSV_HEADERS.values())))
-        raise BadFile(path, f"unknown column '{unknown[0]}' (known: {known})", key="row 1")
+        raise _bad(
+            path,
+            f"无法识别的列 '{unknown[0]}'（可用：编号、姓名、单位、角色、邮箱、电话、企业微信、钉钉、通知方式、"
+            f"系统账号、上级单位、负责人，或英文 {known.replace(', ', '、')}）",
+            f"unknown column '{unknown[0]}' (known: {known})",
+            key=row(1),
+        )
     doubled = sorted({h for h in header if header.count(h) > 1 and h})
     if doubled:
-        raise BadFile(path, f"column '{doubled[0]}' appears twice", key="row 1")
+        written = "、".join(f"'{rows[0][i].strip()}'" for i, h in enumerate(header) if h == doubled[0])
+        raise _bad(
+            path, f"列 {written} 是同一列，出现了两次；请只保留一列", f"column '{doubled[0]}' appears twice", key=row(1)
+        )
     names: list[str] = [h for h in header if h]
     if "id" in names:
         allowed, kind = _PEOPLE_COLUMNS, "people"
     elif "name" in names or set(names) & {"roles", *CONTACT_KEYS}:
-        raise BadFile(
-            path, "a people sheet needs an id column (编号); a units sheet has unit, parent, head", key="row 1"
+        raise _bad(
+            path,
+            "人员表须有“编号”列；单位表的列为“单位”“上级单位”“负责人”",
+            "a people sheet needs an id column (编号); a units sheet has unit, parent, head",
+            key=row(1),
         )
     elif "unit" in names:
         allowed, kind = _UNIT_COLUMNS, "units"
     else:
-        raise BadFile(
-            path, "a people sheet needs columns id, name (编号, 姓名); a units sheet needs unit (单位)", key="row 1"
+        raise _bad(
+            path,
+            "人员表须有“编号”“姓名”两列；单位表须有“单位”列",
+            "a people sheet needs columns id, name (编号, 姓名); a units sheet needs unit (单位)",
+            key=row(1),
         )
     stray = [n for n in names if n not in allowed]
     if stray:
-        raise BadFile(path, f"column '{stray[0]}' does not belong in a {kind} sheet", key="row 1")
+        sheet = "人员表" if kind == "people" else "单位表"
+        written = next(rows[0][i].strip() for i, h in enumerate(header) if h == stray[0])
+        raise _bad(
+            path,
+            f"列 '{written}' 不属于{sheet}；单位和人员请分两个文件导入",
+            f"column '{stray[0]}' does not belong in a {kind} sheet",
+            key=row(1),
+        )
     records: list[tuple[int, dict[str, str]]] = []
     for n, cells in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise BadFile(path, f"has {len(cells)} cells; the header has {len(header)}", key=f"row {n}")
+            raise _bad(
+                path,
+                f"有 {len(cells)} 格，表头有 {len(header)} 列；请补齐或删去多余的格",
+                f"has {len(cells)} cells; the header has {len(header)}",
+                key=row(n),
+            )
         records.append((n, dict(zip(names, (c.strip() for c in cells), strict=True))))
     given = frozenset(names)
     if kind == "people":
         people = []
         for n, r in records:
             if not r.get("id") or not r.get("name"):
-                raise BadFile(path, "id and name are required", key=f"row {n}")
+                raise _bad(path, "编号和姓名必须填写", "id and name are required", key=row(n))
             people.append(
                 PersonDef(
                     id=r["id"],
@@ -257,7 +340,7 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
     units = []
     for n, r in records:
         if not r.get("unit"):
-            raise BadFile(path, "the unit name is required", key=f"row {n}")
+            raise _bad(path, "单位名称必须填写", "the unit name is required", key=row(n))
         units.append(
             UnitDef(
                 name=r["unit"],
@@ -273,12 +356,18 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
 def _only(path: Path, mapping: dict[str, Any], allowed: set[str], key: str) -> None:
     extra = sorted(set(map(str, mapping)) - allowed)
     if extra:
-        raise BadFile(path, f"unknown key (allowed: {', '.join(sorted(allowed))})", key=f"{key}.{extra[0]}")
+        raise _bad(
+            path,
+            f"无此键（可用：{'、'.join(sorted(allowed))}）",
+            f"unknown key (allowed: {', '.join(sorted(allowed))})",
+            key=f"{key}.{extra[0]}",
+        )
 
 
 def _scalar(path: Path, value: object, key: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadFile(path, f"expected text, found {type(value).__name__}", key=key)
+        kind = found(value)
+        raise _bad(path, f"应为文字，实为{kind.zh}", f"expected text, found {kind.en}", key=key)
     text = str(value)
     try:
         return check_text(text, key, max_len=200)
@@ -289,7 +378,7 @@ def _scalar(path: Path, value: object, key: str) -> str:
 def _req(path: Path, mapping: dict[str, Any], name: str, key: str) -> str:
     value = mapping.get(name)
     if value is None or not str(value).strip():
-        raise BadFile(path, "is required", key=f"{key}.{name}")
+        raise _bad(path, "必须填写", "is required", key=f"{key}.{name}")
     return _scalar(path, value, f"{key}.{name}")
 
 
@@ -307,7 +396,7 @@ def _names(path: Path, mapping: dict[str, Any], name: str, key: str) -> tuple[st
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadFile(path, "expected a list of names", key=f"{key}.{name}")
+        raise _bad(path, "应为名称列表，如 [a, b]", "expected a list of names", key=f"{key}.{name}")
     return tuple(value)
 
 
@@ -337,8 +426,11 @@ def _unit_names(path: Path, doc: OrgDoc) -> dict[str, int]:
     names: dict[str, int] = {}
     for i, u in enumerate(doc.units):
         if u.name in names:
-            raise BadFile(
-                path, f"unit '{u.name}' is defined twice (also units[{names[u.name]}])", key=f"units[{i}].name"
+            raise _bad(
+                path,
+                f"单位“{u.name}”重复定义（另见 units[{names[u.name]}]）；请删去其一",
+                f"unit '{u.name}' is defined twice (also units[{names[u.name]}])",
+                key=f"units[{i}].name",
             )
         names[u.name] = i
     return names
@@ -350,15 +442,19 @@ def _check_aliases(path: Path, doc: OrgDoc, names: dict[str, int]) -> None:
     for i, u in enumerate(doc.units):
         for alias in u.aliases or ():
             if alias in names and alias != u.name:
-                raise BadFile(
+                raise _bad(
                     path,
+                    f"简称 '{alias}' 是另一个单位的名称（units[{names[alias]}]）；请换一个简称",
                     f"alias '{alias}' is the name of another unit (units[{names[alias]}])",
                     key=f"units[{i}].aliases",
                 )
             if alias in owner and owner[alias] != i:
                 other = doc.units[owner[alias]].name
-                raise BadFile(
-                    path, f"alias '{alias}' is given to two units ({other} and {u.name})", key=f"units[{i}].aliases"
+                raise _bad(
+                    path,
+                    f"简称 '{alias}' 同时给了两个单位（{other}和{u.name}）；一个简称只能指一个单位",
+                    f"alias '{alias}' is given to two units ({other} and {u.name})",
+                    key=f"units[{i}].aliases",
                 )
             owner[alias] = i
 
@@ -368,14 +464,28 @@ def _person_ids(path: Path, doc: OrgDoc, all_units: set[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for i, p in enumerate(doc.people):
         if p.id in ids:
-            raise BadFile(path, f"person id '{p.id}' is used twice (also people[{ids[p.id]}])", key=f"people[{i}].id")
+            raise _bad(
+                path,
+                f"人员编号 '{p.id}' 重复使用（另见 people[{ids[p.id]}]）；每人编号须唯一",
+                f"person id '{p.id}' is used twice (also people[{ids[p.id]}])",
+                key=f"people[{i}].id",
+            )
         ids[p.id] = i
         if p.unit is not None and p.unit not in all_units:
-            raise BadFile(path, f"unknown unit '{p.unit}'{near(p.unit, all_units)}", key=f"people[{i}].unit")
+            hint = near_both(p.unit, all_units)
+            raise _bad(
+                path,
+                f"没有单位 '{p.unit}'{hint.zh}；单位须在本文件 units 中或已导入",
+                f"unknown unit '{p.unit}'{hint.en}",
+                key=f"people[{i}].unit",
+            )
         for role in p.roles:
             if role not in ROLES:
-                raise BadFile(
-                    path, f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})", key=f"people[{i}].roles"
+                raise _bad(
+                    path,
+                    f"没有角色 '{role}'（可用：{'、'.join(sorted(ROLES))}）",
+                    f"unknown role '{role}' (known: {', '.join(sorted(ROLES))})",
+                    key=f"people[{i}].roles",
                 )
     return ids
 
@@ -386,14 +496,16 @@ def _check_accounts(path: Path, doc: OrgDoc) -> None:
     for i, p in enumerate(doc.people):
         for account in p.accounts or ():
             if not re.fullmatch(r"(os|pg|web):[A-Za-z0-9._@-]{1,64}", account):
-                raise BadFile(
+                raise _bad(
                     path,
+                    f"'{account}' 不是有效的账号：应写作 os:系统账号、pg:数据库角色 或 web:登录名（如 os:fenglei）",
                     f"'{account}' is not os:ACCOUNT, pg:ROLE or web:NAME (e.g. os:fenglei)",
                     key=f"people[{i}].accounts",
                 )
             if account in owners:
-                raise BadFile(
+                raise _bad(
                     path,
+                    f"账号 '{account}' 同时给了两名人员（另见 people[{owners[account]}]）；一个账号只能对应一人",
                     f"account '{account}' is given to two people (also people[{owners[account]}]); one account is one person",
                     key=f"people[{i}].accounts",
                 )
@@ -406,18 +518,33 @@ def _check_channels(path: Path, doc: OrgDoc) -> None:
     for where, channels in entries:
         for c in channels or ():
             if c not in CHANNELS:
-                raise BadFile(path, f"unknown channel '{c}' (known: {', '.join(CHANNELS)})", key=f"{where}.channels")
+                raise _bad(
+                    path,
+                    f"没有通知方式 '{c}'（可用：{'、'.join(CHANNELS)}）",
+                    f"unknown channel '{c}' (known: {', '.join(CHANNELS)})",
+                    key=f"{where}.channels",
+                )
 
 
 def _check_unit_links(path: Path, doc: OrgDoc, all_units: set[str], all_people: set[str]) -> None:
     """A unit's parent is a unit and its head a person, in the file or already stored."""
     for i, u in enumerate(doc.units):
         if u.parent is not None and u.parent not in all_units:
-            raise BadFile(
-                path, f"unknown parent unit '{u.parent}'{near(u.parent, all_units)}", key=f"units[{i}].parent"
+            hint = near_both(u.parent, all_units)
+            raise _bad(
+                path,
+                f"没有上级单位 '{u.parent}'{hint.zh}；上级单位须在本文件 units 中或已导入",
+                f"unknown parent unit '{u.parent}'{hint.en}",
+                key=f"units[{i}].parent",
             )
         if u.head is not None and u.head not in all_people:
-            raise BadFile(path, f"unknown person '{u.head}'{near(u.head, all_people)}", key=f"units[{i}].head")
+            hint = near_both(u.head, all_people)
+            raise _bad(
+                path,
+                f"没有人员 '{u.head}'{hint.zh}；负责人须写人员编号，且在本文件 people 中或已导入",
+                f"unknown person '{u.head}'{hint.en}",
+                key=f"units[{i}].head",
+            )
 
 
 def _check_no_cycle(path: Path, doc: OrgDoc, parents: dict[str, str | None]) -> None:
@@ -426,8 +553,11 @@ def _check_no_cycle(path: Path, doc: OrgDoc, parents: dict[str, str | None]) -> 
         cur = parents.get(u.name)
         while cur is not None:
             if cur in seen:
-                raise BadFile(
-                    path, f"unit '{u.name}' is its own ancestor (a cycle of parents)", key=f"units[{i}].parent"
+                raise _bad(
+                    path,
+                    f"单位“{u.name}”的上级单位层层上溯又回到了它自己（上下级成环）；请改正 parent",
+                    f"unit '{u.name}' is its own ancestor (a cycle of parents)",
+                    key=f"units[{i}].parent",
                 )
             seen.add(cur)
             cur = parents.get(cur)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadFile
+from .osreason import NO_SUCH_FILE, unreadable
+from .text import Bilingual
 from .yamlload import load_yaml
 
 # The rules a policy may state, in the order a breakdown lists them.
@@ -106,30 +108,37 @@ def load_policies(path: Path) -> list[ScoringPolicy]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BadFile(path, "no such file") from None
+        raise BadFile(path, NO_SUCH_FILE) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadFile(path, f"cannot read it ({exc.__class__.__name__})") from None
+        raise BadFile(path, unreadable(exc)) from None
     return parse_policies(load_yaml(text, path), path)
 
 
 def parse_policies(doc: Any, source: object) -> list[ScoringPolicy]:
     """``scoring:`` a list of policies: at most one without a campaign (the default), one per campaign."""
 
-    def fail(key: str, detail: str) -> BadFile:
+    def fail(key: str, detail: Bilingual) -> BadFile:
         return BadFile(source, detail, key=key)
 
     if not isinstance(doc, dict) or not isinstance(doc.get("scoring"), list) or not doc["scoring"]:
-        raise fail("scoring", "expected a list of scoring policies under 'scoring:'")
+        raise fail(
+            "scoring",
+            Bilingual("应在 scoring: 之下列出评分办法", "expected a list of scoring policies under 'scoring:'"),
+        )
     extra = sorted(set(map(str, doc)) - {"scoring"})
     if extra:
-        raise fail(extra[0], "unknown key (the file holds 'scoring:' only)")
+        raise fail(extra[0], Bilingual("无此键（本文件只含 scoring:）", "unknown key (the file holds 'scoring:' only)"))
     out: list[ScoringPolicy] = []
     campaigns: set[str | None] = set()
     for i, raw in enumerate(doc["scoring"]):
         policy = parse_policy(raw, f"scoring[{i}]", fail)
         if policy.campaign in campaigns:
             which = f"campaign '{policy.campaign}'" if policy.campaign else "every campaign (no campaign: key)"
-            raise fail(f"scoring[{i}].campaign", f"a second policy for {which}; keep one")
+            which_zh = f"专项“{policy.campaign}”" if policy.campaign else "所有专项（不带 campaign: 键）"
+            raise fail(
+                f"scoring[{i}].campaign",
+                Bilingual(f"{which_zh}有两个评分办法；请只保留一个", f"a second policy for {which}; keep one"),
+            )
         campaigns.add(policy.campaign)
         out.append(policy)
     return out
@@ -137,22 +146,30 @@ def parse_policies(doc: Any, source: object) -> list[ScoringPolicy]:
 
 def _number(value: Any, key: str, fail: Any, *, minimum: Decimal | None = Decimal(0)) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise fail(key, f"expected a number, found {value!r}")
+        raise fail(key, Bilingual(f"应为数字，实为 {value!r}", f"expected a number, found {value!r}"))
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise fail(key, f"expected a number, found {value!r}") from None
+        raise fail(key, Bilingual(f"应为数字，实为 {value!r}", f"expected a number, found {value!r}")) from None
     if not number.is_finite() or (minimum is not None and number < minimum):
-        raise fail(key, f"expected a number ≥ {minimum}, found {value!r}")
+        raise fail(
+            key,
+            Bilingual(f"应为不小于 {minimum} 的数，实为 {value!r}", f"expected a number ≥ {minimum}, found {value!r}"),
+        )
     return number
 
 
 def _mapping(value: Any, key: str, fail: Any, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise fail(key, "expected a mapping")
+        raise fail(key, Bilingual("应为映射（键: 值）", "expected a mapping"))
     extra = sorted(set(map(str, value)) - allowed)
     if extra:
-        raise fail(f"{key}.{extra[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        raise fail(
+            f"{key}.{extra[0]}",
+            Bilingual(
+                f"无此键（可用：{'、'.join(sorted(allowed))}）", f"unknown key (allowed: {', '.join(sorted(allowed))})"
+            ),
+        )
     return value
 
 
@@ -160,24 +177,48 @@ def parse_policy(raw: Any, key: str, fail: Any) -> ScoringPolicy:
     raw = _mapping(raw, key, fail, _TOP_KEYS)
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise fail(f"{key}.name", "is required: the policy's name, e.g. 2026年度整改考核")
+        raise fail(
+            f"{key}.name",
+            Bilingual(
+                "必须填写评分办法的名称，如 2026年度整改考核", "is required: the policy's name, e.g. 2026年度整改考核"
+            ),
+        )
     version = raw.get("version")
     if isinstance(version, bool) or not isinstance(version, (int, str)) or not str(version).strip():
-        raise fail(f"{key}.version", "is required: raise it whenever the rules change, e.g. 1, 2 or 2026-1")
+        raise fail(
+            f"{key}.version",
+            Bilingual(
+                "必须填写版本号，规则每次修改都须调高，如 1、2 或 2026-1",
+                "is required: raise it whenever the rules change, e.g. 1, 2 or 2026-1",
+            ),
+        )
     campaign = raw.get("campaign")
     if campaign is not None and (not isinstance(campaign, str) or not campaign.strip()):
-        raise fail(f"{key}.campaign", "expected the campaign's name")
+        raise fail(f"{key}.campaign", Bilingual("应为整改专项的名称", "expected the campaign's name"))
     workflows = raw.get("workflows", ["rectification"])
     if not isinstance(workflows, list) or not workflows or not all(isinstance(w, str) for w in workflows):
-        raise fail(f"{key}.workflows", "expected a list of workflow names, e.g. [rectification]")
+        raise fail(
+            f"{key}.workflows",
+            Bilingual(
+                "应为流程名称列表，如 [rectification]", "expected a list of workflow names, e.g. [rectification]"
+            ),
+        )
     base = _number(raw.get("base", 100), f"{key}.base", fail)
     floor = _number(raw["floor"], f"{key}.floor", fail, minimum=None) if raw.get("floor") is not None else None
     ceiling = _number(raw["ceiling"], f"{key}.ceiling", fail, minimum=None) if raw.get("ceiling") is not None else None
     if floor is not None and ceiling is not None and floor > ceiling:
-        raise fail(f"{key}.floor", f"{floor} is above the ceiling {ceiling}")
+        raise fail(
+            f"{key}.floor", Bilingual(f"下限 {floor} 高于上限 {ceiling}", f"{floor} is above the ceiling {ceiling}")
+        )
     weights_raw = raw.get("weights", {}) or {}
     if not isinstance(weights_raw, dict):
-        raise fail(f"{key}.weights", "expected priorities and their weights, e.g. {高: 1.5, 中: 1, 低: 0.5}")
+        raise fail(
+            f"{key}.weights",
+            Bilingual(
+                "应为各优先级及其权重，如 {高: 1.5, 中: 1, 低: 0.5}",
+                "expected priorities and their weights, e.g. {高: 1.5, 中: 1, 低: 0.5}",
+            ),
+        )
     weights = {str(k): _number(v, f"{key}.weights.{k}", fail) for k, v in weights_raw.items()}
     rules = _rules(raw.get("rules"), f"{key}.rules", fail)
     bands = _bands(raw.get("bands"), f"{key}.bands", fail)
@@ -220,24 +261,49 @@ def _rules(raw: Any, key: str, fail: Any) -> dict[str, Rule]:
         if name == "escalation":
             levels = body.get("levels")
             if not isinstance(levels, dict) or not levels:
-                raise fail(f"{k}.levels", "expected points by level, e.g. {1: 1, 2: 3, 3: 5}")
+                raise fail(
+                    f"{k}.levels",
+                    Bilingual(
+                        "应为各督办级别的扣分，如 {1: 1, 2: 3, 3: 5}",
+                        "expected points by level, e.g. {1: 1, 2: 3, 3: 5}",
+                    ),
+                )
             for level, pts in levels.items():
                 if isinstance(level, bool) or not isinstance(level, int) or level < 1:
-                    raise fail(f"{k}.levels", f"'{level}' is not an escalation level (1, 2, 3 …)")
+                    raise fail(
+                        f"{k}.levels",
+                        Bilingual(
+                            f"'{level}' 不是督办级别（1、2、3 …）", f"'{level}' is not an escalation level (1, 2, 3 …)"
+                        ),
+                    )
                 per_level[level] = _number(pts, f"{k}.levels.{level}", fail)
         elif name == "accountability":
             kinds = body.get("kinds")
             if not isinstance(kinds, dict) or not kinds:
-                raise fail(f"{k}.kinds", "expected points by kind, e.g. {约谈: 2, 通报批评: 3}")
+                raise fail(
+                    f"{k}.kinds",
+                    Bilingual(
+                        "应为各问责方式的扣分，如 {约谈: 2, 通报批评: 3}",
+                        "expected points by kind, e.g. {约谈: 2, 通报批评: 3}",
+                    ),
+                )
             per_kind = {str(kind): _number(pts, f"{k}.kinds.{kind}", fail) for kind, pts in kinds.items()}
         elif "points" not in body:
-            raise fail(f"{k}.points", "is required")
+            raise fail(f"{k}.points", Bilingual("必须填写", "is required"))
         triggers = body.get("triggers", ["reject"] if name == "sent_back" else ["progress"])
         if not isinstance(triggers, list) or not triggers or not all(isinstance(t, str) for t in triggers):
-            raise fail(f"{k}.triggers", "expected a list of workflow triggers, e.g. [reject]")
+            raise fail(
+                f"{k}.triggers",
+                Bilingual("应为流程操作列表，如 [reject]", "expected a list of workflow triggers, e.g. [reject]"),
+            )
         after = body.get("after_days", 14)
         if isinstance(after, bool) or not isinstance(after, int) or after < 1:
-            raise fail(f"{k}.after_days", f"expected a whole number of days ≥ 1, found {after!r}")
+            raise fail(
+                f"{k}.after_days",
+                Bilingual(
+                    f"应为不小于 1 的整数天数，实为 {after!r}", f"expected a whole number of days ≥ 1, found {after!r}"
+                ),
+            )
         points = _number(body["points"], f"{k}.points", fail) if "points" in body else Decimal(0)
         out[name] = Rule(points, cap, per_level, per_kind, tuple(triggers), after)
     return out
@@ -246,30 +312,54 @@ def _rules(raw: Any, key: str, fail: Any) -> dict[str, Rule]:
 def _bands(raw: Any, key: str, fail: Any) -> tuple[Band, ...]:
     """Each band [from, below); two bands that share a score are refused, as are scores no band holds."""
     if not isinstance(raw, list) or not raw:
-        raise fail(key, "expected a list of bands, e.g. [{name: 优秀, from: 90}, {name: 良好, from: 80, below: 90}]")
+        raise fail(
+            key,
+            Bilingual(
+                "应为等次列表，如 [{name: 优秀, from: 90}, {name: 良好, from: 80, below: 90}]",
+                "expected a list of bands, e.g. [{name: 优秀, from: 90}, {name: 良好, from: 80, below: 90}]",
+            ),
+        )
     bands: list[Band] = []
     for i, item in enumerate(raw):
         k = f"{key}[{i}]"
         item = _mapping(item, k, fail, {"name", "from", "below"})
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise fail(f"{k}.name", "is required, e.g. 优秀")
+            raise fail(f"{k}.name", Bilingual("必须填写，如 优秀", "is required, e.g. 优秀"))
         low = _number(item["from"], f"{k}.from", fail, minimum=None) if item.get("from") is not None else None
         below = _number(item["below"], f"{k}.below", fail, minimum=None) if item.get("below") is not None else None
         if low is not None and below is not None and low >= below:
-            raise fail(f"{k}.below", f"{below} is not above from: {low}")
+            raise fail(f"{k}.below", Bilingual(f"{below} 不高于 from: {low}", f"{below} is not above from: {low}"))
         if any(b.name == name.strip() for b in bands):
-            raise fail(f"{k}.name", f"'{name}' is used twice")
+            raise fail(f"{k}.name", Bilingual(f"'{name}' 重复使用；等次名称须唯一", f"'{name}' is used twice"))
         bands.append(Band(name.strip(), low, below))
     ordered = sorted(bands, key=lambda b: Decimal("-Infinity") if b.low is None else b.low)
     for a, b in zip(ordered, ordered[1:], strict=False):
         where = f"{key}[{bands.index(b)}]"
         if a.below is None or b.low is None or a.below > b.low:
-            raise fail(where, f"band '{b.name}' overlaps band '{a.name}'; each score must fall in one band only")
+            raise fail(
+                where,
+                Bilingual(
+                    f"等次“{b.name}”与“{a.name}”的分数段重叠；每个分数只能落在一个等次",
+                    f"band '{b.name}' overlaps band '{a.name}'; each score must fall in one band only",
+                ),
+            )
         if a.below < b.low:
-            raise fail(where, f"no band holds scores from {a.below} to {b.low} (between '{a.name}' and '{b.name}')")
+            raise fail(
+                where,
+                Bilingual(
+                    f"{a.below} 到 {b.low} 分（“{a.name}”与“{b.name}”之间）不属于任何等次",
+                    f"no band holds scores from {a.below} to {b.low} (between '{a.name}' and '{b.name}')",
+                ),
+            )
     if ordered[0].low is not None or ordered[-1].below is not None:
-        raise fail(key, "the lowest band needs no 'from' and the highest no 'below', so every score has a band")
+        raise fail(
+            key,
+            Bilingual(
+                "最低等次不写 from、最高等次不写 below，使每个分数都有等次",
+                "the lowest band needs no 'from' and the highest no 'below', so every score has a band",
+            ),
+        )
     return tuple(sorted(bands, key=lambda b: Decimal("Infinity") if b.low is None else -b.low))
 
 

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from .errors import DubanError, InvalidInput
+from .text import Bilingual
 
 KIND = "supervision_notice"
 REPLY = "notice_reply"
@@ -43,7 +44,13 @@ def parse_number(text: str) -> tuple[int, int]:
         year, _, seq = raw.partition("-")
     if year.isdigit() and seq.isdigit() and len(year) == 4:
         return int(year), int(seq)
-    raise InvalidInput(what="notice number", detail=f"'{text}' is not a number such as 督办〔2026〕第12号 or 2026-12")
+    raise InvalidInput(
+        what=Bilingual("督办单编号", "notice number"),
+        detail=Bilingual(
+            f"'{text}' 不是督办单编号；请写作 督办〔2026〕第12号 或 2026-12",
+            f"'{text}' is not a number such as 督办〔2026〕第12号 or 2026-12",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,12 @@ each reader validate them and name the key.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from .errors import BadFile
+from .text import Bilingual
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -27,9 +30,7 @@ class SafeLoader(_Base):  # type: ignore[valid-type,misc]
         while stack:
             current = stack.pop()
             if id(current) in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "aliases (*name) are not allowed in duban's files", current.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, ALIASES_REFUSED, current.start_mark)
             seen.add(id(current))
             if isinstance(current, yaml.SequenceNode):
                 stack.extend(current.value)
@@ -56,12 +57,46 @@ SafeLoader.yaml_implicit_resolvers = {
 }
 
 
-def yaml_problem(exc: yaml.YAMLError) -> str:
+ALIASES_REFUSED = "aliases (*name) are not allowed in duban's files"
+_KEY_TWICE = re.compile(r"^the key (.*) appears twice in one mapping$", re.S)
+
+# PyYAML's most common complaints, as a Chinese reader needs them; a rarer one is quoted as PyYAML says it.
+_PROBLEMS_ZH = {
+    ALIASES_REFUSED: "督办系统的文件中不能使用别名（*name）；请把内容直接写出",
+    "mapping values are not allowed": "此处不能出现“键: 值”（冒号后的文字含冒号时请加引号）",
+    "found character": "含有不能出现在此处的字符（如用制表符缩进；YAML 只能用空格缩进）",
+    "could not find expected ':'": "缺少冒号“:”",
+    "found undefined alias": "引用了未定义的别名（*name）",
+    "expected <block end>, but found '-'": "缩进不一致：列表项“-”的缩进与上文不符",
+    "expected <block end>, but found '<block sequence start>'": "缩进不一致：列表项“-”的缩进与上文不符",
+    "expected <block end>, but found '<scalar>'": "缩进不一致：此行的缩进与上文不符",
+    "expected <block end>, but found '<block mapping start>'": "缩进不一致：此行的缩进与上文不符",
+    "found unexpected end of stream": "文件意外结束（引号或括号未闭合）",
+    "found unexpected ':'": "出现多余的冒号“:”（含冒号的文字请加引号）",
+    "did not find expected key": "缩进不一致，找不到应有的键",
+    "did not find expected node content": "此处缺少内容",
+    "did not find expected ',' or ']'": "方括号列表未闭合：缺少“,”或“]”",
+    "did not find expected ',' or '}'": "花括号映射未闭合：缺少“,”或“}”",
+}
+
+
+def _problem_zh(problem: str) -> str:
+    twice = _KEY_TWICE.match(problem)
+    if twice:
+        return f"同一映射中键 {twice.group(1)} 出现两次；请只保留一个"
+    for en, zh in _PROBLEMS_ZH.items():
+        if problem.startswith(en):
+            return zh
+    return f"“{problem}”"  # quoted as PyYAML says it
+
+
+def yaml_problem(exc: yaml.YAMLError) -> Bilingual:
     """'line N, column M: not valid YAML (problem)' — the line a person editing the file needs."""
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    where_zh = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark else ""
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"{where}not valid YAML ({problem})"
+    return Bilingual(f"{where_zh}不是有效的 YAML（{_problem_zh(problem)}）", f"{where}not valid YAML ({problem})")
 
 
 def load_yaml(text: str, source: object, error: type[BadFile] = BadFile) -> object:

@@ -482,7 +482,13 @@ def _csv_rows(path: Path, text: IO[str], delimiter: str, position: list[int]) ->
             cells = [strip_blank(c) for c in row]  # a cell that only looks empty is empty (see cell_text)
             yield number, [unquote(c) if c[:1] == "'" else c for c in cells]
     except csv.Error as exc:
-        raise BadFile(path, f"row {number + 1}: not readable as CSV ({exc})") from None
+        raise BadFile(
+            path,
+            Bilingual(
+                f"第 {number + 1} 行：无法按 CSV 读取（“{exc}”）；请在 Excel 中打开后另存为“CSV UTF-8”",
+                f"row {number + 1}: not readable as CSV ({exc})",
+            ),
+        ) from None
 
 
 def _reason(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from ..domain.errors import BadFile
 from ..domain.formula import neutralise, starts_formula
+from ..domain.osreason import os_reason
 from ..domain.text import Bilingual
 
 RED_FILL = "FFC7CE"
@@ -72,16 +73,22 @@ def write_ledger(
 def _replacing(path: Path) -> Iterator[Path]:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise BadFile(path, f"no folder {folder} to write into")
+        raise BadFile(path, Bilingual(f"文件夹 {folder} 不存在；请先建好文件夹", f"no folder {folder} to write into"))
     if path.is_dir():
-        raise BadFile(path, "is a folder; give a file name ending in .xlsx or .csv")
+        raise BadFile(
+            path,
+            Bilingual(
+                "是文件夹；请给出以 .xlsx 或 .csv 结尾的文件名", "is a folder; give a file name ending in .xlsx or .csv"
+            ),
+        )
     # created like any file the user writes (umask applies), unlike mkstemp's private 0600
     tmp = folder / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
     try:
         yield tmp
         os.replace(tmp, path)
     except OSError as exc:
-        raise BadFile(path, f"cannot write it ({exc.strerror or exc})") from None
+        why = os_reason(exc)
+        raise BadFile(path, Bilingual(f"无法写入（{why.zh}）", f"cannot write it ({why.en})")) from None
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -83,19 +83,43 @@ def _open(
 ) -> AccountabilityRecord:
     policy = accountability_policy(app)
     if kind not in policy.kinds:
-        raise InvalidInput(what="--kind", detail=f"'{kind}' is not one of {', '.join(policy.kinds)}")
+        raise InvalidInput(
+            what="--kind",
+            detail=Bilingual(
+                f"'{kind}' 不是可用的问责方式（可用：{'、'.join(policy.kinds)}）",
+                f"'{kind}' is not one of {', '.join(policy.kinds)}",
+            ),
+        )
     names = [check_text(p, "--person", max_len=100) for p in persons]
     names = list(dict.fromkeys(n for n in names if n))
     if not names:
-        raise InvalidInput(what="--person", detail="name at least one person concerned (--person NAME, repeatable)")
+        raise InvalidInput(
+            what="--person",
+            detail=Bilingual(
+                "须至少写明一名相关人员（--person 姓名，可重复）",
+                "name at least one person concerned (--person NAME, repeatable)",
+            ),
+        )
     decision = check_text(decision or "", "--decision", max_len=2000, multiline=True)
     if not decision:
-        raise InvalidInput(what="--decision", detail='say what was decided, e.g. --decision "对责任科室负责人进行约谈"')
+        raise InvalidInput(
+            what="--decision",
+            detail=Bilingual(
+                '须写明处理决定，如 --decision "对责任科室负责人进行约谈"',
+                'say what was decided, e.g. --decision "对责任科室负责人进行约谈"',
+            ),
+        )
     now = app.clock.now()
     today = now.astimezone(app.tz).date()
     on = decided_on or today
     if on > today:
-        raise InvalidInput(what="--on", detail=f"{on} is after today ({today}); record a decision once it is taken")
+        raise InvalidInput(
+            what="--on",
+            detail=Bilingual(
+                f"{on} 晚于今天（{today}）；请在作出决定后再登记",
+                f"{on} is after today ({today}); record a decision once it is taken",
+            ),
+        )
     with app.uow(write=True) as uow:
         who = acting(app, uow, actor_id)
         found = uow.tasks.for_firing(code, who.actor_id)

@@ -35,6 +35,7 @@ from ..domain.accounts import (
 )
 from ..domain.audit import SERVICE_ACCOUNTS, RecordFacts
 from ..domain.errors import UnknownPerson, UnknownToken
+from ..domain.text import Bilingual
 from ..persistence.uow import UnitOfWork
 from ..persistence.web_store import WebStore
 from .identity import accounts, acting, is_single_desk
@@ -183,7 +184,10 @@ def change_password(app: App, session: CurrentSession, current: str, new: str, a
         if secrets.compare_digest(current, new):
             from ..domain.errors import InvalidInput
 
-            raise InvalidInput(what="password", detail="the new password must differ from the current one")
+            raise InvalidInput(
+                what=Bilingual("密码", "password"),
+                detail=Bilingual("新密码不能与当前密码相同", "the new password must differ from the current one"),
+            )
         now = app.clock.now()
         store.put_credential(session.account, session.person_id, _hasher.hash(new), False, now)
         store.end_sessions_of(session.account, now, keep=session.token_hash)

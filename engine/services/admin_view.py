@@ -62,7 +62,12 @@ def import_organisation(app: App, person_id: str, filename: str, content: bytes)
     require_admin(app, person_id)
     name = safe_name(filename or "org.yaml")
     if not name.lower().endswith((".yaml", ".yml")):
-        raise InvalidInput(what="file", detail=f"'{name}' is not a YAML organisation file (.yaml)")
+        raise InvalidInput(
+            what=Bilingual("文件", "file"),
+            detail=Bilingual(
+                f"'{name}' 不是 YAML 格式的组织架构文件（.yaml）", f"'{name}' is not a YAML organisation file (.yaml)"
+            ),
+        )
     with tempfile.TemporaryDirectory(prefix="duban-org-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(content)

@@ -143,7 +143,11 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
         if head is None or head != (last_seq, last_hash):
             verdict.breaks.append(
                 Break(
-                    None, None, last_seq, "the chain head does not match the last entry (entries removed at the end)"
+                    None,
+                    None,
+                    last_seq,
+                    "the chain head does not match the last entry (entries removed at the end)",
+                    "链头与最后一条记录不符（末尾有记录被删除）",
                 )
             )
         if anchor is not None:
@@ -151,12 +155,22 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
             at = reads.entry_hash(anchor.chain_seq)
             if at is None:
                 verdict.breaks.append(
-                    Break(None, None, anchor.chain_seq, "the anchored entry is gone (the history was cut short)")
+                    Break(
+                        None,
+                        None,
+                        anchor.chain_seq,
+                        "the anchored entry is gone (the history was cut short)",
+                        "锚点所指的记录已不存在（历史被截短）",
+                    )
                 )
             elif at != anchor.chain_hash:
                 verdict.breaks.append(
                     Break(
-                        None, None, anchor.chain_seq, "the chain differs from the anchor (the history was rewritten)"
+                        None,
+                        None,
+                        anchor.chain_seq,
+                        "the chain differs from the anchor (the history was rewritten)",
+                        "哈希链与锚点不符（历史被改写）",
                     )
                 )
     return verdict
@@ -167,11 +181,21 @@ def _row_break(task: Any, seen: _Seen | None, baseline: dict[str, Any] | None, c
     have = seen.count if seen else 0
     if have != task.version:
         return Break(
-            task.code, have + 1, None, f"the task is at version {task.version} but its history has {have} events"
+            task.code,
+            have + 1,
+            None,
+            f"the task is at version {task.version} but its history has {have} events",
+            f"任务版本为 {task.version}，但其历史只有 {have} 条事件",
         )
     assert seen is not None
     if (task.head_hash or GENESIS) != seen.last_hash:
-        return Break(task.code, task.version, None, "the task's record of its last event does not match")
+        return Break(
+            task.code,
+            task.version,
+            None,
+            "the task's record of its last event does not match",
+            "任务所记的最后一条事件与历史不符",
+        )
     bound = seen.row
     expected_state, expected_deadline = seen.state, seen.deadline
     if bound is None and baseline is not None:  # last moved before rows were bound: the upgrade's baseline
@@ -193,7 +217,13 @@ def _row_break(task: Any, seen: _Seen | None, baseline: dict[str, Any] | None, c
         differs += [names.get(k, k.replace("_", " ")) for k in keys if now.get(k) != bound.get(k)]
     if not differs:
         return None
-    return Break(task.code, task.version, None, f"the task's row differs from its history: {', '.join(differs)}")
+    return Break(
+        task.code,
+        task.version,
+        None,
+        f"the task's row differs from its history: {', '.join(differs)}",
+        f"任务数据与其历史不符：{'、'.join(differs)}",
+    )
 
 
 def _columns(task: Any) -> Any:
@@ -208,7 +238,15 @@ def _progress_breaks(reads: Any, campaign: str | None, progress_events: set[tupl
         progress_events.discard((r.code, r.event_seq))
         data = r.event_data if isinstance(r.event_data, dict) else None
         if data is None or "percent" not in data:
-            breaks.append(Break(r.code, r.event_seq, None, "a progress report has no event recording it (added)"))
+            breaks.append(
+                Break(
+                    r.code,
+                    r.event_seq,
+                    None,
+                    "a progress report has no event recording it (added)",
+                    "有一条进展报送没有对应的事件（被添加）",
+                )
+            )
             continue
         differs = []
         if r.percent != data.get("percent"):
@@ -228,10 +266,24 @@ def _progress_breaks(reads: Any, campaign: str | None, progress_events: set[tupl
             differs.append("evidence files")
         if differs:
             breaks.append(
-                Break(r.code, r.event_seq, None, f"the progress report differs from its event: {', '.join(differs)}")
+                Break(
+                    r.code,
+                    r.event_seq,
+                    None,
+                    f"the progress report differs from its event: {', '.join(differs)}",
+                    f"进展报送与其事件不符：{'、'.join(differs)}",
+                )
             )
     for code, seq in sorted(progress_events):
-        breaks.append(Break(code, seq, None, "the progress report this event recorded is missing (deleted)"))
+        breaks.append(
+            Break(
+                code,
+                seq,
+                None,
+                "the progress report this event recorded is missing (deleted)",
+                "此事件所记的进展报送已不存在（被删除）",
+            )
+        )
     return breaks
 
 
@@ -240,8 +292,11 @@ def audit_key(app: App) -> bytes:
     if len(key) < MIN_KEY:
         raise InvalidInput(
             what=KEY_SETTING,
-            detail=f"set {KEY_SETTING} (at least {MIN_KEY} characters) in the environment or the DUBAN_CONFIG file; "
-            "keep it away from the database",
+            detail=Bilingual(
+                f"请在环境变量或 DUBAN_CONFIG 文件中设置 {KEY_SETTING}（至少 {MIN_KEY} 个字符）；密钥不要与数据库放在一起",
+                f"set {KEY_SETTING} (at least {MIN_KEY} characters) in the environment or the DUBAN_CONFIG file; "
+                "keep it away from the database",
+            ),
         )
     return key.encode("utf-8")
 
@@ -280,8 +335,12 @@ def latest_anchor(app: App) -> Anchor:
     if stored is None:
         raise InvalidInput(
             what="--since-anchor",
-            detail="this workspace keeps no anchor yet; the beat takes one every DUBAN_ANCHOR_SECONDS "
-            "when DUBAN_AUDIT_KEY is set, or run duban audit anchor --store",
+            detail=Bilingual(
+                "此工作区尚未保存锚点；设置 DUBAN_AUDIT_KEY 后，定时任务每隔 DUBAN_ANCHOR_SECONDS 秒生成一个，"
+                "或执行 'duban audit anchor --store'",
+                "this workspace keeps no anchor yet; the beat takes one every DUBAN_ANCHOR_SECONDS "
+                "when DUBAN_AUDIT_KEY is set, or run duban audit anchor --store",
+            ),
         )
     anchor = Anchor(stored.chain_seq, stored.chain_hash, stored.entries, stored.at, stored.mac)
     if not anchor.genuine(key):
@@ -295,10 +354,20 @@ def read_anchor(app: App, path: Path) -> Anchor:
     except FileNotFoundError:
         raise BadFile(path, Bilingual("锚点文件不存在", "no such anchor file")) from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise BadFile(path, f"is not a duban anchor ({exc.__class__.__name__}: {exc})") from None
+        raise BadFile(
+            path,
+            Bilingual(
+                f"不是督办系统的锚点文件（“{exc.__class__.__name__}: {exc}”）；请给出 'duban audit anchor' 生成的文件",
+                f"is not a duban anchor ({exc.__class__.__name__}: {exc})",
+            ),
+        ) from None
     if not anchor.genuine(audit_key(app)):
         raise BadFile(
-            path, "its signature does not match: it was altered, or DUBAN_AUDIT_KEY is not the one it was made with"
+            path,
+            Bilingual(
+                "签名不符：锚点文件被改动过，或 DUBAN_AUDIT_KEY 不是生成它时的密钥",
+                "its signature does not match: it was altered, or DUBAN_AUDIT_KEY is not the one it was made with",
+            ),
         )
     return anchor
 

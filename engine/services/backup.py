@@ -19,13 +19,16 @@ from pathlib import Path
 
 from ..app import App
 from ..domain.errors import BadFile, InvalidInput, StoreError
+from ..domain.osreason import os_reason
 from ..domain.text import Bilingual
 from ..persistence.db import KNOWN_REVISIONS, SCHEMA_HEAD
 from .workspace import init_workspace, open_workspace
 
-PG_GUIDANCE = (
+PG_GUIDANCE = Bilingual(
+    "PostgreSQL 数据库请用其自带工具备份和恢复：pg_dump -Fc -d 数据库名 -f duban.dump；恢复时在空数据库中执行 "
+    "pg_restore -d 数据库名 duban.dump（再用 'duban init' 升级，用 'duban audit verify' 校验）",
     "on PostgreSQL use its own tools: pg_dump -Fc -d DBNAME -f duban.dump, and pg_restore -d DBNAME duban.dump "
-    "into an empty database (then 'duban init' upgrades it and 'duban audit verify' checks it)"
+    "into an empty database (then 'duban init' upgrades it and 'duban audit verify' checks it)",
 )
 
 
@@ -40,7 +43,7 @@ class BackupInfo:
 
 def _sqlite_only(app: App) -> Path:
     if app.db.dialect != "sqlite" or app.db.path is None:
-        raise InvalidInput(what="backup", detail=PG_GUIDANCE)
+        raise InvalidInput(what=Bilingual("备份", "backup"), detail=PG_GUIDANCE)
     return app.db.path
 
 
@@ -53,21 +56,43 @@ def _inspect(path: Path) -> BackupInfo:
         try:
             ok = conn.execute("PRAGMA integrity_check").fetchone()
             if not ok or ok[0] != "ok":
-                raise BadFile(path, f"is damaged ({ok[0] if ok else 'no answer'}); use another backup")
+                problem = ok[0] if ok else "no answer"
+                raise BadFile(
+                    path,
+                    Bilingual(
+                        f"已损坏（完整性检查不通过：“{problem}”）；请换一个备份",
+                        f"is damaged ({problem}); use another backup",
+                    ),
+                )
             has_version = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
             ).fetchone()
             if not has_version:
-                raise BadFile(path, "is an SQLite file but not a duban database")
+                raise BadFile(
+                    path,
+                    Bilingual(
+                        "是 SQLite 文件，但不是督办系统的数据库；请换一个备份",
+                        "is an SQLite file but not a duban database",
+                    ),
+                )
             revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
             tasks = conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
             events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise BadFile(path, f"is not a database ({exc})") from None
+        raise BadFile(
+            path,
+            Bilingual(f"不是数据库文件，或已损坏（“{exc}”）；请换一个备份", f"is not a database ({exc})"),
+        ) from None
     if revision not in KNOWN_REVISIONS:
-        raise BadFile(path, f"has schema revision {revision}, newer than this duban knows; upgrade duban")
+        raise BadFile(
+            path,
+            Bilingual(
+                f"数据库结构版本为 {revision}，比本系统认识的版本新；请先升级督办系统",
+                f"has schema revision {revision}, newer than this duban knows; upgrade duban",
+            ),
+        )
     return BackupInfo(path, path.stat().st_size, revision, tasks, events)
 
 
@@ -75,9 +100,15 @@ def backup(app: App, target: Path) -> BackupInfo:
     source = _sqlite_only(app)
     open_workspace(app)
     if target.exists():
-        raise BadFile(target, "exists already; choose a new name (a backup never overwrites)")
+        raise BadFile(
+            target,
+            Bilingual(
+                "已存在；请另取文件名（备份从不覆盖已有文件）",
+                "exists already; choose a new name (a backup never overwrites)",
+            ),
+        )
     if not target.parent.is_dir():
-        raise BadFile(target, "its folder does not exist")
+        raise BadFile(target, Bilingual("所在文件夹不存在；请先建好文件夹", "its folder does not exist"))
     partial = target.with_name(f".{target.name}.partial")
     try:
         src = sqlite3.connect(source)
@@ -106,7 +137,7 @@ def backup(app: App, target: Path) -> BackupInfo:
             detail=Bilingual(f"无法读取，未写出备份（{exc}）", f"cannot be read, so no backup was written ({exc})"),
         ) from None
     except sqlite3.Error as exc:
-        raise BadFile(target, f"the backup failed ({exc})") from None
+        raise BadFile(target, Bilingual(f"备份失败（“{exc}”）；未写出备份", f"the backup failed ({exc})")) from None
     finally:
         partial.unlink(missing_ok=True)
     return BackupInfo(target, info.size, info.revision, info.tasks, info.events)
@@ -240,11 +271,21 @@ def prepare_restore(app: App, backup_file: Path) -> RestorePlan:
     target = _sqlite_only(app)
     info = _inspect(backup_file)
     if target.exists() and backup_file.resolve() == target.resolve():
-        raise InvalidInput(what="restore", detail="the backup is the database itself")
+        raise InvalidInput(
+            what=Bilingual("恢复", "restore"),
+            detail=Bilingual("所给备份就是当前数据库本身；请给出另一个备份文件", "the backup is the database itself"),
+        )
     try:
         folder = Path(tempfile.mkdtemp(prefix=".duban-restore-", dir=target.parent if target.parent.is_dir() else None))
     except OSError as exc:
-        raise BadFile(target.parent, f"cannot make a temporary copy there ({exc.strerror or exc})") from None
+        problem = os_reason(exc)
+        raise BadFile(
+            target.parent,
+            Bilingual(
+                f"无法在此建立临时副本（{problem.zh}）；请检查文件夹权限和磁盘空间",
+                f"cannot make a temporary copy there ({problem.en})",
+            ),
+        ) from None
     copy = folder / "backup.db"
     try:
         try:
@@ -256,7 +297,10 @@ def prepare_restore(app: App, backup_file: Path) -> RestorePlan:
                 dst.close()
                 src.close()
         except sqlite3.Error as exc:
-            raise BadFile(backup_file, f"cannot be copied for checking ({exc})") from None
+            raise BadFile(
+                backup_file,
+                Bilingual(f"无法复制出来校验（“{exc}”）；请换一个备份", f"cannot be copied for checking ({exc})"),
+            ) from None
         checked = App.build(
             dataclasses.replace(app.settings, database_url=str(copy), evidence_dir=folder), clock=app.clock
         )
@@ -271,11 +315,14 @@ def prepare_restore(app: App, backup_file: Path) -> RestorePlan:
             where = (f"{first.code} #{first.seq}" if first.code else "") + (
                 f" (chain #{first.chain_seq})" if first.chain_seq else ""
             )
+            where_zh = (f"{first.code} #{first.seq}" if first.code else "") + (
+                f"（哈希链第 {first.chain_seq} 条）" if first.chain_seq else ""
+            )
             more = len(verdict.breaks) - 1
             raise TamperedBackup(
                 backup_file,
                 Bilingual(
-                    f"历史记录校验不通过，首处断点 {where.strip()}：{first.what}"
+                    f"历史记录校验不通过，首处断点 {where_zh.strip()}：{first.said('zh')}"
                     + (f"（另有 {more} 处）" if more else "")
                     + "；未恢复，现有数据库未改动；请换一个备份",
                     f"its history does not verify; first break at {where.strip()}: {first.what}"
@@ -343,13 +390,22 @@ def apply_restore(app: App, plan: RestorePlan) -> Path | None:
                     if Path(f"{target}{suffix}").exists():
                         shutil.copy2(f"{target}{suffix}", f"{kept}{suffix}")
             except OSError as exc:
+                problem = os_reason(exc)
                 raise BadFile(
-                    target, f"cannot keep a copy of it before the restore ({exc.strerror or exc}); nothing was restored"
+                    target,
+                    Bilingual(
+                        f"恢复前无法留存其副本（{problem.zh}）；未恢复，现有数据库未改动",
+                        f"cannot keep a copy of it before the restore ({problem.en}); nothing was restored",
+                    ),
                 ) from None
         except sqlite3.Error as exc:
             kept.unlink(missing_ok=True)
             raise BadFile(
-                target, f"cannot keep a copy of it before the restore ({exc}); nothing was restored"
+                target,
+                Bilingual(
+                    f"恢复前无法留存其副本（“{exc}”）；未恢复，现有数据库未改动",
+                    f"cannot keep a copy of it before the restore ({exc}); nothing was restored",
+                ),
             ) from None
     try:
         if live_is_a_database:
@@ -373,7 +429,12 @@ def apply_restore(app: App, plan: RestorePlan) -> Path | None:
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
             incoming.replace(target)
     except (sqlite3.Error, OSError) as exc:
-        raise BadFile(target, f"the restore failed ({exc}); the database is as it was") from None
+        raise BadFile(
+            target,
+            Bilingual(
+                f"恢复失败（“{exc}”）；现有数据库未改动", f"the restore failed ({exc}); the database is as it was"
+            ),
+        ) from None
     finally:
         plan.discard()
     open_workspace(app)

@@ -31,13 +31,24 @@ def require_overseer(app: App, person_id: str) -> None:
 
 def _request(period: str, as_of: str, campaign: str) -> ReportRequest:
     if period and period not in PERIODS:
-        raise InvalidInput(what="period", detail=f"'{period}' is not week, month, quarter or year")
+        raise InvalidInput(
+            what=Bilingual("统计周期", "period"),
+            detail=Bilingual(
+                f"'{period}' 不是 week（周）、month（月）、quarter（季度）或 year（年）",
+                f"'{period}' is not week, month, quarter or year",
+            ),
+        )
     day = None
     if as_of:
         try:
             day = date.fromisoformat(as_of)
         except ValueError:
-            raise InvalidInput(what="as-of date", detail=f"'{as_of}' is not a date like 2026-09-30") from None
+            raise InvalidInput(
+                what=Bilingual("截止日期", "as-of date"),
+                detail=Bilingual(
+                    f"'{as_of}' 不是日期；请写作 2026-09-30 这样的格式", f"'{as_of}' is not a date like 2026-09-30"
+                ),
+            ) from None
     return ReportRequest(period=period or "week", as_of=day, campaign=campaign[:200] or None)
 
 
@@ -68,7 +79,12 @@ def chart(app: App, person_id: str, period: str, as_of: str, campaign: str, lang
 def report_file(app: App, person_id: str, period: str, as_of: str, campaign: str, fmt: str, lang: Lang) -> RenderedFile:
     """One format of the report, rendered by the same code as ``duban report --format``."""
     if fmt not in FORMATS:
-        raise InvalidInput(what="format", detail=f"'{fmt}' is not one of {', '.join(FORMATS)}")
+        raise InvalidInput(
+            what=Bilingual("格式", "format"),
+            detail=Bilingual(
+                f"'{fmt}' 不是可用的格式（可用：{'、'.join(FORMATS)}）", f"'{fmt}' is not one of {', '.join(FORMATS)}"
+            ),
+        )
     require_overseer(app, person_id)
     report = board(app, period, as_of, campaign)
     content = render_report(report, fmt, lang)

@@ -57,7 +57,13 @@ def add_campaign(
                 rule=Bilingual("领导或管理员", "leader or admin"),
             )
         if uow.campaigns.exists(name):
-            raise InvalidInput(what="campaign", detail=f"'{name}' exists already ('duban campaign list' shows it)")
+            raise InvalidInput(
+                what=Bilingual("整改专项", "campaign"),
+                detail=Bilingual(
+                    f"'{name}' 已登记过（用 'duban campaign list' 查看）",
+                    f"'{name}' exists already ('duban campaign list' shows it)",
+                ),
+            )
         uow.campaigns.add(name=name, feedback_on=feedback_on, source=source, started_on=started_on, at=app.clock.now())
         record_changes(
             app, uow, "campaign", uow.records.campaign_bodies(), account=who.account, operator_id=who.operator_id

@@ -216,5 +216,8 @@ def check_id(raw: str) -> int:
             detail=Bilingual(f"'{raw}' 不是数字", f"'{raw}' is not a number"),
         ) from None
     if not 1 <= value <= 2**31 - 1:
-        raise InvalidInput(what="circular id", detail=f"{value} is out of range")
+        raise InvalidInput(
+            what=Bilingual("通报编号", "circular id"),
+            detail=Bilingual(f"{value} 超出范围；请用 'duban circulars list' 查看编号", f"{value} is out of range"),
+        )
     return value

@@ -440,7 +440,13 @@ class NotificationView:
 
 def list_notifications(app: App, status: str | None = None, limit: int = 200) -> list[NotificationView]:
     if status is not None and status not in STATUSES:
-        raise InvalidInput(what="status", detail=f"'{status}' is not one of {', '.join(STATUSES)}")
+        raise InvalidInput(
+            what=Bilingual("状态", "status"),
+            detail=Bilingual(
+                f"'{status}' 不是通知状态（可用：{'、'.join(STATUSES)}）",
+                f"'{status}' is not one of {', '.join(STATUSES)}",
+            ),
+        )
     from ..persistence.types import decode_instant
 
     with app.uow(write=False) as uow:

@@ -149,6 +149,12 @@ def list_extensions(
     app: App, status: str | None = None, code: str | None = None, request_id: int | None = None
 ) -> list[ExtensionView]:
     if status is not None and status not in ("pending", "approved", "denied", "withdrawn"):
-        raise InvalidInput(what="status", detail=f"'{status}' is not pending, approved, denied or withdrawn")
+        raise InvalidInput(
+            what=Bilingual("状态", "status"),
+            detail=Bilingual(
+                f"'{status}' 不是 pending（待审批）、approved（同意）、denied（不同意）或 withdrawn（撤回）",
+                f"'{status}' is not pending, approved, denied or withdrawn",
+            ),
+        )
     with app.uow(write=False) as uow:
         return uow.extensions.views(status=status, code=code, request_id=request_id)

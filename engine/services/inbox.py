@@ -18,6 +18,7 @@ from datetime import date
 from ..app import App
 from ..domain.errors import InvalidInput, UnknownPerson
 from ..domain.machine import Actor
+from ..domain.text import Bilingual
 from ..persistence.read.inbox_page import (
     FAR,
     Grounds,
@@ -99,7 +100,10 @@ def decode_after(raw: str) -> tuple[int, date, int] | None:
             raise ValueError
         return rank, date.fromisoformat(due), tid
     except (ValueError, TypeError):
-        raise InvalidInput(what="page", detail="the page link is damaged; start again from the first page") from None
+        raise InvalidInput(
+            what=Bilingual("翻页链接", "page"),
+            detail=Bilingual("已损坏；请从第一页重新开始", "the page link is damaged; start again from the first page"),
+        ) from None
 
 
 def inbox(app: App, person_id: str, after: str = "") -> Inbox:

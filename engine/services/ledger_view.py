@@ -165,16 +165,28 @@ def decode_cursor(raw: str, sort: str) -> tuple[str, ...] | None:
         elif len(key) != 1:
             raise ValueError
     except (ValueError, IndexError, TypeError):
-        raise InvalidInput(what="page", detail="the page link is damaged; start again from the first page") from None
+        raise InvalidInput(
+            what=Bilingual("翻页链接", "page"),
+            detail=Bilingual("已损坏；请从第一页重新开始", "the page link is damaged; start again from the first page"),
+        ) from None
     return tuple(key)
 
 
 def _query(app: App, viewer: Viewer, req: LedgerRequest, unit_id: int | None) -> LedgerQuery:
     known_states = {k for k, _l in _states(app)}
     if req.state and req.state not in known_states:
-        raise InvalidInput(what="state", detail=f"'{req.state}' is not a state")
+        raise InvalidInput(
+            what=Bilingual("状态", "state"),
+            detail=Bilingual(f"'{req.state}' 不是状态", f"'{req.state}' is not a state"),
+        )
     if req.light and req.light not in LIGHTS:
-        raise InvalidInput(what="light", detail=f"'{req.light}' is not red, yellow or green")
+        raise InvalidInput(
+            what=Bilingual("亮灯", "light"),
+            detail=Bilingual(
+                f"'{req.light}' 不是 red（红灯）、yellow（黄灯）或 green（绿灯）",
+                f"'{req.light}' is not red, yellow or green",
+            ),
+        )
     sort = req.sort if req.sort in SORTS else "code"
     today = app.clock.now().astimezone(app.tz).date()
     return LedgerQuery(
@@ -251,14 +263,20 @@ def export_current(app: App, person_id: str, req: LedgerRequest, fmt: str, lang:
     person may not see.
     """
     if fmt not in EXPORT_FORMATS:
-        raise InvalidInput(what="format", detail=f"'{fmt}' is not xlsx or csv")
+        raise InvalidInput(
+            what=Bilingual("格式", "format"),
+            detail=Bilingual(f"'{fmt}' 不是 xlsx 或 csv", f"'{fmt}' is not xlsx or csv"),
+        )
     viewer = _viewer(app, person_id)
     unit_id = None
     if req.unit:
         with app.uow(write=False) as uow:
             unit_id = unit_id_by_name(uow.conn, req.unit)
         if unit_id is None:
-            raise InvalidInput(what="unit", detail=f"'{req.unit}' is not a unit")
+            raise InvalidInput(
+                what=Bilingual("单位", "unit"),
+                detail=Bilingual(f"没有单位 '{req.unit}'", f"'{req.unit}' is not a unit"),
+            )
     page = replace(_query(app, viewer, replace(req, after=""), unit_id), limit=0)
     flt = ExportFilter(lang=lang, page=page)
     with tempfile.TemporaryDirectory(prefix="duban-export-") as tmp:
@@ -326,7 +344,12 @@ def stage_import(app: App, person_id: str, filename: str, content: bytes, lang: 
     """Keep the upload and dry-run it: the row errors are shown before anything is written."""
     name = safe_name(filename or "ledger.xlsx")
     if not name.lower().endswith(IMPORT_SUFFIXES):
-        raise InvalidInput(what="file", detail=f"'{name}' is not a spreadsheet (.xlsx, .xls or .csv)")
+        raise InvalidInput(
+            what=Bilingual("文件", "file"),
+            detail=Bilingual(
+                f"'{name}' 不是表格文件（.xlsx、.xls 或 .csv）", f"'{name}' is not a spreadsheet (.xlsx, .xls or .csv)"
+            ),
+        )
     viewer = _viewer(app, person_id)
     if not may_import(app, viewer):
         raise PageNotPermitted(role=Bilingual("交办领导和管理员", "leaders who assign and administrators"))

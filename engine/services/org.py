@@ -8,7 +8,7 @@ from typing import Protocol
 
 from ..app import App
 from ..domain.errors import InvalidInput, NoActor, NotPermitted, UnknownPerson, UnknownUnit
-from ..domain.org import load_org_file, near
+from ..domain.org import load_org_file, near_both
 from ..domain.text import Bilingual
 from ..persistence.repository import ImportCounts
 from .chain import record_org
@@ -75,7 +75,7 @@ def resolve_unit(org: OrgLookup, name: str) -> int:
     units = org.unit_ids()
     if name in units:
         return units[name]
-    raise UnknownUnit(unit=name, near=near(name, set(units)))
+    raise UnknownUnit(unit=name, near=near_both(name, set(units)))
 
 
 def resolve_person(org: OrgLookup, ref: str) -> str:
@@ -88,14 +88,18 @@ def resolve_person(org: OrgLookup, ref: str) -> str:
         return by_name[0]
     if len(by_name) > 1:
         raise InvalidInput(
-            what="person", detail=f"'{ref}' names {len(by_name)} people ({', '.join(by_name)}); use the id"
+            what=Bilingual("人员", "person"),
+            detail=Bilingual(
+                f"“{ref}”对应 {len(by_name)} 人（{'、'.join(by_name)}）；请改用人员编号",
+                f"'{ref}' names {len(by_name)} people ({', '.join(by_name)}); use the id",
+            ),
         )
     return _unknown_person(ref, people)
 
 
 def _unknown_person(ref: str, people: dict[str, tuple[str, int | None, list[str]]]) -> str:
     candidates = set(people) | {name for name, _u, _r in people.values()}
-    raise UnknownPerson(person=ref, near=near(ref, candidates))
+    raise UnknownPerson(person=ref, near=near_both(ref, candidates))
 
 
 @dataclass(frozen=True)

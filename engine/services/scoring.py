@@ -25,6 +25,7 @@ from ..domain.report import Period
 from ..domain.scoring import ScoreTable, ScoringPolicy, TaskFacts, UnitScore, load_policies, score_units
 from ..domain.supervision_notices import KIND as NOTICE
 from ..domain.supervision_notices import REPLY as NOTICE_REPLY
+from ..domain.text import Bilingual
 from ..persistence.report_queries import Scope, as_of_source, current_source, state_rules
 from ..persistence.score_queries import score_rows
 from ..persistence.types import decode_instant, encode_instant
@@ -53,11 +54,15 @@ def policy_for(app: App, campaign: str | None) -> ScoringPolicy:
     default = next((p for p in policies if p.campaign is None), None)
     chosen = own or default
     if chosen is None:
-        names = ", ".join(p.campaign or "" for p in policies)
+        names = [p.campaign or "" for p in policies]
         raise InvalidInput(
             what="--campaign",
-            detail=f"{policy_file(app)} has no scoring policy for '{campaign or 'every campaign'}' "
-            f"(it has: {names}); add one without a campaign: key, or name the campaign",
+            detail=Bilingual(
+                f"{policy_file(app)} 中没有适用于{f'专项“{campaign}”' if campaign else '所有专项'}的评分办法"
+                f"（现有：{'、'.join(names)}）；请添加一个不带 campaign: 键的通用办法，或指明专项",
+                f"{policy_file(app)} has no scoring policy for '{campaign or 'every campaign'}' "
+                f"(it has: {', '.join(names)}); add one without a campaign: key, or name the campaign",
+            ),
         )
     return chosen
 

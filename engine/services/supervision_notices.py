@@ -198,7 +198,12 @@ def reply_to_notice(app: App, actor_id: str | None, number: str, note: str) -> N
 def _reply_to(app: App, actor_id: str | None, number: str, note: str) -> NoticeReply:
     note = check_text(note or "", "--note", max_len=4000, multiline=True)
     if not note:
-        raise InvalidInput(what="--note", detail="say what was done and what comes next (反馈内容)")
+        raise InvalidInput(
+            what="--note",
+            detail=Bilingual(
+                "须写明反馈内容：已做了什么、下一步怎么做", "say what was done and what comes next (反馈内容)"
+            ),
+        )
     view = get_notice(app, number)
     notice = view.notice
     now = app.clock.now()

@@ -53,7 +53,13 @@ def init_workspace(
     check_definitions(app)
     switches = {SINGLE_DESK: single_desk, FIXED_CLOCK: allow_fixed_clock}
     if service_account is not None and not re.fullmatch(r"(os|pg):[A-Za-z0-9._@-]{1,64}", service_account):
-        raise InvalidInput(what="service account", detail=f"'{service_account}' is not os:ACCOUNT or pg:ROLE")
+        raise InvalidInput(
+            what=Bilingual("服务账号", "service account"),
+            detail=Bilingual(
+                f"'{service_account}' 应写作 os:系统账号 或 pg:数据库角色",
+                f"'{service_account}' is not os:ACCOUNT or pg:ROLE",
+            ),
+        )
     if any(v is not None for v in switches.values()) or service_account is not None:
         with app.uow(write=True) as uow:
             people = uow.org.people()

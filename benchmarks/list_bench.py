@@ -1,7 +1,7 @@
 """`duban list` over a large ledger: the first page, and `list --all --json`, beside the raw driver's scan.
 
 The script writes *n* open tasks straight into the table (``sweep_bench.populate``), then, alternated:
-- **first page**: ``engine.services.queries.list_page`` in this process (what `duban list` calls), and the
+- **first page**: ``duban.engine.services.queries.list_page`` in this process (what `duban list` calls), and the
   whole `duban list` process, against the raw driver reading the first 51 rows of the same columns by code.
 - **all**: the whole `duban list --all --json` process writing to /dev/null, with its peak resident memory
   (``ru_maxrss`` of the child), against a raw process: ``sqlite3`` scanning the same columns in code order
@@ -28,14 +28,14 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.scratch import Scratch  # noqa: E402
 from benchmarks.sweep_bench import NOW, populate  # noqa: E402
-from engine.app import App  # noqa: E402
-from engine.domain.clock import FixedClock  # noqa: E402
-from engine.services import queries  # noqa: E402
-from engine.services.workspace import init_workspace  # noqa: E402
-from engine.settings import Settings  # noqa: E402
+from duban.engine.app import App  # noqa: E402
+from duban.engine.domain.clock import FixedClock  # noqa: E402
+from duban.engine.services import queries  # noqa: E402
+from duban.engine.services.workspace import init_workspace  # noqa: E402
+from duban.engine.settings import Settings  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
-DUBAN = [sys.executable, "-c", "from cli.main import run; run()"]
+DUBAN = [sys.executable, "-c", "from duban.cli.main import run; run()"]
 COLUMNS = (
     "t.id, t.code, t.title, t.workflow, t.state, u.name, p.name, t.deadline, t.deadline_expr, t.category, "
     "t.campaign, t.priority, t.escalation_level, t.updated_at, t.version, t.original_deadline, t.lead_leader_id"

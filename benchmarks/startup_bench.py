@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DUBAN = [sys.executable, "-c", "from cli.main import run; run()"]
+DUBAN = [sys.executable, "-c", "from duban.cli.main import run; run()"]
 
 
 def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:

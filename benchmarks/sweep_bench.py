@@ -1,6 +1,6 @@
 """The deadline sweep over many open tasks of which a few are due, beside a raw-driver baseline.
 
-Engine: ``engine.services.sweep.sweep`` — reads due tasks by the
+Engine: ``duban.engine.services.sweep.sweep`` — reads due tasks by the
 ``next_action_at`` index in batches, plans each task's reminders and
 escalations, renders and writes their outbox rows, and re-plans the tasks.
 Raw: the driver alone selecting the same due rows by the index, inserting one
@@ -28,12 +28,12 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from benchmarks.scratch import Scratch  # noqa: E402
-from engine.app import App  # noqa: E402
-from engine.domain.clock import FixedClock  # noqa: E402
-from engine.persistence.types import encode_date, encode_instant  # noqa: E402
-from engine.services.sweep import sweep  # noqa: E402
-from engine.services.workspace import init_workspace  # noqa: E402
-from engine.settings import Settings  # noqa: E402
+from duban.engine.app import App  # noqa: E402
+from duban.engine.domain.clock import FixedClock  # noqa: E402
+from duban.engine.persistence.types import encode_date, encode_instant  # noqa: E402
+from duban.engine.services.sweep import sweep  # noqa: E402
+from duban.engine.services.workspace import init_workspace  # noqa: E402
+from duban.engine.settings import Settings  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai on the deadline day

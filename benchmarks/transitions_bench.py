@@ -1,6 +1,6 @@
 """Transitions per second through the engine, beside a raw-driver baseline in the same run.
 
-Engine: ``engine.services.tasks.fire`` — permission check, guard, state change,
+Engine: ``duban.engine.services.tasks.fire`` — permission check, guard, state change,
 event, optimistic lock, one unit of work each. Raw: the driver alone doing the
 same UPDATE with the version check plus the INSERT of the event, one
 transaction each, with the same durability settings (SQLite: WAL,
@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.scratch import Scratch  # noqa: E402
-from engine.app import App  # noqa: E402
-from engine.domain.clock import FixedClock  # noqa: E402
-from engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress  # noqa: E402
-from engine.services.workspace import init_workspace  # noqa: E402
-from engine.settings import Settings  # noqa: E402
+from duban.engine.app import App  # noqa: E402
+from duban.engine.domain.clock import FixedClock  # noqa: E402
+from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress  # noqa: E402
+from duban.engine.services.workspace import init_workspace  # noqa: E402
+from duban.engine.settings import Settings  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 LEADER, DEPUTY, UNIT, HEAD = "wangjun", "zhangwei", "社会事务科", "fenglei"

@@ -34,16 +34,16 @@ from sqlalchemy import text  # noqa: E402
 
 from benchmarks.report_bench import NOW, populate  # noqa: E402
 from benchmarks.scratch import Scratch  # noqa: E402
-from engine.app import App  # noqa: E402
-from engine.domain.clock import FixedClock  # noqa: E402
-from engine.services.accounts import set_password  # noqa: E402
-from engine.services.identity import SignedIn, signed_in  # noqa: E402
-from engine.services.inbox import inbox  # noqa: E402
-from engine.services.ledger_view import LedgerRequest, encode_cursor, ledger_page  # noqa: E402
-from engine.services.steps import take_step  # noqa: E402
-from engine.services.visibility import task_page  # noqa: E402
-from engine.services.workspace import init_workspace  # noqa: E402
-from engine.settings import Settings  # noqa: E402
+from duban.engine.app import App  # noqa: E402
+from duban.engine.domain.clock import FixedClock  # noqa: E402
+from duban.engine.services.accounts import set_password  # noqa: E402
+from duban.engine.services.identity import SignedIn, signed_in  # noqa: E402
+from duban.engine.services.inbox import inbox  # noqa: E402
+from duban.engine.services.ledger_view import LedgerRequest, encode_cursor, ledger_page  # noqa: E402
+from duban.engine.services.steps import take_step  # noqa: E402
+from duban.engine.services.visibility import task_page  # noqa: E402
+from duban.engine.services.workspace import init_workspace  # noqa: E402
+from duban.engine.settings import Settings  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 PASSWORD = "bench-password-2026"
@@ -154,7 +154,7 @@ def workspace(n: int, scratch: Scratch) -> App:
 def serve(app: App) -> tuple[Any, str]:
     import uvicorn
 
-    from web.app import create_app
+    from duban.web.app import create_app
 
     port = _free_port()
     # keep-alive longer than the sign-ins take: 16 clients sign in (Argon2, slow on purpose) before the first
@@ -184,7 +184,7 @@ def bare(person: str, fn: Callable[[], Any], runs: int) -> list[float]:
 
 def codes_to_start(app: App, count: int) -> list[str]:
     """Fresh tasks of fenglei's unit, assigned through the service, so each start is a real chained step."""
-    from engine.services.tasks import NewTask, assign
+    from duban.engine.services.tasks import NewTask, assign
 
     token = signed_in.set(SignedIn("web:wangjun", "wangjun"))
     try:

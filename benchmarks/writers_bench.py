@@ -1,7 +1,7 @@
 """Transitions per second with several writers at once, against the raw driver with as many writers, one run.
 
 Each writer is a process firing `start` on tasks of its own (no two writers touch one task, so every step
-commits): the engine through `engine.services.tasks.fire`, the baseline through the driver alone with the
+commits): the engine through `duban.engine.services.tasks.fire`, the baseline through the driver alone with the
 same statements (the optimistic UPDATE, the chain head's UPDATE … RETURNING, the event's INSERT with the
 account and row facts), one transaction each. Every step of every writer takes the chain head's row lock
 (PostgreSQL) or the database's write lock (SQLite), so neither can scale past one writer at a time on the
@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.scratch import Scratch  # noqa: E402
 from benchmarks.transitions_bench import ACCOUNT, HEAD, ROW, START, fresh_app, make_tasks  # noqa: E402
-from engine.app import App  # noqa: E402
-from engine.domain.clock import FixedClock  # noqa: E402
-from engine.services.tasks import fire  # noqa: E402
-from engine.settings import Settings  # noqa: E402
+from duban.engine.app import App  # noqa: E402
+from duban.engine.domain.clock import FixedClock  # noqa: E402
+from duban.engine.services.tasks import fire  # noqa: E402
+from duban.engine.settings import Settings  # noqa: E402
 
 
 def _engine_writer(url: str, codes: list[str], ready: object, go: object) -> None:

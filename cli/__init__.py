@@ -1,1 +1,1 @@
-"""The ``duban`` command: thin click commands over engine.services."""
+"""The ``duban`` command: thin click commands over duban.engine.services."""

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from engine.domain.errors import BadFile
-from engine.domain.text import Bilingual
-from engine.services import audit as audit_service
+from duban.engine.domain.errors import BadFile
+from duban.engine.domain.text import Bilingual
+from duban.engine.services import audit as audit_service
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE
 
 if TYPE_CHECKING:
-    from engine.app import App
+    from duban.engine.app import App
 from .render import emit_json, say, table, when
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from engine.domain.errors import InvalidInput
-from engine.services import backup as backup_service
+from duban.engine.domain.errors import InvalidInput
+from duban.engine.services import backup as backup_service
 
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say

@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from engine.services import campaigns
+from duban.engine.services import campaigns
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from engine.domain.text import Bilingual, Lang
-from engine.settings import Settings
+from duban.engine.domain.text import Bilingual, Lang
+from duban.engine.settings import Settings
 
 if TYPE_CHECKING:
-    from engine.app import App
+    from duban.engine.app import App
 
 
 @dataclass
@@ -30,9 +30,9 @@ class Ctx:
         """The wired app; by default only once the database is a duban database and the operator is known."""
         if self._app is None:
             # Imported here: the app brings SQLAlchemy, which `duban --version` and `--help` need not load.
-            from engine.app import App
-            from engine.services.identity import check_operator
-            from engine.services.workspace import open_workspace
+            from duban.engine.app import App
+            from duban.engine.services.identity import check_operator
+            from duban.engine.services.workspace import open_workspace
 
             self._app = App.build(self.settings)
             if check:

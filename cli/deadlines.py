@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from engine.domain.text import Bilingual
-from engine.services import extensions, tasks
-from engine.services.extensions import ExtensionView
+from duban.engine.domain.text import Bilingual
+from duban.engine.services import extensions, tasks
+from duban.engine.services.extensions import ExtensionView
 
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say, table, when

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from engine.services.circulars import get_circular
-from engine.services.report_files import terminal
+from duban.engine.services.circulars import get_circular
+from duban.engine.services.report_files import terminal
 
 from .context import Ctx, json_option, pass_ctx
 from .render import console, emit_json, say
@@ -58,7 +58,7 @@ def register(cli: click.Group) -> None:
 @pass_ctx
 def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
     """Build a demo workspace from examples/ and play out six weeks of work."""
-    from engine.demo import run_demo
+    from duban.engine.demo import run_demo
 
     result = run_demo(folder, examples, ctx.settings.timezone)
     ctx.single_desk = True  # the demo's workspace is one shared desk, and every command on it says so

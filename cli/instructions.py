@@ -6,8 +6,8 @@ from datetime import date
 
 import click
 
-from engine.persistence.instructions import InstructionRow
-from engine.services import instructions
+from duban.engine.persistence.instructions import InstructionRow
+from duban.engine.services import instructions
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE

@@ -12,10 +12,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from engine.domain.textcheck import printable
-from engine.ledger.rows import LedgerInvalid, describe_error
-from engine.services import ledger
-from engine.services.ledger import ExportFilter, ImportOptions, ImportResult
+from duban.engine.domain.textcheck import printable
+from duban.engine.ledger.rows import LedgerInvalid, describe_error
+from duban.engine.services import ledger
+from duban.engine.services.ledger import ExportFilter, ImportOptions, ImportResult
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE

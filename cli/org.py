@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from engine.domain.workflow import ROLE_LABELS
-from engine.services import org as org_service
-from engine.services.workspace import init_workspace
+from duban.engine.domain.workflow import ROLE_LABELS
+from duban.engine.services import org as org_service
+from duban.engine.services.workspace import init_workspace
 
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say, table

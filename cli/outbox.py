@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from engine.domain.clock import FixedClock, parse_instant
-from engine.domain.errors import DubanError
-from engine.services import delivery
-from engine.services.circulars import issue_due
-from engine.services.identity import check_fixed_clock
-from engine.services.sweep import SweepResult
-from engine.services.sweep import sweep as run_sweep
+from duban.engine.domain.clock import FixedClock, parse_instant
+from duban.engine.domain.errors import DubanError
+from duban.engine.services import delivery
+from duban.engine.services.circulars import issue_due
+from duban.engine.services.identity import check_fixed_clock
+from duban.engine.services.sweep import SweepResult
+from duban.engine.services.sweep import sweep as run_sweep
 
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say, table, when

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from engine.domain.clock import parse_date
-from engine.domain.errors import InvalidInput
-from engine.domain.text import Lang, pick
+from duban.engine.domain.clock import parse_date
+from duban.engine.domain.errors import InvalidInput
+from duban.engine.domain.text import Lang, pick
 
 from . import zh
 

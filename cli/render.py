@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
-from engine.domain.text import Bilingual
+from duban.engine.domain.text import Bilingual
 
 from .context import Ctx
 

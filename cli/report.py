@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from engine.domain.errors import BadFile, InvalidInput
-from engine.domain.report import Report
-from engine.domain.text import Bilingual, Lang
-from engine.services import circulars as circular_service
-from engine.services.report import NAMED_LIMIT, ReportRequest, build_report
-from engine.services.report_files import (
+from duban.engine.domain.errors import BadFile, InvalidInput
+from duban.engine.domain.report import Report
+from duban.engine.domain.text import Bilingual, Lang
+from duban.engine.services import circulars as circular_service
+from duban.engine.services.report import NAMED_LIMIT, ReportRequest, build_report
+from duban.engine.services.report_files import (
     BINARY_FORMATS,
     FORMATS,
     SUFFIXES,

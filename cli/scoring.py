@@ -8,13 +8,13 @@ from typing import Any
 
 import click
 
-from engine.domain.accountability import AccountabilityRecord
-from engine.domain.errors import InvalidInput
-from engine.domain.scoring import RULE_LABELS, number, policy_dict, scores_dict
-from engine.reporting.notice_docx import notice_docx
-from engine.services import accountability as records
-from engine.services import supervision_notices
-from engine.services.scoring import ScoreRequest, compute_scores
+from duban.engine.domain.accountability import AccountabilityRecord
+from duban.engine.domain.errors import InvalidInput
+from duban.engine.domain.scoring import RULE_LABELS, number, policy_dict, scores_dict
+from duban.engine.reporting.notice_docx import notice_docx
+from duban.engine.services import accountability as records
+from duban.engine.services import supervision_notices
+from duban.engine.services.scoring import ScoreRequest, compute_scores
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 from rich.cells import cell_len
 
-from engine.domain.errors import NoActor
-from engine.services import queries, tasks
-from engine.services.queries import TaskDetail, TaskSummary
+from duban.engine.domain.errors import NoActor
+from duban.engine.services import queries, tasks
+from duban.engine.services.queries import TaskDetail, TaskSummary
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE, KEY_VALUE

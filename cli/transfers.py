@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.services import transfers
+from duban.engine.services import transfers
 
 from .context import Ctx, json_option, pass_ctx
 from .tasks import _print_fired

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine.services import verification
+from duban.engine.services import verification
 
 from .context import Ctx, json_option, pass_ctx
 from .tasks import _print_fired

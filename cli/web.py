@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import click
 
-from engine.domain.text import Bilingual
-from engine.services import accounts
-from engine.services.workspace import open_workspace
+from duban.engine.domain.text import Bilingual
+from duban.engine.services import accounts
+from duban.engine.services.workspace import open_workspace
 
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say, when
@@ -54,13 +54,13 @@ def serve(ctx: Ctx, host: str, port: int, workers: int, db: str | None) -> None:
         )
     )
     if workers == 1:
-        from web.app import create_app
+        from duban.web.app import create_app
 
         uvicorn.run(create_app(engine=app), host=host, port=port, proxy_headers=True, log_level="info")
         return
     os.environ["DUBAN_DATABASE_URL"] = ctx.settings.database_url  # each worker process builds its own engine
     app.close()
-    uvicorn.run("web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+    uvicorn.run("duban.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
 
 
 @click.group()

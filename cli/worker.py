@@ -32,12 +32,12 @@ def _export(ctx: Ctx) -> None:
 @pass_ctx
 def worker(ctx: Ctx, concurrency: int, loglevel: str) -> None:
     """Run a Celery worker that delivers notifications (DUBAN_BROKER_URL, or the embedded SQLite broker)."""
-    from engine.services.delivery import check_delivery_settings
+    from duban.engine.services.delivery import check_delivery_settings
 
     check_delivery_settings(ctx.settings)
     ctx.app()  # refuse an unusable database before starting
     _export(ctx)
-    from engine import worker as w
+    from duban.engine import worker as w
 
     w.celery.worker_main(w.worker_argv(concurrency, loglevel))
 
@@ -51,13 +51,13 @@ def beat(ctx: Ctx, loglevel: str) -> None:
     The tick runs in this process, not as a task on a worker, so reminders and escalations are written to the
     outbox while the broker is down; only handing them to workers waits for the broker.
     """
-    from engine.services.delivery import check_delivery_settings
+    from duban.engine.services.delivery import check_delivery_settings
 
     policy = check_delivery_settings(ctx.settings)
     app = ctx.app()
     _export(ctx)
-    from engine import worker as w
-    from engine.beat_lock import beat_lock
+    from duban.engine import worker as w
+    from duban.engine.beat_lock import beat_lock
 
     logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     while True:

@@ -12,7 +12,7 @@ import re
 
 import click
 
-from engine.domain.text import Lang
+from duban.engine.domain.text import Lang
 
 _lang: Lang = "en"
 

@@ -1,5 +1,5 @@
 """duban engine: workflow interpretation, persistence, services.
 
-The domain (``engine.domain``) knows nothing of databases, click or Celery;
-``engine.persistence`` and ``engine.services`` build on it, and ``cli`` on those.
+The domain (``duban.engine.domain``) knows nothing of databases, click or Celery;
+``duban.engine.persistence`` and ``duban.engine.services`` build on it, and ``cli`` on those.
 """

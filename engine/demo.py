@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from workflows import BUILTIN_DIR
+from duban.workflows import BUILTIN_DIR
 
 from .app import App
 from .domain.accountability import NotRedLevel, red_level

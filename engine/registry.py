@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflows import BUILTIN_DIR
+from duban.workflows import BUILTIN_DIR
 
 from .domain.errors import UnknownWorkflow
 from .domain.machine import WorkflowMachine

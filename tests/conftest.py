@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.app import App
-from engine.domain.clock import FixedClock
-from engine.services.workspace import init_workspace
-from engine.settings import Settings
+from duban.engine.app import App
+from duban.engine.domain.clock import FixedClock
+from duban.engine.services.workspace import init_workspace
+from duban.engine.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -157,7 +157,7 @@ def call(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  
 
     def invoke(*args: str) -> Result:
         capsys.readouterr()
-        from cli.main import run
+        from duban.cli.main import run
 
         with pytest.raises(SystemExit) as exit_info:
             run(list(args))

@@ -19,19 +19,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from engine.app import App
-from engine.domain.audit import GENESIS, EventFacts, RecordFacts, record_hash
-from engine.domain.calendar import WorkCalendar
-from engine.domain.clock import Clock, zone
-from engine.domain.machine import Actor, TaskFacts
-from engine.domain.org import OrgDoc
-from engine.evidence import EvidenceStore
-from engine.identity import Account
-from engine.persistence.extensions import ExtensionView, PendingDecision, TaskForExtension
-from engine.persistence.outbox import About, OutgoingNotice
-from engine.persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
-from engine.registry import WorkflowRegistry
-from engine.settings import Settings
+from duban.engine.app import App
+from duban.engine.domain.audit import GENESIS, EventFacts, RecordFacts, record_hash
+from duban.engine.domain.calendar import WorkCalendar
+from duban.engine.domain.clock import Clock, zone
+from duban.engine.domain.machine import Actor, TaskFacts
+from duban.engine.domain.org import OrgDoc
+from duban.engine.evidence import EvidenceStore
+from duban.engine.identity import Account
+from duban.engine.persistence.extensions import ExtensionView, PendingDecision, TaskForExtension
+from duban.engine.persistence.outbox import About, OutgoingNotice
+from duban.engine.persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
+from duban.engine.registry import WorkflowRegistry
+from duban.engine.settings import Settings
 
 
 @dataclass

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from engine.app import App
-from engine.domain.machine import replay
-from engine.persistence.models import Event, Task
-from engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
+from duban.engine.app import App
+from duban.engine.domain.machine import replay
+from duban.engine.persistence.models import Event, Task
+from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 
 from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
 

@@ -20,15 +20,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from engine.app import App
-from engine.domain.audit import GENESIS, EventFacts, chain_hash, event_hash
-from engine.domain.errors import BadFile, NotPermitted, NotRecorder, UnmappedOperator
-from engine.domain.text import Bilingual
-from engine.identity import Account
-from engine.services.audit import audit_log, read_anchor, take_anchor, verify
-from engine.services.tasks import fire
-from engine.services.workspace import init_workspace
-from engine.settings import Settings
+from duban.engine.app import App
+from duban.engine.domain.audit import GENESIS, EventFacts, chain_hash, event_hash
+from duban.engine.domain.errors import BadFile, NotPermitted, NotRecorder, UnmappedOperator
+from duban.engine.domain.text import Bilingual
+from duban.engine.identity import Account
+from duban.engine.services.audit import audit_log, read_anchor, take_anchor, verify
+from duban.engine.services.tasks import fire
+from duban.engine.services.workspace import init_workspace
+from duban.engine.settings import Settings
 
 from .conftest import DEPUTY, EXAMPLES, PRINCIPAL, ROOT, UNIT_HEAD
 from .helpers import new_task, to_submitted
@@ -128,7 +128,7 @@ def _rewrite_everything(app: App, conn: object, new_comment: str | None) -> None
             "NULL, NULL, NULL, r.chain_seq, r.hash FROM records r ORDER BY 17"
         )
     ).all()
-    from engine.persistence.types import decode_date, decode_instant
+    from duban.engine.persistence.types import decode_date, decode_instant
 
     heads: dict[int, str] = {}
     ledger, n = GENESIS, 0
@@ -243,7 +243,7 @@ def org_with_accounts(tmp_path: Path, mapping: dict[str, str]) -> Path:
 
 def desk(url: str, clock: object, account: str, tmp_path: Path) -> App:
     kind, name = account.split(":")
-    from engine.domain.clock import FixedClock
+    from duban.engine.domain.clock import FixedClock
 
     assert isinstance(clock, FixedClock)
     app = App.build(Settings(database_url=url, evidence_dir=tmp_path / "ev"), clock=clock)
@@ -286,7 +286,7 @@ def test_acting_as_someone_else_takes_the_recorder_role(sqlite_url: str, clock, 
 
 
 def test_an_account_is_one_person(tmp_path: Path) -> None:
-    from engine.domain.org import load_org_file
+    from duban.engine.domain.org import load_org_file
 
     org = org_with_accounts(tmp_path, {"fenglei": "os:shared", "zhangwei": "os:shared"})
     with pytest.raises(BadFile, match="given to two people"):
@@ -307,7 +307,7 @@ def test_the_real_uid_decides_not_the_environment(tmp_path: Path) -> None:
 
     def duban(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-c", "from cli.main import run; run()", "--db", str(db), *args],
+            [sys.executable, "-c", "from duban.cli.main import run; run()", "--db", str(db), *args],
             env={**env, **extra},
             capture_output=True,
             text=True,

@@ -198,8 +198,8 @@ def test_a_restore_into_a_new_file_needs_no_yes(call, tmp_path: Path, workspace:
 def test_a_backup_of_an_older_schema_is_upgraded_and_verified_in_a_copy(call, tmp_path: Path, workspace: Path) -> None:  # type: ignore[no-untyped-def]
     from alembic import command
 
-    from engine.persistence.db import SCHEMA_HEAD, Database
-    from engine.persistence.migrate import alembic_config
+    from duban.engine.persistence.db import SCHEMA_HEAD, Database
+    from duban.engine.persistence.migrate import alembic_config
 
     old = tmp_path / "old.db"
     db = Database(str(old))
@@ -215,9 +215,9 @@ def test_a_backup_of_an_older_schema_is_upgraded_and_verified_in_a_copy(call, tm
     live = sqlite3.connect(workspace)
     assert live.execute("SELECT version_num FROM alembic_version").fetchone()[0] == SCHEMA_HEAD
     live.close()
-    from engine.app import App
-    from engine.services.audit import verify
-    from engine.settings import Settings
+    from duban.engine.app import App
+    from duban.engine.services.audit import verify
+    from duban.engine.settings import Settings
 
     restored = App.build(Settings(database_url=str(workspace)))
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.app import App
+from duban.engine.app import App
 
 from .conftest import Result
 
@@ -101,7 +101,7 @@ def test_the_database_errors_speak_chinese_under_lang_zh(call: Call, tmp_path: P
 
 def test_a_database_locked_past_the_busy_timeout_says_what_to_do(tmp_path: Path) -> None:
     """SQLite's own words for a lock held past the 30 s busy timeout, with advice (a real wait would take 30 s)."""
-    from engine.persistence.db import Database
+    from duban.engine.persistence.db import Database
 
     db = Database(str(tmp_path / "w.db"))
     error = db.unreachable(sqlite3.OperationalError("database is locked"))
@@ -152,7 +152,7 @@ def test_an_os_error_no_service_foresaw_is_one_line_not_internal_error(
     def full_disk(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device", "/var/lib/duban/x")
 
-    monkeypatch.setattr("engine.services.workspace.open_workspace", full_disk)
+    monkeypatch.setattr("duban.engine.services.workspace.open_workspace", full_disk)
     one_line(call("--db", sqlite_url, "list"), 2, "/var/lib/duban/x", "No space left on device")
 
 
@@ -272,7 +272,7 @@ def test_an_imported_bidi_control_is_refused_with_the_row_field_and_code_point(
 
 
 def test_echoed_input_never_carries_a_live_bidi_control() -> None:
-    from engine.domain.textcheck import printable
+    from duban.engine.domain.textcheck import printable
 
     assert printable("a\u202eb\u2066c") == "a\\u202eb\\u2066c"
 
@@ -371,8 +371,8 @@ def test_the_bounded_stream_stops_a_part_that_unpacks_past_what_it_declares(
     import copy
     import zipfile
 
-    from engine.domain.errors import BadFile
-    from engine.ledger.reader import check_unpacked_size
+    from duban.engine.domain.errors import BadFile
+    from duban.engine.ledger.reader import check_unpacked_size
 
     bomb = _bomb(tmp_path / "台账.xlsx", 5)
     infolist, open_part = zipfile.ZipFile.infolist, zipfile.ZipFile.open
@@ -431,10 +431,10 @@ def test_a_dry_run_over_a_big_workbook_reports_progress_and_writes_nothing(
     from openpyxl import Workbook
     from rich.console import Console
 
-    from cli.context import Ctx
-    from cli.ledger import _Bar
-    from engine.services.ledger import ImportOptions, import_ledger
-    from engine.settings import Settings
+    from duban.cli.context import Ctx
+    from duban.cli.ledger import _Bar
+    from duban.engine.services.ledger import ImportOptions, import_ledger
+    from duban.engine.settings import Settings
 
     path = tmp_path / "大台账.xlsx"
     wb = Workbook(write_only=True)  # records no sheet size, as some exporters do

@@ -28,13 +28,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from engine.app import App
-from engine.domain.clock import FixedClock
-from engine.services.delivery import relay
-from engine.services.sweep import sweep
-from engine.services.tasks import fire
-from engine.settings import Settings
-from engine.worker import make_celery, publisher, relay_safely
+from duban.engine.app import App
+from duban.engine.domain.clock import FixedClock
+from duban.engine.services.delivery import relay
+from duban.engine.services.sweep import sweep
+from duban.engine.services.tasks import fire
+from duban.engine.settings import Settings
+from duban.engine.worker import make_celery, publisher, relay_safely
 
 from .conftest import IN_CI, ORG, UNIT_HEAD
 from .helpers import new_task
@@ -300,7 +300,7 @@ def test_broker_down_while_sweeping_then_back(workspace, tmp_path: Path) -> None
 
 
 def test_only_one_beat_holds_the_lock(sqlite_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
-    from engine.beat_lock import beat_lock
+    from duban.engine.beat_lock import beat_lock
 
     holder = subprocess.Popen(
         [
@@ -308,7 +308,7 @@ def test_only_one_beat_holds_the_lock(sqlite_url: str, make_app) -> None:  # typ
             "-c",
             (
                 "import sys, time\n"
-                "from engine.app import App\nfrom engine.settings import Settings\nfrom engine.beat_lock import beat_lock\n"
+                "from duban.engine.app import App\nfrom duban.engine.settings import Settings\nfrom duban.engine.beat_lock import beat_lock\n"
                 f"app = App.build(Settings(database_url={sqlite_url!r}))\n"
                 "with beat_lock(app) as held:\n    print(held, flush=True)\n    time.sleep(30)\n"
             ),
@@ -328,7 +328,7 @@ def test_only_one_beat_holds_the_lock(sqlite_url: str, make_app) -> None:  # typ
 
 
 def test_only_one_beat_on_postgres(pg_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
-    from engine.beat_lock import beat_lock
+    from duban.engine.beat_lock import beat_lock
 
     first, second = make_app(pg_url), make_app(pg_url)
     with beat_lock(first) as a, beat_lock(second) as b:

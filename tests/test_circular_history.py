@@ -30,13 +30,13 @@ from zoneinfo import ZoneInfo
 import docx
 import openpyxl
 
-from engine.app import App
-from engine.domain.clock import FixedClock
-from engine.domain.report import to_dict
-from engine.reporting import render
-from engine.services.ledger import ImportOptions, import_ledger
-from engine.services.report import ReportRequest, build_report
-from engine.services.tasks import ProgressInput, fire, report_progress
+from duban.engine.app import App
+from duban.engine.domain.clock import FixedClock
+from duban.engine.domain.report import to_dict
+from duban.engine.reporting import render
+from duban.engine.services.ledger import ImportOptions, import_ledger
+from duban.engine.services.report import ReportRequest, build_report
+from duban.engine.services.tasks import ProgressInput, fire, report_progress
 
 from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
 from .helpers import new_task

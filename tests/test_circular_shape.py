@@ -12,16 +12,16 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from engine.app import App
-from engine.domain.circulars import CircularSchedule, parse_schedules
-from engine.domain.clock import FixedClock
-from engine.domain.errors import BadFile
-from engine.domain.report import Counts, Period, Previous, Report, delta_points, pct, rank_units, to_dict
-from engine.persistence.models import Circular
-from engine.reporting import render
-from engine.reporting.letterhead import Letterhead
-from engine.reporting.tables import short_title
-from engine.services.circulars import circular_file, issue_due, list_circulars
+from duban.engine.app import App
+from duban.engine.domain.circulars import CircularSchedule, parse_schedules
+from duban.engine.domain.clock import FixedClock
+from duban.engine.domain.errors import BadFile
+from duban.engine.domain.report import Counts, Period, Previous, Report, delta_points, pct, rank_units, to_dict
+from duban.engine.persistence.models import Circular
+from duban.engine.reporting import render
+from duban.engine.reporting.letterhead import Letterhead
+from duban.engine.reporting.tables import short_title
+from duban.engine.services.circulars import circular_file, issue_due, list_circulars
 
 from .test_report import at, build_ledger
 
@@ -176,7 +176,7 @@ def test_demo_needs_no_chinese_font_and_its_last_circular_shows_the_product_work
 
     Its closing circular, for the last week, names an overdue task, marks a unit lagging and lists a closure.
     """
-    from engine.reporting import chart
+    from duban.engine.reporting import chart
 
     monkeypatch.delenv("DUBAN_CJK_FONT", raising=False)
     monkeypatch.setattr(chart, "_installed_cjk_font", lambda: None)
@@ -212,8 +212,8 @@ def test_demo_needs_no_chinese_font_and_its_last_circular_shows_the_product_work
 
 def test_assistance_tasks_have_their_own_section(app: App, clock: FixedClock) -> None:
     """A 帮扶 task is not a 整改任务: the headline and the unit ranking leave it out; its own section counts it."""
-    from engine.services.report import ReportRequest, build_report
-    from engine.services.tasks import NewTask, assign, fire
+    from duban.engine.services.report import ReportRequest, build_report
+    from duban.engine.services.tasks import NewTask, assign, fire
 
     from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
 
@@ -244,6 +244,6 @@ def test_assistance_tasks_have_their_own_section(app: App, clock: FixedClock) ->
     assert "十、帮扶任务进展情况" in texts
     grid = [[c.text for c in row.cells] for row in document.tables[-1].rows]
     assert grid[1][:5] == [UNIT, "2", "0", "1", "1"] and grid[-1][:2] == ["合计", "2"]
-    from engine.domain.report import from_dict
+    from duban.engine.domain.report import from_dict
 
     assert from_dict(d) == report

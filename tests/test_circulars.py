@@ -17,14 +17,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from engine.app import App
-from engine.domain.circulars import CircularSchedule, load_schedules, parse_schedules
-from engine.domain.clock import FixedClock
-from engine.domain.errors import BadFile
-from engine.persistence.models import Circular, CircularFile, Notification
-from engine.reporting.chart import CHART_SIZE
-from engine.services.circulars import circular_file, issue_due, list_circulars
-from engine.worker import issue_circulars_safely
+from duban.engine.app import App
+from duban.engine.domain.circulars import CircularSchedule, load_schedules, parse_schedules
+from duban.engine.domain.clock import FixedClock
+from duban.engine.domain.errors import BadFile
+from duban.engine.persistence.models import Circular, CircularFile, Notification
+from duban.engine.reporting.chart import CHART_SIZE
+from duban.engine.services.circulars import circular_file, issue_due, list_circulars
+from duban.engine.worker import issue_circulars_safely
 
 from .conftest import EXAMPLES
 from .test_report import at, build_ledger

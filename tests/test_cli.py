@@ -1,5 +1,5 @@
 """The duban command end to end: some runs through the installed console script, the rest in-process
-through the same entry point (``cli.main.run``), which is what the console script calls."""
+through the same entry point (``duban.cli.main.run``), which is what the console script calls."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.app import App
-from engine.settings import Settings
+from duban.engine.app import App
+from duban.engine.settings import Settings
 
 from .conftest import DEPUTY, ORG, PRINCIPAL, UNIT, UNIT_HEAD
 from .helpers import snapshot
@@ -22,7 +22,7 @@ ENV = {**os.environ, "DUBAN_NOW": "2026-09-07T09:00", "LANG": "C.UTF-8", "DUBAN_
 
 def duban(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("duban")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli.main"]
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "duban.cli.main"]
     return subprocess.run([*command, *args], capture_output=True, text=True, env=env or ENV, cwd=cwd, timeout=120)
 
 
@@ -109,7 +109,7 @@ def workspace(tmp_path: Path, sqlite_template: Path) -> tuple[str, str, str]:
     db = str(tmp_path / "duban.db")
     shutil.copy(sqlite_template, db)
     app = App.build(Settings(database_url=db))
-    from engine.services.tasks import fire
+    from duban.engine.services.tasks import fire
 
     from .helpers import new_task, to_submitted
 

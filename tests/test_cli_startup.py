@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from cli import main
+from duban.cli import main
 
 from .conftest import ROOT
 
@@ -29,12 +29,12 @@ def test_every_command_is_where_the_table_says() -> None:
 def test_version_and_help_load_no_database_code() -> None:
     code = (
         "import sys\n"
-        "from cli.main import run\n"
+        "from duban.cli.main import run\n"
         "try:\n"
         "    run(['--version'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(sorted(m for m in ('sqlalchemy', 'engine.app', 'celery', 'openpyxl') if m in sys.modules))\n"
+        "print(sorted(m for m in ('sqlalchemy', 'duban.engine.app', 'celery', 'openpyxl') if m in sys.modules))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=True)

@@ -43,12 +43,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from engine.app import App
-from engine.domain.errors import DubanError
-from engine.services.audit import verify
-from engine.services.sweep import sweep
-from engine.services.tasks import ProgressInput, fire
-from engine.settings import Settings
+from duban.engine.app import App
+from duban.engine.domain.errors import DubanError
+from duban.engine.services.audit import verify
+from duban.engine.services.sweep import sweep
+from duban.engine.services.tasks import ProgressInput, fire
+from duban.engine.settings import Settings
 
 from .conftest import DEPUTY, START
 from .helpers import check_history, new_task, to_submitted

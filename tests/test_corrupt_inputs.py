@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from engine.app import App
-from workflows import BUILTIN_DIR
+from duban.engine.app import App
+from duban.workflows import BUILTIN_DIR
 
 from .conftest import ORG, ROOT, Result
 from .test_properties import Desk, delta
@@ -298,7 +298,7 @@ def run_child(*args: str, env: dict[str, str] | None = None) -> tuple[Result, fl
     started = time.monotonic()
     try:
         done = subprocess.run(
-            [sys.executable, "-c", "from cli.main import run; run()", *args],
+            [sys.executable, "-c", "from duban.cli.main import run; run()", *args],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.domain.calendar import WorkCalendar, load_overrides
-from engine.domain.deadlines import campaign_year, parse_deadline
-from engine.domain.errors import BadFile, DefinitionError, InvalidInput
-from engine.domain.planning import Watch, plan, standing
-from engine.domain.policy import DeadlinePolicy, Escalation
-from engine.domain.workflow import parse_workflow
-from workflows import BUILTIN_DIR
+from duban.engine.domain.calendar import WorkCalendar, load_overrides
+from duban.engine.domain.deadlines import campaign_year, parse_deadline
+from duban.engine.domain.errors import BadFile, DefinitionError, InvalidInput
+from duban.engine.domain.planning import Watch, plan, standing
+from duban.engine.domain.policy import DeadlinePolicy, Escalation
+from duban.engine.domain.workflow import parse_workflow
+from duban.workflows import BUILTIN_DIR
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()

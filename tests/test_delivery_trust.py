@@ -31,16 +31,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from engine.app import App
-from engine.delivery.channels import Channel, Guard, Message, SMTPChannel, no_guard
-from engine.domain.clock import FixedClock
-from engine.persistence.types import decode_instant, encode_instant
-from engine.services import delivery
-from engine.services.delivery import DeliveryPolicy, deliver_one, relay
-from engine.services.sweep import sweep
-from engine.services.tasks import fire
-from engine.settings import Settings
-from engine.worker import make_celery, publisher
+from duban.engine.app import App
+from duban.engine.delivery.channels import Channel, Guard, Message, SMTPChannel, no_guard
+from duban.engine.domain.clock import FixedClock
+from duban.engine.persistence.types import decode_instant, encode_instant
+from duban.engine.services import delivery
+from duban.engine.services.delivery import DeliveryPolicy, deliver_one, relay
+from duban.engine.services.sweep import sweep
+from duban.engine.services.tasks import fire
+from duban.engine.settings import Settings
+from duban.engine.worker import make_celery, publisher
 
 from .conftest import IN_CI, SUPERVISOR, UNIT_HEAD
 from .helpers import new_task, snapshot
@@ -257,7 +257,7 @@ def test_a_bad_delivery_setting_refuses_before_the_sweep_writes(  # type: ignore
 
 
 def test_the_send_timeout_error_says_how_to_fix_it() -> None:
-    from engine.domain.errors import InvalidInput
+    from duban.engine.domain.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as refused:
         DeliveryPolicy.from_config({"DUBAN_LEASE_SECONDS": "20", "DUBAN_SEND_TIMEOUT_SECONDS": "30"})

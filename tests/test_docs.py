@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import click
 
-from cli.main import cli
+from duban.cli.main import cli
 
 from .conftest import ROOT
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from engine.app import App
-from engine.domain.errors import StoreError
-from engine.domain.text import Bilingual
-from engine.persistence.outbox import OutboxRepository
-from engine.services.audit import verify
-from engine.services.tasks import fire
+from duban.engine.app import App
+from duban.engine.domain.errors import StoreError
+from duban.engine.domain.text import Bilingual
+from duban.engine.persistence.outbox import OutboxRepository
+from duban.engine.services.audit import verify
+from duban.engine.services.tasks import fire
 
 from .conftest import DEPUTY
 from .helpers import check_history, new_task, snapshot, to_submitted

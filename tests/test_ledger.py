@@ -19,18 +19,18 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
-from engine.app import App
-from engine.domain.errors import BadFile, NotPermitted
-from engine.domain.machine import replay
-from engine.ledger.cells import numbered, split_measures, split_units
-from engine.ledger.headers import Vocabulary
-from engine.ledger.rows import LedgerInvalid
-from engine.ledger.status import StatusVocabulary
-from engine.persistence.models import Event, Task
-from engine.services.ledger import ExportFilter, ImportOptions, export_ledger, import_ledger
-from engine.services.queries import show_task
-from engine.services.sweep import sweep
-from engine.services.tasks import ProgressInput, fire, report_progress
+from duban.engine.app import App
+from duban.engine.domain.errors import BadFile, NotPermitted
+from duban.engine.domain.machine import replay
+from duban.engine.ledger.cells import numbered, split_measures, split_units
+from duban.engine.ledger.headers import Vocabulary
+from duban.engine.ledger.rows import LedgerInvalid
+from duban.engine.ledger.status import StatusVocabulary
+from duban.engine.persistence.models import Event, Task
+from duban.engine.services.ledger import ExportFilter, ImportOptions, export_ledger, import_ledger
+from duban.engine.services.queries import show_task
+from duban.engine.services.sweep import sweep
+from duban.engine.services.tasks import ProgressInput, fire, report_progress
 
 from .conftest import DEPUTY, PRINCIPAL, ROOT, UNIT, UNIT_HEAD
 from .fixtures.ledger import make_fixtures as fx
@@ -77,7 +77,7 @@ def tasks_of(app: App) -> list[dict[str, Any]]:
 
 def verify_chains(app: App) -> None:
     """The audit chains hold over imported events exactly as over fired ones (engine/domain/audit.py)."""
-    from engine.domain.audit import EventFacts, StoredEvent, verify_tasks
+    from duban.engine.domain.audit import EventFacts, StoredEvent, verify_tasks
 
     with app.uow(write=False) as uow:
         rows = uow.session.execute(select(Task.code, Event).join(Task, Task.id == Event.task_id)).all()
@@ -107,7 +107,7 @@ def verify_chains(app: App) -> None:
     ]
     assert verify_tasks(sorted(stored, key=lambda s: (s.facts.task, s.facts.seq))) == []
     # The chain also holds the organisation's records: the whole of it is checked by audit verify.
-    from engine.services.audit import verify
+    from duban.engine.services.audit import verify
 
     verdict = verify(app)
     assert verdict.ok, verdict.breaks
@@ -179,7 +179,7 @@ def test_header_variants(header: str, field: str | None) -> None:
 
 
 def test_status_vocabulary_and_notes() -> None:
-    from engine.registry import WorkflowRegistry
+    from duban.engine.registry import WorkflowRegistry
 
     spec = WorkflowRegistry.from_dirs().spec("rectification")
     vocab = StatusVocabulary.for_states([(k, s.label) for k, s in spec.states.items()])
@@ -195,7 +195,7 @@ def test_status_vocabulary_and_notes() -> None:
 
 
 def test_replay_accepts_an_imported_history() -> None:
-    from engine.registry import WorkflowRegistry
+    from duban.engine.registry import WorkflowRegistry
 
     spec = WorkflowRegistry.from_dirs().spec("rectification")
     assert replay(spec, [("import", None, "closed")]) == "closed"
@@ -214,8 +214,8 @@ def test_committed_fixtures_are_what_the_generator_writes(tmp_path: Path) -> Non
 
 def test_the_ledger_package_needs_no_database_or_cli() -> None:
     code = (
-        "import sys\nimport engine.ledger.cells, engine.ledger.headers, engine.ledger.rows, engine.ledger.status, "
-        "engine.ledger.reader, engine.ledger.writer\n"
+        "import sys\nimport duban.engine.ledger.cells, duban.engine.ledger.headers, duban.engine.ledger.rows, duban.engine.ledger.status, "
+        "duban.engine.ledger.reader, duban.engine.ledger.writer\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {'click', 'sqlalchemy', 'psycopg', 'rich'})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
@@ -755,7 +755,7 @@ def test_assistance_ledgers_carry_their_fields(sqlite_app: App, tmp_path: Path, 
 
 
 def test_read_ledger_checks_without_writing(sqlite_app: App) -> None:
-    from engine.services.ledger import read_ledger
+    from duban.engine.services.ledger import read_ledger
 
     before = snapshot(sqlite_app)
     rows = read_ledger(sqlite_app, FIX / "good-gb18030.csv", opts())
@@ -806,9 +806,9 @@ def test_the_progress_bar_draws_on_a_terminal_only_for_big_files() -> None:
 
     from rich.console import Console
 
-    from cli.context import Ctx
-    from cli.ledger import _Bar
-    from engine.settings import Settings
+    from duban.cli.context import Ctx
+    from duban.cli.ledger import _Bar
+    from duban.engine.settings import Settings
 
     def drawn(calls: list[tuple[str, int, int | None]]) -> str:
         bar = _Bar(Ctx(settings=Settings(), lang="en"))
@@ -857,9 +857,9 @@ def test_import_event_hashes_are_the_audit_chains_own() -> None:
     """The importer assembles each event's canonical text itself, for speed; it must be audit.canonical's."""
     from datetime import UTC, datetime
 
-    from engine.domain.audit import GENESIS, EventFacts, event_hash
-    from engine.persistence.importing import ImportEvents, ImportPlan
-    from engine.registry import WorkflowRegistry
+    from duban.engine.domain.audit import GENESIS, EventFacts, event_hash
+    from duban.engine.persistence.importing import ImportEvents, ImportPlan
+    from duban.engine.registry import WorkflowRegistry
 
     spec = WorkflowRegistry.from_dirs().spec("rectification")
     for operator in (None, "zhouqiang"):
@@ -919,7 +919,7 @@ def test_import_event_hashes_are_the_audit_chains_own() -> None:
 
 
 def fx_row(n: int, **kw: Any) -> Any:
-    from engine.ledger.rows import LedgerRow
+    from duban.engine.ledger.rows import LedgerRow
 
     base: dict[str, Any] = dict(
         row=n,

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from engine.app import App
-from engine.persistence.models import Event, Task
-from engine.services.audit import verify
-from engine.services.ledger import ExportFilter, ImportOptions, export_ledger, import_ledger
-from engine.services.org import import_org
+from duban.engine.app import App
+from duban.engine.persistence.models import Event, Task
+from duban.engine.services.audit import verify
+from duban.engine.services.ledger import ExportFilter, ImportOptions, export_ledger, import_ledger
+from duban.engine.services.org import import_org
 
 from .conftest import PRINCIPAL
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from engine.domain.errors import (
+from duban.engine.domain.errors import (
     InvalidTransition,
     NotPermitted,
     ProgressReportRequired,
     ReasonRequired,
     UnknownTrigger,
 )
-from engine.domain.machine import Actor, Request, TaskFacts, replay
-from engine.registry import WorkflowRegistry
+from duban.engine.domain.machine import Actor, Request, TaskFacts, replay
+from duban.engine.registry import WorkflowRegistry
 
 REG = WorkflowRegistry.from_dirs()
 MACHINE = REG.machine("rectification")

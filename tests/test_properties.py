@@ -39,10 +39,10 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import inspect, text
 
-from engine.app import App
-from engine.domain.formula import FORMULA_STARTS as DANGEROUS_START
-from engine.ledger.headers import FIELDS, Vocabulary
-from engine.services.tasks import fire
+from duban.engine.app import App
+from duban.engine.domain.formula import FORMULA_STARTS as DANGEROUS_START
+from duban.engine.ledger.headers import FIELDS, Vocabulary
+from duban.engine.services.tasks import fire
 
 from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD, Result
 from .helpers import new_task

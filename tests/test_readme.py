@@ -45,7 +45,7 @@ def test_the_using_it_walkthrough_runs_as_written(tmp_path: Path) -> None:
             if arg.endswith((".jpg", ".pdf", ".png")) and not (tmp_path / arg).exists():
                 (tmp_path / arg).write_bytes(b"evidence")
         done = subprocess.run(
-            [sys.executable, "-c", "from cli.main import run; run()", *command[1:]],
+            [sys.executable, "-c", "from duban.cli.main import run; run()", *command[1:]],
             env=env,
             capture_output=True,
             text=True,

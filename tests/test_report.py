@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.app import App
-from engine.domain.clock import FixedClock
-from engine.domain.errors import InvalidInput
-from engine.domain.report import Counts, from_dict, to_dict
-from engine.services.extensions import decide_extension, request_extension
-from engine.services.report import ReportRequest, build_report
-from engine.services.tasks import ProgressInput, fire, report_progress
+from duban.engine.app import App
+from duban.engine.domain.clock import FixedClock
+from duban.engine.domain.errors import InvalidInput
+from duban.engine.domain.report import Counts, from_dict, to_dict
+from duban.engine.services.extensions import decide_extension, request_extension
+from duban.engine.services.report import ReportRequest, build_report
+from duban.engine.services.tasks import ProgressInput, fire, report_progress
 
 from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
 from .helpers import new_task
@@ -246,8 +246,8 @@ def test_instants_are_utc(app: App, ledger: dict[str, str]) -> None:
 def test_a_state_may_say_how_it_counts_in_a_circular() -> None:
     from pathlib import Path
 
-    from engine.domain.errors import DefinitionError
-    from engine.domain.workflow import parse_workflow
+    from duban.engine.domain.errors import DefinitionError
+    from duban.engine.domain.workflow import parse_workflow
 
     text = (Path(__file__).resolve().parent.parent / "workflows" / "rectification.yaml").read_text(encoding="utf-8")
     spec = parse_workflow(text, "rectification.yaml")
@@ -277,13 +277,13 @@ def test_as_of_figures_equal_a_replay_of_the_events(
     Both ways of rebuilding the past are tried at every date: from the task rows plus the events of
     the tasks moved since, and from the events alone (what a date far back uses).
     """
-    from engine.persistence import report_queries
+    from duban.engine.persistence import report_queries
 
     monkeypatch.setattr(report_queries, "MOVED_SHARE_FOR_EVENTS", 1.1 if way == "rows and moved tasks" else -1.0)
     from sqlalchemy import select
 
-    from engine.persistence.models import Event, Task, Unit
-    from engine.services.report import end_of_day
+    from duban.engine.persistence.models import Event, Task, Unit
+    from duban.engine.services.report import end_of_day
 
     as_of = date.fromisoformat(day)
     cut = end_of_day(as_of, SH)
@@ -337,7 +337,7 @@ def test_the_previous_period_from_the_same_pass_equals_its_own_report(
     app: App, ledger: dict[str, str], day: str, way: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One pass gives both periods' figures: the previous ones must equal a report made for that period's end."""
-    from engine.persistence import report_queries
+    from duban.engine.persistence import report_queries
 
     monkeypatch.setattr(report_queries, "MOVED_SHARE_FOR_EVENTS", 1.1 if way == "rows and moved tasks" else -1.0)
     report = build_report(app, ReportRequest(as_of=date.fromisoformat(day)))

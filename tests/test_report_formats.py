@@ -28,8 +28,8 @@ from PIL import Image
 from rich.console import Console
 from rich.table import Table
 
-from engine.domain.errors import InvalidInput
-from engine.domain.report import (
+from duban.engine.domain.errors import InvalidInput
+from duban.engine.domain.report import (
     Counts,
     OverdueTask,
     Period,
@@ -41,10 +41,10 @@ from engine.domain.report import (
     pct,
     rank_units,
 )
-from engine.domain.text import Lang
-from engine.reporting import CHART_SIZE, FORMATS, MEDIA_TYPES, SUFFIXES, render, render_terminal, unit_chart
-from engine.reporting.chart import FONT_ENV, find_cjk_font
-from engine.reporting.tables import sections, short_title
+from duban.engine.domain.text import Lang
+from duban.engine.reporting import CHART_SIZE, FORMATS, MEDIA_TYPES, SUFFIXES, render, render_terminal, unit_chart
+from duban.engine.reporting.chart import FONT_ENV, find_cjk_font
+from duban.engine.reporting.tables import sections, short_title
 
 from .conftest import IN_CI
 

@@ -9,13 +9,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from engine.app import App
-from engine.domain.errors import StoreError
-from engine.persistence.db import KNOWN_REVISIONS, SCHEMA_HEAD
-from engine.persistence.migrate import head_revision
-from engine.persistence.models import Base
-from engine.services.workspace import init_workspace, open_workspace
-from engine.settings import Settings
+from duban.engine.app import App
+from duban.engine.domain.errors import StoreError
+from duban.engine.persistence.db import KNOWN_REVISIONS, SCHEMA_HEAD
+from duban.engine.persistence.migrate import head_revision
+from duban.engine.persistence.models import Base
+from duban.engine.services.workspace import init_workspace, open_workspace
+from duban.engine.settings import Settings
 
 
 def test_code_knows_the_alembic_head() -> None:
@@ -76,8 +76,8 @@ def test_renaming_the_chain_keeps_every_hash_and_anchor(app: App) -> None:
     still verifies and an anchor taken before still matches."""
     from alembic import command
 
-    from engine.persistence.migrate import alembic_config
-    from engine.services.audit import take_anchor, verify
+    from duban.engine.persistence.migrate import alembic_config
+    from duban.engine.services.audit import take_anchor, verify
     from tests.helpers import new_task, to_submitted
 
     app.settings.extra["DUBAN_AUDIT_KEY"] = "k" * 32

@@ -22,15 +22,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from engine.app import App
-from engine.domain.accountability import NotRedLevel
-from engine.domain.clock import FixedClock
-from engine.domain.errors import BadFile, InvalidInput, NotPermitted
-from engine.domain.scoring import load_policies, parse_policies
-from engine.services.accountability import close_record, list_records, open_record
-from engine.services.audit import verify
-from engine.services.scoring import ScoreRequest, compute_scores
-from engine.services.tasks import ProgressInput, fire, report_progress
+from duban.engine.app import App
+from duban.engine.domain.accountability import NotRedLevel
+from duban.engine.domain.clock import FixedClock
+from duban.engine.domain.errors import BadFile, InvalidInput, NotPermitted
+from duban.engine.domain.scoring import load_policies, parse_policies
+from duban.engine.services.accountability import close_record, list_records, open_record
+from duban.engine.services.audit import verify
+from duban.engine.services.scoring import ScoreRequest, compute_scores
+from duban.engine.services.tasks import ProgressInput, fire, report_progress
 
 from .conftest import DEPUTY, SUPERVISOR, UNIT, UNIT_HEAD
 from .helpers import new_task
@@ -197,7 +197,7 @@ def test_bad_policies_are_refused_with_file_and_key(tmp_path: Path) -> None:
 
 
 def test_builtin_policy_loads(app_factory: Callable[[], None] | None = None) -> None:
-    from engine.services.scoring import BUILTIN
+    from duban.engine.services.scoring import BUILTIN
 
     [policy] = load_policies(BUILTIN)
     assert [b.name for b in policy.bands] == ["优秀", "良好", "合格", "不合格"]
@@ -208,10 +208,10 @@ def test_the_circular_ranks_by_score_and_keeps_its_policy_version(
 ) -> None:
     from docx import Document
 
-    from engine.domain.report import to_dict
-    from engine.services.circulars import get_circular, issue
-    from engine.services.report import ReportRequest, build_report
-    from engine.services.report_files import render_report
+    from duban.engine.domain.report import to_dict
+    from duban.engine.services.circulars import get_circular, issue
+    from duban.engine.services.report import ReportRequest, build_report
+    from duban.engine.services.report_files import render_report
 
     app, c = scored
     request = ReportRequest(period="month", as_of=date(2026, 9, 30))
@@ -265,7 +265,7 @@ def overdue_workspace(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest
     """A copy of the workspace with one task due 09-11 (red by the 30th) and one due in October."""
     import shutil
 
-    from engine.settings import Settings
+    from duban.engine.settings import Settings
 
     db = str(tmp_path / "duban.db")
     shutil.copy(sqlite_template, db)

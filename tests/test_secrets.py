@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain.errors import BadFile
-from engine.secrets import MASK, SecretFilter, mask, secret_values
-from engine.settings import Settings
+from duban.engine.domain.errors import BadFile
+from duban.engine.secrets import MASK, SecretFilter, mask, secret_values
+from duban.engine.settings import Settings
 
 SECRETS = {
     "DUBAN_SMTP_PASSWORD": "hunter2-smtp",

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from engine.app import App
-from engine.domain.errors import (
+from duban.engine.app import App
+from duban.engine.domain.errors import (
     BadFile,
     DefinitionError,
     InvalidInput,
@@ -24,12 +24,12 @@ from engine.domain.errors import (
     UnknownTask,
     UnknownUnit,
 )
-from engine.services.org import import_org
-from engine.services.queries import TaskFilter, list_tasks, show_task
-from engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
-from engine.services.workspace import check_definitions, open_workspace
-from engine.settings import Settings
-from workflows import BUILTIN_DIR
+from duban.engine.services.org import import_org
+from duban.engine.services.queries import TaskFilter, list_tasks, show_task
+from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
+from duban.engine.services.workspace import check_definitions, open_workspace
+from duban.engine.settings import Settings
+from duban.workflows import BUILTIN_DIR
 
 from .conftest import DEPUTY, OTHER_UNIT_MEMBER, PRINCIPAL, SUPERVISOR, UNIT, UNIT_HEAD
 from .helpers import check_history, new_task, snapshot, to_submitted
@@ -186,7 +186,7 @@ def test_if_version_guards_against_acting_on_a_stale_read(app: App) -> None:
 
 def test_optimistic_lock_on_postgres(pg_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
     """Read, let someone else commit, then try to write: the version check refuses."""
-    from engine.services.workspace import init_workspace
+    from duban.engine.services.workspace import init_workspace
 
     from .conftest import ORG
 
@@ -321,7 +321,7 @@ def test_changed_definition_must_keep_states_in_use(app: App, tmp_path: Path, ma
     (tmp_path / "wf" / "rectification.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     changed = make_app(app.settings.database_url)
     changed.settings = Settings(database_url=app.settings.database_url, workflow_dirs=(tmp_path / "wf",))
-    from engine.registry import WorkflowRegistry
+    from duban.engine.registry import WorkflowRegistry
 
     changed.registry = WorkflowRegistry.from_dirs([tmp_path / "wf"])
     with pytest.raises(DefinitionError) as info:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -29,8 +30,19 @@ def test_ruff() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy() -> None:
-    result = subprocess.run(_tool("mypy"), cwd=ROOT, capture_output=True, text=True)
+def test_mypy(tmp_path: Path) -> None:
+    """Type-check the package under the name it is installed as (duban.engine, duban.cli, duban.web).
+
+    The folders are mapped to ``duban.*`` at install time, which mypy cannot follow; a tree of links
+    ``duban/engine -> engine`` … gives it the installed layout without copying a file.
+    """
+    tree = tmp_path / "duban"
+    tree.mkdir()
+    for folder in ("engine", "cli", "web", "workflows"):
+        (tree / folder).symlink_to(ROOT / folder, target_is_directory=True)
+    command = [*_tool("mypy"), "-p", "duban.engine", "-p", "duban.cli", "-p", "duban.web"]
+    env = {**os.environ, "MYPYPATH": str(tmp_path)}
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

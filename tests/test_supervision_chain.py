@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from engine.app import App
-from engine.domain.errors import DefinitionError
-from engine.domain.workflow import parse_workflow
-from engine.services.audit import verify
-from engine.services.ledger import ExportFilter, export_ledger
-from engine.services.queries import TaskFilter, list_tasks, show_task
-from engine.services.report import ReportRequest, build_report
-from engine.services.sweep import sweep
-from engine.services.tasks import ProgressInput, fire, report_progress
+from duban.engine.app import App
+from duban.engine.domain.errors import DefinitionError
+from duban.engine.domain.workflow import parse_workflow
+from duban.engine.services.audit import verify
+from duban.engine.services.ledger import ExportFilter, export_ledger
+from duban.engine.services.queries import TaskFilter, list_tasks, show_task
+from duban.engine.services.report import ReportRequest, build_report
+from duban.engine.services.sweep import sweep
+from duban.engine.services.tasks import ProgressInput, fire, report_progress
 
 from .conftest import DEPUTY, PRINCIPAL, ROOT, SUPERVISOR, UNIT_HEAD
 from .helpers import check_history, new_task, snapshot
@@ -185,7 +185,7 @@ def test_sources_are_validated_naming_file_and_key() -> None:
 
 
 def test_a_task_cites_its_source_and_bad_sources_write_nothing(app: App) -> None:
-    from engine.domain.errors import InvalidInput
+    from duban.engine.domain.errors import InvalidInput
 
     code = new_task(app, source="巡视巡察反馈", source_ref="县委巡察反馈意见 第3条", source_date=date(2026, 9, 1))
     s = show_task(app, code).summary
@@ -208,8 +208,8 @@ def test_a_task_cites_its_source_and_bad_sources_write_nothing(app: App) -> None
 
 
 def test_a_leaders_instruction_is_registered_first_and_tasks_point_back(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    from engine.domain.errors import InvalidInput, NotPermitted, UnknownInstruction
-    from engine.services.instructions import list_instructions, register_instruction, show_instruction
+    from duban.engine.domain.errors import InvalidInput, NotPermitted, UnknownInstruction
+    from duban.engine.services.instructions import list_instructions, register_instruction, show_instruction
 
     code = register_instruction(
         app,
@@ -262,7 +262,7 @@ def test_sources_in_the_circular_and_the_export_as_of(app: App, clock, tmp_path:
     past = build_report(app, ReportRequest(period="week", as_of=date(2026, 9, 8), source="审计发现"))
     assert past.totals.tasks == 1 and past.totals.not_started == 1 and past.source == "审计发现"
     assert build_report(app, ReportRequest(period="week", source="-")).totals.tasks == 1
-    from engine.domain.report import from_dict, to_dict
+    from duban.engine.domain.report import from_dict, to_dict
 
     assert from_dict(to_dict(report)).by_source == report.by_source
     out = tmp_path / "ledger.csv"
@@ -273,8 +273,8 @@ def test_sources_in_the_circular_and_the_export_as_of(app: App, clock, tmp_path:
 
 
 def test_the_ledger_brings_its_sources_in(app: App, tmp_path: Path) -> None:
-    from engine.ledger.rows import LedgerInvalid
-    from engine.services.ledger import ImportOptions, import_ledger
+    from duban.engine.ledger.rows import LedgerInvalid
+    from duban.engine.services.ledger import ImportOptions, import_ledger
 
     good = tmp_path / "台账.csv"
     good.write_text(
@@ -311,7 +311,7 @@ def test_the_ledger_brings_its_sources_in(app: App, tmp_path: Path) -> None:
     ],
 )
 def test_audit_verify_names_sources_and_instructions_edited(app: App, statement: str, named: str) -> None:
-    from engine.services.instructions import register_instruction
+    from duban.engine.services.instructions import register_instruction
 
     from .test_audit import tampering
 
@@ -405,7 +405,7 @@ def test_transfer_policy_is_validated() -> None:
 
 
 def test_a_unit_returns_a_task_and_the_leader_reassigns_it(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    from engine.services.transfers import reassign, return_task
+    from duban.engine.services.transfers import reassign, return_task
 
     code = new_task(app, deadline=date(2026, 10, 9))  # assigned Monday 7 September
     clock.set(at(2026, 9, 8))
@@ -431,8 +431,8 @@ def test_a_unit_returns_a_task_and_the_leader_reassigns_it(app: App, clock) -> N
 
 
 def test_bad_returns_and_reassignments_write_nothing(app: App) -> None:
-    from engine.domain.errors import InvalidInput, InvalidTransition, NotPermitted, ReasonRequired
-    from engine.services.transfers import insist, reassign, return_task
+    from duban.engine.domain.errors import InvalidInput, InvalidTransition, NotPermitted, ReasonRequired
+    from duban.engine.services.transfers import insist, reassign, return_task
 
     code = new_task(app)
     started = new_task(app)
@@ -464,8 +464,8 @@ def test_bad_returns_and_reassignments_write_nothing(app: App) -> None:
 
 
 def test_a_transfer_needs_the_lead_leaders_consent(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    from engine.domain.errors import InvalidInput, NotPermitted
-    from engine.services.transfers import decide_transfer, propose_transfer
+    from duban.engine.domain.errors import InvalidInput, NotPermitted
+    from duban.engine.services.transfers import decide_transfer, propose_transfer
 
     code = new_task(app)
     fire(app, UNIT_HEAD, code, "start")
@@ -495,7 +495,7 @@ def test_a_transfer_needs_the_lead_leaders_consent(app: App, clock) -> None:  # 
 
 
 def test_a_past_circular_credits_the_unit_that_held_the_task_then(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    from engine.services.transfers import reassign, return_task
+    from duban.engine.services.transfers import reassign, return_task
 
     code = new_task(app)
     clock.set(at(2026, 9, 8))
@@ -514,7 +514,7 @@ def test_a_past_circular_credits_the_unit_that_held_the_task_then(app: App, cloc
 
 
 def test_audit_verify_names_an_events_unit_edited(app: App) -> None:
-    from engine.services.transfers import reassign, return_task
+    from duban.engine.services.transfers import reassign, return_task
 
     from .test_audit import tampering
 
@@ -566,7 +566,7 @@ def test_return_and_transfer_through_the_command_line(call, db_url: str) -> None
 
 
 def test_a_suspended_task_stops_its_clock_and_resumes_with_its_deadline_moved(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    from engine.domain.errors import InvalidTransition, NotPermitted, ReasonRequired
+    from duban.engine.domain.errors import InvalidTransition, NotPermitted, ReasonRequired
 
     code = new_task(app, deadline=date(2026, 9, 30))
     fire(app, UNIT_HEAD, code, "start")
@@ -600,8 +600,8 @@ def test_a_suspended_task_stops_its_clock_and_resumes_with_its_deadline_moved(ap
 
 
 def test_the_circular_lists_suspended_tasks_apart_as_of_a_day(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    from engine.domain.report import from_dict, to_dict
-    from engine.reporting.tables import sections
+    from duban.engine.domain.report import from_dict, to_dict
+    from duban.engine.reporting.tables import sections
 
     waiting, working = new_task(app), new_task(app)
     for code in (waiting, working):
@@ -654,8 +654,8 @@ def test_suspension_through_the_command_line(call, db_url: str) -> None:  # type
 
 
 def test_verification_is_someone_elses_with_evidence_and_may_send_back(app: App, tmp_path: Path) -> None:
-    from engine.domain.errors import CommandRequired, InvalidInput, InvalidTransition, NotPermitted
-    from engine.services.verification import verify_task
+    from duban.engine.domain.errors import CommandRequired, InvalidInput, InvalidTransition, NotPermitted
+    from duban.engine.services.verification import verify_task
 
     from .helpers import to_submitted
 
@@ -731,8 +731,8 @@ def test_verification_through_the_command_line(call, db_url: str, tmp_path: Path
 
 
 def test_a_review_before_dispatch_is_a_workflow_option(db_url: str, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from engine.domain.errors import NotPermitted
-    from engine.settings import Settings
+    from duban.engine.domain.errors import NotPermitted
+    from duban.engine.settings import Settings
 
     folder = tmp_path / "workflows"
     folder.mkdir()

@@ -18,15 +18,15 @@ import pytest
 from docx import Document
 from sqlalchemy import text
 
-from engine.app import App
-from engine.domain.clock import FixedClock
-from engine.domain.errors import NotPermitted
-from engine.domain.supervision_notices import NoticeAnswered, UnknownNotice, parse_number
-from engine.reporting.notice_docx import notice_docx
-from engine.services.audit import verify
-from engine.services.scoring import ScoreRequest, compute_scores
-from engine.services.supervision_notices import get_notice, list_notices, reply_to_notice
-from engine.services.sweep import sweep
+from duban.engine.app import App
+from duban.engine.domain.clock import FixedClock
+from duban.engine.domain.errors import NotPermitted
+from duban.engine.domain.supervision_notices import NoticeAnswered, UnknownNotice, parse_number
+from duban.engine.reporting.notice_docx import notice_docx
+from duban.engine.services.audit import verify
+from duban.engine.services.scoring import ScoreRequest, compute_scores
+from duban.engine.services.supervision_notices import get_notice, list_notices, reply_to_notice
+from duban.engine.services.sweep import sweep
 
 from .conftest import OTHER_UNIT_MEMBER, UNIT, UNIT_HEAD
 from .helpers import new_task
@@ -158,7 +158,7 @@ def test_notice_numbers_parse() -> None:
 def test_cli_notices(call, tmp_path: Path, sqlite_template: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    from engine.settings import Settings
+    from duban.engine.settings import Settings
 
     db = str(tmp_path / "duban.db")
     shutil.copy(sqlite_template, db)
@@ -183,9 +183,9 @@ def test_cli_notices(call, tmp_path: Path, sqlite_template: Path, monkeypatch) -
 
 
 def test_a_notice_colour_that_does_not_exist_is_refused_with_file_and_key(tmp_path: Path) -> None:
-    from engine.domain.errors import BadFile
-    from engine.domain.workflow import load_workflow_file
-    from workflows import BUILTIN_DIR
+    from duban.engine.domain.errors import BadFile
+    from duban.engine.domain.workflow import load_workflow_file
+    from duban.workflows import BUILTIN_DIR
 
     source = (BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "rectification.yaml"

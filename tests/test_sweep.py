@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from engine.app import App
-from engine.domain.errors import ExtensionConflict, InvalidInput, NotPermitted, ReasonRequired
-from engine.services import delivery
-from engine.services.extensions import decide_extension, list_extensions, request_extension
-from engine.services.queries import TaskFilter, list_tasks, show_task
-from engine.services.sweep import sweep
-from engine.services.tasks import ProgressInput, fire, report_progress
+from duban.engine.app import App
+from duban.engine.domain.errors import ExtensionConflict, InvalidInput, NotPermitted, ReasonRequired
+from duban.engine.services import delivery
+from duban.engine.services.extensions import decide_extension, list_extensions, request_extension
+from duban.engine.services.queries import TaskFilter, list_tasks, show_task
+from duban.engine.services.sweep import sweep
+from duban.engine.services.tasks import ProgressInput, fire, report_progress
 
 from .conftest import DEPUTY, OTHER_UNIT_MEMBER, PRINCIPAL, SUPERVISOR, UNIT_HEAD
 from .helpers import check_history, new_task, snapshot
@@ -336,7 +336,7 @@ def test_unconfigured_channel_fails_with_the_reason(app: App, task: str) -> None
 
 
 def test_robot_channels_speak_their_formats(webhook: str) -> None:
-    from engine.delivery.channels import DingTalkChannel, Message, WeComChannel
+    from duban.engine.delivery.channels import DingTalkChannel, Message, WeComChannel
 
     message = Message("7:remind:0:1:fenglei:wecom", "fenglei", "13800000010", "催办提醒", "今天到期")
     WeComChannel(webhook).send(message)

@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.app import App
-from engine.domain.audit import GENESIS, EventFacts, event_hash
-from engine.domain.clock import FixedClock
-from engine.domain.errors import AnchorForged, FixedClockRefused, UnknownPerson
-from engine.services.audit import anchor_if_due, latest_anchor, verify
-from engine.services.tasks import ProgressInput, fire, report_progress
-from engine.services.workspace import init_workspace
-from engine.settings import Settings
+from duban.engine.app import App
+from duban.engine.domain.audit import GENESIS, EventFacts, event_hash
+from duban.engine.domain.clock import FixedClock
+from duban.engine.domain.errors import AnchorForged, FixedClockRefused, UnknownPerson
+from duban.engine.services.audit import anchor_if_due, latest_anchor, verify
+from duban.engine.services.tasks import ProgressInput, fire, report_progress
+from duban.engine.services.workspace import init_workspace
+from duban.engine.settings import Settings
 
 from .conftest import DEPUTY, EXAMPLES, PG_URL, ROOT, UNIT_HEAD, require_pg
 from .helpers import new_task
@@ -175,7 +175,7 @@ def _cli(db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     for name in ("DUBAN_NOW", "DUBAN_USER", "DUBAN_AUDIT_KEY"):
         base.pop(name, None)
     return subprocess.run(
-        [sys.executable, "-c", "from cli.main import run; run()", "--db", str(db), *args],
+        [sys.executable, "-c", "from duban.cli.main import run; run()", "--db", str(db), *args],
         env={**base, **env},
         capture_output=True,
         text=True,
@@ -234,8 +234,8 @@ def _previous_release(db: Path, revision: str) -> None:
     """A workspace as an earlier release left it: schema ``revision``, an organisation, tasks with history."""
     from alembic import command
 
-    from engine.persistence.db import Database
-    from engine.persistence.migrate import alembic_config
+    from duban.engine.persistence.db import Database
+    from duban.engine.persistence.migrate import alembic_config
 
     database = Database(str(db))
     cfg = alembic_config()
@@ -393,7 +393,7 @@ def test_a_second_role_cannot_forge_a_leaders_approval(
 def test_granting_oneself_a_role_on_record_is_named(tmp_path: Path, clock: FixedClock) -> None:
     """A role that may write both the people table and the records still cannot make itself an admin
     unnoticed: the record names the account that wrote it, and that account was no admin then."""
-    from engine.services.chain import record_org
+    from duban.engine.services.chain import record_org
 
     from .test_audit import desk
 
@@ -411,7 +411,7 @@ def test_granting_oneself_a_role_on_record_is_named(tmp_path: Path, clock: Fixed
 
 
 def test_the_beats_tick_stores_an_anchor_on_schedule(app: App, ledger: list[str], clock: FixedClock) -> None:
-    from engine.worker import beat_tick
+    from duban.engine.worker import beat_tick
 
     app.settings.extra["DUBAN_AUDIT_KEY"] = KEY
     app.settings.extra["DUBAN_BROKER_URL"] = "redis://127.0.0.1:9/0"  # no broker: the tick anchors all the same

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from engine.services.audit import verify
-from engine.services.tasks import NewTask, assign
+from duban.engine.services.audit import verify
+from duban.engine.services.tasks import NewTask, assign
 
 from .conftest import DEPUTY, IN_CI, PRINCIPAL, SUPERVISOR, UNIT, UNIT_HEAD
 from .web_support import PASSWORD, Web, build_template, make_web, signed_in_as
@@ -58,7 +58,7 @@ def _free_port() -> int:
 def served(tmp_path: Path) -> Iterator[tuple[Web, str]]:
     import uvicorn
 
-    from web.app import create_app
+    from duban.web.app import create_app
 
     (tmp_path / "template").mkdir()
     w = make_web(build_template(tmp_path / "template"), tmp_path)

@@ -10,7 +10,7 @@ import re
 from datetime import date
 from typing import Any
 
-from engine.services.tasks import NewTask, assign, resolve_deadline
+from duban.engine.services.tasks import NewTask, assign, resolve_deadline
 
 from .conftest import DEPUTY, PRINCIPAL, SUPERVISOR, UNIT
 from .test_web_browser import CHROMIUM, Person, playwright_api, served  # noqa: F401  (fixtures)

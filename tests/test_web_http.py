@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from engine.app import App
-from engine.domain.clock import FixedClock
-from engine.persistence.models import Record
-from engine.services import accounts
-from engine.services.audit import verify
-from engine.services.tasks import NewTask, assign, fire
-from engine.services.workspace import init_workspace
-from engine.settings import Settings
-from web.app import create_app
+from duban.engine.app import App
+from duban.engine.domain.clock import FixedClock
+from duban.engine.persistence.models import Record
+from duban.engine.services import accounts
+from duban.engine.services.audit import verify
+from duban.engine.services.tasks import NewTask, assign, fire
+from duban.engine.services.workspace import init_workspace
+from duban.engine.settings import Settings
+from duban.web.app import create_app
 
 from .conftest import DEPUTY, ORG, PRINCIPAL, START, SUPERVISOR, UNIT, UNIT_HEAD
 from .web_support import PASSWORD, Web, build_template, csrf_of, make_web, own_password, sign_in, signed_in_as
@@ -137,7 +137,7 @@ def test_a_password_set_by_an_admin_must_be_changed_first(web: Web) -> None:
 
 
 def test_only_an_admin_sets_someone_elses_password(web: Web) -> None:
-    from engine.domain.accounts import NotYours
+    from duban.engine.domain.accounts import NotYours
 
     with signed_in_as(UNIT_HEAD), pytest.raises(NotYours):
         accounts.set_password(web.server, UNIT_HEAD, OTHER_HEAD, "not-yours-to-set")
@@ -189,7 +189,7 @@ def test_every_form_is_refused_without_its_csrf_token(web: Web) -> None:
     each is tried here without a token and with a forged one, and nothing may be written."""
     from fastapi.routing import APIRoute
 
-    from web.app import ROUTERS
+    from duban.web.app import ROUTERS
 
     code = new_task(web)
     c = web.client()
@@ -220,7 +220,7 @@ def test_another_units_task_and_its_evidence_are_not_found(web: Web, tmp_path: P
     photo.write_bytes(JPEG)
     with signed_in_as(UNIT_HEAD):
         fire(web.server, UNIT_HEAD, code, "start")
-        from engine.services.tasks import ProgressInput, report_progress
+        from duban.engine.services.tasks import ProgressInput, report_progress
 
         report_progress(web.server, UNIT_HEAD, code, ProgressInput(50, "已排查", (photo,)))
     import hashlib
@@ -319,7 +319,7 @@ def test_a_stale_form_writes_nothing_and_shows_the_task_as_it_is(web: Web) -> No
 def test_a_reject_needs_a_reason_shown_by_its_field(web: Web) -> None:
     code = new_task(web)
     with signed_in_as(UNIT_HEAD):
-        from engine.services.tasks import ProgressInput, report_progress
+        from duban.engine.services.tasks import ProgressInput, report_progress
 
         fire(web.server, UNIT_HEAD, code, "start")
         report_progress(web.server, UNIT_HEAD, code, ProgressInput(100, "完成"))
@@ -632,7 +632,7 @@ def test_a_web_step_on_postgresql_through_the_service_role_with_operator_checks(
 
 
 def test_the_inbox_is_a_page_with_a_next_link(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.services import inbox as inbox_service
+    from duban.engine.services import inbox as inbox_service
 
     monkeypatch.setattr(inbox_service, "PAGE", 1)
     first_code, second_code = new_task(web, title="第一件"), new_task(web, title="第二件")

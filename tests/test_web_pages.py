@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.persistence.models import Task
-from engine.services import ledger_view
-from engine.services.circulars import issue
-from engine.services.queries import TaskFilter
-from engine.services.report import ReportRequest, build_report
-from engine.services.tasks import NewTask, assign, resolve_deadline
-from engine.services.visibility import visible_tasks
+from duban.engine.persistence.models import Task
+from duban.engine.services import ledger_view
+from duban.engine.services.circulars import issue
+from duban.engine.services.queries import TaskFilter
+from duban.engine.services.report import ReportRequest, build_report
+from duban.engine.services.tasks import NewTask, assign, resolve_deadline
+from duban.engine.services.visibility import visible_tasks
 
 from .conftest import DEPUTY, EXAMPLES, OTHER_UNIT_MEMBER, PRINCIPAL, SUPERVISOR, UNIT, UNIT_HEAD
 from .web_support import ADMIN, Web, build_template, csrf_of, make_web, sign_in, signed_in_as, web_org
@@ -129,7 +129,7 @@ def test_filters_state_unit_campaign_category_text(web: Web) -> None:
     b = task(web, "道路破损", unit=OTHER_UNIT, campaign="2026年巡察整改", category="环境")
     c_ = task(web, "100%_完成率", category="民生")
     with signed_in_as(UNIT_HEAD):
-        from engine.services.tasks import fire
+        from duban.engine.services.tasks import fire
 
         fire(web.server, UNIT_HEAD, a, "start")
     c = as_(web, PRINCIPAL)

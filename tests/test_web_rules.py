@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine.domain.accounts import NoWebAccount, check_password, web_account
-from engine.domain.errors import InvalidInput
-from engine.domain.evidence_types import accepted, safe_name
-from engine.domain.machine import TaskFacts
-from engine.domain.visibility import TaskPlace, Viewer, may_see
-from engine.persistence.models import Notification, Person, Task, Unit
-from engine.persistence.web_store import WebStore, visible_clause
-from engine.services import accounts
-from engine.services.audit import verify
-from engine.services.tasks import NewTask, assign
+from duban.engine.domain.accounts import NoWebAccount, check_password, web_account
+from duban.engine.domain.errors import InvalidInput
+from duban.engine.domain.evidence_types import accepted, safe_name
+from duban.engine.domain.machine import TaskFacts
+from duban.engine.domain.visibility import TaskPlace, Viewer, may_see
+from duban.engine.persistence.models import Notification, Person, Task, Unit
+from duban.engine.persistence.web_store import WebStore, visible_clause
+from duban.engine.services import accounts
+from duban.engine.services.audit import verify
+from duban.engine.services.tasks import NewTask, assign
 
 from .conftest import DEPUTY, PRINCIPAL, UNIT
 from .test_cli import ENV, duban
@@ -108,7 +108,7 @@ def test_cli_accounts_and_service_account_are_on_the_chain(tmp_path: Path) -> No
     copy.mkdir()
     w = make_web(db, copy)
     with signed_in_as("zhouqiang"):  # an admin through the web server: the setting is recorded with via
-        from engine.services.workspace import init_workspace
+        from duban.engine.services.workspace import init_workspace
 
         init_workspace(w.server, None, "zhouqiang", service_account="pg:duban_web")
     with w.server.db.engine.connect() as conn:
@@ -144,9 +144,9 @@ def test_set_password_reads_standard_input_on_a_single_desk(tmp_path: Path, sqli
 
 
 def test_notifications_link_to_the_task_page(tmp_path: Path, sqlite_template: Path) -> None:
-    from engine.app import App
-    from engine.domain.clock import FixedClock
-    from engine.settings import Settings
+    from duban.engine.app import App
+    from duban.engine.domain.clock import FixedClock
+    from duban.engine.settings import Settings
 
     from .conftest import START
 
@@ -172,9 +172,9 @@ def test_the_inbox_pages_are_exactly_what_the_machine_allows_for_everyone(
     to the end, hold exactly the open tasks on which ``allowed_for`` offers a step, red first, counted per light."""
     from datetime import timedelta
 
-    from engine.services import inbox as inbox_service
-    from engine.services.queries import TaskFilter, list_tasks
-    from engine.services.tasks import ProgressInput, fire, report_progress
+    from duban.engine.services import inbox as inbox_service
+    from duban.engine.services.queries import TaskFilter, list_tasks
+    from duban.engine.services.tasks import ProgressInput, fire, report_progress
 
     app = sqlite_app
     monkeypatch.setattr(inbox_service, "PAGE", 2)
@@ -282,8 +282,8 @@ def test_a_unit_members_visibility_is_read_through_indexes(app) -> None:  # type
 
 
 def test_api_tokens_are_listed_and_revoked_from_the_command_line(tmp_path: Path, sqlite_template: Path) -> None:
-    from engine.app import App
-    from engine.settings import Settings
+    from duban.engine.app import App
+    from duban.engine.settings import Settings
 
     db = tmp_path / "duban.db"
     shutil.copy(sqlite_template, db)

@@ -8,8 +8,8 @@ import re
 import click
 import pytest
 
-from cli.main import cli
-from cli.zh import _walk
+from duban.cli.main import cli
+from duban.cli.zh import _walk
 
 from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli.main import COMMAND_MODULES
-from engine.demo import EXAMPLES, run_demo
-from engine.registry import WorkflowRegistry
-from engine.services.extensions import decide_extension, request_extension
+from duban.cli.main import COMMAND_MODULES
+from duban.engine.demo import EXAMPLES, run_demo
+from duban.engine.registry import WorkflowRegistry
+from duban.engine.services.extensions import decide_extension, request_extension
 
 NOW = "2026-10-26T10:00"
 _SPECS = WorkflowRegistry.from_dirs([]).specs
@@ -427,8 +427,8 @@ def test_a_bad_backup_is_refused_in_chinese(  # type: ignore[no-untyped-def]
 
 
 def test_backup_on_postgresql_points_to_its_tools_in_chinese(people: set[str], call, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from engine.domain.errors import InvalidInput
-    from engine.services.backup import PG_GUIDANCE
+    from duban.engine.domain.errors import InvalidInput
+    from duban.engine.services.backup import PG_GUIDANCE
 
     message = InvalidInput(what="备份", detail=PG_GUIDANCE).render("zh")
     assert "pg_dump" in message and english_words(message, people | {"pg_restore"}) == [], message

@@ -19,14 +19,14 @@ from typing import Any
 import yaml
 from fastapi.testclient import TestClient
 
-from engine.app import App
-from engine.domain.clock import FixedClock
-from engine.identity import Account
-from engine.services import accounts
-from engine.services.identity import SignedIn, signed_in
-from engine.services.workspace import init_workspace
-from engine.settings import Settings
-from web.app import create_app
+from duban.engine.app import App
+from duban.engine.domain.clock import FixedClock
+from duban.engine.identity import Account
+from duban.engine.services import accounts
+from duban.engine.services.identity import SignedIn, signed_in
+from duban.engine.services.workspace import init_workspace
+from duban.engine.settings import Settings
+from duban.web.app import create_app
 
 from .conftest import ORG, START
 

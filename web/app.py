@@ -18,10 +18,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from engine.app import App
-from engine.domain.errors import DubanError
-from engine.services.workspace import open_workspace
-from engine.settings import Settings
+from duban.engine.app import App
+from duban.engine.domain.errors import DubanError
+from duban.engine.services.workspace import open_workspace
+from duban.engine.settings import Settings
 
 from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render, templates
 from .routes import admin, api, assign, auth, board, circulars, inbox, ledger, tasks

@@ -1,8 +1,8 @@
-"""``web.asgi:app`` for uvicorn or gunicorn workers: the engine from the environment (DUBAN_DATABASE_URL, …)."""
+"""``duban.web.asgi:app`` for uvicorn or gunicorn workers: the engine from the environment (DUBAN_DATABASE_URL, …)."""
 
 from __future__ import annotations
 
-from engine.services import accounts
+from duban.engine.services import accounts
 
 from .app import create_app
 

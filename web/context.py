@@ -17,11 +17,11 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
-from engine.app import App
-from engine.domain.text import Bilingual, Lang
-from engine.services import accounts
-from engine.services.accounts import CurrentSession
-from engine.services.identity import SignedIn, signed_in
+from duban.engine.app import App
+from duban.engine.domain.text import Bilingual, Lang
+from duban.engine.services import accounts
+from duban.engine.services.accounts import CurrentSession
+from duban.engine.services.identity import SignedIn, signed_in
 
 SESSION_COOKIE = "duban_session"
 PRE_CSRF_COOKIE = "duban_csrf"  # before signing in: a double-submit token for the sign-in form

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
-from engine.app import App
+from duban.engine.app import App
 
 from .context import SESSION_COOKIE, check_csrf, defer_csrf, engine_app
 

@@ -235,7 +235,7 @@ class CodeBlock(Sequence[str]):
 class ImportEvents:
     """The ``import`` events of one import: their stored data and their hashes.
 
-    An event's hash covers ``engine.domain.audit.canonical`` of it. For 100,000 rows that function (a dict,
+    An event's hash covers ``duban.engine.domain.audit.canonical`` of it. For 100,000 rows that function (a dict,
     a sorted ``json.dumps``, an ``strftime``) would be a tenth of the import, so the canonical text is put
     together here from parts that are the same for every row of the import. The assembly is checked
     against ``canonical`` itself on the first event; should the two ever differ (the format moved on),

@@ -2,7 +2,7 @@
 
 Every secret is stored as a SHA-256 (tokens) or an Argon2 hash (passwords,
 hashed by the service before it gets here). The visibility filter is the
-query form of ``engine.domain.visibility.may_see``; tests check that both agree.
+query form of ``duban.engine.domain.visibility.may_see``; tests check that both agree.
 """
 
 from __future__ import annotations

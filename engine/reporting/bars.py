@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.domain.report import Report, pct
-from engine.domain.text import Lang
+from duban.engine.domain.report import Report, pct
+from duban.engine.domain.text import Lang
 
 from . import labels as L
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from engine.domain.report import pct
-from engine.domain.text import Lang
+from duban.engine.domain.report import pct
+from duban.engine.domain.text import Lang
 
 # text: words from the ledger; count: a number of tasks; rank; rate: a fraction 0..1;
 # points: a change in percentage points; change: a signed change in a count; date.

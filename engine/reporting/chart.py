@@ -22,8 +22,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import MaxNLocator
 
-from engine.domain.report import Report, UnitLine, pct
-from engine.domain.text import Bilingual, Lang
+from duban.engine.domain.report import Report, UnitLine, pct
+from duban.engine.domain.text import Bilingual, Lang
 
 from . import labels as L
 

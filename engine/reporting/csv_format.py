@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import io
 
-from engine.domain.report import Report, headline, notes
-from engine.domain.text import Lang
+from duban.engine.domain.report import Report, headline, notes
+from duban.engine.domain.text import Lang
 
 from ..domain.formula import neutralise
 from . import labels as L

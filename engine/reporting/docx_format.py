@@ -20,8 +20,8 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from engine.domain.report import Report, headline, notes
-from engine.domain.text import Lang
+from duban.engine.domain.report import Report, headline, notes
+from duban.engine.domain.text import Lang
 
 from . import labels as L
 from .bars import CLOSED_COLOUR, OPEN_COLOUR, OVERDUE_COLOUR, bars, legend, segments

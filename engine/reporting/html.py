@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from engine.domain.report import Report, headline, notes
-from engine.domain.text import Lang
+from duban.engine.domain.report import Report, headline, notes
+from duban.engine.domain.text import Lang
 
 from . import labels as L
 from .cells import date_text

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.domain.report import Report
-from engine.domain.text import Bilingual, Lang
+from duban.engine.domain.report import Report
+from duban.engine.domain.text import Bilingual, Lang
 
 TITLE = Bilingual("整改任务进展情况通报（{period}）", "Rectification progress circular ({period})")
 PERIOD_LINE = Bilingual("统计时段：{period}", "Period: {period}")

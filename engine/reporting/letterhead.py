@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
-from engine.domain.report import Report
-from engine.domain.text import Bilingual, Lang
+from duban.engine.domain.report import Report
+from duban.engine.domain.text import Bilingual, Lang
 
 from .cells import date_text
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.domain.report import Report, headline, notes
-from engine.domain.text import Lang
+from duban.engine.domain.report import Report, headline, notes
+from duban.engine.domain.text import Lang
 
 from . import labels as L
 from .tables import Section, row_texts, sections

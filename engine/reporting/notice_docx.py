@@ -12,7 +12,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
-from engine.domain.supervision_notices import COLOR_NAMES, NoticeReply, SupervisionNotice
+from duban.engine.domain.supervision_notices import COLOR_NAMES, NoticeReply, SupervisionNotice
 
 from .cells import date_text
 from .docx_format import FANGSONG, HEI, _font

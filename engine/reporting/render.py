@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from engine.domain.errors import InvalidInput
-from engine.domain.report import Report, to_dict
-from engine.domain.text import Lang
+from duban.engine.domain.errors import InvalidInput
+from duban.engine.domain.report import Report, to_dict
+from duban.engine.domain.text import Lang
 
 from .csv_format import render_csv
 from .html import render_html

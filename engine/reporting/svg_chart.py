@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from html import escape
 
-from engine.domain.report import Report
-from engine.domain.text import Lang
+from duban.engine.domain.report import Report
+from duban.engine.domain.text import Lang
 
 from .bars import CLOSED_COLOUR, OPEN_COLOUR, OVERDUE_COLOUR, bars, legend
 

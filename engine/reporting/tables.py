@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.domain.report import Counts, PeriodTask, Report, UnitLine, delta_points
-from engine.domain.scoring import RULE_LABELS, RULES
-from engine.domain.text import Bilingual, Lang
+from duban.engine.domain.report import Counts, PeriodTask, Report, UnitLine, delta_points
+from duban.engine.domain.scoring import RULE_LABELS, RULES
+from duban.engine.domain.text import Bilingual, Lang
 
 from . import labels as L
 from .cells import Cell, ColumnKind, cell_text

@@ -7,8 +7,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from engine.domain.report import Report, headline, notes
-from engine.domain.text import Lang
+from duban.engine.domain.report import Report, headline, notes
+from duban.engine.domain.text import Lang
 
 from . import labels as L
 from .tables import Section, row_texts, sections

@@ -16,8 +16,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from engine.domain.report import Report, headline, notes, rounded_rate
-from engine.domain.text import Lang
+from duban.engine.domain.report import Report, headline, notes, rounded_rate
+from duban.engine.domain.text import Lang
 
 from ..domain.formula import starts_formula
 from . import labels as L

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from workflows import BUILTIN_DIR
+from duban.workflows import BUILTIN_DIR
 
 from ..app import App
 from ..domain.accountability import (

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from workflows import BUILTIN_DIR
+from duban.workflows import BUILTIN_DIR
 
 from ..app import App
 from ..domain.accountability import KIND as ACCOUNTABILITY

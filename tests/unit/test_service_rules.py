@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain.audit import GENESIS, event_hash
-from engine.domain.clock import FixedClock
-from engine.domain.errors import (
+from duban.engine.domain.audit import GENESIS, event_hash
+from duban.engine.domain.clock import FixedClock
+from duban.engine.domain.errors import (
     NoActor,
     NotPermitted,
     NotRecorder,
@@ -22,8 +22,8 @@ from engine.domain.errors import (
     UnknownTask,
     UnmappedOperator,
 )
-from engine.services.identity import RECORDER, SINGLE_DESK
-from engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
+from duban.engine.services.identity import RECORDER, SINGLE_DESK
+from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from tests.fakes import FakeApp, fake_app
 
 START = datetime(2026, 9, 7, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
@@ -188,8 +188,8 @@ def test_an_unknown_task_is_refused_by_code(app: FakeApp) -> None:
 
 
 def test_an_extension_is_requested_once_and_decided_once(app: FakeApp) -> None:
-    from engine.domain.errors import ExtensionConflict
-    from engine.services.extensions import decide_extension, list_extensions, request_extension
+    from duban.engine.domain.errors import ExtensionConflict
+    from duban.engine.services.extensions import decide_extension, list_extensions, request_extension
 
     run_as(app, "os:liming")
     code = assign(app, None, new_task())
@@ -209,8 +209,8 @@ def test_an_extension_is_requested_once_and_decided_once(app: FakeApp) -> None:
 
 
 def test_a_new_deadline_must_be_later_and_nothing_is_written_otherwise(app: FakeApp) -> None:
-    from engine.domain.errors import InvalidInput
-    from engine.services.extensions import request_extension
+    from duban.engine.domain.errors import InvalidInput
+    from duban.engine.services.extensions import request_extension
 
     run_as(app, "os:liming")
     code = assign(app, None, new_task())

@@ -1,1 +1,1 @@
-"""One module per page group; ``web.app.ROUTERS`` registers them in one place."""
+"""One module per page group; ``duban.web.app.ROUTERS`` registers them in one place."""

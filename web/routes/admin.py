@@ -8,8 +8,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from engine.domain.errors import DubanError
-from engine.services import accounts, admin_view
+from duban.engine.domain.errors import DubanError
+from duban.engine.services import accounts, admin_view
 
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
 from ..forms import Posted

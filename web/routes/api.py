@@ -16,11 +16,11 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from cli.tasks import detail_json, summary_json
-from engine.domain.text import Bilingual
-from engine.services import accounts, steps, visibility
-from engine.services.accounts import CurrentSession
-from engine.services.queries import TaskFilter
+from duban.cli.tasks import detail_json, summary_json
+from duban.engine.domain.text import Bilingual
+from duban.engine.services import accounts, steps, visibility
+from duban.engine.services.accounts import CurrentSession
+from duban.engine.services.queries import TaskFilter
 
 from ..context import SignInNeeded, as_person, engine_app
 

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from engine.domain.errors import DubanError, InvalidInput, UnknownPerson, UnknownUnit
-from engine.services import assign_view
-from engine.services.tasks import NewTask, assign
+from duban.engine.domain.errors import DubanError, InvalidInput, UnknownPerson, UnknownUnit
+from duban.engine.services import assign_view
+from duban.engine.services.tasks import NewTask, assign
 
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
 from ..forms import Posted, text

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from engine.domain.accounts import SignInRefused, SignInThrottled
-from engine.domain.errors import InvalidInput
-from engine.services import accounts
+from duban.engine.domain.accounts import SignInRefused, SignInThrottled
+from duban.engine.domain.errors import InvalidInput
+from duban.engine.services import accounts
 
 from ..context import (
     LANG_COOKIE,

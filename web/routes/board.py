@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from engine.services import board_view, ledger_view
+from duban.engine.services import board_view, ledger_view
 
 from ..context import as_person, engine_app, render, signed_in_person
 from .ledger import ledger_request

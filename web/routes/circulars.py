@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import Response
 
-from engine.services import board_view
-from engine.services.report_files import FORMATS
+from duban.engine.services import board_view
+from duban.engine.services.report_files import FORMATS
 
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
 from ._pages import download

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from engine.services.inbox import inbox
+from duban.engine.services.inbox import inbox
 
 from ..context import as_person, engine_app, render, signed_in_person
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from engine.domain.errors import DubanError
-from engine.services import ledger_view
-from engine.services.ledger_view import LedgerRequest
+from duban.engine.domain.errors import DubanError
+from duban.engine.services import ledger_view
+from duban.engine.services.ledger_view import LedgerRequest
 
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
 from ..forms import Posted, text

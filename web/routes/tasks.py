@@ -16,9 +16,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from engine.domain.errors import DubanError, InvalidInput, ReasonRequired, RequirementNotMet, StaleTask
-from engine.domain.evidence_types import ACCEPTED, accepted, media_type, safe_name
-from engine.services import steps, visibility
+from duban.engine.domain.errors import DubanError, InvalidInput, ReasonRequired, RequirementNotMet, StaleTask
+from duban.engine.domain.evidence_types import ACCEPTED, accepted, media_type, safe_name
+from duban.engine.services import steps, visibility
 
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
 from ..forms import Posted, max_upload_bytes, text

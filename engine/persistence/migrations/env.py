@@ -1,8 +1,8 @@
-"""Alembic environment: always handed a live connection by engine.persistence.migrate."""
+"""Alembic environment: always handed a live connection by duban.engine.persistence.migrate."""
 
 from alembic import context
 
-from engine.persistence.models import Base
+from duban.engine.persistence.models import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import engine.persistence.types
+import duban.engine.persistence.types
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -43,7 +43,7 @@ def upgrade() -> None:
         "workflow_versions",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("version", sa.String(length=16), nullable=False),
-        sa.Column("registered_at", engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("registered_at", duban.engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", "version"),
     )
     op.create_table(
@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=True),
-        sa.Column("roles", engine.persistence.types.JSONText(), nullable=False),
+        sa.Column("roles", duban.engine.persistence.types.JSONText(), nullable=False),
         sa.Column("email", sa.String(length=200), nullable=True),
         sa.Column("phone", sa.String(length=50), nullable=True),
         sa.Column("wecom", sa.String(length=200), nullable=True),
@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("workflow_version", sa.String(length=16), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("problem", sa.Text(), nullable=True),
-        sa.Column("measures", engine.persistence.types.JSONText(), nullable=False),
+        sa.Column("measures", duban.engine.persistence.types.JSONText(), nullable=False),
         sa.Column("category", sa.String(length=100), nullable=True),
         sa.Column("campaign", sa.String(length=200), nullable=True),
         sa.Column("unit_id", sa.Integer(), nullable=False),
@@ -84,11 +84,11 @@ def upgrade() -> None:
         sa.Column("lead_leader_id", sa.String(length=64), nullable=True),
         sa.Column("deadline", sa.Date(), nullable=True),
         sa.Column("priority", sa.String(length=20), nullable=True),
-        sa.Column("fields", engine.persistence.types.JSONText(), nullable=False),
+        sa.Column("fields", duban.engine.persistence.types.JSONText(), nullable=False),
         sa.Column("state", sa.String(length=32), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", duban.engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", duban.engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["lead_leader_id"],
             ["people.id"],
@@ -119,8 +119,8 @@ def upgrade() -> None:
         sa.Column("to_state", sa.String(length=32), nullable=False),
         sa.Column("actor_id", sa.String(length=64), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
-        sa.Column("at", engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("data", engine.persistence.types.JSONText(), nullable=True),
+        sa.Column("at", duban.engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("data", duban.engine.persistence.types.JSONText(), nullable=True),
         sa.ForeignKeyConstraint(
             ["actor_id"],
             ["people.id"],
@@ -140,7 +140,7 @@ def upgrade() -> None:
         sa.Column("percent", sa.Integer(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("actor_id", sa.String(length=64), nullable=False),
-        sa.Column("at", engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", duban.engine.persistence.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"],
             ["people.id"],

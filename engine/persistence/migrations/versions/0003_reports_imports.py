@@ -9,15 +9,15 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import engine.persistence.types
+import duban.engine.persistence.types
 
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-Instant = engine.persistence.types.UTCDateTime
-JSONText = engine.persistence.types.JSONText
+Instant = duban.engine.persistence.types.UTCDateTime
+JSONText = duban.engine.persistence.types.JSONText
 
 
 def upgrade() -> None:

@@ -9,16 +9,16 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import engine.persistence.types
-from engine.domain.audit import GENESIS, EventFacts, chain_hash, event_hash
+import duban.engine.persistence.types
+from duban.engine.domain.audit import GENESIS, EventFacts, chain_hash, event_hash
 
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-Instant = engine.persistence.types.UTCDateTime
-JSONText = engine.persistence.types.JSONText
+Instant = duban.engine.persistence.types.UTCDateTime
+JSONText = duban.engine.persistence.types.JSONText
 
 SQLITE_GUARDS = (
     "CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events "

@@ -18,17 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-import engine.persistence.types
-from engine.domain.audit import RecordFacts, chain_hash, record_hash
-from engine.persistence.binding import CONTENT_COLUMNS, content_of, row_facts_of
+import duban.engine.persistence.types
+from duban.engine.domain.audit import RecordFacts, chain_hash, record_hash
+from duban.engine.persistence.binding import CONTENT_COLUMNS, content_of, row_facts_of
 
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-Instant = engine.persistence.types.UTCDateTime
-JSONText = engine.persistence.types.JSONText
+Instant = duban.engine.persistence.types.UTCDateTime
+JSONText = duban.engine.persistence.types.JSONText
 UPGRADE_ACCOUNT = "upgrade:0005"
 
 SQLITE_GUARDS = (
@@ -164,7 +164,7 @@ class _Chainer:
             self.pending = []
 
     def run(self) -> None:
-        from engine.persistence.binding import person_body, unit_body
+        from duban.engine.persistence.binding import person_body, unit_body
 
         b = self.bind
         for r in b.execute(
@@ -181,7 +181,7 @@ class _Chainer:
                         "reason": r["reason"],
                         "exit_code": r["exit_code"],
                     },
-                    engine.persistence.types.decode_instant(r["at"]),
+                    duban.engine.persistence.types.decode_instant(r["at"]),
                     UPGRADE_ACCOUNT,
                     None,
                 )
@@ -229,7 +229,7 @@ class _Chainer:
         for r in rows:
             content = content_of(r, co.get(r["id"], ())).digest()
             facts = row_facts_of(r, content)
-            deadline = engine.persistence.types.decode_date(r["deadline"])
+            deadline = duban.engine.persistence.types.decode_date(r["deadline"])
             body = {"state": r["state"], "deadline": deadline.isoformat() if deadline else None, "row": facts.to_json()}
             self.add(RecordFacts("task", r["code"], body, self.now, UPGRADE_ACCOUNT, None))
             b.execute(sa.text("UPDATE tasks SET content_hash = :h WHERE id = :id"), {"h": content, "id": r["id"]})

@@ -13,14 +13,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import engine.persistence.types
+import duban.engine.persistence.types
 
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-Instant = engine.persistence.types.UTCDateTime
+Instant = duban.engine.persistence.types.UTCDateTime
 
 
 def upgrade() -> None:

@@ -36,12 +36,12 @@ from sqlalchemy import create_engine  # noqa: E402
 
 from benchmarks.scratch import Scratch  # noqa: E402
 from duban.engine.app import App  # noqa: E402
+from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.persistence.db import normalise_url  # noqa: E402
 from duban.engine.persistence.importing import CO_UNIT_COLUMNS, EVENT_COLUMNS, TASK_COLUMNS, insert_sql  # noqa: E402
 from duban.engine.services.ledger import ImportOptions, import_ledger  # noqa: E402
 from duban.engine.services.workspace import init_workspace  # noqa: E402
-from duban.engine.settings import Settings  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 LEADER = "wangjun"

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.scratch import Scratch  # noqa: E402
 from benchmarks.sweep_bench import NOW, populate  # noqa: E402
 from duban.engine.app import App  # noqa: E402
+from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.services import queries  # noqa: E402
 from duban.engine.services.workspace import init_workspace  # noqa: E402
-from duban.engine.settings import Settings  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 DUBAN = [sys.executable, "-c", "from duban.cli.main import run; run()"]

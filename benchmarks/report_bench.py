@@ -44,6 +44,7 @@ from sqlalchemy import text  # noqa: E402
 
 from benchmarks.scratch import Scratch  # noqa: E402
 from duban.engine.app import App  # noqa: E402
+from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.domain.report import period_ending  # noqa: E402
 from duban.engine.persistence.report_queries import (  # noqa: E402
@@ -57,7 +58,6 @@ from duban.engine.persistence.report_queries import (  # noqa: E402
 from duban.engine.persistence.types import encode_date, encode_instant  # noqa: E402
 from duban.engine.services.report import ReportRequest, build_report, end_of_day  # noqa: E402
 from duban.engine.services.workspace import init_workspace  # noqa: E402
-from duban.engine.settings import Settings  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

@@ -38,6 +38,7 @@ from sqlalchemy import text  # noqa: E402
 from benchmarks.report_bench import NOW, ORG, ZONE, populate  # noqa: E402
 from benchmarks.scratch import Scratch  # noqa: E402
 from duban.engine.app import App  # noqa: E402
+from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.persistence.asof import moved_share  # noqa: E402
 from duban.engine.persistence.report_queries import MOVED_SHARE_FOR_EVENTS  # noqa: E402
@@ -45,7 +46,6 @@ from duban.engine.persistence.types import encode_date, encode_instant  # noqa: 
 from duban.engine.services.report import end_of_day  # noqa: E402
 from duban.engine.services.scoring import policy_for, task_facts, unit_scores  # noqa: E402
 from duban.engine.services.workspace import init_workspace  # noqa: E402
-from duban.engine.settings import Settings  # noqa: E402
 
 AFTER_DAYS = 14  # the built-in policy's late_progress.after_days
 

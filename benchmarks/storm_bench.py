@@ -3,7 +3,7 @@
 Engine: a real ``duban worker`` with its default settings (``-c 2``) on the
 embedded broker (kombu's SQLAlchemy transport on a SQLite file) or on Redis,
 delivering to the file channel (one fsynced JSON line per message). The clock
-starts, the beat's tick runs in this process (``duban.engine.worker.beat_tick``: the
+starts, the beat's tick runs in this process (``duban.engine.worker.celery_app.beat_tick``: the
 sweep writes the outbox, the relay hands the rows to the broker), and the clock
 stops when the last row is recorded as sent. Every row must be sent once: the
 file must hold each dedup key exactly once.
@@ -42,11 +42,11 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.scratch import Scratch  # noqa: E402
 from benchmarks.sweep_bench import NOW, populate  # noqa: E402
 from duban.engine.app import App  # noqa: E402
+from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.services.sweep import sweep  # noqa: E402
 from duban.engine.services.workspace import init_workspace  # noqa: E402
-from duban.engine.settings import Settings  # noqa: E402
-from duban.engine.worker import RELAY_BATCH  # noqa: E402
+from duban.engine.worker.celery_app import RELAY_BATCH  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 REDIS = "redis://127.0.0.1:6379/14"
@@ -76,7 +76,7 @@ def lines(path: Path) -> list[str]:
 
 
 def engine_round(scratch: Scratch, source: Path, broker: str, deliver_only: bool = False) -> dict[str, Any]:
-    from duban.engine import worker as w
+    from duban.engine.worker import celery_app as w
 
     folder = fresh(scratch, source, "engine")
     db, out = folder / "duban.db", folder / "notifications.jsonl"

@@ -29,11 +29,11 @@ from sqlalchemy import text  # noqa: E402
 
 from benchmarks.scratch import Scratch  # noqa: E402
 from duban.engine.app import App  # noqa: E402
+from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.persistence.types import encode_date, encode_instant  # noqa: E402
 from duban.engine.services.sweep import sweep  # noqa: E402
 from duban.engine.services.workspace import init_workspace  # noqa: E402
-from duban.engine.settings import Settings  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai on the deadline day

@@ -35,6 +35,7 @@ from sqlalchemy import text  # noqa: E402
 from benchmarks.report_bench import NOW, populate  # noqa: E402
 from benchmarks.scratch import Scratch  # noqa: E402
 from duban.engine.app import App  # noqa: E402
+from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.services.accounts import set_password  # noqa: E402
 from duban.engine.services.identity import SignedIn, signed_in  # noqa: E402
@@ -43,7 +44,6 @@ from duban.engine.services.ledger_view import LedgerRequest, encode_cursor, ledg
 from duban.engine.services.steps import take_step  # noqa: E402
 from duban.engine.services.visibility import task_page  # noqa: E402
 from duban.engine.services.workspace import init_workspace  # noqa: E402
-from duban.engine.settings import Settings  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 PASSWORD = "bench-password-2026"

@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.scratch import Scratch  # noqa: E402
 from benchmarks.transitions_bench import ACCOUNT, HEAD, ROW, START, fresh_app, make_tasks  # noqa: E402
 from duban.engine.app import App  # noqa: E402
+from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.services.tasks import fire  # noqa: E402
-from duban.engine.settings import Settings  # noqa: E402
 
 
 def _engine_writer(url: str, codes: list[str], ready: object, go: object) -> None:

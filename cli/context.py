@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from duban.engine.config.settings import Settings
 from duban.engine.domain.text import Bilingual, Lang
-from duban.engine.settings import Settings
 
 if TYPE_CHECKING:
     from duban.engine.app import App

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 import click
 
+from duban.engine.config.settings import Settings, lang_from_locale
 from duban.engine.domain.errors import DubanError
 from duban.engine.domain.text import Lang
 from duban.engine.domain.textcheck import printable
-from duban.engine.settings import Settings, lang_from_locale
 
 from . import zh
 from .context import Ctx

@@ -37,7 +37,7 @@ def worker(ctx: Ctx, concurrency: int, loglevel: str) -> None:
     check_delivery_settings(ctx.settings)
     ctx.app()  # refuse an unusable database before starting
     _export(ctx)
-    from duban.engine import worker as w
+    from duban.engine.worker import celery_app as w
 
     w.celery.worker_main(w.worker_argv(concurrency, loglevel))
 
@@ -56,8 +56,8 @@ def beat(ctx: Ctx, loglevel: str) -> None:
     policy = check_delivery_settings(ctx.settings)
     app = ctx.app()
     _export(ctx)
-    from duban.engine import worker as w
-    from duban.engine.beat_lock import beat_lock
+    from duban.engine.worker import celery_app as w
+    from duban.engine.worker.beat_lock import beat_lock
 
     logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     while True:

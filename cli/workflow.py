@@ -8,8 +8,8 @@ import click
 
 from duban.engine.domain import graph
 from duban.engine.domain.machine import describe_rules
+from duban.engine.domain.registry import WorkflowRegistry
 from duban.engine.domain.workflow import REQUIREMENT_LABELS, WorkflowSpec, load_workflow_file
-from duban.engine.registry import WorkflowRegistry
 
 from .context import Ctx, json_option, pass_ctx
 from .render import emit_json, say, table

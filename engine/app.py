@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from .config.account import Account, os_account
+from .config.settings import Settings
 from .domain.calendar import WorkCalendar, load_overrides
 from .domain.clock import Clock, FixedClock, SystemClock, parse_instant, zone
-from .evidence import EvidenceStore
-from .identity import Account, os_account
+from .domain.registry import WorkflowRegistry
 from .persistence.db import Database
+from .persistence.evidence import EvidenceStore
 from .persistence.uow import UnitOfWork
-from .registry import WorkflowRegistry
-from .settings import Settings
 
 
 @dataclass

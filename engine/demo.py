@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from duban.workflows import BUILTIN_DIR
 
 from .app import App
+from .config.settings import Settings
 from .domain.accountability import NotRedLevel, red_level
 from .domain.clock import FixedClock
 from .domain.errors import BadFile
@@ -34,7 +35,6 @@ from .services.sweep import sweep
 from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from .services.transfers import reassign, return_task
 from .services.workspace import init_workspace
-from .settings import Settings
 
 CAMPAIGN = "2026年主题教育整改"
 START = date(2026, 9, 7)  # a Monday

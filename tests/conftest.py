@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.clock import FixedClock
 from duban.engine.services.workspace import init_workspace
-from duban.engine.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

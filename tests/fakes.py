@@ -20,18 +20,18 @@ from types import TracebackType
 from typing import Any
 
 from duban.engine.app import App
+from duban.engine.config.account import Account
+from duban.engine.config.settings import Settings
 from duban.engine.domain.audit import GENESIS, EventFacts, RecordFacts, record_hash
 from duban.engine.domain.calendar import WorkCalendar
 from duban.engine.domain.clock import Clock, zone
 from duban.engine.domain.machine import Actor, TaskFacts
 from duban.engine.domain.org import OrgDoc
-from duban.engine.evidence import EvidenceStore
-from duban.engine.identity import Account
+from duban.engine.domain.registry import WorkflowRegistry
+from duban.engine.persistence.evidence import EvidenceStore
 from duban.engine.persistence.extensions import ExtensionView, PendingDecision, TaskForExtension
 from duban.engine.persistence.outbox import About, OutgoingNotice
 from duban.engine.persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
-from duban.engine.registry import WorkflowRegistry
-from duban.engine.settings import Settings
 
 
 @dataclass

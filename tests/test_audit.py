@@ -21,14 +21,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from duban.engine.app import App
+from duban.engine.config.account import Account
+from duban.engine.config.settings import Settings
 from duban.engine.domain.audit import GENESIS, EventFacts, chain_hash, event_hash
 from duban.engine.domain.errors import BadFile, NotPermitted, NotRecorder, UnmappedOperator
 from duban.engine.domain.text import Bilingual
-from duban.engine.identity import Account
 from duban.engine.services.audit import audit_log, read_anchor, take_anchor, verify
 from duban.engine.services.tasks import fire
 from duban.engine.services.workspace import init_workspace
-from duban.engine.settings import Settings
 
 from .conftest import DEPUTY, EXAMPLES, PRINCIPAL, ROOT, UNIT_HEAD
 from .helpers import new_task, to_submitted

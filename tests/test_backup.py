@@ -216,8 +216,8 @@ def test_a_backup_of_an_older_schema_is_upgraded_and_verified_in_a_copy(call, tm
     assert live.execute("SELECT version_num FROM alembic_version").fetchone()[0] == SCHEMA_HEAD
     live.close()
     from duban.engine.app import App
+    from duban.engine.config.settings import Settings
     from duban.engine.services.audit import verify
-    from duban.engine.settings import Settings
 
     restored = App.build(Settings(database_url=str(workspace)))
     try:

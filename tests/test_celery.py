@@ -29,12 +29,12 @@ import pytest
 from sqlalchemy import text
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.clock import FixedClock
 from duban.engine.services.delivery import relay
 from duban.engine.services.sweep import sweep
 from duban.engine.services.tasks import fire
-from duban.engine.settings import Settings
-from duban.engine.worker import make_celery, publisher, relay_safely
+from duban.engine.worker.celery_app import make_celery, publisher, relay_safely
 
 from .conftest import IN_CI, ORG, UNIT_HEAD
 from .helpers import new_task
@@ -300,7 +300,7 @@ def test_broker_down_while_sweeping_then_back(workspace, tmp_path: Path) -> None
 
 
 def test_only_one_beat_holds_the_lock(sqlite_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
-    from duban.engine.beat_lock import beat_lock
+    from duban.engine.worker.beat_lock import beat_lock
 
     holder = subprocess.Popen(
         [
@@ -308,7 +308,7 @@ def test_only_one_beat_holds_the_lock(sqlite_url: str, make_app) -> None:  # typ
             "-c",
             (
                 "import sys, time\n"
-                "from duban.engine.app import App\nfrom duban.engine.settings import Settings\nfrom duban.engine.beat_lock import beat_lock\n"
+                "from duban.engine.app import App\nfrom duban.engine.config.settings import Settings\nfrom duban.engine.worker.beat_lock import beat_lock\n"
                 f"app = App.build(Settings(database_url={sqlite_url!r}))\n"
                 "with beat_lock(app) as held:\n    print(held, flush=True)\n    time.sleep(30)\n"
             ),
@@ -328,7 +328,7 @@ def test_only_one_beat_holds_the_lock(sqlite_url: str, make_app) -> None:  # typ
 
 
 def test_only_one_beat_on_postgres(pg_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
-    from duban.engine.beat_lock import beat_lock
+    from duban.engine.worker.beat_lock import beat_lock
 
     first, second = make_app(pg_url), make_app(pg_url)
     with beat_lock(first) as a, beat_lock(second) as b:

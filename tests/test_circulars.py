@@ -24,7 +24,7 @@ from duban.engine.domain.errors import BadFile
 from duban.engine.persistence.models import Circular, CircularFile, Notification
 from duban.engine.reporting.chart import CHART_SIZE
 from duban.engine.services.circulars import circular_file, issue_due, list_circulars
-from duban.engine.worker import issue_circulars_safely
+from duban.engine.worker.celery_app import issue_circulars_safely
 
 from .conftest import EXAMPLES
 from .test_report import at, build_ledger

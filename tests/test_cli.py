@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from duban.engine.app import App
-from duban.engine.settings import Settings
+from duban.engine.config.settings import Settings
 
 from .conftest import DEPUTY, ORG, PRINCIPAL, UNIT, UNIT_HEAD
 from .helpers import snapshot

@@ -44,11 +44,11 @@ import pytest
 from sqlalchemy import text
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.errors import DubanError
 from duban.engine.services.audit import verify
 from duban.engine.services.sweep import sweep
 from duban.engine.services.tasks import ProgressInput, fire
-from duban.engine.settings import Settings
 
 from .conftest import DEPUTY, START
 from .helpers import check_history, new_task, to_submitted

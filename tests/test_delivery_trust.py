@@ -32,6 +32,7 @@ import pytest
 from sqlalchemy import text
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.delivery.channels import Channel, Guard, Message, SMTPChannel, no_guard
 from duban.engine.domain.clock import FixedClock
 from duban.engine.persistence.types import decode_instant, encode_instant
@@ -39,8 +40,7 @@ from duban.engine.services import delivery
 from duban.engine.services.delivery import DeliveryPolicy, deliver_one, relay
 from duban.engine.services.sweep import sweep
 from duban.engine.services.tasks import fire
-from duban.engine.settings import Settings
-from duban.engine.worker import make_celery, publisher
+from duban.engine.worker.celery_app import make_celery, publisher
 
 from .conftest import IN_CI, SUPERVISOR, UNIT_HEAD
 from .helpers import new_task, snapshot

@@ -9,13 +9,13 @@ import pytest
 import yaml
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.errors import BadFile, DefinitionError, InvalidInput
 from duban.engine.domain.org import load_org_file
 from duban.engine.domain.workflow import parse_workflow
 from duban.engine.services.org import import_org, org_view
 from duban.engine.services.queries import show_task
 from duban.engine.services.tasks import ProgressInput, fire, report_progress
-from duban.engine.settings import Settings
 from duban.workflows import BUILTIN_DIR
 
 from .conftest import DEPUTY, OTHER_UNIT_MEMBER, UNIT_HEAD
@@ -133,7 +133,7 @@ def test_control_characters_and_sizes_are_refused(call, sqlite_url: str, args: l
 
 def test_a_removed_workflow_leaves_the_ledger_readable(sqlite_app: App, sqlite_url: str, tmp_path: Path) -> None:
     code = new_task(sqlite_app)
-    from duban.engine.registry import WorkflowRegistry
+    from duban.engine.domain.registry import WorkflowRegistry
 
     sqlite_app.registry = WorkflowRegistry([sqlite_app.registry.spec("assistance")])
     detail = show_task(sqlite_app, code)

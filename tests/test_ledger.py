@@ -179,7 +179,7 @@ def test_header_variants(header: str, field: str | None) -> None:
 
 
 def test_status_vocabulary_and_notes() -> None:
-    from duban.engine.registry import WorkflowRegistry
+    from duban.engine.domain.registry import WorkflowRegistry
 
     spec = WorkflowRegistry.from_dirs().spec("rectification")
     vocab = StatusVocabulary.for_states([(k, s.label) for k, s in spec.states.items()])
@@ -195,7 +195,7 @@ def test_status_vocabulary_and_notes() -> None:
 
 
 def test_replay_accepts_an_imported_history() -> None:
-    from duban.engine.registry import WorkflowRegistry
+    from duban.engine.domain.registry import WorkflowRegistry
 
     spec = WorkflowRegistry.from_dirs().spec("rectification")
     assert replay(spec, [("import", None, "closed")]) == "closed"
@@ -808,7 +808,7 @@ def test_the_progress_bar_draws_on_a_terminal_only_for_big_files() -> None:
 
     from duban.cli.context import Ctx
     from duban.cli.ledger import _Bar
-    from duban.engine.settings import Settings
+    from duban.engine.config.settings import Settings
 
     def drawn(calls: list[tuple[str, int, int | None]]) -> str:
         bar = _Bar(Ctx(settings=Settings(), lang="en"))
@@ -858,8 +858,8 @@ def test_import_event_hashes_are_the_audit_chains_own() -> None:
     from datetime import UTC, datetime
 
     from duban.engine.domain.audit import GENESIS, EventFacts, event_hash
+    from duban.engine.domain.registry import WorkflowRegistry
     from duban.engine.persistence.importing import ImportEvents, ImportPlan
-    from duban.engine.registry import WorkflowRegistry
 
     spec = WorkflowRegistry.from_dirs().spec("rectification")
     for operator in (None, "zhouqiang"):

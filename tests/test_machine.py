@@ -12,7 +12,7 @@ from duban.engine.domain.errors import (
     UnknownTrigger,
 )
 from duban.engine.domain.machine import Actor, Request, TaskFacts, replay
-from duban.engine.registry import WorkflowRegistry
+from duban.engine.domain.registry import WorkflowRegistry
 
 REG = WorkflowRegistry.from_dirs()
 MACHINE = REG.machine("rectification")

@@ -10,12 +10,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.errors import StoreError
 from duban.engine.persistence.db import KNOWN_REVISIONS, SCHEMA_HEAD
 from duban.engine.persistence.migrate import head_revision
 from duban.engine.persistence.models import Base
 from duban.engine.services.workspace import init_workspace, open_workspace
-from duban.engine.settings import Settings
 
 
 def test_code_knows_the_alembic_head() -> None:

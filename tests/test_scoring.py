@@ -265,7 +265,7 @@ def overdue_workspace(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest
     """A copy of the workspace with one task due 09-11 (red by the 30th) and one due in October."""
     import shutil
 
-    from duban.engine.settings import Settings
+    from duban.engine.config.settings import Settings
 
     db = str(tmp_path / "duban.db")
     shutil.copy(sqlite_template, db)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from duban.engine.config.secrets import MASK, SecretFilter, mask, secret_values
+from duban.engine.config.settings import Settings
 from duban.engine.domain.errors import BadFile
-from duban.engine.secrets import MASK, SecretFilter, mask, secret_values
-from duban.engine.settings import Settings
 
 SECRETS = {
     "DUBAN_SMTP_PASSWORD": "hunter2-smtp",

@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy import text
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.errors import (
     BadFile,
     DefinitionError,
@@ -28,7 +29,6 @@ from duban.engine.services.org import import_org
 from duban.engine.services.queries import TaskFilter, list_tasks, show_task
 from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from duban.engine.services.workspace import check_definitions, open_workspace
-from duban.engine.settings import Settings
 from duban.workflows import BUILTIN_DIR
 
 from .conftest import DEPUTY, OTHER_UNIT_MEMBER, PRINCIPAL, SUPERVISOR, UNIT, UNIT_HEAD
@@ -321,7 +321,7 @@ def test_changed_definition_must_keep_states_in_use(app: App, tmp_path: Path, ma
     (tmp_path / "wf" / "rectification.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     changed = make_app(app.settings.database_url)
     changed.settings = Settings(database_url=app.settings.database_url, workflow_dirs=(tmp_path / "wf",))
-    from duban.engine.registry import WorkflowRegistry
+    from duban.engine.domain.registry import WorkflowRegistry
 
     changed.registry = WorkflowRegistry.from_dirs([tmp_path / "wf"])
     with pytest.raises(DefinitionError) as info:

@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.clock import FixedClock
 from duban.engine.domain.errors import DubanError
 from duban.engine.services.queries import TaskFilter, list_tasks
 from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from duban.engine.services.workspace import init_workspace
-from duban.engine.settings import Settings
 
 from .conftest import ORG, START
 from .helpers import check_history, snapshot

@@ -731,8 +731,8 @@ def test_verification_through_the_command_line(call, db_url: str, tmp_path: Path
 
 
 def test_a_review_before_dispatch_is_a_workflow_option(db_url: str, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from duban.engine.config.settings import Settings
     from duban.engine.domain.errors import NotPermitted
-    from duban.engine.settings import Settings
 
     folder = tmp_path / "workflows"
     folder.mkdir()

@@ -158,7 +158,7 @@ def test_notice_numbers_parse() -> None:
 def test_cli_notices(call, tmp_path: Path, sqlite_template: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    from duban.engine.settings import Settings
+    from duban.engine.config.settings import Settings
 
     db = str(tmp_path / "duban.db")
     shutil.copy(sqlite_template, db)

@@ -21,13 +21,13 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.audit import GENESIS, EventFacts, event_hash
 from duban.engine.domain.clock import FixedClock
 from duban.engine.domain.errors import AnchorForged, FixedClockRefused, UnknownPerson
 from duban.engine.services.audit import anchor_if_due, latest_anchor, verify
 from duban.engine.services.tasks import ProgressInput, fire, report_progress
 from duban.engine.services.workspace import init_workspace
-from duban.engine.settings import Settings
 
 from .conftest import DEPUTY, EXAMPLES, PG_URL, ROOT, UNIT_HEAD, require_pg
 from .helpers import new_task
@@ -411,7 +411,7 @@ def test_granting_oneself_a_role_on_record_is_named(tmp_path: Path, clock: Fixed
 
 
 def test_the_beats_tick_stores_an_anchor_on_schedule(app: App, ledger: list[str], clock: FixedClock) -> None:
-    from duban.engine.worker import beat_tick
+    from duban.engine.worker.celery_app import beat_tick
 
     app.settings.extra["DUBAN_AUDIT_KEY"] = KEY
     app.settings.extra["DUBAN_BROKER_URL"] = "redis://127.0.0.1:9/0"  # no broker: the tick anchors all the same

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select, text
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.clock import FixedClock
 from duban.engine.persistence.models import Record
 from duban.engine.services import accounts
 from duban.engine.services.audit import verify
 from duban.engine.services.tasks import NewTask, assign, fire
 from duban.engine.services.workspace import init_workspace
-from duban.engine.settings import Settings
 from duban.web.app import create_app
 
 from .conftest import DEPUTY, ORG, PRINCIPAL, START, SUPERVISOR, UNIT, UNIT_HEAD

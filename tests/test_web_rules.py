@@ -145,8 +145,8 @@ def test_set_password_reads_standard_input_on_a_single_desk(tmp_path: Path, sqli
 
 def test_notifications_link_to_the_task_page(tmp_path: Path, sqlite_template: Path) -> None:
     from duban.engine.app import App
+    from duban.engine.config.settings import Settings
     from duban.engine.domain.clock import FixedClock
-    from duban.engine.settings import Settings
 
     from .conftest import START
 
@@ -283,7 +283,7 @@ def test_a_unit_members_visibility_is_read_through_indexes(app) -> None:  # type
 
 def test_api_tokens_are_listed_and_revoked_from_the_command_line(tmp_path: Path, sqlite_template: Path) -> None:
     from duban.engine.app import App
-    from duban.engine.settings import Settings
+    from duban.engine.config.settings import Settings
 
     db = tmp_path / "duban.db"
     shutil.copy(sqlite_template, db)

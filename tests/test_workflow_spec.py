@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from duban.engine.domain.errors import DefinitionError
+from duban.engine.domain.registry import WorkflowRegistry
 from duban.engine.domain.workflow import load_workflow_file, parse_workflow
-from duban.engine.registry import WorkflowRegistry
 from duban.workflows import BUILTIN_DIR
 
 BASE: dict[str, Any] = yaml.safe_load((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"))

@@ -18,7 +18,7 @@ import yaml
 
 from duban.cli.main import COMMAND_MODULES
 from duban.engine.demo import EXAMPLES, run_demo
-from duban.engine.registry import WorkflowRegistry
+from duban.engine.domain.registry import WorkflowRegistry
 from duban.engine.services.extensions import decide_extension, request_extension
 
 NOW = "2026-10-26T10:00"

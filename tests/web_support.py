@@ -20,12 +20,12 @@ import yaml
 from fastapi.testclient import TestClient
 
 from duban.engine.app import App
+from duban.engine.config.account import Account
+from duban.engine.config.settings import Settings
 from duban.engine.domain.clock import FixedClock
-from duban.engine.identity import Account
 from duban.engine.services import accounts
 from duban.engine.services.identity import SignedIn, signed_in
 from duban.engine.services.workspace import init_workspace
-from duban.engine.settings import Settings
 from duban.web.app import create_app
 
 from .conftest import ORG, START

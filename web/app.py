@@ -19,9 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from duban.engine.app import App
+from duban.engine.config.settings import Settings
 from duban.engine.domain.errors import DubanError
 from duban.engine.services.workspace import open_workspace
-from duban.engine.settings import Settings
 
 from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render, templates
 from .routes import admin, api, assign, auth, board, circulars, inbox, ledger, tasks

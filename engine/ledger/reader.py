@@ -130,7 +130,7 @@ def max_unpacked_bytes(env: Mapping[str, str] | None = None) -> int:
     Read here rather than passed in so every reader of a workbook is capped,
     whichever service opens it.
     """
-    from ..settings import Settings
+    from ..config.settings import Settings
 
     raw = Settings.from_env(env).extra.get(MAX_UNPACKED_SETTING, "").strip()
     if not raw:

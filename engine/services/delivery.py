@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..app import App
+from ..config.settings import Settings
 from ..delivery.channels import Channel, LeaseLost, Message, Permanent, Transient, build_channels
 from ..domain.errors import InvalidInput
 from ..domain.text import Bilingual
-from ..settings import Settings
 
 log = logging.getLogger("duban.delivery")
 

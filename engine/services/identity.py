@@ -6,8 +6,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..app import App
+from ..config.account import Account
 from ..domain.errors import FixedClockRefused, NoActor, NotRecorder, UnknownPerson, UnmappedOperator
-from ..identity import Account
 from ..persistence.uow import UnitOfWork
 from .chain import record_workspace
 

@@ -13,9 +13,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .domain.errors import BadFile
-from .domain.osreason import os_reason
-from .domain.text import Bilingual
+from ..domain.errors import BadFile
+from ..domain.osreason import os_reason
+from ..domain.text import Bilingual
 
 CHUNK = 1 << 20
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from duban.workflows import BUILTIN_DIR
 
-from .domain.errors import UnknownWorkflow
-from .domain.machine import WorkflowMachine
-from .domain.workflow import WorkflowSpec, load_workflow_file
+from .errors import UnknownWorkflow
+from .machine import WorkflowMachine
+from .workflow import WorkflowSpec, load_workflow_file
 
 
 class WorkflowRegistry:

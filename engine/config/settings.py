@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .domain.clock import DEFAULT_ZONE
-from .domain.errors import BadFile
-from .domain.text import Bilingual, Lang
+from ..domain.clock import DEFAULT_ZONE
+from ..domain.errors import BadFile
+from ..domain.text import Bilingual, Lang
 from .secrets import is_secret_name, mask
 
 DEFAULT_DB = "duban.db"

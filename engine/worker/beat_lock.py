@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from .app import App
+from ..app import App
 
 ADVISORY_KEY = 0x64756261  # "duba"
 

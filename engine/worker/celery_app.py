@@ -29,14 +29,14 @@ from celery import Celery, signals
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import sqlalchemy as kombu_sqlalchemy
 
-from .app import App
-from .domain.errors import DubanError, InvalidInput, StoreError
-from .secrets import SecretFilter, secret_values
-from .services.audit import anchor_if_due
-from .services.circulars import issue_due
-from .services.delivery import DeliveryPolicy, channels_for, check_delivery_settings, deliver_batch, relay_all
-from .services.sweep import sweep
-from .settings import Settings
+from ..app import App
+from ..config.secrets import SecretFilter, secret_values
+from ..config.settings import Settings
+from ..domain.errors import DubanError, InvalidInput, StoreError
+from ..services.audit import anchor_if_due
+from ..services.circulars import issue_due
+from ..services.delivery import DeliveryPolicy, channels_for, check_delivery_settings, deliver_batch, relay_all
+from ..services.sweep import sweep
 
 log = logging.getLogger("duban.worker")
 
@@ -63,7 +63,7 @@ def broker_url(settings: Settings) -> str:
                 ),
             )
         return url
-    from .persistence.db import Database
+    from ..persistence.db import Database
 
     db = Database(settings.database_url)
     folder = db.path.parent if db.path is not None else Path.cwd()

@@ -68,7 +68,7 @@ EXAMPLES: list[tuple[str, str, str]] = [
 
 # Which module of cli/ defines each command: a command's module (and what it imports, SQLAlchemy above all) is
 # loaded only when that command runs, so `duban --version` or `duban show` pays for nothing else.
-# tests/test_cli_startup.py checks this table against what the modules register.
+# tests/e2e/test_cli_startup.py checks this table against what the modules register.
 COMMAND_MODULES: dict[str, str] = {
     **dict.fromkeys(
         (

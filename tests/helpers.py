@@ -11,8 +11,7 @@ from duban.engine.app import App
 from duban.engine.domain.machine import replay
 from duban.engine.persistence.models import Event, Task
 from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
-
-from .conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
+from tests.conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
 
 TABLES = (
     "tasks",

@@ -27,8 +27,7 @@ from duban.engine.services import accounts
 from duban.engine.services.identity import SignedIn, signed_in
 from duban.engine.services.workspace import init_workspace
 from duban.web.app import create_app
-
-from .conftest import ORG, START
+from tests.conftest import ORG, START
 
 ADMIN = "zhouqiang"
 SERVER = Account("os", "duban-web")

@@ -37,7 +37,7 @@ async def posted_form(request: Request) -> FormData:
     else:
         # Checked when the view reads the session (``session_of``), in the view's own thread: one hop to a
         # worker thread per request instead of two, and one session query. Every POST view reads the session
-        # first; tests/test_web_http.py::test_every_form_is_refused_without_its_csrf_token holds them to it.
+        # first; tests/integration/test_web_http.py::test_every_form_is_refused_without_its_csrf_token holds them to it.
         defer_csrf(request, sent)
     return form
 

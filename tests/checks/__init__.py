@@ -1,0 +1,1 @@
+"""Checks over the whole repository: lint, types, layering, documentation."""

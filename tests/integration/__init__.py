@@ -1,0 +1,1 @@
+"""Integration: the guarantees on real SQLite and PostgreSQL files, brokers and mail servers."""

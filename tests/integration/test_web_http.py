@@ -1,0 +1,651 @@
+"""The web workspace over HTTP (Starlette's TestClient) on real SQLite files, and once on PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from duban.engine.app import App
+from duban.engine.config.settings import Settings
+from duban.engine.domain.clock import FixedClock
+from duban.engine.persistence.models import Record
+from duban.engine.services import accounts
+from duban.engine.services.audit import verify
+from duban.engine.services.tasks import NewTask, assign, fire
+from duban.engine.services.workspace import init_workspace
+from duban.web.app import create_app
+from tests.conftest import DEPUTY, ORG, PRINCIPAL, START, SUPERVISOR, UNIT, UNIT_HEAD
+from tests.web_support import PASSWORD, Web, build_template, csrf_of, make_web, own_password, sign_in, signed_in_as
+
+OTHER_HEAD = "liuxia"  # head of 阳光社区党支部: not 社会事务科
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"photo"
+
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory.mktemp("web-template"))
+
+
+@pytest.fixture
+def web(web_template: Path, tmp_path: Path) -> Iterator[Web]:
+    w = make_web(web_template, tmp_path)
+    yield w
+    w.close()
+
+
+def new_task(web: Web, title: str = "路灯损坏", unit: str = UNIT, **more: object) -> str:
+    with signed_in_as(PRINCIPAL):
+        return assign(
+            web.server,
+            PRINCIPAL,
+            NewTask(title=title, unit=unit, leader=DEPUTY, deadline=date(2026, 10, 9), measures=["排查"], **more),  # type: ignore[arg-type]
+        )
+
+
+def events_of(app: App, code: str) -> list[tuple[int, str, str | None, str | None]]:
+    with app.db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT e.seq, e.trigger, e.account, e.via FROM events e JOIN tasks t ON t.id = e.task_id "
+                "WHERE t.code = :c ORDER BY e.seq"
+            ),
+            {"c": code},
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def signin_outcomes(app: App) -> list[str]:
+    with app.db.engine.connect() as conn:
+        bodies = conn.execute(select(Record.body).where(Record.kind == "signin").order_by(Record.chain_seq)).scalars()
+        return [b["outcome"] for b in bodies]
+
+
+# --- signing in -------------------------------------------------------------------------------------------
+
+
+def test_sign_in_and_out_are_records_and_the_cookie_is_guarded(web: Web) -> None:
+    c = web.client()
+    assert c.get("/").url.path == "/signin"  # nobody signed in: to the sign-in page
+    page = c.get("/signin")
+    reply = c.post(
+        "/signin",
+        data={"account": UNIT_HEAD, "password": PASSWORD, "csrf": csrf_of(page.text), "next": "/"},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303
+    cookie = reply.headers["set-cookie"]
+    assert "duban_session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    assert "Max-Age=43200" in cookie and "Secure" not in cookie  # 12 hours; plain http on a test server
+    home = c.get("/")
+    assert home.status_code == 200 and "我的待办" in home.text and "web:fenglei" in home.text
+    c.post("/signout", data={"csrf": csrf_of(home.text)})
+    assert c.get("/").url.path == "/signin"
+    assert signin_outcomes(web.server)[-2:] == ["ok", "signed_out"]
+    with web.server.db.engine.connect() as conn:  # the session is kept only as a hash
+        stored = conn.execute(text("SELECT token_hash FROM web_sessions")).scalars().all()
+    assert stored and reply.cookies.get("duban_session") not in stored
+
+
+def test_a_session_ends_on_the_server_after_its_hours(web: Web) -> None:
+    c = web.client()
+    sign_in(c, UNIT_HEAD)
+    assert c.get("/").url.path == "/"
+    web.server.clock.advance(timedelta(hours=12, minutes=1))  # type: ignore[attr-defined]
+    assert c.get("/").url.path == "/signin"  # the cookie is still sent; the server no longer knows it
+
+
+def test_the_cookie_is_secure_behind_https(web_template: Path, tmp_path: Path) -> None:
+    w = make_web(web_template, tmp_path, extra={"DUBAN_BASE_URL": "https://duban.example.gov.cn"})
+    c = w.client()
+    reply = c.post(
+        "/signin",
+        data={"account": UNIT_HEAD, "password": PASSWORD, "csrf": csrf_of(c.get("/signin").text)},
+        follow_redirects=False,
+    )
+    assert "Secure" in reply.headers["set-cookie"]
+    w.close()
+
+
+def test_a_password_set_by_an_admin_must_be_changed_first(web: Web) -> None:
+    accounts.set_password(web.admin, None, UNIT_HEAD, "given-by-admin-1")
+    c = web.client()
+    first = sign_in(c, UNIT_HEAD, "given-by-admin-1")
+    assert first.url.path == "/password" and "首次登录" in first.text
+    assert c.get("/").url.path == "/password"  # nothing else until then
+    weak = c.post(
+        "/password", data={"current": "given-by-admin-1", "new": "short", "again": "short", "csrf": csrf_of(first.text)}
+    )
+    assert weak.status_code == 400 and "至少需要 10 个字符" in weak.text
+    done = c.post(
+        "/password",
+        data={
+            "current": "given-by-admin-1",
+            "new": "my-own-secret-7",
+            "again": "my-own-secret-7",
+            "csrf": csrf_of(first.text),
+        },
+    )
+    assert done.url.path == "/" and "我的待办" in done.text
+    assert sign_in(web.client(), UNIT_HEAD, "given-by-admin-1").status_code == 401
+    assert sign_in(web.client(), UNIT_HEAD, "my-own-secret-7").url.path == "/"
+
+
+def test_only_an_admin_sets_someone_elses_password(web: Web) -> None:
+    from duban.engine.domain.accounts import NotYours
+
+    with signed_in_as(UNIT_HEAD), pytest.raises(NotYours):
+        accounts.set_password(web.server, UNIT_HEAD, OTHER_HEAD, "not-yours-to-set")
+
+
+def test_sign_in_is_throttled_after_five_failures(web: Web) -> None:
+    c = web.client()
+    for _ in range(5):
+        assert sign_in(c, UNIT_HEAD, "wrong-password!").status_code == 401
+    throttled = sign_in(c, UNIT_HEAD)  # even the right password, for the window
+    assert throttled.status_code == 429 and "登录失败次数过多" in throttled.text
+    # another worker (another app on the same database) agrees: the count is in the database
+    other = make_web_client_on_same_db(web)
+    assert sign_in(other, UNIT_HEAD).status_code == 429
+    assert signin_outcomes(web.server)[-7:] == ["failed"] * 5 + ["throttled", "throttled"]
+    web.server.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
+    assert sign_in(c, UNIT_HEAD).url.path == "/"
+
+
+def make_web_client_on_same_db(web: Web):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    second = App.build(web.server.settings, clock=web.server.clock)
+    second.account = web.server.account
+    return TestClient(create_app(engine=second), follow_redirects=True)
+
+
+def test_an_unknown_name_fails_like_a_wrong_password(web: Web) -> None:
+    c = web.client()
+    nobody, wrong = sign_in(c, "nobody-at-all"), sign_in(c, UNIT_HEAD, "wrong-password!")
+    assert nobody.status_code == wrong.status_code == 401
+    assert "账号或密码不正确" in nobody.text and "账号或密码不正确" in wrong.text
+
+
+def test_forms_without_the_csrf_token_are_refused(web: Web) -> None:
+    code = new_task(web)
+    c = web.client()
+    assert c.post("/signin", data={"account": UNIT_HEAD, "password": PASSWORD}).status_code == 403
+    sign_in(c, UNIT_HEAD)
+    before = events_of(web.server, code)
+    for token in (None, "forged-token"):
+        data = {"trigger": "start", "if_version": "1"} | ({"csrf": token} if token else {})
+        assert c.post(f"/tasks/{code}/step", data=data).status_code == 403
+    assert events_of(web.server, code) == before
+
+
+def test_every_form_is_refused_without_its_csrf_token(web: Web) -> None:
+    """A signed-in browser's token is checked when the view reads the session: every POST page must, so
+    each is tried here without a token and with a forged one, and nothing may be written."""
+    from fastapi.routing import APIRoute
+
+    from duban.web.app import ROUTERS
+
+    code = new_task(web)
+    c = web.client()
+    sign_in(c, PRINCIPAL)
+    before = (events_of(web.server, code), signin_outcomes(web.server))
+    posts = [
+        r.path
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and "POST" in r.methods and not (router.prefix or r.path).startswith("/api")
+    ]
+    assert len(posts) >= 12
+    for path in posts:
+        url = path.replace("{code}", code)
+        for token in (None, "forged-token"):
+            data = {"trigger": "start", "if_version": "1", "percent": "50", "note": "x", "account": PRINCIPAL}
+            answer = c.post(url, data=data | ({"csrf": token} if token else {}))
+            assert answer.status_code == 403, (url, token, answer.status_code)
+    assert (events_of(web.server, code), signin_outcomes(web.server)) == before
+
+
+# --- what one may see -------------------------------------------------------------------------------------
+
+
+def test_another_units_task_and_its_evidence_are_not_found(web: Web, tmp_path: Path) -> None:
+    code = new_task(web, title="机密标题：仅本单位可见")
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(JPEG)
+    with signed_in_as(UNIT_HEAD):
+        fire(web.server, UNIT_HEAD, code, "start")
+        from duban.engine.services.tasks import ProgressInput, report_progress
+
+        report_progress(web.server, UNIT_HEAD, code, ProgressInput(50, "已排查", (photo,)))
+    import hashlib
+
+    digest = hashlib.sha256(JPEG).hexdigest()
+    mine, theirs = web.client(), web.client()
+    sign_in(mine, UNIT_HEAD)
+    sign_in(theirs, OTHER_HEAD)
+    assert mine.get(f"/tasks/{code}").status_code == 200
+    assert mine.get(f"/evidence/{digest}").content == JPEG
+    page = theirs.get(f"/tasks/{code}")
+    assert page.status_code == 404 and "机密标题" not in page.text
+    assert theirs.get(f"/evidence/{digest}").status_code == 404
+    missing = theirs.get("/tasks/ZG-2026-9999")
+    assert missing.status_code == 404 and missing.text.replace("9999", "0001") == page.text.replace(
+        code, "ZG-2026-0001"
+    )
+    step = theirs.post(f"/tasks/{code}/step", data={"trigger": "submit", "csrf": csrf_of(theirs.get("/").text)})
+    assert step.status_code == 404 and "机密标题" not in step.text
+    assert "机密标题" not in theirs.get("/").text
+    overseer = web.client()
+    sign_in(overseer, SUPERVISOR)
+    assert overseer.get(f"/tasks/{code}").status_code == 200
+
+
+def test_a_co_unit_sees_the_task(web: Web) -> None:
+    code = new_task(web, co_units=["阳光社区党支部"])
+    c = web.client()
+    sign_in(c, OTHER_HEAD)
+    assert c.get(f"/tasks/{code}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/evidence/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/evidence/../../etc/passwd",
+        "/evidence/" + "A" * 64,
+        "/evidence/" + "0" * 63,
+        "/evidence/" + "0" * 64,
+        "/evidence/%2e%2e%2f" + "0" * 58,
+    ],
+)
+def test_evidence_paths_cannot_leave_the_store(web: Web, path: str) -> None:
+    c = web.client()
+    sign_in(c, SUPERVISOR)
+    reply = c.get(path)
+    assert reply.status_code == 404 and "root:" not in reply.text
+
+
+def test_script_in_a_title_or_note_is_shown_as_text(web: Web) -> None:
+    code = new_task(web, title="<script>alert('标题')</script>")
+    with signed_in_as(UNIT_HEAD):
+        fire(web.server, UNIT_HEAD, code, "start", comment="<img src=x onerror=alert(1)>")
+    c = web.client()
+    sign_in(c, UNIT_HEAD)
+    for page in (c.get(f"/tasks/{code}").text, c.get("/").text):
+        assert "<script>alert(" not in page and "&lt;script&gt;alert(" in page
+    assert "<img src=x" not in c.get(f"/tasks/{code}").text
+
+
+# --- steps on the task page -------------------------------------------------------------------------------
+
+
+def test_a_step_through_the_web_records_the_signed_in_account_and_verifies(web: Web) -> None:
+    code = new_task(web)
+    c = web.client()
+    sign_in(c, UNIT_HEAD)
+    page = c.get(f"/tasks/{code}")
+    assert 'value="start"' in page.text and 'value="approve"' not in page.text  # only the steps one may take
+    done = c.post(f"/tasks/{code}/step", data={"trigger": "start", "if_version": "1", "csrf": csrf_of(page.text)})
+    assert done.status_code == 200 and "已保存" in done.text
+    assert events_of(web.server, code)[-1] == (2, "start", "os:duban-web", "web:fenglei")
+    verdict = verify(web.admin)
+    assert verdict.ok, verdict.breaks
+
+
+def test_a_stale_form_writes_nothing_and_shows_the_task_as_it_is(web: Web) -> None:
+    code = new_task(web)
+    with signed_in_as(UNIT_HEAD):
+        fire(web.server, UNIT_HEAD, code, "start")
+    c = web.client()
+    sign_in(c, DEPUTY)
+    page = c.get(f"/tasks/{code}")
+    with signed_in_as(PRINCIPAL):  # someone else acts while the page stands open
+        fire(web.server, PRINCIPAL, code, "cancel", comment="合并到另一任务")
+    before = events_of(web.server, code)
+    stale = c.post(
+        f"/tasks/{code}/step",
+        data={"trigger": "cancel", "comment": "重复", "if_version": "2", "csrf": csrf_of(page.text)},
+    )
+    assert stale.status_code == 409 and "已被他人更新" in stale.text and "已撤销" in stale.text
+    assert events_of(web.server, code) == before
+
+
+def test_a_reject_needs_a_reason_shown_by_its_field(web: Web) -> None:
+    code = new_task(web)
+    with signed_in_as(UNIT_HEAD):
+        from duban.engine.services.tasks import ProgressInput, report_progress
+
+        fire(web.server, UNIT_HEAD, code, "start")
+        report_progress(web.server, UNIT_HEAD, code, ProgressInput(100, "完成"))
+        fire(web.server, UNIT_HEAD, code, "submit")
+    c = web.client()
+    sign_in(c, DEPUTY)
+    page = c.get(f"/tasks/{code}")
+    before = events_of(web.server, code)
+    refused = c.post(
+        f"/tasks/{code}/step", data={"trigger": "reject", "comment": "", "if_version": "4", "csrf": csrf_of(page.text)}
+    )
+    assert refused.status_code == 400 and 'class="field-error" role="alert">请填写理由' in refused.text
+    assert events_of(web.server, code) == before
+    c.get("/lang/en")
+    english = c.post(f"/tasks/{code}/step", data={"trigger": "reject", "if_version": "4", "csrf": csrf_of(page.text)})
+    assert "a reason is required" in english.text
+
+
+def test_progress_with_a_photo_and_the_upload_limits(web_template: Path, tmp_path: Path) -> None:
+    w = make_web(web_template, tmp_path, extra={"DUBAN_WEB_MAX_UPLOAD_MB": "0.01"})  # 10 KB
+    code = new_task(w)
+    with signed_in_as(UNIT_HEAD):
+        fire(w.server, UNIT_HEAD, code, "start")
+    c = w.client()
+    sign_in(c, UNIT_HEAD)
+    token = csrf_of(c.get(f"/tasks/{code}").text)
+    form = {"percent": "60", "note": "已完成排查", "if_version": "2", "csrf": token}
+    before = events_of(w.server, code)
+    big = c.post(
+        f"/tasks/{code}/progress",
+        data=form,
+        files=[("files", ("大图.jpg", io.BytesIO(JPEG + b"\x00" * 20_000), "image/jpeg"))],
+    )
+    assert big.status_code == 400 and "超过" in big.text and "已完成排查" in big.text  # the note is kept
+    fake = c.post(
+        f"/tasks/{code}/progress",
+        data=form,
+        files=[("files", ("photo.jpg", io.BytesIO(b"#!/bin/sh\nrm -rf /"), "image/jpeg"))],
+    )
+    assert fake.status_code == 400 and "类型不被接受" in fake.text
+    exe = c.post(
+        f"/tasks/{code}/progress",
+        data=form,
+        files=[("files", ("tool.exe", io.BytesIO(b"MZ" + b"\x00" * 10), "application/octet-stream"))],
+    )
+    assert exe.status_code == 400
+    bad_percent = c.post(f"/tasks/{code}/progress", data=form | {"percent": "150"})
+    assert bad_percent.status_code == 400 and "0 到 100" in bad_percent.text
+    assert events_of(w.server, code) == before and not (tmp_path / "evidence").exists()
+    ok = c.post(
+        f"/tasks/{code}/progress", data=form, files=[("files", ("现场照片.jpg", io.BytesIO(JPEG), "image/jpeg"))]
+    )
+    assert ok.status_code == 200 and "现场照片.jpg" in ok.text and "60%" in ok.text
+    assert events_of(w.server, code)[-1][1:] == ("progress", "os:duban-web", "web:fenglei")
+    w.close()
+
+
+def test_extension_asked_and_granted_on_the_page(web: Web) -> None:
+    code = new_task(web)
+    with signed_in_as(UNIT_HEAD):
+        fire(web.server, UNIT_HEAD, code, "start")
+    unit, leader = web.client(), web.client()
+    sign_in(unit, UNIT_HEAD)
+    sign_in(leader, DEPUTY)
+    page = unit.get(f"/tasks/{code}")
+    missing = unit.post(
+        f"/tasks/{code}/extend", data={"to": "", "reason": "", "if_version": "2", "csrf": csrf_of(page.text)}
+    )
+    assert missing.status_code == 400 and "请填写新的整改时限" in missing.text and "请说明延期理由" in missing.text
+    asked = unit.post(
+        f"/tasks/{code}/extend",
+        data={"to": "2026-11-30", "reason": "材料采购周期长", "if_version": "2", "csrf": csrf_of(page.text)},
+    )
+    assert asked.status_code == 200
+    inbox = leader.get("/")
+    assert "待审批的延期申请" in inbox.text and "材料采购周期长" in inbox.text
+    decide = leader.get(f"/tasks/{code}")
+    request_id = decide.text.split('name="request" value="')[1].split('"')[0]
+    granted = leader.post(
+        f"/tasks/{code}/extension",
+        data={"request": request_id, "decision": "grant", "if_version": "3", "csrf": csrf_of(decide.text)},
+    )
+    assert granted.status_code == 200 and "2026-11-30" in granted.text
+
+
+def test_the_inbox_puts_red_first_and_supervisors_remind(web_template: Path, tmp_path: Path) -> None:
+    clock = FixedClock(START)
+    w = make_web(web_template, tmp_path, clock=clock)
+    late = new_task(w, title="逾期任务")
+    with signed_in_as(PRINCIPAL):
+        fresh = assign(
+            w.server, PRINCIPAL, NewTask(title="新任务", unit=UNIT, leader=DEPUTY, deadline=date(2026, 12, 31))
+        )
+    clock.advance(timedelta(days=40))
+    unit = w.client()
+    sign_in(unit, UNIT_HEAD)
+    text_ = unit.get("/").text
+    assert text_.index("逾期任务") < text_.index("新任务") and "红灯 1" in text_
+    sup = w.client()
+    sign_in(sup, SUPERVISOR)
+    home = sup.get("/")
+    assert "逾期任务" in home.text.split("逾期任务")[0] + "逾期任务" and f'hx-post="/tasks/{late}/remind"' in home.text
+    assert f'hx-post="/tasks/{fresh}/remind"' not in home.text
+    reminded = sup.post(f"/tasks/{late}/remind", data={"csrf": csrf_of(home.text)}, headers={"HX-Request": "true"})
+    assert reminded.status_code == 200 and "已催办" in reminded.text
+    assert events_of(w.server, late)[-1][1:] == ("remind", "os:duban-web", "web:huangtao")
+    w.close()
+
+
+def test_error_pages_show_no_trace(web: Web) -> None:
+    c = web.client()
+    sign_in(c, UNIT_HEAD)
+    c.app.state.duban.registry = None  # type: ignore[attr-defined]  # any page now fails inside the engine
+    from fastapi.testclient import TestClient
+
+    raw = TestClient(c.app, raise_server_exceptions=False, cookies=c.cookies)
+    reply = raw.get("/")
+    assert reply.status_code == 500 and "Traceback" not in reply.text and "服务器内部错误" in reply.text
+
+
+# --- the JSON API -----------------------------------------------------------------------------------------
+
+
+def test_the_api_has_the_clis_keys_and_the_same_rules(web: Web) -> None:
+    code = new_task(web)
+    other = new_task(web, title="别的单位的任务", unit="阳光社区党支部")
+    token = accounts.issue_token(web.admin, None, UNIT_HEAD)
+    c = web.client()
+    assert c.get("/api/v1/tasks").status_code == 401
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = c.get("/api/v1/tasks", headers=auth).json()
+    assert [t["code"] for t in listed] == [code]
+    assert set(listed[0]) >= {
+        "code",
+        "title",
+        "workflow",
+        "state",
+        "state_label",
+        "unit",
+        "leader",
+        "leader_name",
+        "deadline",
+        "version",
+        "updated_at",
+    }
+    assert c.get(f"/api/v1/tasks/{other}", headers=auth).status_code == 404
+    shown = c.get(f"/api/v1/tasks/{code}", headers=auth).json()
+    assert shown["allowed"] == ["start", "cancel", "extend"] or "start" in shown["allowed"]
+    assert {"events", "progress", "measures", "co_units"} <= set(shown)
+    moved = c.post(f"/api/v1/tasks/{code}/start", headers=auth, json={"if_version": 1}).json()
+    assert moved == {"code": code, "trigger": "start", "from": "assigned", "to": "in_progress", "version": 2}
+    stale = c.post(f"/api/v1/tasks/{code}/submit", headers=auth, json={"if_version": 1})
+    assert stale.status_code == 409
+    c.post(f"/api/v1/tasks/{code}/cancel", headers=auth, json={"comment": "重复"})  # not the unit's to take
+    refused = c.post(f"/api/v1/tasks/{code}/cancel", headers=auth, json={"comment": "重复"})
+    assert refused.status_code == 403 and "无权" in refused.json()["error"]
+    assert c.get("/api/openapi.json").json()["paths"]["/api/v1/tasks"]
+    docs = c.get("/api/docs")
+    assert docs.status_code == 200 and "/api/v1/tasks/{code}" in docs.text
+    assert "cdn" not in docs.text.lower() and "<script" not in docs.text  # served from here, nothing fetched
+    with web.server.db.engine.connect() as conn:
+        assert token not in conn.execute(text("SELECT token_hash FROM web_api_tokens")).scalars().all()
+    assert verify(web.admin).ok
+
+
+# --- serve refuses a server account that is not a service's -----------------------------------------------
+
+
+def test_serve_refuses_an_account_that_is_not_a_service(web_template: Path, tmp_path: Path) -> None:
+    from tests.integration.test_cli import duban
+
+    db = tmp_path / "duban.db"
+    import shutil
+
+    shutil.copy(web_template, db)
+    result = duban("--db", str(db), "serve", "--port", "1")
+    assert result.returncode == 4
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "init --service-account os:" in lines[0]
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_web_step_on_postgresql_carries_via_and_verifies(pg_url: str, tmp_path: Path) -> None:
+    server = App.build(Settings(database_url=pg_url, evidence_dir=tmp_path / "ev"), clock=FixedClock(START))
+    init_workspace(server, ORG, single_desk=True)
+    w = Web(server, server, tmp_path)
+    own_password(w, UNIT_HEAD)
+    code = new_task(w)
+    c = w.client()
+    sign_in(c, UNIT_HEAD)
+    page = c.get(f"/tasks/{code}")
+    done = c.post(f"/tasks/{code}/step", data={"trigger": "start", "if_version": "1", "csrf": csrf_of(page.text)})
+    assert done.status_code == 200
+    seq, trigger, account, via = events_of(server, code)[-1]
+    assert (trigger, via) == ("start", "web:fenglei") and account.startswith("pg:")
+    assert signin_outcomes(server)[-1] == "ok"
+    assert verify(server).ok
+    server.close()
+
+
+def test_the_api_lists_a_page_at_a_time(web: Web) -> None:
+    """The API's list is bounded like `duban list`: `limit`, and the next page's `after` in X-Next-After."""
+    codes = [new_task(web, title=f"问题{i}") for i in range(5)]
+    token = accounts.issue_token(web.admin, None, UNIT_HEAD)
+    c = web.client()
+    auth = {"Authorization": f"Bearer {token}"}
+    first = c.get("/api/v1/tasks", params={"limit": 2}, headers=auth)
+    assert [t["code"] for t in first.json()] == codes[:2] and first.headers["X-Next-After"] == codes[1]
+    second = c.get("/api/v1/tasks", params={"limit": 2, "after": codes[1]}, headers=auth)
+    assert [t["code"] for t in second.json()] == codes[2:4]
+    last = c.get("/api/v1/tasks", params={"limit": 2, "after": codes[3]}, headers=auth)
+    assert [t["code"] for t in last.json()] == codes[4:] and "X-Next-After" not in last.headers
+    assert c.get("/api/v1/tasks", params={"limit": 0}, headers=auth).status_code in (400, 422)
+
+
+def test_an_admin_resets_a_password_from_the_admin_page(web: Web) -> None:
+    """The web path for a forgotten password: a temporary one shown once to the admin, every browser of that
+    account signed out, and a forced change at the next sign-in; nobody else may do it."""
+    admin = "zhouqiang"
+    own_password(web, admin)
+    them = web.client()
+    sign_in(them, UNIT_HEAD)
+    assert them.get("/").url.path == "/"
+    outsider = web.client()
+    sign_in(outsider, OTHER_HEAD)
+    page = outsider.get("/")
+    assert outsider.post(f"/admin/accounts/{UNIT_HEAD}/reset", data={"csrf": csrf_of(page.text)}).status_code == 403
+    c = web.client()
+    sign_in(c, admin)
+    home = c.get("/admin")
+    assert f'action="/admin/accounts/{UNIT_HEAD}/reset"' in home.text
+    done = c.post(f"/admin/accounts/{UNIT_HEAD}/reset", data={"csrf": csrf_of(home.text)})
+    assert done.status_code == 200 and done.headers["cache-control"] == "no-store"
+    import re
+
+    temporary = re.search(r'id="temporary-password">([^<]+)<', done.text).group(1)  # type: ignore[union-attr]
+    assert them.get("/").url.path == "/signin"  # their browser was signed out
+    assert sign_in(web.client(), UNIT_HEAD).status_code == 401  # the old password is gone
+    fresh = web.client()
+    assert sign_in(fresh, UNIT_HEAD, temporary).url.path == "/password"  # must choose their own first
+    assert "password_set" in signin_outcomes(web.server)
+    assert verify(web.server).ok
+
+
+WEB_ROLE = "duban_test_web"
+
+
+@pytest.mark.postgres
+def test_a_web_step_on_postgresql_through_the_service_role_with_operator_checks(pg_url: str, tmp_path: Path) -> None:
+    """Not a single desk: every account is checked. The server logs in as its own role with the grants of
+    docs/web.md, registered as a service account; a step taken in the browser is stamped with that role by
+    the database and carries the signed-in web account as ``via``, and ``audit verify`` passes afterwards."""
+    from sqlalchemy import create_engine
+
+    from tests.conftest import PG_URL
+    from tests.integration.test_audit import org_with_accounts
+
+    schema = pg_url.split("search_path%3D")[1]
+    admin_engine = create_engine(PG_URL)
+    with admin_engine.begin() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": WEB_ROLE}).scalar():
+            conn.execute(text(f"CREATE ROLE {WEB_ROLE} LOGIN"))
+    org = org_with_accounts(tmp_path, {"clerk": "pg:postgres", "fenglei": "web:fenglei", "zhouqiang": "os:zhouqiang"})
+    owner = App.build(Settings(database_url=pg_url, evidence_dir=tmp_path / "ev"), clock=FixedClock(START))
+    init_workspace(owner, org, service_account=f"pg:{WEB_ROLE}")
+    with admin_engine.begin() as conn:  # a person's grants (docs/accountability.md) and the web tables (docs/web.md)
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {WEB_ROLE}'))
+        conn.execute(text(f'GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "{schema}" TO {WEB_ROLE}'))
+        conn.execute(text(f'GRANT UPDATE ON "{schema}".tasks, "{schema}".chain_head TO {WEB_ROLE}'))
+        conn.execute(text(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {WEB_ROLE}'))
+        conn.execute(
+            text(
+                f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{schema}".web_sessions, "{schema}".web_signin_attempts, '
+                f'"{schema}".web_credentials TO {WEB_ROLE}'
+            )
+        )
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON "{schema}".web_api_tokens TO {WEB_ROLE}'))
+    server = App.build(
+        Settings(database_url=pg_url.replace("postgres@", f"{WEB_ROLE}@"), evidence_dir=tmp_path / "ev"),
+        clock=FixedClock(START),
+    )
+    try:
+        assert accounts.check_may_serve(server) == f"pg:{WEB_ROLE}"
+        w = Web(server, owner, tmp_path)
+        # the clerk (pg:postgres) records the principal's assignment from a terminal: no web account involved
+        code = assign(owner, PRINCIPAL, NewTask(title="路灯损坏", unit=UNIT, leader=DEPUTY, deadline=date(2026, 10, 9)))
+        own_password(w, UNIT_HEAD)
+        c = w.client()
+        assert sign_in(c, UNIT_HEAD).url.path == "/"
+        page = c.get(f"/tasks/{code}")
+        done = c.post(f"/tasks/{code}/step", data={"trigger": "start", "if_version": "1", "csrf": csrf_of(page.text)})
+        assert done.status_code == 200 and done.url.path == f"/tasks/{code}"
+        assert events_of(owner, code)[-1][1:] == ("start", f"pg:{WEB_ROLE}", "web:fenglei")
+        with owner.db.engine.connect() as conn:
+            stamped = conn.execute(
+                select(Record.account, Record.via).where(Record.kind == "signin").order_by(Record.chain_seq)
+            ).all()
+        assert stamped[-1] == (f"pg:{WEB_ROLE}", "web:fenglei")  # the sign-in, as the database stamped it
+        report = verify(owner)
+        assert report.ok, report.breaks
+    finally:
+        server.close()
+        owner.close()
+        with admin_engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {WEB_ROLE}"))
+        admin_engine.dispose()
+
+
+def test_the_inbox_is_a_page_with_a_next_link(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    from duban.engine.services import inbox as inbox_service
+
+    monkeypatch.setattr(inbox_service, "PAGE", 1)
+    first_code, second_code = new_task(web, title="第一件"), new_task(web, title="第二件")
+    c = web.client()
+    sign_in(c, UNIT_HEAD)
+    first = c.get("/")
+    assert first.status_code == 200 and "现在可办 (2)" in first.text
+    import re
+
+    link = re.search(r'rel="next" href="([^"]+)"', first.text)
+    assert link is not None
+    second = c.get(link.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200 and 'rel="next"' not in second.text
+    shown = {code for code in (first_code, second_code) if f"/tasks/{code}" in first.text}
+    shown_next = {code for code in (first_code, second_code) if f"/tasks/{code}" in second.text}
+    assert len(shown) == len(shown_next) == 1 and shown | shown_next == {first_code, second_code}
+    assert c.get("/?after=not-a-cursor").status_code == 400  # a damaged link is refused, not obeyed

@@ -25,6 +25,9 @@ from duban.engine.services.tasks import NewTask, assign
 from tests.conftest import DEPUTY, IN_CI, PRINCIPAL, SUPERVISOR, UNIT, UNIT_HEAD
 from tests.web_support import PASSWORD, Web, build_template, make_web, signed_in_as
 
+# One broker (or browser) at a time: with `-n 2`, tests sharing it run in one worker, one after another.
+pytestmark = pytest.mark.xdist_group("browser")
+
 CHROMIUM = Path(os.environ.get("DUBAN_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 WIDTHS = (1280, 375)

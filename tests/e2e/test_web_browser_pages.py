@@ -10,10 +10,15 @@ import re
 from datetime import date
 from typing import Any
 
+import pytest
+
 from duban.engine.services.tasks import NewTask, assign, resolve_deadline
 from tests.conftest import DEPUTY, PRINCIPAL, SUPERVISOR, UNIT
 from tests.e2e.test_web_browser import CHROMIUM, Person, playwright_api, served  # noqa: F401  (fixtures)
 from tests.web_support import ADMIN, Web, signed_in_as
+
+# One broker (or browser) at a time: with `-n 2`, tests sharing it run in one worker, one after another.
+pytestmark = pytest.mark.xdist_group("browser")
 
 
 def test_assign_ledger_board_and_circulars_in_a_browser(served: tuple[Web, str], playwright_api: Any) -> None:  # noqa: F811

@@ -38,6 +38,9 @@ from duban.engine.worker.celery_app import make_celery, publisher, relay_safely
 from tests.conftest import IN_CI, ORG, UNIT_HEAD
 from tests.helpers import new_task
 
+# One broker (or browser) at a time: with `-n 2`, tests sharing it run in one worker, one after another.
+pytestmark = pytest.mark.xdist_group("broker")
+
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 27, 10, tzinfo=TZ)  # the deadline day of the tasks below: reminders are due
 REDIS = os.environ.get("DUBAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

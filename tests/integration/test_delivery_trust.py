@@ -44,6 +44,9 @@ from duban.engine.worker.celery_app import make_celery, publisher
 from tests.conftest import IN_CI, SUPERVISOR, UNIT_HEAD
 from tests.helpers import new_task, snapshot
 
+# One broker (or browser) at a time: with `-n 2`, tests sharing it run in one worker, one after another.
+pytestmark = pytest.mark.xdist_group("broker")
+
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 27, 10, tzinfo=TZ)  # the deadline day of the task below: its reminders are due
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

@@ -101,8 +101,9 @@ def demo(ctx: Ctx, folder: Path, examples: Path | None) -> None:
             files = "、".join(str(p) for p in result.circular_files)
             say(
                 ctx.t(
-                    f"上周定期通报（第 {result.circular} 号）已生成：{files}",
-                    f"last week's circular (no. {result.circular}) is written: {', '.join(map(str, result.circular_files))}",
+                    f"上周定期通报已生成（duban circulars show {result.circular}）：{files}",
+                    f"last week's circular is written (duban circulars show {result.circular}): "
+                    f"{', '.join(map(str, result.circular_files))}",
                 )
             )
         if result.red_notice is not None:

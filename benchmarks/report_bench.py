@@ -23,10 +23,8 @@ Peak Python memory (tracemalloc) is taken in a second, traced run at each size.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import itertools
-import json
 import random
 import sys
 import time
@@ -42,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from benchmarks.scratch import Scratch  # noqa: E402
+from benchmarks.scratch import sizes_main  # noqa: E402
 from duban.engine.app import App  # noqa: E402
 from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
@@ -372,22 +370,7 @@ def run(name: str, make_url: Callable[[], str], drop: Callable[[str], None], siz
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--no-pg", action="store_true")
-    parser.add_argument("--no-sqlite", action="store_true")
-    args = parser.parse_args()
-    results: dict[str, Any] = {"when": datetime.now(UTC).isoformat()}
-    scratch = Scratch(args.pg, "duban-report-bench-")
-    if not args.no_sqlite:
-        results["sqlite"] = run("sqlite", scratch.sqlite, scratch.drop, args.sizes)
-    if not args.no_pg:
-        results["postgres"] = run("postgres", scratch.postgres, scratch.drop, args.sizes)
-    scratch.close()
-    folder = ROOT / "benchmarks" / "results"
-    folder.mkdir(exist_ok=True)
-    (folder / "report.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    sizes_main((__doc__ or "").splitlines()[0], "duban-report-bench-", run, "report.json")
 
 
 if __name__ == "__main__":

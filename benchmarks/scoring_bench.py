@@ -21,12 +21,10 @@ aggregate's before anything is timed.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from benchmarks.report_bench import NOW, ORG, ZONE, populate  # noqa: E402
-from benchmarks.scratch import Scratch  # noqa: E402
+from benchmarks.scratch import sizes_main  # noqa: E402
 from duban.engine.app import App  # noqa: E402
 from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
@@ -195,22 +193,7 @@ def run(name: str, make_url: Callable[[], str], drop: Callable[[str], None], siz
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--no-pg", action="store_true")
-    parser.add_argument("--no-sqlite", action="store_true")
-    args = parser.parse_args()
-    results: dict[str, Any] = {"when": datetime.now(UTC).isoformat()}
-    scratch = Scratch(args.pg, "duban-scoring-bench-")
-    if not args.no_sqlite:
-        results["sqlite"] = run("sqlite", scratch.sqlite, scratch.drop, args.sizes)
-    if not args.no_pg:
-        results["postgres"] = run("postgres", scratch.postgres, scratch.drop, args.sizes)
-    scratch.close()
-    folder = ROOT / "benchmarks" / "results"
-    folder.mkdir(exist_ok=True)
-    (folder / "scoring.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    sizes_main((__doc__ or "").splitlines()[0], "duban-scoring-bench-", run, "scoring.json")
 
 
 if __name__ == "__main__":

@@ -401,7 +401,7 @@ def test_a_default_cap_bomb_is_refused_in_little_memory_and_time(
     monkeypatch.delenv("DUBAN_IMPORT_MAX_UNPACKED_MB", raising=False)
     bomb = _bomb(tmp_path / "台账.xlsx", 260)
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         r = call("--db", sqlite_url, "--as", "wangjun", "import", str(bomb), "--dry-run")
         peak = tracemalloc.get_traced_memory()[1]
@@ -409,7 +409,7 @@ def test_a_default_cap_bomb_is_refused_in_little_memory_and_time(
         tracemalloc.stop()
     one_line(r, 2, "unpacks to 260 MB", "200 MB allowed")
     assert peak < 40 << 20, peak
-    assert time.perf_counter() - started < 20
+    assert time.process_time() - started < 20  # CPU, not wall: a busy machine must not fail it
 
 
 @pytest.mark.parametrize("value", ["lots", "0", "-5"])

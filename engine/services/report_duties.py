@@ -7,9 +7,11 @@ read model and hands each task its workflow's cadence (or its campaign's).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from ..app import App
 from ..domain.cadence import Cadence, Duty, ReportingPolicy, Tally, duties, history
@@ -17,6 +19,8 @@ from ..domain.text import Bilingual
 from ..domain.workflow import WorkflowSpec
 from ..persistence.read.report_duties import DutySource, duty_sources, unit_names
 from ..persistence.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,14 @@ def duty_views(app: App, uow: UnitOfWork, codes: Sequence[str], at: datetime | N
     return out
 
 
+def page_duties(app: App, codes: Sequence[str]) -> dict[str, DutyView]:
+    """The duties of a page of tasks, now; nothing is read when no workflow asks for periodic reports."""
+    if not codes or not reporting_workflows(app):
+        return {}
+    with app.uow(write=False) as uow:
+        return duty_views(app, uow, codes)
+
+
 def task_duties(app: App, code: str, at: datetime | None = None) -> DutyView | None:
     """One task's periodic reports, or None if it owes none (its workflow or campaign asks for none)."""
     with app.uow(write=False) as uow:
@@ -104,25 +116,14 @@ def task_duties(app: App, code: str, at: datetime | None = None) -> DutyView | N
 
 
 def with_duties(
-    app: App, rows: Iterable[object], code_of: str = "code", chunk: int = 500
-) -> Iterator[tuple[object, DutyView | None]]:
+    app: App, rows: Iterable[T], code_of: Callable[[T], str], chunk: int = 500
+) -> Iterator[tuple[T, DutyView | None]]:
     """Each row of a listing with its task's duties, read a chunk of rows at a time."""
     it = iter(rows)
-    while True:
-        batch = []
-        for row in it:
-            batch.append(row)
-            if len(batch) >= chunk:
-                break
-        if not batch:
-            return
-        if reporting_workflows(app):
-            with app.uow(write=False) as uow:
-                views = duty_views(app, uow, [str(getattr(r, code_of)) for r in batch])
-        else:
-            views = {}
+    while batch := list(itertools.islice(it, chunk)):
+        views = page_duties(app, [code_of(r) for r in batch])
         for r in batch:
-            yield r, views.get(str(getattr(r, code_of)))
+            yield r, views.get(code_of(r))
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,16 @@ class UnitDuties:
 
 
 def unit_duties(
-    app: App, uow: UnitOfWork, at: datetime, *, campaign: str | None = None, unit_id: int | None = None
+    app: App,
+    uow: UnitOfWork,
+    at: datetime,
+    *,
+    since: date | None = None,
+    campaign: str | None = None,
+    unit_id: int | None = None,
 ) -> list[UnitDuties]:
-    """Per unit (the unit in charge on each due day), the duties that fell due by ``at``: on time, late, missed."""
+    """Per unit (the unit in charge on each due day), the duties due from ``since`` that fell due by ``at``:
+    on time, late, missed, as known at ``at``."""
     workflows = [s.name for s in reporting_workflows(app)]
     if not workflows:
         return []
@@ -149,7 +157,7 @@ def unit_duties(
         if found is None:
             continue
         for d in found[2]:
-            if d.status == "open":
+            if d.status == "open" or (since is not None and d.day < since):
                 continue
             unit = names.get(d.unit if d.unit is not None else src.unit_id, str(d.unit))
             tallies[unit] = tallies.get(unit, Tally()).add(d)

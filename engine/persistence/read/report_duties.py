@@ -8,11 +8,11 @@ are read, so a store without any costs nothing.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
 
 from ...domain.cadence import Step
 from ..models import Event, Task, Unit
@@ -37,8 +37,10 @@ def duty_sources(
     codes: Sequence[str] | None = None,
     campaign: str | None = None,
     unit_id: int | None = None,
+    open_in: Mapping[str, frozenset[str]] | None = None,
 ) -> Iterator[DutySource]:
-    """Tasks of ``workflows`` (optionally only ``codes``, a campaign, a unit) with their steps up to ``until``."""
+    """Tasks of ``workflows`` (optionally only ``codes``, a campaign, a unit, or tasks now in one of the
+    states ``open_in`` gives per workflow) with their steps up to ``until``."""
     if not workflows or (codes is not None and not codes):
         return
     query = (
@@ -64,6 +66,11 @@ def duty_sources(
         query = query.where(Task.campaign == campaign)
     if unit_id is not None:
         query = query.where(Task.unit_id == unit_id)
+    if open_in is not None:
+        pairs = [and_(Task.workflow == w, Task.state.in_(sorted(states))) for w, states in open_in.items() if states]
+        if not pairs:
+            return
+        query = query.where(or_(*pairs))
     rows = conn.execution_options(yield_per=5000).execute(query)
     for _task, group in itertools.groupby(rows, key=lambda r: r[0]):
         found = list(group)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 from rich.cells import cell_len
 
+from duban.engine.app import App
 from duban.engine.domain.errors import NoActor
 from duban.engine.services import queries, report_duties, tasks
 from duban.engine.services.queries import TaskDetail, TaskSummary
@@ -267,6 +268,18 @@ def duty_json(v: report_duties.DutyView | None) -> dict[str, object]:
     }
 
 
+def listed_json(app: App, rows: list[TaskSummary]) -> list[dict[str, object]]:
+    """A page of tasks as ``list --json`` (and the API) gives them: the summary and the periodic reports."""
+    views = report_duties.page_duties(app, [s.code for s in rows])
+    return [{**summary_json(s), **duty_json(views.get(s.code))} for s in rows]
+
+
+def shown_json(app: App, d: TaskDetail) -> dict[str, object]:
+    """A task as ``show --json`` (and the API) gives it: the details and its periodic reports (定期填报)."""
+    duty = report_duties.task_duties(app, d.summary.code)
+    return {**detail_json(d), **duty_json(duty), "reporting": duty.to_dict() if duty else None}
+
+
 @click.command(name="list")
 @click.option("--state", "states", multiple=True, help="Only tasks in this state; repeatable.")
 @click.option("--unit", help="Only this responsible unit.")
@@ -338,8 +351,7 @@ def list_cmd(
         return
     page = queries.list_page(app, flt, limit=limit, after=after)
     if ctx.json:
-        views = report_duties.page_duties(app, [s.code for s in page.rows])
-        emit_json([{**summary_json(s), **duty_json(views.get(s.code))} for s in page.rows], app.tz)
+        emit_json(listed_json(app, page.rows), app.tz)
     else:
         task_table(ctx, page.rows)
         n = len(page.rows)
@@ -403,10 +415,10 @@ def show(ctx: Ctx, code: str) -> None:
     """Details of a task and its timeline."""
     app = ctx.app()
     d = queries.show_task(app, code, viewer=ctx.actor)
-    duty = report_duties.task_duties(app, code)
     if ctx.json:
-        emit_json({**detail_json(d), **duty_json(duty), "reporting": duty.to_dict() if duty else None}, app.tz)
+        emit_json(shown_json(app, d), app.tz)
         return
+    duty = report_duties.task_duties(app, code)
     s = d.summary
     lines = [
         (ctx.t("编号", "Code"), f"{s.code}  ({ctx.pick(d.workflow_label)}, v{s.version})"),

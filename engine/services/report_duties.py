@@ -54,6 +54,11 @@ def reporting_workflows(app: App) -> list[WorkflowSpec]:
     return [s for s in app.registry.specs if s.reporting is not None]
 
 
+def ongoing_only(app: App) -> frozenset[str]:
+    """The workflows that ask only their 长期坚持 tasks for periodic reports: the read skips the others."""
+    return frozenset(s.name for s in reporting_workflows(app) if s.reporting and s.reporting.tasks == "ongoing")
+
+
 def _cadence(spec: WorkflowSpec, src: DutySource) -> tuple[ReportingPolicy, Cadence] | None:
     policy = spec.reporting
     if policy is None:
@@ -94,7 +99,7 @@ def duty_views(app: App, uow: UnitOfWork, codes: Sequence[str], at: datetime | N
     at = at or app.clock.now()
     workflows = [s.name for s in reporting_workflows(app)]
     out: dict[str, DutyView] = {}
-    for src in duty_sources(uow.conn, workflows=workflows, until=at, codes=list(codes)):
+    for src in duty_sources(uow.conn, workflows=workflows, until=at, codes=list(codes), ongoing_only=ongoing_only(app)):
         found = task_duty_list(app, src, at)
         if found is not None:
             out[src.code] = _view(src, found[1], found[2])
@@ -152,7 +157,9 @@ def unit_duties(
     names = unit_names(uow.conn)
     tallies: dict[str, Tally] = {}
     missed: dict[str, list[str]] = {}
-    for src in duty_sources(uow.conn, workflows=workflows, until=at, campaign=campaign, unit_id=unit_id):
+    for src in duty_sources(
+        uow.conn, workflows=workflows, until=at, campaign=campaign, unit_id=unit_id, ongoing_only=ongoing_only(app)
+    ):
         found = task_duty_list(app, src, at)
         if found is None:
             continue
@@ -176,7 +183,9 @@ def late_and_missed(
     """
     workflows = [s.name for s in reporting_workflows(app)]
     out: dict[str, int] = {}
-    for src in duty_sources(uow.conn, workflows=workflows, until=at, campaign=campaign, unit_id=unit_id):
+    for src in duty_sources(
+        uow.conn, workflows=workflows, until=at, campaign=campaign, unit_id=unit_id, ongoing_only=ongoing_only(app)
+    ):
         found = task_duty_list(app, src, at)
         if found is not None:
             out[src.code] = sum(1 for d in found[2] if d.counted)

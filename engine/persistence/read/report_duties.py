@@ -38,9 +38,11 @@ def duty_sources(
     campaign: str | None = None,
     unit_id: int | None = None,
     open_in: Mapping[str, frozenset[str]] | None = None,
+    ongoing_only: frozenset[str] = frozenset(),
 ) -> Iterator[DutySource]:
     """Tasks of ``workflows`` (optionally only ``codes``, a campaign, a unit, or tasks now in one of the
-    states ``open_in`` gives per workflow) with their steps up to ``until``."""
+    states ``open_in`` gives per workflow) with their steps up to ``until``. Of the workflows in ``ongoing_only``
+    only 长期坚持 tasks are read: the others owe no periodic reports."""
     if not workflows or (codes is not None and not codes):
         return
     query = (
@@ -60,6 +62,8 @@ def duty_sources(
         .where(Task.workflow.in_(list(workflows)), Event.at <= until)
         .order_by(Task.id, Event.seq)
     )
+    if ongoing_only:
+        query = query.where(or_(Task.workflow.not_in(sorted(ongoing_only)), Task.ongoing.is_(True)))
     if codes is not None:
         query = query.where(Task.code.in_(list(codes)))
     if campaign is not None:

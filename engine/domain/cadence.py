@@ -449,9 +449,7 @@ def duty_actions(
     coming = [d for d in found if d.due > now]
     out: list[DutyAction] = []
     for d in past[-1:] + coming[:1]:
-        window_start = _previous_due(found, d)
-        reported = any(window_start < r <= now for r in reports)
-        if d.due > now and not reported:
+        if d.due > now and d.reported_at is None:  # a report since the duty before already settles it
             for n in policy.remind_before_working_days:
                 at = _instant(calendar.subtract_working_days(d.day, n), policy.remind_at, tz)
                 if at <= now:
@@ -470,22 +468,3 @@ def duty_actions(
     reminders = [a for a in out if a.rule == "report_remind"]
     others = [a for a in out if a.rule != "report_remind"]
     return sorted(others + sorted(reminders, key=lambda a: a.at)[-1:], key=lambda a: (a.at, a.rule, a.level))
-
-
-def _previous_due(found: Sequence[Duty], d: Duty) -> datetime:
-    before = [x.due for x in found if x.due < d.due]
-    return before[-1] if before else datetime.min.replace(tzinfo=UTC)
-
-
-def next_action_at(
-    policy: ReportingPolicy, found: Sequence[Duty], now: datetime, calendar: WorkCalendar, tz: ZoneInfo
-) -> datetime | None:
-    """When the sweep next has something to send for this task (a reminder, the due instant, a level)."""
-    candidates: list[datetime] = []
-    for d in found:
-        for n in policy.remind_before_working_days:
-            candidates.append(_instant(calendar.subtract_working_days(d.day, n), policy.remind_at, tz))
-        for e in policy.escalation:
-            candidates.append(_instant(calendar.add_working_days(d.day, e.after_working_days), policy.remind_at, tz))
-    later = [c for c in candidates if c > now]
-    return min(later) if later else None

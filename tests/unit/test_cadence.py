@@ -15,7 +15,6 @@ from duban.engine.domain.cadence import (
     duties,
     duty_actions,
     history,
-    next_action_at,
     parse_cadence,
     tally,
 )
@@ -254,10 +253,3 @@ def test_reminders_before_the_due_day_and_escalation_after_a_missed_one() -> Non
     assert actions_at(local(2026, 9, 14)) == [("report_escalate", 1, date(2026, 9, 11))]
     assert actions_at(local(2026, 9, 16)) == [("report_escalate", 2, date(2026, 9, 11))]  # only the level reached
     assert actions_at(local(2026, 9, 16), report(9, 15)) == []  # a late report stops the ladder
-
-
-def test_the_next_instant_the_sweep_must_look() -> None:
-    now = local(2026, 9, 10, 12)
-    h = history(steps(), STATES, "progress", now)
-    found = duties(FRIDAY, POLICY.due_at, h, now, CAL, TZ)
-    assert next_action_at(POLICY, found, now, CAL, TZ) == local(2026, 9, 11, 9)

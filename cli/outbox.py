@@ -66,6 +66,7 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool, dry_run: bool, yes: boo
                 "tasks": result.tasks,
                 "notifications": result.notifications,
                 "escalations": result.escalations,
+                "reports": result.reports,
                 "circulars": issued,
                 "delivered": dict(outcomes) if outcomes is not None else None,
             }

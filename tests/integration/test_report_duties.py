@@ -23,6 +23,8 @@ from sqlalchemy import text
 
 from duban.engine.app import App
 from duban.engine.domain.clock import FixedClock
+from duban.engine.domain.report import from_dict, to_dict
+from duban.engine.reporting.render import render
 from duban.engine.services.report import ReportRequest, build_report
 from duban.engine.services.report_duties import task_duties
 from duban.engine.services.scoring import ScoreRequest, compute_scores
@@ -158,3 +160,17 @@ def test_show_and_list_in_json(app: App, clock: FixedClock, story: dict[str, str
     assert rows[story["D"]]["next_report_due"] is None and rows[story["D"]]["reports_missed"] is None
     text_out = call("--db", db, "--lang", "zh", "show", story["O"]).out
     assert "定期填报" in text_out and "漏报 2 次" in text_out
+
+
+def test_every_format_of_the_circular_has_the_section_and_a_stored_one_reads_back(
+    app: App, clock: FixedClock, story: dict[str, str]
+) -> None:
+    clock.set(at(2026, 12, 1))
+    report = build_report(app, ReportRequest(period="month", as_of=date(2026, 11, 30)))
+    assert from_dict(to_dict(report)).periodic_reports == report.periodic_reports
+    for fmt in ("markdown", "html", "csv"):
+        out = render(report, fmt, "zh").decode("utf-8-sig")
+        assert "定期填报情况" in out and "漏报" in out and story["O"] in out, fmt
+    for fmt in ("xlsx", "docx"):
+        assert render(report, fmt, "en")  # the section is one more table: the binary formats build it
+    assert "Periodic reports" in render(report, "markdown", "en").decode("utf-8")

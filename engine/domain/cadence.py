@@ -343,9 +343,8 @@ def duties(
         days=max(40, cadence.value * 2 if cadence.kind == "working_days" else 0)
     )
     for start, end in h.spans:
-        stop = min(end or as_of, as_of) if end is not None else None
         first = start.astimezone(tz).date()
-        last = stop.astimezone(tz).date() if stop is not None else horizon
+        last = min(end, as_of).astimezone(tz).date() if end is not None else horizon
         window = start
         for day in cadence.due_days(anchor, first - timedelta(days=1), last, calendar):
             due = _instant(day, due_at, tz)

@@ -21,10 +21,11 @@ from __future__ import annotations
 import calendar as _cal
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from .calendar import WorkCalendar
@@ -69,8 +70,23 @@ class Cadence:
     def due_days(self, anchor: date, after: date, until: date, calendar: WorkCalendar) -> list[date]:
         """The due days in (after, until], a non-working day moved to the next working day.
 
-        ``anchor`` is the day the count of working days starts from (the task's first day of work).
+        ``anchor`` is the day the count of working days starts from (the task's first day of work). Worked
+        out once per cadence, origin and end, kept with the calendar: a sweep or a circular asks the same of
+        every task assigned the same day (working days) or in the same five years (weekdays, days of a month).
         """
+        five_years = date(after.year - after.year % 5, 1, 1) - timedelta(days=1)
+        origin = anchor if self.kind == "working_days" else five_years
+        memo = calendar.schedules
+        key = ("due_days", self, origin, until)
+        days = memo.get(key)
+        if days is None:
+            if len(memo) > 10_000:
+                memo.clear()
+            days = memo[key] = self._due_days(anchor, origin, until, calendar)
+        found = cast(list[date], days)
+        return found[bisect_right(found, after) :]
+
+    def _due_days(self, anchor: date, after: date, until: date, calendar: WorkCalendar) -> list[date]:
         out: list[date] = []
         if self.kind == "working_days":
             day = anchor

@@ -174,3 +174,10 @@ def test_every_format_of_the_circular_has_the_section_and_a_stored_one_reads_bac
     for fmt in ("xlsx", "docx"):
         assert render(report, fmt, "en")  # the section is one more table: the binary formats build it
     assert "Periodic reports" in render(report, "markdown", "en").decode("utf-8")
+
+
+def test_workflow_show_says_the_cadence(call) -> None:  # type: ignore[no-untyped-def]
+    shown = call("workflow", "show", "rectification", "--json").json()
+    assert shown["reporting"]["every"] == {"zh": "每月25日", "en": "the 25th of each month"}
+    assert shown["reporting"]["tasks"] == "ongoing" and shown["reporting"]["at"] == "17:00"
+    assert "定期填报：每月25日 17:00（仅长期坚持任务）" in call("--lang", "zh", "workflow", "show", "rectification").out

@@ -7,7 +7,8 @@ day is a *duty*: a report made between the duty before and its due instant
 satisfies it on time (按时); the first report after it, before the next duty
 falls due, makes it late (迟报); none by then, or none yet on the as-of date,
 makes it missed (漏报). A due day that is not a working day moves to the next
-working day.
+working day; moved to within a few days of the next due day (a Friday in the
+National Day holiday), it merges into that one.
 
 Duties run only while a report can be made (the states the report step fires
 from): a task awaiting review, suspended or closed owes nothing. Everything is
@@ -46,6 +47,7 @@ _WEEKDAY_WORDS = {
     },
 }
 MAX_WORKING_DAYS = 250  # about a year of working days: a longer cadence would hardly ever fire
+MERGE_WITHIN_DAYS = 4  # a due day moved off a holiday this close to the next one is merged into it
 MAX_DUTIES = 5000  # a guard: a task reporting weekly for a century still computes in bounded time
 EXAMPLES = "每周五, 每月25日, 每月末, 每10个工作日, {weekday: 5}, {month_day: 25}, {working_days: 10}"
 
@@ -99,9 +101,8 @@ class Cadence:
             return out
         if self.kind == "weekday":
             first = after + timedelta(days=(self.value - after.isoweekday()) % 7 or 7)
-            raw = (
-                [first + timedelta(weeks=n) for n in range(0, (until - first).days // 7 + 1)] if first <= until else []
-            )
+            # one week more than asked: whether a day moved off a holiday runs into the next one is known at the end too
+            raw = [first + timedelta(weeks=n) for n in range(0, max(0, (until - first).days // 7 + 2))]
         else:
             raw = []
             year, month = after.year, after.month
@@ -111,8 +112,10 @@ class Cadence:
                     break
                 raw.append(day)
                 year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        for day in raw:
+        for n, day in enumerate(raw):
             moved = calendar.on_or_after(day)
+            if moved != day and n + 1 < len(raw) and (raw[n + 1] - moved).days < MERGE_WITHIN_DAYS:
+                continue  # a holiday pushed it into the next week's: one report, on the next due day
             if after < moved <= until and (not out or out[-1] != moved):
                 out.append(moved)
         return out

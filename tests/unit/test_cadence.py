@@ -140,10 +140,11 @@ def test_a_campaign_has_its_own_cadence() -> None:
 
 
 def test_every_friday_moves_off_a_holiday_to_the_next_working_day() -> None:
-    # 2 October 2026 is in the National Day holiday (1–7 October): that Friday's report is due Thursday the 8th
+    # 25 September 2026 is 中秋 (a holiday): the report moves to Monday the 28th. 2 October is in the National
+    # Day holiday (1–7 October): moved to Thursday the 8th, the day before Friday the 9th, it merges into it.
     days = FRIDAY.due_days(date(2026, 9, 1), date(2026, 9, 20), date(2026, 10, 16), CAL)
-    assert days == [date(2026, 9, 28), date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 16)]
-    # 25 September 2026 is 中秋 (a holiday): the report moves to Monday the 28th
+    assert days == [date(2026, 9, 28), date(2026, 10, 9), date(2026, 10, 16)]
+    assert FRIDAY.due_days(date(2026, 9, 1), date(2026, 9, 20), date(2026, 10, 8), CAL) == [date(2026, 9, 28)]
 
 
 def test_the_25th_and_the_month_end_clamped() -> None:
@@ -177,7 +178,7 @@ def report(m: int, d: int, h: int = 10) -> Step:
 
 def test_on_time_late_missed_and_open() -> None:
     h = history(
-        steps(report(9, 10), report(9, 11), report(9, 21), report(10, 8, 18)),
+        steps(report(9, 10), report(9, 11), report(9, 21), report(10, 9, 18)),
         STATES,
         "progress",
         local(2026, 10, 31),
@@ -186,14 +187,17 @@ def test_on_time_late_missed_and_open() -> None:
     assert [(d.day, d.status) for d in found] == [
         (date(2026, 9, 11), "on_time"),  # two reports in the window settle one duty
         (date(2026, 9, 18), "late"),  # reported on the 21st, before the next due day
-        (date(2026, 9, 28), "missed"),  # nothing until the next due day had passed
-        (date(2026, 10, 8), "late"),  # reported at 18:00, after 17:00
-        (date(2026, 10, 9), "missed"),  # none yet on the as-of date
+        (date(2026, 9, 28), "missed"),  # nothing until the next due day (10-09 17:00) had passed
+        (date(2026, 10, 9), "late"),  # reported at 18:00, after 17:00
         (date(2026, 10, 16), "open"),
     ]
     assert tally(found) == tally(found[:-1])
     t = tally(found)
-    assert (t.due, t.on_time, t.late, t.missed) == (5, 1, 2, 2)
+    assert (t.due, t.on_time, t.late, t.missed) == (4, 1, 2, 1)
+    on_the_12th = duties(
+        FRIDAY, time(17, 0), history(steps(), STATES, "progress", local(2026, 10, 12)), local(2026, 10, 12), CAL, TZ
+    )
+    assert [d.status for d in on_the_12th][-2:] == ["missed", "open"]  # 10-09: none yet on the as-of date
 
 
 def test_a_past_date_replays_what_was_known_then() -> None:

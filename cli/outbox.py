@@ -66,6 +66,7 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool, dry_run: bool, yes: boo
                 "tasks": result.tasks,
                 "notifications": result.notifications,
                 "escalations": result.escalations,
+                "reports": result.reports,
                 "circulars": issued,
                 "delivered": dict(outcomes) if outcomes is not None else None,
             }
@@ -142,6 +143,8 @@ RULES = {
     "stale": ("进展滞后提醒", "no progress"),
     "sign_remind": ("签收提醒", "sign-for reminder"),
     "sign_escalate": ("超时未签收督办", "sign-for escalation"),
+    "report_remind": ("定期填报提醒", "periodic report reminder"),
+    "report_escalate": ("漏报督办", "missed periodic report escalation"),
     "event": ("流转通知", "event"),
     "circular": ("定期通报", "circular"),
     "notice": ("督办单", "supervision notice"),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from rich.cells import cell_len
 
+from duban.engine.app import App
 from duban.engine.domain.errors import NoActor
-from duban.engine.services import queries, tasks
+from duban.engine.services import queries, report_duties, tasks
 from duban.engine.services.queries import TaskDetail, TaskSummary
 
 from .context import Ctx, json_option, pass_ctx
@@ -56,7 +58,9 @@ def register(cli: click.Group) -> None:
 @click.option("--priority", type=click.Choice(["高", "中", "低", "high", "medium", "low"]))
 @click.option("--workflow", default="rectification", show_default=True, help="rectification or assistance.")
 @click.option("--field", "fields", type=KEY_VALUE, multiple=True, help="A workflow field, e.g. households=3.")
-@click.option("--source", help="Where the problem comes from (问题来源), one of the workflow's sources, e.g. 巡视巡察反馈.")
+@click.option(
+    "--source", help="Where the problem comes from (问题来源), one of the workflow's sources, e.g. 巡视巡察反馈."
+)
 @click.option("--source-ref", help="The source's document number, e.g. 县委巡察反馈意见 第3条.")
 @click.option("--source-date", type=DATE, help="The source document's date (YYYY-MM-DD).")
 @click.option("--instruction", help="The leader's instruction (领导批示) it is turned from, e.g. PS-2026-0001.")
@@ -255,6 +259,27 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
     }
 
 
+def duty_json(v: report_duties.DutyView | None) -> dict[str, object]:
+    """定期填报 in a listing: the next report due, and the late and missed ones so far (None: no periodic reports)."""
+    return {
+        "next_report_due": v.next_due if v else None,
+        "reports_late": v.tally.late if v else None,
+        "reports_missed": v.tally.missed if v else None,
+    }
+
+
+def listed_json(app: App, rows: list[TaskSummary]) -> list[dict[str, object]]:
+    """A page of tasks as ``list --json`` (and the API) gives them: the summary and the periodic reports."""
+    views = report_duties.page_duties(app, [s.code for s in rows])
+    return [{**summary_json(s), **duty_json(views.get(s.code))} for s in rows]
+
+
+def shown_json(app: App, d: TaskDetail) -> dict[str, object]:
+    """A task as ``show --json`` (and the API) gives it: the details and its periodic reports (定期填报)."""
+    duty = report_duties.task_duties(app, d.summary.code)
+    return {**detail_json(d), **duty_json(duty), "reporting": duty.to_dict() if duty else None}
+
+
 @click.command(name="list")
 @click.option("--state", "states", multiple=True, help="Only tasks in this state; repeatable.")
 @click.option("--unit", help="Only this responsible unit.")
@@ -310,7 +335,13 @@ def list_cmd(
         first = next(stream, None)  # a bad filter is refused before anything is printed
         rows = stream if first is None else itertools.chain([first], stream)
         if ctx.json:
-            emit_json_stream((summary_json(s) for s in rows), app.tz)
+            emit_json_stream(
+                (
+                    {**summary_json(s), **duty_json(v)}
+                    for s, v in report_duties.with_duties(app, rows, lambda s: s.code)
+                ),
+                app.tz,
+            )
             return
         shown = 0
         while chunk := list(itertools.islice(rows, 500)):
@@ -320,7 +351,7 @@ def list_cmd(
         return
     page = queries.list_page(app, flt, limit=limit, after=after)
     if ctx.json:
-        emit_json([summary_json(s) for s in page.rows], app.tz)
+        emit_json(listed_json(app, page.rows), app.tz)
     else:
         task_table(ctx, page.rows)
         n = len(page.rows)
@@ -385,8 +416,9 @@ def show(ctx: Ctx, code: str) -> None:
     app = ctx.app()
     d = queries.show_task(app, code, viewer=ctx.actor)
     if ctx.json:
-        emit_json(detail_json(d), app.tz)
+        emit_json(shown_json(app, d), app.tz)
         return
+    duty = report_duties.task_duties(app, code)
     s = d.summary
     lines = [
         (ctx.t("编号", "Code"), f"{s.code}  ({ctx.pick(d.workflow_label)}, v{s.version})"),
@@ -410,6 +442,7 @@ def show(ctx: Ctx, code: str) -> None:
                 else ""
             ),
         ),
+        (ctx.t("定期填报", "Periodic reports"), _duty_text(ctx, duty, app.tz)),
         (ctx.t("销号", "Closed"), _closed_text(ctx, s)),
         (ctx.t("问题来源", "Source"), _source_text(ctx, s)),
         (ctx.t("类别", "Category"), s.category or ""),
@@ -464,6 +497,26 @@ def show(ctx: Ctx, code: str) -> None:
         else:
             steps = ", ".join(d.allowed)
         say(ctx.t("您可执行：", "You may: ") + (steps or ctx.t("（无）", "(nothing)")))
+
+
+def _duty_text(ctx: Ctx, v: report_duties.DutyView | None, tz: ZoneInfo) -> str:
+    """每月25日；下次 2026-10-26 17:00；迟报 1 次，漏报 1 次（2026-09-28）."""
+    if v is None:
+        return ""
+    parts = [ctx.pick(v.cadence)]
+    if v.next_due is not None:
+        done = ctx.t("（已报）", " (reported)") if v.reported_ahead else ""
+        parts.append(ctx.t(f"下次 {when(v.next_due, tz)}{done}", f"next {when(v.next_due, tz)}{done}"))
+    if v.late:
+        parts.append(ctx.t(f"迟报 {len(v.late)} 次", f"{len(v.late)} late"))
+    if v.missed:
+        days = (
+            "、".join(d.isoformat() for d in v.missed[-5:])
+            if ctx.lang == "zh"
+            else ", ".join(d.isoformat() for d in v.missed[-5:])
+        )
+        parts.append(ctx.t(f"漏报 {len(v.missed)} 次（{days}）", f"{len(v.missed)} missed ({days})"))
+    return ("；" if ctx.lang == "zh" else "; ").join(parts)
 
 
 def _closed_text(ctx: Ctx, s: TaskSummary) -> str:

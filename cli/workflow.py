@@ -80,6 +80,23 @@ def spec_json(spec: WorkflowSpec) -> dict[str, object]:
             k: {"type": f.type, "label": f.label, "required": f.required, "choices": list(f.choices)}
             for k, f in spec.fields.items()
         },
+        "reporting": _reporting_json(spec),
+    }
+
+
+def _reporting_json(spec: WorkflowSpec) -> dict[str, object] | None:
+    """定期填报: the cadence, when a report is due, whose tasks owe it, and a campaign's own cadence."""
+    r = spec.reporting
+    if r is None:
+        return None
+    return {
+        "every": r.every.label(),
+        "at": r.due_at.strftime("%H:%M"),
+        "tasks": r.tasks,
+        "trigger": r.trigger,
+        "remind_before_working_days": list(r.remind_before_working_days),
+        "escalate": [{"level": e.level, "after_working_days": e.after_working_days} for e in r.escalation],
+        "campaigns": {name: c.label() for name, c in r.campaigns},
     }
 
 
@@ -141,6 +158,18 @@ def show(ctx: Ctx, name: str) -> None:
         rows,
         title=ctx.t("操作", "Transitions"),
     )
+    if spec.reporting is not None:
+        r = spec.reporting
+        whose = (
+            ctx.t("仅长期坚持任务", "ongoing tasks only") if r.tasks == "ongoing" else ctx.t("所有任务", "every task")
+        )
+        own = ctx.t("；", "; ").join(f"{name}: {ctx.pick(c.label())}" for name, c in r.campaigns)
+        say(
+            ctx.t("定期填报：", "Periodic reports: ")
+            + f"{ctx.pick(r.every.label())} {r.due_at.strftime('%H:%M')}"
+            + ctx.t(f"（{whose}）", f" ({whose})")
+            + (ctx.t(f"；专项另定：{own}", f"; campaigns: {own}") if own else "")
+        )
 
 
 @workflow.command(name="graph")

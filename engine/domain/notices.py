@@ -58,6 +58,18 @@ def render(rule: str, level: int, facts: NoticeFacts, lang: Lang = "zh", note: s
                 f"进展报送提醒：{head}",
                 f"{head}已较长时间未报送整改进展。{where}请及时报送（duban progress {facts.code}）。",
             )
+        if rule == "report_remind":  # 定期填报: ``note`` is the due day
+            left = "今天" if level == 0 else f"{level} 个工作日后（{note}）"
+            return (
+                f"定期填报提醒：{head}",
+                f"{head}的定期进展报送{left}到期。{where}请按时报送（duban progress {facts.code}）。",
+            )
+        if rule == "report_escalate":
+            return (
+                f"{level}级督办（漏报进展）：{head}",
+                f"{head}应于 {note} 报送的定期进展至今未报，现予{level}级督办。{where}"
+                f"请立即报送（duban progress {facts.code}）。",
+            )
         if rule == "manual":
             return f"催办：{head}", f"督查室催办：{head}。{where}{('说明：' + note) if note else ''}"
         return f"{head}：{note or ''}", f"{head}：{note or ''}。{where}"
@@ -87,6 +99,19 @@ def render(rule: str, level: int, facts: NoticeFacts, lang: Lang = "zh", note: s
         )
     if rule == "stale":
         return f"Progress report due: {head}", f"No progress report on {head} for a while. {where}"
+    if rule == "report_remind":
+        left = "today" if level == 0 else f"in {level} working day(s), on {note}"
+        return (
+            f"Periodic report due: {head}",
+            f"The periodic progress report on {head} is due {left}. {where} "
+            f"Please report on time (duban progress {facts.code}).",
+        )
+    if rule == "report_escalate":
+        return (
+            f"Escalation level {level}: periodic report missed on {head}",
+            f"The periodic progress report on {head} due on {note} has not come; escalated to level {level}. "
+            f"{where} Report now (duban progress {facts.code}).",
+        )
     if rule == "manual":
         return f"Reminder from the supervision office: {head}", f"{head}. {where} {note or ''}".strip()
     return f"{head}: {note or ''}", f"{head}: {note or ''}. {where}"

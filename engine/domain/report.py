@@ -253,6 +253,18 @@ class SuspendedTask:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportDutyLine:
+    """定期填报 per unit: the periodic reports due in the period, and how they were met by its end."""
+
+    unit: str
+    due: int
+    on_time: int
+    late: int  # 迟报
+    missed: int  # 漏报
+    missed_tasks: tuple[str, ...] = ()  # the tasks with a missed report, named
+
+
+@dataclass(frozen=True, slots=True)
 class Previous:
     period: Period
     totals: Counts
@@ -294,6 +306,7 @@ class Report:
     by_source: dict[str, Counts] = field(default_factory=dict)
     source: str | None = None  # the circular cut to one source ("-": tasks citing none)
     suspended_tasks: list[SuspendedTask] = field(default_factory=list)  # 挂起: a section of their own
+    periodic_reports: list[ReportDutyLine] = field(default_factory=list)  # 定期填报: 迟报/漏报 per unit
 
     @property
     def new_count(self) -> int:
@@ -486,6 +499,17 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
             {"code": t.code, "title": t.title, "unit": t.unit, "since": t.since.isoformat(), "reason": t.reason}
             for t in report.suspended_tasks
         ],
+        "periodic_reports": [
+            {
+                "unit": r.unit,
+                "due": r.due,
+                "on_time": r.on_time,
+                "late": r.late,
+                "missed": r.missed,
+                "missed_tasks": list(r.missed_tasks),
+            }
+            for r in report.periodic_reports
+        ],
         "previous_period": {
             "period": _period_dict(prev.period),
             "totals": _counts_dict(prev.totals),
@@ -590,6 +614,10 @@ def from_dict(d: dict[str, Any]) -> Report:
         suspended_tasks=[
             SuspendedTask(t["code"], t["title"], t["unit"], date.fromisoformat(t["since"]), t.get("reason"))
             for t in d.get("suspended_tasks", [])
+        ],
+        periodic_reports=[
+            ReportDutyLine(r["unit"], r["due"], r["on_time"], r["late"], r["missed"], tuple(r.get("missed_tasks", [])))
+            for r in d.get("periodic_reports", [])
         ],
         previous=Previous(
             _period(prev["period"]),

@@ -13,10 +13,11 @@ import json
 import re
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .cadence import ReportingPolicy, parse_reporting
 from .errors import DefinitionError
 from .policy import RECIPIENTS, DeadlinePolicy, parse_policy
 from .text import Bilingual
@@ -53,6 +54,7 @@ _TOP_KEYS = {
     "fields",
     "deadlines",
     "sources",
+    "reporting",
 }
 _SOURCE_KEYS = {"name", "en", "instruction"}
 _STATE_KEYS = {"key", "zh", "en", "final", "clock", "report"}
@@ -165,6 +167,13 @@ class WorkflowSpec:
     version: str = ""
     source: str = ""
     sources: dict[str, SourceSpec] = field(default_factory=dict)  # 问题来源, by name; empty: any or none
+    reporting: ReportingPolicy | None = None  # 定期填报: progress reports due on a cadence
+
+    def reporting_states(self) -> frozenset[str]:
+        """The states a periodic report can be made from: a duty runs only while the task is in one."""
+        if self.reporting is None:
+            return frozenset()
+        return frozenset(s for t in self.transitions if t.trigger == self.reporting.trigger for s in t.sources)
 
     @property
     def instruction_source(self) -> SourceSpec | None:
@@ -338,6 +347,17 @@ class _Validator:
                 "no state awaits signing for: mark the state a task is assigned in with 'report: not_started'",
             )
         sources = self.sources(top.get("sources"))
+        reporting = parse_reporting(top.get("reporting"), self.fail)
+        if reporting is not None and not any(t.trigger == reporting.trigger for t in transitions):
+            raise self.fail(
+                "reporting.trigger",
+                f"no transition '{reporting.trigger}': a periodic report is made with it (e.g. progress)",
+            )
+        if reporting is not None:
+            # the cadence is the clock of the tasks it covers: they are no longer chased for silence every N days
+            deadlines = replace(deadlines, ongoing_report_every_days=0)
+            if reporting.tasks == "all":
+                deadlines = replace(deadlines, stale_progress_days=None)
         prefix = self.text(top, "code_prefix", "")
         if not re.fullmatch(r"[A-Z]{1,6}", prefix):
             raise self.fail("code_prefix", f"'{prefix}' should be 1 to 6 capital letters, e.g. ZG")
@@ -354,6 +374,7 @@ class _Validator:
             version=definition_version(top),
             source=self.source,
             sources=sources,
+            reporting=reporting,
         )
 
     def sources(self, raw: object) -> dict[str, SourceSpec]:

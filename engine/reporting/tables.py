@@ -36,7 +36,7 @@ class Row:
 @dataclass(frozen=True, slots=True)
 class Section:
     key: str  # stable across languages: units, overdue, closed, new, extensions, change, by_category, by_campaign,
-    # by_source, suspended
+    # by_source, suspended, periodic_reports
     title: str
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
@@ -65,6 +65,7 @@ def sections(report: Report, lang: Lang) -> list[Section]:
         _overdue(report, lang),
         *_accountability(report, lang),
         *([_suspended(report, lang)] if report.suspended_tasks else []),
+        *([_periodic_reports(report, lang)] if report.periodic_reports else []),
         _period_tasks("closed", L.CLOSED_IN_PERIOD, L.CLOSED_ON, report.closed_in_period, report.closed_count, lang),
         _period_tasks("new", L.NEW_IN_PERIOD, L.ASSIGNED_ON, report.new_in_period, report.new_count, lang),
         _period_tasks(
@@ -229,6 +230,25 @@ def _suspended(report: Report, lang: Lang) -> Section:
     return Section(
         "suspended", L.SUSPENDED.pick(lang), columns, rows, _more_note(len(rows), report.totals.suspended, lang)
     )
+
+
+def _periodic_reports(report: Report, lang: Lang) -> Section:
+    """定期填报: per unit, the reports due in the period, on time, late (迟报) and missed (漏报), the missed named."""
+    columns = _columns(
+        lang,
+        (L.RESPONSIBLE_UNIT, "text"),
+        (L.REPORTS_DUE, "count"),
+        (L.REPORTS_ON_TIME, "count"),
+        (L.REPORTS_LATE, "count"),
+        (L.REPORTS_MISSED, "count"),
+        (L.MISSED_TASKS, "text"),
+    )
+    sep = "、" if lang == "zh" else ", "
+    rows = tuple(
+        Row((r.unit, r.due, r.on_time, r.late, r.missed, sep.join(r.missed_tasks)), highlight=r.missed > 0)
+        for r in report.periodic_reports
+    )
+    return Section("periodic_reports", L.PERIODIC_REPORTS.pick(lang), columns, rows)
 
 
 def _more_note(shown: int, total: int, lang: Lang) -> str | None:

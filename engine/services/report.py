@@ -23,6 +23,7 @@ from ..domain.report import (
     PeriodTask,
     Previous,
     Report,
+    ReportDutyLine,
     SuspendedTask,
     Tally,
     custom_period,
@@ -51,6 +52,7 @@ from ..persistence.report_queries import (
 )
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
+from .report_duties import unit_duties
 
 NO_CATEGORY = "—"
 MAIN_WORKFLOW = "rectification"  # 整改任务: the headline and the tables; every other workflow has a section of its own
@@ -166,6 +168,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
 
         scores = score_table(app, uow, req.scores, scope.campaign, scope.unit_id, period.end, today)
         accountability = circular_lines(app, uow, period.start, period.end, req.unit, scope.campaign)
+        periodic = _periodic_reports(app, uow, until, period.start, scope)
     return Report(
         as_of=period.end,
         period=period,
@@ -194,7 +197,16 @@ def build_report(app: App, req: ReportRequest) -> Report:
         imported=imported,
         scores=scores,
         accountability=accountability,
+        periodic_reports=periodic,
     )
+
+
+def _periodic_reports(app: App, uow: UnitOfWork, until: datetime, since: date, scope: Scope) -> list[ReportDutyLine]:
+    """定期填报: the periodic reports due in the period, per unit, as the history stood at its end."""
+    return [
+        ReportDutyLine(u.unit, u.tally.due, u.tally.on_time, u.tally.late, u.tally.missed, u.missed_tasks)
+        for u in unit_duties(app, uow, until, since=since, campaign=scope.campaign, unit_id=scope.unit_id)
+    ]
 
 
 def _source(app: App, uow: UnitOfWork, rules: StateRules, day: date, today: date) -> Source:

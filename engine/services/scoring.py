@@ -32,6 +32,7 @@ from ..persistence.types import decode_instant, encode_instant
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
 from .report import ReportRequest, end_of_day, escalation_at, resolve_period
+from .report_duties import late_and_missed
 
 SETTING = "DUBAN_SCORING"
 BUILTIN = BUILTIN_DIR / "policies" / "scoring.yaml"
@@ -139,6 +140,8 @@ def task_facts(
         progress_triggers=late.triggers if late else (),
         after_days=after_days,
     )
+    # 定期填报: a task whose workflow asks for reports on a cadence counts its late and missed duties instead
+    on_cadence = late_and_missed(app, uow, min(at, app.clock.now()), campaign=campaign) if late else {}
     silent_since = at - timedelta(days=after_days)  # nothing reported since before this: a report is missing
     silent_text = str(encode_instant(silent_since, "sqlite"))  # as SQLite hands instants back: text
     days_late = app.calendar.working_days_between
@@ -175,7 +178,7 @@ def task_facts(
             overdue,
             level,
             r.sent_back,
-            r.late_between + missing,
+            on_cadence[r.code] if r.code in on_cadence else r.late_between + missing,
             records.get(r.code, ()),
             late_replies.get(r.code, 0),
         )

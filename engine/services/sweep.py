@@ -19,6 +19,7 @@ from ..app import App
 from ..domain.planning import Plan, Watch, plan
 from ..persistence.outbox import OutgoingNotice
 from .notify import Directory, cached_org, write_notices
+from .report_sweep import sweep_report_duties
 from .supervision_notices import NoticeBook, issue_for_escalation
 from .watch import clock_runs, watched_sign_by
 
@@ -46,6 +47,7 @@ class SweepResult:
     batches: int = 0
     planned: list[PlannedNotice] = field(default_factory=list)  # filled in a dry run
     dry_run: bool = False
+    reports: int = 0  # 定期填报: periodic-report reminders and escalations written (report_sweep.py)
 
 
 def sweep(
@@ -157,4 +159,20 @@ def sweep(
             after_batch()
         if len(due) < batch:
             break
+    _report_duties(app, now, result)
     return result
+
+
+def _report_duties(app: App, now: datetime, result: SweepResult) -> None:
+    """Periodic reporting duties (定期填报) have their own reminders and ladder: swept after the deadlines."""
+    found = sweep_report_duties(app, now, dry_run=result.dry_run)
+    result.reports = found.notifications
+    result.notifications += found.notifications
+    result.escalations += found.escalations
+    if found.planned:
+        with app.uow(write=False) as uow:
+            names = {n.task_id: uow.outbox.about(n.task_id or 0).code for n in found.planned}
+        result.planned += [
+            PlannedNotice(names.get(n.task_id, ""), n.rule, n.level, n.recipient_id, n.channel, n.subject)
+            for n in found.planned
+        ]

@@ -10,8 +10,9 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -21,7 +22,7 @@ from duban.engine.services import ledger_view
 from duban.engine.services.circulars import issue
 from duban.engine.services.queries import TaskFilter
 from duban.engine.services.report import ReportRequest, build_report
-from duban.engine.services.tasks import NewTask, assign, resolve_deadline
+from duban.engine.services.tasks import NewTask, assign, fire, resolve_deadline
 from duban.engine.services.visibility import visible_tasks
 from tests.conftest import DEPUTY, EXAMPLES, OTHER_UNIT_MEMBER, PRINCIPAL, SUPERVISOR, UNIT, UNIT_HEAD
 from tests.web_support import ADMIN, Web, build_template, csrf_of, make_web, sign_in, signed_in_as, web_org
@@ -495,3 +496,17 @@ def test_a_unit_returns_a_task_from_its_page_and_the_leader_sees_the_transfer_st
     leader = as_(web, DEPUTY).get(f"/tasks/{code}").text
     assert 'value="insist"' in leader  # the leader may insist here; 改派 needs a unit: duban reassign
     assert 'value="reassign"' not in leader and 'value="transfer"' not in leader
+
+
+def test_the_task_page_names_the_periodic_reports_due_and_missed(web: Web) -> None:
+    code = task(web, title="常态化巡查", deadline="长期坚持")
+    with signed_in_as(UNIT_HEAD):
+        fire(web.server, UNIT_HEAD, code, "start")
+    web.server.clock.set(datetime(2026, 10, 27, 10, tzinfo=ZoneInfo("Asia/Shanghai")))  # type: ignore[attr-defined]
+    page = as_(web, UNIT_HEAD).get(f"/tasks/{code}").text
+    found = re.search(r'<dd class="periodic-reports">(.*?)</dd>', page)
+    assert found, "no periodic reports on the page"
+    assert "每月25日" in found.group(1) and "2026-11-25 17:00" in found.group(1)
+    assert "漏报 2" in found.group(1) and "2026-09-28、2026-10-26" in found.group(1)
+    dated = as_(web, UNIT_HEAD).get(f"/tasks/{task(web)}").text
+    assert "periodic-reports" not in dated

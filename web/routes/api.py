@@ -16,7 +16,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from duban.cli.tasks import detail_json, summary_json
+from duban.cli.tasks import listed_json, shown_json
 from duban.engine.domain.text import Bilingual
 from duban.engine.services import accounts, steps, visibility
 from duban.engine.services.accounts import CurrentSession
@@ -79,7 +79,7 @@ def list_tasks(
     page = as_person(
         session, visibility.visible_page, engine_app(request), session.person_id, flt, limit=limit, after=after
     )
-    response = _json([summary_json(s) for s in page.rows], request)
+    response = _json(listed_json(engine_app(request), page.rows), request)
     if page.next_after:
         response.headers["X-Next-After"] = page.next_after
     return response
@@ -89,7 +89,7 @@ def list_tasks(
 def show_task(request: Request, code: str) -> JSONResponse:
     session = _token_session(request)
     detail = as_person(session, visibility.visible_task, engine_app(request), session.person_id, code)
-    return _json(detail_json(detail), request)
+    return _json(shown_json(engine_app(request), detail), request)
 
 
 @router.post("/tasks/{code}/{trigger}", summary="Take a step (the keys of a transition command's --json)")

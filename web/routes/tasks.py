@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from duban.engine.domain.errors import DubanError, InvalidInput, ReasonRequired, RequirementNotMet, StaleTask
 from duban.engine.domain.evidence_types import ACCEPTED, accepted, media_type, safe_name
-from duban.engine.services import steps, visibility
+from duban.engine.services import report_duties, steps, visibility
 
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
 from ..forms import Posted, max_upload_bytes, text
@@ -31,7 +31,16 @@ REASON_STEPS = ("reject", "cancel", "reopen", "return", "insist", "decline_trans
 def _page(request: Request, code: str, status: int = 200, **extra: Any) -> Response:
     session = signed_in_person(request)
     page = as_person(session, visibility.task_page, engine_app(request), session.person_id, code)
-    context = {"page": page, "d": page.detail, "s": page.detail.summary, "errors": {}, "stale": False, "done": None}
+    duty = report_duties.task_duties(engine_app(request), code)  # 定期填报, once the task may be seen
+    context = {
+        "page": page,
+        "d": page.detail,
+        "s": page.detail.summary,
+        "duty": duty,
+        "errors": {},
+        "stale": False,
+        "done": None,
+    }
     context.update(extra)
     return render(request, "task.html", status=status, **context)
 

@@ -30,6 +30,7 @@ class OutgoingNotice:
     address: str | None
     subject: str
     body: str
+    folded: bool = False  # kept as a record only (status 'folded'): its reader receives it in the daily digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +99,9 @@ class OutboxRepository:
         cur = self._run(
             "INSERT INTO notifications (dedup_key, task_id, rule, level, recipient_id, channel, address, subject, "
             "body, status, attempts, due_at, created_at) VALUES (:key, :task, :rule, :level, :recipient, :channel, "
-            ":address, :subject, :body, 'pending', 0, :now, :now) ON CONFLICT (dedup_key) DO NOTHING",
+            ":address, :subject, :body, :status, 0, :now, :now) ON CONFLICT (dedup_key) DO NOTHING",
             {
+                "status": "folded" if notice.folded else "pending",
                 "key": notice.dedup_key,
                 "task": notice.task_id,
                 "rule": notice.rule,
@@ -137,11 +139,12 @@ class OutboxRepository:
             for_dialect(
                 "INSERT INTO notifications (dedup_key, task_id, rule, level, recipient_id, channel, address, subject, "
                 "body, status, attempts, due_at, created_at) VALUES (:key, :task, :rule, :level, :recipient, :channel, "
-                ":address, :subject, :body, 'pending', 0, :now, :now) ON CONFLICT (dedup_key) DO NOTHING",
+                ":address, :subject, :body, :status, 0, :now, :now) ON CONFLICT (dedup_key) DO NOTHING",
                 self.dialect,
             ),
             [
                 {
+                    "status": "folded" if n.folded else "pending",
                     "key": n.dedup_key,
                     "task": n.task_id,
                     "rule": n.rule,

@@ -21,12 +21,13 @@ from typing import Any
 from ..app import App
 from ..config.settings import Settings
 from ..delivery.channels import Channel, LeaseLost, Message, Permanent, Transient, build_channels
+from ..domain.digest import parse_digest_at
 from ..domain.errors import InvalidInput
 from ..domain.text import Bilingual
 
 log = logging.getLogger("duban.delivery")
 
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "failed", "folded")  # folded: kept for a daily digest, not sent
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def check_delivery_settings(settings: Settings) -> DeliveryPolicy:
     """Parse every delivery setting (policy, channel endpoints, ports) or refuse with one line; writes nothing."""
     policy = DeliveryPolicy.from_config(settings.extra)
     build_channels(settings.extra, Path("notifications.jsonl"), policy.send_timeout_seconds)
+    parse_digest_at(settings.extra.get("DUBAN_DIGEST_AT"))  # the beat writes digests: refuse a bad time at start-up
     return policy
 
 

@@ -1,0 +1,33 @@
+"""daily digests: who receives one (units.digest, people.digest) and whether per-task messages fold into it
+
+``digest`` is ``daily`` or ``none`` (NULL on a person: as their unit says); ``people.notify`` is ``digest``
+(per-task messages other than escalations are folded into the digest) or ``each``. Nullable columns with no
+default: every existing person keeps receiving each message as before.
+
+Revision ID: 0017
+Revises: 0012
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0017"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("units", sa.Column("digest", sa.String(10), nullable=True))
+    op.add_column("people", sa.Column("digest", sa.String(10), nullable=True))
+    op.add_column("people", sa.Column("notify", sa.String(10), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("people") as batch:
+        batch.drop_column("notify")
+        batch.drop_column("digest")
+    with op.batch_alter_table("units") as batch:
+        batch.drop_column("digest")

@@ -277,7 +277,7 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
         raise _bad(
             path,
             f"无法识别的列 '{unknown[0]}'（可用：编号、姓名、单位、角色、邮箱、电话、企业微信、钉钉、通知方式、"
-            f"系统账号、上级单位、负责人，或英文 {known.replace(', ', '、')}）",
+            f"系统账号、上级单位、负责人、每日摘要、通知模式，或英文 {known.replace(', ', '、')}）",
             f"unknown column '{unknown[0]}' (known: {known})",
             key=row(1),
         )

@@ -26,8 +26,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("people") as batch:
-        batch.drop_column("notify")
-        batch.drop_column("digest")
-    with op.batch_alter_table("units") as batch:
-        batch.drop_column("digest")
+    # Plain DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy of people would break the units' foreign keys.
+    op.execute("ALTER TABLE people DROP COLUMN notify")
+    op.execute("ALTER TABLE people DROP COLUMN digest")
+    op.execute("ALTER TABLE units DROP COLUMN digest")

@@ -289,3 +289,52 @@ def test_digest_preview_command(call, sqlite_url: str, tmp_path: Path, monkeypat
     assert r.code != 0 and len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
     r = call("--lang", "en", "notifications", "list", "--status", "folded", "--json")
     assert r.code == 0 and {n["status"] for n in r.json()} == {"folded"}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("broker")
+def test_digests_reach_the_receiver_once_when_a_real_worker_is_killed_mid_send(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """Real `duban worker` processes: A claims a digest and waits in connect(); SIGKILL; after A's lease B sends
+    every digest; the receiver counts each key once."""
+    import os
+    import signal
+
+    from duban.engine.persistence.types import encode_instant
+    from duban.engine.services.delivery import relay
+    from tests.integration.test_delivery_trust import LONG_AGO, Chaos, Hook, wait_until
+
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("/proc/net/tcp is needed to see a worker waiting in connect() (Linux only)")
+    hook = Hook(gated=True)
+    ws = Chaos(tmp_path, sqlite_template, hook, swept=False)
+    try:
+        writer = App.build(
+            Settings(database_url=ws.db, channels=("webhook",), extra=ws.extra), clock=FixedClock(at(2026, 11, 27, 8))
+        )
+        subscribe(writer, tmp_path, "units:\n  - name: 社会事务科\n    digest: daily\n")
+        written = write_due_digests(writer)
+        assert written >= 2
+        with writer.db.engine.begin() as conn:  # due by any real clock
+            conn.execute(text("UPDATE notifications SET status = 'sent' WHERE rule <> 'digest'"))
+            conn.execute(text("UPDATE notifications SET due_at = :t"), {"t": encode_instant(LONG_AGO, "sqlite")})
+        writer.close()
+        first, _second = ws.start_workers(("qa", 1), ("qb", 1))
+        assert relay(ws.app, ws.queue("qa")) == written
+        wait_until(hook.connecting, 30, "worker A to claim a digest and wait in connect()")
+        os.killpg(first.pid, signal.SIGKILL)
+        claimed = [r for r in ws.rows() if r[1] == "sending"]
+        assert len(claimed) == 1
+        hook.open()
+        lease_until = claimed[0][3]
+        assert lease_until is not None
+        wait_until(lambda: datetime.now(ZoneInfo("UTC")) > lease_until, 10, "A's lease to run out")
+        wait_until(lambda: relay(ws.app, ws.queue("qb")) > 0, 10, "the relay to hand the digests to B")
+        wait_until(ws.all_sent, 30, "worker B to send every digest")
+        first.wait(timeout=10)
+        keys = [k for k, _s, _a, _l in ws.rows() if k.startswith("digest:")]
+        assert len(keys) == written and sorted(hook.arrivals) == sorted(keys)
+        assert set(hook.arrivals.values()) == {1}, hook.arrivals  # each digest reached the receiver once
+    finally:
+        ws.close()

@@ -48,7 +48,10 @@ SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
         ),
     ),
     (("台账", "Ledger"), ("import", "export", "campaign", "instruction", "report", "circulars")),
-    (("督办", "Supervision"), ("remind", "sweep", "notifications", "score", "accountability", "notices", "worker", "beat")),
+    (
+        ("督办", "Supervision"),
+        ("remind", "sweep", "notifications", "digest", "score", "accountability", "notices", "worker", "beat"),
+    ),
     (("管理", "Administration"), ("init", "org", "workflow", "config", "backup", "restore", "audit", "demo")),
     (("网页工作台", "Web workspace"), ("serve", "account")),
 ]
@@ -100,6 +103,7 @@ COMMAND_MODULES: dict[str, str] = {
     **dict.fromkeys(("return", "reassign", "insist", "transfer"), "transfers"),
     **dict.fromkeys(("worker", "beat"), "worker"),
     "demo": "demo",
+    "digest": "digest",
     "config": "config",
     **dict.fromkeys(("backup", "restore"), "backup"),
     "audit": "audit",

@@ -8,6 +8,7 @@ from duban.engine.domain.clock import FixedClock, parse_instant
 from duban.engine.domain.errors import DubanError
 from duban.engine.services import delivery
 from duban.engine.services.circulars import issue_due
+from duban.engine.services.digest import digest_at, write_due_digests
 from duban.engine.services.identity import check_fixed_clock
 from duban.engine.services.sweep import SweepResult
 from duban.engine.services.sweep import sweep as run_sweep
@@ -41,6 +42,7 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool, dry_run: bool, yes: boo
     # Every delivery setting is parsed before the sweep writes: a bad one refuses the whole command.
     policy = delivery.check_delivery_settings(ctx.settings) if deliver else None
     app = ctx.app()
+    digest_at(app)  # a bad DUBAN_DIGEST_AT refuses the command before the sweep writes
     real = app.clock
     if now_text:
         if not dry_run:
@@ -53,6 +55,7 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool, dry_run: bool, yes: boo
     if dry_run:
         _show_dry_run(ctx, result)
         return
+    digests = write_due_digests(app)
     issued = issue_due(app)
     outcomes = None
     if deliver:
@@ -67,6 +70,7 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool, dry_run: bool, yes: boo
                 "notifications": result.notifications,
                 "escalations": result.escalations,
                 "reports": result.reports,
+                "digests": digests,
                 "circulars": issued,
                 "delivered": dict(outcomes) if outcomes is not None else None,
             }
@@ -79,6 +83,8 @@ def sweep(ctx: Ctx, now_text: str | None, deliver: bool, dry_run: bool, yes: boo
             f"({result.escalations} escalation(s))",
         )
     )
+    if digests:
+        say(ctx.t(f"写入每日摘要 {digests} 条", f"{digests} daily digest(s) written"))
     if issued:
         say(
             ctx.t(f"生成定期通报 {len(issued)} 份", f"{len(issued)} circular(s) issued")
@@ -148,12 +154,14 @@ RULES = {
     "event": ("流转通知", "event"),
     "circular": ("定期通报", "circular"),
     "notice": ("督办单", "supervision notice"),
+    "digest": ("每日摘要", "daily digest"),
 }
 STATUS_TEXT = {
     "pending": ("待发送", "pending"),
     "sending": ("发送中", "sending"),
     "sent": ("已发送", "sent"),
     "failed": ("发送失败", "failed"),
+    "folded": ("并入摘要", "in digest"),
 }
 
 

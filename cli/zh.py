@@ -226,9 +226,14 @@ HELP_ZH: dict[str, tuple[str, dict[str, str]]] = {
     "notifications": ("通知发件箱。", {}),
     "notifications list": (
         "通知列表，最新的在前。",
-        {"--status": "仅此状态：pending 待发送、sending 发送中、sent 已发送、failed 发送失败。"},
+        {"--status": "仅此状态：pending 待发送、sending 发送中、sent 已发送、failed 发送失败、folded 并入每日摘要。"},
     ),
     "notifications retry": ("重新发送失败的通知（重试次数清零）。", {"--failed": "所有发送失败的通知。"}),
+    "digest": ("每日摘要（每个工作日早上一条，代替逐条通知）。", {}),
+    "digest preview": (
+        "显示某人（编号或姓名）将收到的每日摘要，按通知渠道分别显示；不写入、不发送。",
+        {"--as-of": "某天（当天 DUBAN_DIGEST_AT 时刻的摘要）或某一时刻，如 2026-09-08 或 2026-09-08T08:00。"},
+    ),
     "worker": (
         "运行投递通知的 Celery worker（DUBAN_BROKER_URL，或内置的 SQLite 消息队列）。",
         {"--concurrency": "并发进程数。"},

@@ -46,6 +46,8 @@ class Person:
     wecom: str | None = None
     dingtalk: str | None = None
     channels: list[str] | None = None
+    digest: str | None = None  # daily, none; None: as the unit says
+    notify: str | None = None  # digest, each
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Unit:
     head_id: str | None = None
     channels: list[str] | None = None
     aliases: list[str] | None = None
+    digest: str | None = None
 
 
 @dataclass

@@ -67,12 +67,25 @@ def message_id(key: str, domain: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that goes with a message, for the channels that carry files (file, email)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+ATTACHING_CHANNELS = frozenset({"file", "email"})  # the others (console, webhook, robots) carry text only
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     key: str
     recipient_id: str | None
     address: str | None
     subject: str
     body: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Channel(Protocol):
@@ -107,17 +120,27 @@ class FileChannel:
         self.send_many([message], guard)
 
     def send_many(self, messages: list[Message], guard: Guard = no_guard) -> None:
-        """All lines in one write and one fsync: the batch is on disk, or (on an error) retried as a whole."""
-        text = "".join(
-            json.dumps(
-                {"key": m.key, "to": m.recipient_id, "address": m.address, "subject": m.subject, "body": m.body},
-                ensure_ascii=False,
-            )
-            + "\n"
-            for m in messages
-        )
+        """All lines in one write and one fsync: the batch is on disk, or (on an error) retried as a whole.
+
+        Attachments are stored first, beside the file, named by their content (``NAME-SHA256[:16].docx`` in
+        ``attachments/``), and each line lists them: a line never names a file that is not there, and a
+        re-sent copy finds its file already written.
+        """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            lines = []
+            for m in messages:
+                record: dict[str, Any] = {
+                    "key": m.key,
+                    "to": m.recipient_id,
+                    "address": m.address,
+                    "subject": m.subject,
+                    "body": m.body,
+                }
+                if m.attachments:
+                    record["attachments"] = [self._store(a) for a in m.attachments]
+                lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+            text = "".join(lines)
             with open(self.path, "a", encoding="utf-8") as fh:
                 guard()
                 fh.write(text)
@@ -125,6 +148,22 @@ class FileChannel:
                 os.fsync(fh.fileno())
         except OSError as exc:
             raise Transient(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def _store(self, a: Attachment) -> dict[str, Any]:
+        digest = hashlib.sha256(a.data).hexdigest()
+        stem, dot, ext = a.filename.rpartition(".")
+        name = f"{stem or ext}-{digest[:16]}{dot}{ext if stem else ''}"
+        folder = self.path.parent / "attachments"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        if not target.exists():
+            partial = target.with_name(f".{name}.part")
+            with open(partial, "wb") as fh:
+                fh.write(a.data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(partial, target)
+        return {"name": a.filename, "path": str(target), "sha256": digest, "size": len(a.data)}
 
 
 class SMTPChannel:
@@ -149,6 +188,9 @@ class SMTPChannel:
         domain = self.sender.rpartition("@")[2] or "duban.local"
         mail["Message-ID"] = message_id(message.key, domain)
         mail.set_content(message.body)
+        for a in message.attachments:
+            maintype, _slash, subtype = a.content_type.partition("/")
+            mail.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

@@ -25,6 +25,8 @@ from .yamlload import load_yaml
 
 CONTACT_KEYS = ("email", "phone", "wecom", "dingtalk")
 CHANNELS = ("console", "file", "email", "webhook", "wecom", "dingtalk")
+DIGESTS = ("daily", "none")  # digest: one message per working morning (daily), or none
+NOTIFY_MODES = ("digest", "each")  # notify: per-task messages folded into the digest, or each sent as it comes
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class UnitDef:
     channels: tuple[str, ...] | None = None
     given: frozenset[str] = frozenset({"name", "parent", "head"})  # what the file states; the rest is kept
     aliases: tuple[str, ...] | None = None  # the short names ledgers use: 县住建局, 住建局
+    digest: str | None = None  # daily: its people receive a daily digest (unless their own entry says none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ class PersonDef:
     channels: tuple[str, ...] | None = None
     given: frozenset[str] = frozenset({"id", "name", "unit", "roles", *CONTACT_KEYS})
     accounts: tuple[str, ...] | None = None  # os:NAME (an operating-system account), pg:ROLE (a database role)
+    digest: str | None = None  # daily or none; unset: as their unit says
+    notify: str | None = None  # digest (fold per-task messages into the digest) or each; unset: digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +167,8 @@ def load_org_file(
     return doc
 
 
-_UNIT_KEYS = {"name", "parent", "head", "channels", "aliases"}
-_PERSON_KEYS = {"id", "name", "unit", "roles", "channels", "accounts", *CONTACT_KEYS}
+_UNIT_KEYS = {"name", "parent", "head", "channels", "aliases", "digest"}
+_PERSON_KEYS = {"id", "name", "unit", "roles", "channels", "accounts", "digest", "notify", *CONTACT_KEYS}
 
 
 def _from_yaml(path: Path, text: str) -> OrgDoc:
@@ -205,6 +210,7 @@ def _from_yaml(path: Path, text: str) -> OrgDoc:
                 channels=_names(path, u, "channels", key),
                 given=frozenset(map(str, u)),
                 aliases=_names(path, u, "aliases", key),
+                digest=_opt(path, u, "digest", key),
             )
         )
     people = []
@@ -229,6 +235,8 @@ def _from_yaml(path: Path, text: str) -> OrgDoc:
                 channels=_names(path, p, "channels", key),
                 given=frozenset(map(str, p)),
                 accounts=_names(path, p, "accounts", key),
+                digest=_opt(path, p, "digest", key),
+                notify=_opt(path, p, "notify", key),
             )
         )
     return OrgDoc(tuple(units), tuple(people))
@@ -247,9 +255,11 @@ _CSV_HEADERS = {
     "accounts": "accounts", "系统账号": "accounts",
     "parent": "parent", "上级单位": "parent", "上级": "parent",
     "head": "head", "负责人": "head",
+    "digest": "digest", "每日摘要": "digest",
+    "notify": "notify", "通知模式": "notify",
 }  # fmt: skip
-_PEOPLE_COLUMNS = {"id", "name", "unit", "roles", "channels", "accounts", *CONTACT_KEYS}
-_UNIT_COLUMNS = {"unit", "parent", "head", "channels"}
+_PEOPLE_COLUMNS = {"id", "name", "unit", "roles", "channels", "accounts", "digest", "notify", *CONTACT_KEYS}
+_UNIT_COLUMNS = {"unit", "parent", "head", "channels", "digest"}
 
 
 def _split(cell: str) -> tuple[str, ...]:
@@ -267,7 +277,7 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
         raise _bad(
             path,
             f"无法识别的列 '{unknown[0]}'（可用：编号、姓名、单位、角色、邮箱、电话、企业微信、钉钉、通知方式、"
-            f"系统账号、上级单位、负责人，或英文 {known.replace(', ', '、')}）",
+            f"系统账号、上级单位、负责人、每日摘要、通知模式，或英文 {known.replace(', ', '、')}）",
             f"unknown column '{unknown[0]}' (known: {known})",
             key=row(1),
         )
@@ -334,6 +344,8 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
                     channels=_split(r["channels"]) if r.get("channels") else None,
                     given=given,
                     accounts=_split(r["accounts"]) if r.get("accounts") else None,
+                    digest=r.get("digest") or None,
+                    notify=r.get("notify") or None,
                 )
             )
         return OrgDoc((), tuple(people))
@@ -348,6 +360,7 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
                 head=r.get("head") or None,
                 channels=_split(r["channels"]) if r.get("channels") else None,
                 given=frozenset("name" if g == "unit" else g for g in given),
+                digest=r.get("digest") or None,
             )
         )
     return OrgDoc(tuple(units), ())
@@ -414,6 +427,7 @@ def validate_org(
     ids = _person_ids(path, doc, all_units)
     _check_accounts(path, doc)
     _check_channels(path, doc)
+    _check_digests(path, doc)
     _check_unit_links(path, doc, all_units, set(ids) | known_people)
     # The tree as it will stand: the database's parents, changed by what the file states.
     _check_no_cycle(
@@ -524,6 +538,35 @@ def _check_channels(path: Path, doc: OrgDoc) -> None:
                     f"unknown channel '{c}' (known: {', '.join(CHANNELS)})",
                     key=f"{where}.channels",
                 )
+
+
+def _check_digests(path: Path, doc: OrgDoc) -> None:
+    """digest is daily or none, notify is digest or each, and nobody asks to fold into a digest they refused."""
+    entries = [(f"people[{i}]", p.digest) for i, p in enumerate(doc.people)]
+    entries += [(f"units[{i}]", u.digest) for i, u in enumerate(doc.units)]
+    for where, value in entries:
+        if value is not None and value not in DIGESTS:
+            raise _bad(
+                path,
+                f"没有摘要方式 '{value}'（可用：daily 每个工作日一份、none 不要摘要）",
+                f"unknown digest '{value}' (known: daily, none)",
+                key=f"{where}.digest",
+            )
+    for i, p in enumerate(doc.people):
+        if p.notify is not None and p.notify not in NOTIFY_MODES:
+            raise _bad(
+                path,
+                f"没有通知模式 '{p.notify}'（可用：digest 并入每日摘要、each 逐条发送）",
+                f"unknown notify mode '{p.notify}' (known: digest, each)",
+                key=f"people[{i}].notify",
+            )
+        if p.notify == "digest" and p.digest == "none":
+            raise _bad(
+                path,
+                "notify: digest 要把逐条通知并入每日摘要，但 digest: none 不要摘要；请改其一",
+                "notify: digest folds messages into the daily digest, but digest: none refuses it; change one",
+                key=f"people[{i}].notify",
+            )
 
 
 def _check_unit_links(path: Path, doc: OrgDoc, all_units: set[str], all_people: set[str]) -> None:

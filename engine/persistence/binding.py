@@ -104,6 +104,8 @@ def person_body(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
         "wecom": row["wecom"],
         "dingtalk": row["dingtalk"],
         "channels": _json(row["channels"]),
+        # Digest preferences decide who is told and when; absent while unset, so earlier records still match.
+        **{k: row[k] for k in ("digest", "notify") if row.get(k) is not None},
     }
 
 
@@ -114,6 +116,7 @@ def unit_body(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
         "head_id": row["head_id"],
         "channels": _json(row["channels"]),
         "aliases": _json(row["aliases"]),
+        **({"digest": row["digest"]} if row.get("digest") is not None else {}),
     }
 
 

@@ -28,6 +28,7 @@ class Unit(Base):
     head_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", use_alter=True, name="fk_units_head_id_people"))
     channels: Mapped[list[str] | None] = mapped_column(JSONText)  # how its people are told, unless their own say
     aliases: Mapped[list[str] | None] = mapped_column(JSONText)  # the short names ledgers use (县住建局, 住建局)
+    digest: Mapped[str | None] = mapped_column(String(10))  # daily: its people get a daily digest (migration 0017)
 
 
 class Person(Base):
@@ -44,6 +45,8 @@ class Person(Base):
     channels: Mapped[list[str] | None] = mapped_column(JSONText)
     # Operating-system accounts and database roles that are this person (os:name, pg:role): who operates.
     accounts: Mapped[list[str] | None] = mapped_column(JSONText)
+    digest: Mapped[str | None] = mapped_column(String(10))  # daily or none; NULL: as the unit says (0017)
+    notify: Mapped[str | None] = mapped_column(String(10))  # digest (fold into it) or each; NULL: digest (0017)
 
 
 class Task(Base):
@@ -255,6 +258,8 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the channel attaches, by reference, rendered when sent: notice:KEY is a 督办单's Word document (0017).
+    attachment: Mapped[str | None] = mapped_column(String(250))
 
 
 class Circular(Base):
@@ -428,4 +433,6 @@ PERSON_CONTACT = (
     Person.wecom,
     Person.dingtalk,
     Person.channels,
+    Person.digest,
+    Person.notify,
 )

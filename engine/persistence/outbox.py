@@ -30,6 +30,8 @@ class OutgoingNotice:
     address: str | None
     subject: str
     body: str
+    folded: bool = False  # kept as a record only (status 'folded'): its reader receives it in the daily digest
+    attachment: str | None = None  # a reference rendered when sent (notice:KEY: the 督办单 as a .docx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Claimed:
     body: str
     attempts: int
     dedup_key: str
+    attachment: str | None = None
 
 
 class OutboxRepository:
@@ -97,9 +100,11 @@ class OutboxRepository:
         """Insert unless a notification with the same dedup key exists; True when inserted."""
         cur = self._run(
             "INSERT INTO notifications (dedup_key, task_id, rule, level, recipient_id, channel, address, subject, "
-            "body, status, attempts, due_at, created_at) VALUES (:key, :task, :rule, :level, :recipient, :channel, "
-            ":address, :subject, :body, 'pending', 0, :now, :now) ON CONFLICT (dedup_key) DO NOTHING",
+            "body, status, attempts, due_at, created_at, attachment) VALUES (:key, :task, :rule, :level, :recipient, "
+            ":channel, :address, :subject, :body, :status, 0, :now, :now, :attachment) ON CONFLICT (dedup_key) DO NOTHING",
             {
+                "attachment": notice.attachment,
+                "status": "folded" if notice.folded else "pending",
                 "key": notice.dedup_key,
                 "task": notice.task_id,
                 "rule": notice.rule,
@@ -136,12 +141,15 @@ class OutboxRepository:
         cur.executemany(
             for_dialect(
                 "INSERT INTO notifications (dedup_key, task_id, rule, level, recipient_id, channel, address, subject, "
-                "body, status, attempts, due_at, created_at) VALUES (:key, :task, :rule, :level, :recipient, :channel, "
-                ":address, :subject, :body, 'pending', 0, :now, :now) ON CONFLICT (dedup_key) DO NOTHING",
+                "body, status, attempts, due_at, created_at, attachment) VALUES (:key, :task, :rule, :level, "
+                ":recipient, :channel, :address, :subject, :body, :status, 0, :now, :now, :attachment) "
+                "ON CONFLICT (dedup_key) DO NOTHING",
                 self.dialect,
             ),
             [
                 {
+                    "attachment": n.attachment,
+                    "status": "folded" if n.folded else "pending",
                     "key": n.dedup_key,
                     "task": n.task_id,
                     "rule": n.rule,
@@ -265,8 +273,8 @@ class OutboxRepository:
         if cur.rowcount != 1:
             return None
         r = self._run(
-            "SELECT id, channel, address, recipient_id, subject, body, attempts, dedup_key FROM notifications "
-            "WHERE id = :id",
+            "SELECT id, channel, address, recipient_id, subject, body, attempts, dedup_key, attachment "
+            "FROM notifications WHERE id = :id",
             {"id": notification_id},
         ).fetchone()
         return Claimed(*r)
@@ -292,7 +300,7 @@ class OutboxRepository:
             "UPDATE notifications SET status = 'sending', lease_until = :lease, attempts = attempts + 1 "
             f"WHERE id IN ({marks}) AND due_at <= :now "
             "AND (status = 'pending' OR (status = 'sending' AND lease_until < :now)) "
-            "RETURNING id, channel, address, recipient_id, subject, body, attempts, dedup_key",
+            "RETURNING id, channel, address, recipient_id, subject, body, attempts, dedup_key, attachment",
             {**params, "lease": self._at(lease_until), "now": self._at(now)},
         ).fetchall()
         order = {i: n for n, i in enumerate(ids)}

@@ -71,7 +71,7 @@ class RecordRepository:
         return {r["id"]: person_body(r) for r in self.conn.execute(query).mappings()}
 
     def unit_bodies(self, ids: Iterable[int] | None = None) -> dict[str, dict[str, Any]]:
-        query = select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id, Unit.channels, Unit.aliases)
+        query = select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id, Unit.channels, Unit.aliases, Unit.digest)
         if ids is not None:
             query = query.where(Unit.id.in_(list(ids)))
         return {str(r["id"]): unit_body(r) for r in self.conn.execute(query).mappings()}

@@ -384,9 +384,7 @@ class TaskRepository:
     def content_row(self, task_id: int) -> tuple[dict[str, Any], list[int]]:
         """The columns the content digest covers, and the co-unit ids, as stored now."""
         row = self.conn.execute(select(Task).where(Task.id == task_id)).mappings().one()
-        co_units = list(
-            self.conn.execute(select(TaskCoUnit.unit_id).where(TaskCoUnit.task_id == task_id)).scalars()
-        )
+        co_units = list(self.conn.execute(select(TaskCoUnit.unit_id).where(TaskCoUnit.task_id == task_id)).scalars())
         return dict(row), co_units
 
     def steps_of(self, task_id: int, triggers: tuple[str, ...]) -> list[tuple[str, dict[str, Any] | None]]:
@@ -492,7 +490,9 @@ class OrgRepository:
     def contacts(self) -> tuple[list[Any], list[Any]]:
         """Every person's and unit's contact facts, for the notification directory."""
         people = self.conn.execute(select(*PERSON_CONTACT)).all()
-        units = self.conn.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id, Unit.channels)).all()
+        units = self.conn.execute(
+            select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id, Unit.channels, Unit.digest)
+        ).all()
         return list(people), list(units)
 
     def account_owners(self) -> dict[str, tuple[str, frozenset[str]]]:
@@ -526,6 +526,8 @@ class OrgRepository:
                 "roles": list(p.roles),
                 "channels": list(p.channels) if p.channels else None,
                 "accounts": list(p.accounts) if p.accounts else None,
+                "digest": p.digest,
+                "notify": p.notify,
                 **{k: p.contacts.get(k) for k in ("email", "phone", "wecom", "dingtalk")},
             }
             if p.id in existing:
@@ -543,6 +545,7 @@ class OrgRepository:
                 "head_id": u.head,
                 "channels": list(u.channels) if u.channels else None,
                 "aliases": list(u.aliases) if u.aliases else None,
+                "digest": u.digest,
             }
             given = {"parent_id" if k == "parent" else "head_id" if k == "head" else k for k in u.given}
             changes = {k: v for k, v in unit_values.items() if k in given}

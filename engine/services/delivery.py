@@ -20,13 +20,15 @@ from typing import Any
 
 from ..app import App
 from ..config.settings import Settings
-from ..delivery.channels import Channel, LeaseLost, Message, Permanent, Transient, build_channels
+from ..delivery.channels import Attachment, Channel, LeaseLost, Message, Permanent, Transient, build_channels
+from ..domain.digest import parse_digest_at
 from ..domain.errors import InvalidInput
 from ..domain.text import Bilingual
+from ..persistence.outbox import Claimed
 
 log = logging.getLogger("duban.delivery")
 
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "failed", "folded")  # folded: kept for a daily digest, not sent
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ def check_delivery_settings(settings: Settings) -> DeliveryPolicy:
     """Parse every delivery setting (policy, channel endpoints, ports) or refuse with one line; writes nothing."""
     policy = DeliveryPolicy.from_config(settings.extra)
     build_channels(settings.extra, Path("notifications.jsonl"), policy.send_timeout_seconds)
+    parse_digest_at(settings.extra.get("DUBAN_DIGEST_AT"))  # the beat writes digests: refuse a bad time at start-up
     return policy
 
 
@@ -211,9 +214,7 @@ def deliver_one(
         channel = channels.get(claimed.channel)
         if channel is None:
             raise Permanent(f"channel '{claimed.channel}' is not configured (see DUBAN_CHANNELS and the README)")
-        channel.send(
-            Message(claimed.dedup_key, claimed.recipient_id, claimed.address, claimed.subject, claimed.body), guard
-        )
+        channel.send(_message(app, claimed), guard)
     except LeaseLost as exc:
         log.warning("not sent: %s", exc)
         return "skipped"
@@ -307,9 +308,8 @@ def _deliver_together(app: App, ids: list[int], channel: Any, policy: DeliveryPo
                 f"the leases on {len(claims)} notifications could not be checked ({type(exc).__name__})"
             ) from None
 
-    messages = [Message(c.dedup_key, c.recipient_id, c.address, c.subject, c.body) for c in rows]
     try:
-        channel.send_many(messages, guard)
+        channel.send_many([_message(app, c) for c in rows], guard)
     except LeaseLost as exc:
         # Rows still owned go back to pending at once; those taken over are the other worker's. Nothing was sent.
         log.warning("not sent: %s", exc)
@@ -333,6 +333,24 @@ def _deliver_together(app: App, ids: list[int], channel: Any, policy: DeliveryPo
         uow.commit()
     outcomes.update({"sent": recorded, "skipped": len(rows) - recorded})
     return +outcomes
+
+
+def _message(app: App, c: Claimed) -> Message:
+    """The row as its channel sends it, with its attachment (a 督办单's Word document) rendered now."""
+    return Message(c.dedup_key, c.recipient_id, c.address, c.subject, c.body, attachments(app, c.attachment))
+
+
+def attachments(app: App, ref: str | None) -> tuple[Attachment, ...]:
+    """What ``notifications.attachment`` names, rendered; a reference nothing answers is logged and left out."""
+    if not ref:
+        return ()
+    from .supervision_notices import notice_attachment  # python-docx: loaded only by a row that needs it
+
+    found = notice_attachment(app, ref)
+    if found is None:
+        log.warning("attachment %s not found; the message goes without it", ref)
+        return ()
+    return (found,)
 
 
 def _record(app: App, notification_id: int, attempts: int, outcome: str, error: str, policy: DeliveryPolicy) -> str:

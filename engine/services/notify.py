@@ -30,6 +30,8 @@ class Contact:
     wecom: str | None
     dingtalk: str | None
     channels: tuple[str, ...] | None
+    digest: str | None = None  # daily, none, or None (as the unit says)
+    notify: str | None = None  # digest, each, or None (digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class UnitInfo:
     parent_id: int | None
     head_id: str | None
     channels: tuple[str, ...] | None
+    digest: str | None = None
 
 
 class Directory:
@@ -67,11 +70,13 @@ class Directory:
                 p.wecom,
                 p.dingtalk,
                 tuple(p.channels) if p.channels else None,
+                p.digest,
+                p.notify,
             )
             for p in people_rows
         }
         units = {
-            u.id: UnitInfo(u.id, u.name, u.parent_id, u.head_id, tuple(u.channels) if u.channels else None)
+            u.id: UnitInfo(u.id, u.name, u.parent_id, u.head_id, tuple(u.channels) if u.channels else None, u.digest)
             for u in unit_rows
         }
         return cls(people, units)
@@ -112,6 +117,22 @@ class Directory:
         unit = self.units.get(person.unit_id) if person.unit_id is not None else None
         return person.channels or (unit.channels if unit else None) or default
 
+    def wants_digest(self, person: Contact) -> bool:
+        """A daily digest: their own entry says daily (or notify: digest), or it is silent and their unit says daily."""
+        if person.digest is not None:
+            return person.digest == "daily"
+        if person.notify == "digest":
+            return True
+        unit = self.units.get(person.unit_id) if person.unit_id is not None else None
+        return unit is not None and unit.digest == "daily"
+
+    def folds(self, person: Contact) -> bool:
+        """Their per-task messages wait for the digest (all but the urgent ones: see ``URGENT``)."""
+        return person.notify != "each" and self.wants_digest(person)
+
+    def digest_readers(self) -> list[Contact]:
+        return sorted((p for p in self.people.values() if self.wants_digest(p)), key=lambda p: p.id)
+
     @staticmethod
     def address(person: Contact, channel: str) -> str | None:
         return {
@@ -119,6 +140,13 @@ class Directory:
             "wecom": person.wecom or person.phone,
             "dingtalk": person.dingtalk or person.phone,
         }.get(channel, person.id)
+
+
+# Rules still sent at once to someone whose messages are folded into a digest: the task is already overdue and
+# a level up the hierarchy has been told (督办), or a unit has not signed for a task past its day. Reminders
+# before the deadline, no-progress reminders and step notices (assigned, returned, submitted…) wait for the
+# morning's digest, which lists the task anyway. Supervision notices (督办单) are not folded either.
+URGENT = frozenset({"escalate", "sign_escalate", "notice"})
 
 
 class CachedOrg:
@@ -190,6 +218,7 @@ def write_notices(
         body += f"\n{'查看任务' if lang == 'zh' else 'Open the task'}: {base}/tasks/{task.code}"
     written = 0
     for person in directory.recipients(words, task):
+        folded = rule not in URGENT and directory.folds(person)
         for channel in directory.channels_of(person, app.settings.channels):
             notice = OutgoingNotice(
                 dedup_key=f"{key_base}:{person.id}:{channel}",
@@ -201,6 +230,7 @@ def write_notices(
                 address=directory.address(person, channel),
                 subject=subject,
                 body=body,
+                folded=folded,
             )
             if sink is not None:
                 sink.append(notice)

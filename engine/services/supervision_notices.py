@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from ..app import App
+from ..delivery.channels import ATTACHING_CHANNELS, Attachment
 from ..domain.audit import RecordFacts
 from ..domain.errors import InvalidInput, NotPermitted, UnknownPerson
 from ..domain.supervision_notices import (
@@ -129,6 +130,7 @@ def _announcements(app: App, directory: Directory, about: About, n: SupervisionN
         for channel in directory.channels_of(person, app.settings.channels):
             out.append(
                 OutgoingNotice(
+                    attachment=f"{ATTACHMENT}{n.key}" if channel in ATTACHING_CHANNELS else None,
                     dedup_key=f"notice:{n.key}:{person.id}:{channel}",
                     task_id=about.id,
                     rule="notice",
@@ -141,6 +143,29 @@ def _announcements(app: App, directory: Directory, about: About, n: SupervisionN
                 )
             )
     return out
+
+
+ATTACHMENT = "notice:"  # notifications.attachment: the notice with this key, as its Word document
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def notice_attachment(app: App, ref: str) -> Attachment | None:
+    """The Word document a notice's message carries (file and email channels), rendered from its chained record.
+
+    The notice as issued: the document a unit receives is the one ``duban notices show -o`` gives for it
+    before any reply. None when ``ref`` names no notice.
+    """
+    if not ref.startswith(ATTACHMENT):
+        return None
+    key = ref[len(ATTACHMENT) :]
+    with app.uow(write=False) as uow:
+        body = uow.records.last_bodies(KIND, [key]).get(key)
+    if body is None:
+        return None
+    from ..reporting.notice_docx import notice_docx
+
+    n = SupervisionNotice.from_body(key, body)
+    return Attachment(f"督办单{n.year}-{n.seq}.docx", DOCX_TYPE, notice_docx(n))
 
 
 def _add_working_days(app: App, day: date, n: int) -> date:

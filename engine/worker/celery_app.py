@@ -36,6 +36,7 @@ from ..domain.errors import DubanError, InvalidInput, StoreError
 from ..services.audit import anchor_if_due
 from ..services.circulars import issue_due
 from ..services.delivery import DeliveryPolicy, channels_for, check_delivery_settings, deliver_batch, relay_all
+from ..services.digest import write_due_digests
 from ..services.sweep import sweep
 
 log = logging.getLogger("duban.worker")
@@ -175,6 +176,7 @@ def beat_tick(app: App, publish: Callable[[list[int]], None] | None = None) -> d
             relayed["failed"] = handed is None
 
     result = sweep(app, after_batch=relay_batch)
+    digests = write_digests_safely(app)
     issued = issue_circulars_safely(app)
     anchored = anchor_safely(app)
     handed = relayed["rows"] + relay_safely(app, publish)
@@ -182,6 +184,7 @@ def beat_tick(app: App, publish: Callable[[list[int]], None] | None = None) -> d
         "tasks": result.tasks,
         "notifications": result.notifications,
         "circulars": issued,
+        "digests": digests,
         "anchored": anchored,
         "relayed": handed,
     }
@@ -219,6 +222,15 @@ def run_beat(app: App, seconds: float, stop: threading.Event | None = None) -> N
 def tick() -> dict[str, Any]:
     """A tick message from an older beat still in the queue: do what the beat now does in its own process."""
     return beat_tick(duban_app())
+
+
+def write_digests_safely(app: App) -> int:
+    """Today's digests once DUBAN_DIGEST_AT has passed; a bad setting is logged each tick and stops nothing else."""
+    try:
+        return write_due_digests(app)
+    except DubanError as exc:
+        log.error("digests not written: %s", exc.render("en"))
+        return 0
 
 
 def issue_circulars_safely(app: App) -> list[int]:

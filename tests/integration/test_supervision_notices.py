@@ -8,6 +8,7 @@ level 3 (7); a notice asks for a reply within 3 working days.
 from __future__ import annotations
 
 import io
+import json
 import threading
 from dataclasses import replace
 from datetime import date, datetime
@@ -193,3 +194,70 @@ def test_a_notice_colour_that_does_not_exist_is_refused_with_file_and_key(tmp_pa
         load_workflow_file(bad)
     message = refused.value.render("en")
     assert "deadlines.escalate[1].notice" in message and "'green' is not one of blue, yellow, red" in message
+
+
+def test_a_notice_goes_out_with_its_word_document_where_the_channel_carries_files(
+    sqlite_app: App, clock: FixedClock, tmp_path: Path
+) -> None:
+    """The file and email channels attach the 督办单 as .docx (rendered from the chain when sent); the robots do not."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message as MessageHandler
+
+    from duban.engine.services import delivery
+    from duban.engine.services.org import import_org
+
+    org = tmp_path / "channels.yaml"
+    org.write_text("people:\n  - {id: fenglei, name: 冯磊, channels: [file, email, wecom]}\n", encoding="utf-8")
+    import_org(sqlite_app, org, "zhouqiang")
+    new_task(sqlite_app, deadline=date(2026, 9, 11))
+    at(clock, "2026-09-16T10:00")  # level 2: a yellow notice
+    sweep(sqlite_app)
+    with sqlite_app.db.engine.connect() as conn:
+        rows = dict(
+            conn.execute(text("SELECT channel, attachment FROM notifications WHERE rule = 'notice'")).fetchall()
+        )
+    [view] = list_notices(sqlite_app)
+    assert rows == {"file": f"notice:{view.notice.key}", "email": f"notice:{view.notice.key}", "wecom": None}
+
+    received: list[object] = []
+
+    class Keep(MessageHandler):
+        def handle_message(self, message: object) -> None:
+            received.append(message)
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    out = tmp_path / "out.jsonl"
+    config = {"DUBAN_NOTIFY_FILE": str(out), "DUBAN_SMTP_HOST": "127.0.0.1", "DUBAN_SMTP_PORT": str(port)}
+    channels = delivery.build_channels(config, out)
+    texts: list[str] = []
+
+    class Robot:
+        def send(self, message: delivery.Message, guard: object = None) -> None:
+            texts.append(message.body)
+            assert message.attachments == ()
+
+    channels["wecom"] = Robot()
+    try:
+        with sqlite_app.db.engine.connect() as conn:
+            ids = list(conn.execute(text("SELECT id FROM notifications WHERE rule = 'notice' ORDER BY id")).scalars())
+        assert delivery.deliver_batch(sqlite_app, ids, channels) == {"sent": 3}
+    finally:
+        controller.stop()
+    [line] = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    [stored] = line["attachments"]
+    assert stored["name"] == f"督办单{view.notice.year}-{view.notice.seq}.docx"
+    kept = Path(stored["path"]).read_bytes()
+    assert "督办" in "".join(p.text for p in Document(io.BytesIO(kept)).paragraphs)
+    assert len(kept) == stored["size"]
+    [mail] = received
+    parts = [p for p in mail.walk() if p.get_filename()]  # type: ignore[attr-defined]
+    assert [p.get_filename() for p in parts] == [stored["name"]]
+    data = parts[0].get_payload(decode=True)
+    assert view.notice.number in "".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    assert texts  # the robot had the text, without the file

@@ -295,7 +295,7 @@ FILE_KEYS = {
     "email", "phone", "wecom", "dingtalk", "leader", "leaders", "unit_head", "unit_member", "supervisor",
     "supervisors", "unit_heads", "admin", "recorder", "holidays", "workdays", "circulars", "every", "day", "at",
     "campaign", "formats", "chart", "lang", "recipients", "issuer", "signature", "cc", "monday", "sunday",
-    "true", "false", "pending", "sending", "sent", "failed", "dead",
+    "true", "false", "pending", "sending", "sent", "failed", "dead", "digest", "notify", "daily", "none", "each",
 }  # fmt: skip
 
 # (file name, content, command): each an organisation file with one mistake, imported by the administrator.

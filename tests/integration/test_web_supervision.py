@@ -161,6 +161,8 @@ def test_the_unit_returns_and_the_lead_leader_reassigns_to_a_unit_chosen_on_the_
     assert moved.status_code == 200  # type: ignore[attr-defined]
     assert task_row(web.server, code)[:2] == ("assigned", OTHER_UNIT)
     assert events_of(web.server, code)[-1][1:] == ("reassign", "assigned", f"web:{DEPUTY}")
+    timeline = leader.get(f"/tasks/{code}").text
+    assert f"{UNIT} → {OTHER_UNIT}" in timeline[timeline.index('class="timeline"') :]
     # the old unit no longer sees the task; the new one may sign for it or return it
     assert unit.get(f"/tasks/{code}").status_code == 404
     new_page = as_(web, OTHER_UNIT_MEMBER).get(f"/tasks/{code}").text
@@ -362,6 +364,9 @@ def test_a_supervisor_verifies_with_evidence_or_sends_back_and_the_unit_may_not(
             {"c": code},
         ).first()
     assert data is not None and "现场.jpg" in str(data[0]) and "on_site" in str(data[0])
+    timeline = sup.get(f"/tasks/{code}").text
+    timeline = timeline[timeline.index('class="timeline"') :]
+    assert "实地复核 · 现场.jpg" in timeline and "现场仍有两盏未亮" in timeline
 
     with signed_in_as(UNIT_HEAD):
         fire(web.server, UNIT_HEAD, code, "submit")

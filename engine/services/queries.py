@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased, load_only
 
 from ..app import App
 from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask, unknown_state
-from ..domain.machine import TaskFacts
+from ..domain.machine import TaskFacts, relations_of
 from ..domain.text import Bilingual
 from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.web_store import WebStore, visible_clause
@@ -383,6 +383,16 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 moves = uow.tasks.steps_of(task.id, ("propose_transfer", "transfer", "decline_transfer"))
                 if not moves or moves[-1][0] != "propose_transfer":
                     hidden |= {"transfer", "decline_transfer"}
+                else:
+                    hidden |= {"propose_transfer"}  # one proposal at a time
+                # a unit returns a task once: after the lead leader insists, it does the work
+                if "return" in allowed and any(
+                    (d or {}).get("unit_id") == task.unit_id for _t, d in uow.tasks.steps_of(task.id, ("return",))
+                ):
+                    hidden.add("return")
+                # 复核 is someone else's than the unit's whose work it checks
+                if "responsible_unit" in relations_of(actor, facts):
+                    hidden |= {t.trigger for t in spec.transitions if "independent" in t.requires}
                 allowed = [t for t in allowed if t not in hidden]
     return TaskDetail(
         summary=_summary(app, task, row.unit_name, row.leader_name),

@@ -11,9 +11,11 @@ from datetime import date
 from pathlib import Path
 
 from ..app import App
-from ..domain.errors import StaleTask, UnknownTask
+from ..domain.errors import InvalidInput, StaleTask, UnknownTask
+from ..domain.supervision_notices import UnknownNotice
+from ..domain.text import Bilingual
 from ..persistence.web_store import WebStore
-from . import extensions, tasks, transfers
+from . import extensions, supervision_notices, tasks, transfers, verification
 from .tasks import FireResult, ProgressInput
 from .visibility import may_see_task
 
@@ -36,20 +38,58 @@ def _check_version(app: App, code: str, if_version: int | None) -> None:
 
 
 def take_step(
-    app: App, person_id: str, code: str, trigger: str, comment: str | None, if_version: int | None
+    app: App,
+    person_id: str,
+    code: str,
+    trigger: str,
+    comment: str | None,
+    if_version: int | None,
+    *,
+    unit: str | None = None,
+    on_site: bool = False,
 ) -> FireResult:
+    """One step by its trigger, through the same service as the CLI's command for it.
+
+    ``unit``: where a reassignment (改派) or proposed transfer (提请转办) goes; ``on_site``: a 复核 made on site.
+    The supervision chain's steps carry checks and units of their own (services/transfers.py, verification.py).
+    """
     _visible(app, person_id, code)
-    # 退办 and the decision on a proposed transfer carry checks and units of their own (services/transfers.py)
+    note = comment or None
     if trigger == transfers.RETURN:
-        _check_version(app, code, if_version)
-        return transfers.return_task(app, person_id, code, comment or None)
+        return transfers.return_task(app, person_id, code, note, if_version=if_version)
     if trigger == transfers.INSIST:
-        _check_version(app, code, if_version)
-        return transfers.insist(app, person_id, code, comment or None)
+        return transfers.insist(app, person_id, code, note, if_version=if_version)
+    if trigger in (transfers.REASSIGN, transfers.PROPOSE):
+        if not unit:
+            raise InvalidInput(
+                what=Bilingual("单位", "unit"),
+                detail=Bilingual("请选择改派或转办到的单位", "choose the unit it goes to"),
+            )
+        move = transfers.reassign if trigger == transfers.REASSIGN else transfers.propose_transfer
+        return move(app, person_id, code, unit, note, if_version=if_version)
     if trigger in (transfers.TRANSFER, transfers.DECLINE):
-        _check_version(app, code, if_version)
-        return transfers.decide_transfer(app, person_id, code, trigger == transfers.TRANSFER, comment or None)
-    return tasks.fire(app, person_id, code, trigger, comment=comment or None, if_version=if_version)
+        consent = trigger == transfers.TRANSFER
+        return transfers.decide_transfer(app, person_id, code, consent, note, if_version=if_version)
+    if trigger in (verification.CONFIRM, verification.SEND_BACK):
+        return verify(app, person_id, code, trigger == verification.CONFIRM, note, on_site, [], if_version)
+    return tasks.fire(app, person_id, code, trigger, comment=note, if_version=if_version)
+
+
+def verify(
+    app: App,
+    person_id: str,
+    code: str,
+    confirm: bool,
+    note: str | None,
+    on_site: bool,
+    files: list[Path],
+    if_version: int | None,
+) -> FireResult:
+    """复核 from a form: confirmed, or sent back with the reason, with the files the verifier attached."""
+    _visible(app, person_id, code)
+    return verification.verify_task(
+        app, person_id, code, confirm, note, on_site=on_site, files=tuple(files), if_version=if_version
+    )
 
 
 def report_progress(
@@ -79,3 +119,11 @@ def decide_extension(
 def remind(app: App, person_id: str, code: str, note: str | None) -> FireResult:
     _visible(app, person_id, code)
     return tasks.fire(app, person_id, code, "remind", comment=note or None)
+
+
+def reply_to_notice(app: App, person_id: str, code: str, number: str, note: str) -> None:
+    """The unit's reply (反馈) to a 督办单 from the task page: only a notice of this task, for someone who sees it."""
+    _visible(app, person_id, code)
+    if supervision_notices.get_notice(app, number).notice.task != code:
+        raise UnknownNotice(number=number)
+    supervision_notices.reply_to_notice(app, person_id, number, note)

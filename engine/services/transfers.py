@@ -4,6 +4,7 @@ proposes moving a task between units and the lead leader consents or declines.
 Each is one firing of the workflow (its permission rule, reason and notification come from the YAML), in one
 unit of work with the checks here: the events name both units, a unit returns a task once, and a transfer
 happens only on a pending proposal. The deadline follows ``deadlines.transfer`` (see watch.reassigned).
+``if_version`` (a web form's version) is checked inside the same unit of work as the step: a stale form writes nothing.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def _result(fired: Any, code: str) -> FireResult:
     return FireResult(code=code, workflow=fired.task.workflow, outcome=fired.outcome, version=fired.seq)
 
 
-def return_task(app: App, actor_id: str | None, code: str, reason: str | None) -> FireResult:
+def return_task(
+    app: App, actor_id: str | None, code: str, reason: str | None, *, if_version: int | None = None
+) -> FireResult:
     """退办: back to the lead leader, with a reason; a unit that was insisted on cannot return it again."""
     with refusals_recorded(app, actor_id, RETURN, code[:64]):
         code, reason = check_text(code, "task code", max_len=32), _comment(reason)
@@ -52,7 +55,9 @@ def return_task(app: App, actor_id: str | None, code: str, reason: str | None) -
             task = _task(uow, code, actor_id or "")
             unit = task.facts.unit_id
             allowed_now = app.registry.spec(task.workflow).transition(RETURN, task.facts.state) is not None
-            if allowed_now and any((d or {}).get("unit_id") == unit for _t, d in uow.tasks.steps_of(task.id, (RETURN,))):
+            if allowed_now and any(
+                (d or {}).get("unit_id") == unit for _t, d in uow.tasks.steps_of(task.id, (RETURN,))
+            ):
                 name = _unit_name(app, uow, unit)
                 raise InvalidInput(
                     what=Bilingual("退办", "return"),
@@ -63,7 +68,7 @@ def return_task(app: App, actor_id: str | None, code: str, reason: str | None) -
                     ),
                 )
             data = {"unit_id": unit, "unit": _unit_name(app, uow, unit), "to_leader": task.facts.lead_leader_id}
-            fired = fire_within(app, uow, actor_id, code, RETURN, comment=reason, data=data)
+            fired = fire_within(app, uow, actor_id, code, RETURN, comment=reason, data=data, if_version=if_version)
             uow.commit()
     return _result(fired, code)
 
@@ -90,7 +95,9 @@ def _other_unit(app: App, uow: UnitOfWork, code: str, current: int, unit: str) -
     return target
 
 
-def reassign(app: App, actor_id: str | None, code: str, unit: str, comment: str | None) -> FireResult:
+def reassign(
+    app: App, actor_id: str | None, code: str, unit: str, comment: str | None, *, if_version: int | None = None
+) -> FireResult:
     """改派: the lead leader hands a returned task to another unit; its clock follows the policy."""
     with refusals_recorded(app, actor_id, REASSIGN, code[:64]):
         code, comment = check_text(code, "task code", max_len=32), _comment(comment)
@@ -98,19 +105,23 @@ def reassign(app: App, actor_id: str | None, code: str, unit: str, comment: str 
             task = _task(uow, code, actor_id or "")
             target = _other_unit(app, uow, code, task.facts.unit_id, unit)
             data = _move_data(app, uow, task.facts.unit_id, target)
-            fired = fire_within(app, uow, actor_id, code, REASSIGN, comment=comment, data=data, unit_id=target)
+            fired = fire_within(
+                app, uow, actor_id, code, REASSIGN, comment=comment, data=data, unit_id=target, if_version=if_version
+            )
             uow.commit()
     return _result(fired, code)
 
 
-def insist(app: App, actor_id: str | None, code: str, reason: str | None) -> FireResult:
+def insist(
+    app: App, actor_id: str | None, code: str, reason: str | None, *, if_version: int | None = None
+) -> FireResult:
     """坚持交办: the lead leader hands a returned task back to the same unit, with a reason."""
     with refusals_recorded(app, actor_id, INSIST, code[:64]):
         code, reason = check_text(code, "task code", max_len=32), _comment(reason)
         with app.uow(write=True) as uow:
             task = _task(uow, code, actor_id or "")
             data = {"unit_id": task.facts.unit_id, "unit": _unit_name(app, uow, task.facts.unit_id)}
-            fired = fire_within(app, uow, actor_id, code, INSIST, comment=reason, data=data)
+            fired = fire_within(app, uow, actor_id, code, INSIST, comment=reason, data=data, if_version=if_version)
             uow.commit()
     return _result(fired, code)
 
@@ -123,7 +134,9 @@ def _pending(uow: UnitOfWork, task_id: int) -> dict[str, Any] | None:
     return None
 
 
-def propose_transfer(app: App, actor_id: str | None, code: str, unit: str, reason: str | None) -> FireResult:
+def propose_transfer(
+    app: App, actor_id: str | None, code: str, unit: str, reason: str | None, *, if_version: int | None = None
+) -> FireResult:
     """提请转办: a supervisor proposes moving the task to another unit; the lead leader decides."""
     with refusals_recorded(app, actor_id, PROPOSE, code[:64]):
         code, reason = check_text(code, "task code", max_len=32), _comment(reason)
@@ -140,12 +153,22 @@ def propose_transfer(app: App, actor_id: str | None, code: str, unit: str, reaso
                     ),
                 )
             data = _move_data(app, uow, task.facts.unit_id, target)
-            fired = fire_within(app, uow, actor_id, code, PROPOSE, comment=reason, data=data, unit_id=target)
+            fired = fire_within(
+                app, uow, actor_id, code, PROPOSE, comment=reason, data=data, unit_id=target, if_version=if_version
+            )
             uow.commit()
     return _result(fired, code)
 
 
-def decide_transfer(app: App, actor_id: str | None, code: str, consent: bool, comment: str | None) -> FireResult:
+def decide_transfer(
+    app: App,
+    actor_id: str | None,
+    code: str,
+    consent: bool,
+    comment: str | None,
+    *,
+    if_version: int | None = None,
+) -> FireResult:
     """The lead leader consents (转办: the task moves, as proposed) or declines, with a reason."""
     trigger = TRANSFER if consent else DECLINE
     with refusals_recorded(app, actor_id, trigger, code[:64]):
@@ -164,7 +187,15 @@ def decide_transfer(app: App, actor_id: str | None, code: str, consent: bool, co
             target = int(pending["to_unit_id"])
             data = _move_data(app, uow, task.facts.unit_id, target)
             fired = fire_within(
-                app, uow, actor_id, code, trigger, comment=comment, data=data, unit_id=target if consent else None
+                app,
+                uow,
+                actor_id,
+                code,
+                trigger,
+                comment=comment,
+                data=data,
+                unit_id=target if consent else None,
+                if_version=if_version,
             )
             uow.commit()
     return _result(fired, code)

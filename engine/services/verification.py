@@ -37,6 +37,7 @@ def verify_task(
     *,
     on_site: bool,
     files: tuple[Path, ...],
+    if_version: int | None = None,
 ) -> FireResult:
     trigger = CONFIRM if confirm else SEND_BACK
     with refusals_recorded(app, actor_id, trigger, code[:64]):
@@ -65,6 +66,7 @@ def verify_task(
                 comment=text,
                 data=data,
                 verification=Verification(text, on_site, files),
+                if_version=if_version,
             )
             uow.commit()
     return FireResult(code=code, workflow=fired.task.workflow, outcome=fired.outcome, version=fired.seq)

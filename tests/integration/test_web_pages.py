@@ -494,8 +494,8 @@ def test_a_unit_returns_a_task_from_its_page_and_the_leader_sees_the_transfer_st
     )
     assert done.status_code == 303
     leader = as_(web, DEPUTY).get(f"/tasks/{code}").text
-    assert 'value="insist"' in leader  # the leader may insist here; 改派 needs a unit: duban reassign
-    assert 'value="reassign"' not in leader and 'value="transfer"' not in leader
+    assert 'value="insist"' in leader and 'value="reassign"' in leader  # 坚持交办, or 改派 to a unit chosen here
+    assert 'value="transfer"' not in leader  # no transfer is proposed
 
 
 def test_the_task_page_names_the_periodic_reports_due_and_missed(web: Web) -> None:

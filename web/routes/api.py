@@ -30,6 +30,8 @@ router = APIRouter(prefix="/api/v1", tags=["tasks"])
 class StepIn(BaseModel):
     comment: str | None = Field(None, description="The reason, where the step requires one.")
     if_version: int | None = Field(None, description="Refuse (409) if the task is no longer at this version.")
+    unit: str | None = Field(None, description="reassign, propose_transfer: the unit it goes to (改派 / 提请转办).")
+    on_site: bool = Field(False, description="verify, send_back: checked on site (复核; default: on paper).")
 
 
 def _token_session(request: Request) -> CurrentSession:
@@ -96,8 +98,19 @@ def show_task(request: Request, code: str) -> JSONResponse:
 def take_step(request: Request, code: str, trigger: str, body: Annotated[StepIn | None, Body()] = None) -> JSONResponse:
     session = _token_session(request)
     app = engine_app(request)
-    body = body or StepIn(comment=None, if_version=None)
-    result = as_person(session, steps.take_step, app, session.person_id, code, trigger, body.comment, body.if_version)
+    body = body or StepIn(comment=None, if_version=None, unit=None, on_site=False)
+    result = as_person(
+        session,
+        steps.take_step,
+        app,
+        session.person_id,
+        code,
+        trigger,
+        body.comment,
+        body.if_version,
+        unit=body.unit,
+        on_site=body.on_site,
+    )
     o = result.outcome
     return _json(
         {"code": result.code, "trigger": o.trigger, "from": o.source, "to": o.dest, "version": result.version}, request

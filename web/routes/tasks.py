@@ -13,31 +13,44 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from duban.engine.domain.errors import DubanError, InvalidInput, ReasonRequired, RequirementNotMet, StaleTask
-from duban.engine.domain.evidence_types import ACCEPTED, accepted, media_type, safe_name
-from duban.engine.services import report_duties, steps, visibility
+from duban.engine.domain.evidence_types import media_type
+from duban.engine.services import report_duties, steps, task_supervision, visibility
 
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
-from ..forms import Posted, max_upload_bytes, text
+from ..forms import Posted, text
 from ..forms import integer as int_field
+from ..uploads import UploadRefused, saved_uploads
 
 router = APIRouter(include_in_schema=False)
-REASON_STEPS = ("reject", "cancel", "reopen", "return", "insist", "decline_transfer", "suspend")
+REASON_STEPS = (
+    "reject",
+    "cancel",
+    "reopen",
+    "return",
+    "insist",
+    "decline_transfer",
+    "suspend",
+    "ask_suspension",
+)
 
 
 def _page(request: Request, code: str, status: int = 200, **extra: Any) -> Response:
     session = signed_in_person(request)
-    page = as_person(session, visibility.task_page, engine_app(request), session.person_id, code)
-    duty = report_duties.task_duties(engine_app(request), code)  # 定期填报, once the task may be seen
+    app = engine_app(request)
+    page = as_person(session, visibility.task_page, app, session.person_id, code)
+    sv = as_person(session, task_supervision.supervision_view, app, session.person_id, page.detail)
+    duty = report_duties.task_duties(app, code)  # 定期填报, once the task may be seen
     context = {
         "page": page,
         "d": page.detail,
         "s": page.detail.summary,
         "duty": duty,
+        "sv": sv,
         "errors": {},
+        "values": {},
         "stale": False,
         "done": None,
     }
@@ -49,7 +62,15 @@ def _words(request: Request, zh: str, en: str) -> str:
     return zh if lang_of(request) == "zh" else en
 
 
-def _refused(request: Request, code: str, form_name: str, exc: DubanError, field: str = "_form") -> Response:
+def _refused(
+    request: Request,
+    code: str,
+    form_name: str,
+    exc: DubanError,
+    field: str = "_form",
+    values: dict[str, str] | None = None,
+    status: int | None = None,
+) -> Response:
     """The page again, with the refusal where it belongs; a stale form shows the task as it is now."""
     if isinstance(exc, StaleTask):
         message = _words(
@@ -64,13 +85,15 @@ def _refused(request: Request, code: str, form_name: str, exc: DubanError, field
         message = exc.render(lang_of(request))
     from ..app import status_of
 
-    return _page(request, code, status=status_of(exc), errors={form_name: {field: message}})
+    return _page(
+        request, code, status=status or status_of(exc), errors={form_name: {field: message}}, values=values or {}
+    )
 
 
 @router.get("/tasks/{code}")
 def task_page(request: Request, code: str) -> Response:
     done = request.query_params.get("done")
-    return _page(request, code, done=done if done in ("step", "progress", "extend", "decide") else None)
+    return _page(request, code, done=done if done in ("step", "progress", "extend", "decide", "reply") else None)
 
 
 @router.post("/tasks/{code}/step")
@@ -101,44 +124,12 @@ def report_progress(request: Request, code: str, form: Posted) -> Response:
         errors["percent"] = _words(request, "请填写 0 到 100 之间的整数", "a whole number from 0 to 100")
     if not note:
         errors["note"] = _words(request, "请填写进展情况", "describe the progress")
-    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
-    limit = max_upload_bytes(app)
     with tempfile.TemporaryDirectory(prefix="duban-upload-") as tmp:
         paths: list[Path] = []
-        for i, upload in enumerate(uploads):
-            name = safe_name(upload.filename or "file")
-            size = upload.size if upload.size is not None else 0
-            upload.file.seek(0)
-            head = upload.file.read(16)
-            if size > limit:
-                errors["files"] = _words(
-                    request,
-                    f"文件 {name} 超过 {limit // (1024 * 1024)} MB 的上限",
-                    f"{name} is larger than the {limit // (1024 * 1024)} MB limit",
-                )
-                break
-            if accepted(name, head) is None:
-                errors["files"] = _words(
-                    request,
-                    f"文件 {name} 的类型不被接受（可用：{ACCEPTED}）",
-                    f"{name} is not an accepted type ({ACCEPTED})",
-                )
-                break
-            folder = Path(tmp) / str(i)
-            folder.mkdir()
-            target = folder / name
-            upload.file.seek(0)
-            written = 0
-            with open(target, "wb") as out:
-                while chunk := upload.file.read(1 << 20):
-                    written += len(chunk)
-                    if written > limit:  # the client's stated size is not trusted
-                        break
-                    out.write(chunk)
-            if written > limit:
-                errors["files"] = _words(request, f"文件 {name} 超过上限", f"{name} is larger than the limit")
-                break
-            paths.append(target)
+        try:
+            paths = saved_uploads(request, form, Path(tmp))
+        except UploadRefused as refused:
+            errors["files"] = str(refused)
         if errors:
             return _page(
                 request,

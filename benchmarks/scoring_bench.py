@@ -139,8 +139,8 @@ def measure(app: App) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, day in (("week_ago", today - timedelta(days=7)), ("half_year", today - timedelta(days=180))):
         cut = end_of_day(day, ZONE)
-        with app.uow(write=False) as uow:
-            from_events = moved_share(uow.conn, cut) > MOVED_SHARE_FOR_EVENTS  # the engine's own choice
+        with app.db.engine.connect() as conn:
+            from_events = moved_share(conn, cut) > MOVED_SHARE_FOR_EVENTS  # the engine's own choice
         sql = raw_sql(d, from_events)
         params = raw_params(sql, encode_instant(cut, d), encode_date(day, d))
         _s, rows = raw_run(app, sql, params)

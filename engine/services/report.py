@@ -36,18 +36,9 @@ from ..persistence.report_queries import (
     Scope,
     Source,
     StateRules,
-    as_of_source,
     current_source,
     imported_before,
-    imported_since,
-    imports_after,
-    overdue_tasks,
-    pair_source,
-    period_events,
     state_rules,
-    suspended_tasks,
-    tally,
-    tally_pair,
 )
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
@@ -130,16 +121,16 @@ def build_report(app: App, req: ReportRequest) -> Report:
         prev_period = period.previous()
         before = end_of_day(prev_period.end, app.tz)
         every = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category, source=scope.source)
-        if imported_since(uow.conn, before):
+        if uow.reports.imported_since(before):
             # An instant before an import stands the ledger as its file described it: each instant on its own.
             prev_source = _source(app, uow, rules, prev_period.end, today)
-            now_rows = tally(uow.conn, rules, source, every, period.end, app.tz)
-            prev_rows = tally(uow.conn, rules, prev_source, every, prev_period.end, app.tz, breakdowns=False)
+            now_rows = uow.reports.tally(rules, source, every, period.end, app.tz)
+            prev_rows = uow.reports.tally(rules, prev_source, every, prev_period.end, app.tz, breakdowns=False)
         else:
             # Every figure of both periods, every workflow, from one pass over the history (one GROUP BY).
             at = None if period.end >= today else end_of_day(period.end, app.tz)
-            pair = pair_source(uow.conn, at, before)
-            now_rows, prev_rows = tally_pair(uow.conn, rules, pair, scope, period.end, prev_period.end, app.tz)
+            pair = uow.reports.pair_source(at, before)
+            now_rows, prev_rows = uow.reports.tally_pair(rules, pair, scope, period.end, prev_period.end, app.tz)
         main = [r for r in now_rows if r[3] not in others]
         totals, units, by_category, by_campaign, by_source = _fold(main)
         prev_totals, prev_units, _, _, _ = _fold([r for r in prev_rows if r[3] not in others])
@@ -147,7 +138,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
         until = app.clock.now() if period.end >= today else end_of_day(period.end, app.tz)
         suspended = [
             SuspendedTask(code, title, unit, _local_day(since, app.tz) if since else period.end, reason)
-            for code, title, unit, since, reason in suspended_tasks(uow.conn, rules, source, scope, until, req.limit)
+            for code, title, unit, since, reason in uow.reports.suspended_tasks(rules, source, scope, until, req.limit)
         ]
         other_workflows: dict[str, dict[str, Counts]] = {}
         for name in others:
@@ -201,7 +192,7 @@ def _source(app: App, uow: UnitOfWork, rules: StateRules, day: date, today: date
     """Today's tasks, or the history replayed to the end of ``day`` with later imports as their ledger said."""
     if day >= today:
         return current_source()
-    return as_of_source(uow.conn, end_of_day(day, app.tz), imported_before(rules, day))
+    return uow.reports.as_of_source(end_of_day(day, app.tz), imported_before(rules, day))
 
 
 def _imported(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date) -> list[ImportedLedger]:
@@ -209,7 +200,7 @@ def _imported(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date) -
     if day >= today:
         return []
     by_day: dict[date, tuple[int, int]] = {}
-    for instant, counted, undated in imports_after(uow.conn, end_of_day(day, app.tz), day, scope):
+    for instant, counted, undated in uow.reports.imports_after(end_of_day(day, app.tz), day, scope):
         on = _local_day(instant, app.tz)
         n, u = by_day.get(on, (0, 0))
         by_day[on] = (n + counted, u + undated)
@@ -246,7 +237,7 @@ def _checked_source(app: App, source: str | None) -> str | None:
 def _overdue(
     app: App, uow: UnitOfWork, rules: StateRules, source: Source, scope: Scope, day: date, limit: int | None
 ) -> list[OverdueTask]:
-    rows = overdue_tasks(uow.conn, rules, source, scope, day, limit)
+    rows = uow.reports.overdue_tasks(rules, source, scope, day, limit)
     out = []
     for code, title, unit, leader, deadline, workflow in rows:
         days = app.calendar.working_days_between(deadline, day)
@@ -260,7 +251,7 @@ def _period_list(
     app: App, uow: UnitOfWork, rules: StateRules, kind: str, scope: Scope, period: Period, limit: int | None
 ) -> tuple[list[PeriodTask], int]:
     start, end = start_of_day(period.start, app.tz), start_of_day(period.end + timedelta(days=1), app.tz)
-    rows, total = period_events(uow.conn, kind, rules, start, end, scope, limit, days=(period.start, period.end))
+    rows, total = uow.reports.period_events(kind, rules, start, end, scope, limit, days=(period.start, period.end))
     out: list[PeriodTask] = []
     for code, title, unit, at, data, _deadline in rows:
         out.append(PeriodTask(code, title, unit, _local_day(at, app.tz), _detail(kind, data)))

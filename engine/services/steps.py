@@ -12,7 +12,6 @@ from pathlib import Path
 
 from ..app import App
 from ..domain.errors import StaleTask, UnknownTask
-from ..persistence.web_store import WebStore
 from . import extensions, tasks, transfers
 from .tasks import FireResult, ProgressInput
 from .visibility import may_see_task
@@ -28,7 +27,7 @@ def _check_version(app: App, code: str, if_version: int | None) -> None:
     if if_version is None:
         return
     with app.uow(write=False) as uow:
-        found = WebStore(uow.conn).task_version(code)
+        found = uow.web.task_version(code)
     if found is None:
         raise UnknownTask(code=code)
     if found != if_version:

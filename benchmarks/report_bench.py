@@ -45,7 +45,7 @@ from duban.engine.app import App  # noqa: E402
 from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.domain.report import period_ending  # noqa: E402
-from duban.engine.persistence.report_queries import (  # noqa: E402
+from duban.engine.persistence.read.report_queries import (  # noqa: E402
     Scope,
     current_source,
     pair_source,

@@ -39,7 +39,7 @@ from duban.engine.app import App  # noqa: E402
 from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.persistence.asof import moved_share  # noqa: E402
-from duban.engine.persistence.report_queries import MOVED_SHARE_FOR_EVENTS  # noqa: E402
+from duban.engine.persistence.read.report_queries import MOVED_SHARE_FOR_EVENTS  # noqa: E402
 from duban.engine.persistence.types import encode_date, encode_instant  # noqa: E402
 from duban.engine.services.report import end_of_day  # noqa: E402
 from duban.engine.services.scoring import policy_for, task_facts, unit_scores  # noqa: E402

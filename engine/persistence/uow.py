@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from ..domain.errors import StoreError
 from ..domain.text import Bilingual
-from .audit_reads import AuditReader
 from .campaigns import CampaignRepository
 from .circulars import CircularRepository
 from .db import WRITE_OPTION, Database
 from .extensions import ExtensionRepository
 from .instructions import InstructionRepository
 from .outbox import OutboxRepository
+from .read.audit_reads import AuditReader
 from .records import RecordRepository
 from .repository import OrgRepository, TaskRepository
 from .web_store import WebStore
@@ -36,9 +36,9 @@ if TYPE_CHECKING:  # the read models load on first use: a command that needs non
     from .read.inbox_page import InboxReads
     from .read.ledger_export import LedgerExportReads
     from .read.ledger_page import LedgerPageReads
+    from .read.report_queries import ReportReads
+    from .read.score_queries import ScoreReads
     from .read.task_list import TaskReads
-    from .report_queries import ReportReads
-    from .score_queries import ScoreReads
 
 
 class UnitOfWork:
@@ -129,13 +129,13 @@ class UnitOfWork:
 
     @cached_property
     def reports(self) -> ReportReads:
-        from .report_queries import ReportReads
+        from .read.report_queries import ReportReads
 
         return ReportReads(self._conn)
 
     @cached_property
     def scores(self) -> ScoreReads:
-        from .score_queries import ScoreReads
+        from .read.score_queries import ScoreReads
 
         return ScoreReads(self._conn)
 

@@ -31,7 +31,7 @@ from ..domain.report import (
     rank_units,
 )
 from ..domain.text import Bilingual
-from ..persistence.report_queries import (
+from ..persistence.read.report_queries import (
     NO_SOURCE,
     Scope,
     Source,

@@ -26,7 +26,7 @@ from ..domain.scoring import ScoreTable, ScoringPolicy, TaskFacts, UnitScore, lo
 from ..domain.supervision_notices import KIND as NOTICE
 from ..domain.supervision_notices import REPLY as NOTICE_REPLY
 from ..domain.text import Bilingual
-from ..persistence.report_queries import Scope, current_source, state_rules
+from ..persistence.read.report_queries import Scope, current_source, state_rules
 from ..persistence.types import decode_instant, encode_instant
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, type_coerce
 
-from .asof import LedgerColumns
-from .models import Event, Unit
+from ..asof import LedgerColumns
+from ..models import Event, Unit
 from .report_queries import Scope, Source, scoped_filter
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from .asof import (
+from ..asof import (
     ImportedBefore,
     LedgerColumns,
     Where,
@@ -47,7 +47,7 @@ from .asof import (
     ledger_pair_from_events,
     moved_share,
 )
-from .models import Event, Person, Task, Unit
+from ..models import Event, Person, Task, Unit
 
 
 @dataclass(frozen=True)

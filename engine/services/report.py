@@ -7,6 +7,7 @@ The report for today reads the tasks table, which the same events produced.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -36,6 +37,7 @@ from ..persistence.read.report_queries import (
     Scope,
     Source,
     StateRules,
+    TallyRow,
     current_source,
     imported_before,
     state_rules,
@@ -131,9 +133,9 @@ def build_report(app: App, req: ReportRequest) -> Report:
             at = None if period.end >= today else end_of_day(period.end, app.tz)
             pair = uow.reports.pair_source(at, before)
             now_rows, prev_rows = uow.reports.tally_pair(rules, pair, scope, period.end, prev_period.end, app.tz)
-        main = [r for r in now_rows if r[3] not in others]
+        main = [r for r in now_rows if r.workflow not in others]
         totals, units, by_category, by_campaign, by_source = _fold(main)
-        prev_totals, prev_units, _, _, _ = _fold([r for r in prev_rows if r[3] not in others])
+        prev_totals, prev_units, _, _, _ = _fold([r for r in prev_rows if r.workflow not in others])
         named = _overdue(app, uow, rules, source, scope, period.end, req.limit)
         until = app.clock.now() if period.end >= today else end_of_day(period.end, app.tz)
         suspended = [
@@ -142,7 +144,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
         ]
         other_workflows: dict[str, dict[str, Counts]] = {}
         for name in others:
-            _, per_unit, _, _, _ = _fold([r for r in now_rows if r[3] == name])
+            _, per_unit, _, _, _ = _fold([r for r in now_rows if r.workflow == name])
             if per_unit:
                 other_workflows[app.registry.spec(name).label.zh] = per_unit
         lists = {
@@ -208,13 +210,17 @@ def _imported(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date) -
 
 
 def _fold(
-    rows: list[tuple[str, str | None, str | None, str, str, int, int, int, int, str | None]],
+    rows: list[TallyRow],
 ) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
-    """(unit, category, campaign, workflow, bucket, tasks, overdue, with deadline, on time, source) into the figures."""
-    units = fold([Tally(r[0], r[4], r[5], r[6], r[7], r[8]) for r in rows])
-    by_category = fold([Tally(r[1] or NO_CATEGORY, r[4], r[5], r[6], r[7], r[8]) for r in rows])
-    by_campaign = fold([Tally(r[2] or NO_CATEGORY, r[4], r[5], r[6], r[7], r[8]) for r in rows])
-    by_source = fold([Tally(r[9] or NO_CATEGORY, r[4], r[5], r[6], r[7], r[8]) for r in rows])
+    """The groups' figures by unit, category, campaign and source."""
+
+    def by(key: Callable[[TallyRow], str]) -> dict[str, Counts]:
+        return fold([Tally(key(r), r.bucket, r.tasks, r.overdue, r.with_deadline, r.on_time) for r in rows])
+
+    units = by(lambda r: r.unit)
+    by_category = by(lambda r: r.category or NO_CATEGORY)
+    by_campaign = by(lambda r: r.campaign or NO_CATEGORY)
+    by_source = by(lambda r: r.source or NO_CATEGORY)
     return sum(units.values(), Counts()), units, by_category, by_campaign, by_source
 
 

@@ -187,7 +187,19 @@ def _closed_by(deadline: Any, last_at: Any, dialect: str, tz: ZoneInfo, as_of: d
     return func.datetime(deadline, "+1 day", f"{-offset} seconds") > last_at
 
 
-TallyRow = tuple[str, str | None, str | None, str, str, int, int, int, int, str | None]
+class TallyRow(NamedTuple):
+    """One group of a circular's figures: tasks of a unit, category, campaign, workflow and column (bucket)."""
+
+    unit: str
+    category: str | None
+    campaign: str | None
+    workflow: str
+    bucket: str
+    tasks: int
+    overdue: int
+    with_deadline: int  # closed with a deadline (and a known closing date)
+    on_time: int  # of those, closed by the deadline
+    source: str | None
 
 
 def tally(
@@ -238,7 +250,7 @@ def tally(
     ).group_by(c.unit_id, *((c.category, c.campaign, c.source) if breakdowns else ()), c.workflow, c.state)
     names = dict(conn.execute(select(Unit.id, Unit.name)).all())
     return [
-        (
+        TallyRow(
             names.get(r[0], str(r[0])),
             r[1],
             r[2],
@@ -295,9 +307,14 @@ def tally_pair(
             for i, v in enumerate((r[6], *figures)):
                 acc[i] += int(v or 0)
     return (
-        [(*k[:5], *v, k[5]) for k, v in now.items()],  # type: ignore[misc]
-        [(*k[:5], *v, k[5]) for k, v in prev.items()],  # type: ignore[misc]
+        [_tally_row(k, v) for k, v in now.items()],
+        [_tally_row(k, v) for k, v in prev.items()],
     )
+
+
+def _tally_row(key: tuple[Any, ...], sums: list[int]) -> TallyRow:
+    """``key``: (unit, category, campaign, workflow, bucket, source); ``sums``: tasks, overdue, with deadline, on time."""
+    return TallyRow(key[0], key[1], key[2], key[3], key[4], sums[0], sums[1], sums[2], sums[3], key[5])
 
 
 def tally_pair_query(

@@ -1,6 +1,6 @@
 """Importing a generated 100,000-row ledger, beside a raw-driver baseline in the same run.
 
-Engine: ``duban.engine.services.ledger.import_ledger`` on a CSV file — stream the file, recognise the
+Engine: ``duban.engine.services.ledger_import.import_ledger`` on a CSV file — stream the file, recognise the
 headers, validate every row (organisation, deadline expressions, status words, duplicates, rows
 imported before), then write the tasks, their co-units and one ``import`` event each in one
 transaction. Raw: the driver alone (``sqlite3`` / ``psycopg``) running ``executemany`` of the very
@@ -40,7 +40,7 @@ from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.persistence.db import normalise_url  # noqa: E402
 from duban.engine.persistence.importing import CO_UNIT_COLUMNS, EVENT_COLUMNS, TASK_COLUMNS, insert_sql  # noqa: E402
-from duban.engine.services.ledger import ImportOptions, import_ledger  # noqa: E402
+from duban.engine.services.ledger_import import ImportOptions, import_ledger  # noqa: E402
 from duban.engine.services.workspace import init_workspace  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"

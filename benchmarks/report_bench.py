@@ -45,12 +45,11 @@ from duban.engine.app import App  # noqa: E402
 from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.domain.report import period_ending  # noqa: E402
-from duban.engine.persistence.report_queries import (  # noqa: E402
+from duban.engine.persistence.read.report_queries import (  # noqa: E402
     Scope,
     current_source,
     pair_source,
     state_rules,
-    tally,
     tally_pair_query,
 )
 from duban.engine.persistence.types import encode_date, encode_instant  # noqa: E402
@@ -275,11 +274,11 @@ def same_sql(app: App, day: date) -> float:
     """duban's own as-of SQL for a weekly circular's figures (both periods, one GROUP BY), run once, unfolded."""
     prev_end = period_ending("week", day).previous().end
     rules = state_rules(app.registry.specs)
-    with app.uow(write=False) as uow:
-        src = pair_source(uow.conn, end_of_day(day, ZONE), end_of_day(prev_end, ZONE))
+    with app.db.engine.connect() as conn:
+        src = pair_source(conn, end_of_day(day, ZONE), end_of_day(prev_end, ZONE))
         query = tally_pair_query(app.db.dialect, rules, src, Scope(), day, prev_end, ZONE)
         t0 = time.perf_counter()
-        uow.conn.execute(query).fetchall()
+        conn.execute(query).fetchall()
         return time.perf_counter() - t0
 
 
@@ -313,7 +312,7 @@ def measure(app: App) -> dict[str, Any]:
 
     def figures() -> None:
         with app.uow(write=False) as uow:
-            tally(uow.conn, rules, current_source(), Scope(), today, ZONE)
+            uow.reports.tally(rules, current_source(), Scope(), today, ZONE)
 
     out["tally_engine_s"] = best(lambda: timed(figures)[0])
     out["tally_raw_s"] = best(

@@ -39,7 +39,7 @@ from duban.engine.app import App  # noqa: E402
 from duban.engine.config.settings import Settings  # noqa: E402
 from duban.engine.domain.clock import FixedClock  # noqa: E402
 from duban.engine.persistence.asof import moved_share  # noqa: E402
-from duban.engine.persistence.report_queries import MOVED_SHARE_FOR_EVENTS  # noqa: E402
+from duban.engine.persistence.read.report_queries import MOVED_SHARE_FOR_EVENTS  # noqa: E402
 from duban.engine.persistence.types import encode_date, encode_instant  # noqa: E402
 from duban.engine.services.report import end_of_day  # noqa: E402
 from duban.engine.services.scoring import policy_for, task_facts, unit_scores  # noqa: E402
@@ -139,8 +139,8 @@ def measure(app: App) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, day in (("week_ago", today - timedelta(days=7)), ("half_year", today - timedelta(days=180))):
         cut = end_of_day(day, ZONE)
-        with app.uow(write=False) as uow:
-            from_events = moved_share(uow.conn, cut) > MOVED_SHARE_FOR_EVENTS  # the engine's own choice
+        with app.db.engine.connect() as conn:
+            from_events = moved_share(conn, cut) > MOVED_SHARE_FOR_EVENTS  # the engine's own choice
         sql = raw_sql(d, from_events)
         params = raw_params(sql, encode_instant(cut, d), encode_date(day, d))
         _s, rows = raw_run(app, sql, params)

@@ -138,8 +138,8 @@ def measure(url_for: Callable[[str], str], cleanup: Callable[[str], None], write
     url = url_for("raw")
     app = fresh_app(url)
     make_tasks(app, n)
-    with app.uow(write=False) as uow:
-        ids = [r[0] for r in uow.conn.exec_driver_sql("SELECT id FROM tasks ORDER BY id")]
+    with app.db.engine.connect() as conn:
+        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM tasks ORDER BY id")]
     app.close()
     raw_s = _crowd(_raw_writer, url, [ids[i::writers] for i in range(writers)])
     cleanup(url)

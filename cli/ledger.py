@@ -14,8 +14,9 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 
 from duban.engine.domain.textcheck import printable
 from duban.engine.ledger.rows import LedgerInvalid, describe_error
-from duban.engine.services import ledger
-from duban.engine.services.ledger import ExportFilter, ImportOptions, ImportResult
+from duban.engine.services import ledger_export, ledger_import
+from duban.engine.services.ledger_export import ExportFilter
+from duban.engine.services.ledger_import import ImportOptions, ImportResult
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE
@@ -128,7 +129,7 @@ def import_cmd(
     errors = None
     with _progress(ctx) as bar:
         try:
-            result = ledger.import_ledger(
+            result = ledger_import.import_ledger(
                 app,
                 ctx.actor,
                 file,
@@ -268,7 +269,7 @@ def export_cmd(
     source: str | None,
 ) -> None:
     """导出台账 — the ledger as a formatted XLSX or a CSV, headers in the chosen language."""
-    result = ledger.export_ledger(
+    result = ledger_export.export_ledger(
         ctx.app(),
         output,
         ExportFilter(

@@ -29,7 +29,7 @@ from .services.accountability import open_record
 from .services.circulars import circular_file, issue_due, list_circulars
 from .services.delivery import deliver_pending
 from .services.instructions import register_instruction
-from .services.ledger import ImportOptions, read_ledger
+from .services.ledger_import import ImportOptions, read_ledger
 from .services.queries import TaskFilter, TaskSummary, list_tasks
 from .services.sweep import sweep
 from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
+from sqlalchemy.orm import Session
 
 from duban.engine.app import App
 from duban.engine.domain.machine import replay
 from duban.engine.persistence.models import Event, Task
+from duban.engine.persistence.uow import UnitOfWork
 from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from tests.conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
 
@@ -27,6 +29,16 @@ TABLES = (
     "campaigns",
     "instructions",
 )
+
+
+def connection_of(uow: UnitOfWork) -> Connection:
+    """The unit of work's connection, private to persistence: for a test that must look underneath (or
+    break a row on purpose) within the unit's own transaction."""
+    return uow._conn
+
+
+def orm_session_of(uow: UnitOfWork) -> Session:
+    return uow._orm()
 
 
 def snapshot(app: App) -> dict[str, list[tuple[Any, ...]]]:

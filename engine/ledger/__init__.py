@@ -1,5 +1,5 @@
 """Ledgers (整改台账) as offices keep them in spreadsheets: reading, validating and writing them.
 
 Pure domain: no database and no command line. The services turn validated
-rows into tasks (engine/services/ledger.py) and tasks back into a sheet.
+rows into tasks (engine/services/ledger_import.py) and tasks back into a sheet (ledger_export.py).
 """

@@ -25,6 +25,14 @@ class CampaignRepository:
     def exists(self, name: str) -> bool:
         return self.conn.execute(select(Campaign.name).where(Campaign.name == name)).first() is not None
 
+    def get(self, name: str) -> CampaignView | None:
+        row = self.conn.execute(
+            select(Campaign.name, Campaign.feedback_on, Campaign.source, Campaign.started_on).where(
+                Campaign.name == name
+            )
+        ).first()
+        return None if row is None else CampaignView(*row)
+
     def add(
         self, *, name: str, feedback_on: date | None, source: str | None, started_on: date | None, at: datetime
     ) -> None:

@@ -37,7 +37,6 @@ from ..domain.audit import SERVICE_ACCOUNTS, RecordFacts
 from ..domain.errors import UnknownPerson, UnknownToken
 from ..domain.text import Bilingual
 from ..persistence.uow import UnitOfWork
-from ..persistence.web_store import WebStore
 from .identity import accounts, acting, is_single_desk
 
 SIGNIN = "signin"  # the kind of the records
@@ -87,7 +86,7 @@ class Authenticator(Protocol):
 
 class PasswordAuthenticator:
     def authenticate(self, app: App, uow: UnitOfWork, account: str, secret: str) -> Authenticated:
-        store = WebStore(uow.conn)
+        store = uow.web
         cred = store.credential(account)
         try:
             _hasher.verify(cred.password_hash if cred else _DUMMY, secret)
@@ -115,7 +114,7 @@ def sign_in(app: App, name: str, secret: str, address: str, authenticator: Authe
     now = app.clock.now()
     subject = account or "web:?"
     with app.uow(write=True) as uow:
-        store = WebStore(uow.conn)
+        store = uow.web
         by_account, by_address = store.failures_since(subject, address, now - timedelta(minutes=THROTTLE_MINUTES))
         if by_account >= THROTTLE_FAILURES or by_address >= THROTTLE_FAILURES:
             _record(app, uow, subject, "throttled", address, None, None)
@@ -144,14 +143,14 @@ def current_session(app: App, token: str | None) -> CurrentSession | None:
     if not token or len(token) > 200:
         return None
     with app.uow(write=False) as uow:
-        live = WebStore(uow.conn).live_session(token_hash(token), app.clock.now())
+        live = uow.web.live_session(token_hash(token), app.clock.now())
         if live is None or live.roles is None:
             return None
         row = live.row
         # The account must still be this person's: mapped to them (one account is one person), or on a
         # single desk their own web:<id> that nobody else has been given since.
         if row.account not in live.accounts:
-            owner = WebStore(uow.conn).owner_of(row.account)
+            owner = uow.web.owner_of(row.account)
             own_on_single_desk = (
                 owner is None and row.account == f"web:{row.person_id}" and is_single_desk(app, uow)
             )  # the person exists: the session's query found them
@@ -164,7 +163,7 @@ def current_session(app: App, token: str | None) -> CurrentSession | None:
 
 def sign_out(app: App, session: CurrentSession, address: str) -> None:
     with app.uow(write=True) as uow:
-        WebStore(uow.conn).end_session(session.token_hash, app.clock.now())
+        uow.web.end_session(session.token_hash, app.clock.now())
         _record(app, uow, session.account, "signed_out", address, session.person_id, session.account)
         uow.commit()
 
@@ -173,7 +172,7 @@ def change_password(app: App, session: CurrentSession, current: str, new: str, a
     """The person's own change: the current password proves it is them; other browsers are signed out."""
     check_password(new, session.account)
     with app.uow(write=True) as uow:
-        store = WebStore(uow.conn)
+        store = uow.web
         cred = store.credential(session.account)
         try:
             _hasher.verify(cred.password_hash if cred else _DUMMY, current)
@@ -206,7 +205,7 @@ def set_password(app: App, actor_id: str | None, person_id: str, password: str) 
         check_password(password, account)
         _may_manage(uow, who.actor_id, person_id)
         now = app.clock.now()
-        store = WebStore(uow.conn)
+        store = uow.web
         store.put_credential(account, person_id, _hasher.hash(password), who.actor_id != person_id, now)
         store.end_sessions_of(account, now)
         store.clear_failures(account)
@@ -232,7 +231,7 @@ def issue_token(app: App, actor_id: str | None, person_id: str) -> str:
         _may_manage(uow, who.actor_id, person_id)
         token = "dbn_" + secrets.token_urlsafe(32)
         now = app.clock.now()
-        WebStore(uow.conn).add_token(token_hash(token), account, person_id, now)
+        uow.web.add_token(token_hash(token), account, person_id, now)
         uow.records.append(
             RecordFacts(
                 SIGNIN,
@@ -266,7 +265,7 @@ def list_tokens(app: App, actor_id: str | None, person_id: str | None = None) ->
         who = acting(app, uow, actor_id)
         _may_manage(uow, who.actor_id, person_id or "")
         account = _account_of(app, uow, person_id) if person_id is not None else None
-        rows = WebStore(uow.conn).tokens(account)
+        rows = uow.web.tokens(account)
     return [TokenInfo(r.token_hash[:TOKEN_ID_LENGTH], r.account, r.person_id, r.created_at, r.revoked_at) for r in rows]
 
 
@@ -277,7 +276,7 @@ def revoke_token(app: App, actor_id: str | None, token_id: str) -> TokenInfo:
         raise UnknownToken(id=token_id[:80])
     with app.uow(write=True) as uow:
         who = acting(app, uow, actor_id)
-        store = WebStore(uow.conn)
+        store = uow.web
         found = store.tokens_by_prefix(wanted)
         if len(found) != 1:
             raise UnknownToken(id=wanted)  # none, or the id is too short to tell two apart
@@ -317,7 +316,7 @@ def token_owner(app: App, token: str | None) -> tuple[str, str] | None:
     if not token or len(token) > 200:
         return None
     with app.uow(write=False) as uow:
-        found = WebStore(uow.conn).token(token_hash(token))
+        found = uow.web.token(token_hash(token))
         if found is None or _owner(app, uow, found[0]) != found[1]:
             return None
     return found
@@ -349,7 +348,7 @@ class SignInEntry:
 def signin_log(app: App, limit: int = 200) -> list[SignInEntry]:
     """The latest sign-in records, newest first (for an admin page; ``duban audit log`` shows refusals)."""
     with app.uow(write=False) as uow:
-        rows = WebStore(uow.conn).signin_records(limit)
+        rows = uow.web.signin_records(limit)
     out = []
     for r in rows:
         body = r["body"] if isinstance(r["body"], dict) else {}
@@ -366,7 +365,7 @@ def signin_log(app: App, limit: int = 200) -> list[SignInEntry]:
 
 def _owner(app: App, uow: UnitOfWork, account: str) -> str | None:
     """Who a web account is: its mapping in the organisation; on a single desk, the person of that id."""
-    store = WebStore(uow.conn)
+    store = uow.web
     owner = store.owner_of(account)
     if owner is None and is_single_desk(app, uow):
         pid = account.removeprefix("web:")
@@ -376,7 +375,7 @@ def _owner(app: App, uow: UnitOfWork, account: str) -> str | None:
 
 
 def _account_of(app: App, uow: UnitOfWork, person_id: str) -> str:
-    store = WebStore(uow.conn)
+    store = uow.web
     mapped = store.person_accounts(person_id)
     if mapped is None:
         raise UnknownPerson(person=person_id, near="")

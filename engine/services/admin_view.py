@@ -12,16 +12,15 @@ from ..domain.diagram import workflow_svg
 from ..domain.errors import InvalidInput, UnknownWorkflow
 from ..domain.evidence_types import safe_name
 from ..domain.text import Bilingual, Lang
-from ..persistence.read.ledger_page import AccountRow, accounts
+from ..persistence.read.ledger_page import AccountRow
 from ..persistence.repository import ImportCounts
-from ..persistence.web_store import WebStore
 from .ledger_view import PageNotPermitted
 from .org import import_org
 
 
 def require_admin(app: App, person_id: str) -> None:
     with app.uow(write=False) as uow:
-        me = WebStore(uow.conn).viewer(person_id)
+        me = uow.web.viewer(person_id)
     if me is None or "admin" not in me.roles:
         raise PageNotPermitted(role=Bilingual("系统管理员", "administrators"))
 
@@ -29,7 +28,7 @@ def require_admin(app: App, person_id: str) -> None:
 def people_and_accounts(app: App, person_id: str) -> list[AccountRow]:
     require_admin(app, person_id)
     with app.uow(write=False) as uow:
-        return accounts(uow.conn)
+        return uow.ledger_page.accounts()
 
 
 def settings_shown(app: App, person_id: str) -> list[tuple[str, str, str]]:

@@ -11,7 +11,6 @@ from ..domain.errors import DubanError
 from ..domain.machine import Actor
 from ..domain.text import Bilingual, Lang
 from ..domain.workflow import FieldSpec
-from ..persistence.web_store import WebStore
 from .ledger_view import PageNotPermitted
 from .org import org_view
 from .tasks import resolve_deadline
@@ -39,7 +38,7 @@ class DeadlinePreview:
 
 def _creatable(app: App, person_id: str) -> list[str]:
     with app.uow(write=False) as uow:
-        me = WebStore(uow.conn).viewer(person_id)
+        me = uow.web.viewer(person_id)
     if me is None:
         return []
     actor = Actor(me.person_id, me.person_id, me.roles, me.unit_id)

@@ -24,12 +24,8 @@ from ..persistence.read.inbox_page import (
     Grounds,
     Lights,
     UrgentRow,
-    count_red,
-    counts_by_light,
-    units_of,
-    urgent_page,
 )
-from ..persistence.web_store import PendingExtension, WebStore
+from ..persistence.web_store import PendingExtension
 from .ledger_view import light_bands
 from .queries import TaskFilter, TaskSummary, list_tasks
 
@@ -111,28 +107,28 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
     today = app.clock.now().astimezone(app.tz).date()
     lights = Lights(light_bands(app, "red", today), light_bands(app, "yellow", today), light_bands(app, "green", today))
     with app.uow(write=False) as uow:
-        store = WebStore(uow.conn)
+        store = uow.web
         me = store.viewer(person_id)
         actor = uow.tasks.actor(person_id)
         if me is None or actor is None:
             raise UnknownPerson(person=person_id, near="")
-        units = units_of(uow.conn, me)
+        units = uow.inbox.units_of(me)
         todo_where = _grounds(app, actor, None, STANDING, units)
-        counts = counts_by_light(uow.conn, me, todo_where, lights)
-        todo_rows = urgent_page(uow.conn, me, todo_where, lights, limit=PAGE, after=cursor)
+        counts = uow.inbox.counts_by_light(me, todo_where, lights)
+        todo_rows = uow.inbox.urgent_page(me, todo_where, lights, limit=PAGE, after=cursor)
         approval_rows: list[UrgentRow] = []
         approvals_total = 0
         if cursor is None:
             approving = _grounds(app, actor, frozenset({"approve"}), frozenset(), units)
             if approving.pairs:
-                approvals_total = sum(counts_by_light(uow.conn, me, approving, lights).values())
-                approval_rows = urgent_page(uow.conn, me, approving, lights, limit=PAGE)[:PAGE]
+                approvals_total = sum(uow.inbox.counts_by_light(me, approving, lights).values())
+                approval_rows = uow.inbox.urgent_page(me, approving, lights, limit=PAGE)[:PAGE]
         overdue_rows: list[UrgentRow] = []
         overdue_total = 0
         if "supervisor" in me.roles and cursor is None:
             everything = _every_open(app)
-            overdue_total = count_red(uow.conn, me, everything, lights)
-            overdue_rows = urgent_page(uow.conn, me, everything, lights, limit=PAGE, red_only=True)[:PAGE]
+            overdue_total = uow.inbox.count_red(me, everything, lights)
+            overdue_rows = uow.inbox.urgent_page(me, everything, lights, limit=PAGE, red_only=True)[:PAGE]
         leads = "leader" in me.roles or "admin" in me.roles
         extensions = (
             store.pending_extensions(None if "admin" in me.roles else person_id, limit=PAGE)

@@ -14,7 +14,7 @@ from ..app import App
 from ..domain.errors import InvalidInput, NotPermitted, UnknownInstruction, UnknownPerson
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
-from ..persistence.instructions import InstructionRepository, InstructionRow, PointingTask
+from ..persistence.instructions import InstructionRow, PointingTask
 from ..persistence.uow import UnitOfWork
 from .chain import record_changes
 from .identity import acting
@@ -73,7 +73,7 @@ def register_instruction(
             )
         year = now.astimezone(app.tz).year
         code = f"{INSTRUCTION_PREFIX}-{year}-{uow.tasks.next_code_number(INSTRUCTION_PREFIX, year):04d}"
-        repo = InstructionRepository(uow.conn)
+        repo = uow.instructions
         repo.add(code, leader_id, body, ref, issued_on, now)
         record_changes(
             app, uow, "instruction", repo.bodies([code]), account=who.account, operator_id=who.operator_id, via=who.via
@@ -84,13 +84,13 @@ def register_instruction(
 
 def list_instructions(app: App) -> list[InstructionRow]:
     with app.uow(write=False) as uow:
-        return InstructionRepository(uow.conn).listing(closed_states=_closed_states(app))
+        return uow.instructions.listing(closed_states=_closed_states(app))
 
 
 def show_instruction(app: App, code: str) -> InstructionView:
     code = check_text(code, "instruction code", max_len=32)
     with app.uow(write=False) as uow:
-        repo = InstructionRepository(uow.conn)
+        repo = uow.instructions
         found = repo.listing(code=code, closed_states=_closed_states(app))
         if not found:
             raise UnknownInstruction(code=code)
@@ -99,7 +99,7 @@ def show_instruction(app: App, code: str) -> InstructionView:
 
 def find_instruction(uow: UnitOfWork, code: str) -> InstructionRow:
     """The instruction a new task is turned from, read in the assignment's own unit of work."""
-    row = InstructionRepository(uow.conn).get(code)
+    row = uow.instructions.get(code)
     if row is None:
         raise UnknownInstruction(code=code)
     return row

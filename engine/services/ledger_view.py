@@ -29,13 +29,9 @@ from ..persistence.read.ledger_page import (
     LedgerQuery,
     LedgerRow,
     LightBand,
-    ledger_count,
-    ledger_slice,
-    unit_id_by_name,
-    unit_names,
 )
-from ..persistence.web_store import WebStore
-from .ledger import ExportFilter, ImportOptions, ImportResult, export_ledger, import_ledger
+from .ledger_export import ExportFilter, export_ledger
+from .ledger_import import ImportOptions, ImportResult, import_ledger
 from .watch import clock_runs, task_standing
 
 PAGE_SIZE = 50
@@ -96,7 +92,7 @@ class LedgerPage:
 
 def _viewer(app: App, person_id: str) -> Viewer:
     with app.uow(write=False) as uow:
-        me = WebStore(uow.conn).viewer(person_id)
+        me = uow.web.viewer(person_id)
     if me is None:
         raise UnknownPerson(person=person_id, near="")
     return me
@@ -209,15 +205,15 @@ def ledger_page(app: App, person_id: str, req: LedgerRequest) -> LedgerPage:
     today = app.clock.now().astimezone(app.tz).date()
     errors: dict[str, str] = {}
     with app.uow(write=False) as uow:
-        units = [name for _i, name in unit_names(uow.conn)]
+        units = [u.name for u in uow.ledger_page.unit_names()]
         unit_id = None
         if req.unit:
-            unit_id = unit_id_by_name(uow.conn, req.unit)
+            unit_id = uow.ledger_page.unit_id_by_name(req.unit)
             if unit_id is None:
                 errors["unit"] = req.unit
         q = _query(app, viewer, req, unit_id if unit_id is not None else -1 if req.unit else None)
-        rows = ledger_slice(uow.conn, q)
-        total = ledger_count(uow.conn, q, COUNT_CAP) if not q.after else -1
+        rows = uow.ledger_page.slice(q)
+        total = uow.ledger_page.count(q, COUNT_CAP) if not q.after else -1
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     items = []
@@ -271,7 +267,7 @@ def export_current(app: App, person_id: str, req: LedgerRequest, fmt: str, lang:
     unit_id = None
     if req.unit:
         with app.uow(write=False) as uow:
-            unit_id = unit_id_by_name(uow.conn, req.unit)
+            unit_id = uow.ledger_page.unit_id_by_name(req.unit)
         if unit_id is None:
             raise InvalidInput(
                 what=Bilingual("单位", "unit"),

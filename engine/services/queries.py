@@ -7,15 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import aliased, load_only
-
 from ..app import App
 from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask, unknown_state
 from ..domain.machine import TaskFacts, relations_of
 from ..domain.text import Bilingual
-from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
-from ..persistence.web_store import WebStore, visible_clause
+from ..persistence.models import Task
+from ..persistence.read.task_list import TaskListQuery
 from .org import resolve_unit
 from .watch import task_standing, watched_sign_by
 
@@ -122,45 +119,6 @@ class TaskFilter:
     instruction: str | None = None  # tasks turned from this leader's instruction
 
 
-_Leader = aliased(Person)
-
-
-# The task columns a list shows: a list over a million tasks reads these, not measures, problems or fields.
-_SHOWN = (
-    Task.id,
-    Task.code,
-    Task.title,
-    Task.workflow,
-    Task.state,
-    Task.lead_leader_id,
-    Task.deadline,
-    Task.category,
-    Task.campaign,
-    Task.priority,
-    Task.version,
-    Task.updated_at,
-    Task.original_deadline,
-    Task.deadline_expr,
-    Task.escalation_level,
-    Task.closed_on,
-    Task.sign_by,
-    Task.signed_at,
-    Task.source,
-    Task.source_ref,
-    Task.source_date,
-    Task.instruction,
-)
-
-
-def _summary_query(*, shown_only: bool = False) -> Select[Task, str, str]:
-    query = (
-        select(Task, Unit.name.label("unit_name"), _Leader.name.label("leader_name"))
-        .join(Unit, Unit.id == Task.unit_id)
-        .outerjoin(_Leader, _Leader.id == Task.lead_leader_id)
-    )
-    return query.options(load_only(*_SHOWN, raiseload=True)) if shown_only else query
-
-
 def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
     spec = app.registry.find(workflow)
     if spec is not None:
@@ -262,69 +220,57 @@ def iter_tasks(
 
     ``limit``: the caller stops after so many; the query reads no further (unless a light filters, which is
     decided here, row by row)."""
-    query = _summary_query(shown_only=True)
     if flt.states:
         known = {s for spec in app.registry.specs for s in spec.states}
         for s in flt.states:
             if s not in known:
                 raise InvalidInput(what=Bilingual("状态", "state"), detail=unknown_state(s, known))
-        query = query.where(Task.state.in_(flt.states))
     for light in flt.lights:
         if light not in ("green", "yellow", "red"):
             raise InvalidInput(what="light", detail=f"'{light}' is not red, yellow or green")
-    if flt.campaign:
-        query = query.where(Task.campaign == flt.campaign)
     if flt.workflow:
         app.registry.machine(flt.workflow)  # an unknown name is an error, not an empty list
-        query = query.where(Task.workflow == flt.workflow)
-    if flt.source is not None:
-        query = query.where(Task.source.is_(None) if flt.source == NO_SOURCE else Task.source == flt.source)
-    if flt.instruction is not None:
-        query = query.where(Task.instruction == flt.instruction)
-    if after is not None:
-        query = query.where(Task.code > after)
-    if flt.codes:
-        query = query.where(Task.code.in_(flt.codes))
     with app.uow(write=False) as uow:
-        if flt.unit:
-            query = query.where(Task.unit_id == resolve_unit(uow.org, flt.unit))
+        unit_id = resolve_unit(uow.org, flt.unit) if flt.unit else None
+        mine: tuple[int | None, str] | None = None
         if flt.mine_for:
             me = uow.tasks.actor(flt.mine_for)
             if me is None:
                 raise UnknownPerson(person=flt.mine_for, near="")
-            query = query.where(
-                or_(Task.unit_id == me.unit_id, Task.lead_leader_id == me.id, Task.responsible_person_id == me.id)
-            )
+            mine = (me.unit_id, me.id)
+        viewer = None
         if flt.visible_to:
-            viewer = WebStore(uow.conn).viewer(flt.visible_to)
+            viewer = uow.web.viewer(flt.visible_to)
             if viewer is None:
                 raise UnknownPerson(person=flt.visible_to, near="")
-            query = query.where(visible_clause(viewer))
-        query = query.order_by(Task.code)
-        if limit is not None and not flt.lights:
-            query = query.limit(limit)
+        q = TaskListQuery(
+            states=flt.states,
+            campaign=flt.campaign or None,
+            workflow=flt.workflow or None,
+            source=flt.source,
+            without_source=flt.source == NO_SOURCE,
+            instruction=flt.instruction,
+            codes=flt.codes,
+            unit_id=unit_id,
+            mine=mine,
+            viewer=viewer,
+            after=after,
+            limit=limit if limit is not None and not flt.lights else None,
+        )
         batch = 1000 if limit is None else max(1, min(limit, 1000))
-        result = uow.session.execute(query.execution_options(yield_per=batch))
-        for r in result:
-            summary = _summary(app, r[0], r.unit_name, r.leader_name)
+        for r in uow.task_reads.summaries(q, batch=batch):
+            summary = _summary(app, r.task, r.unit_name, r.leader_name)
             if not flt.lights or summary.light in flt.lights:
                 yield summary
-            uow.session.expunge(r[0])
 
 
 def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
     with app.uow(write=False) as uow:
-        row = uow.session.execute(_summary_query().where(Task.code == code)).first()
-        if row is None:
+        found = uow.task_reads.page(code)
+        if found is None:
             raise UnknownTask(code=code)
-        task: Task = row[0]
+        task, names = found.task, found.names
         spec = app.registry.find(task.workflow)
-        names: dict[str, str] = {pid: name for pid, name in uow.conn.execute(select(Person.id, Person.name))}
-        co_units = list(
-            uow.conn.execute(
-                select(Unit.name).join(TaskCoUnit, TaskCoUnit.unit_id == Unit.id).where(TaskCoUnit.task_id == task.id)
-            ).scalars()
-        )
         events = [
             EventView(
                 e.seq,
@@ -340,26 +286,18 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 e.comment,
                 e.data,
             )
-            for e in uow.session.execute(select(Event).where(Event.task_id == task.id).order_by(Event.seq)).scalars()
+            for e in found.events
         ]
-        reports = (
-            uow.session.execute(
-                select(ProgressReport).where(ProgressReport.task_id == task.id).order_by(ProgressReport.id)
-            )
-            .scalars()
-            .all()
-        )
-        files: dict[int, list[EvidenceView]] = {}
-        if reports:
-            for f in uow.session.execute(
-                select(EvidenceFile)
-                .where(EvidenceFile.report_id.in_([r.id for r in reports]))
-                .order_by(EvidenceFile.id)
-            ).scalars():
-                files.setdefault(f.report_id, []).append(EvidenceView(f.original_name, f.sha256, f.size))
         progress = [
-            ProgressView(r.percent, r.note, r.actor_id, names.get(r.actor_id, r.actor_id), r.at, files.get(r.id, []))
-            for r in reports
+            ProgressView(
+                r.percent,
+                r.note,
+                r.actor_id,
+                names.get(r.actor_id, r.actor_id),
+                r.at,
+                [EvidenceView(f.original_name, f.sha256, f.size) for f in found.files.get(r.id, [])],
+            )
+            for r in found.reports
         ]
         allowed: list[str] = []
         if viewer:
@@ -367,18 +305,17 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             if actor is None:
                 raise UnknownPerson(person=viewer, near="")
             if spec is not None:
-                head = uow.conn.execute(select(Unit.head_id).where(Unit.id == task.unit_id)).scalar()
+                head = uow.task_reads.unit_head(task.unit_id)
                 facts = TaskFacts(
                     task.code, task.state, task.unit_id, head, task.lead_leader_id, task.responsible_person_id
                 )
                 allowed = app.registry.machine(task.workflow).allowed_for(facts, actor)
-                pending = uow.conn.execute(
-                    select(ExtensionRequest.id).where(
-                        ExtensionRequest.task_id == task.id, ExtensionRequest.status == "pending"
-                    )
-                ).first()
                 # a request is asked for when none is pending, and decided only when one is
-                hidden = {"grant_extension", "deny_extension"} if pending is None else {"extend"}
+                hidden = (
+                    {"grant_extension", "deny_extension"}
+                    if not uow.task_reads.extension_pending(task.id)
+                    else {"extend"}
+                )
                 # a transfer is consented to or declined only while one is proposed
                 moves = uow.tasks.steps_of(task.id, ("propose_transfer", "transfer", "decline_transfer"))
                 if not moves or moves[-1][0] != "propose_transfer":
@@ -395,10 +332,10 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                     hidden |= {t.trigger for t in spec.transitions if "independent" in t.requires}
                 allowed = [t for t in allowed if t not in hidden]
     return TaskDetail(
-        summary=_summary(app, task, row.unit_name, row.leader_name),
+        summary=_summary(app, task, found.unit_name, found.leader_name),
         problem=task.problem,
         measures=list(task.measures),
-        co_units=co_units,
+        co_units=found.co_units,
         responsible_person=task.responsible_person_id,
         responsible_person_name=names.get(task.responsible_person_id) if task.responsible_person_id else None,
         fields=dict(task.fields),

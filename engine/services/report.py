@@ -7,6 +7,7 @@ The report for today reads the tasks table, which the same events produced.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -32,23 +33,15 @@ from ..domain.report import (
     rank_units,
 )
 from ..domain.text import Bilingual
-from ..persistence.report_queries import (
+from ..persistence.read.report_queries import (
     NO_SOURCE,
     Scope,
     Source,
     StateRules,
-    as_of_source,
+    TallyRow,
     current_source,
     imported_before,
-    imported_since,
-    imports_after,
-    overdue_tasks,
-    pair_source,
-    period_events,
     state_rules,
-    suspended_tasks,
-    tally,
-    tally_pair,
 )
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
@@ -132,28 +125,28 @@ def build_report(app: App, req: ReportRequest) -> Report:
         prev_period = period.previous()
         before = end_of_day(prev_period.end, app.tz)
         every = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category, source=scope.source)
-        if imported_since(uow.conn, before):
+        if uow.reports.imported_since(before):
             # An instant before an import stands the ledger as its file described it: each instant on its own.
             prev_source = _source(app, uow, rules, prev_period.end, today)
-            now_rows = tally(uow.conn, rules, source, every, period.end, app.tz)
-            prev_rows = tally(uow.conn, rules, prev_source, every, prev_period.end, app.tz, breakdowns=False)
+            now_rows = uow.reports.tally(rules, source, every, period.end, app.tz)
+            prev_rows = uow.reports.tally(rules, prev_source, every, prev_period.end, app.tz, breakdowns=False)
         else:
             # Every figure of both periods, every workflow, from one pass over the history (one GROUP BY).
             at = None if period.end >= today else end_of_day(period.end, app.tz)
-            pair = pair_source(uow.conn, at, before)
-            now_rows, prev_rows = tally_pair(uow.conn, rules, pair, scope, period.end, prev_period.end, app.tz)
-        main = [r for r in now_rows if r[3] not in others]
+            pair = uow.reports.pair_source(at, before)
+            now_rows, prev_rows = uow.reports.tally_pair(rules, pair, scope, period.end, prev_period.end, app.tz)
+        main = [r for r in now_rows if r.workflow not in others]
         totals, units, by_category, by_campaign, by_source = _fold(main)
-        prev_totals, prev_units, _, _, _ = _fold([r for r in prev_rows if r[3] not in others])
+        prev_totals, prev_units, _, _, _ = _fold([r for r in prev_rows if r.workflow not in others])
         named = _overdue(app, uow, rules, source, scope, period.end, req.limit)
         until = app.clock.now() if period.end >= today else end_of_day(period.end, app.tz)
         suspended = [
             SuspendedTask(code, title, unit, _local_day(since, app.tz) if since else period.end, reason)
-            for code, title, unit, since, reason in suspended_tasks(uow.conn, rules, source, scope, until, req.limit)
+            for code, title, unit, since, reason in uow.reports.suspended_tasks(rules, source, scope, until, req.limit)
         ]
         other_workflows: dict[str, dict[str, Counts]] = {}
         for name in others:
-            _, per_unit, _, _, _ = _fold([r for r in now_rows if r[3] == name])
+            _, per_unit, _, _, _ = _fold([r for r in now_rows if r.workflow == name])
             if per_unit:
                 other_workflows[app.registry.spec(name).label.zh] = per_unit
         lists = {
@@ -213,7 +206,7 @@ def _source(app: App, uow: UnitOfWork, rules: StateRules, day: date, today: date
     """Today's tasks, or the history replayed to the end of ``day`` with later imports as their ledger said."""
     if day >= today:
         return current_source()
-    return as_of_source(uow.conn, end_of_day(day, app.tz), imported_before(rules, day))
+    return uow.reports.as_of_source(end_of_day(day, app.tz), imported_before(rules, day))
 
 
 def _imported(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date) -> list[ImportedLedger]:
@@ -221,7 +214,7 @@ def _imported(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date) -
     if day >= today:
         return []
     by_day: dict[date, tuple[int, int]] = {}
-    for instant, counted, undated in imports_after(uow.conn, end_of_day(day, app.tz), day, scope):
+    for instant, counted, undated in uow.reports.imports_after(end_of_day(day, app.tz), day, scope):
         on = _local_day(instant, app.tz)
         n, u = by_day.get(on, (0, 0))
         by_day[on] = (n + counted, u + undated)
@@ -229,13 +222,17 @@ def _imported(app: App, uow: UnitOfWork, scope: Scope, day: date, today: date) -
 
 
 def _fold(
-    rows: list[tuple[str, str | None, str | None, str, str, int, int, int, int, str | None]],
+    rows: list[TallyRow],
 ) -> tuple[Counts, dict[str, Counts], dict[str, Counts], dict[str, Counts], dict[str, Counts]]:
-    """(unit, category, campaign, workflow, bucket, tasks, overdue, with deadline, on time, source) into the figures."""
-    units = fold([Tally(r[0], r[4], r[5], r[6], r[7], r[8]) for r in rows])
-    by_category = fold([Tally(r[1] or NO_CATEGORY, r[4], r[5], r[6], r[7], r[8]) for r in rows])
-    by_campaign = fold([Tally(r[2] or NO_CATEGORY, r[4], r[5], r[6], r[7], r[8]) for r in rows])
-    by_source = fold([Tally(r[9] or NO_CATEGORY, r[4], r[5], r[6], r[7], r[8]) for r in rows])
+    """The groups' figures by unit, category, campaign and source."""
+
+    def by(key: Callable[[TallyRow], str]) -> dict[str, Counts]:
+        return fold([Tally(key(r), r.bucket, r.tasks, r.overdue, r.with_deadline, r.on_time) for r in rows])
+
+    units = by(lambda r: r.unit)
+    by_category = by(lambda r: r.category or NO_CATEGORY)
+    by_campaign = by(lambda r: r.campaign or NO_CATEGORY)
+    by_source = by(lambda r: r.source or NO_CATEGORY)
     return sum(units.values(), Counts()), units, by_category, by_campaign, by_source
 
 
@@ -258,7 +255,7 @@ def _checked_source(app: App, source: str | None) -> str | None:
 def _overdue(
     app: App, uow: UnitOfWork, rules: StateRules, source: Source, scope: Scope, day: date, limit: int | None
 ) -> list[OverdueTask]:
-    rows = overdue_tasks(uow.conn, rules, source, scope, day, limit)
+    rows = uow.reports.overdue_tasks(rules, source, scope, day, limit)
     out = []
     for code, title, unit, leader, deadline, workflow in rows:
         days = app.calendar.working_days_between(deadline, day)
@@ -272,7 +269,7 @@ def _period_list(
     app: App, uow: UnitOfWork, rules: StateRules, kind: str, scope: Scope, period: Period, limit: int | None
 ) -> tuple[list[PeriodTask], int]:
     start, end = start_of_day(period.start, app.tz), start_of_day(period.end + timedelta(days=1), app.tz)
-    rows, total = period_events(uow.conn, kind, rules, start, end, scope, limit, days=(period.start, period.end))
+    rows, total = uow.reports.period_events(kind, rules, start, end, scope, limit, days=(period.start, period.end))
     out: list[PeriodTask] = []
     for code, title, unit, at, data, _deadline in rows:
         out.append(PeriodTask(code, title, unit, _local_day(at, app.tz), _detail(kind, data)))

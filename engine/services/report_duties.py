@@ -17,7 +17,7 @@ from ..app import App
 from ..domain.cadence import Cadence, Duty, ReportingPolicy, Tally, duties, history
 from ..domain.text import Bilingual
 from ..domain.workflow import WorkflowSpec
-from ..persistence.read.report_duties import DutySource, duty_sources, unit_names
+from ..persistence.read.report_duties import DutySource
 from ..persistence.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -99,7 +99,7 @@ def duty_views(app: App, uow: UnitOfWork, codes: Sequence[str], at: datetime | N
     at = at or app.clock.now()
     workflows = [s.name for s in reporting_workflows(app)]
     out: dict[str, DutyView] = {}
-    for src in duty_sources(uow.conn, workflows=workflows, until=at, codes=list(codes), ongoing_only=ongoing_only(app)):
+    for src in uow.report_duties.sources(workflows=workflows, until=at, codes=list(codes), ongoing_only=ongoing_only(app)):
         found = task_duty_list(app, src, at)
         if found is not None:
             out[src.code] = _view(src, found[1], found[2])
@@ -154,11 +154,11 @@ def unit_duties(
     workflows = [s.name for s in reporting_workflows(app)]
     if not workflows:
         return []
-    names = unit_names(uow.conn)
+    names = uow.report_duties.unit_names()
     tallies: dict[str, Tally] = {}
     missed: dict[str, list[str]] = {}
-    for src in duty_sources(
-        uow.conn, workflows=workflows, until=at, campaign=campaign, unit_id=unit_id, ongoing_only=ongoing_only(app)
+    for src in uow.report_duties.sources(
+        workflows=workflows, until=at, campaign=campaign, unit_id=unit_id, ongoing_only=ongoing_only(app)
     ):
         found = task_duty_list(app, src, at)
         if found is None:
@@ -183,8 +183,8 @@ def late_and_missed(
     """
     workflows = [s.name for s in reporting_workflows(app)]
     out: dict[str, int] = {}
-    for src in duty_sources(
-        uow.conn, workflows=workflows, until=at, campaign=campaign, unit_id=unit_id, ongoing_only=ongoing_only(app)
+    for src in uow.report_duties.sources(
+        workflows=workflows, until=at, campaign=campaign, unit_id=unit_id, ongoing_only=ongoing_only(app)
     ):
         found = task_duty_list(app, src, at)
         if found is not None:

@@ -16,7 +16,6 @@ from datetime import datetime
 from ..app import App
 from ..domain.cadence import duty_actions
 from ..persistence.outbox import OutgoingNotice
-from ..persistence.read.report_duties import duty_sources
 from .notify import cached_org, write_notices
 from .report_duties import ongoing_only, reporting_workflows, task_duty_list
 
@@ -40,8 +39,8 @@ def sweep_report_duties(app: App, now: datetime | None = None, *, dry_run: bool 
     with app.uow(write=not dry_run) as uow:
         directory = None
         notices: list[OutgoingNotice] = []
-        for src in duty_sources(
-            uow.conn, workflows=list(open_in), until=now, open_in=open_in, ongoing_only=ongoing_only(app)
+        for src in uow.report_duties.sources(
+            workflows=list(open_in), until=now, open_in=open_in, ongoing_only=ongoing_only(app)
         ):
             found = task_duty_list(app, src, now)
             if found is None:

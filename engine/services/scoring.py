@@ -26,8 +26,7 @@ from ..domain.scoring import ScoreTable, ScoringPolicy, TaskFacts, UnitScore, lo
 from ..domain.supervision_notices import KIND as NOTICE
 from ..domain.supervision_notices import REPLY as NOTICE_REPLY
 from ..domain.text import Bilingual
-from ..persistence.report_queries import Scope, as_of_source, current_source, state_rules
-from ..persistence.score_queries import score_rows
+from ..persistence.read.report_queries import Scope, current_source, state_rules
 from ..persistence.types import decode_instant, encode_instant
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
@@ -119,7 +118,7 @@ def task_facts(
     """Each task in scope as it stood at the end of ``day``, with what the policy counts."""
     tz = app.tz
     at = end_of_day(day, tz)
-    source = current_source() if day >= today else as_of_source(uow.conn, at)
+    source = current_source() if day >= today else uow.reports.as_of_source(at)
     scope = Scope(campaign=campaign, unit_id=unit_id, workflows=policy.workflows)
     rules = state_rules(app.registry.specs)
     sent_back = policy.rules.get("sent_back")
@@ -131,8 +130,7 @@ def task_facts(
             opened.setdefault(str(body.get("task")), []).append((number, str(body.get("kind"))))
     records = {task: tuple(found) for task, found in opened.items()}
     late_replies = _late_replies(uow, at, day)
-    rows = score_rows(
-        uow.conn,
+    rows = uow.scores.rows(
         source,
         scope,
         at,

@@ -14,7 +14,6 @@ from ..app import App
 from ..domain.errors import InvalidInput, StaleTask, UnknownTask
 from ..domain.supervision_notices import UnknownNotice
 from ..domain.text import Bilingual
-from ..persistence.web_store import WebStore
 from . import extensions, supervision_notices, tasks, transfers, verification
 from .tasks import FireResult, ProgressInput
 from .visibility import may_see_task
@@ -30,7 +29,7 @@ def _check_version(app: App, code: str, if_version: int | None) -> None:
     if if_version is None:
         return
     with app.uow(write=False) as uow:
-        found = WebStore(uow.conn).task_version(code)
+        found = uow.web.task_version(code)
     if found is None:
         raise UnknownTask(code=code)
     if found != if_version:

@@ -19,7 +19,6 @@ from ..domain.supervision_notices import COLOR_NAMES
 from ..domain.text import Bilingual
 from ..domain.visibility import Viewer
 from ..persistence.instructions import InstructionRow
-from ..persistence.web_store import WebStore
 from . import accountability, instructions, supervision_notices, transfers
 from .org import org_view
 from .queries import EventView, TaskDetail
@@ -79,7 +78,7 @@ def may_see_accountability(me: Viewer, task_unit: int) -> bool:
 def supervision_view(app: App, person_id: str, detail: TaskDetail) -> SupervisionView:
     code = detail.summary.code
     with app.uow(write=False) as uow:
-        store = WebStore(uow.conn)
+        store = uow.web
         me, place = store.viewer(person_id), store.task_place(code)
         instruction = None
         if detail.summary.instruction:

@@ -15,7 +15,7 @@ from ..app import App
 from ..domain.errors import NotFound, UnknownPerson, UnknownTask
 from ..domain.text import Bilingual
 from ..domain.visibility import Viewer, may_see
-from ..persistence.web_store import PendingExtension, WebStore
+from ..persistence.web_store import PendingExtension
 from .queries import LIST_PAGE, ListPage, TaskDetail, TaskFilter, TaskSummary, list_page, list_tasks, show_task
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -35,7 +35,7 @@ class EvidenceDownload:
 
 def viewer(app: App, person_id: str) -> Viewer:
     with app.uow(write=False) as uow:
-        found = WebStore(uow.conn).viewer(person_id)
+        found = uow.web.viewer(person_id)
     if found is None:
         raise UnknownPerson(person=person_id, near="")
     return found
@@ -43,7 +43,7 @@ def viewer(app: App, person_id: str) -> Viewer:
 
 def may_see_task(app: App, person_id: str, code: str) -> bool:
     with app.uow(write=False) as uow:
-        store = WebStore(uow.conn)
+        store = uow.web
         me = store.viewer(person_id)
         place = store.task_place(code)
     return me is not None and place is not None and may_see(me, place)
@@ -79,7 +79,7 @@ def evidence(app: App, person_id: str, sha256: str) -> EvidenceDownload:
     if not SHA256.fullmatch(sha256):
         raise UnknownEvidence()
     with app.uow(write=False) as uow:
-        store = WebStore(uow.conn)
+        store = uow.web
         me = store.viewer(person_id)
         places = store.evidence_places(sha256)
     names = [name for _code, place, name in places if me is not None and may_see(me, place)]
@@ -102,7 +102,7 @@ def task_page(app: App, person_id: str, code: str) -> TaskPage:
     pending = None
     if {"grant_extension", "deny_extension"} & set(detail.allowed):
         with app.uow(write=False) as uow:
-            pending = next(iter(WebStore(uow.conn).pending_extensions(None, limit=1, code=code)), None)
+            pending = next(iter(uow.web.pending_extensions(None, limit=1, code=code)), None)
     spec = app.registry.find(detail.summary.workflow)
     labels = {t: spec.trigger_label(t) if spec else Bilingual(t, t) for t in detail.allowed}
     return TaskPage(detail, pending, labels)

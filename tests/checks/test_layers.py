@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -61,3 +62,50 @@ def test_no_source_imports_a_folder_by_its_bare_name() -> None:
         if bare.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+SERVICES = ROOT / "engine" / "services"
+_CONNECTION = {"conn", "_conn"}  # a connection, on whatever object: services never hold one
+_UOW_PRIVATE = {"session", "_session", "_orm"}  # the unit of work's ORM session
+
+
+def persistence_leaks(source: str) -> list[str]:
+    """Where a module reaches past the repository seam: an SQLAlchemy import, or the unit of work's connection."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"{node.lineno}: import {a.name}" for a in node.names if a.name.split(".")[0] == "sqlalchemy"]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy" and not node.level:
+            found.append(f"{node.lineno}: from {node.module} import")
+        elif isinstance(node, ast.Attribute) and (
+            node.attr in _CONNECTION
+            or (node.attr in _UOW_PRIVATE and isinstance(node.value, ast.Name) and node.value.id == "uow")
+        ):
+            found.append(f"{node.lineno}: .{node.attr}")
+    return found
+
+
+def test_services_reach_the_database_only_through_persistence() -> None:
+    """SQL lives in engine/persistence (repositories and read models reached through the unit of work)."""
+    offenders = {
+        str(path.relative_to(ROOT)): leaks
+        for path in sorted(SERVICES.glob("*.py"))
+        if (leaks := persistence_leaks(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
+
+
+def test_the_persistence_check_catches_a_leak() -> None:
+    assert persistence_leaks("from sqlalchemy import select\n") == ["1: from sqlalchemy import"]
+    assert persistence_leaks("import sqlalchemy.orm\n") == ["1: import sqlalchemy.orm"]
+    assert persistence_leaks("def f(uow):\n    return uow.conn.execute(x)\n") == ["2: .conn"]
+    assert persistence_leaks("def f(uow):\n    return uow.session.execute(x)\n") == ["2: .session"]
+    assert persistence_leaks("def f(uow):\n    return Repo(uow._conn)\n") == ["2: ._conn"]
+    assert persistence_leaks("def f(uow, request):\n    return uow.web.viewer(request.session)\n") == []
+
+
+def test_the_unit_of_work_keeps_its_connection_private() -> None:
+    from duban.engine.persistence.uow import UnitOfWork
+
+    public = {name for name in (*dir(UnitOfWork), *UnitOfWork.__annotations__) if not name.startswith("_")}
+    assert not public & {"conn", "session", "connection"}

@@ -433,7 +433,7 @@ def test_a_dry_run_over_a_big_workbook_reports_progress_and_writes_nothing(
     from duban.cli.context import Ctx
     from duban.cli.ledger import _Bar
     from duban.engine.config.settings import Settings
-    from duban.engine.services.ledger import ImportOptions, import_ledger
+    from duban.engine.services.ledger_import import ImportOptions, import_ledger
 
     path = tmp_path / "大台账.xlsx"
     wb = Workbook(write_only=True)  # records no sheet size, as some exporters do

@@ -48,7 +48,7 @@ from duban.engine.app import App
 from duban.engine.domain.clock import FixedClock
 from duban.engine.domain.report import from_dict, to_dict
 from duban.engine.reporting import render
-from duban.engine.services.ledger import ImportOptions, import_ledger
+from duban.engine.services.ledger_import import ImportOptions, import_ledger
 from duban.engine.services.report import ReportRequest, build_report
 from duban.engine.services.tasks import ProgressInput, fire, report_progress
 from tests.conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD
@@ -180,7 +180,7 @@ def test_both_ways_of_replaying_agree_on_an_import(
     app: App, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The replay from task rows plus moved events, and the one pass over the events, count the import alike."""
-    from duban.engine.persistence import report_queries
+    from duban.engine.persistence.read import report_queries
 
     build(app, clock, tmp_path)
     by_events = to_dict(build_report(app, ReportRequest(as_of=date(2026, 9, 6))), "zh")

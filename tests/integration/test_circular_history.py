@@ -34,7 +34,7 @@ from duban.engine.app import App
 from duban.engine.domain.clock import FixedClock
 from duban.engine.domain.report import to_dict
 from duban.engine.reporting import render
-from duban.engine.services.ledger import ImportOptions, import_ledger
+from duban.engine.services.ledger_import import ImportOptions, import_ledger
 from duban.engine.services.report import ReportRequest, build_report
 from duban.engine.services.tasks import ProgressInput, fire, report_progress
 from tests.conftest import DEPUTY, PRINCIPAL, UNIT, UNIT_HEAD

@@ -27,13 +27,14 @@ from duban.engine.ledger.headers import Vocabulary
 from duban.engine.ledger.rows import LedgerInvalid
 from duban.engine.ledger.status import StatusVocabulary
 from duban.engine.persistence.models import Event, Task
-from duban.engine.services.ledger import ExportFilter, ImportOptions, export_ledger, import_ledger
+from duban.engine.services.ledger_export import ExportFilter, export_ledger
+from duban.engine.services.ledger_import import ImportOptions, import_ledger
 from duban.engine.services.queries import show_task
 from duban.engine.services.sweep import sweep
 from duban.engine.services.tasks import ProgressInput, fire, report_progress
 from tests.conftest import DEPUTY, PRINCIPAL, ROOT, UNIT, UNIT_HEAD
 from tests.fixtures.ledger import make_fixtures as fx
-from tests.helpers import check_history, new_task, snapshot, to_submitted
+from tests.helpers import check_history, connection_of, new_task, orm_session_of, snapshot, to_submitted
 
 FIX = Path(fx.__file__).parent
 CAMPAIGN = fx.CAMPAIGN
@@ -79,8 +80,8 @@ def verify_chains(app: App) -> None:
     from duban.engine.domain.audit import EventFacts, StoredEvent, verify_tasks
 
     with app.uow(write=False) as uow:
-        rows = uow.session.execute(select(Task.code, Event).join(Task, Task.id == Event.task_id)).all()
-        head = uow.conn.execute(text("SELECT seq, hash FROM chain_head")).one()
+        rows = orm_session_of(uow).execute(select(Task.code, Event).join(Task, Task.id == Event.task_id)).all()
+        head = connection_of(uow).execute(text("SELECT seq, hash FROM chain_head")).one()
     stored = [
         StoredEvent(
             EventFacts(
@@ -754,7 +755,7 @@ def test_assistance_ledgers_carry_their_fields(sqlite_app: App, tmp_path: Path, 
 
 
 def test_read_ledger_checks_without_writing(sqlite_app: App) -> None:
-    from duban.engine.services.ledger import read_ledger
+    from duban.engine.services.ledger_import import read_ledger
 
     before = snapshot(sqlite_app)
     rows = read_ledger(sqlite_app, FIX / "good-gb18030.csv", opts())

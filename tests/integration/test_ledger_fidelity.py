@@ -17,7 +17,8 @@ from sqlalchemy import select, text
 from duban.engine.app import App
 from duban.engine.persistence.models import Event, Task
 from duban.engine.services.audit import verify
-from duban.engine.services.ledger import ExportFilter, ImportOptions, export_ledger, import_ledger
+from duban.engine.services.ledger_export import ExportFilter, export_ledger
+from duban.engine.services.ledger_import import ImportOptions, import_ledger
 from duban.engine.services.org import import_org
 from tests.conftest import PRINCIPAL
 

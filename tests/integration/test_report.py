@@ -276,7 +276,7 @@ def test_as_of_figures_equal_a_replay_of_the_events(
     Both ways of rebuilding the past are tried at every date: from the task rows plus the events of
     the tasks moved since, and from the events alone (what a date far back uses).
     """
-    from duban.engine.persistence import report_queries
+    from duban.engine.persistence.read import report_queries
 
     monkeypatch.setattr(report_queries, "MOVED_SHARE_FOR_EVENTS", 1.1 if way == "rows and moved tasks" else -1.0)
     from sqlalchemy import select
@@ -336,7 +336,7 @@ def test_the_previous_period_from_the_same_pass_equals_its_own_report(
     app: App, ledger: dict[str, str], day: str, way: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One pass gives both periods' figures: the previous ones must equal a report made for that period's end."""
-    from duban.engine.persistence import report_queries
+    from duban.engine.persistence.read import report_queries
 
     monkeypatch.setattr(report_queries, "MOVED_SHARE_FOR_EVENTS", 1.1 if way == "rows and moved tasks" else -1.0)
     report = build_report(app, ReportRequest(as_of=date.fromisoformat(day)))

@@ -16,6 +16,7 @@ from duban.engine.persistence.db import KNOWN_REVISIONS, SCHEMA_HEAD
 from duban.engine.persistence.migrate import head_revision
 from duban.engine.persistence.models import Base
 from duban.engine.services.workspace import init_workspace, open_workspace
+from tests.helpers import connection_of
 
 
 def test_code_knows_the_alembic_head() -> None:
@@ -33,7 +34,7 @@ def test_migrations_build_exactly_the_models(db_url: str, make_app) -> None:  # 
 def test_sqlite_is_tuned_for_durability(sqlite_app: App) -> None:
     with sqlite_app.uow(write=False) as uow:
         pragmas = {
-            p: uow.conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+            p: connection_of(uow).exec_driver_sql(f"PRAGMA {p}").scalar()
             for p in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
         }
     assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 30000}

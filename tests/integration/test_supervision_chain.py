@@ -19,7 +19,7 @@ from duban.engine.app import App
 from duban.engine.domain.errors import DefinitionError
 from duban.engine.domain.workflow import parse_workflow
 from duban.engine.services.audit import verify
-from duban.engine.services.ledger import ExportFilter, export_ledger
+from duban.engine.services.ledger_export import ExportFilter, export_ledger
 from duban.engine.services.queries import TaskFilter, list_tasks, show_task
 from duban.engine.services.report import ReportRequest, build_report
 from duban.engine.services.sweep import sweep
@@ -273,7 +273,7 @@ def test_sources_in_the_circular_and_the_export_as_of(app: App, clock, tmp_path:
 
 def test_the_ledger_brings_its_sources_in(app: App, tmp_path: Path) -> None:
     from duban.engine.ledger.rows import LedgerInvalid
-    from duban.engine.services.ledger import ImportOptions, import_ledger
+    from duban.engine.services.ledger_import import ImportOptions, import_ledger
 
     good = tmp_path / "台账.csv"
     good.write_text(

@@ -29,7 +29,7 @@ from duban.engine.services.audit import anchor_if_due, latest_anchor, verify
 from duban.engine.services.tasks import ProgressInput, fire, report_progress
 from duban.engine.services.workspace import init_workspace
 from tests.conftest import DEPUTY, EXAMPLES, PG_URL, ROOT, UNIT_HEAD, require_pg
-from tests.helpers import new_task
+from tests.helpers import connection_of, new_task
 from tests.integration.test_audit import KEY, org_with_accounts, tampering
 
 ME = pwd.getpwuid(os.getuid()).pw_name
@@ -401,7 +401,7 @@ def test_granting_oneself_a_role_on_record_is_named(tmp_path: Path, clock: Fixed
     unit_head = desk(path, clock, "os:fenglei", tmp_path)
     assert verify(unit_head).ok
     with unit_head.uow(write=True) as uow:
-        uow.conn.execute(text("UPDATE people SET roles = '[\"admin\", \"unit_head\"]' WHERE id = 'fenglei'"))
+        connection_of(uow).execute(text("UPDATE people SET roles = '[\"admin\", \"unit_head\"]' WHERE id = 'fenglei'"))
         record_org(unit_head, uow, ["fenglei"], [], account="os:fenglei", operator_id="fenglei")
         uow.commit()
     found = [b.what for b in verify(unit_head).breaks]

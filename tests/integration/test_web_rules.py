@@ -23,6 +23,7 @@ from duban.engine.services import accounts
 from duban.engine.services.audit import verify
 from duban.engine.services.tasks import NewTask, assign
 from tests.conftest import DEPUTY, PRINCIPAL, UNIT
+from tests.helpers import connection_of
 from tests.integration.test_cli import ENV, duban
 from tests.web_support import build_template, make_web, signed_in_as
 
@@ -46,13 +47,14 @@ def test_the_query_filter_agrees_with_the_rule_for_everyone(sqlite_app) -> None:
             app, PRINCIPAL, NewTask(title=f"任务{i}", unit=unit, leader=DEPUTY, co_units=co, deadline=date(2026, 12, 1))
         )
     with app.uow(write=False) as uow:
-        store = WebStore(uow.conn)
-        people = uow.conn.execute(select(Person.id)).scalars().all()
-        codes = uow.conn.execute(select(Task.code)).scalars().all()
+        conn = connection_of(uow)
+        store = WebStore(conn)
+        people = conn.execute(select(Person.id)).scalars().all()
+        codes = conn.execute(select(Task.code)).scalars().all()
         for pid in people:
             viewer = store.viewer(pid)
             assert viewer is not None
-            by_query = set(uow.conn.execute(select(Task.code).where(visible_clause(viewer))).scalars())
+            by_query = set(conn.execute(select(Task.code).where(visible_clause(viewer))).scalars())
             by_rule = {c for c in codes if may_see(viewer, store.task_place(c))}  # type: ignore[arg-type]
             assert by_query == by_rule, pid
 
@@ -156,7 +158,8 @@ def test_notifications_link_to_the_task_page(tmp_path: Path, sqlite_template: Pa
     )
     code = assign(app, PRINCIPAL, NewTask(title="路灯", unit=UNIT, leader=DEPUTY, deadline=date(2026, 10, 9)))
     with app.uow(write=False) as uow:
-        bodies = uow.conn.execute(select(Notification.body)).scalars().all()
+        conn = connection_of(uow)
+        bodies = conn.execute(select(Notification.body)).scalars().all()
     app.close()
     assert bodies and all(f"https://duban.example.gov.cn/tasks/{code}" in b for b in bodies)
 
@@ -191,7 +194,8 @@ def test_the_inbox_pages_are_exactly_what_the_machine_allows_for_everyone(
             )
     clock.advance(timedelta(days=3))
     with app.uow(write=False) as uow:
-        heads = {u: uow.conn.execute(select(Unit.head_id).where(Unit.name == u)).scalar_one() for u in units}
+        conn = connection_of(uow)
+        heads = {u: conn.execute(select(Unit.head_id).where(Unit.name == u)).scalar_one() for u in units}
     # move some along: started, with progress, submitted (awaiting the leader)
     for n, code in enumerate(codes):
         member = heads[units[n // len(deadlines)]]
@@ -203,11 +207,13 @@ def test_the_inbox_pages_are_exactly_what_the_machine_allows_for_everyone(
                 report_progress(app, member, code, ProgressInput(50, "过半"))
                 fire(app, member, code, "submit")
     with app.uow(write=False) as uow:
-        people = uow.conn.execute(select(Person.id)).scalars().all()
+        conn = connection_of(uow)
+        people = conn.execute(select(Person.id)).scalars().all()
     summaries = {s.code: s for s in list_tasks(app, TaskFilter())}
     for pid in people:
         with app.uow(write=False) as uow:
-            store = WebStore(uow.conn)
+            conn = connection_of(uow)
+            store = WebStore(conn)
             viewer = store.viewer(pid)
             actor = uow.tasks.actor(pid)
             places = {c: store.task_place(c) for c in codes}
@@ -219,12 +225,13 @@ def test_the_inbox_pages_are_exactly_what_the_machine_allows_for_everyone(
             if spec is None or spec.states[s.state].final or not may_see(viewer, places[c]):  # type: ignore[arg-type]
                 continue
             with app.uow(write=False) as uow:
-                row = uow.conn.execute(
+                conn = connection_of(uow)
+                row = conn.execute(
                     select(Task.state, Task.unit_id, Task.lead_leader_id, Task.responsible_person_id).where(
                         Task.code == c
                     )
                 ).one()
-                unit_head = uow.conn.execute(select(Unit.head_id).where(Unit.id == row.unit_id)).scalar()
+                unit_head = conn.execute(select(Unit.head_id).where(Unit.id == row.unit_id)).scalar()
             f = TaskFacts(c, row.state, row.unit_id, unit_head, row.lead_leader_id, row.responsible_person_id)
             allowed = app.registry.machine(s.workflow).allowed_for(f, actor)
             if [a for a in allowed if a not in inbox_service.STANDING]:
@@ -260,15 +267,16 @@ def test_a_unit_members_visibility_is_read_through_indexes(app) -> None:  # type
     from sqlalchemy import func
 
     with app.uow(write=False) as uow:
-        viewer = WebStore(uow.conn).viewer("fenglei")
+        conn = connection_of(uow)
+        viewer = WebStore(conn).viewer("fenglei")
         assert viewer is not None and not viewer.sees_all
         query = select(func.count()).select_from(Task).where(visible_clause(viewer, union=True))
-        sql = str(query.compile(uow.conn, compile_kwargs={"literal_binds": True}))
-        if uow.conn.dialect.name == "sqlite":
-            plan = " ".join(str(r[3]) for r in uow.conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(str(r[3]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
         else:  # a test database is tiny: ask whether the indexes serve, not whether they beat a scan of 30 rows
-            uow.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            plan = " ".join(str(r[0]) for r in uow.conn.exec_driver_sql("EXPLAIN " + sql))
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + sql))
     for index in (
         "ix_tasks_lead_leader_id",
         "ix_tasks_responsible_person_id",

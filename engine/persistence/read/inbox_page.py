@@ -160,3 +160,33 @@ def urgent_page(
 
 def red_clause(lights: Lights) -> ColumnElement[bool]:
     return bands_clause(lights.red)
+
+
+class InboxReads:
+    """The inbox's queries on one unit of work's connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def units_of(self, viewer: Viewer) -> frozenset[int]:
+        return units_of(self._conn, viewer)
+
+    def counts_by_light(
+        self, viewer: Viewer, grounds: Grounds, lights: Lights, extra: ColumnElement[bool] | None = None
+    ) -> dict[str, int]:
+        return counts_by_light(self._conn, viewer, grounds, lights, extra)
+
+    def count_red(self, viewer: Viewer, grounds: Grounds, lights: Lights) -> int:
+        return count_red(self._conn, viewer, grounds, lights)
+
+    def urgent_page(
+        self,
+        viewer: Viewer,
+        grounds: Grounds,
+        lights: Lights,
+        *,
+        limit: int,
+        after: tuple[int, date, int] | None = None,
+        red_only: bool = False,
+    ) -> list[UrgentRow]:
+        return urgent_page(self._conn, viewer, grounds, lights, limit=limit, after=after, red_only=red_only)

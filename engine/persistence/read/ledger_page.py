@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 from sqlalchemy.orm import aliased
@@ -167,8 +168,13 @@ def ledger_count(conn: Connection, q: LedgerQuery, cap: int) -> int:
     return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
 
 
-def unit_names(conn: Connection) -> list[tuple[int, str]]:
-    return [(int(i), str(n)) for i, n in conn.execute(select(Unit.id, Unit.name).order_by(Unit.id))]
+class UnitName(NamedTuple):
+    id: int
+    name: str
+
+
+def unit_names(conn: Connection) -> list[UnitName]:
+    return [UnitName(int(i), str(n)) for i, n in conn.execute(select(Unit.id, Unit.name).order_by(Unit.id))]
 
 
 def unit_id_by_name(conn: Connection, name: str) -> int | None:
@@ -203,3 +209,25 @@ def accounts(conn: Connection) -> list[AccountRow]:
             )
         )
     return out
+
+
+class LedgerPageReads:
+    """The ledger and administration pages' queries on one unit of work's connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def slice(self, q: LedgerQuery) -> list[LedgerRow]:
+        return ledger_slice(self._conn, q)
+
+    def count(self, q: LedgerQuery, cap: int) -> int:
+        return ledger_count(self._conn, q, cap)
+
+    def unit_names(self) -> list[UnitName]:
+        return unit_names(self._conn)
+
+    def unit_id_by_name(self, name: str) -> int | None:
+        return unit_id_by_name(self._conn, name)
+
+    def accounts(self) -> list[AccountRow]:
+        return accounts(self._conn)

@@ -89,3 +89,35 @@ def duty_sources(
 
 def unit_names(conn: Connection) -> dict[int, str]:
     return {uid: name for uid, name in conn.execute(select(Unit.id, Unit.name))}
+
+
+class ReportDutyReads:
+    """The read model the duty services reach through the unit of work (``uow.report_duties``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def sources(
+        self,
+        *,
+        workflows: Sequence[str],
+        until: datetime,
+        codes: Sequence[str] | None = None,
+        campaign: str | None = None,
+        unit_id: int | None = None,
+        open_in: Mapping[str, frozenset[str]] | None = None,
+        ongoing_only: frozenset[str] = frozenset(),
+    ) -> Iterator[DutySource]:
+        return duty_sources(
+            self._conn,
+            workflows=workflows,
+            until=until,
+            codes=codes,
+            campaign=campaign,
+            unit_id=unit_id,
+            open_in=open_in,
+            ongoing_only=ongoing_only,
+        )
+
+    def unit_names(self) -> dict[int, str]:
+        return unit_names(self._conn)

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, type_coerce
 
-from .asof import LedgerColumns
-from .models import Event, Unit
+from ..asof import LedgerColumns
+from ..models import Event, Unit
 from .report_queries import Scope, Source, scoped_filter
 
 
@@ -144,3 +144,30 @@ def _day(value: object) -> date | None:
 def _text_day(text: str) -> date:
     """SQLite's dates are text; a ledger has a few hundred distinct ones, so each is parsed once."""
     return date.fromisoformat(text[:10])
+
+
+class ScoreReads:
+    """A score's queries on one unit of work's connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def rows(
+        self,
+        src: Source,
+        scope: Scope,
+        at: datetime,
+        *,
+        sent_back_triggers: tuple[str, ...],
+        progress_triggers: tuple[str, ...],
+        after_days: int,
+    ) -> Iterator[TaskRow]:
+        return score_rows(
+            self._conn,
+            src,
+            scope,
+            at,
+            sent_back_triggers=sent_back_triggers,
+            progress_triggers=progress_triggers,
+            after_days=after_days,
+        )

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, literal, null, select, union_all
 
-from .models import ChainHead, Event, EvidenceFile, ProgressReport, Record, StoredAnchor, Task, TaskCoUnit
+from ..models import ChainHead, Event, EvidenceFile, ProgressReport, Record, StoredAnchor, Task, TaskCoUnit
 
 STREAM = 5000
 

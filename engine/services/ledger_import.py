@@ -1,4 +1,4 @@
-"""Ledgers in and out: import a spreadsheet as tasks, export the tasks as a spreadsheet.
+"""Ledgers in: import a spreadsheet as tasks (the export is ledger_export.py).
 
 Import is all-or-nothing. The file is read and validated in one streaming
 pass (the organisation, deadlines, statuses, duplicates and rows already
@@ -17,22 +17,17 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import aliased
 
 from ..app import App
 from ..domain.deadlines import Deadline
-from ..domain.errors import BadFile, InvalidInput, NotPermitted, UnknownPerson, unknown_state
+from ..domain.errors import BadFile, InvalidInput, NotPermitted, UnknownPerson
 from ..domain.machine import describe_rules
 from ..domain.text import Bilingual, Lang
 from ..domain.textcheck import check_text
-from ..domain.workflow import IMPORT_TRIGGER, WorkflowSpec
+from ..domain.workflow import WorkflowSpec
 from ..ledger import headers as H
-from ..ledger.cells import numbered
 from ..ledger.reader import open_source
 from ..ledger.rows import (
     LedgerInvalid,
@@ -45,17 +40,13 @@ from ..ledger.rows import (
     data_rows,
 )
 from ..ledger.status import StatusVocabulary
-from ..ledger.writer import Cell, Column, export_format, write_ledger
-from ..persistence.asof import ledger_as_of
+from ..ledger.writer import Cell, Column, write_ledger
 from ..persistence.importing import ImportPlan, LedgerStore, write_rows
-from ..persistence.models import Campaign, Event, Person, ProgressReport, Task, TaskCoUnit, Unit
-from ..persistence.read.ledger_page import LedgerQuery, ledger_where
 from ..persistence.repository import DeadlineFacts
 from .chain import record_org
 from .identity import acting
-from .org import resolve_unit
 from .tasks import PRIORITIES, _field_value, resolve_deadline
-from .watch import clock_runs, next_attention, task_standing
+from .watch import clock_runs, next_attention
 
 Progress = Callable[[str, int, int | None], None]  # phase ("read" or "write"), done, total (None: unknown)
 CHECK_EVERY = 1000  # rows validated between two look-ups of rows imported before
@@ -237,9 +228,7 @@ def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions
         org = OrgIndex(units=uow.org.unit_ids(), people=people, aliases=uow.org.unit_aliases())
         assigned_on, campaign_start = options.assigned_on, None
         if campaign is not None:
-            row = uow.conn.execute(
-                select(Campaign.started_on, Campaign.feedback_on).where(Campaign.name == campaign)
-            ).first()
+            row = uow.campaigns.get(campaign)
             if row is not None:
                 campaign_start = row.feedback_on or row.started_on
                 if assigned_on is None:
@@ -391,348 +380,3 @@ def _write_rejects(path: Path, header: H.Header, rejected: list[tuple[RawRow, li
             yield [*cells, raw.row, reasons], False
 
     write_ledger(path, columns, rows())
-
-
-# --- export -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExportFilter:
-    campaign: str | None = None
-    states: tuple[str, ...] = ()
-    unit: str | None = None
-    workflow: str | None = None
-    as_of: date | None = None  # the ledger as it stood at the end of that day
-    lang: Lang = "zh"
-    page: LedgerQuery | None = None  # the web ledger's filters, visibility included: the file is what the page lists
-    source: str | None = None  # 问题来源; NO_SOURCE ('-'): tasks that cite none
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    file: str
-    format: str
-    rows: int
-    as_of: date | None
-
-
-_WIDTHS = {
-    "seq": 6,
-    "problem": 40,
-    "measures": 50,
-    "leader": 10,
-    "unit": 16,
-    "co_units": 18,
-    "person": 10,
-    "deadline": 12,
-    "status": 24,
-    "category": 12,
-    "code": 15,
-    "state": 10,
-    "light": 6,
-    "days_overdue": 8,
-    "note": 30,
-    "closed_on": 12,
-    "campaign": 20,
-    "priority": 8,
-    "title": 30,
-    "deadline_date": 12,
-    "assigned_on": 12,
-    "target": 30,
-    "sign_by": 12,
-    "signed_at": 17,
-    "source": 12,
-    "source_ref": 24,
-    "source_date": 12,
-}
-EXPORT_FIELDS = (
-    "seq",
-    "problem",
-    "measures",
-    "leader",
-    "unit",
-    "co_units",
-    "person",
-    "deadline",
-    "status",
-    "category",
-    "code",
-    "state",
-    "light",
-    "days_overdue",
-    "note",
-    "closed_on",
-    "campaign",
-    "priority",
-    "title",
-    "deadline_date",  # the date in force; 整改时限 keeps the deadline as the ledger wrote it
-    "assigned_on",
-    "target",
-    "sign_by",
-    "signed_at",  # as of the export's day: a task signed for later was not yet signed for then
-    "source",
-    "source_ref",
-    "source_date",
-)
-WRAPPED = {"problem", "measures", "status", "note", "co_units", "target", "source_ref"}
-LEDGER_COLUMN_WIDTH = 16
-LIGHT_WORDS = {"red": Bilingual("红", "red"), "yellow": Bilingual("黄", "yellow"), "green": Bilingual("绿", "green")}
-
-
-def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
-    """One row per task with the ledger's own columns, in the chosen language; ``as_of`` reads states from events."""
-    kind = export_format(path)
-    for s in flt.states:
-        known = {k for spec in app.registry.specs for k in spec.states}
-        if s not in known:
-            raise InvalidInput(what=Bilingual("状态", "state"), detail=unknown_state(s, known))
-    if flt.workflow:
-        app.registry.machine(flt.workflow)
-    lang = flt.lang
-    if flt.as_of is not None:
-        end = datetime.combine(flt.as_of + timedelta(days=1), time(0), app.tz).astimezone(UTC) - timedelta(
-            microseconds=1
-        )
-        today = flt.as_of
-    else:
-        end = None
-        today = app.clock.now().astimezone(app.tz).date()
-    with app.uow(write=False) as uow:
-        query, state_col, deadline_col = _export_query(end)
-        if flt.campaign:
-            query = query.where(Task.campaign == flt.campaign)
-        if flt.workflow:
-            query = query.where(Task.workflow == flt.workflow)
-        if flt.unit:
-            query = query.where(Task.unit_id == resolve_unit(uow.org, flt.unit))
-        if flt.states:
-            query = query.where(state_col.in_(flt.states))
-        if flt.page is not None:
-            query = query.where(*ledger_where(flt.page))
-        if flt.source is not None:
-            query = query.where(Task.source.is_(None) if flt.source == NO_SOURCE else Task.source == flt.source)
-        tasks = uow.conn.execute(query.order_by(Task.id)).all()
-        ids = [t.id for t in tasks]
-        co_units = _co_units(uow.conn, ids)
-        notes = _last_notes(uow.conn, ids, end)
-        imported = _import_data(uow.conn, ids)
-        closed_on = _closed_on(uow.conn, ids, end)
-    specs = {t.workflow: app.registry.find(t.workflow) for t in tasks}
-    field_keys: dict[str, Bilingual] = {}
-    for spec in specs.values():
-        if spec is not None:
-            for k, f in spec.fields.items():
-                field_keys.setdefault(k, f.label)
-    columns = [Column(f, H.label(f).pick(lang), _WIDTHS[f], f in WRAPPED) for f in EXPORT_FIELDS]
-    columns += [Column(H.FIELD_PREFIX + k, lab.pick(lang), 14) for k, lab in field_keys.items()]
-    # the ledger's own other columns, under their own headers, in the order they first appear
-    kept: dict[str, None] = {}
-    for t in tasks:
-        for pair in t.ledger_columns or ():
-            kept.setdefault(str(pair[0]), None)
-    taken = {c.header for c in columns}
-    kept_headers = [h for h in kept if h not in taken]
-    columns += [Column("ledger:" + h, h, LEDGER_COLUMN_WIDTH, True) for h in kept_headers]
-
-    def rows() -> Iterator[tuple[list[Cell], bool]]:
-        for i, t in enumerate(tasks, 1):
-            spec = specs[t.workflow]
-            state, deadline = t.state_at, t.deadline_at
-            label = spec.state_label(state).pick(lang) if spec else state
-            stand = task_standing(app, spec, state, deadline, today) if spec else None
-            data = imported.get(t.id) or {}
-            note = notes.get(t.id) or data.get("note")
-            closed: date | None = None
-            if state == "closed":
-                closed = _closed_date(closed_on.get(t.id), data, app)
-            values: list[Cell] = [
-                i,
-                t.problem,  # blank for a task assigned without one: its title is in the title column
-                numbered(list(t.measures or [])),
-                t.leader_name or t.lead_leader_id or "",
-                t.unit_name,
-                "、".join(co_units.get(t.id, [])),
-                t.person_name or t.responsible_person_id or "",
-                _deadline_cell(t.deadline_expr, deadline, bool(t.ongoing)),
-                f"{label}{'：' if lang == 'zh' else ': '}{note}" if note else label,
-                t.category,
-                t.code,
-                label,
-                LIGHT_WORDS[stand.light].pick(lang) if stand and stand.light else None,
-                stand.days_overdue if stand else None,
-                note,
-                closed,
-                t.campaign,
-                t.priority,
-                t.title,
-                deadline,
-                t.assigned_on,
-                t.target,
-                t.sign_by,
-                _signed_cell(t.signed_at, end, app),
-                t.source,
-                t.source_ref,
-                t.source_date,
-            ]
-            values += [_field_cell((t.fields or {}).get(k)) for k in field_keys]
-            if kept_headers:
-                own = {str(h): v for h, v in (t.ledger_columns or ())}
-                values += [own.get(h) for h in kept_headers]
-            yield values, bool(stand and stand.light == "red")
-
-    sheet = "整改台账" if lang == "zh" else "Ledger"
-    n = write_ledger(path, columns, rows(), sheet_title=sheet)
-    return ExportResult(file=str(path), format=kind, rows=n, as_of=flt.as_of)
-
-
-def _signed_cell(signed_at: datetime | None, end: datetime | None, app: App) -> str | None:
-    """签收时间 in the zone, to the minute; blank where it came after the day the export stands at."""
-    if signed_at is None or (end is not None and signed_at > end):
-        return None
-    return signed_at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M")
-
-
-NO_SOURCE = "-"  # `--source -`: tasks that cite no source
-
-_Leader = aliased(Person)
-_Responsible = aliased(Person)
-
-
-def _export_query(end: datetime | None) -> tuple[Select[Any], Any, Any]:
-    columns = (
-        Task.id,
-        Task.code,
-        Task.workflow,
-        Task.title,
-        Task.problem,
-        Task.measures,
-        Task.category,
-        Task.campaign,
-        Task.lead_leader_id,
-        Task.responsible_person_id,
-        Task.ongoing,
-        Task.fields,
-        Task.priority,
-        Task.deadline_expr,
-        Task.assigned_on,
-        Task.target,
-        Task.ledger_columns,
-        Task.sign_by,
-        Task.signed_at,
-        Task.source,
-        Task.source_ref,
-        Task.source_date,
-        Unit.name.label("unit_name"),
-        _Leader.name.label("leader_name"),
-        _Responsible.name.label("person_name"),
-    )
-    state_col: Any
-    deadline_col: Any
-    if end is None:
-        query = select(*columns, Task.state.label("state_at"), Task.deadline.label("deadline_at"))
-        state_col, deadline_col = Task.state, Task.deadline
-    else:
-        asof = ledger_as_of(end)
-        query = select(*columns, asof.c.state.label("state_at"), asof.c.deadline.label("deadline_at")).join(
-            asof, asof.c.task_id == Task.id
-        )
-        state_col, deadline_col = asof.c.state, asof.c.deadline
-    query = (
-        query.join(Unit, Unit.id == Task.unit_id)
-        .outerjoin(_Leader, _Leader.id == Task.lead_leader_id)
-        .outerjoin(_Responsible, _Responsible.id == Task.responsible_person_id)
-    )
-    return query, state_col, deadline_col
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
-
-
-def _co_units(conn: Any, ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for chunk in _chunks(ids):
-        for task_id, name in conn.execute(
-            select(TaskCoUnit.task_id, Unit.name)
-            .join(Unit, Unit.id == TaskCoUnit.unit_id)
-            .where(TaskCoUnit.task_id.in_(chunk))
-            .order_by(TaskCoUnit.task_id, Unit.id)
-        ):
-            out.setdefault(task_id, []).append(name)
-    return out
-
-
-def _last_notes(conn: Any, ids: list[int], end: datetime | None) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for chunk in _chunks(ids):
-        latest = select(func.max(ProgressReport.id)).where(ProgressReport.task_id.in_(chunk))
-        if end is not None:
-            latest = latest.where(ProgressReport.at <= end)
-        latest = latest.group_by(ProgressReport.task_id)
-        for task_id, note in conn.execute(
-            select(ProgressReport.task_id, ProgressReport.note).where(ProgressReport.id.in_(latest.scalar_subquery()))
-        ):
-            out[task_id] = note
-    return out
-
-
-def _import_data(conn: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The import event's data: the ledger's own progress note and closing date, where the task came from one."""
-    out: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(ids):
-        for task_id, data in conn.execute(
-            select(Event.task_id, Event.data).where(
-                Event.task_id.in_(chunk), Event.seq == 1, Event.trigger == IMPORT_TRIGGER
-            )
-        ):
-            out[task_id] = data or {}
-    return out
-
-
-def _closed_on(conn: Any, ids: list[int], end: datetime | None) -> dict[int, tuple[datetime, str]]:
-    """When each task last entered 'closed' (by the end of the as-of day), and by which trigger."""
-    out: dict[int, tuple[datetime, str]] = {}
-    for chunk in _chunks(ids):
-        query = select(Event.task_id, Event.at, Event.trigger).where(
-            Event.task_id.in_(chunk),
-            Event.to_state == "closed",
-            or_(Event.from_state.is_(None), and_(Event.from_state != "closed")),
-        )
-        if end is not None:
-            query = query.where(Event.at <= end)
-        for task_id, at, trigger in conn.execute(query.order_by(Event.task_id, Event.seq)):
-            out[task_id] = (at, trigger)
-    return out
-
-
-def _closed_date(entered: tuple[datetime, str] | None, data: dict[str, Any], app: App) -> date | None:
-    if entered is None:
-        return None
-    at, trigger = entered
-    if trigger == IMPORT_TRIGGER and data.get("closed_on"):
-        try:
-            return date.fromisoformat(str(data["closed_on"]))
-        except ValueError:
-            pass
-    return at.astimezone(app.tz).date()
-
-
-def _deadline_cell(expression: str | None, due: date | None, ongoing: bool) -> Cell:
-    """整改时限 as the ledger wrote it (立行立改, 6月底前); a plain date where it was one."""
-    if expression and expression.strip():
-        text = expression.strip()
-        if due is not None and text == due.isoformat():
-            return due
-        return text
-    return due if due is not None else ("长期坚持" if ongoing else None)
-
-
-def _field_cell(value: Any) -> Cell:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return "、".join(map(str, value))
-    if isinstance(value, int):
-        return value
-    return str(value)

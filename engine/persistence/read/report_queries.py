@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from .asof import (
+from ..asof import (
     ImportedBefore,
     LedgerColumns,
     Where,
@@ -47,7 +47,7 @@ from .asof import (
     ledger_pair_from_events,
     moved_share,
 )
-from .models import Event, Person, Task, Unit
+from ..models import Event, Person, Task, Unit
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,15 @@ def imported_since(conn: Connection, at: datetime) -> bool:
     return found is not None
 
 
-def imports_after(conn: Connection, at: datetime, day: date, scope: Scope) -> list[tuple[datetime, int, int]]:
+class ImportBatch(NamedTuple):
+    """One import (all its tasks share the instant): how many stand on the day asked, how many have no 交办日期."""
+
+    instant: datetime
+    counted: int
+    undated: int
+
+
+def imports_after(conn: Connection, at: datetime, day: date, scope: Scope) -> list[ImportBatch]:
     """Ledgers imported after ``at``, by import instant: (instant, tasks counted as of ``day``, tasks without a 交办日期).
 
     The counted ones are the tasks ``imported_before`` stands on that day; the others cannot be placed in time.
@@ -125,7 +133,7 @@ def imports_after(conn: Connection, at: datetime, day: date, scope: Scope) -> li
     for instant, n, undated in conn.execute(query):
         if isinstance(instant, str):
             instant = datetime.fromisoformat(instant)
-        out.append((instant, int(n or 0), int(undated or 0)))
+        out.append(ImportBatch(instant, int(n or 0), int(undated or 0)))
     return out
 
 
@@ -179,7 +187,19 @@ def _closed_by(deadline: Any, last_at: Any, dialect: str, tz: ZoneInfo, as_of: d
     return func.datetime(deadline, "+1 day", f"{-offset} seconds") > last_at
 
 
-TallyRow = tuple[str, str | None, str | None, str, str, int, int, int, int, str | None]
+class TallyRow(NamedTuple):
+    """One group of a circular's figures: tasks of a unit, category, campaign, workflow and column (bucket)."""
+
+    unit: str
+    category: str | None
+    campaign: str | None
+    workflow: str
+    bucket: str
+    tasks: int
+    overdue: int
+    with_deadline: int  # closed with a deadline (and a known closing date)
+    on_time: int  # of those, closed by the deadline
+    source: str | None
 
 
 def tally(
@@ -230,7 +250,7 @@ def tally(
     ).group_by(c.unit_id, *((c.category, c.campaign, c.source) if breakdowns else ()), c.workflow, c.state)
     names = dict(conn.execute(select(Unit.id, Unit.name)).all())
     return [
-        (
+        TallyRow(
             names.get(r[0], str(r[0])),
             r[1],
             r[2],
@@ -287,9 +307,14 @@ def tally_pair(
             for i, v in enumerate((r[6], *figures)):
                 acc[i] += int(v or 0)
     return (
-        [(*k[:5], *v, k[5]) for k, v in now.items()],  # type: ignore[misc]
-        [(*k[:5], *v, k[5]) for k, v in prev.items()],  # type: ignore[misc]
+        [_tally_row(k, v) for k, v in now.items()],
+        [_tally_row(k, v) for k, v in prev.items()],
     )
+
+
+def _tally_row(key: tuple[Any, ...], sums: list[int]) -> TallyRow:
+    """``key``: (unit, category, campaign, workflow, bucket, source); ``sums``: tasks, overdue, with deadline, on time."""
+    return TallyRow(key[0], key[1], key[2], key[3], key[4], sums[0], sums[1], sums[2], sums[3], key[5])
 
 
 def tally_pair_query(
@@ -332,9 +357,35 @@ def tally_pair_query(
 _Leader = aliased(Person)
 
 
+class OverdueRow(NamedTuple):
+    code: str
+    title: str
+    unit: str
+    leader: str | None  # the lead leader's name
+    deadline: date
+    workflow: str
+
+
+class SuspendedRow(NamedTuple):
+    code: str
+    title: str
+    unit: str
+    since: Any  # the instant of the step that suspended it (None where no such step is recorded)
+    reason: str | None
+
+
+class PeriodRow(NamedTuple):
+    code: str
+    title: str
+    unit: str
+    at: datetime | date  # the event's instant, or the task's own date (交办日期, 销号日期)
+    data: Any  # the event's data (None for a task dated by its own column)
+    deadline: Any
+
+
 def overdue_tasks(
     conn: Connection, rules: StateRules, src: Source, scope: Scope, as_of: date, limit: int | None
-) -> list[tuple[str, str, str, str | None, date, str]]:
+) -> list[OverdueRow]:
     """The most overdue first: (code, title, unit, lead leader's name, deadline, workflow)."""
 
     def where(cols: LedgerColumns) -> list[ColumnElement[bool]]:
@@ -349,12 +400,12 @@ def overdue_tasks(
     )
     if limit is not None:
         query = query.limit(limit)
-    return [(r[0], r[1], r[2], r[3], _as_date(r[4]), r[5]) for r in conn.execute(query)]
+    return [OverdueRow(r[0], r[1], r[2], r[3], _as_date(r[4]), r[5]) for r in conn.execute(query)]
 
 
 def suspended_tasks(
     conn: Connection, rules: StateRules, src: Source, scope: Scope, until: datetime, limit: int | None
-) -> list[tuple[str, str, str, Any, str | None]]:
+) -> list[SuspendedRow]:
     """Tasks in a suspended state (挂起) at ``until``: (code, title, unit, since, reason), the longest first.
 
     Since when and why come from the step that put the task in that state, the latest one up to ``until``.
@@ -384,7 +435,7 @@ def suspended_tasks(
     )
     if limit is not None:
         query = query.limit(limit)
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(query)]
+    return [SuspendedRow(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(query)]
 
 
 def _as_date(value: object) -> date:
@@ -422,7 +473,7 @@ def period_events(
     limit: int | None,
     extension_trigger: str = "grant_extension",
     days: tuple[date, date] | None = None,
-) -> tuple[list[tuple[str, str, str, datetime | date, Any, Any]], int]:
+) -> tuple[list[PeriodRow], int]:
     """Tasks new, closed or given more time within [start, end): up to ``limit`` rows, and how many in all.
 
     ``days`` are the period's first and last day in the zone. New means assigned in the period: the
@@ -462,13 +513,13 @@ def period_events(
     else:  # pragma: no cover - a programming error
         raise ValueError(kind)
     total = 0
-    rows: list[tuple[str, str, str, datetime | date, Any, Any]] = []
+    rows: list[PeriodRow] = []
     for query in parts:
         count_query = select(func.count()).select_from(query.order_by(None).subquery())
         total += int(conn.execute(count_query).scalar_one())
         if limit is not None:
             query = query.limit(limit)
-        rows += [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)]
+        rows += [PeriodRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)]
     return rows, total
 
 
@@ -502,3 +553,55 @@ __all__ = [
     "tally_pair",
     "tally_pair_query",
 ]
+
+
+class ReportReads:
+    """A circular's queries on one unit of work's connection (the functions above, for the services)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def as_of_source(self, at: datetime, imported: ImportedBefore | None = None) -> Source:
+        return as_of_source(self._conn, at, imported)
+
+    def pair_source(self, at: datetime | None, before: datetime) -> PairSource:
+        return pair_source(self._conn, at, before)
+
+    def imported_since(self, at: datetime) -> bool:
+        return imported_since(self._conn, at)
+
+    def imports_after(self, at: datetime, day: date, scope: Scope) -> list[ImportBatch]:
+        return imports_after(self._conn, at, day, scope)
+
+    def tally(
+        self, rules: StateRules, src: Source, scope: Scope, as_of: date, tz: ZoneInfo, *, breakdowns: bool = True
+    ) -> list[TallyRow]:
+        return tally(self._conn, rules, src, scope, as_of, tz, breakdowns=breakdowns)
+
+    def tally_pair(
+        self, rules: StateRules, src: PairSource, scope: Scope, as_of: date, prev_as_of: date, tz: ZoneInfo
+    ) -> tuple[list[TallyRow], list[TallyRow]]:
+        return tally_pair(self._conn, rules, src, scope, as_of, prev_as_of, tz)
+
+    def overdue_tasks(
+        self, rules: StateRules, src: Source, scope: Scope, as_of: date, limit: int | None
+    ) -> list[OverdueRow]:
+        return overdue_tasks(self._conn, rules, src, scope, as_of, limit)
+
+    def suspended_tasks(
+        self, rules: StateRules, src: Source, scope: Scope, until: datetime, limit: int | None
+    ) -> list[SuspendedRow]:
+        return suspended_tasks(self._conn, rules, src, scope, until, limit)
+
+    def period_events(
+        self,
+        kind: str,
+        rules: StateRules,
+        start: datetime,
+        end: datetime,
+        scope: Scope,
+        limit: int | None,
+        extension_trigger: str = "grant_extension",
+        days: tuple[date, date] | None = None,
+    ) -> tuple[list[PeriodRow], int]:
+        return period_events(self._conn, kind, rules, start, end, scope, limit, extension_trigger, days)

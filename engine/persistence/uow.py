@@ -19,6 +19,7 @@ from ..domain.text import Bilingual
 from .audit_reads import AuditReader
 from .campaigns import CampaignRepository
 from .circulars import CircularRepository
+from .co_units import CoUnitRepository
 from .db import WRITE_OPTION, Database
 from .extensions import ExtensionRepository
 from .outbox import OutboxRepository
@@ -67,6 +68,10 @@ class UnitOfWork:
     @cached_property
     def extensions(self) -> ExtensionRepository:
         return ExtensionRepository(self.conn)
+
+    @cached_property
+    def co_units(self) -> CoUnitRepository:
+        return CoUnitRepository(self.conn)
 
     @cached_property
     def campaigns(self) -> CampaignRepository:

@@ -157,4 +157,8 @@ def sweep(
             after_batch()
         if len(due) < batch:
             break
+    if not dry_run:
+        from .co_unit_sweep import chase_co_units  # 牵头/配合: parts have days of their own
+
+        result.notifications += chase_co_units(app, now)
     return result

@@ -253,6 +253,21 @@ class SuspendedTask:
 
 
 @dataclass(frozen=True, slots=True)
+class LateCoUnitPart:
+    """牵头/配合: a co-unit's part late at the report's date — not reported by its day, or reported after it.
+
+    The task itself counts for the lead unit alone; the co-unit's lateness is shown here, apart."""
+
+    code: str
+    title: str
+    unit: str  # the lead unit
+    co_unit: str
+    report_by: date
+    reported_on: date | None  # None: still not reported at the report's date
+    days_late: int  # working days
+
+
+@dataclass(frozen=True, slots=True)
 class Previous:
     period: Period
     totals: Counts
@@ -294,6 +309,7 @@ class Report:
     by_source: dict[str, Counts] = field(default_factory=dict)
     source: str | None = None  # the circular cut to one source ("-": tasks citing none)
     suspended_tasks: list[SuspendedTask] = field(default_factory=list)  # 挂起: a section of their own
+    co_unit_parts: list[LateCoUnitPart] = field(default_factory=list)  # 牵头/配合: co-units' late parts, apart
 
     @property
     def new_count(self) -> int:
@@ -486,6 +502,18 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
             {"code": t.code, "title": t.title, "unit": t.unit, "since": t.since.isoformat(), "reason": t.reason}
             for t in report.suspended_tasks
         ],
+        "co_unit_late_parts": [
+            {
+                "code": p.code,
+                "title": p.title,
+                "unit": p.unit,
+                "co_unit": p.co_unit,
+                "report_by": p.report_by.isoformat(),
+                "reported_on": p.reported_on.isoformat() if p.reported_on else None,
+                "days_late": p.days_late,
+            }
+            for p in report.co_unit_parts
+        ],
         "previous_period": {
             "period": _period_dict(prev.period),
             "totals": _counts_dict(prev.totals),
@@ -590,6 +618,18 @@ def from_dict(d: dict[str, Any]) -> Report:
         suspended_tasks=[
             SuspendedTask(t["code"], t["title"], t["unit"], date.fromisoformat(t["since"]), t.get("reason"))
             for t in d.get("suspended_tasks", [])
+        ],
+        co_unit_parts=[
+            LateCoUnitPart(
+                p["code"],
+                p["title"],
+                p["unit"],
+                p["co_unit"],
+                date.fromisoformat(p["report_by"]),
+                date.fromisoformat(p["reported_on"]) if p.get("reported_on") else None,
+                p["days_late"],
+            )
+            for p in d.get("co_unit_late_parts", [])
         ],
         previous=Previous(
             _period(prev["period"]),

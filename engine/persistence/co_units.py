@@ -151,3 +151,24 @@ class CoUnitRepository:
             for task_id, trigger, at, data, comment in rows:
                 out.setdefault(task_id, []).append((trigger, decode_instant(at), data, comment))
         return out
+
+
+def tasks_with_parts(conn: Connection, rules: Any, src: Any, scope: Any) -> list[tuple[int, str, str, str]]:
+    """Tasks in the circular's scope at its date that have co-units and count somewhere (not excluded):
+    (task id, code, title, lead unit), by code. ``src`` is the circular's source (today or as of a day)."""
+    from .report_queries import _in_states, _scoped
+
+    counted = [pair for pair, bucket in rules.buckets.items() if bucket != "excluded"]
+
+    def where(cols: Any) -> list[Any]:
+        return [*_scoped(scope, cols), _in_states(counted, cols.workflow, cols.state)]
+
+    c = src(where).c
+    having = select(TaskCoUnit.task_id).distinct().scalar_subquery()
+    query = (
+        select(c.task_id, c.code, c.title, Unit.name)
+        .join(Unit, Unit.id == c.unit_id)
+        .where(c.task_id.in_(having))
+        .order_by(c.code)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(query)]

@@ -132,7 +132,7 @@ def test_the_lead_submits_only_when_every_co_unit_reported_or_was_waived(app: Ap
 
 def test_late_parts_are_chased_once_and_shown_apart_in_the_circular_as_of_a_day(app: App, clock) -> None:  # type: ignore[no-untyped-def]
     clock.set(at(2026, 9, 7, 9))
-    code = new_task(app, co_units=[SUNSHINE, PEACE], deadline=date(2026, 9, 25))  # report by Tue 2026-09-22
+    code = new_task(app, co_units=[SUNSHINE, PEACE], deadline=date(2026, 9, 25))  # report by Mon 2026-09-21
     fire(app, UNIT_HEAD, code, "start")
     clock.set(at(2026, 9, 8))
     co_unit_step(app, PEACE_HEAD, code, "report", None, "已完成")
@@ -149,13 +149,13 @@ def test_late_parts_are_chased_once_and_shown_apart_in_the_circular_as_of_a_day(
 
     report = build_report(app, ReportRequest(as_of=date(2026, 9, 24)))
     assert [(p.code, p.co_unit, p.unit) for p in report.co_unit_parts] == [(code, SUNSHINE, "社会事务科")]
-    assert report.co_unit_parts[0].days_late == 2 and report.co_unit_parts[0].reported_on is None
+    assert report.co_unit_parts[0].days_late == 3 and report.co_unit_parts[0].reported_on is None
     # the task counts for the lead unit alone
-    assert set(report.units) == {"社会事务科"}
+    assert [u.unit for u in report.units] == ["社会事务科"]
     clock.set(at(2026, 9, 28))
     co_unit_step(app, SUNSHINE_HEAD, code, "report", None, "迟报")
     # a circular for the past day reads the same after the late report; today's shows it reported late
     again = build_report(app, ReportRequest(as_of=date(2026, 9, 24)))
     assert again.co_unit_parts == report.co_unit_parts
     now = build_report(app, ReportRequest(as_of=date(2026, 9, 28)))
-    assert now.co_unit_parts[0].reported_on == date(2026, 9, 28) and now.co_unit_parts[0].days_late == 4
+    assert now.co_unit_parts[0].reported_on == date(2026, 9, 28) and now.co_unit_parts[0].days_late == 4  # 2026-09-25 is the Mid-Autumn holiday

@@ -1,0 +1,38 @@
+"""The circular's section on co-units' late parts (牵头/配合), replayed from the events up to its date.
+
+A task counts for its lead unit alone; a co-unit late with its part is shown here, apart, so the lead unit
+is not blamed for another unit's delay and the co-unit is not let off. Each part's days are in the assign
+event and each step is an event, so a circular for a past day reads the same next year.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ..app import App
+from ..domain.co_units import replay_parts
+from ..domain.report import LateCoUnitPart
+from ..persistence.co_units import tasks_with_parts
+from ..persistence.uow import UnitOfWork
+
+
+def late_parts(
+    app: App, uow: UnitOfWork, rules: object, source: object, scope: object, until: datetime, day: date
+) -> list[LateCoUnitPart]:
+    """Parts late at ``day`` (not reported by their report-by day, or reported after it), the latest first."""
+    tasks = tasks_with_parts(uow.conn, rules, source, scope)
+    if not tasks:
+        return []
+    history = uow.co_units.history([t[0] for t in tasks], until)
+    current = uow.co_units.parts_of([t[0] for t in tasks], app.tz)
+    out: list[LateCoUnitPart] = []
+    for task_id, code, title, unit in tasks:
+        still = {p.unit_id for p in current.get(task_id, [])}  # a co-unit that became the lead unit has no part
+        events = [(trigger, at.astimezone(app.tz).date(), data, comment) for trigger, at, data, comment in history.get(task_id, [])]
+        for part in replay_parts(events).values():
+            late = part.days_late(day, app.calendar)
+            if part.unit_id in still and late and part.report_by is not None:
+                reported = part.settled_on if part.state == "reported" else None
+                out.append(LateCoUnitPart(code, title, unit, part.unit, part.report_by, reported, late))
+    out.sort(key=lambda p: (-p.days_late, p.code, p.co_unit))
+    return out

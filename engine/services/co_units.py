@@ -21,9 +21,16 @@ STEPS = {"sign": CO_SIGN, "report": CO_REPORT, "waive": CO_WAIVE}
 
 
 def co_unit_step(
-    app: App, actor_id: str | None, code: str, step: str, unit: str | None, note: str | None
+    app: App,
+    actor_id: str | None,
+    code: str,
+    step: str,
+    unit: str | None,
+    note: str | None,
+    if_version: int | None = None,
 ) -> FireResult:
-    """``step``: sign, report or waive. ``unit``: the co-unit (required to waive; else the actor's own unit)."""
+    """``step``: sign, report or waive. ``unit``: the co-unit (required to waive; else the actor's own unit).
+    ``if_version``: refuse if the task changed since the person read it (a form's version)."""
     trigger = STEPS[step]
     with refusals_recorded(app, actor_id, trigger, code[:64]):
         code = check_text(code, "task code", max_len=32)
@@ -40,6 +47,8 @@ def co_unit_step(
             )
         with app.uow(write=True) as uow:
             unit_id = resolve_unit(cached_org(app, uow), check_text(unit, "unit", max_len=200)) if unit else None
-            fired = fire_within(app, uow, actor_id, code, trigger, comment=text or None, co_unit=unit_id)
+            fired = fire_within(
+                app, uow, actor_id, code, trigger, comment=text or None, co_unit=unit_id, if_version=if_version
+            )
             uow.commit()
     return FireResult(code=code, workflow=fired.task.workflow, outcome=fired.outcome, version=fired.seq)

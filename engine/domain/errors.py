@@ -140,7 +140,7 @@ class CommandRequired(RequirementNotMet):
 
 class CoUnitsPending(RequirementNotMet):
     zh = "任务 {code} 的配合单位 {units} 尚未报送配合情况，不能{action}：待其用 'duban co-unit report {code}' 报送，或由责任领导用 'duban co-unit waive {code} --unit … -m 理由' 免于配合"
-    en = "task {code} cannot be {action}: co-unit(s) {units} have not reported on their part; they report with 'duban co-unit report {code}', or the lead leader waives one with 'duban co-unit waive {code} --unit … -m reason'"
+    en = "'{action}' on task {code} waits for co-unit(s) {units} to report on their part: they report with 'duban co-unit report {code}', or the lead leader waives one with 'duban co-unit waive {code} --unit … -m reason'"
 
 
 class NotACoUnit(RequirementNotMet):

@@ -18,6 +18,7 @@ from duban.engine.domain.errors import CoUnitPartDone, CoUnitsPending, Definitio
 from duban.engine.domain.workflow import parse_workflow
 from duban.engine.services.audit import verify
 from duban.engine.services.co_units import co_unit_step
+from duban.engine.services.inbox import inbox
 from duban.engine.services.queries import TaskFilter, list_page, show_task
 from duban.engine.services.report import ReportRequest, build_report
 from duban.engine.services.sweep import sweep
@@ -80,6 +81,9 @@ def test_the_lead_submits_only_when_every_co_unit_reported_or_was_waived(app: Ap
     # a co-unit sees the task in its list, with the co-units named
     page = list_page(app, TaskFilter(visible_to=SUNSHINE_HEAD))
     assert [(r.code, set(r.co_units)) for r in page.rows] == [(code, {SUNSHINE, PEACE})]
+    # … and in its inbox, with the steps its part waits for
+    todo = {i.task.code: i.steps for i in inbox(app, SUNSHINE_HEAD).todo}
+    assert set(todo[code]) == {"co_sign", "co_report"}
 
     fire(app, UNIT_HEAD, code, "start")
     report_progress(app, UNIT_HEAD, code, ProgressInput(100, "已完成"))
@@ -114,6 +118,7 @@ def test_the_lead_submits_only_when_every_co_unit_reported_or_was_waived(app: Ap
         co_unit_step(app, DEPUTY, code, "waive", "党建办公室", "不需要")
     co_unit_step(app, DEPUTY, code, "waive", PEACE, "该片区路灯已由供电部门统一更换")
     fire(app, UNIT_HEAD, code, "submit")
+    assert code not in {i.task.code for i in inbox(app, SUNSHINE_HEAD).todo}  # its part is done
 
     d = show_task(app, code, viewer=DEPUTY)
     states = {p.unit: p.state for p in d.co_parts}

@@ -147,17 +147,19 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def replay_parts(events: Iterable[tuple[str, date, Any, str | None]]) -> dict[int, Part]:
+def replay_parts(events: Iterable[tuple[str, date, Any, str | None]], initial: Iterable[Part] = ()) -> dict[int, Part]:
     """The parts after a task's events (trigger, local day, data, comment), in order; events of other kinds
-    are passed over. The first event that lists ``co_units`` in its data sets the parts; each part step
-    names its co-unit by ``co_unit_id``.
+    are passed over. The first event that lists ``co_units`` in its data sets the parts (else ``initial``,
+    as assigned: a task imported from a ledger, or assigned before parts had days); each part step names its
+    co-unit by ``co_unit_id``.
     """
-    parts: dict[int, Part] = {}
+    parts: dict[int, Part] = {p.unit_id: Part(p.unit_id, p.unit, ASSIGNED, p.sign_by, p.report_by) for p in initial}
     for trigger, day, data, comment in events:
         if not isinstance(data, dict):
             continue
         listed = data.get("co_units")
-        if isinstance(listed, list) and not parts:
+        if isinstance(listed, list):
+            parts = {}
             for p in listed:
                 if isinstance(p, dict) and isinstance(p.get("unit_id"), int):
                     parts[p["unit_id"]] = Part(

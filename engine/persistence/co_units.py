@@ -108,7 +108,14 @@ class CoUnitRepository:
             return []
         in_open = or_(*(and_(Task.workflow == wf, Task.state == st) for wf, st in pairs))
         rows = self.conn.execute(
-            select(TaskCoUnit.task_id, TaskCoUnit.unit_id, TaskCoUnit.state, TaskCoUnit.sign_by, TaskCoUnit.report_by, TaskCoUnit.chased)
+            select(
+                TaskCoUnit.task_id,
+                TaskCoUnit.unit_id,
+                TaskCoUnit.state,
+                TaskCoUnit.sign_by,
+                TaskCoUnit.report_by,
+                TaskCoUnit.chased,
+            )
             .join(Task, Task.id == TaskCoUnit.task_id)
             .where(
                 TaskCoUnit.state.in_((ASSIGNED, SIGNED)),
@@ -145,7 +152,11 @@ class CoUnitRepository:
             chunk = task_ids[start : start + 500]
             rows = self.conn.execute(
                 select(Event.task_id, Event.trigger, Event.at, Event.data, Event.comment)
-                .where(Event.task_id.in_(chunk), Event.at <= until, or_(Event.seq == 1, Event.trigger.like("co\\_%", escape="\\")))
+                .where(
+                    Event.task_id.in_(chunk),
+                    Event.at <= until,
+                    or_(Event.seq == 1, Event.trigger.like("co\\_%", escape="\\")),
+                )
                 .order_by(Event.task_id, Event.seq)
             )
             for task_id, trigger, at, data, comment in rows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..app import App
-from ..domain.co_units import replay_parts
+from ..domain.co_units import PART_LABELS, replay_parts
 from ..domain.report import LateCoUnitPart
 from ..persistence.co_units import tasks_with_parts
 from ..persistence.uow import UnitOfWork
@@ -28,11 +28,36 @@ def late_parts(
     out: list[LateCoUnitPart] = []
     for task_id, code, title, unit in tasks:
         still = {p.unit_id for p in current.get(task_id, [])}  # a co-unit that became the lead unit has no part
-        events = [(trigger, at.astimezone(app.tz).date(), data, comment) for trigger, at, data, comment in history.get(task_id, [])]
-        for part in replay_parts(events).values():
+        events = [
+            (trigger, at.astimezone(app.tz).date(), data, comment)
+            for trigger, at, data, comment in history.get(task_id, [])
+        ]
+        for part in replay_parts(events, current.get(task_id, [])).values():
             late = part.days_late(day, app.calendar)
             if part.unit_id in still and late and part.report_by is not None:
                 reported = part.settled_on if part.state == "reported" else None
                 out.append(LateCoUnitPart(code, title, unit, part.unit, part.report_by, reported, late))
     out.sort(key=lambda p: (-p.days_late, p.code, p.co_unit))
     return out
+
+
+def export_parts(app: App, uow: UnitOfWork, task_ids: list[int], end: datetime | None, lang: str) -> dict[int, str]:
+    """配合情况 for an export: each co-unit's part, as it stands (``end`` None) or stood at ``end``."""
+    current = uow.co_units.parts_of(task_ids, app.tz)
+    if end is not None and current:
+        history = uow.co_units.history(sorted(current), end)
+        current = {
+            task_id: sorted(
+                replay_parts(
+                    [(t, at.astimezone(app.tz).date(), data, c) for t, at, data, c in history.get(task_id, [])], parts
+                ).values(),
+                key=lambda p: p.unit,
+            )
+            for task_id, parts in current.items()
+        }
+    sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
+    pick = 0 if lang == "zh" else 1
+    return {
+        task_id: sep.join(f"{p.unit}{colon}{PART_LABELS[p.state][pick]}" for p in parts)
+        for task_id, parts in current.items()
+    }

@@ -52,6 +52,7 @@ from ..persistence.models import Campaign, Event, Person, ProgressReport, Task, 
 from ..persistence.read.ledger_page import LedgerQuery, ledger_where
 from ..persistence.repository import DeadlineFacts
 from .chain import record_org
+from .co_unit_report import export_parts
 from .identity import acting
 from .org import resolve_unit
 from .tasks import PRIORITIES, _field_value, resolve_deadline
@@ -444,6 +445,7 @@ _WIDTHS = {
     "source": 12,
     "source_ref": 24,
     "source_date": 12,
+    "co_unit_parts": 24,
 }
 EXPORT_FIELDS = (
     "seq",
@@ -473,8 +475,9 @@ EXPORT_FIELDS = (
     "source",
     "source_ref",
     "source_date",
+    "co_unit_parts",  # 配合情况: each co-unit's part as of the export's day
 )
-WRAPPED = {"problem", "measures", "status", "note", "co_units", "target", "source_ref"}
+WRAPPED = {"problem", "measures", "status", "note", "co_units", "target", "source_ref", "co_unit_parts"}
 LEDGER_COLUMN_WIDTH = 16
 LIGHT_WORDS = {"red": Bilingual("红", "red"), "yellow": Bilingual("黄", "yellow"), "green": Bilingual("绿", "green")}
 
@@ -514,6 +517,7 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
         tasks = uow.conn.execute(query.order_by(Task.id)).all()
         ids = [t.id for t in tasks]
         co_units = _co_units(uow.conn, ids)
+        parts = export_parts(app, uow, ids, end, lang)
         notes = _last_notes(uow.conn, ids, end)
         imported = _import_data(uow.conn, ids)
         closed_on = _closed_on(uow.conn, ids, end)
@@ -573,6 +577,7 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 t.source,
                 t.source_ref,
                 t.source_date,
+                parts.get(t.id),
             ]
             values += [_field_cell((t.fields or {}).get(k)) for k in field_keys]
             if kept_headers:

@@ -7,7 +7,9 @@ right people, shown by show/list, chased when late and counted apart in the circ
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +21,7 @@ from duban.engine.domain.workflow import parse_workflow
 from duban.engine.services.audit import verify
 from duban.engine.services.co_units import co_unit_step
 from duban.engine.services.inbox import inbox
+from duban.engine.services.ledger import ExportFilter, export_ledger
 from duban.engine.services.queries import TaskFilter, list_page, show_task
 from duban.engine.services.report import ReportRequest, build_report
 from duban.engine.services.sweep import sweep
@@ -163,4 +166,25 @@ def test_late_parts_are_chased_once_and_shown_apart_in_the_circular_as_of_a_day(
     again = build_report(app, ReportRequest(as_of=date(2026, 9, 24)))
     assert again.co_unit_parts == report.co_unit_parts
     now = build_report(app, ReportRequest(as_of=date(2026, 9, 28)))
-    assert now.co_unit_parts[0].reported_on == date(2026, 9, 28) and now.co_unit_parts[0].days_late == 4  # 2026-09-25 is the Mid-Autumn holiday
+    assert (
+        now.co_unit_parts[0].reported_on == date(2026, 9, 28) and now.co_unit_parts[0].days_late == 4
+    )  # 2026-09-25 is the Mid-Autumn holiday
+
+
+def test_the_export_gives_each_part_as_of_its_day(app: App, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    clock.set(at(2026, 9, 7, 9))
+    code = new_task(app, co_units=[SUNSHINE, PEACE], deadline=date(2026, 10, 30))
+    clock.set(at(2026, 9, 8))
+    co_unit_step(app, SUNSHINE_HEAD, code, "sign", None, None)
+    clock.set(at(2026, 9, 9))
+    co_unit_step(app, SUNSHINE_HEAD, code, "report", None, "已配合")
+
+    def parts(as_of: date | None) -> str:
+        out = tmp_path / f"{as_of}.csv"
+        export_ledger(app, out, ExportFilter(as_of=as_of))
+        with out.open(encoding="utf-8-sig") as fh:
+            return {r["编号"]: r for r in csv.DictReader(fh)}[code]["配合情况"]
+
+    assert parts(None) == f"{PEACE}：待签收；{SUNSHINE}：已报送"
+    assert parts(date(2026, 9, 8)) == f"{PEACE}：待签收；{SUNSHINE}：已签收"
+    assert parts(date(2026, 9, 7)) == f"{PEACE}：待签收；{SUNSHINE}：待签收"

@@ -25,9 +25,9 @@ from duban.engine.domain.errors import (
     UnknownTask,
     UnknownUnit,
 )
+from duban.engine.services.co_units import co_unit_step
 from duban.engine.services.org import import_org
 from duban.engine.services.queries import TaskFilter, list_tasks, show_task
-from duban.engine.services.co_units import co_unit_step
 from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from duban.engine.services.workspace import check_definitions, open_workspace
 from duban.workflows import BUILTIN_DIR

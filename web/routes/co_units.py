@@ -25,7 +25,9 @@ def co_unit_step(request: Request, code: str, form: Posted) -> Response:
     step, unit, comment = text(form, "step"), text(form, "unit"), text(form, "comment")
     version = int_field(form, "if_version")
     if step not in co_units.STEPS:
-        return _page(request, code, status=400, errors={"co_unit": {"_form": _words(request, "无此操作", "no such step")}})
+        return _page(
+            request, code, status=400, errors={"co_unit": {"_form": _words(request, "无此操作", "no such step")}}
+        )
     try:
         app = engine_app(request)
         if not as_person(session, visibility.may_see_task, app, session.person_id, code):

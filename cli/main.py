@@ -45,6 +45,7 @@ SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
             "suspend",
             "resume",
             "verify",
+            "co-unit",
         ),
     ),
     (("台账", "Ledger"), ("import", "export", "campaign", "instruction", "report", "circulars")),

@@ -129,7 +129,10 @@ class TaskCoUnit(Base):
     """Co-units (配合单位): they help, but do not fire the task's transitions."""
 
     __tablename__ = "task_co_units"
-    __table_args__ = (Index("ix_task_co_units_unit_id", "unit_id"),)  # a unit's co-tasks (visible_clause)
+    __table_args__ = (
+        Index("ix_task_co_units_unit_id", "unit_id"),  # a unit's co-tasks (visible_clause)
+        Index("ix_task_co_units_state_report_by", "state", "report_by"),  # the sweep's open parts (0014)
+    )
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)

@@ -188,3 +188,41 @@ def test_the_export_gives_each_part_as_of_its_day(app: App, clock, tmp_path: Pat
     assert parts(None) == f"{PEACE}：待签收；{SUNSHINE}：已报送"
     assert parts(date(2026, 9, 8)) == f"{PEACE}：待签收；{SUNSHINE}：已签收"
     assert parts(date(2026, 9, 7)) == f"{PEACE}：待签收；{SUNSHINE}：待签收"
+
+
+def test_the_command_line_assigns_with_co_units_and_refuses_bad_input_in_one_line(call, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    made = call(
+        "--db", db_url, "--as", PRINCIPAL, "assign", "--title", "路灯", "--unit", "社会事务科", "--leader", DEPUTY,
+        "--deadline", "年底前", "--co-unit", SUNSHINE, "--co-unit", PEACE, "--json",
+    )  # fmt: skip
+    code = made.json()["code"]
+    shown = call("--db", db_url, "show", code, "--json").json()
+    assert sorted(shown["co_units"]) == sorted([SUNSHINE, PEACE])
+    assert {p["unit"]: p["state"] for p in shown["co_unit_parts"]} == {SUNSHINE: "assigned", PEACE: "assigned"}
+    assert set(shown["co_unit_parts"][0]) == {
+        "unit", "state", "sign_by", "report_by", "signed_on", "settled_on", "days_late",
+    }  # fmt: skip
+    assert sorted(call("--db", db_url, "list", "--json").json()[0]["co_units"]) == sorted([SUNSHINE, PEACE])
+    assert "配合单位" in call("--db", db_url, "--lang", "zh", "list").out
+    assert "已交办" in call("--db", db_url, "--lang", "zh", "show", code).out
+
+    def refused(*args: str, lang: str = "zh") -> tuple[int, str]:
+        r = call("--db", db_url, "--lang", lang, *args)
+        assert r.code != 0 and "Traceback" not in r.err and len(r.err.strip().splitlines()) == 1, r.err
+        return r.code, r.err
+
+    status, err = refused("--as", DEPUTY, "co-unit", "waive", code, "-m", "无需")
+    assert status == 2 and "--unit" in err
+    status, err = refused("--as", DEPUTY, "co-unit", "waive", code, "--unit", PEACE)
+    assert status == 5 and "理由" in err
+    status, err = refused("--as", SUNSHINE_HEAD, "co-unit", "report", code)
+    assert status == 2 and "配合" in err
+    assert call("--db", db_url, "--as", PEACE_HEAD, "co-unit", "report", code, "-m", "已配合", "--json").code == 0
+    status, err = refused("--as", DEPUTY, "co-unit", "waive", code, "--unit", "党建办公室", "-m", "无需")
+    assert status == 5 and "不是任务" in err
+    status, err = refused("--as", DEPUTY, "co-unit", "waive", code, "--unit", PEACE, "-m", "无需", lang="en")
+    assert status == 5 and "already reported" in err
+    call("--db", db_url, "--as", UNIT_HEAD, "start", code)
+    call("--db", db_url, "--as", UNIT_HEAD, "progress", code, "--percent", "100", "--note", "完成")
+    status, err = refused("--as", UNIT_HEAD, "submit", code)
+    assert status == 5 and SUNSHINE in err and PEACE not in err

@@ -32,9 +32,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("signed_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("settled_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("chased", sa.Integer(), nullable=False, server_default="0"))
+    # the sweep's look for late parts reads the open ones only (most parts are settled)
+    op.create_index("ix_task_co_units_state_report_by", "task_co_units", ["state", "report_by"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_task_co_units_state_report_by", table_name="task_co_units")
     with op.batch_alter_table("task_co_units") as batch:
         for name in ("chased", "settled_at", "signed_at", "report_by", "sign_by", "state"):
             batch.drop_column(name)

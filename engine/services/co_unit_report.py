@@ -23,8 +23,17 @@ def late_parts(
     tasks = tasks_with_parts(uow.conn, rules, source, scope)
     if not tasks:
         return []
-    history = uow.co_units.history([t[0] for t in tasks], until)
     current = uow.co_units.parts_of([t[0] for t in tasks], app.tz)
+    # A part's report-by day is fixed at assignment: only one due before ``day`` and not settled by its day
+    # can be late at ``day``; the history of those tasks alone is replayed.
+    maybe = {
+        task_id
+        for task_id, parts in current.items()
+        for p in parts
+        if p.report_by is not None and p.report_by < day and not (p.settled_on and p.settled_on <= p.report_by)
+    }
+    tasks = [t for t in tasks if t[0] in maybe]
+    history = uow.co_units.history([t[0] for t in tasks], until) if tasks else {}
     out: list[LateCoUnitPart] = []
     for task_id, code, title, unit in tasks:
         still = {p.unit_id for p in current.get(task_id, [])}  # a co-unit that became the lead unit has no part

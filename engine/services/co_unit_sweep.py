@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..app import App
-from ..persistence.outbox import OutgoingNotice
+from ..persistence.outbox import About, OutgoingNotice
 from .notify import cached_org, write_notices
 
 RULE = "co_unit_late"
@@ -34,8 +34,9 @@ def chase_co_units(app: App, now: datetime) -> int:
         directory = cached_org(app, uow).directory
         lang = app.settings.notify_lang
         notices: list[OutgoingNotice] = []
+        abouts: dict[int, About] = {}  # a task's parts are late together more often than not
         for part in late:
-            about = uow.outbox.about(part.task_id)
+            about = abouts.get(part.task_id) or abouts.setdefault(part.task_id, uow.outbox.about(part.task_id))
             policy = app.registry.spec(about.workflow).deadlines.co_units
             assert policy is not None
             unit = directory.units.get(part.unit_id)

@@ -509,12 +509,14 @@ def _closed_text(ctx: Ctx, s: TaskSummary) -> str:
 
 
 def _event_note(e: queries.EventView) -> str:
-    """The comment, and the units a return or a transfer names (社会事务科 → 督查室)."""
+    """The comment, and the units a return or a transfer names (社会事务科 → 督查室), or the co-unit of a part's step."""
     comment = e.comment or ""
     data = e.data
     if isinstance(data, dict) and data.get("from_unit") and data.get("to_unit"):
         moved = f"{data['from_unit']} → {data['to_unit']}"
         return f"{moved}：{comment}" if comment else moved
+    if isinstance(data, dict) and data.get("co_unit"):  # 牵头/配合: the co-unit whose part it is
+        return f"{data['co_unit']}：{comment}" if comment else str(data["co_unit"])
     return comment
 
 

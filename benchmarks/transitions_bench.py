@@ -109,7 +109,22 @@ def raw_sqlite(path: Path, n: int) -> float:
             conn.execute(
                 "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, hash, "
                 "chain_seq, chain_hash, account, row_facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1], ACCOUNT, ROW),
+                (
+                    task_id,
+                    2,
+                    "start",
+                    "assigned",
+                    "in_progress",
+                    HEAD,
+                    None,
+                    at,
+                    None,
+                    h,
+                    head[0],
+                    head[1],
+                    ACCOUNT,
+                    ROW,
+                ),
             )
             conn.execute("COMMIT")
 
@@ -151,7 +166,22 @@ def raw_postgres(url: str, n: int) -> float:
                 "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, comment, at, data, hash, "
                 "chain_seq, chain_hash, account, row_facts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
                 "%s, %s)",
-                (task_id, 2, "start", "assigned", "in_progress", HEAD, None, at, None, h, head[0], head[1], ACCOUNT, ROW),
+                (
+                    task_id,
+                    2,
+                    "start",
+                    "assigned",
+                    "in_progress",
+                    HEAD,
+                    None,
+                    at,
+                    None,
+                    h,
+                    head[0],
+                    head[1],
+                    ACCOUNT,
+                    ROW,
+                ),
             )
             conn.commit()
 

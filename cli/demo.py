@@ -33,6 +33,9 @@ ACTION_LABELS = {
     "reassign": "改派",
     "suspend": "挂起",
     "resume": "恢复办理",
+    "co_sign": "配合单位签收",
+    "co_report": "报送配合情况",
+    "co_waive": "免于配合",
 }
 
 

@@ -155,6 +155,7 @@ RULES = {
     "circular": ("定期通报", "circular"),
     "notice": ("督办单", "supervision notice"),
     "digest": ("每日摘要", "daily digest"),
+    "co_unit_late": ("配合单位超时提醒", "co-unit late"),
 }
 STATUS_TEXT = {
     "pending": ("待发送", "pending"),

@@ -10,6 +10,7 @@ import click
 from rich.cells import cell_len
 
 from duban.engine.app import App
+from duban.engine.domain.co_units import PART_LABELS
 from duban.engine.domain.errors import NoActor
 from duban.engine.services import queries, report_duties, tasks
 from duban.engine.services.queries import TaskDetail, TaskSummary
@@ -196,7 +197,8 @@ def light_text(ctx: Ctx, light: str | None, days_overdue: int | None, days_left:
 
 
 def task_table(ctx: Ctx, rows: list[TaskSummary], title: str | None = None) -> None:
-    """The ledger as a table: `duban list` and the demo's closing view."""
+    """The ledger as a table: `duban list` and the demo's closing view (配合单位 when a row has co-units)."""
+    co = any(s.co_units for s in rows)
     table(
         ctx,
         [
@@ -205,6 +207,7 @@ def task_table(ctx: Ctx, rows: list[TaskSummary], title: str | None = None) -> N
             ("状态", "State"),
             ("灯", "Light"),
             ("责任单位", "Unit"),
+            *([("配合单位", "Co-units")] if co else []),
             ("责任领导", "Leader"),
             ("时限", "Deadline"),
             ("督办", "Level"),
@@ -216,6 +219,7 @@ def task_table(ctx: Ctx, rows: list[TaskSummary], title: str | None = None) -> N
                 ctx.pick(s.state_label),
                 light_text(ctx, s.light, s.days_overdue, s.days_left),
                 s.unit,
+                *(["、".join(s.co_units)] if co else []),
                 s.leader_name or "",
                 s.deadline.isoformat() if s.deadline else (s.deadline_expr or ""),
                 str(s.escalation_level) if s.escalation_level else "",
@@ -256,6 +260,7 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
         "source_ref": s.source_ref,
         "source_date": s.source_date,
         "instruction": s.instruction,
+        "co_units": list(s.co_units),
     }
 
 
@@ -338,7 +343,7 @@ def list_cmd(
             emit_json_stream(
                 (
                     {**summary_json(s), **duty_json(v)}
-                    for s, v in report_duties.with_duties(app, rows, lambda s: s.code)
+                    for s, v in report_duties.with_duties(app, queries.iter_with_co_units(app, rows), lambda s: s.code)
                 ),
                 app.tz,
             )
@@ -372,6 +377,18 @@ def detail_json(d: TaskDetail) -> dict[str, object]:
         "problem": d.problem,
         "measures": d.measures,
         "co_units": d.co_units,
+        "co_unit_parts": [
+            {
+                "unit": p.unit,
+                "state": p.state,
+                "sign_by": p.sign_by,
+                "report_by": p.report_by,
+                "signed_on": p.signed_on,
+                "settled_on": p.settled_on,
+                "days_late": d.co_days_late.get(p.unit, 0),
+            }
+            for p in d.co_parts
+        ],
         "responsible_person": d.responsible_person,
         "fields": d.fields,
         "target": d.target,
@@ -459,6 +476,33 @@ def show(ctx: Ctx, code: str) -> None:
             say(f"{k}{' ' * (width - cell_len(k))}  {v}")
     for i, m in enumerate(d.measures, 1):
         say(f"{ctx.t('措施', 'Measure')} {i}. {m}")
+    if d.co_parts:
+        table(
+            ctx,
+            [
+                ("配合单位", "Co-unit"),
+                ("状态", "State"),
+                ("签收时限", "Sign for by"),
+                ("报送期限", "Report by"),
+                ("报送", "Settled"),
+            ],
+            [
+                [
+                    p.unit,
+                    ctx.t(*PART_LABELS[p.state]),
+                    p.sign_by.isoformat() if p.sign_by else "",
+                    p.report_by.isoformat() if p.report_by else "",
+                    (p.settled_on.isoformat() if p.settled_on else "")
+                    + (
+                        ctx.t(f"（迟报{n}个工作日）", f" ({n} working days late)")
+                        if (n := d.co_days_late.get(p.unit, 0))
+                        else ""
+                    ),
+                ]
+                for p in d.co_parts
+            ],
+            title=ctx.t("配合单位", "Co-units' parts"),
+        )
     table(
         ctx,
         [("时间", "When"), ("操作", "Action"), ("状态", "State"), ("操作人", "By"), ("说明", "Comment")],
@@ -528,12 +572,14 @@ def _closed_text(ctx: Ctx, s: TaskSummary) -> str:
 
 
 def _event_note(e: queries.EventView) -> str:
-    """The comment, and the units a return or a transfer names (社会事务科 → 督查室)."""
+    """The comment, and the units a return or a transfer names (社会事务科 → 督查室), or the co-unit of a part's step."""
     comment = e.comment or ""
     data = e.data
     if isinstance(data, dict) and data.get("from_unit") and data.get("to_unit"):
         moved = f"{data['from_unit']} → {data['to_unit']}"
         return f"{moved}：{comment}" if comment else moved
+    if isinstance(data, dict) and data.get("co_unit"):  # 牵头/配合: the co-unit whose part it is
+        return f"{data['co_unit']}：{comment}" if comment else str(data["co_unit"])
     return comment
 
 

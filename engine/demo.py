@@ -27,10 +27,11 @@ from .ledger.rows import LedgerRow, derive_title
 from .services import org as org_service
 from .services.accountability import open_record
 from .services.circulars import circular_file, issue_due, list_circulars
+from .services.co_units import co_unit_step
 from .services.delivery import deliver_pending
 from .services.instructions import register_instruction
 from .services.ledger_import import ImportOptions, read_ledger
-from .services.queries import TaskFilter, TaskSummary, list_tasks
+from .services.queries import TaskFilter, TaskSummary, list_tasks, show_task
 from .services.sweep import sweep
 from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from .services.transfers import reassign, return_task
@@ -90,6 +91,7 @@ class _Story:
         self.rejected: set[str] = set()
         self.returned: str | None = None
         self.suspended: str | None = None
+        self.waived: str | None = None
         self.week = DemoWeek("", "")
         self.accountability: list[str] = []
 
@@ -251,6 +253,7 @@ class _Story:
                 t.code,
                 ProgressInput(pct, f"第{w}周：{'已完成全部整改措施' if pct >= 100 else '按计划推进整改措施'}", files),
             )
+        self.co_units(w, monday)
         # Thursday: finished work goes to review.
         self.at(monday + timedelta(days=3), 11)
         for i, t in enumerate(self.tasks("in_progress")):
@@ -296,6 +299,26 @@ class _Story:
                 t = closed[0]
                 self.percent[t.code] = 60
                 self.do("reopen", fire, self.app, PRINCIPAL, t.code, "reopen", comment="回头看发现问题反弹，重新整改")
+
+    def co_units(self, w: int, monday: date) -> None:
+        """牵头/配合: co-units sign for their parts in the first week (one a week late), report once the lead
+        unit is well on (60%), and in week 2 a lead leader waives one part; the lead unit submits after."""
+        self.at(monday + timedelta(days=2), 16)
+        for i, t in enumerate(self.tasks("assigned", "in_progress", "suspended")):
+            if t.workflow != "rectification":
+                continue
+            parts = [p for p in show_task(self.app, t.code).co_parts if not p.settled]
+            for j, p in enumerate(parts):
+                who = self.worker(p.unit, i + j)
+                if w == 2 and not self.waived and j == len(parts) - 1 and len(parts) > 1:
+                    self.waived = t.code
+                    self.do(
+                        "co_waive", co_unit_step, self.app, t.leader, t.code, "waive", p.unit, "该项由牵头单位独立完成"
+                    )
+                elif self.percent.get(t.code, 0) >= 60:
+                    self.do("co_report", co_unit_step, self.app, who, t.code, "report", None, "本单位配合事项已完成")
+                elif p.state == "assigned" and (w > 1 or i % 7 != 3):
+                    self.do("co_sign", co_unit_step, self.app, who, t.code, "sign", None, None)
 
     def hold_to_account(self, friday: date) -> None:
         """The supervision office (督查室) calls in the unit of the first task to reach the red level (约谈)."""

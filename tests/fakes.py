@@ -25,6 +25,7 @@ from duban.engine.config.settings import Settings
 from duban.engine.domain.audit import GENESIS, EventFacts, RecordFacts, record_hash
 from duban.engine.domain.calendar import WorkCalendar
 from duban.engine.domain.clock import Clock, zone
+from duban.engine.domain.co_units import Part
 from duban.engine.domain.machine import Actor, TaskFacts
 from duban.engine.domain.org import OrgDoc
 from duban.engine.domain.registry import WorkflowRegistry
@@ -70,6 +71,7 @@ class StoredTask:
     clock: DeadlineFacts
     head_hash: str
     co_unit_ids: list[int] = field(default_factory=list)
+    co_parts: dict[int, Part] = field(default_factory=dict)  # 牵头/配合: each co-unit's part, by unit id
 
 
 @dataclass
@@ -174,6 +176,36 @@ class FakeTasks:
 
     def close(self) -> None:
         pass
+
+
+class FakeCoUnits:
+    """Co-units' parts (牵头/配合) kept on the stored task."""
+
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def _parts(self, task_id: int) -> dict[int, Part]:
+        task = self.data.tasks[task_id]
+        for uid in task.co_unit_ids:
+            unit = self.data.units.get(uid)
+            task.co_parts.setdefault(uid, Part(uid, unit.name if unit else str(uid)))
+        return task.co_parts
+
+    def parts(self, task_id: int, tz: Any) -> list[Part]:
+        return sorted(self._parts(task_id).values(), key=lambda p: p.unit)
+
+    def set_days(self, task_id: int, unit_id: int, sign_by: date | None, report_by: date | None) -> None:
+        parts = self._parts(task_id)
+        parts[unit_id] = replace(parts[unit_id], sign_by=sign_by, report_by=report_by)
+
+    def move(self, task_id: int, unit_id: int, state: str, at: datetime) -> None:
+        parts = self._parts(task_id)
+        day = at.date()
+        part = parts[unit_id]
+        if state == "signed":
+            parts[unit_id] = replace(part, state=state, signed_on=day)
+        else:
+            parts[unit_id] = replace(part, state=state, signed_on=part.signed_on or day, settled_on=day)
 
 
 class FakeExtensions:
@@ -326,6 +358,7 @@ class FakeUnitOfWork:
         self.settings = FakeSettings(self.data)
         self.records = FakeRecords(self.data)
         self.extensions = FakeExtensions(self.data)
+        self.co_units = FakeCoUnits(self.data)
         return self
 
     def commit(self) -> None:

@@ -24,13 +24,14 @@ from duban.engine.domain.errors import DubanError
 from duban.engine.services.workspace import open_workspace
 
 from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render, templates
-from .routes import admin, api, assign, auth, board, circulars, inbox, ledger, task_supervision, tasks
+from .routes import admin, api, assign, auth, board, circulars, co_units, inbox, ledger, task_supervision, tasks
 
 ROUTERS = (
     auth.router,
     inbox.router,
     tasks.router,
     task_supervision.router,
+    co_units.router,
     api.router,
     ledger.router,
     board.router,

@@ -138,6 +138,21 @@ class CommandRequired(RequirementNotMet):
     en = "'{action}' is done through its own command: {command}"
 
 
+class CoUnitsPending(RequirementNotMet):
+    zh = "任务 {code} 的配合单位 {units} 尚未报送配合情况，不能{action}：待其用 'duban co-unit report {code}' 报送，或由责任领导用 'duban co-unit waive {code} --unit … -m 理由' 免于配合"
+    en = "'{action}' on task {code} waits for co-unit(s) {units} to report on their part: they report with 'duban co-unit report {code}', or the lead leader waives one with 'duban co-unit waive {code} --unit … -m reason'"
+
+
+class NotACoUnit(RequirementNotMet):
+    zh = "{unit} 不是任务 {code} 的配合单位（配合单位：{known}）"
+    en = "{unit} is not a co-unit of task {code} (co-units: {known})"
+
+
+class CoUnitPartDone(RequirementNotMet):
+    zh = "任务 {code} 中 {unit} 的配合部分已{state}，不能再{action}"
+    en = "{unit}'s part of task {code} is already {state}; it cannot be {action} again"
+
+
 class StaleTask(DubanError):
     exit_code = 6
     zh = "任务 {code} 在您读取后已被他人修改（读取时版本 {expected}，现为 {actual}）；请重新查看后再操作"

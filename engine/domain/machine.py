@@ -18,6 +18,7 @@ from transitions import EventData, Machine
 
 from .errors import (
     CommandRequired,
+    CoUnitsPending,
     DubanError,
     InvalidTransition,
     NotPermitted,
@@ -49,6 +50,7 @@ class TaskFacts:
     unit_head_id: str | None
     lead_leader_id: str | None
     responsible_person_id: str | None
+    co_unit_ids: frozenset[int] = frozenset()  # 配合单位: they sign for and report on their own parts
 
 
 @dataclass(slots=True)
@@ -61,6 +63,8 @@ class Request:
     unit_id: int | None = None  # the unit a task moves to, for 'reassign' and the transfers
     verification: Any = None  # 复核: the verifier's findings and evidence, for 'verify' and 'send_back'
     has_progress_report: Callable[[], bool] = lambda: False  # asked only when a transition needs it
+    co_unit: Any = None  # 牵头/配合: the co-unit whose part a co_sign, co_report or co_waive is about
+    pending_co_units: Callable[[], list[str]] = lambda: []  # the co-units not yet reported nor waived
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,8 @@ def relations_of(actor: Actor, task: TaskFacts) -> frozenset[str]:
         rels.add("lead_leader")
     if actor.id == task.responsible_person_id:
         rels.add("responsible_person")
+    if actor.unit_id is not None and actor.unit_id in task.co_unit_ids:
+        rels.add("co_unit")
     return frozenset(rels)
 
 
@@ -190,6 +196,25 @@ class _Independent(_Condition):
         )
 
 
+class _CarriesCoUnit(_Condition):
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.co_unit is not None:
+            return None
+        return CommandRequired(action=self.spec.label, command="duban co-unit sign|report|waive")
+
+
+class _CoUnitsSettled(_Condition):
+    """牵头/配合: the lead unit submits only once every co-unit has reported on its part or been waived."""
+
+    def check(self, firing: Firing) -> DubanError | None:
+        pending = firing.request.pending_co_units()
+        if not pending:
+            return None
+        return CoUnitsPending(
+            action=self.spec.label, code=firing.task.code, units=Bilingual("、".join(pending), ", ".join(pending))
+        )
+
+
 _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
     "reason": _ReasonGiven,
     "progress_report": _HasProgressReport,
@@ -198,6 +223,8 @@ _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
     "unit_data": _CarriesUnit,
     "verification_data": _CarriesVerification,
     "independent": _Independent,
+    "co_unit_data": _CarriesCoUnit,
+    "co_units_settled": _CoUnitsSettled,
 }
 
 

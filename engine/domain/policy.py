@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
+from .co_units import CoUnitPolicy, parse_co_units
+
 # Who can be told: resolved against the organisation when a notification is written.
 RECIPIENTS = frozenset(
     {"unit_head", "responsible_person", "unit", "lead_leader", "parent_unit_head", "supervisors", "leaders"}
@@ -59,6 +61,7 @@ class DeadlinePolicy:
     # 转办/退办: "restart" gives the new unit the task's first allowance of working days from the reassignment;
     # "keep" leaves the deadline. The original deadline stays on the task for the on-time rate either way.
     transfer_clock: str = "restart"
+    co_units: CoUnitPolicy | None = None  # 牵头/配合: each co-unit's part's time limits; None: no limits
 
     def escalation_level(self, level: int) -> Escalation | None:
         return next((e for e in self.escalation if e.level == level), None)
@@ -76,6 +79,7 @@ _KEYS = {
     "notice_reply_working_days",
     "sign_for",
     "transfer",
+    "co_units",
 }
 NOTICE_COLORS = ("blue", "yellow", "red")
 TRANSFER_CLOCKS = ("restart", "keep")
@@ -117,7 +121,9 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
         if not isinstance(levels, list):
             raise fail(where, "expected a list of levels")
         # the deadline's own ladder may name the overdue in the circular and issue a 督办单; the sign-for ladder may not
-        allowed = {"level", "after_working_days", "notify"} | ({"name_in_circular", "notice"} if with_circular else set())
+        allowed = {"level", "after_working_days", "notify"} | (
+            {"name_in_circular", "notice"} if with_circular else set()
+        )
         escalation: list[Escalation] = []
         for i, item in enumerate(levels):
             key = f"{where}[{i}]"
@@ -224,4 +230,5 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
         or base.notice_reply_working_days,
         sign_for=sign_for,
         transfer_clock=transfer_clock,
+        co_units=parse_co_units(raw.get("co_units"), fail),
     )

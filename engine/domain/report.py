@@ -265,6 +265,21 @@ class ReportDutyLine:
 
 
 @dataclass(frozen=True, slots=True)
+class LateCoUnitPart:
+    """牵头/配合: a co-unit's part late at the report's date — not reported by its day, or reported after it.
+
+    The task itself counts for the lead unit alone; the co-unit's lateness is shown here, apart."""
+
+    code: str
+    title: str
+    unit: str  # the lead unit
+    co_unit: str
+    report_by: date
+    reported_on: date | None  # None: still not reported at the report's date
+    days_late: int  # working days
+
+
+@dataclass(frozen=True, slots=True)
 class Previous:
     period: Period
     totals: Counts
@@ -307,6 +322,7 @@ class Report:
     source: str | None = None  # the circular cut to one source ("-": tasks citing none)
     suspended_tasks: list[SuspendedTask] = field(default_factory=list)  # 挂起: a section of their own
     periodic_reports: list[ReportDutyLine] = field(default_factory=list)  # 定期填报: 迟报/漏报 per unit
+    co_unit_parts: list[LateCoUnitPart] = field(default_factory=list)  # 牵头/配合: co-units' late parts, apart
 
     @property
     def new_count(self) -> int:
@@ -510,6 +526,18 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
             }
             for r in report.periodic_reports
         ],
+        "co_unit_late_parts": [
+            {
+                "code": p.code,
+                "title": p.title,
+                "unit": p.unit,
+                "co_unit": p.co_unit,
+                "report_by": p.report_by.isoformat(),
+                "reported_on": p.reported_on.isoformat() if p.reported_on else None,
+                "days_late": p.days_late,
+            }
+            for p in report.co_unit_parts
+        ],
         "previous_period": {
             "period": _period_dict(prev.period),
             "totals": _counts_dict(prev.totals),
@@ -618,6 +646,18 @@ def from_dict(d: dict[str, Any]) -> Report:
         periodic_reports=[
             ReportDutyLine(r["unit"], r["due"], r["on_time"], r["late"], r["missed"], tuple(r.get("missed_tasks", [])))
             for r in d.get("periodic_reports", [])
+        ],
+        co_unit_parts=[
+            LateCoUnitPart(
+                p["code"],
+                p["title"],
+                p["unit"],
+                p["co_unit"],
+                date.fromisoformat(p["report_by"]),
+                date.fromisoformat(p["reported_on"]) if p.get("reported_on") else None,
+                p["days_late"],
+            )
+            for p in d.get("co_unit_late_parts", [])
         ],
         previous=Previous(
             _period(prev["period"]),

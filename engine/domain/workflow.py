@@ -24,9 +24,19 @@ from .text import Bilingual
 from .yamlload import load_yaml
 
 ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin", "recorder"})  # recorder: 代录
-RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
+RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person", "co_unit"})
 REQUIREMENTS = frozenset(
-    {"reason", "progress_report", "progress_data", "extension_data", "unit_data", "verification_data", "independent"}
+    {
+        "reason",
+        "progress_report",
+        "progress_data",
+        "extension_data",
+        "unit_data",
+        "verification_data",
+        "independent",
+        "co_unit_data",
+        "co_units_settled",
+    }
 )  # independent: the actor is not of the responsible unit (复核 is someone else's)
 FIELD_TYPES = frozenset({"text", "int", "choices"})
 # Requirements met only by a dedicated command, which fires a trigger of a fixed name.
@@ -35,7 +45,10 @@ PAYLOAD_TRIGGERS = {
     "extension_data": frozenset({"extend", "grant_extension", "deny_extension"}),
     "unit_data": frozenset({"reassign", "propose_transfer", "transfer"}),  # the unit a task moves to
     "verification_data": frozenset({"verify", "send_back"}),  # 复核: what was checked, and its evidence
+    "co_unit_data": frozenset({"co_sign", "co_report", "co_waive"}),  # 牵头/配合: the co-unit whose part it is
 }
+# Who hears of a step: the policy's recipients, and the co-units (配合单位): all of them, or the one whose part it is.
+STEP_RECIPIENTS = RECIPIENTS | {"co_units", "co_unit_head"}
 ANY_OPEN = "*"  # in a transition's source: every state that is not final
 # The first event of a task brought in from a ledger file: it enters whatever state the ledger says.
 IMPORT_TRIGGER = "import"
@@ -97,11 +110,14 @@ REQUIREMENT_LABELS = {
     "unit_data": Bilingual("须指明承办单位", "the unit it goes to"),
     "verification_data": Bilingual("复核结论和依据", "the verification's finding and evidence"),
     "independent": Bilingual("复核人不属责任单位", "someone outside the responsible unit"),
+    "co_unit_data": Bilingual("须指明配合单位", "the co-unit whose part it is"),
+    "co_units_settled": Bilingual("配合单位均已报送或免于配合", "every co-unit reported or waived"),
 }
 RELATION_LABELS = {
     "responsible_unit": Bilingual("须属责任单位", "of the responsible unit"),
     "lead_leader": Bilingual("须为责任领导", "the task's lead leader"),
     "responsible_person": Bilingual("须为责任人", "the task's responsible person"),
+    "co_unit": Bilingual("须属配合单位", "of a co-unit"),
 }
 
 
@@ -308,8 +324,8 @@ class _Validator:
             return ()
         names = self.str_list(value, key)
         for name in names:
-            if name not in RECIPIENTS:
-                raise self.fail(key, f"unknown recipient '{name}' (known: {', '.join(sorted(RECIPIENTS))})")
+            if name not in STEP_RECIPIENTS:
+                raise self.fail(key, f"unknown recipient '{name}' (known: {', '.join(sorted(STEP_RECIPIENTS))})")
         return tuple(names)
 
     def label(self, parent: dict[str, Any], key: str, fallback: str | None = None) -> Bilingual:

@@ -128,6 +128,8 @@ FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
     # 签收时限 and 签收时间 come from the workflow's policy and the start step: exported, never imported
     "sign_by": (Bilingual("签收时限", "Sign for by"), ("签收时限", "sign for by")),
     "signed_at": (Bilingual("签收时间", "Signed for at"), ("签收时间", "signed for at")),
+    # 牵头/配合: each co-unit's part as the export's day found it; exported, never imported
+    "co_unit_parts": (Bilingual("配合情况", "Co-units' parts"), ("配合情况", "co-units' parts")),
     # written by an export or a rejects file, read back without complaint
     "light": (Bilingual("灯", "Light"), ("灯", "红黄绿灯", "light")),
     "days_overdue": (Bilingual("逾期天数", "Days overdue"), ("逾期天数", "逾期工作日", "days overdue")),
@@ -135,7 +137,7 @@ FIELDS: dict[str, tuple[Bilingual, tuple[str, ...]]] = {
     "reason": (Bilingual("错误原因", "Reason"), ("错误原因", "reason")),
 }
 INFORMATIONAL = frozenset(
-    {"light", "days_overdue", "source_row", "reason", "sign_by", "signed_at"}
+    {"light", "days_overdue", "source_row", "reason", "sign_by", "signed_at", "co_unit_parts"}
 )  # recognised, never imported
 REQUIRED = ("problem", "unit", "leader")
 IGNORE = "ignore"

@@ -132,10 +132,20 @@ class TaskCoUnit(Base):
     """Co-units (配合单位): they help, but do not fire the task's transitions."""
 
     __tablename__ = "task_co_units"
-    __table_args__ = (Index("ix_task_co_units_unit_id", "unit_id"),)  # a unit's co-tasks (visible_clause)
+    __table_args__ = (
+        Index("ix_task_co_units_unit_id", "unit_id"),  # a unit's co-tasks (visible_clause)
+        Index("ix_task_co_units_state_report_by", "state", "report_by"),  # the sweep's open parts (0014)
+    )
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    # The co-unit's part (migration 0014): assigned → signed → reported, or waived by the lead leader.
+    state: Mapped[str] = mapped_column(String(16), default="assigned", server_default="assigned")
+    sign_by: Mapped[date | None] = mapped_column(Date)  # 签收时限 of the part, as the policy set it
+    report_by: Mapped[date | None] = mapped_column(Date)  # the day its report is due to the lead unit
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # reported or waived
+    chased: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 1: late to sign, 2: late to report
 
 
 class Event(Base):

@@ -22,6 +22,7 @@ from ..domain.errors import StoreError
 from ..domain.text import Bilingual
 from .campaigns import CampaignRepository
 from .circulars import CircularRepository
+from .co_units import CoUnitRepository
 from .db import WRITE_OPTION, Database
 from .extensions import ExtensionRepository
 from .instructions import InstructionRepository
@@ -82,6 +83,10 @@ class UnitOfWork:
     @cached_property
     def extensions(self) -> ExtensionRepository:
         return ExtensionRepository(self._conn)
+
+    @cached_property
+    def co_units(self) -> CoUnitRepository:
+        return CoUnitRepository(self._conn)
 
     @cached_property
     def campaigns(self) -> CampaignRepository:

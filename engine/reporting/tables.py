@@ -36,7 +36,7 @@ class Row:
 @dataclass(frozen=True, slots=True)
 class Section:
     key: str  # stable across languages: units, overdue, closed, new, extensions, change, by_category, by_campaign,
-    # by_source, suspended, periodic_reports
+    # by_source, suspended, periodic_reports, co_unit_late
     title: str
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
@@ -66,6 +66,7 @@ def sections(report: Report, lang: Lang) -> list[Section]:
         *_accountability(report, lang),
         *([_suspended(report, lang)] if report.suspended_tasks else []),
         *([_periodic_reports(report, lang)] if report.periodic_reports else []),
+        *([_co_unit_late(report, lang)] if report.co_unit_parts else []),
         _period_tasks("closed", L.CLOSED_IN_PERIOD, L.CLOSED_ON, report.closed_in_period, report.closed_count, lang),
         _period_tasks("new", L.NEW_IN_PERIOD, L.ASSIGNED_ON, report.new_in_period, report.new_count, lang),
         _period_tasks(
@@ -249,6 +250,36 @@ def _periodic_reports(report: Report, lang: Lang) -> Section:
         for r in report.periodic_reports
     )
     return Section("periodic_reports", L.PERIODIC_REPORTS.pick(lang), columns, rows)
+
+
+def _co_unit_late(report: Report, lang: Lang) -> Section:
+    """牵头/配合: co-units late with their parts, apart from the figures (the task counts for its lead unit)."""
+    columns = _columns(
+        lang,
+        (L.CODE, "text"),
+        (L.TASK, "text"),
+        (L.LEAD_UNIT, "text"),
+        (L.CO_UNIT, "text"),
+        (L.REPORT_BY, "date"),
+        (L.REPORTED_ON, "text"),
+        (L.DAYS_LATE, "count"),
+    )
+    rows = tuple(
+        Row(
+            (
+                p.code,
+                short_title(p.title),
+                p.unit,
+                p.co_unit,
+                p.report_by,
+                p.reported_on.isoformat() if p.reported_on else L.NOT_REPORTED.pick(lang),
+                p.days_late,
+            ),
+            highlight=p.reported_on is None,
+        )
+        for p in report.co_unit_parts
+    )
+    return Section("co_unit_late", L.CO_UNIT_LATE.pick(lang), columns, rows)
 
 
 def _more_note(shown: int, total: int, lang: Lang) -> str | None:

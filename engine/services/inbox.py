@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from ..app import App
@@ -152,11 +152,16 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         extensions=extensions,
         overdue_total=overdue_total,
     )
+    # 牵头/配合: a co-unit acts on the tasks whose part still waits for it
+    with app.uow(write=False) as uow:
+        parts = uow.co_units.parts_of([r.id for r in todo_rows], app.tz) if todo_rows else {}
     for r in todo_rows:
         summary = summaries.get(r.code)
         if summary is None:
             continue
-        steps = [a for a in app.registry.machine(r.workflow).allowed_for(r.facts, actor) if a not in STANDING]
+        waiting = frozenset(p.unit_id for p in parts.get(r.id, []) if not p.settled)
+        facts = replace(r.facts, co_unit_ids=waiting) if waiting else r.facts
+        steps = [a for a in app.registry.machine(r.workflow).allowed_for(facts, actor) if a not in STANDING]
         if steps:
             box.todo.append(InboxItem(summary, steps))
     box.approvals = [summaries[r.code] for r in approval_rows if r.code in summaries]

@@ -22,6 +22,7 @@ from ..ledger.cells import numbered
 from ..ledger.writer import Cell, Column, export_format, write_ledger
 from ..persistence.read.ledger_export import ClosedEntry, ExportQuery
 from ..persistence.read.ledger_page import LedgerQuery
+from .co_unit_report import export_parts
 from .org import resolve_unit
 from .watch import task_standing
 
@@ -74,6 +75,7 @@ _WIDTHS = {
     "source": 12,
     "source_ref": 24,
     "source_date": 12,
+    "co_unit_parts": 24,
 }
 EXPORT_FIELDS = (
     "seq",
@@ -103,8 +105,9 @@ EXPORT_FIELDS = (
     "source",
     "source_ref",
     "source_date",
+    "co_unit_parts",  # 配合情况: each co-unit's part as of the export's day
 )
-WRAPPED = {"problem", "measures", "status", "note", "co_units", "target", "source_ref"}
+WRAPPED = {"problem", "measures", "status", "note", "co_units", "target", "source_ref", "co_unit_parts"}
 LEDGER_COLUMN_WIDTH = 16
 LIGHT_WORDS = {"red": Bilingual("红", "red"), "yellow": Bilingual("黄", "yellow"), "green": Bilingual("绿", "green")}
 
@@ -140,6 +143,7 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 without_source=flt.source == NO_SOURCE,
             )
         )
+        parts = export_parts(app, uow, [t.id for t in found.tasks], end, lang)
     tasks, co_units, notes, imported, closed_on = (
         found.tasks,
         found.co_units,
@@ -203,6 +207,7 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
                 t.source,
                 t.source_ref,
                 t.source_date,
+                parts.get(t.id),
             ]
             values += [_field_cell((t.fields or {}).get(k)) for k in field_keys]
             if kept_headers:

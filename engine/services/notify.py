@@ -88,7 +88,10 @@ class Directory:
     def unit_index(self) -> dict[str, int]:
         return {u.name: u.id for u in self.units.values()}
 
-    def recipients(self, words: tuple[str, ...], task: About) -> list[Contact]:
+    def recipients(
+        self, words: tuple[str, ...], task: About, co_units: tuple[int, ...] = (), co_unit: int | None = None
+    ) -> list[Contact]:
+        """``co_units``: the task's co-units (配合单位), for the word co_units; ``co_unit``: the one a step is about."""
         ids: list[str | None] = []
         unit = self.units.get(task.unit_id)
         for word in words:
@@ -107,6 +110,12 @@ class Directory:
                 ids += self.holders.get("supervisor", [])
             elif word == "leaders":
                 ids += self.holders.get("leader", [])
+            elif word in ("co_units", "co_unit_head"):
+                for uid in co_units if word == "co_units" else ((co_unit,) if co_unit is not None else ()):
+                    info = self.units.get(uid)
+                    ids.append(info.head_id if info else None)
+            elif word == "co_unit" and co_unit is not None:
+                ids += self.members.get(co_unit, [])
         seen: dict[str, Contact] = {}
         for pid in ids:
             if pid and pid in self.people and pid not in seen:
@@ -191,6 +200,8 @@ def write_notices(
     now: datetime,
     note: str | None = None,
     sink: list[OutgoingNotice] | None = None,
+    co_units: tuple[int, ...] = (),
+    co_unit: int | None = None,
 ) -> int:
     """One row per recipient and channel, keyed ``key_base:recipient:channel``; returns rows written.
 
@@ -217,7 +228,7 @@ def write_notices(
     if base:  # the web workspace's task page, so a message leads straight to the step it asks for
         body += f"\n{'查看任务' if lang == 'zh' else 'Open the task'}: {base}/tasks/{task.code}"
     written = 0
-    for person in directory.recipients(words, task):
+    for person in directory.recipients(words, task, co_units, co_unit):
         folded = rule not in URGENT and directory.folds(person)
         for channel in directory.channels_of(person, app.settings.channels):
             notice = OutgoingNotice(

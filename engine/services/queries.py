@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from ..app import App
+from ..domain.co_units import SIGNED, Part
 from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask, unknown_state
 from ..domain.machine import TaskFacts, relations_of
 from ..domain.text import Bilingual
@@ -49,6 +51,7 @@ class TaskSummary:
     source_ref: str | None = None
     source_date: date | None = None
     instruction: str | None = None  # the 领导批示 it was turned from
+    co_units: tuple[str, ...] = ()  # 配合单位 (filled by list_page; other readers leave it empty)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class TaskDetail:
     assigned_on: date | None = None  # 交办日期
     closed_on: date | None = None  # 销号日期 as an imported ledger gave it
     ledger_columns: list[Any] = field(default_factory=list)  # an imported ledger's other columns: [header, value]
+    co_parts: list[Part] = field(default_factory=list)  # 牵头/配合: each co-unit's part, by co-unit name
+    co_days_late: dict[str, int] = field(default_factory=dict)  # working days a co-unit's report is (was) late
 
 
 @dataclass(frozen=True)
@@ -202,15 +207,34 @@ def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str |
             what="--limit", detail=Bilingual(f"{limit} 不在 1 到 10000 之间", f"{limit} is not between 1 and 10000")
         )
     rows: list[TaskSummary] = []
+    more = False
     stream = iter_tasks(app, flt, after=after, limit=limit + 1)
     try:
         for row in stream:
             if len(rows) == limit:
-                return ListPage(rows, more=True)
+                more = True
+                break
             rows.append(row)
     finally:
         stream.close()
-    return ListPage(rows, more=False)
+    return ListPage(with_co_units(app, rows), more=more)
+
+
+def iter_with_co_units(app: App, rows: Iterable[TaskSummary], batch: int = 500) -> Iterator[TaskSummary]:
+    """``with_co_units`` over a stream, a batch at a time: memory stays flat."""
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, batch)):
+        yield from with_co_units(app, chunk)
+
+
+def with_co_units(app: App, rows: list[TaskSummary]) -> list[TaskSummary]:
+    """The page's tasks with their co-units (配合单位), read in one query for the page."""
+    if not rows:
+        return rows
+    with app.uow(write=False) as uow:
+        ids = uow.co_units.ids_by_code(r.code for r in rows)
+        parts = uow.co_units.parts_of(ids.values(), app.tz)
+    return [replace(r, co_units=tuple(p.unit for p in parts.get(ids.get(r.code, -1), []))) for r in rows]
 
 
 def iter_tasks(
@@ -299,6 +323,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             )
             for r in found.reports
         ]
+        parts = uow.co_units.parts(task.id, app.tz)
         allowed: list[str] = []
         if viewer:
             actor = uow.tasks.actor(viewer)
@@ -307,7 +332,13 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             if spec is not None:
                 head = uow.task_reads.unit_head(task.unit_id)
                 facts = TaskFacts(
-                    task.code, task.state, task.unit_id, head, task.lead_leader_id, task.responsible_person_id
+                    task.code,
+                    task.state,
+                    task.unit_id,
+                    head,
+                    task.lead_leader_id,
+                    task.responsible_person_id,
+                    frozenset(p.unit_id for p in parts),
                 )
                 allowed = app.registry.machine(task.workflow).allowed_for(facts, actor)
                 # a request is asked for when none is pending, and decided only when one is
@@ -330,6 +361,14 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 # 复核 is someone else's than the unit's whose work it checks
                 if "responsible_unit" in relations_of(actor, facts):
                     hidden |= {t.trigger for t in spec.transitions if "independent" in t.requires}
+                # a part is signed for once and reported or waived once
+                mine = next((p for p in parts if p.unit_id == actor.unit_id), None)
+                if mine is None or mine.settled:
+                    hidden |= {"co_sign", "co_report"}
+                elif mine.state == SIGNED:
+                    hidden.add("co_sign")
+                if all(p.settled for p in parts):
+                    hidden.add("co_waive")
                 allowed = [t for t in allowed if t not in hidden]
     return TaskDetail(
         summary=_summary(app, task, found.unit_name, found.leader_name),
@@ -349,4 +388,6 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
         assigned_on=task.assigned_on,
         closed_on=task.closed_on,
         ledger_columns=list(task.ledger_columns or []),
+        co_parts=parts,
+        co_days_late={p.unit: p.days_late(app.clock.now().astimezone(app.tz).date(), app.calendar) for p in parts},
     )

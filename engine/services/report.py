@@ -144,6 +144,9 @@ def build_report(app: App, req: ReportRequest) -> Report:
             SuspendedTask(code, title, unit, _local_day(since, app.tz) if since else period.end, reason)
             for code, title, unit, since, reason in uow.reports.suspended_tasks(rules, source, scope, until, req.limit)
         ]
+        from .co_unit_report import late_parts  # 牵头/配合: co-units' late parts, a section apart
+
+        co_parts = late_parts(app, uow, rules, source, scope, until, period.end)
         other_workflows: dict[str, dict[str, Counts]] = {}
         for name in others:
             _, per_unit, _, _, _ = _fold([r for r in now_rows if r.workflow == name])
@@ -177,6 +180,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
         by_source=by_source if any(k != NO_CATEGORY for k in by_source) else {},
         source=scope.source,
         suspended_tasks=suspended,
+        co_unit_parts=co_parts,
         previous=Previous(prev_period, prev_totals, prev_units),
         campaign=scope.campaign,
         unit=req.unit,

@@ -99,7 +99,9 @@ def duty_views(app: App, uow: UnitOfWork, codes: Sequence[str], at: datetime | N
     at = at or app.clock.now()
     workflows = [s.name for s in reporting_workflows(app)]
     out: dict[str, DutyView] = {}
-    for src in uow.report_duties.sources(workflows=workflows, until=at, codes=list(codes), ongoing_only=ongoing_only(app)):
+    for src in uow.report_duties.sources(
+        workflows=workflows, until=at, codes=list(codes), ongoing_only=ongoing_only(app)
+    ):
         found = task_duty_list(app, src, at)
         if found is not None:
             out[src.code] = _view(src, found[1], found[2])

@@ -160,6 +160,10 @@ def sweep(
         if len(due) < batch:
             break
     _report_duties(app, now, result)
+    if not dry_run:
+        from .co_unit_sweep import chase_co_units  # 牵头/配合: parts have days of their own
+
+        result.notifications += chase_co_units(app, now)
     return result
 
 

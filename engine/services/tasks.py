@@ -13,6 +13,7 @@ from typing import Any
 
 from ..app import App
 from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
+from ..domain.co_units import PART_TRIGGERS, Part, needs_parts, part_data, part_days, pick_part
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
@@ -120,6 +121,7 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
         year = now.astimezone(app.tz).year
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
         sign_by = sign_for_by(app, spec, now)
+        parts = new_parts(app, spec, org.directory, co_unit_ids, now, deadline.due if deadline else None)
         clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now, sign_by=sign_by)
         next_at = next_attention(app, spec, code, spec.initial, clock)
         row = NewTaskRow(
@@ -168,6 +170,7 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 "deadline_expr": deadline.expression if deadline else None,
                 **({"source": source.name} if source.name else {}),
                 **({"instruction": source.instruction} if source.instruction else {}),
+                **({"co_units": [part_data(p) for p in parts]} if parts else {}),
             },
             deadline=deadline.due if deadline else None,
             account=who.account,
@@ -177,6 +180,9 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
         first_hash = event_hash(event, GENESIS)
         task_id = uow.tasks.insert(replace(row, head_hash=first_hash, content_hash=content_hash))
         uow.tasks.add_co_units(task_id, co_unit_ids)
+        for p in parts:
+            if p.sign_by is not None or p.report_by is not None:
+                uow.co_units.set_days(task_id, p.unit_id, p.sign_by, p.report_by)
         uow.tasks.append_event(task_id, event, first_hash)
         if spec.create.notify:
             notify_event(
@@ -187,9 +193,22 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
                 f"{task_id}:event:1",
                 now,
                 spec.create.label.pick(app.settings.notify_lang),
+                co_units=tuple(co_unit_ids),
             )
         uow.commit()
     return code
+
+
+def new_parts(
+    app: App, spec: WorkflowSpec, directory: Any, co_unit_ids: list[int], now: datetime, deadline: date | None
+) -> list[Part]:
+    """牵头/配合: each co-unit's part with its sign-for and report-by days under the workflow's policy."""
+    today = now.astimezone(app.tz).date()
+    sign_by, report_by = part_days(spec.deadlines.co_units, today, deadline, app.calendar)
+    return [
+        Part(uid, directory.units[uid].name if uid in directory.units else str(uid), "assigned", sign_by, report_by)
+        for uid in co_unit_ids
+    ]
 
 
 @dataclass(frozen=True)
@@ -217,10 +236,13 @@ def fire_within(
     data: dict[str, Any] | None = None,
     unit_id: int | None = None,
     verification: Any = None,
+    co_unit: int | None = None,
 ) -> Fired:
     """Check, move, record and notify inside ``uow``; nothing is committed here.
 
     ``unit_id``: the unit a reassignment or transfer hands the task to (an internal step only carries it).
+    ``co_unit``: the co-unit whose part a co_sign, co_report or co_waive is about (signing for and reporting
+    default to the actor's own unit).
     """
     who = acting(app, uow, actor_id)
     found = uow.tasks.for_firing(code, who.actor_id)
@@ -232,6 +254,14 @@ def fire_within(
     if if_version is not None and if_version != task.version:
         raise StaleTask(code=code, expected=if_version, actual=task.version)
     machine = app.registry.machine(task.workflow)
+    facts = task.facts
+    parts: list[Part] = []
+    asked = [t for t in machine.spec.transitions if t.trigger == trigger]
+    if any(needs_parts(t.requires, (r.relations for r in t.who)) for t in asked):
+        parts = uow.co_units.parts(task.id, app.tz)  # only steps that look at co-units pay for reading them
+        facts = replace(facts, co_unit_ids=frozenset(p.unit_id for p in parts))
+    if co_unit is None and trigger in PART_TRIGGERS and trigger != "co_waive":
+        co_unit = actor.unit_id
     request = Request(
         comment=comment,
         progress=progress,
@@ -239,9 +269,19 @@ def fire_within(
         has_progress_report=lambda: uow.tasks.has_progress_report(task.id),
         unit_id=unit_id,
         verification=verification,
+        co_unit=co_unit,
+        pending_co_units=lambda: [p.unit for p in parts if not p.settled],
     )
-    outcome = machine.fire(task.facts, trigger, actor, request)
+    outcome = machine.fire(facts, trigger, actor, request)
     spec_t = machine.spec.transition(trigger, outcome.source)
+    part: Part | None = None
+    if trigger in PART_TRIGGERS and co_unit is not None:
+        directory = cached_org(app, uow).directory
+        name = directory.units[co_unit].name if co_unit in directory.units else str(co_unit)
+        label = spec_t.label if spec_t is not None else machine.spec.trigger_label(trigger)
+        part = pick_part(parts, co_unit, name, trigger, code, label)
+        lead = directory.units.get(task.facts.unit_id)
+        data = {**(data or {}), "unit": lead.name if lead else None, "co_unit": part.unit, "co_unit_id": part.unit_id}
     moves = unit_id is not None and spec_t is not None and spec_t.dest is not None
     # Evidence is copied only once the firing is allowed; a failed commit leaves at worst an unreferenced blob.
     stored = [app.evidence.put(p) for p in progress.attachments] if progress is not None else []
@@ -296,6 +336,8 @@ def fire_within(
     if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock, new_hash):
         raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
     uow.tasks.append_event(task.id, event, new_hash)
+    if part is not None:
+        uow.co_units.move(task.id, part.unit_id, PART_TRIGGERS[trigger], now)
     if progress is not None:
         report_id = uow.tasks.add_progress(task.id, seq, progress.percent, progress.note.strip(), actor.id, now)
         for s in stored:
@@ -305,8 +347,22 @@ def fire_within(
         uow.tasks.withdraw_extension_requests(task.id, now)
     if spec_t is not None and spec_t.notify:
         note = spec_t.label.pick(app.settings.notify_lang) + (f"（{comment}）" if comment else "")
-        notify_event(app, uow, task.id, spec_t.notify, f"{task.id}:event:{seq}", now, note)
+        notify_event(
+            app,
+            uow,
+            task.id,
+            spec_t.notify,
+            f"{task.id}:event:{seq}",
+            now,
+            note,
+            co_units=_co_unit_ids(uow, task.id, app, parts) if "co_units" in spec_t.notify else (),
+            co_unit=part.unit_id if part is not None else None,
+        )
     return Fired(task, outcome, seq, now)
+
+
+def _co_unit_ids(uow: UnitOfWork, task_id: int, app: App, parts: list[Part]) -> tuple[int, ...]:
+    return tuple(p.unit_id for p in (parts or uow.co_units.parts(task_id, app.tz)))
 
 
 def resumed_data(app: App, before: DeadlineFacts, after: DeadlineFacts, now: datetime) -> dict[str, Any]:
@@ -345,12 +401,23 @@ def fire(
 
 
 def notify_event(
-    app: App, uow: UnitOfWork, task_id: int, words: tuple[str, ...], key_base: str, now: datetime, note: str
+    app: App,
+    uow: UnitOfWork,
+    task_id: int,
+    words: tuple[str, ...],
+    key_base: str,
+    now: datetime,
+    note: str,
+    *,
+    co_units: tuple[int, ...] = (),
+    co_unit: int | None = None,
 ) -> int:
-    """Tell people of a step, in the step's own transaction."""
+    """Tell people of a step, in the step's own transaction (``co_units``/``co_unit``: see Directory.recipients)."""
     directory = cached_org(app, uow).directory
     about = uow.outbox.about(task_id)
-    return write_notices(app, uow.outbox, directory, about, "event", 0, words, key_base, now, note)
+    return write_notices(
+        app, uow.outbox, directory, about, "event", 0, words, key_base, now, note, co_units=co_units, co_unit=co_unit
+    )
 
 
 PROGRESS_TRIGGER = "progress"

@@ -25,7 +25,10 @@ def _tool(name: str) -> list[str]:
 
 def test_ruff() -> None:
     result = subprocess.run(
-        [*_tool("ruff"), "check", "engine", "cli", "web", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True
+        [*_tool("ruff"), "check", "engine", "cli", "web", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

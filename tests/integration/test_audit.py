@@ -144,8 +144,19 @@ def _rewrite_everything(app: App, conn: object, new_comment: str | None) -> None
         data = json.loads(r[11]) if isinstance(r[11], str) and r[11] else None
         row = json.loads(r[15]) if isinstance(r[15], str) and r[15] else None
         facts = EventFacts(
-            r[2], r[3], r[4], r[5], r[6], r[7], r[8], comment, decode_instant(r[10]), data, decode_date(r[12]),
-            account=r[14], row=row,
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            comment,
+            decode_instant(r[10]),
+            data,
+            decode_date(r[12]),
+            account=r[14],
+            row=row,
         )
         h = event_hash(facts, heads.get(r[13], GENESIS))
         heads[r[13]] = h

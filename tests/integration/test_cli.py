@@ -208,7 +208,7 @@ def test_bad_organisation_file_is_named(call, tmp_path: Path) -> None:  # type: 
 
 def test_workflow_commands(call, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ok = call("workflow", "check", str(Path("workflows/rectification.yaml").resolve()))
-    assert ok.code == 0 and "9 states, 23 triggers" in ok.out
+    assert ok.code == 0 and "9 states, 26 triggers" in ok.out
     broken = tmp_path / "bad.yaml"
     broken.write_text(
         (Path(__file__).parents[2] / "workflows" / "rectification.yaml")

@@ -27,6 +27,7 @@ from duban.engine.ledger.headers import Vocabulary
 from duban.engine.ledger.rows import LedgerInvalid
 from duban.engine.ledger.status import StatusVocabulary
 from duban.engine.persistence.models import Event, Task
+from duban.engine.services.co_units import co_unit_step
 from duban.engine.services.ledger_export import ExportFilter, export_ledger
 from duban.engine.services.ledger_import import ImportOptions, import_ledger
 from duban.engine.services.queries import show_task
@@ -308,6 +309,8 @@ def test_imported_tasks_are_watched_like_assigned_ones(app: App, clock) -> None:
     clock.advance(timedelta(days=60))  # past most deadlines: the sweep chases the open imported tasks
     assert sweep(app).escalations > 0
     report_progress(app, "liuxia", "ZG-2026-0013", ProgressInput(80, "继续推进"))  # imported tasks move on as usual
+    for co_unit_head in ("songjie", "xuming"):  # its co-units (配合单位) report on their parts before it is submitted
+        co_unit_step(app, co_unit_head, "ZG-2026-0013", "report", None, "已配合")
     fire(app, "liuxia", "ZG-2026-0013", "submit")
     check_history(app)
     verify_chains(app)
@@ -641,6 +644,7 @@ def test_round_trip_through_an_export_gives_the_same_tasks(
     made = new_task(
         app, co_units=["阳光社区党支部"], responsible_person="冯磊", priority="高", problem="针对路灯损坏的问题"
     )
+    co_unit_step(app, "liuxia", made, "report", None, "已配合")  # 配合单位 report before the lead submits
     to_submitted(app, made)
     fire(app, DEPUTY, made, "approve")
     started = new_task(app, deadline="长期坚持", measures=[])

@@ -89,7 +89,9 @@ def test_renaming_the_chain_keeps_every_hash_and_anchor(app: App) -> None:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0009")  # the revision before the rename
     with app.db.engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM events WHERE ledger_seq IS NOT NULL")).scalar() == 4  # assign, start, progress, submit
+        assert (
+            conn.execute(text("SELECT COUNT(*) FROM events WHERE ledger_seq IS NOT NULL")).scalar() == 4
+        )  # assign, start, progress, submit
         assert conn.execute(text("SELECT seq FROM ledger_head")).scalar() == anchor.chain_seq
     with app.db.engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -25,6 +25,7 @@ from duban.engine.domain.errors import (
     UnknownTask,
     UnknownUnit,
 )
+from duban.engine.services.co_units import co_unit_step
 from duban.engine.services.org import import_org
 from duban.engine.services.queries import TaskFilter, list_tasks, show_task
 from duban.engine.services.tasks import NewTask, ProgressInput, assign, fire, report_progress
@@ -41,6 +42,7 @@ def test_lifecycle_is_stored_and_audited(app: App, clock) -> None:  # type: igno
     fire(app, UNIT_HEAD, code, "start")
     clock.advance(timedelta(days=1))
     report_progress(app, UNIT_HEAD, code, ProgressInput(60, "已完成排查"))
+    co_unit_step(app, OTHER_UNIT_MEMBER, code, "report", None, "已配合排查")  # 配合单位 report before the lead submits
     for actor, trigger, comment in [
         (UNIT_HEAD, "submit", None),
         (DEPUTY, "approve", "整改到位"),
@@ -49,18 +51,19 @@ def test_lifecycle_is_stored_and_audited(app: App, clock) -> None:  # type: igno
         clock.advance(timedelta(days=1))
         fire(app, actor, code, trigger, comment=comment)
     detail = show_task(app, code, viewer=DEPUTY)
-    assert detail.summary.state == "closed" and detail.summary.version == 6
+    assert detail.summary.state == "closed" and detail.summary.version == 7
     assert [(e.trigger, e.source, e.dest, e.actor) for e in detail.events] == [
         ("assign", None, "assigned", PRINCIPAL),
         ("start", "assigned", "in_progress", UNIT_HEAD),
         ("progress", "in_progress", "in_progress", UNIT_HEAD),
+        ("co_report", "in_progress", "in_progress", OTHER_UNIT_MEMBER),
         ("submit", "in_progress", "submitted", UNIT_HEAD),
         ("approve", "submitted", "reviewed", DEPUTY),
         ("close", "reviewed", "closed", DEPUTY),
     ]
     assert [e.at for e in detail.events] == sorted(e.at for e in detail.events)
     assert all(e.at.utcoffset() == timedelta(0) for e in detail.events)
-    assert detail.events[4].comment == "整改到位"
+    assert detail.events[5].comment == "整改到位"
     assert detail.co_units == ["阳光社区党支部"] and detail.responsible_person == UNIT_HEAD
     assert detail.progress[0].percent == 60
     assert detail.allowed == ["reopen"]

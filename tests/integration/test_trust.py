@@ -83,7 +83,9 @@ def test_a_task_row_edited_behind_the_engine_is_named(
 def test_a_co_unit_added_behind_the_engine_is_named(app: App, ledger: list[str]) -> None:
     with tampering(app) as conn:
         conn.execute(  # type: ignore[attr-defined]
-            text("INSERT INTO task_co_units (task_id, unit_id) SELECT t.id, MAX(u.id) FROM tasks t, units u WHERE t.code = :c GROUP BY t.id"),
+            text(
+                "INSERT INTO task_co_units (task_id, unit_id) SELECT t.id, MAX(u.id) FROM tasks t, units u WHERE t.code = :c GROUP BY t.id"
+            ),
             {"c": ledger[2]},
         )
     assert whats(app) == [f"{ledger[2]}: the task's row differs from its history: title or content"]
@@ -124,10 +126,19 @@ def test_a_progress_report_added_without_an_event_is_named(app: App, ledger: lis
 @pytest.mark.parametrize(
     ("statement", "what"),
     [
-        ("UPDATE people SET roles = '[\"admin\", \"leader\"]' WHERE id = 'fenglei'", "person 'fenglei' differs from its record in roles"),
-        ("UPDATE people SET accounts = '[\"os:mallory\"]' WHERE id = 'zhangwei'", "person 'zhangwei' differs from its record in accounts"),
+        (
+            "UPDATE people SET roles = '[\"admin\", \"leader\"]' WHERE id = 'fenglei'",
+            "person 'fenglei' differs from its record in roles",
+        ),
+        (
+            "UPDATE people SET accounts = '[\"os:mallory\"]' WHERE id = 'zhangwei'",
+            "person 'zhangwei' differs from its record in accounts",
+        ),
         ("UPDATE units SET head_id = 'liuxia' WHERE name = '社会事务科'", "differs from its record in head_id"),
-        ("INSERT INTO people (id, name, roles) VALUES ('mallory', '某人', '[\"admin\"]')", "person 'mallory' is in its table but not on record"),
+        (
+            "INSERT INTO people (id, name, roles) VALUES ('mallory', '某人', '[\"admin\"]')",
+            "person 'mallory' is in its table but not on record",
+        ),
         ("UPDATE workspace SET value = 'false' WHERE key = 'single_desk'", "workspace 'single_desk' differs"),
     ],
 )
@@ -347,7 +358,17 @@ def test_a_second_role_cannot_forge_a_leaders_approval(
         task = conn.execute(text("SELECT id, head_hash, version, state FROM tasks WHERE code = :c"), {"c": code}).one()
         at = clock.now() + timedelta(hours=1)
         facts = EventFacts(
-            code, task.version + 1, "start", task.state, "in_progress", DEPUTY, DEPUTY, None, at, None, None,
+            code,
+            task.version + 1,
+            "start",
+            task.state,
+            "in_progress",
+            DEPUTY,
+            DEPUTY,
+            None,
+            at,
+            None,
+            None,
             account=claimed,
         )
         h = event_hash(facts, task.head_hash or GENESIS)

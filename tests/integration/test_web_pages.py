@@ -510,3 +510,37 @@ def test_the_task_page_names_the_periodic_reports_due_and_missed(web: Web) -> No
     assert "漏报 2" in found.group(1) and "2026-09-28、2026-10-26" in found.group(1)
     dated = as_(web, UNIT_HEAD).get(f"/tasks/{task(web)}").text
     assert "periodic-reports" not in dated
+
+
+def test_a_co_unit_reports_its_part_from_the_task_page_and_the_leader_waives_another(web: Web) -> None:
+    code = task(web, co_units=[OTHER_UNIT, "和平社区党支部"])
+    co = as_(web, OTHER_UNIT_MEMBER)  # head of 阳光社区党支部, a co-unit: sees the task and its part
+    page = co.get(f"/tasks/{code}")
+    assert page.status_code == 200 and 'id="co-units"' in page.text and 'id="form-co_report"' in page.text
+    assert 'value="co_report"' not in page.text  # not offered as a plain step: it needs the part
+    refused = co.post(
+        f"/tasks/{code}/co-unit", data={"csrf": csrf_of(page.text), "step": "report", "comment": "", "if_version": "1"}
+    )
+    assert refused.status_code == 400 and "配合" in refused.text
+    done = co.post(
+        f"/tasks/{code}/co-unit",
+        data={"csrf": csrf_of(page.text), "step": "report", "comment": "已配合排查", "if_version": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    leader = as_(web, DEPUTY)
+    page = leader.get(f"/tasks/{code}")
+    assert 'id="form-co_waive"' in page.text and "已报送" in page.text
+    done = leader.post(
+        f"/tasks/{code}/co-unit",
+        data={
+            "csrf": csrf_of(page.text),
+            "step": "waive",
+            "unit": "和平社区党支部",
+            "comment": "无需配合",
+            "if_version": "2",
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "已免于配合" in leader.get(f"/tasks/{code}").text

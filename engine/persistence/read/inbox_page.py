@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, false, func, liter
 
 from ...domain.machine import TaskFacts
 from ...domain.visibility import Viewer
-from ..models import Task, Unit
+from ..models import Task, TaskCoUnit, Unit
 from ..web_store import visible_clause
 from .ledger_page import LightBand, bands_clause
 
@@ -60,6 +60,12 @@ def _relation(rel: str, viewer: Viewer, units: frozenset[int]) -> ColumnElement[
         return Task.responsible_person_id == viewer.person_id
     if rel == "responsible_unit":  # their own unit, and any unit they head, as a list: the index takes it
         return Task.unit_id.in_(sorted(units))
+    if rel == "co_unit":  # 牵头/配合: a co-unit whose part still waits for it (signing for or reporting)
+        return Task.id.in_(
+            select(TaskCoUnit.task_id).where(
+                TaskCoUnit.unit_id.in_(sorted(units)), TaskCoUnit.state.in_(("assigned", "signed"))
+            )
+        )
     return false()  # a relation this query does not know grants nothing
 
 

@@ -1,0 +1,193 @@
+"""Co-units' parts (牵头/配合): the ``task_co_units`` rows as parts with their own state and time limits.
+
+The table holds each part as it stands now (for the submit check, ``show``, ``list`` and the sweep); the
+history of every part is in the task's events, which the circular replays for a past day
+(``domain.co_units.replay_parts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from ..domain.co_units import ASSIGNED, SIGNED, Part
+from .models import Event, Task, TaskCoUnit, Unit
+from .types import decode_date, decode_instant
+
+
+@dataclass(frozen=True, slots=True)
+class LatePart:
+    """A part the sweep must chase: late to sign for (kind 1) or late to report (kind 2)."""
+
+    task_id: int
+    unit_id: int
+    kind: int
+    due: date
+
+
+_PARTS = select(
+    TaskCoUnit.task_id,
+    TaskCoUnit.unit_id,
+    TaskCoUnit.state,
+    TaskCoUnit.sign_by,
+    TaskCoUnit.report_by,
+    TaskCoUnit.signed_at,
+    TaskCoUnit.settled_at,
+    Unit.name,
+).join(Unit, Unit.id == TaskCoUnit.unit_id)
+
+
+def _part(row: Any, tz: Any) -> Part:
+    signed = decode_instant(row.signed_at) if row.signed_at is not None else None
+    settled = decode_instant(row.settled_at) if row.settled_at is not None else None
+    return Part(
+        unit_id=row.unit_id,
+        unit=row.name,
+        state=row.state,
+        sign_by=decode_date(row.sign_by),
+        report_by=decode_date(row.report_by),
+        signed_on=signed.astimezone(tz).date() if signed else None,
+        settled_on=settled.astimezone(tz).date() if settled else None,
+    )
+
+
+class CoUnitRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def parts(self, task_id: int, tz: Any) -> list[Part]:
+        """The task's parts, by co-unit name."""
+        rows = self.conn.execute(_PARTS.where(TaskCoUnit.task_id == task_id).order_by(Unit.name))
+        return [_part(r, tz) for r in rows]
+
+    def ids_by_code(self, codes: Iterable[str]) -> dict[str, int]:
+        """Task ids of the given codes (a page of a list), in one query."""
+        wanted = sorted(set(codes))
+        return dict(self.conn.execute(select(Task.code, Task.id).where(Task.code.in_(wanted))).all())  # type: ignore[arg-type]
+
+    def tasks_with_parts(self, rules: Any, src: Any, scope: Any) -> list[tuple[int, str, str, str]]:
+        return tasks_with_parts(self.conn, rules, src, scope)
+
+    def parts_of(self, task_ids: Iterable[int], tz: Any) -> dict[int, list[Part]]:
+        """Parts of many tasks (a page of a list or an export), in one query."""
+        ids = sorted(set(task_ids))
+        out: dict[int, list[Part]] = {}
+        for start in range(0, len(ids), 500):
+            rows = self.conn.execute(
+                _PARTS.where(TaskCoUnit.task_id.in_(ids[start : start + 500])).order_by(TaskCoUnit.task_id, Unit.name)
+            )
+            for r in rows:
+                out.setdefault(r.task_id, []).append(_part(r, tz))
+        return out
+
+    def set_days(self, task_id: int, unit_id: int, sign_by: date | None, report_by: date | None) -> None:
+        self.conn.execute(
+            update(TaskCoUnit)
+            .where(TaskCoUnit.task_id == task_id, TaskCoUnit.unit_id == unit_id)
+            .values(sign_by=sign_by, report_by=report_by, state=ASSIGNED, chased=0)
+        )
+
+    def move(self, task_id: int, unit_id: int, state: str, at: datetime) -> None:
+        """The part's new state: signed for, or settled (reported, waived)."""
+        values: dict[str, Any] = {"state": state}
+        if state == SIGNED:
+            values["signed_at"] = at
+        else:
+            values["settled_at"] = at
+        self.conn.execute(
+            update(TaskCoUnit).where(TaskCoUnit.task_id == task_id, TaskCoUnit.unit_id == unit_id).values(**values)
+        )
+        if state != SIGNED:  # reported without a separate sign-for: it was signed for then
+            self.conn.execute(
+                update(TaskCoUnit)
+                .where(TaskCoUnit.task_id == task_id, TaskCoUnit.unit_id == unit_id, TaskCoUnit.signed_at.is_(None))
+                .values(signed_at=at)
+            )
+
+    def late(self, today: date, open_states: Iterable[tuple[str, str]], limit: int) -> list[LatePart]:
+        """Parts past their sign-for day unsigned, or past their report-by day unsettled, not yet chased for it,
+        of tasks in a state where the clock runs (``open_states``: (workflow, state) pairs)."""
+        pairs = sorted(set(open_states))
+        if not pairs:
+            return []
+        in_open = or_(*(and_(Task.workflow == wf, Task.state == st) for wf, st in pairs))
+        rows = self.conn.execute(
+            select(
+                TaskCoUnit.task_id,
+                TaskCoUnit.unit_id,
+                TaskCoUnit.state,
+                TaskCoUnit.sign_by,
+                TaskCoUnit.report_by,
+                TaskCoUnit.chased,
+            )
+            .join(Task, Task.id == TaskCoUnit.task_id)
+            .where(
+                TaskCoUnit.state.in_((ASSIGNED, SIGNED)),
+                TaskCoUnit.chased < 2,
+                or_(
+                    and_(TaskCoUnit.chased < 1, TaskCoUnit.state == ASSIGNED, TaskCoUnit.sign_by < today),
+                    TaskCoUnit.report_by < today,
+                ),
+                in_open,
+            )
+            .order_by(TaskCoUnit.task_id, TaskCoUnit.unit_id)
+            .limit(limit)
+        )
+        out = []
+        for task_id, unit_id, _state, sign_by, report_by, _chased in rows:
+            report_day = decode_date(report_by)
+            if report_day is not None and report_day < today:
+                out.append(LatePart(task_id, unit_id, 2, report_day))
+            else:
+                sign_day = decode_date(sign_by)
+                assert sign_day is not None
+                out.append(LatePart(task_id, unit_id, 1, sign_day))
+        return out
+
+    def chased(self, task_id: int, unit_id: int, kind: int) -> None:
+        self.conn.execute(
+            update(TaskCoUnit).where(TaskCoUnit.task_id == task_id, TaskCoUnit.unit_id == unit_id).values(chased=kind)
+        )
+
+    def history(self, task_ids: list[int], until: datetime) -> dict[int, list[tuple[str, datetime, Any, str | None]]]:
+        """Each task's events up to ``until`` that may concern its parts, oldest first (replayed by the caller)."""
+        out: dict[int, list[tuple[str, datetime, Any, str | None]]] = {}
+        for start in range(0, len(task_ids), 500):
+            chunk = task_ids[start : start + 500]
+            rows = self.conn.execute(
+                select(Event.task_id, Event.trigger, Event.at, Event.data, Event.comment)
+                .where(
+                    Event.task_id.in_(chunk),
+                    Event.at <= until,
+                    or_(Event.seq == 1, Event.trigger.like("co\\_%", escape="\\")),
+                )
+                .order_by(Event.task_id, Event.seq)
+            )
+            for task_id, trigger, at, data, comment in rows:
+                out.setdefault(task_id, []).append((trigger, decode_instant(at), data, comment))
+        return out
+
+
+def tasks_with_parts(conn: Connection, rules: Any, src: Any, scope: Any) -> list[tuple[int, str, str, str]]:
+    """Tasks in the circular's scope at its date that have co-units and count somewhere (not excluded):
+    (task id, code, title, lead unit), by code. ``src`` is the circular's source (today or as of a day)."""
+    from .read.report_queries import _in_states, _scoped
+
+    counted = [pair for pair, bucket in rules.buckets.items() if bucket != "excluded"]
+
+    def where(cols: Any) -> list[Any]:
+        return [*_scoped(scope, cols), _in_states(counted, cols.workflow, cols.state)]
+
+    c = src(where).c
+    having = select(TaskCoUnit.task_id).distinct().scalar_subquery()
+    query = (
+        select(c.task_id, c.code, c.title, Unit.name)
+        .join(Unit, Unit.id == c.unit_id)
+        .where(c.task_id.in_(having))
+        .order_by(c.code)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(query)]

@@ -23,6 +23,7 @@ from .db import WRITE_OPTION, Database
 from .extensions import ExtensionRepository
 from .outbox import OutboxRepository
 from .records import RecordRepository
+from .substitutions import SubstitutionRepository
 from .repository import OrgRepository, TaskRepository
 from .workspace import DefinitionRepository, SettingsRepository
 
@@ -67,6 +68,10 @@ class UnitOfWork:
     @cached_property
     def extensions(self) -> ExtensionRepository:
         return ExtensionRepository(self.conn)
+
+    @cached_property
+    def substitutions(self) -> SubstitutionRepository:
+        return SubstitutionRepository(self.conn)
 
     @cached_property
     def campaigns(self) -> CampaignRepository:

@@ -17,6 +17,7 @@ from ..domain.text import Bilingual
 from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.web_store import WebStore, visible_clause
 from .org import resolve_unit
+from .substitutes import on_behalf_at
 from .watch import task_standing, watched_sign_by
 
 
@@ -68,6 +69,9 @@ class EventView:
     at: datetime
     comment: str | None
     data: dict[str, Any] | None
+    operator: str | None = None  # the person at the keyboard, when someone else than the actor
+    operator_name: str | None = None
+    substitution: str | None = None  # 代理: the operator stood in for the actor under this substitution
 
 
 @dataclass(frozen=True)
@@ -325,6 +329,10 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 select(Unit.name).join(TaskCoUnit, TaskCoUnit.unit_id == Unit.id).where(TaskCoUnit.task_id == task.id)
             ).scalars()
         )
+        stored = list(
+            uow.session.execute(select(Event).where(Event.task_id == task.id).order_by(Event.seq)).scalars()
+        )
+        stood_in = on_behalf_at(uow, app.tz, [(e.actor_id, e.operator_id, e.at) for e in stored])
         events = [
             EventView(
                 e.seq,
@@ -339,8 +347,11 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 e.at,
                 e.comment,
                 e.data,
+                e.operator_id if e.operator_id != e.actor_id else None,
+                names.get(e.operator_id, e.operator_id) if e.operator_id and e.operator_id != e.actor_id else None,
+                code,
             )
-            for e in uow.session.execute(select(Event).where(Event.task_id == task.id).order_by(Event.seq)).scalars()
+            for e, code in zip(stored, stood_in, strict=True)
         ]
         reports = (
             uow.session.execute(

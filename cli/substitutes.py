@@ -41,7 +41,13 @@ def substitute_request(
 ) -> None:
     """Ask for a substitute over a range of dates; prints its code; the approvers are notified."""
     code = substitutes.request_substitution(
-        ctx.app(), ctx.actor, substitute=substitute_ref, starts_on=starts_on, ends_on=ends_on, reason=reason, person=person
+        ctx.app(),
+        ctx.actor,
+        substitute=substitute_ref,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        reason=reason,
+        person=person,
     )
     if ctx.json:
         emit_json({"code": code, "status": "requested"})
@@ -114,8 +120,7 @@ def substitute_list(ctx: Ctx, person: str | None, on: date | None) -> None:
                 f"{v.substitute_name}({v.s.substitute_id})",
                 f"{v.s.starts_on} – {v.s.ends_on}",
                 v.s.reason,
-                ctx.pick(STATUS_LABEL[v.s.status])
-                + (f" {when(v.s.cancelled_at, app.tz)}" if v.s.cancelled_at else ""),
+                ctx.pick(STATUS_LABEL[v.s.status]) + (f" {when(v.s.cancelled_at, app.tz)}" if v.s.cancelled_at else ""),
                 ctx.t("是", "yes") if v.in_force else "",
                 v.s.decided_by or "",
             ]

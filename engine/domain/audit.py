@@ -342,7 +342,8 @@ def verify_chain(chain: Iterable[tuple[int, str, str, str | None, int | None]]) 
 # --- the chain as a whole: who wrote each entry, and what the records say the tables hold ----------------
 
 RECORDER_ROLE = "recorder"
-PROJECTED = ("person", "unit", "workspace", "campaign", "instruction", "substitution")  # kinds whose tables are compared with their records
+# kinds whose tables are compared with their records
+PROJECTED = ("person", "unit", "workspace", "campaign", "instruction", "substitution")
 SERVICE_ACCOUNTS = "service_accounts"  # workspace setting: comma-separated accounts of services (pg:duban_web)
 WRITERS = {  # who may write each kind of record, once the organisation exists
     "person": frozenset({"admin"}),

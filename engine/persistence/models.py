@@ -133,7 +133,10 @@ class Substitution(Base):
     """
 
     __tablename__ = "substitutions"
-    __table_args__ = (Index("ix_substitutions_absent_id", "absent_id"), Index("ix_substitutions_substitute_id", "substitute_id"))
+    __table_args__ = (
+        Index("ix_substitutions_absent_id", "absent_id"),
+        Index("ix_substitutions_substitute_id", "substitute_id"),
+    )
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     absent_id: Mapped[str] = mapped_column(ForeignKey("people.id"))

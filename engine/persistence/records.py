@@ -16,9 +16,9 @@ from sqlalchemy import Connection, insert, select, text
 from ..domain.audit import RecordFacts, record_hash
 from .binding import campaign_body, person_body, unit_body
 from .instructions import InstructionRepository
-from .substitutions import SubstitutionRepository
 from .models import PERSON_CONTACT, Campaign, Person, Record, Unit, WorkspaceSetting
 from .repository import CHAIN_STEP
+from .substitutions import SubstitutionRepository
 from .types import decode_instant
 
 

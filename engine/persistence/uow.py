@@ -23,8 +23,8 @@ from .db import WRITE_OPTION, Database
 from .extensions import ExtensionRepository
 from .outbox import OutboxRepository
 from .records import RecordRepository
-from .substitutions import SubstitutionRepository
 from .repository import OrgRepository, TaskRepository
+from .substitutions import SubstitutionRepository
 from .workspace import DefinitionRepository, SettingsRepository
 
 

@@ -329,9 +329,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 select(Unit.name).join(TaskCoUnit, TaskCoUnit.unit_id == Unit.id).where(TaskCoUnit.task_id == task.id)
             ).scalars()
         )
-        stored = list(
-            uow.session.execute(select(Event).where(Event.task_id == task.id).order_by(Event.seq)).scalars()
-        )
+        stored = list(uow.session.execute(select(Event).where(Event.task_id == task.id).order_by(Event.seq)).scalars())
         stood_in = on_behalf_at(uow, app.tz, [(e.actor_id, e.operator_id, e.at) for e in stored])
         events = [
             EventView(

@@ -108,7 +108,8 @@ def request_substitution(
         raise InvalidInput(
             what="--to",
             detail=Bilingual(
-                f"结束日期 {ends_on} 早于开始日期 {starts_on}", f"the last day {ends_on} is before the first day {starts_on}"
+                f"结束日期 {ends_on} 早于开始日期 {starts_on}",
+                f"the last day {ends_on} is before the first day {starts_on}",
             ),
         )
     now, today = _today(app)
@@ -153,11 +154,13 @@ def request_substitution(
             )
         absent = directory.people[absent_id]
         sub = directory.people[substitute_id]
-        unit = directory.units.get(absent.unit_id) if absent.unit_id is not None else None
-        if not may_stand_in(policy, absent.unit_id, sub.unit_id, unit.parent_id if unit else None):
+        home = directory.units.get(absent.unit_id) if absent.unit_id is not None else None
+        if not may_stand_in(policy, absent.unit_id, sub.unit_id, home.parent_id if home else None):
             scope = {
                 "same_unit": Bilingual("同一单位的人员", "someone of the same unit"),
-                "same_or_parent_unit": Bilingual("同一单位或上级单位的人员", "someone of the same unit or the unit above"),
+                "same_or_parent_unit": Bilingual(
+                    "同一单位或上级单位的人员", "someone of the same unit or the unit above"
+                ),
             }[policy.scope]
             raise InvalidInput(
                 what="--substitute",
@@ -171,9 +174,7 @@ def request_substitution(
         year = now.astimezone(app.tz).year
         code = f"{PREFIX}-{year}-{uow.tasks.next_code_number(PREFIX, year):04d}"
         repo.add(
-            Substitution(
-                code, absent_id, substitute_id, starts_on, ends_on, reason, "requested", who.actor_id, now
-            )
+            Substitution(code, absent_id, substitute_id, starts_on, ends_on, reason, "requested", who.actor_id, now)
         )
         _record(app, uow, repo, code, who)
         approvers = _approvers(policy, directory, absent_id) - {who.actor_id, absent_id}
@@ -209,7 +210,9 @@ def _refuse_overlap(
             en = f"{absent_id} already has substitution {s.code} from {s.starts_on} to {s.ends_on}; ranges may not overlap"
         elif s.absent_id == substitute_id:
             zh = f"{_name(directory, substitute_id)} 在 {s.starts_on} 至 {s.ends_on} 本人不在岗（代理 {s.code}），不能做代理人"
-            en = f"{substitute_id} is away from {s.starts_on} to {s.ends_on} (substitution {s.code}), so cannot stand in"
+            en = (
+                f"{substitute_id} is away from {s.starts_on} to {s.ends_on} (substitution {s.code}), so cannot stand in"
+            )
         elif s.substitute_id == absent_id:
             zh = f"{_name(directory, absent_id)} 在 {s.starts_on} 至 {s.ends_on} 正代理他人（{s.code}），日期不能重叠"
             en = f"{absent_id} stands in for someone from {s.starts_on} to {s.ends_on} ({s.code}); ranges may not overlap"
@@ -275,7 +278,8 @@ def decide_substitution(app: App, actor_id: str | None, code: str, *, approve: b
             raise InvalidInput(
                 what=code,
                 detail=Bilingual(
-                    f"代理期已于 {s.ends_on} 结束，不能再批准", f"its range ended on {s.ends_on}; it can no longer be approved"
+                    f"代理期已于 {s.ends_on} 结束，不能再批准",
+                    f"its range ended on {s.ends_on}; it can no longer be approved",
                 ),
             )
         repo.decide(code, "approved" if approve else "denied", who.actor_id, now)
@@ -368,7 +372,9 @@ def list_substitutions(app: App, *, person: str | None = None, on: date | None =
     else:
         at, day = now, today
     return [
-        SubstitutionView(s, names.get(s.absent_id, s.absent_id), names.get(s.substitute_id, s.substitute_id), s.in_force(at, day))
+        SubstitutionView(
+            s, names.get(s.absent_id, s.absent_id), names.get(s.substitute_id, s.substitute_id), s.in_force(at, day)
+        )
         for s in found
     ]
 
@@ -390,11 +396,7 @@ def standing_in(app: App, uow: UnitOfWork, substitute: str, absent: str) -> Subs
 def standing_for(app: App, uow: UnitOfWork, substitute: str) -> list[Substitution]:
     """Whom ``substitute`` stands in for now: their inbox shows those people's work too."""
     now, today = _today(app)
-    return [
-        s
-        for s in uow.substitutions.covering(today)
-        if s.substitute_id == substitute and s.in_force(now, today)
-    ]
+    return [s for s in uow.substitutions.covering(today) if s.substitute_id == substitute and s.in_force(now, today)]
 
 
 def on_behalf_at(uow: UnitOfWork, tz: object, events: list[tuple[str, str | None, datetime]]) -> list[str | None]:
@@ -411,9 +413,7 @@ def on_behalf_at(uow: UnitOfWork, tz: object, events: list[tuple[str, str | None
             if actor not in by_absent:
                 by_absent[actor] = repo.of_absent(actor)
             day = at.astimezone(tz).date()  # type: ignore[arg-type]
-            code = next(
-                (s.code for s in by_absent[actor] if s.substitute_id == operator and s.in_force(at, day)), None
-            )
+            code = next((s.code for s in by_absent[actor] if s.substitute_id == operator and s.in_force(at, day)), None)
         out.append(code)
     return out
 
@@ -431,7 +431,7 @@ def redirect(
     day = now.astimezone(app.tz).date()
     held = _IN_FORCE.get(outbox)
     if held is None or held[0] != day:
-        held = (day, stand_ins(SubstitutionRepository(outbox.conn).covering(day), now, day))
+        held = (day, stand_ins(outbox.substitutes_on(day), now, day))
         _IN_FORCE[outbox] = held
     in_force = {a: s for a, s in held[1].items() if s.in_force(now, day)}
     if not in_force:

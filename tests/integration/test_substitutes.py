@@ -203,7 +203,8 @@ def test_on_a_shared_workspace_verify_accepts_the_substitute_only_within_the_ran
     tmp_path: Path, clock: FixedClock
 ) -> None:
     org = org_with_accounts(
-        tmp_path, {"wangjun": "os:wangjun", "zhangwei": "os:zhangwei", "chenjing": "os:chenjing", "fenglei": "os:fenglei"}
+        tmp_path,
+        {"wangjun": "os:wangjun", "zhangwei": "os:zhangwei", "chenjing": "os:chenjing", "fenglei": "os:fenglei"},
     )
     path = str(tmp_path / "shared.db")
     init_workspace(desk(path, clock, "os:wangjun", tmp_path), org)
@@ -250,10 +251,36 @@ def test_the_policy_names_the_file_and_the_key() -> None:
 
 def test_the_cli_requests_approves_lists_and_acts_for(call, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
     db = ("--db", sqlite_url)
-    code = call(*db, "--as", "wangjun", "assign", "--title", "路灯损坏", "--unit", "社会事务科", "--leader", "张伟",
-                "--deadline", "2026-10-30").out.strip()
-    made = call(*db, "--json", "--as", AWAY, "substitute", "request", "--substitute", "陈静", "--from", "2026-09-07",
-                "--to", "2026-09-09", "--reason", "外出培训")
+    code = call(
+        *db,
+        "--as",
+        "wangjun",
+        "assign",
+        "--title",
+        "路灯损坏",
+        "--unit",
+        "社会事务科",
+        "--leader",
+        "张伟",
+        "--deadline",
+        "2026-10-30",
+    ).out.strip()
+    made = call(
+        *db,
+        "--json",
+        "--as",
+        AWAY,
+        "substitute",
+        "request",
+        "--substitute",
+        "陈静",
+        "--from",
+        "2026-09-07",
+        "--to",
+        "2026-09-09",
+        "--reason",
+        "外出培训",
+    )
     assert made.code == 0, made.err
     sub = made.json()["code"]
     own = call(*db, "--lang", "zh", "--as", STAND_IN, "substitute", "approve", sub)
@@ -269,9 +296,27 @@ def test_the_cli_requests_approves_lists_and_acts_for(call, sqlite_url: str) -> 
     assert acted.code == 0, acted.err
     event = call(*db, "show", code, "--json").json()["events"][-1]
     assert (event["actor"], event["operator"], event["on_behalf_of"], event["substitution"]) == (
-        AWAY, STAND_IN, AWAY, sub
+        AWAY,
+        STAND_IN,
+        AWAY,
+        sub,
     )
     assert "陈静 代 张伟" in call(*db, "--lang", "zh", "show", code).out
-    self_sub = call(*db, "--lang", "zh", "--as", AWAY, "substitute", "request", "--substitute", AWAY, "--from",
-                    "2026-09-10", "--to", "2026-09-11", "--reason", "休假")
+    self_sub = call(
+        *db,
+        "--lang",
+        "zh",
+        "--as",
+        AWAY,
+        "substitute",
+        "request",
+        "--substitute",
+        AWAY,
+        "--from",
+        "2026-09-10",
+        "--to",
+        "2026-09-11",
+        "--reason",
+        "休假",
+    )
     assert self_sub.code == 2 and "不能做自己的代理人" in self_sub.err

@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "reassign": "改派",
     "suspend": "挂起",
     "resume": "恢复办理",
+    "substitute": "代理",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -96,6 +98,16 @@ def operator(app: App, uow: UnitOfWork) -> tuple[str | None, str, frozenset[str]
     return cached  # type: ignore[return-value]
 
 
+@contextmanager
+def standing_in_for(absent: str) -> Iterator[None]:
+    """``--for`` for the calls made within: the demo's substitute, a service acting for a signed-in substitute."""
+    token = acting_for.set(absent)
+    try:
+        yield
+    finally:
+        acting_for.reset(token)
+
+
 def acting(app: App, uow: UnitOfWork, as_person: str | None) -> Acting:
     """The person acted for and the operator; refusals name the account, which cannot be typed.
 
@@ -106,7 +118,7 @@ def acting(app: App, uow: UnitOfWork, as_person: str | None) -> Acting:
     who = _acting(app, uow, as_person)
     if not absent or absent == who.actor_id:
         return who
-    if who.operator_id is not None and who.operator_id != who.actor_id:
+    if who.operator_id is not None and who.operator_id != who.actor_id and not is_single_desk(app, uow):
         # a recorder keying in for someone cannot also stand in for a third person
         raise NotRecorder(operator=f"{who.operator_id}（{who.account}）", person=absent)
     from .substitutes import standing_in  # imported here: substitutes builds on this module

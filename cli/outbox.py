@@ -145,6 +145,7 @@ RULES = {
     "event": ("流转通知", "event"),
     "circular": ("定期通报", "circular"),
     "notice": ("督办单", "supervision notice"),
+    "substitution": ("代理", "substitute"),
 }
 STATUS_TEXT = {
     "pending": ("待发送", "pending"),

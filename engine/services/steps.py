@@ -39,6 +39,13 @@ def take_step(
     app: App, person_id: str, code: str, trigger: str, comment: str | None, if_version: int | None
 ) -> FireResult:
     _visible(app, person_id, code)
+    return take_step_unchecked(app, person_id, code, trigger, comment, if_version)
+
+
+def take_step_unchecked(
+    app: App, person_id: str, code: str, trigger: str, comment: str | None, if_version: int | None
+) -> FireResult:
+    """The step, once whoever it is taken for is known to see the task (a substitute's: the absent person)."""
     # 退办 and the decision on a proposed transfer carry checks and units of their own (services/transfers.py)
     if trigger == transfers.RETURN:
         _check_version(app, code, if_version)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from duban.workflows import BUILTIN_DIR
@@ -42,6 +43,9 @@ from .identity import Acting, acting
 from .notify import Contact, Directory, cached_org
 from .org import resolve_person
 from .report import end_of_day
+
+if TYPE_CHECKING:
+    from .tasks import FireResult
 
 SETTING = "DUBAN_SUBSTITUTION"
 BUILTIN = BUILTIN_DIR / "policies" / "substitution.yaml"
@@ -476,3 +480,73 @@ def _tell(
                 ),
                 now,
             )
+
+
+# --- the web workspace: a signed-in substitute's steps on a task page -------------------------------------
+
+# Steps with a form of their own (progress, extension, transfer, verification) are taken at a terminal with --for.
+PLAIN_STEPS = frozenset(
+    {"start", "submit", "approve", "reject", "close", "reopen", "cancel", "return", "insist", "suspend", "resume"}
+)
+
+
+@dataclass(frozen=True)
+class StandInSteps:
+    """On a task page: the steps its viewer may take for someone they stand in for now."""
+
+    substitution: str
+    absent_id: str
+    absent_name: str
+    steps: list[str]
+    labels: dict[str, Bilingual]
+
+
+def steps_standing_in(app: App, person_id: str, code: str) -> list[StandInSteps]:
+    from .visibility import may_see_task, visible_task  # imported here: visibility reads through queries
+
+    with app.uow(write=False) as uow:
+        covering = standing_for(app, uow, person_id)
+        names = {p: n for p, (n, _u, _r) in cached_org(app, uow).people().items()} if covering else {}
+    found: list[StandInSteps] = []
+    for s in covering:
+        if not may_see_task(app, s.absent_id, code):
+            continue
+        detail = visible_task(app, s.absent_id, code)
+        steps = [t for t in detail.allowed if t in PLAIN_STEPS]
+        if not steps:
+            continue
+        spec = app.registry.find(detail.summary.workflow)
+        labels = {t: spec.trigger_label(t) if spec else Bilingual(t, t) for t in steps}
+        found.append(StandInSteps(s.code, s.absent_id, names.get(s.absent_id, s.absent_id), steps, labels))
+    return found
+
+
+def may_see_standing_in(app: App, person_id: str, code: str) -> bool:
+    """A substitute sees the tasks of the person they stand in for, for the days they do."""
+    from .visibility import may_see_task
+
+    with app.uow(write=False) as uow:
+        covering = standing_for(app, uow, person_id)
+    return any(may_see_task(app, s.absent_id, code) for s in covering)
+
+
+def step_for(
+    app: App,
+    person_id: str,
+    absent_id: str,
+    code: str,
+    trigger: str,
+    comment: str | None,
+    if_version: int | None,
+) -> FireResult:
+    """A step the signed-in substitute takes for the absent person: checked and recorded as with --for."""
+    from .identity import standing_in_for
+    from .steps import take_step_unchecked
+    from .visibility import may_see_task
+
+    if trigger not in PLAIN_STEPS or not may_see_task(app, absent_id, code):
+        from ..domain.errors import UnknownTask
+
+        raise UnknownTask(code=code)
+    with standing_in_for(absent_id):
+        return take_step_unchecked(app, person_id, code, trigger, comment, if_version)

@@ -423,6 +423,8 @@ class ChainWalk:
                 )
             )
         self._check_writer(kind, subject, chain_seq, at, self._signed_in(account, via))
+        if kind == "substitution" and body is not None:
+            self._check_substitution(subject, chain_seq, self._signed_in(account, via), body)
         if kind in self.projections:
             self.projections[kind][subject] = body
         if kind == "person":
@@ -461,6 +463,30 @@ class ChainWalk:
     def _break(self, code: str | None, seq: int | None, chain_seq: int, what: str, zh: str = "") -> None:
         self.breaks.append(Break(code, seq, chain_seq, what, zh))
         self.chain_broken = True
+
+    def _check_substitution(self, subject: str, chain_seq: int, account: str | None, body: dict[str, Any]) -> None:
+        """A substitution's record is written by whoever its body says took that step, and nobody decides a
+        request they made or are party to: a forged approval cannot make a substitute's steps pass."""
+        if account is None or account.startswith("upgrade:") or self._single_desk():
+            return
+        person = self._owners.get(account)
+        status = body.get("status")
+        by = {"requested": "requested_by", "approved": "decided_by", "denied": "decided_by"}.get(str(status))
+        claimed = body.get(by) if by else body.get("cancelled_by")
+        parties = {body.get("absent_id"), body.get("substitute_id"), body.get("requested_by")}
+        keyed_in = person is not None and RECORDER_ROLE in self._roles.get(person, frozenset())  # 代录
+        if person is not None and (person == claimed or keyed_in) and not (by == "decided_by" and person in parties):
+            return
+        self.breaks.append(
+            Break(
+                None,
+                None,
+                chain_seq,
+                f"the substitution record of '{subject}' ({status}) was written by {account} ({person}), "
+                f"not by {claimed} as it says, or by a party to it",
+                f"代理记录“{subject}”（{status}）由 {account}（{person}）写入，与记录所称的 {claimed} 不符，或由当事人自行审批",
+            )
+        )
 
     def _stood_in(self, person: str, actor_id: str | None, at: datetime | None) -> bool:
         """An approved substitute (代理) acting for the absent person within the range, as recorded by then."""

@@ -320,3 +320,29 @@ def test_the_cli_requests_approves_lists_and_acts_for(call, sqlite_url: str) -> 
         "休假",
     )
     assert self_sub.code == 2 and "不能做自己的代理人" in self_sub.err
+
+
+def test_an_approval_forged_by_the_substitute_is_named(tmp_path: Path, clock: FixedClock) -> None:
+    """Writing the table and a record that says an admin approved does not pass: the record names the account."""
+    from duban.engine.services.chain import record_changes
+
+    org = org_with_accounts(tmp_path, {"zhouqiang": "os:zhouqiang", "zhangwei": "os:zhangwei", "chenjing": "os:chenjing"})
+    path = str(tmp_path / "shared.db")
+    init_workspace(desk(path, clock, "os:zhouqiang", tmp_path), org)
+    away = desk(path, clock, "os:zhangwei", tmp_path)
+    sub = request_substitution(
+        away, None, substitute=STAND_IN, starts_on=date(2026, 9, 7), ends_on=date(2026, 9, 8), reason="外出培训"
+    )
+    substitute = desk(path, clock, "os:chenjing", tmp_path)
+    assert verify(substitute).ok
+    with substitute.uow(write=True) as uow:
+        uow.substitutions.decide(sub, "approved", ADMIN, clock.now())
+        record_changes(
+            substitute, uow, "substitution", uow.substitutions.bodies([sub]), account="os:chenjing", operator_id=STAND_IN
+        )
+        uow.commit()
+    found = [b.what for b in verify(substitute).breaks]
+    assert any(f"substitution record of '{sub}' (approved) was written by os:chenjing" in w for w in found), found
+    away.close()
+    substitute.close()
+

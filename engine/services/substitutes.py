@@ -42,7 +42,6 @@ from .chain import record_changes
 from .identity import Acting, acting
 from .notify import Contact, Directory, cached_org
 from .org import resolve_person
-from .report import end_of_day
 
 if TYPE_CHECKING:
     from .tasks import FireResult
@@ -371,6 +370,8 @@ def list_substitutions(app: App, *, person: str | None = None, on: date | None =
         found = uow.substitutions.listing(pid)
         names = {p: n for p, (n, _u, _r) in org.people().items()}
     if on is not None:
+        from .report import end_of_day  # imported here: the circular's module is heavy, and only this needs it
+
         at, day = end_of_day(on, app.tz), on
         found = [s for s in found if s.requested_at <= at]
     else:

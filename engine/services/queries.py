@@ -17,7 +17,6 @@ from ..domain.text import Bilingual
 from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.web_store import WebStore, visible_clause
 from .org import resolve_unit
-from .substitutes import on_behalf_at
 from .watch import task_standing, watched_sign_by
 
 
@@ -330,7 +329,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             ).scalars()
         )
         stored = list(uow.session.execute(select(Event).where(Event.task_id == task.id).order_by(Event.seq)).scalars())
-        stood_in = on_behalf_at(uow, app.tz, [(e.actor_id, e.operator_id, e.at) for e in stored])
+        stood_in = uow.substitutions.on_behalf(app.tz, [(e.actor_id, e.operator_id, e.at) for e in stored])
         events = [
             EventView(
                 e.seq,

@@ -404,25 +404,6 @@ def standing_for(app: App, uow: UnitOfWork, substitute: str) -> list[Substitutio
     return [s for s in uow.substitutions.covering(today) if s.substitute_id == substitute and s.in_force(now, today)]
 
 
-def on_behalf_at(uow: UnitOfWork, tz: object, events: list[tuple[str, str | None, datetime]]) -> list[str | None]:
-    """For each (actor, operator, at): the substitution's code when the operator stood in for the actor then."""
-    wanted = [(a, o, at) for a, o, at in events if o is not None and o != a]
-    if not wanted:
-        return [None] * len(events)
-    repo = uow.substitutions
-    by_absent: dict[str, list[Substitution]] = {}
-    out: list[str | None] = []
-    for actor, operator, at in events:
-        code = None
-        if operator is not None and operator != actor:
-            if actor not in by_absent:
-                by_absent[actor] = repo.of_absent(actor)
-            day = at.astimezone(tz).date()  # type: ignore[arg-type]
-            code = next((s.code for s in by_absent[actor] if s.substitute_id == operator and s.in_force(at, day)), None)
-        out.append(code)
-    return out
-
-
 _IN_FORCE: WeakKeyDictionary[OutboxRepository, tuple[date, dict[str, Substitution]]] = WeakKeyDictionary()
 
 

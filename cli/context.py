@@ -6,7 +6,7 @@ import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,8 @@ class Ctx:
     actor: str | None = None
     _app: App | None = field(default=None, repr=False)
     single_desk: bool = False
+    absent: str | None = None  # --for: the person away whom the acting person stands in for (代理)
+    _for_token: Any = field(default=None, repr=False)
 
     def app(self, *, check: bool = True) -> App:
         """The wired app; by default only once the database is a duban database and the operator is known."""
@@ -35,6 +37,10 @@ class Ctx:
             from duban.engine.services.workspace import open_workspace
 
             self._app = App.build(self.settings)
+            if self.absent:
+                from duban.engine.services.identity import acting_for
+
+                self._for_token = acting_for.set(self.absent)
             if check:
                 open_workspace(self._app)
                 self.single_desk = check_operator(self._app, self.actor)
@@ -70,6 +76,11 @@ class Ctx:
         return True
 
     def close(self) -> None:
+        if self._for_token is not None:  # one command's --for ends with it (tests run many in one process)
+            from duban.engine.services.identity import acting_for
+
+            acting_for.reset(self._for_token)
+            self._for_token = None
         if self.single_desk and sys.exc_info()[1] is None and not self.json and self._desk_note_due():
             click.echo(
                 self.t(

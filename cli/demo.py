@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "co_sign": "配合单位签收",
     "co_report": "报送配合情况",
     "co_waive": "免于配合",
+    "substitute": "代理",
 }
 
 

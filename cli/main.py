@@ -46,6 +46,7 @@ SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
             "resume",
             "verify",
             "co-unit",
+            "substitute",
         ),
     ),
     (("台账", "Ledger"), ("import", "export", "campaign", "instruction", "report", "circulars")),
@@ -102,6 +103,7 @@ COMMAND_MODULES: dict[str, str] = {
     "instruction": "instructions",
     "verify": "verification",
     "co-unit": "co_units",
+    "substitute": "substitutes",
     **dict.fromkeys(("return", "reassign", "insist", "transfer"), "transfers"),
     **dict.fromkeys(("worker", "beat"), "worker"),
     "demo": "demo",
@@ -172,16 +174,26 @@ class RootGroup(click.Group):
     help="Database: a SQLite file (default ./duban.db) or postgresql+psycopg://… [env DUBAN_DATABASE_URL]",
 )
 @click.option("--as", "actor", metavar="PERSON_ID", envvar="DUBAN_USER", help="Who is acting. [env DUBAN_USER]")
+@click.option(
+    "--for",
+    "absent",
+    metavar="PERSON_ID",
+    help="Act as the approved substitute (代理) of this person, who is away. See duban substitute.",
+)
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the output (default: from the locale).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output with stable keys.")
 @click.version_option(package_name="duban")
 @click.pass_context
-def cli(click_ctx: click.Context, db: str | None, actor: str | None, lang: Lang | None, as_json: bool) -> None:
+def cli(
+    click_ctx: click.Context, db: str | None, actor: str | None, absent: str | None, lang: Lang | None, as_json: bool
+) -> None:
     """duban 督办 — rectification and assistance tasks: assign, carry out, review, close."""
     settings = Settings.from_env()
     if db:
         settings = replace(settings, database_url=db)
-    ctx = Ctx(settings=settings, lang=lang or settings.lang, json=as_json, actor=actor or settings.user)
+    ctx = Ctx(
+        settings=settings, lang=lang or settings.lang, json=as_json, actor=actor or settings.user, absent=absent or None
+    )
     click_ctx.obj = ctx
     click_ctx.call_on_close(ctx.close)
 

@@ -156,6 +156,7 @@ RULES = {
     "notice": ("督办单", "supervision notice"),
     "digest": ("每日摘要", "daily digest"),
     "co_unit_late": ("配合单位超时提醒", "co-unit late"),
+    "substitution": ("代理", "substitute"),
 }
 STATUS_TEXT = {
     "pending": ("待发送", "pending"),

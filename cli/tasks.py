@@ -405,6 +405,10 @@ def detail_json(d: TaskDetail) -> dict[str, object]:
                 "to": e.dest,
                 "actor": e.actor,
                 "actor_name": e.actor_name,
+                "operator": e.operator,
+                "operator_name": e.operator_name,
+                "on_behalf_of": e.actor if e.substitution else None,
+                "substitution": e.substitution,
                 "at": e.at,
                 "comment": e.comment,
                 "data": e.data,
@@ -511,7 +515,7 @@ def show(ctx: Ctx, code: str) -> None:
                 when(e.at, app.tz),
                 ctx.pick(e.trigger_label),
                 f"{ctx.pick(e.source_label)} → {ctx.pick(e.dest_label)}" if e.source != e.dest else "",
-                e.actor_name,
+                _by(ctx, e),
                 _event_note(e),
             ]
             for e in d.events
@@ -561,6 +565,13 @@ def _duty_text(ctx: Ctx, v: report_duties.DutyView | None, tz: ZoneInfo) -> str:
         )
         parts.append(ctx.t(f"漏报 {len(v.missed)} 次（{days}）", f"{len(v.missed)} missed ({days})"))
     return ("；" if ctx.lang == "zh" else "; ").join(parts)
+
+
+def _by(ctx: Ctx, e: queries.EventView) -> str:
+    """Who acted; a substitute's step names both (何娟 代 冯磊)."""
+    if e.substitution and e.operator_name:
+        return ctx.t(f"{e.operator_name} 代 {e.actor_name}", f"{e.operator_name} for {e.actor_name}")
+    return e.actor_name
 
 
 def _closed_text(ctx: Ctx, s: TaskSummary) -> str:

@@ -150,6 +150,7 @@ HELP_ZH: dict[str, tuple[str, dict[str, str]]] = {
         {
             "--db": "数据库：SQLite 文件（默认 ./duban.db）或 postgresql+psycopg://…［环境变量 DUBAN_DATABASE_URL］",
             "--as": "以谁的身份操作（人员编号）。［环境变量 DUBAN_USER］",
+            "--for": "以已批准代理人的身份代此不在岗人员操作（代理，人员编号）；见 duban substitute。",
             "--version": "显示版本并退出。",
         },
     ),
@@ -340,6 +341,27 @@ HELP_ZH: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "transfer consent": ("同意转办（责任领导）：任务转给所提请的单位，由其重新签收。", {"--comment": "说明。"}),
     "transfer decline": ("不同意转办（责任领导）：任务仍由原单位办理。", {"--comment": "理由（必填）。"}),
+    "substitute": (
+        "代理 — 不在岗人员（休假、培训）指定代理人及起止日期，经本单位负责人或管理员批准；代理人用 --for 代其操作。",
+        {},
+    ),
+    "substitute request": (
+        "申请代理：指定代理人与起止日期；输出代理编号，并通知审批人。",
+        {
+            "--substitute": "代理人（编号或姓名）。",
+            "--from": "不在岗的第一天（YYYY-MM-DD）。",
+            "--to": "不在岗的最后一天（YYYY-MM-DD）；到期自动结束。",
+            "--reason": "事由：休假、外出培训……",
+            "--person": "为谁申请（默认：本人）。",
+        },
+    ),
+    "substitute approve": ("批准代理申请（按规定：不在岗人员所在单位负责人或管理员）。", {}),
+    "substitute deny": ("不批准代理申请。", {}),
+    "substitute cancel": ("提前结束代理，或撤回申请；即时生效。", {}),
+    "substitute list": (
+        "按开始日期列出代理，并标明现在（或 --on 当日）是否生效。",
+        {"--person": "仅此人员的代理（不在岗或代理他人）。", "--on": "截至该日结束时哪些代理生效（YYYY-MM-DD）。"},
+    ),
     "instruction": ("领导批示 — 先登记批示，再据此交办任务（assign --instruction），任务回指批示。", {}),
     "instruction add": (
         "登记领导批示（领导、督查人员或管理员）；输出批示编号；记入审计链。",

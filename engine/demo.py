@@ -29,9 +29,11 @@ from .services.accountability import open_record
 from .services.circulars import circular_file, issue_due, list_circulars
 from .services.co_units import co_unit_step
 from .services.delivery import deliver_pending
+from .services.identity import standing_in_for
 from .services.instructions import register_instruction
 from .services.ledger_import import ImportOptions, read_ledger
 from .services.queries import TaskFilter, TaskSummary, list_tasks, show_task
+from .services.substitutes import decide_substitution, request_substitution
 from .services.sweep import sweep
 from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress
 from .services.transfers import reassign, return_task
@@ -44,6 +46,9 @@ PRINCIPAL = "wangjun"
 SUPERVISOR = "huangtao"  # 督查室
 SUPERVISION_CLERK = "huangtao"  # 督查室 registers leaders' instructions
 REASSIGN_TO = "督查室"
+SUBSTITUTION_WEEK = 4
+AWAY_LEADER = "zhangwei"  # 代理: away at training on the fourth Friday …
+SUBSTITUTE = "chenjing"  # … and the deputy who stands in for him
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCORING = BUILTIN_DIR / "policies" / "scoring.yaml"  # the demo's circulars rank the units by score
 
@@ -259,23 +264,50 @@ class _Story:
         for i, t in enumerate(self.tasks("in_progress")):
             if self.percent.get(t.code, 0) >= 100:
                 self.do("submit", fire, self.app, self.worker(t.unit, i), t.code, "submit", comment="申请验收")
+        if w == SUBSTITUTION_WEEK:
+            self.stand_in(monday)
         # Friday: lead leaders review; every third task is sent back once.
         self.at(monday + timedelta(days=4), 16)
         for t in self.tasks("submitted"):
-            if int(t.code[-2:]) % 3 == 0 and t.code not in self.rejected:
-                self.rejected.add(t.code)
-                self.percent[t.code] = 85
-                self.do(
-                    "reject",
-                    fire,
-                    self.app,
-                    t.leader,
-                    t.code,
-                    "reject",
-                    comment="佐证材料不完整，请补充整改前后对比照片",
-                )
-            else:
-                self.do("approve", fire, self.app, t.leader, t.code, "approve", comment="经现场核查，整改到位")
+            if (
+                w == SUBSTITUTION_WEEK and t.leader == AWAY_LEADER
+            ):  # 代理: the substitute reviews for the leader away at training
+                with standing_in_for(AWAY_LEADER):
+                    self.review(t, SUBSTITUTE)
+                continue
+            self.review(t, t.leader)
+        self._after_reviews(w, monday)
+
+    def stand_in(self, monday: date) -> None:
+        """代理: on Wednesday a deputy leader away at training on Friday names another deputy to stand in for him,
+        and the principal leader approves; on Friday the substitute reviews his tasks, both names on each step."""
+        self.at(monday + timedelta(days=2), 17)
+        friday = monday + timedelta(days=4)
+        code = request_substitution(
+            self.app, AWAY_LEADER, substitute=SUBSTITUTE, starts_on=friday, ends_on=friday, reason="参加市委党校培训"
+        )
+        self.clock.advance(timedelta(minutes=20))
+        decide_substitution(self.app, PRINCIPAL, code, approve=True)
+        self.week.actions["substitute"] += 1
+
+    def review(self, t: TaskSummary, by: str | None) -> None:
+        """Friday's review of one submitted task: every third task is sent back once."""
+        if int(t.code[-2:]) % 3 == 0 and t.code not in self.rejected:
+            self.rejected.add(t.code)
+            self.percent[t.code] = 85
+            self.do(
+                "reject",
+                fire,
+                self.app,
+                by,
+                t.code,
+                "reject",
+                comment="佐证材料不完整，请补充整改前后对比照片",
+            )
+        else:
+            self.do("approve", fire, self.app, by, t.code, "approve", comment="经现场核查，整改到位")
+
+    def _after_reviews(self, w: int, monday: date) -> None:
         if not self.accountability:
             self.hold_to_account(monday + timedelta(days=4))
         if w == 2:

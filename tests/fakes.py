@@ -303,6 +303,9 @@ class FakeOutbox:
             t.id, r.code, r.title, r.workflow, t.state, r.unit_id, r.lead_leader_id, r.responsible_person_id, r.deadline
         )
 
+    def substitutes_on(self, day: date) -> list[Any]:
+        return []
+
     def add(self, notice: OutgoingNotice, now: datetime) -> bool:
         if notice.dedup_key in self.data.notifications:
             return False

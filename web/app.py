@@ -24,7 +24,20 @@ from duban.engine.domain.errors import DubanError
 from duban.engine.services.workspace import open_workspace
 
 from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render, templates
-from .routes import admin, api, assign, auth, board, circulars, co_units, inbox, ledger, task_supervision, tasks
+from .routes import (
+    admin,
+    api,
+    assign,
+    auth,
+    board,
+    circulars,
+    co_units,
+    inbox,
+    ledger,
+    substitutes,
+    task_supervision,
+    tasks,
+)
 
 ROUTERS = (
     auth.router,
@@ -32,6 +45,7 @@ ROUTERS = (
     tasks.router,
     task_supervision.router,
     co_units.router,
+    substitutes.router,
     api.router,
     ledger.router,
     board.router,

@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 GENESIS = "0" * 64  # the "previous hash" of a task's first event, and of the chain's first
@@ -248,6 +248,8 @@ RECORD_KIND_ZH = {
     "refusal": "拒绝记录",
     "accountability": "问责记录",
     "supervision_notice": "督办单",
+    "substitution": "代理",
+    "instruction": "领导批示",
     "event": "事件",
 }
 
@@ -340,13 +342,8 @@ def verify_chain(chain: Iterable[tuple[int, str, str, str | None, int | None]]) 
 # --- the chain as a whole: who wrote each entry, and what the records say the tables hold ----------------
 
 RECORDER_ROLE = "recorder"
-PROJECTED = (
-    "person",
-    "unit",
-    "workspace",
-    "campaign",
-    "instruction",
-)  # kinds whose tables are compared with their records
+# kinds whose tables are compared with their records
+PROJECTED = ("person", "unit", "workspace", "campaign", "instruction", "substitution")
 SERVICE_ACCOUNTS = "service_accounts"  # workspace setting: comma-separated accounts of services (pg:duban_web)
 WRITERS = {  # who may write each kind of record, once the organisation exists
     "person": frozenset({"admin"}),
@@ -373,6 +370,7 @@ class ChainWalk:
     _owners: dict[str, str] = field(default_factory=dict)  # account -> person, as recorded so far
     _roles: dict[str, frozenset[str]] = field(default_factory=dict)
     _bootstrap: tuple[datetime, str] | None = None  # the first organisation load: (instant, account)
+    zone: tzinfo = UTC  # the workspace's zone: a substitution's range is in its dates
 
     def entry(
         self,
@@ -411,7 +409,7 @@ class ChainWalk:
                     "哈希链在此处断开（有记录被改动或挪动）",
                 )
         if kind == "event":
-            self._check_operator(subject, seq, chain_seq, account, actor_id, operator_id, via)
+            self._check_operator(subject, seq, chain_seq, account, actor_id, operator_id, via, at)
             return
         facts = RecordFacts(kind, subject, body, at, account, operator_id, via)
         if record_hash(facts) != hash:
@@ -425,6 +423,8 @@ class ChainWalk:
                 )
             )
         self._check_writer(kind, subject, chain_seq, at, self._signed_in(account, via))
+        if kind == "substitution" and body is not None:
+            self._check_substitution(subject, chain_seq, self._signed_in(account, via), body)
         if kind in self.projections:
             self.projections[kind][subject] = body
         if kind == "person":
@@ -464,6 +464,37 @@ class ChainWalk:
         self.breaks.append(Break(code, seq, chain_seq, what, zh))
         self.chain_broken = True
 
+    def _check_substitution(self, subject: str, chain_seq: int, account: str | None, body: dict[str, Any]) -> None:
+        """A substitution's record is written by whoever its body says took that step, and nobody decides a
+        request they made or are party to: a forged approval cannot make a substitute's steps pass."""
+        if account is None or account.startswith("upgrade:") or self._single_desk():
+            return
+        person = self._owners.get(account)
+        status = body.get("status")
+        by = {"requested": "requested_by", "approved": "decided_by", "denied": "decided_by"}.get(str(status))
+        claimed = body.get(by) if by else body.get("cancelled_by")
+        parties = {body.get("absent_id"), body.get("substitute_id"), body.get("requested_by")}
+        keyed_in = person is not None and RECORDER_ROLE in self._roles.get(person, frozenset())  # 代录
+        if person is not None and (person == claimed or keyed_in) and not (by == "decided_by" and person in parties):
+            return
+        self.breaks.append(
+            Break(
+                None,
+                None,
+                chain_seq,
+                f"the substitution record of '{subject}' ({status}) was written by {account} ({person}), "
+                f"not by {claimed} as it says, or by a party to it",
+                f"代理记录“{subject}”（{status}）由 {account}（{person}）写入，与记录所称的 {claimed} 不符，或由当事人自行审批",
+            )
+        )
+
+    def _stood_in(self, person: str, actor_id: str | None, at: datetime | None) -> bool:
+        """An approved substitute (代理) acting for the absent person within the range, as recorded by then."""
+        if at is None:
+            return False
+        day = at.astimezone(self.zone).date()
+        return any(_stands_in(b, person, actor_id, at, day) for b in self.projections["substitution"].values())
+
     def _single_desk(self) -> bool:
         setting = self.projections["workspace"].get("single_desk")
         return bool(setting and setting.get("value") == "true")
@@ -489,6 +520,7 @@ class ChainWalk:
         actor_id: str | None,
         operator_id: str | None,
         via: str | None = None,
+        at: datetime | None = None,
     ) -> None:
         if account is None or self._single_desk():  # written before accounts were bound, or by design unchecked
             return
@@ -510,12 +542,28 @@ class ChainWalk:
         elif operator_id != person:
             what = f"it says {operator_id or actor_id} operated, but the account {account} that wrote it is {person}"
             zh = f"记录称操作人为 {operator_id or actor_id}，但写入它的账号 {account} 属于 {person}"
-        elif actor_id != person and RECORDER_ROLE not in self._roles.get(person, frozenset()):
+        elif (
+            actor_id != person
+            and RECORDER_ROLE not in self._roles.get(person, frozenset())
+            and not self._stood_in(person, actor_id, at)
+        ):
             what = f"{person} recorded it for {actor_id} without the recorder role"
             zh = f"{person} 没有代录员（recorder）角色，却代 {actor_id} 录入"
         else:
             return
         self.breaks.append(Break(code, seq, chain_seq, what, zh))
+
+
+def _stands_in(body: dict[str, Any] | None, substitute: str, absent: str | None, at: datetime, day: date) -> bool:
+    """Whether a substitution's record (as it stood then) let ``substitute`` act for ``absent`` at ``at``."""
+    if not body or body.get("substitute_id") != substitute or body.get("absent_id") != absent:
+        return False
+    decided, cancelled = body.get("decided_at"), body.get("cancelled_at")
+    if body.get("status") not in ("approved", "cancelled") or not decided or at < datetime.fromisoformat(decided):
+        return False
+    if cancelled and at >= datetime.fromisoformat(cancelled):
+        return False
+    return str(body.get("starts_on")) <= day.isoformat() <= str(body.get("ends_on"))
 
 
 def compare_projection(

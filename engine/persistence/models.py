@@ -128,6 +128,34 @@ class Instruction(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Substitution(Base):
+    """代理: a person away and who stands in for them over a range of dates, once approved.
+
+    A projection of its chained record (kind "substitution"): ``audit verify`` compares the two, and
+    replays the records in order to know who stood in for whom when each event was written.
+    """
+
+    __tablename__ = "substitutions"
+    __table_args__ = (
+        Index("ix_substitutions_absent_id", "absent_id"),
+        Index("ix_substitutions_substitute_id", "substitute_id"),
+    )
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    absent_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    substitute_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)  # the last day it is in force (in the workspace's zone)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # requested, approved, denied, cancelled
+    requested_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class TaskCoUnit(Base):
     """Co-units (配合单位): they help, but do not fire the task's transitions."""
 

@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ..domain.substitution import Substitution
 from .models import Notification
 from .sql import for_dialect
+from .substitutions import SubstitutionRepository
 from .types import decode_date, decode_instant, encode_instant
 
 
@@ -95,6 +97,10 @@ class OutboxRepository:
 
     def _at(self, value: datetime | None) -> object:
         return None if value is None else encode_instant(value, self.dialect)
+
+    def substitutes_on(self, day: date) -> list[Substitution]:
+        """代理: the substitutions whose range holds ``day``; a notice for someone away goes to their substitute."""
+        return SubstitutionRepository(self.conn).covering(day)
 
     def add(self, notice: OutgoingNotice, now: datetime) -> bool:
         """Insert unless a notification with the same dedup key exists; True when inserted."""

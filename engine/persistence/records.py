@@ -18,6 +18,7 @@ from .binding import campaign_body, person_body, unit_body
 from .instructions import InstructionRepository
 from .models import PERSON_CONTACT, Campaign, Person, Record, Unit, WorkspaceSetting
 from .repository import CHAIN_STEP
+from .substitutions import SubstitutionRepository
 from .types import decode_instant
 
 
@@ -91,6 +92,7 @@ class RecordRepository:
             "workspace": self.workspace_bodies(),
             "campaign": self.campaign_bodies(),
             "instruction": InstructionRepository(self.conn).bodies(),
+            "substitution": SubstitutionRepository(self.conn).bodies(),
         }
 
     def last_bodies(self, kind: str, subjects: Iterable[str]) -> dict[str, dict[str, Any] | None]:

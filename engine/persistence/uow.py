@@ -30,6 +30,7 @@ from .outbox import OutboxRepository
 from .read.audit_reads import AuditReader
 from .records import RecordRepository
 from .repository import OrgRepository, TaskRepository
+from .substitutions import SubstitutionRepository
 from .web_store import WebStore
 from .workspace import DefinitionRepository, SettingsRepository
 
@@ -87,6 +88,10 @@ class UnitOfWork:
     @cached_property
     def co_units(self) -> CoUnitRepository:
         return CoUnitRepository(self._conn)
+
+    @cached_property
+    def substitutions(self) -> SubstitutionRepository:
+        return SubstitutionRepository(self._conn)
 
     @cached_property
     def campaigns(self) -> CampaignRepository:

@@ -117,7 +117,7 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
                     verdict.breaks.append(found)
         verdict.breaks += _progress_breaks(reads, campaign, progress_events)
 
-        walk = ChainWalk()
+        walk = ChainWalk(zone=app.tz)
         for r in reads.chain():
             walk.entry(
                 chain_seq=r.chain_seq,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -35,6 +37,11 @@ class SignedIn:
 
 # Set by the service's entry point for the duration of one request; never by a typed name.
 signed_in: ContextVar[SignedIn | None] = ContextVar("duban_signed_in", default=None)
+
+# 代理: the absent person a substitute acts for (``--for``), set by the entry point for one command or request.
+# The substitute is still established by the system (the account, or --as on a single desk); the approved
+# substitution in force now is what lets them act with the absent person's roles and relations.
+acting_for: ContextVar[str | None] = ContextVar("duban_acting_for", default=None)
 
 
 def is_single_desk(app: App, uow: UnitOfWork) -> bool:
@@ -91,8 +98,36 @@ def operator(app: App, uow: UnitOfWork) -> tuple[str | None, str, frozenset[str]
     return cached  # type: ignore[return-value]
 
 
+@contextmanager
+def standing_in_for(absent: str) -> Iterator[None]:
+    """``--for`` for the calls made within: the demo's substitute, a service acting for a signed-in substitute."""
+    token = acting_for.set(absent)
+    try:
+        yield
+    finally:
+        acting_for.reset(token)
+
+
 def acting(app: App, uow: UnitOfWork, as_person: str | None) -> Acting:
-    """The person acted for and the operator; refusals name the account, which cannot be typed."""
+    """The person acted for and the operator; refusals name the account, which cannot be typed.
+
+    With ``--for ABSENT`` (``acting_for``) the one resolved is the substitute: the rules are then checked
+    against the absent person, and the substitute is recorded as the operator (both names on every event).
+    """
+    absent = acting_for.get()
+    who = _acting(app, uow, as_person)
+    if not absent or absent == who.actor_id:
+        return who
+    if who.operator_id is not None and who.operator_id != who.actor_id and not is_single_desk(app, uow):
+        # a recorder keying in for someone cannot also stand in for a third person
+        raise NotRecorder(operator=f"{who.operator_id}（{who.account}）", person=absent)
+    from .substitutes import standing_in  # imported here: substitutes builds on this module
+
+    standing_in(app, uow, who.actor_id, absent)
+    return Acting(absent, who.actor_id, who.account, who.via)
+
+
+def _acting(app: App, uow: UnitOfWork, as_person: str | None) -> Acting:
     session = signed_in.get()
     if session is not None:
         return _acting_signed_in(app, uow, session, as_person)

@@ -28,6 +28,7 @@ from ..persistence.read.inbox_page import (
 from ..persistence.web_store import PendingExtension
 from .ledger_view import light_bands
 from .queries import TaskFilter, TaskSummary, list_tasks
+from .substitutes import standing_for
 
 # Always available on an open task, so they do not make a task something to do now.
 STANDING = frozenset({"cancel", "extend", "remind", "grant_extension", "deny_extension", "reopen"})
@@ -39,6 +40,17 @@ PAGE = 50  # rows per list: the inbox is a page, never every open task of a unit
 class InboxItem:
     task: TaskSummary
     steps: list[str]  # triggers this person may fire now, STANDING ones left out
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """代理: someone this person stands in for now, and the first page of that person's work."""
+
+    substitution: str
+    absent_id: str
+    absent_name: str
+    until: date
+    inbox: Inbox
 
 
 @dataclass
@@ -57,6 +69,7 @@ class Inbox:
     overdue: list[TaskSummary] = field(default_factory=list)  # for supervisors: red tasks, most overdue first
     overdue_total: int = 0
     may_remind: set[str] = field(default_factory=set)  # codes of overdue tasks this person may remind
+    standing_in: list[StandIn] = field(default_factory=list)  # 代理: whom they stand in for now (first page only)
 
 
 def _grounds(
@@ -129,6 +142,7 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
             everything = _every_open(app)
             overdue_total = uow.inbox.count_red(me, everything, lights)
             overdue_rows = uow.inbox.urgent_page(me, everything, lights, limit=PAGE, red_only=True)[:PAGE]
+        covering = standing_for(app, uow, person_id) if cursor is None else []
         leads = "leader" in me.roles or "admin" in me.roles
         extensions = (
             store.pending_extensions(None if "admin" in me.roles else person_id, limit=PAGE)
@@ -172,4 +186,7 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         box.overdue.append(summary)
         if "remind" in app.registry.machine(r.workflow).allowed_for(r.facts, actor):
             box.may_remind.add(r.code)
+    for sub in covering:  # ranges never chain (one who is away stands in for nobody), so this recursion is one deep
+        theirs = inbox(app, sub.absent_id)
+        box.standing_in.append(StandIn(sub.code, sub.absent_id, theirs.name, sub.ends_on, theirs))
     return box

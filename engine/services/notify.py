@@ -188,6 +188,14 @@ def cached_org(app: App, uow: UnitOfWork) -> CachedOrg:
     return org
 
 
+def redirect(
+    app: App, outbox: OutboxRepository, directory: Directory, people: list[Contact], now: datetime
+) -> list[tuple[Contact, str | None]]:
+    from .substitutes import redirect as to_substitutes  # imported here: substitutes builds on this module
+
+    return to_substitutes(app, outbox, directory, people, now)
+
+
 def write_notices(
     app: App,
     outbox: OutboxRepository,
@@ -228,8 +236,11 @@ def write_notices(
     if base:  # the web workspace's task page, so a message leads straight to the step it asks for
         body += f"\n{'查看任务' if lang == 'zh' else 'Open the task'}: {base}/tasks/{task.code}"
     written = 0
-    for person in directory.recipients(words, task, co_units, co_unit):
+    for person, absent in redirect(app, outbox, directory, directory.recipients(words, task, co_units, co_unit), now):
         folded = rule not in URGENT and directory.folds(person)
+        said = body
+        if absent is not None:  # 代理: the substitute hears what was meant for the absent person
+            said += f"\n{'（代理' + absent + '接收）' if lang == 'zh' else f'(received as substitute for {absent})'}"
         for channel in directory.channels_of(person, app.settings.channels):
             notice = OutgoingNotice(
                 dedup_key=f"{key_base}:{person.id}:{channel}",
@@ -240,7 +251,7 @@ def write_notices(
                 channel=channel,
                 address=directory.address(person, channel),
                 subject=subject,
-                body=body,
+                body=said,
                 folded=folded,
             )
             if sink is not None:

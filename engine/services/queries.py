@@ -68,6 +68,9 @@ class EventView:
     at: datetime
     comment: str | None
     data: dict[str, Any] | None
+    operator: str | None = None  # the person at the keyboard, when someone else than the actor
+    operator_name: str | None = None
+    substitution: str | None = None  # 代理: the operator stood in for the actor under this substitution
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             raise UnknownTask(code=code)
         task, names = found.task, found.names
         spec = app.registry.find(task.workflow)
+        stood_in = uow.substitutions.on_behalf(app.tz, [(e.actor_id, e.operator_id, e.at) for e in found.events])
         events = [
             EventView(
                 e.seq,
@@ -309,8 +313,11 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 e.at,
                 e.comment,
                 e.data,
+                e.operator_id if e.operator_id != e.actor_id else None,
+                names.get(e.operator_id, e.operator_id) if e.operator_id and e.operator_id != e.actor_id else None,
+                substitution,
             )
-            for e in found.events
+            for e, substitution in zip(found.events, stood_in, strict=True)
         ]
         progress = [
             ProgressView(

@@ -53,6 +53,21 @@ def take_step(
     The supervision chain's steps carry checks and units of their own (services/transfers.py, verification.py).
     """
     _visible(app, person_id, code)
+    return take_step_unchecked(app, person_id, code, trigger, comment, if_version, unit=unit, on_site=on_site)
+
+
+def take_step_unchecked(
+    app: App,
+    person_id: str,
+    code: str,
+    trigger: str,
+    comment: str | None,
+    if_version: int | None,
+    *,
+    unit: str | None = None,
+    on_site: bool = False,
+) -> FireResult:
+    """The step, once whoever it is taken for is known to see the task (a substitute's: the absent person)."""
     note = comment or None
     if trigger == transfers.RETURN:
         return transfers.return_task(app, person_id, code, note, if_version=if_version)

@@ -8,8 +8,9 @@ by trying them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..app import App
 from ..domain.errors import NotFound, UnknownPerson, UnknownTask
@@ -52,7 +53,10 @@ def may_see_task(app: App, person_id: str, code: str) -> bool:
 def visible_task(app: App, person_id: str, code: str) -> TaskDetail:
     """The task page's data, with what this person may do now; an invisible task does not exist."""
     if not may_see_task(app, person_id, code):
-        raise UnknownTask(code=code)
+        from .substitutes import may_see_standing_in  # 代理: a substitute sees the absent person's tasks
+
+        if not may_see_standing_in(app, person_id, code):
+            raise UnknownTask(code=code)
     return show_task(app, code, viewer=person_id)
 
 
@@ -94,6 +98,7 @@ class TaskPage:
     detail: TaskDetail
     pending_extension: PendingExtension | None  # the request a leader decides on this page
     step_labels: dict[str, Bilingual]  # each allowed trigger's label, in both languages
+    standing_in: list[Any] = field(default_factory=list)  # 代理: StandInSteps for those the viewer stands in for
 
 
 def task_page(app: App, person_id: str, code: str) -> TaskPage:
@@ -105,4 +110,6 @@ def task_page(app: App, person_id: str, code: str) -> TaskPage:
             pending = next(iter(uow.web.pending_extensions(None, limit=1, code=code)), None)
     spec = app.registry.find(detail.summary.workflow)
     labels = {t: spec.trigger_label(t) if spec else Bilingual(t, t) for t in detail.allowed}
-    return TaskPage(detail, pending, labels)
+    from .substitutes import steps_standing_in
+
+    return TaskPage(detail, pending, labels, steps_standing_in(app, person_id, code))

@@ -20,6 +20,7 @@ from duban.engine.services.tasks import NewTask, assign, fire
 from duban.engine.services.workspace import init_workspace
 from duban.web.app import create_app
 from tests.conftest import DEPUTY, ORG, PRINCIPAL, START, SUPERVISOR, UNIT, UNIT_HEAD
+from tests.helpers import connection_of
 from tests.web_support import PASSWORD, Web, build_template, csrf_of, make_web, own_password, sign_in, signed_in_as
 
 OTHER_HEAD = "liuxia"  # head of 阳光社区党支部: not 社会事务科
@@ -649,3 +650,45 @@ def test_the_inbox_is_a_page_with_a_next_link(web: Web, monkeypatch: pytest.Monk
     shown_next = {code for code in (first_code, second_code) if f"/tasks/{code}" in second.text}
     assert len(shown) == len(shown_next) == 1 and shown | shown_next == {first_code, second_code}
     assert c.get("/?after=not-a-cursor").status_code == 400  # a damaged link is refused, not obeyed
+
+
+def test_a_substitute_takes_the_absent_leaders_step_on_the_task_page(web: Web) -> None:
+    """代理 on the web: the inbox shows the absent leader's work; the task page offers their steps; the step
+    records both names and verifies."""
+    from duban.engine.services.substitutes import decide_substitution, request_substitution
+    from duban.engine.services.tasks import ProgressInput, report_progress
+
+    code = new_task(web)
+    with signed_in_as(UNIT_HEAD):
+        fire(web.server, UNIT_HEAD, code, "start")
+        report_progress(web.server, UNIT_HEAD, code, ProgressInput(100, "已完成"))
+        fire(web.server, UNIT_HEAD, code, "submit")
+    with signed_in_as(DEPUTY):
+        sub = request_substitution(
+            web.server, DEPUTY, substitute="chenjing", starts_on=START.date(), ends_on=START.date(), reason="培训"
+        )
+    with signed_in_as(PRINCIPAL):
+        decide_substitution(web.server, PRINCIPAL, sub, approve=True)
+    own_password(web, "chenjing")
+    c = web.client()
+    sign_in(c, "chenjing")
+    assert sub in c.get("/").text and code in c.get("/").text
+    page = c.get(f"/tasks/{code}")
+    assert 'action="/tasks/' + code + '/step-for"' in page.text and 'name="for" value="zhangwei"' in page.text
+    done = c.post(
+        f"/tasks/{code}/step-for",
+        data={"for": DEPUTY, "trigger": "approve", "if_version": "4", "csrf": csrf_of(page.text)},
+    )
+    assert done.status_code == 200 and "已保存" in done.text and "陈静 代 张伟" in done.text
+    with web.server.uow(write=False) as uow:
+        actor, operator = (
+            connection_of(uow).execute(text("SELECT actor_id, operator_id FROM events ORDER BY id DESC LIMIT 1")).one()
+        )
+    assert (actor, operator) == (DEPUTY, "chenjing")
+    refused = c.post(
+        f"/tasks/{code}/step-for",
+        data={"for": "wangjun", "trigger": "close", "if_version": "5", "csrf": csrf_of(page.text)},
+    )
+    assert refused.status_code in (403, 404)
+    verdict = verify(web.admin)
+    assert verdict.ok, verdict.breaks

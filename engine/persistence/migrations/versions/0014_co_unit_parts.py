@@ -6,7 +6,7 @@ waived), and how far the sweep has chased it. Existing rows become parts assigne
 history before this revision named co-units but gave them no step of their own.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ import duban.engine.persistence.types
 UTCDateTime = duban.engine.persistence.types.UTCDateTime
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

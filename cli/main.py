@@ -97,6 +97,7 @@ COMMAND_MODULES: dict[str, str] = {
     "workflow": "workflow",
     "instruction": "instructions",
     "verify": "verification",
+    **dict.fromkeys(("split", "close-out"), "splitting"),
     **dict.fromkeys(("return", "reassign", "insist", "transfer"), "transfers"),
     **dict.fromkeys(("worker", "beat"), "worker"),
     "demo": "demo",

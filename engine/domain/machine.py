@@ -23,6 +23,7 @@ from .errors import (
     NotPermitted,
     ProgressReportRequired,
     ReasonRequired,
+    SubTasksOpen,
     UnknownTrigger,
 )
 from .text import Bilingual
@@ -61,6 +62,9 @@ class Request:
     unit_id: int | None = None  # the unit a task moves to, for 'reassign' and the transfers
     verification: Any = None  # 复核: the verifier's findings and evidence, for 'verify' and 'send_back'
     has_progress_report: Callable[[], bool] = lambda: False  # asked only when a transition needs it
+    split: Any = None  # 分解: the sub-task written with the parent's 'split' step
+    sub_task: Any = None  # 核销: the parent a sub-task is closed out for, for 'close_out'
+    open_sub_tasks: Callable[[], list[str]] = lambda: []  # the codes of sub-tasks still open, when asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +194,32 @@ class _Independent(_Condition):
         )
 
 
+class _CarriesSplit(_Condition):
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.split is not None:
+            return None
+        return CommandRequired(action=self.spec.label, command="duban split")
+
+
+class _IsSubTask(_Condition):
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.sub_task is not None:
+            return None
+        return CommandRequired(action=self.spec.label, command="duban close-out")
+
+
+class _SubTasksDone(_Condition):
+    """分解: a parent is not submitted while one of its sub-tasks is still open."""
+
+    def check(self, firing: Firing) -> DubanError | None:
+        still = firing.request.open_sub_tasks()
+        if not still:
+            return None
+        return SubTasksOpen(
+            code=firing.task.code, action=self.spec.label, open=Bilingual("、".join(still), ", ".join(still))
+        )
+
+
 _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
     "reason": _ReasonGiven,
     "progress_report": _HasProgressReport,
@@ -198,6 +228,9 @@ _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
     "unit_data": _CarriesUnit,
     "verification_data": _CarriesVerification,
     "independent": _Independent,
+    "split_data": _CarriesSplit,
+    "sub_task_data": _IsSubTask,
+    "sub_tasks_done": _SubTasksDone,
 }
 
 

@@ -19,13 +19,25 @@ from typing import Any
 
 from .errors import DefinitionError
 from .policy import RECIPIENTS, DeadlinePolicy, parse_policy
+from .splitting import SplitPolicy, parse_split
 from .text import Bilingual
 from .yamlload import load_yaml
 
 ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin", "recorder"})  # recorder: 代录
 RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person"})
 REQUIREMENTS = frozenset(
-    {"reason", "progress_report", "progress_data", "extension_data", "unit_data", "verification_data", "independent"}
+    {
+        "reason",
+        "progress_report",
+        "progress_data",
+        "extension_data",
+        "unit_data",
+        "verification_data",
+        "independent",
+        "split_data",
+        "sub_task_data",
+        "sub_tasks_done",
+    }
 )  # independent: the actor is not of the responsible unit (复核 is someone else's)
 FIELD_TYPES = frozenset({"text", "int", "choices"})
 # Requirements met only by a dedicated command, which fires a trigger of a fixed name.
@@ -34,6 +46,8 @@ PAYLOAD_TRIGGERS = {
     "extension_data": frozenset({"extend", "grant_extension", "deny_extension"}),
     "unit_data": frozenset({"reassign", "propose_transfer", "transfer"}),  # the unit a task moves to
     "verification_data": frozenset({"verify", "send_back"}),  # 复核: what was checked, and its evidence
+    "split_data": frozenset({"split"}),  # 分解: the sub-task written with it
+    "sub_task_data": frozenset({"close_out"}),  # 核销: only a sub-task is closed out
 }
 ANY_OPEN = "*"  # in a transition's source: every state that is not final
 # The first event of a task brought in from a ledger file: it enters whatever state the ledger says.
@@ -53,6 +67,7 @@ _TOP_KEYS = {
     "fields",
     "deadlines",
     "sources",
+    "split",
 }
 _SOURCE_KEYS = {"name", "en", "instruction"}
 _STATE_KEYS = {"key", "zh", "en", "final", "clock", "report"}
@@ -95,6 +110,9 @@ REQUIREMENT_LABELS = {
     "unit_data": Bilingual("须指明承办单位", "the unit it goes to"),
     "verification_data": Bilingual("复核结论和依据", "the verification's finding and evidence"),
     "independent": Bilingual("复核人不属责任单位", "someone outside the responsible unit"),
+    "split_data": Bilingual("子任务的单位、标题和时限", "the sub-task's unit, title and deadline"),
+    "sub_task_data": Bilingual("须为子任务", "a sub-task"),
+    "sub_tasks_done": Bilingual("子任务均已办结或核销", "every sub-task closed or closed out"),
 }
 RELATION_LABELS = {
     "responsible_unit": Bilingual("须属责任单位", "of the responsible unit"),
@@ -165,6 +183,7 @@ class WorkflowSpec:
     version: str = ""
     source: str = ""
     sources: dict[str, SourceSpec] = field(default_factory=dict)  # 问题来源, by name; empty: any or none
+    split: SplitPolicy = field(default_factory=SplitPolicy)  # 分解: who splits to any unit, how deep
 
     @property
     def instruction_source(self) -> SourceSpec | None:
@@ -338,6 +357,9 @@ class _Validator:
                 "no state awaits signing for: mark the state a task is assigned in with 'report: not_started'",
             )
         sources = self.sources(top.get("sources"))
+        split = parse_split(top.get("split"), self.fail, ROLES)
+        if "split" in top and not any(t.trigger == "split" for t in transitions):
+            raise self.fail("split", "a split policy needs a 'split' transition saying who may split, from which states")
         prefix = self.text(top, "code_prefix", "")
         if not re.fullmatch(r"[A-Z]{1,6}", prefix):
             raise self.fail("code_prefix", f"'{prefix}' should be 1 to 6 capital letters, e.g. ZG")
@@ -354,6 +376,7 @@ class _Validator:
             version=definition_version(top),
             source=self.source,
             sources=sources,
+            split=split,
         )
 
     def sources(self, raw: object) -> dict[str, SourceSpec]:

@@ -24,6 +24,7 @@ from .extensions import ExtensionRepository
 from .outbox import OutboxRepository
 from .records import RecordRepository
 from .repository import OrgRepository, TaskRepository
+from .subtasks import SubTaskRepository
 from .workspace import DefinitionRepository, SettingsRepository
 
 
@@ -75,6 +76,10 @@ class UnitOfWork:
     @cached_property
     def circulars(self) -> CircularRepository:
         return CircularRepository(self.conn)
+
+    @cached_property
+    def sub_tasks(self) -> SubTaskRepository:
+        return SubTaskRepository(self.conn)
 
     @cached_property
     def definitions(self) -> DefinitionRepository:

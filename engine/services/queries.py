@@ -17,6 +17,7 @@ from ..domain.text import Bilingual
 from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.web_store import WebStore, visible_clause
 from .org import resolve_unit
+from .split_view import RollUp, SubTaskView, sub_task_views
 from .watch import task_standing, watched_sign_by
 
 
@@ -52,6 +53,7 @@ class TaskSummary:
     source_ref: str | None = None
     source_date: date | None = None
     instruction: str | None = None  # the 领导批示 it was turned from
+    parent: str | None = None  # 分解: the code of the task it was split from (None: a top task)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class TaskDetail:
     assigned_on: date | None = None  # 交办日期
     closed_on: date | None = None  # 销号日期 as an imported ledger gave it
     ledger_columns: list[Any] = field(default_factory=list)  # an imported ledger's other columns: [header, value]
+    sub_tasks: list[SubTaskView] = field(default_factory=list)  # 分解: its sub-tasks, in the order split
+    roll_up: RollUp | None = None  # n of m sub-tasks closed, the latest notes; None: no sub-tasks
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,11 @@ class TaskFilter:
     codes: tuple[str, ...] = ()  # only these tasks (a page's worth: the inbox's summaries)
     source: str | None = None  # 问题来源; NO_SOURCE: tasks that cite none
     instruction: str | None = None  # tasks turned from this leader's instruction
+    top_only: bool = False  # 分解: only top tasks, not sub-tasks (duban list --top)
 
 
 _Leader = aliased(Person)
+_Parent = aliased(Task)
 
 
 # The task columns a list shows: a list over a million tasks reads these, not measures, problems or fields.
@@ -152,11 +158,12 @@ _SHOWN = (
 )
 
 
-def _summary_query(*, shown_only: bool = False) -> Select[Task, str, str]:
+def _summary_query(*, shown_only: bool = False) -> Select[Task, str, str, str]:
     query = (
-        select(Task, Unit.name.label("unit_name"), _Leader.name.label("leader_name"))
+        select(Task, Unit.name.label("unit_name"), _Leader.name.label("leader_name"), _Parent.code.label("parent"))
         .join(Unit, Unit.id == Task.unit_id)
         .outerjoin(_Leader, _Leader.id == Task.lead_leader_id)
+        .outerjoin(_Parent, _Parent.id == Task.parent_id)
     )
     return query.options(load_only(*_SHOWN, raiseload=True)) if shown_only else query
 
@@ -168,7 +175,9 @@ def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
     return Bilingual(state or "—", state or "—")
 
 
-def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> TaskSummary:
+def _summary(
+    app: App, task: Task, unit_name: str, leader_name: str | None, parent: str | None = None
+) -> TaskSummary:
     spec = app.registry.find(task.workflow)
     today = app.clock.now().astimezone(app.tz).date()
     stand = task_standing(app, spec, task.state, task.deadline, today) if spec else None
@@ -212,6 +221,7 @@ def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> T
         source_ref=task.source_ref,
         source_date=task.source_date,
         instruction=task.instruction,
+        parent=parent,
     )
 
 
@@ -281,6 +291,8 @@ def iter_tasks(
         query = query.where(Task.source.is_(None) if flt.source == NO_SOURCE else Task.source == flt.source)
     if flt.instruction is not None:
         query = query.where(Task.instruction == flt.instruction)
+    if flt.top_only:
+        query = query.where(Task.parent_id.is_(None))
     if after is not None:
         query = query.where(Task.code > after)
     if flt.codes:
@@ -306,7 +318,7 @@ def iter_tasks(
         batch = 1000 if limit is None else max(1, min(limit, 1000))
         result = uow.session.execute(query.execution_options(yield_per=batch))
         for r in result:
-            summary = _summary(app, r[0], r.unit_name, r.leader_name)
+            summary = _summary(app, r[0], r.unit_name, r.leader_name, r.parent)
             if not flt.lights or summary.light in flt.lights:
                 yield summary
             uow.session.expunge(r[0])
@@ -383,9 +395,12 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 moves = uow.tasks.steps_of(task.id, ("propose_transfer", "transfer", "decline_transfer"))
                 if not moves or moves[-1][0] != "propose_transfer":
                     hidden |= {"transfer", "decline_transfer"}
+                if row.parent is None:
+                    hidden |= {"close_out"}  # 核销 is for sub-tasks only
                 allowed = [t for t in allowed if t not in hidden]
+        sub_tasks, roll_up = sub_task_views(app, uow, task.id)
     return TaskDetail(
-        summary=_summary(app, task, row.unit_name, row.leader_name),
+        summary=_summary(app, task, row.unit_name, row.leader_name, row.parent),
         problem=task.problem,
         measures=list(task.measures),
         co_units=co_units,
@@ -402,4 +417,6 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
         assigned_on=task.assigned_on,
         closed_on=task.closed_on,
         ledger_columns=list(task.ledger_columns or []),
+        sub_tasks=sub_tasks,
+        roll_up=roll_up,
     )

@@ -217,6 +217,8 @@ def fire_within(
     data: dict[str, Any] | None = None,
     unit_id: int | None = None,
     verification: Any = None,
+    split: Any = None,
+    sub_task: Any = None,
 ) -> Fired:
     """Check, move, record and notify inside ``uow``; nothing is committed here.
 
@@ -239,6 +241,9 @@ def fire_within(
         has_progress_report=lambda: uow.tasks.has_progress_report(task.id),
         unit_id=unit_id,
         verification=verification,
+        split=split,
+        sub_task=sub_task,
+        open_sub_tasks=lambda: open_sub_tasks(app, uow, task.id),
     )
     outcome = machine.fire(task.facts, trigger, actor, request)
     spec_t = machine.spec.transition(trigger, outcome.source)
@@ -307,6 +312,17 @@ def fire_within(
         note = spec_t.label.pick(app.settings.notify_lang) + (f"（{comment}）" if comment else "")
         notify_event(app, uow, task.id, spec_t.notify, f"{task.id}:event:{seq}", now, note)
     return Fired(task, outcome, seq, now)
+
+
+def open_sub_tasks(app: App, uow: UnitOfWork, task_id: int) -> list[str]:
+    """分解: the codes of a task's sub-tasks not yet in a final state (closed, closed out or cancelled)."""
+    out = []
+    for code, workflow, state in uow.sub_tasks.children_states(task_id):
+        spec = app.registry.find(workflow)
+        st = spec.states.get(state) if spec else None
+        if st is None or not st.final:
+            out.append(code)
+    return out
 
 
 def resumed_data(app: App, before: DeadlineFacts, after: DeadlineFacts, now: datetime) -> dict[str, Any]:

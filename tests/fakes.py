@@ -307,6 +307,19 @@ class FakeRecords:
         return out
 
 
+class FakeSubTasks:
+    """分解: the fakes never split a task (tests/integration/test_splitting.py runs the real store)."""
+
+    def parent_of(self, task_id: int) -> None:
+        return None
+
+    def parent_of_code(self, code: str) -> None:
+        return None
+
+    def children_states(self, task_id: int) -> list[tuple[str, str, str]]:
+        return []
+
+
 class FakeUnitOfWork:
     """Works on a copy of the store; ``commit()`` swaps it in, leaving without it keeps the store as it was."""
 
@@ -323,6 +336,7 @@ class FakeUnitOfWork:
         self.settings = FakeSettings(self.data)
         self.records = FakeRecords(self.data)
         self.extensions = FakeExtensions(self.data)
+        self.sub_tasks = FakeSubTasks()
         return self
 
     def commit(self) -> None:

@@ -45,6 +45,8 @@ SECTIONS: list[tuple[tuple[str, str], tuple[str, ...]]] = [
             "suspend",
             "resume",
             "verify",
+            "split",
+            "close-out",
         ),
     ),
     (("台账", "Ledger"), ("import", "export", "campaign", "instruction", "report", "circulars")),

@@ -143,7 +143,7 @@ class SubTasksOpen(RequirementNotMet):
 
     zh = "任务 {code} 尚有未办结的子任务 {open}，不能{action}；待其销号，或由领导用 'duban close-out 子任务编号 -m 理由' 核销"
     en = (
-        "task {code} has open sub-tasks {open}, so it cannot be {action}; close them, "
+        "task {code} has open sub-tasks {open}: '{action}' waits until they are closed, "
         "or a leader closes each out with 'duban close-out SUBTASK -m REASON'"
     )
 

@@ -105,7 +105,7 @@ class Task(Base):
     source_date: Mapped[date | None] = mapped_column(Date)  # the source document's date
     instruction: Mapped[str | None] = mapped_column(String(32))  # the 领导批示 it was turned from (PS-2026-0001)
     # 分解/多级交办: the task this one was split from (None: a top task); written once, never moved
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", name="fk_tasks_parent_id"))
+    parent_id: Mapped[int | None] = mapped_column(Integer)  # a tasks.id; no constraint (see migration 0015)
     state: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -59,8 +59,12 @@ class SubTaskRepository:
         row = self.conn.execute(select(Task.id, Task.code, Task.deadline).where(Task.id == parent)).first()
         return None if row is None else ParentRow(row[0], row[1], _day(row[2]))
 
+    def task_id(self, code: str) -> int | None:
+        found = self.conn.execute(select(Task.id).where(Task.code == code)).scalar()
+        return None if found is None else int(found)
+
     def parent_of_code(self, code: str) -> ParentRow | None:
-        task_id = self.conn.execute(select(Task.id).where(Task.code == code)).scalar()
+        task_id = self.task_id(code)
         return None if task_id is None else self.parent_of(task_id)
 
     def ancestors(self, task_id: int) -> list[str]:

@@ -35,7 +35,7 @@ from .identity import acting
 from .notify import cached_org
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
-from .tasks import FireResult, fire_within, notify_event, resolve_deadline
+from .tasks import FireResult, fire_within, notify_event, open_sub_tasks, resolve_deadline
 from .watch import next_attention, sign_for_by
 
 
@@ -252,3 +252,10 @@ def check_sub_extension(uow: UnitOfWork, code: str, wanted: date) -> None:
     parent = uow.sub_tasks.parent_of_code(code)
     if parent is not None:
         check_sub_deadline(parent.code, parent.deadline, wanted)
+
+
+def open_sub_tasks_of(app: App, code: str) -> list[str]:
+    """The codes of a task's sub-tasks still open (what its submission waits for)."""
+    with app.uow(write=False) as uow:
+        task_id = uow.sub_tasks.task_id(code)
+        return [] if task_id is None else open_sub_tasks(app, uow, task_id)

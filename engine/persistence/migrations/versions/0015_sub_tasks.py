@@ -2,7 +2,9 @@
 
 ``tasks.parent_id`` is the task a sub-task was split from; it is written with the sub-task and never
 changes, so a circular for a past day counts "top tasks" the same way next year. The index serves the
-roll-up (a parent's sub-tasks) and the submit check (open sub-tasks).
+roll-up (a parent's sub-tasks) and the submit check (open sub-tasks). No foreign key: only ``duban split``
+writes it, in the same transaction as the parent's event, and a constraint would make every later batch copy
+of ``tasks`` on SQLite (a downgrade) refuse.
 
 Revision ID: 0015
 Revises: 0012
@@ -20,14 +22,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tasks") as batch:
-        batch.add_column(sa.Column("parent_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_tasks_parent_id", "tasks", ["parent_id"], ["id"])
+    op.add_column("tasks", sa.Column("parent_id", sa.Integer(), nullable=True))
     op.create_index("ix_tasks_parent_id", "tasks", ["parent_id"])
 
 
 def downgrade() -> None:
+    # A plain DROP COLUMN on both databases: SQLite (3.35+) drops an unindexed column in place, where a batch
+    # copy of ``tasks`` would be refused by the tables that point at it.
     op.drop_index("ix_tasks_parent_id", table_name="tasks")
-    with op.batch_alter_table("tasks") as batch:
-        batch.drop_constraint("fk_tasks_parent_id", type_="foreignkey")
-        batch.drop_column("parent_id")
+    op.execute("ALTER TABLE tasks DROP COLUMN parent_id")

@@ -24,12 +24,13 @@ from duban.engine.domain.errors import DubanError
 from duban.engine.services.workspace import open_workspace
 
 from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render, templates
-from .routes import admin, api, assign, auth, board, circulars, inbox, ledger, tasks
+from .routes import admin, api, assign, auth, board, circulars, inbox, ledger, splitting, tasks
 
 ROUTERS = (
     auth.router,
     inbox.router,
     tasks.router,
+    splitting.router,
     api.router,
     ledger.router,
     board.router,

@@ -182,7 +182,7 @@ def _write_sub_task(
         source_date=columns.get("source_date"),
         instruction=columns.get("instruction"),
     )
-    content_hash = row.content(()).digest()
+    content_hash = replace(row.content(()), parent_id=parent.id).digest()  # the parent is bound to the chain
     event = EventFacts(
         task=code,
         seq=1,

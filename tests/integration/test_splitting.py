@@ -12,6 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from duban.engine.app import App
 from duban.engine.domain.errors import DefinitionError, DubanError, InvalidTransition, NotPermitted, UnknownUnit
@@ -62,10 +63,12 @@ def test_the_split_policy_is_validated_naming_file_and_key() -> None:
     assert "my.yaml" in message and "split.any_unit" in message and "boss" in message
     assert "split.max_depth" in refused(RECTIFICATION.replace(policy, "split:\n  max_depth: 9\n"))
     assert "split.levels" in refused(RECTIFICATION.replace(policy, "split:\n  levels: 2\n"))
-    no_step = RECTIFICATION.replace("  - trigger: split\n", "  - trigger: split_up\n")
+    no_step = RECTIFICATION.replace("  - trigger: split\n", "  - trigger: split_up\n").replace(
+        "requires: [split_data]", "requires: [reason]"
+    )
     assert "split" in refused(no_step) and "'split' transition" in refused(no_step)
     wrong = RECTIFICATION.replace("requires: [progress_report, sub_tasks_done]", "requires: [split_data]")
-    assert "transitions[1] (submit).requires" in refused(wrong)
+    assert "transitions[2] (submit).requires" in refused(wrong)
     assert "sub_task_data" in refused(RECTIFICATION.replace("requires: [reason, sub_task_data]", "requires: [typo]"))
 
 
@@ -100,6 +103,11 @@ def test_a_unit_head_splits_a_task_for_its_lower_units(app: App, clock) -> None:
     assert {s.code: s.parent for s in list_tasks(app, TaskFilter())} == {parent: None, first: parent, second: parent}
     assert verify(app).ok
     check_history(app)
+    # the parent is bound to the chain: moved behind the engine's back, audit verify names the sub-task
+    with app.db.engine.begin() as conn:
+        conn.execute(text("UPDATE tasks SET parent_id = NULL WHERE code = :c"), {"c": second})
+    broken = verify(app)
+    assert not broken.ok and {b.code for b in broken.breaks} == {second}
 
 
 def test_bad_splits_are_refused_and_write_nothing(app: App) -> None:

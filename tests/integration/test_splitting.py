@@ -91,7 +91,11 @@ def test_a_unit_head_splits_a_task_for_its_lower_units(app: App, clock) -> None:
     assert [(e.data or {}).get("sub_task") for e in splits] == [first, second]
     assert (splits[1].data or {})["unit"] == GRID2 and splits[1].comment == "分网格落实"
     assert detail.roll_up is not None and (detail.roll_up.total, detail.roll_up.closed) == (2, 0)
-    # the grid heads hear of their sub-task, and may act on it
+    # the grid heads hear of their sub-task (through the outbox, in the split's transaction), and may act on it
+    with app.db.engine.connect() as conn:
+        told = set(conn.execute(text("SELECT n.recipient_id FROM notifications n JOIN tasks t ON t.id = n.task_id "
+                                     "WHERE t.code IN (:a, :b)"), {"a": first, "b": second}).scalars())  # fmt: skip
+    assert {GRID1_HEAD, GRID2_HEAD} <= told
     fire(app, GRID1_HEAD, first, "start")
     report_progress(app, GRID1_HEAD, first, ProgressInput(60, "已修复3盏"))
     clock.set(at(2026, 9, 9))
@@ -234,3 +238,33 @@ def test_the_circular_counts_the_level_asked_as_of_a_day(app: App, clock) -> Non
     assert now.totals.tasks == 4  # the cancelled one is counted nowhere; the new sub-task is
     with pytest.raises(DubanError):
         build_report(app, ReportRequest(level="middle"))
+
+
+def test_the_commands_and_their_json(call, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    db = sqlite_url
+    code = call("--db", db, "--as", PRINCIPAL, "assign", "--title", "路灯损坏", "--unit", BRANCH, "--leader", DEPUTY,
+                "--deadline", "2026-10-30", "--json").json()["code"]  # fmt: skip
+    made = call("--db", db, "--as", BRANCH_HEAD, "split", code, "--unit", GRID1, "--deadline", "2026-10-15", "--json")
+    assert made.code == 0 and made.json() == {"code": f"{code}-1", "parent": code}
+    late = call("--db", db, "--as", BRANCH_HEAD, "split", code, "--unit", GRID2, "--deadline", "2026-11-30")
+    assert late.code == 2 and late.err.count("\n") == 1 and "after the deadline of the parent task" in late.err
+    assert "Traceback" not in late.err
+    shown = call("--db", db, "show", code, "--json").json()
+    assert shown["parent"] is None and shown["roll_up"] == {"total": 1, "closed": 0, "open": 1, "latest_notes": []}
+    assert [(s["code"], s["unit"], s["deadline"], s["open"]) for s in shown["sub_tasks"]] == [
+        (f"{code}-1", GRID1, "2026-10-15", True)
+    ]
+    sub = call("--db", db, "show", f"{code}-1", "--json").json()
+    assert sub["parent"] == code and sub["sub_tasks"] == [] and sub["roll_up"] is None
+    text_out = call("--db", db, "--lang", "zh", "show", code).out
+    assert "子任务：已办结 0/1，未办结 1" in text_out and f"{code}-1" in text_out
+    assert [t["code"] for t in call("--db", db, "list", "--top", "--json").json()] == [code]
+    assert len(call("--db", db, "list", "--json").json()) == 2
+    assert call("--db", db, "report", "--json").json()["scope"]["level"] == "top"
+    every = call("--db", db, "report", "--level", "all", "--json").json()
+    assert every["scope"]["level"] == "all" and every["totals"]["tasks"] == 2
+    assert call("--db", db, "report", "--level", "middle").code == 2
+    out = call("--db", db, "--as", DEPUTY, "close-out", f"{code}-1", "-m", "并入支部", "--json")
+    assert out.code == 0 and out.json()["to"] == "closed"
+    refused_top = call("--db", db, "--as", DEPUTY, "close-out", code, "-m", "不需要")
+    assert refused_top.code == 2 and "not a sub-task" in refused_top.err

@@ -33,6 +33,8 @@ ACTION_LABELS = {
     "reassign": "改派",
     "suspend": "挂起",
     "resume": "恢复办理",
+    "split": "分解交办",
+    "close_out": "核销子任务",
 }
 
 

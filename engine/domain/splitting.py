@@ -72,7 +72,16 @@ def check_depth(policy: SplitPolicy, parent_depth: int, parent_code: str) -> Non
 
 
 def check_sub_deadline(parent_code: str, parent_deadline: date | None, deadline: date | None) -> None:
-    """A sub-task is due no later than its parent: its deadline, or a moved one, may not pass the parent's."""
+    """A sub-task is due no later than its parent: its deadline, or a moved one, may not pass the parent's;
+    under a parent with a deadline it has one too (not 长期坚持)."""
+    if parent_deadline is not None and deadline is None:
+        raise InvalidInput(
+            what=Bilingual("子任务时限", "sub-task deadline"),
+            detail=Bilingual(
+                f"上级任务 {parent_code} 的时限是 {parent_deadline}，子任务须有不晚于它的时限",
+                f"the parent task {parent_code} is due {parent_deadline}; a sub-task needs a deadline no later",
+            ),
+        )
     if parent_deadline is not None and deadline is not None and deadline > parent_deadline:
         raise InvalidInput(
             what=Bilingual("子任务时限", "sub-task deadline"),

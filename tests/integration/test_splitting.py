@@ -119,6 +119,7 @@ def test_bad_splits_are_refused_and_write_nothing(app: App) -> None:
     before = snapshot(app)
     cases: list[tuple[str, NewSubTask, type[DubanError], str]] = [
         (BRANCH_HEAD, NewSubTask(parent, GRID1, deadline="2026-11-30"), DubanError, "after the deadline of the parent"),
+        (BRANCH_HEAD, NewSubTask(parent, GRID1, deadline="长期坚持"), DubanError, "needs a deadline no later"),
         (BRANCH_HEAD, NewSubTask(parent, "阳光社区第九网格"), UnknownUnit, "阳光社区第九网格"),
         (BRANCH_HEAD, NewSubTask(parent, "社会事务科"), DubanError, "not under"),
         (BRANCH_HEAD, NewSubTask(parent, BRANCH), DubanError, "lower unit"),

@@ -38,6 +38,9 @@ def test_codes_levels_and_deadlines() -> None:
         check_depth(SplitPolicy(max_depth=3), 3, "ZG-2026-0001-1-1")
     check_sub_deadline("P", date(2026, 10, 30), date(2026, 10, 30))
     check_sub_deadline("P", None, date(2027, 1, 1))  # an ongoing parent bounds nothing
+    check_sub_deadline("P", None, None)
+    with pytest.raises(DubanError, match="needs a deadline"):
+        check_sub_deadline("P", date(2026, 10, 30), None)  # 长期坚持 under a dated parent
     with pytest.raises(DubanError, match="after the deadline of the parent task P"):
         check_sub_deadline("P", date(2026, 10, 30), date(2026, 10, 31))
     assert check_level("all") == "all"

@@ -37,6 +37,8 @@ ACTION_LABELS = {
     "co_report": "报送配合情况",
     "co_waive": "免于配合",
     "substitute": "代理",
+    "split": "分解交办",
+    "close_out": "核销子任务",
 }
 
 

@@ -157,6 +157,13 @@ def emit(
 @click.option("--category", help="Only this category (问题类别).")
 @click.option("--source", help="Only tasks from this source (问题来源); '-' for tasks that cite none.")
 @click.option(
+    "--level",
+    type=click.Choice(["top", "all"]),
+    default="top",
+    show_default=True,
+    help="Count top tasks only, or sub-tasks (分解) too.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["table", *FORMATS]), help="Output format (default: table, or from -o)."
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
@@ -190,6 +197,7 @@ def report(
     unit: str | None,
     category: str | None,
     source: str | None,
+    level: str,
     fmt: str | None,
     output: Path | None,
     chart: Path | None,
@@ -202,7 +210,7 @@ def report(
     """The progress circular (定期通报): per-unit figures, overdue tasks named, change since last period."""
     lang: Lang = report_lang or ctx.lang
     fmt = _format_for(output, fmt, ctx.json)
-    req = ReportRequest(period, start, end, as_of, campaign, unit, category, limit or None, source=source)
+    req = ReportRequest(period, start, end, as_of, campaign, unit, category, limit or None, source=source, level=level)
     letterhead = Letterhead(issuer=issuer, issue_no=issue_no, cc=tuple(c.strip() for c in cc if c.strip()))
     emit(ctx, build_report(ctx.app(), req), lang, fmt, output, chart, issuer, letterhead)
 

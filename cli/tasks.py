@@ -18,6 +18,7 @@ from duban.engine.services.queries import TaskDetail, TaskSummary
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE, KEY_VALUE
 from .render import emit_json, emit_json_stream, say, table, when
+from .split_render import show_sub_tasks, split_json
 
 VERBS = ("start", "submit", "approve", "reject", "close", "reopen", "cancel", "suspend", "resume")
 VERB_HELP = {
@@ -261,6 +262,7 @@ def summary_json(s: TaskSummary) -> dict[str, object]:
         "source_date": s.source_date,
         "instruction": s.instruction,
         "co_units": list(s.co_units),
+        "parent": s.parent,
     }
 
 
@@ -301,6 +303,7 @@ def shown_json(app: App, d: TaskDetail) -> dict[str, object]:
 @click.option("--overdue", is_flag=True, help="Only overdue tasks (the red light).")
 @click.option("--source", help="Only tasks from this source (问题来源); '-' for tasks that cite none.")
 @click.option("--instruction", help="Only tasks turned from this leader's instruction (PS-2026-0001).")
+@click.option("--top", is_flag=True, help="Only top tasks, not sub-tasks (分解).")
 @click.option("--limit", type=int, default=queries.LIST_PAGE, show_default=True, help="Show at most this many.")
 @click.option("--after", metavar="CODE", help="Start after this task code (the next page).")
 @click.option("--all", "every", is_flag=True, help="Every match, streamed (JSON: an array written row by row).")
@@ -317,6 +320,7 @@ def list_cmd(
     overdue: bool,
     source: str | None,
     instruction: str | None,
+    top: bool,
     limit: int,
     after: str | None,
     every: bool,
@@ -334,6 +338,7 @@ def list_cmd(
         lights=tuple(sorted(set(lights) | ({"red"} if overdue else set()))),
         source=source,
         instruction=instruction,
+        top_only=top,
     )
     if every:
         stream = queries.iter_tasks(app, flt, after=after)
@@ -425,6 +430,7 @@ def detail_json(d: TaskDetail) -> dict[str, object]:
             }
             for p in d.progress
         ],
+        **split_json(d),
     }
 
 
@@ -471,6 +477,7 @@ def show(ctx: Ctx, code: str) -> None:
         (ctx.t("问题", "Problem"), d.problem or ""),
         (ctx.t("整改目标", "Target"), d.target or ""),
         (ctx.t("交办日期", "Assigned on"), d.assigned_on.isoformat() if d.assigned_on else ""),
+        (ctx.t("上级任务", "Parent task"), s.parent or ""),
     ]
     lines += [(str(header), str(value)) for header, value in d.ledger_columns if value not in (None, "")]
     lines += [(ctx.pick(d.field_labels[k]) if k in d.field_labels else k, _field_text(v)) for k, v in d.fields.items()]
@@ -538,6 +545,7 @@ def show(ctx: Ctx, code: str) -> None:
             ],
             title=ctx.t("进展报送", "Progress reports"),
         )
+    show_sub_tasks(ctx, d)
     if ctx.actor:
         spec = app.registry.find(s.workflow)
         if ctx.lang == "zh" and spec is not None:

@@ -33,6 +33,7 @@ from .services.identity import standing_in_for
 from .services.instructions import register_instruction
 from .services.ledger_import import ImportOptions, read_ledger
 from .services.queries import TaskFilter, TaskSummary, list_tasks, show_task
+from .services.splitting import NewSubTask, close_out, open_sub_tasks_of, split
 from .services.substitutes import decide_substitution, request_substitution
 from .services.sweep import sweep
 from .services.tasks import NewTask, ProgressInput, assign, fire, report_progress
@@ -49,6 +50,8 @@ REASSIGN_TO = "督查室"
 SUBSTITUTION_WEEK = 4
 AWAY_LEADER = "zhangwei"  # 代理: away at training on the fourth Friday …
 SUBSTITUTE = "chenjing"  # … and the deputy who stands in for him
+# 分解: the community branch splits its task for its two grids in week 2; its deadline bounds theirs.
+SPLIT_TASK, SPLIT_UNITS = "ZG-2026-0005", (("东城社区第一网格", date(2026, 10, 16)), ("东城社区第二网格", None))
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCORING = BUILTIN_DIR / "policies" / "scoring.yaml"  # the demo's circulars rank the units by score
 
@@ -97,6 +100,7 @@ class _Story:
         self.returned: str | None = None
         self.suspended: str | None = None
         self.waived: str | None = None
+        self.split: list[str] = []  # the sub-tasks of SPLIT_TASK
         self.week = DemoWeek("", "")
         self.accountability: list[str] = []
 
@@ -201,7 +205,9 @@ class _Story:
         return weeks
 
     def tasks(self, *states: str) -> list[TaskSummary]:
-        return list_tasks(self.app, TaskFilter(states=states))
+        """In code order, top tasks first: the sub-tasks split in week 2 come last, so the story of every
+        other task (who signs late, who reports with evidence) is the same as before they were added."""
+        return sorted(list_tasks(self.app, TaskFilter(states=states)), key=lambda t: t.parent is not None)
 
     def morning_sweep(self, day: date) -> None:
         """What the beat does each morning: reminders and escalations into the outbox, then delivered."""
@@ -259,10 +265,11 @@ class _Story:
                 ProgressInput(pct, f"第{w}周：{'已完成全部整改措施' if pct >= 100 else '按计划推进整改措施'}", files),
             )
         self.co_units(w, monday)
+        self.split_down(w, monday)
         # Thursday: finished work goes to review.
         self.at(monday + timedelta(days=3), 11)
         for i, t in enumerate(self.tasks("in_progress")):
-            if self.percent.get(t.code, 0) >= 100:
+            if self.percent.get(t.code, 0) >= 100 and not open_sub_tasks_of(self.app, t.code):
                 self.do("submit", fire, self.app, self.worker(t.unit, i), t.code, "submit", comment="申请验收")
         if w == SUBSTITUTION_WEEK:
             self.stand_in(monday)
@@ -331,6 +338,33 @@ class _Story:
                 t = closed[0]
                 self.percent[t.code] = 60
                 self.do("reopen", fire, self.app, PRINCIPAL, t.code, "reopen", comment="回头看发现问题反弹，重新整改")
+        if w == WEEKS - 1:
+            self.close_out_sub_tasks(monday)
+
+    def split_down(self, w: int, monday: date) -> None:
+        """分解: on Wednesday of week 2 the branch's head splits its task for its two grids, each a full task
+        due no later than it; from then on the grids sign for, report and submit like any unit."""
+        parent = next((t for t in self.tasks("in_progress") if t.code == SPLIT_TASK), None)
+        if w != 2 or parent is None:
+            return
+        self.at(monday + timedelta(days=2), 17)
+        head = self.unit_people[parent.unit][0]
+        for unit, due in SPLIT_UNITS:
+            sub = NewSubTask(SPLIT_TASK, unit, title=f"{parent.title}（{unit}）", deadline=due, comment="分网格落实")
+            self.split.append(split(self.app, head, sub))
+            self.week.actions["split"] += 1
+
+    def close_out_sub_tasks(self, monday: date) -> None:
+        """核销: at the end of week 5 the lead leader closes out what the grids have not finished, with a reason
+        (the branch takes it over), so the branch may submit its task when it is done."""
+        parent = next((t for t in self.tasks() if t.code == SPLIT_TASK), None)
+        if parent is None or not parent.leader:
+            return
+        self.at(monday + timedelta(days=4), 17, 30)
+        unfinished = {t.code for t in self.tasks("assigned", "in_progress") if t.parent == SPLIT_TASK}
+        for code in open_sub_tasks_of(self.app, SPLIT_TASK):
+            if code in unfinished:  # what is submitted or reviewed goes its own way to 销号
+                self.do("close_out", close_out, self.app, parent.leader, code, "剩余工作由支部统一推进，一并验收")
 
     def co_units(self, w: int, monday: date) -> None:
         """牵头/配合: co-units sign for their parts in the first week (one a week late), report once the lead

@@ -345,6 +345,19 @@ class FakeRecords:
         return out
 
 
+class FakeSubTasks:
+    """分解: the fakes never split a task (tests/integration/test_splitting.py runs the real store)."""
+
+    def parent_of(self, task_id: int) -> None:
+        return None
+
+    def parent_of_code(self, code: str) -> None:
+        return None
+
+    def children_states(self, task_id: int) -> list[tuple[str, str, str]]:
+        return []
+
+
 class FakeUnitOfWork:
     """Works on a copy of the store; ``commit()`` swaps it in, leaving without it keeps the store as it was."""
 
@@ -362,6 +375,7 @@ class FakeUnitOfWork:
         self.records = FakeRecords(self.data)
         self.extensions = FakeExtensions(self.data)
         self.co_units = FakeCoUnits(self.data)
+        self.sub_tasks = FakeSubTasks()
         return self
 
     def commit(self) -> None:

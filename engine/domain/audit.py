@@ -123,6 +123,8 @@ class TaskContent:
     source_ref: str | None = None
     source_date: date | None = None
     instruction: str | None = None
+    # 分解: the task it was split from (tasks.id), bound only when there is one, like the source above.
+    parent_id: int | None = None
 
     def digest(self) -> str:
         optional: dict[str, Any] = {
@@ -130,6 +132,7 @@ class TaskContent:
             "source_ref": self.source_ref,
             "source_date": self.source_date.isoformat() if self.source_date else None,
             "instruction": self.instruction,
+            "parent_id": self.parent_id,
         }
         return hashlib.sha256(
             _compact(

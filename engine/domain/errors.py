@@ -153,6 +153,16 @@ class CoUnitPartDone(RequirementNotMet):
     en = "{unit}'s part of task {code} is already {state}; it cannot be {action} again"
 
 
+class SubTasksOpen(RequirementNotMet):
+    """分解: the parent waits for its sub-tasks (or a leader closes them out: duban close-out)."""
+
+    zh = "任务 {code} 尚有未办结的子任务 {open}，不能{action}；待其销号，或由领导用 'duban close-out 子任务编号 -m 理由' 核销"
+    en = (
+        "task {code} has open sub-tasks {open}: '{action}' waits until they are closed, "
+        "or a leader closes each out with 'duban close-out SUBTASK -m REASON'"
+    )
+
+
 class StaleTask(DubanError):
     exit_code = 6
     zh = "任务 {code} 在您读取后已被他人修改（读取时版本 {expected}，现为 {actual}）；请重新查看后再操作"

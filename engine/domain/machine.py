@@ -24,6 +24,7 @@ from .errors import (
     NotPermitted,
     ProgressReportRequired,
     ReasonRequired,
+    SubTasksOpen,
     UnknownTrigger,
 )
 from .text import Bilingual
@@ -65,6 +66,9 @@ class Request:
     has_progress_report: Callable[[], bool] = lambda: False  # asked only when a transition needs it
     co_unit: Any = None  # 牵头/配合: the co-unit whose part a co_sign, co_report or co_waive is about
     pending_co_units: Callable[[], list[str]] = lambda: []  # the co-units not yet reported nor waived
+    split: Any = None  # 分解: the sub-task written with the parent's 'split' step
+    sub_task: Any = None  # 核销: the parent a sub-task is closed out for, for 'close_out'
+    open_sub_tasks: Callable[[], list[str]] = lambda: []  # the codes of sub-tasks still open, when asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +219,32 @@ class _CoUnitsSettled(_Condition):
         )
 
 
+class _CarriesSplit(_Condition):
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.split is not None:
+            return None
+        return CommandRequired(action=self.spec.label, command="duban split")
+
+
+class _IsSubTask(_Condition):
+    def check(self, firing: Firing) -> DubanError | None:
+        if firing.request.sub_task is not None:
+            return None
+        return CommandRequired(action=self.spec.label, command="duban close-out")
+
+
+class _SubTasksDone(_Condition):
+    """分解: a parent is not submitted while one of its sub-tasks is still open."""
+
+    def check(self, firing: Firing) -> DubanError | None:
+        still = firing.request.open_sub_tasks()
+        if not still:
+            return None
+        return SubTasksOpen(
+            code=firing.task.code, action=self.spec.label, open=Bilingual("、".join(still), ", ".join(still))
+        )
+
+
 _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
     "reason": _ReasonGiven,
     "progress_report": _HasProgressReport,
@@ -225,6 +255,9 @@ _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
     "independent": _Independent,
     "co_unit_data": _CarriesCoUnit,
     "co_units_settled": _CoUnitsSettled,
+    "split_data": _CarriesSplit,
+    "sub_task_data": _IsSubTask,
+    "sub_tasks_done": _SubTasksDone,
 }
 
 

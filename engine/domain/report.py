@@ -323,6 +323,7 @@ class Report:
     suspended_tasks: list[SuspendedTask] = field(default_factory=list)  # 挂起: a section of their own
     periodic_reports: list[ReportDutyLine] = field(default_factory=list)  # 定期填报: 迟报/漏报 per unit
     co_unit_parts: list[LateCoUnitPart] = field(default_factory=list)  # 牵头/配合: co-units' late parts, apart
+    level: str = "top"  # 分解: top tasks only (top), or sub-tasks counted too (all)
 
     @property
     def new_count(self) -> int:
@@ -340,6 +341,10 @@ class Report:
     def scope_name(self) -> Bilingual:
         """Who the figures cover: 全部整改任务, or the campaign, unit and category they were cut to."""
         parts = [p for p in (self.campaign, self.unit, self.category, self.source) if p]
+        if self.level == "all":  # 分解: sub-tasks counted as well as the tasks they were split from
+            zh = "·".join(parts) or "全部整改任务"
+            en = " / ".join(parts) or "all tasks"
+            return Bilingual(f"{zh}（含分解的子任务）", f"{en} (sub-tasks included)")
         if not parts:
             return Bilingual("全部整改任务", "all tasks")
         return Bilingual("·".join(parts), " / ".join(parts))
@@ -376,6 +381,8 @@ def headline(report: Report, lang: Lang) -> str:
     d = report.as_of
     if lang == "zh":
         scope = "·".join(p for p in (report.campaign, report.unit, report.category, report.source) if p)
+        if report.level == "all":
+            scope += "（含分解的子任务）"
         return (
             f"截至{d.year}年{d.month}月{d.day}日，{scope}共交办整改任务{t.tasks}项，"
             f"已销号{t.closed}项，完成率{pct(t.completion_rate)}；未签收{t.not_started}项，整改中{t.in_progress}项，"
@@ -474,6 +481,7 @@ def to_dict(report: Report, lang: Lang = "en") -> dict[str, Any]:
             "unit": report.unit,
             "category": report.category,
             **({"source": report.source} if report.source else {}),
+            "level": report.level,
         },
         "headline": headline(report, lang),
         "totals": _counts_dict(report.totals),

@@ -20,6 +20,7 @@ from typing import Any
 from .cadence import ReportingPolicy, parse_reporting
 from .errors import DefinitionError
 from .policy import RECIPIENTS, DeadlinePolicy, parse_policy
+from .splitting import SplitPolicy, parse_split
 from .text import Bilingual
 from .yamlload import load_yaml
 
@@ -36,6 +37,9 @@ REQUIREMENTS = frozenset(
         "independent",
         "co_unit_data",
         "co_units_settled",
+        "split_data",
+        "sub_task_data",
+        "sub_tasks_done",
     }
 )  # independent: the actor is not of the responsible unit (复核 is someone else's)
 FIELD_TYPES = frozenset({"text", "int", "choices"})
@@ -46,6 +50,8 @@ PAYLOAD_TRIGGERS = {
     "unit_data": frozenset({"reassign", "propose_transfer", "transfer"}),  # the unit a task moves to
     "verification_data": frozenset({"verify", "send_back"}),  # 复核: what was checked, and its evidence
     "co_unit_data": frozenset({"co_sign", "co_report", "co_waive"}),  # 牵头/配合: the co-unit whose part it is
+    "split_data": frozenset({"split"}),  # 分解: the sub-task written with it
+    "sub_task_data": frozenset({"close_out"}),  # 核销: only a sub-task is closed out
 }
 # Who hears of a step: the policy's recipients, and the co-units (配合单位): all of them, or the one whose part it is.
 STEP_RECIPIENTS = RECIPIENTS | {"co_units", "co_unit_head"}
@@ -68,6 +74,7 @@ _TOP_KEYS = {
     "deadlines",
     "sources",
     "reporting",
+    "split",
 }
 _SOURCE_KEYS = {"name", "en", "instruction"}
 _STATE_KEYS = {"key", "zh", "en", "final", "clock", "report"}
@@ -112,6 +119,9 @@ REQUIREMENT_LABELS = {
     "independent": Bilingual("复核人不属责任单位", "someone outside the responsible unit"),
     "co_unit_data": Bilingual("须指明配合单位", "the co-unit whose part it is"),
     "co_units_settled": Bilingual("配合单位均已报送或免于配合", "every co-unit reported or waived"),
+    "split_data": Bilingual("子任务的单位、标题和时限", "the sub-task's unit, title and deadline"),
+    "sub_task_data": Bilingual("须为子任务", "a sub-task"),
+    "sub_tasks_done": Bilingual("子任务均已办结或核销", "every sub-task closed or closed out"),
 }
 RELATION_LABELS = {
     "responsible_unit": Bilingual("须属责任单位", "of the responsible unit"),
@@ -184,6 +194,7 @@ class WorkflowSpec:
     source: str = ""
     sources: dict[str, SourceSpec] = field(default_factory=dict)  # 问题来源, by name; empty: any or none
     reporting: ReportingPolicy | None = None  # 定期填报: progress reports due on a cadence
+    split: SplitPolicy = field(default_factory=SplitPolicy)  # 分解: who splits to any unit, how deep
 
     def reporting_states(self) -> frozenset[str]:
         """The states a periodic report can be made from: a duty runs only while the task is in one."""
@@ -374,6 +385,11 @@ class _Validator:
             deadlines = replace(deadlines, ongoing_report_every_days=0)
             if reporting.tasks == "all":
                 deadlines = replace(deadlines, stale_progress_days=None)
+        split = parse_split(top.get("split"), self.fail, ROLES)
+        if "split" in top and not any(t.trigger == "split" for t in transitions):
+            raise self.fail(
+                "split", "a split policy needs a 'split' transition saying who may split, from which states"
+            )
         prefix = self.text(top, "code_prefix", "")
         if not re.fullmatch(r"[A-Z]{1,6}", prefix):
             raise self.fail("code_prefix", f"'{prefix}' should be 1 to 6 capital letters, e.g. ZG")
@@ -391,6 +407,7 @@ class _Validator:
             source=self.source,
             sources=sources,
             reporting=reporting,
+            split=split,
         )
 
     def sources(self, raw: object) -> dict[str, SourceSpec]:

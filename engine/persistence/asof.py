@@ -50,6 +50,7 @@ class LedgerColumns:
     closed_on: Any  # the closing date an imported ledger gave; NULL: native, or unknown
     priority: Any  # 高/中/低: what a score weighs the task by
     source: Any  # 问题来源 (立项): fixed when the task is written
+    parent_id: Any  # 分解: the task it was split from (NULL: a top task); fixed when the task is written
 
 
 Where = Callable[[LedgerColumns], list[ColumnElement[bool]]]
@@ -75,6 +76,7 @@ def _row_columns(state: Any, deadline: Any, at: Any, unit_id: Any = Task.unit_id
         Task.closed_on,
         Task.priority,
         Task.source,
+        Task.parent_id,
     )
 
 
@@ -98,6 +100,7 @@ def _select(cols: LedgerColumns) -> Any:
         cols.closed_on.label("closed_on"),
         cols.priority.label("priority"),
         cols.source.label("source"),
+        cols.parent_id.label("parent_id"),
     )
 
 

@@ -73,6 +73,7 @@ def content_of(row: Mapping[str, Any] | RowMapping, co_units: Iterable[int]) -> 
         source_ref=row.get("source_ref"),
         source_date=_day(row.get("source_date")),
         instruction=row.get("instruction"),
+        parent_id=row.get("parent_id"),
     )
 
 

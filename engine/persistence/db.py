@@ -28,7 +28,21 @@ def sha256_hex(text: str) -> str:
 
 # Keep in step with migrations/versions (a test checks it against Alembic's head).
 SCHEMA_HEAD = "0017"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0009", "0012", "0013", "0014", "0017")
+KNOWN_REVISIONS = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0009",
+    "0012",
+    "0013",
+    "0014",
+    "0015",
+    "0017",
+)
 
 BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 32_768

@@ -62,6 +62,7 @@ class Task(Base):
         Index("ix_tasks_responsible_person_id", "responsible_person_id"),
         Index("ix_tasks_source", "source"),
         Index("ix_tasks_instruction", "instruction"),
+        Index("ix_tasks_parent_id", "parent_id"),  # 分解: a parent's sub-tasks (migration 0015)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -106,6 +107,8 @@ class Task(Base):
     source_ref: Mapped[str | None] = mapped_column(String(200))  # its document number: 县委巡察反馈意见 第3条
     source_date: Mapped[date | None] = mapped_column(Date)  # the source document's date
     instruction: Mapped[str | None] = mapped_column(String(32))  # the 领导批示 it was turned from (PS-2026-0001)
+    # 分解/多级交办: the task this one was split from (None: a top task); written once, never moved
+    parent_id: Mapped[int | None] = mapped_column(Integer)  # a tasks.id; no constraint (see migration 0015)
     state: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -31,6 +31,7 @@ from .read.audit_reads import AuditReader
 from .records import RecordRepository
 from .repository import OrgRepository, TaskRepository
 from .substitutions import SubstitutionRepository
+from .subtasks import SubTaskRepository
 from .web_store import WebStore
 from .workspace import DefinitionRepository, SettingsRepository
 
@@ -100,6 +101,10 @@ class UnitOfWork:
     @cached_property
     def circulars(self) -> CircularRepository:
         return CircularRepository(self._conn)
+
+    @cached_property
+    def sub_tasks(self) -> SubTaskRepository:
+        return SubTaskRepository(self._conn)
 
     @cached_property
     def definitions(self) -> DefinitionRepository:

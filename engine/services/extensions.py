@@ -18,6 +18,7 @@ from ..domain.textcheck import check_text
 from ..persistence.extensions import ExtensionView
 from .identity import acting
 from .refusals import refusals_recorded
+from .splitting import check_sub_extension
 from .tasks import fire_within, resolve_deadline
 
 __all__ = ["ExtensionView", "decide_extension", "list_extensions", "request_extension"]
@@ -59,6 +60,7 @@ def _request_extension(app: App, actor_id: str | None, code: str, to: date | str
                     "--to 须是一个日期，如 2026-12-31 或 年底前", "--to needs a date, e.g. 2026-12-31 or 年底前"
                 ),
             )
+        check_sub_extension(uow, code, wanted.due)  # 分解: never past the parent's deadline
         today = now.astimezone(app.tz).date()
         if wanted.due <= max(today, task.deadline or today):
             raise InvalidInput(
@@ -115,6 +117,8 @@ def _decide_extension(
                     f"extension request {request_id} is already {status.status}",
                 )
             )
+        if approve:
+            check_sub_extension(uow, code, status.requested_deadline)  # 分解: never past the parent's deadline
         now = app.clock.now()
         taken = uow.extensions.decide(
             request_id, status="approved" if approve else "denied", by=actor_id, at=now, comment=comment

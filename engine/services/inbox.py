@@ -30,8 +30,10 @@ from .ledger_view import light_bands
 from .queries import TaskFilter, TaskSummary, list_tasks
 from .substitutes import standing_for
 
-# Always available on an open task, so they do not make a task something to do now.
-STANDING = frozenset({"cancel", "extend", "remind", "grant_extension", "deny_extension", "reopen"})
+# Always available on an open task, so they do not make a task something to do now (分解 and 核销 too).
+STANDING = frozenset(
+    {"cancel", "extend", "remind", "grant_extension", "deny_extension", "reopen", "split", "close_out"}
+)
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
 PAGE = 50  # rows per list: the inbox is a page, never every open task of a unit
 

@@ -16,6 +16,7 @@ from ..domain.text import Bilingual
 from ..persistence.models import Task
 from ..persistence.read.task_list import TaskListQuery
 from .org import resolve_unit
+from .split_view import RollUp, SubTaskView, sub_task_views
 from .watch import task_standing, watched_sign_by
 
 
@@ -52,6 +53,7 @@ class TaskSummary:
     source_date: date | None = None
     instruction: str | None = None  # the 领导批示 it was turned from
     co_units: tuple[str, ...] = ()  # 配合单位 (filled by list_page; other readers leave it empty)
+    parent: str | None = None  # 分解: the code of the task it was split from (None: a top task)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class TaskDetail:
     ledger_columns: list[Any] = field(default_factory=list)  # an imported ledger's other columns: [header, value]
     co_parts: list[Part] = field(default_factory=list)  # 牵头/配合: each co-unit's part, by co-unit name
     co_days_late: dict[str, int] = field(default_factory=dict)  # working days a co-unit's report is (was) late
+    sub_tasks: list[SubTaskView] = field(default_factory=list)  # 分解: its sub-tasks, in the order split
+    roll_up: RollUp | None = None  # n of m sub-tasks closed, the latest notes; None: no sub-tasks
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class TaskFilter:
     codes: tuple[str, ...] = ()  # only these tasks (a page's worth: the inbox's summaries)
     source: str | None = None  # 问题来源; NO_SOURCE: tasks that cite none
     instruction: str | None = None  # tasks turned from this leader's instruction
+    top_only: bool = False  # 分解: only top tasks, not sub-tasks (duban list --top)
 
 
 def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
@@ -134,7 +139,7 @@ def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
     return Bilingual(state or "—", state or "—")
 
 
-def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> TaskSummary:
+def _summary(app: App, task: Task, unit_name: str, leader_name: str | None, parent: str | None = None) -> TaskSummary:
     spec = app.registry.find(task.workflow)
     today = app.clock.now().astimezone(app.tz).date()
     stand = task_standing(app, spec, task.state, task.deadline, today) if spec else None
@@ -178,6 +183,7 @@ def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> T
         source_ref=task.source_ref,
         source_date=task.source_date,
         instruction=task.instruction,
+        parent=parent,
     )
 
 
@@ -283,10 +289,11 @@ def iter_tasks(
             viewer=viewer,
             after=after,
             limit=limit if limit is not None and not flt.lights else None,
+            top_only=flt.top_only,
         )
         batch = 1000 if limit is None else max(1, min(limit, 1000))
         for r in uow.task_reads.summaries(q, batch=batch):
-            summary = _summary(app, r.task, r.unit_name, r.leader_name)
+            summary = _summary(app, r.task, r.unit_name, r.leader_name, r.parent)
             if not flt.lights or summary.light in flt.lights:
                 yield summary
 
@@ -376,9 +383,12 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                     hidden.add("co_sign")
                 if all(p.settled for p in parts):
                     hidden.add("co_waive")
+                if found.parent is None:
+                    hidden |= {"close_out"}  # 核销 is for sub-tasks only
                 allowed = [t for t in allowed if t not in hidden]
+        sub_tasks, roll_up = sub_task_views(app, uow, task.id)
     return TaskDetail(
-        summary=_summary(app, task, found.unit_name, found.leader_name),
+        summary=_summary(app, task, found.unit_name, found.leader_name, found.parent),
         problem=task.problem,
         measures=list(task.measures),
         co_units=found.co_units,
@@ -397,4 +407,6 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
         ledger_columns=list(task.ledger_columns or []),
         co_parts=parts,
         co_days_late={p.unit: p.days_late(app.clock.now().astimezone(app.tz).date(), app.calendar) for p in parts},
+        sub_tasks=sub_tasks,
+        roll_up=roll_up,
     )

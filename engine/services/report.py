@@ -32,6 +32,7 @@ from ..domain.report import (
     period_ending,
     rank_units,
 )
+from ..domain.splitting import check_level
 from ..domain.text import Bilingual
 from ..persistence.read.report_queries import (
     NO_SOURCE,
@@ -64,6 +65,7 @@ class ReportRequest:
     limit: int | None = NAMED_LIMIT  # None: name every task
     scores: bool | None = None  # the ranking by score: None when DUBAN_SCORING names a policy
     source: str | None = None  # 问题来源; '-': tasks that cite none
+    level: str = "top"  # 分解: count top tasks (top) or every level, sub-tasks too (all)
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
@@ -119,12 +121,19 @@ def build_report(app: App, req: ReportRequest) -> Report:
             category=req.category or None,
             not_workflows=others,
             source=_checked_source(app, req.source),
+            top_only=check_level(req.level) == "top",
         )
         rules = state_rules(app.registry.specs)
         source = _source(app, uow, rules, period.end, today)  # decided once: the figures and the named list agree
         prev_period = period.previous()
         before = end_of_day(prev_period.end, app.tz)
-        every = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category, source=scope.source)
+        every = Scope(
+            campaign=scope.campaign,
+            unit_id=scope.unit_id,
+            category=scope.category,
+            source=scope.source,
+            top_only=scope.top_only,
+        )
         if uow.reports.imported_since(before):
             # An instant before an import stands the ledger as its file described it: each instant on its own.
             prev_source = _source(app, uow, rules, prev_period.end, today)
@@ -181,6 +190,7 @@ def build_report(app: App, req: ReportRequest) -> Report:
         source=scope.source,
         suspended_tasks=suspended,
         co_unit_parts=co_parts,
+        level=req.level,
         previous=Previous(prev_period, prev_totals, prev_units),
         campaign=scope.campaign,
         unit=req.unit,

@@ -237,6 +237,8 @@ def fire_within(
     unit_id: int | None = None,
     verification: Any = None,
     co_unit: int | None = None,
+    split: Any = None,
+    sub_task: Any = None,
 ) -> Fired:
     """Check, move, record and notify inside ``uow``; nothing is committed here.
 
@@ -271,6 +273,9 @@ def fire_within(
         verification=verification,
         co_unit=co_unit,
         pending_co_units=lambda: [p.unit for p in parts if not p.settled],
+        split=split,
+        sub_task=sub_task,
+        open_sub_tasks=lambda: open_sub_tasks(app, uow, task.id),
     )
     outcome = machine.fire(facts, trigger, actor, request)
     spec_t = machine.spec.transition(trigger, outcome.source)
@@ -363,6 +368,17 @@ def fire_within(
 
 def _co_unit_ids(uow: UnitOfWork, task_id: int, app: App, parts: list[Part]) -> tuple[int, ...]:
     return tuple(p.unit_id for p in (parts or uow.co_units.parts(task_id, app.tz)))
+
+
+def open_sub_tasks(app: App, uow: UnitOfWork, task_id: int) -> list[str]:
+    """分解: the codes of a task's sub-tasks not yet in a final state (closed, closed out or cancelled)."""
+    out = []
+    for code, workflow, state in uow.sub_tasks.children_states(task_id):
+        spec = app.registry.find(workflow)
+        st = spec.states.get(state) if spec else None
+        if st is None or not st.final:
+            out.append(code)
+    return out
 
 
 def resumed_data(app: App, before: DeadlineFacts, after: DeadlineFacts, now: datetime) -> dict[str, Any]:

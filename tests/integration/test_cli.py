@@ -96,8 +96,17 @@ def test_demo_runs_from_the_console_script(tmp_path: Path) -> None:
     assert {e["trigger"] for e in shown["events"]} >= {"assign", "start", "progress", "submit", "reject"}
     again = duban("demo", "--dir", str(tmp_path / "demo"))  # rebuilt, not appended to
     assert again.returncode == 0, again.stderr
-    # 20 ledger rows, one assistance task and the task turned from the leader's instruction
-    assert len(json.loads(duban("--db", str(tmp_path / "demo" / "duban.db"), "list", "--json").stdout)) == 22
+    # 20 ledger rows, one assistance task and the task turned from the leader's instruction; and the two
+    # sub-tasks ZG-2026-0005 was split into for its grids (分解), one closed, one closed out (核销)
+    db = str(tmp_path / "demo" / "duban.db")
+    assert len(json.loads(duban("--db", db, "list", "--top", "--json").stdout)) == 22
+    listed = json.loads(duban("--db", db, "list", "--json").stdout)
+    assert [t["code"] for t in listed if t["parent"]] == ["ZG-2026-0005-1", "ZG-2026-0005-2"]
+    parent = json.loads(duban("--db", db, "show", "ZG-2026-0005", "--json").stdout)
+    assert (parent["roll_up"]["total"], parent["roll_up"]["closed"]) == (2, 2)
+    assert [e["trigger"] for e in parent["events"]].count("split") == 2
+    closed_out = json.loads(duban("--db", db, "show", "ZG-2026-0005-2", "--json").stdout)
+    assert closed_out["events"][-1]["trigger"] == "close_out" and closed_out["parent"] == "ZG-2026-0005"
 
 
 @pytest.fixture
@@ -208,7 +217,7 @@ def test_bad_organisation_file_is_named(call, tmp_path: Path) -> None:  # type: 
 
 def test_workflow_commands(call, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ok = call("workflow", "check", str(Path("workflows/rectification.yaml").resolve()))
-    assert ok.code == 0 and "9 states, 26 triggers" in ok.out
+    assert ok.code == 0 and "9 states, 28 triggers" in ok.out
     broken = tmp_path / "bad.yaml"
     broken.write_text(
         (Path(__file__).parents[2] / "workflows" / "rectification.yaml")

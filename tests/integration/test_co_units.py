@@ -64,7 +64,9 @@ def test_the_policy_and_the_steps_are_validated_naming_file_and_key() -> None:
     with pytest.raises(DefinitionError) as info:
         parse_workflow(typo, "my.yaml")
     assert "deadlines.co_units.report_within_working_day" in str(info.value)
-    stray = RECTIFICATION.replace("requires: [progress_report, co_units_settled]", "requires: [co_unit_data]")
+    stray = RECTIFICATION.replace(
+        "requires: [progress_report, co_units_settled, sub_tasks_done]", "requires: [co_unit_data]"
+    )
     with pytest.raises(DefinitionError) as info:
         parse_workflow(stray, "my.yaml")
     assert "requires" in str(info.value) and "co_unit_data" in str(info.value)

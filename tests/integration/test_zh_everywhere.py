@@ -20,6 +20,7 @@ from duban.cli.main import COMMAND_MODULES
 from duban.engine.demo import EXAMPLES, run_demo
 from duban.engine.domain.registry import WorkflowRegistry
 from duban.engine.services.extensions import decide_extension, request_extension
+from duban.engine.services.splitting import NewSubTask, split
 
 NOW = "2026-10-26T10:00"
 _SPECS = WorkflowRegistry.from_dirs([]).specs
@@ -126,6 +127,8 @@ ALLOWED = {
     "month",
     "quarter",
     "year",  # choices, as typed
+    "top",
+    "all",  # duban report --level top|all
     "table",
     "list",
     "show",
@@ -166,6 +169,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     request_extension(app, "zhaomin", "ZG-2026-0017", date(2026, 11, 30), "资金未到位")
     second = request_extension(app, "songjie", "ZG-2026-0005", date(2026, 11, 30), "需协调")
     decide_extension(app, "zhangwei", second, False, "理由不充分")
+    split(app, "liuxia", NewSubTask("ZG-2026-0002", "阳光社区第一网格"))  # 分解: an open sub-task
     app.close()
     (folder / "少列.csv").write_text("序号,问题\n1,路灯损坏\n", encoding="utf-8")
     (folder / "台账.yaml").write_text("tasks: []\n", encoding="utf-8")
@@ -204,6 +208,12 @@ EVERYDAY = [
     "substitute list --on 2026-10-09",
     "--help",
     "report --help",
+    "report --level all",
+    "list --top",
+    "show ZG-2026-0002",
+    "show ZG-2026-0005-2",
+    "split --help",
+    "close-out --help",
     "import --help",
     "extension --help",
 ]
@@ -247,6 +257,16 @@ MISTAKES = [
     "--as wangjun assign --title ​ --unit 社会事务科 --leader 张伟 --deadline 年底前",
     "--as wangjun assign --title 测试 --unit 社会事务科 --leader fenglei --deadline 年底前",
     "--as zhaomin progress ZG-2026-0017 --percent 50 --note ​",
+    "--as liuxia split ZG-2026-0002 --unit 阳光社区第二网格 --deadline 2026-12-31",
+    "--as liuxia split ZG-2026-0002 --unit 没有的网格",
+    "--as liuxia split ZG-2026-0002 --unit 社会事务科",
+    "--as liuxia split ZG-2026-0002 --unit 阳光社区党支部",
+    "--as wangjun split ZG-2026-0003 --unit 和平社区第一网格",
+    "--as fenglei split ZG-2026-0002 --unit 阳光社区第二网格",
+    "--as liuxia submit ZG-2026-0002",
+    "--as wangjun close-out ZG-2026-0002 -m 不需要",
+    "--as liuxia close-out ZG-2026-0002-1 -m 不需要",
+    "--as wangjun close-out ZG-2026-0002-1",
     "--as wangjun assign --workflow assistance --title 帮扶 --unit 东城社区党支部 --leader 陈静 --deadline 年底前",
 ]
 

@@ -66,6 +66,7 @@ class Scope:
     workflows: tuple[str, ...] | None = None  # None: every workflow
     not_workflows: tuple[str, ...] = ()  # workflows reported in sections of their own (帮扶)
     source: str | None = None  # 问题来源; NO_SOURCE: tasks that cite none
+    top_only: bool = False  # 分解: count top tasks only, not their sub-tasks (a circular's --level top)
 
 
 # Where a task's state comes from: the tasks as they stand, or as they stood at an instant (see asof.py).
@@ -162,6 +163,8 @@ def _scoped(scope: Scope, cols: Any) -> list[ColumnElement[bool]]:
         out.append(cols.workflow.not_in(scope.not_workflows))
     if scope.source is not None:
         out.append(cols.source.is_(None) if scope.source == NO_SOURCE else cols.source == scope.source)
+    if scope.top_only:
+        out.append(cols.parent_id.is_(None))
     return out
 
 
@@ -321,7 +324,13 @@ def tally_pair_query(
     dialect: str, rules: StateRules, src: PairSource, scope: Scope, as_of: date, prev_as_of: date, tz: ZoneInfo
 ) -> Select[Any]:
     """The one GROUP BY behind ``tally_pair`` (the report benchmark runs it alone as its baseline)."""
-    plain = Scope(campaign=scope.campaign, unit_id=scope.unit_id, category=scope.category, source=scope.source)
+    plain = Scope(
+        campaign=scope.campaign,
+        unit_id=scope.unit_id,
+        category=scope.category,
+        source=scope.source,
+        top_only=scope.top_only,
+    )
     ledger = src(lambda cols: _scoped(plain, cols))
     c = ledger.c
 

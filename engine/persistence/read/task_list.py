@@ -19,6 +19,7 @@ from ..models import Event, EvidenceFile, ExtensionRequest, Person, ProgressRepo
 from ..web_store import visible_clause
 
 _Leader = aliased(Person)
+_Parent = aliased(Task)
 
 
 # The task columns a list shows: a list over a million tasks reads these, not measures, problems or fields.
@@ -66,12 +67,14 @@ class TaskListQuery:
     viewer: Viewer | None = None  # only what this person may see
     after: str | None = None  # codes after this one
     limit: int | None = None
+    top_only: bool = False  # 分解: only top tasks, not sub-tasks
 
 
 class SummaryRow(NamedTuple):
     task: Task  # only the columns of ``_SHOWN`` are loaded on a list
     unit_name: str
     leader_name: str | None
+    parent: str | None = None  # 分解: the code of the task it was split from
 
 
 @dataclass(frozen=True)
@@ -86,13 +89,15 @@ class TaskPageRows:
     events: list[Event]
     reports: list[ProgressReport]
     files: dict[int, list[EvidenceFile]]
+    parent: str | None = None  # 分解: the code of the task it was split from
 
 
-def _summary_query(*, shown_only: bool = False) -> Select[Task, str, str]:
+def _summary_query(*, shown_only: bool = False) -> Select[Task, str, str, str]:
     query = (
-        select(Task, Unit.name.label("unit_name"), _Leader.name.label("leader_name"))
+        select(Task, Unit.name.label("unit_name"), _Leader.name.label("leader_name"), _Parent.code.label("parent"))
         .join(Unit, Unit.id == Task.unit_id)
         .outerjoin(_Leader, _Leader.id == Task.lead_leader_id)
+        .outerjoin(_Parent, _Parent.id == Task.parent_id)
     )
     return query.options(load_only(*_SHOWN, raiseload=True)) if shown_only else query
 
@@ -119,6 +124,8 @@ class TaskReads:
             query = query.where(Task.source == q.source)
         if q.instruction is not None:
             query = query.where(Task.instruction == q.instruction)
+        if q.top_only:
+            query = query.where(Task.parent_id.is_(None))
         if q.after is not None:
             query = query.where(Task.code > q.after)
         if q.codes:
@@ -137,7 +144,7 @@ class TaskReads:
             query = query.limit(q.limit)
         session = self._session()
         for r in session.execute(query.execution_options(yield_per=batch)):
-            yield SummaryRow(r[0], r.unit_name, r.leader_name)
+            yield SummaryRow(r[0], r.unit_name, r.leader_name, r.parent)
             session.expunge(r[0])
 
     def page(self, code: str) -> TaskPageRows | None:
@@ -166,7 +173,7 @@ class TaskReads:
                 .order_by(EvidenceFile.id)
             ).scalars():
                 files.setdefault(f.report_id, []).append(f)
-        return TaskPageRows(task, row.unit_name, row.leader_name, names, co_units, events, reports, files)
+        return TaskPageRows(task, row.unit_name, row.leader_name, names, co_units, events, reports, files, row.parent)
 
     def unit_head(self, unit_id: int) -> str | None:
         head = self._conn.execute(select(Unit.head_id).where(Unit.id == unit_id)).scalar()

@@ -8,7 +8,7 @@ default: every existing person keeps receiving each message as before.
 (``notice:KEY``: the supervision notice's Word document, for the file and email channels).
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0015
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

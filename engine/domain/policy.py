@@ -63,6 +63,14 @@ class DeadlinePolicy:
     def escalation_level(self, level: int) -> Escalation | None:
         return next((e for e in self.escalation if e.level == level), None)
 
+    def level_reached(self, working_days_overdue: int) -> int:
+        """The escalation level reached after so many working days overdue (0: none yet).
+
+        The one statement of the ladder for counts: circulars, scores and accountability name the level with it,
+        and the sweep's instants come from the same ``after_working_days``.
+        """
+        return max((e.level for e in self.escalation if working_days_overdue >= e.after_working_days), default=0)
+
 
 Fail = Callable[[str, str], Exception]
 

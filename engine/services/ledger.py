@@ -28,8 +28,10 @@ from ..app import App
 from ..domain.deadlines import Deadline
 from ..domain.errors import BadFile, InvalidInput, NotPermitted, UnknownPerson, unknown_state
 from ..domain.machine import describe_rules
+from ..domain.planning import DeadlineClock
 from ..domain.text import Bilingual, Lang
 from ..domain.textcheck import check_text
+from ..domain.watch import clock_runs, next_attention, task_standing
 from ..domain.workflow import IMPORT_TRIGGER, WorkflowSpec
 from ..ledger import headers as H
 from ..ledger.cells import numbered
@@ -50,12 +52,10 @@ from ..persistence.asof import ledger_as_of
 from ..persistence.importing import ImportPlan, LedgerStore, write_rows
 from ..persistence.models import Campaign, Event, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.read.ledger_page import LedgerQuery, ledger_where
-from ..persistence.repository import DeadlineFacts
 from .chain import record_org
 from .identity import acting
 from .org import resolve_unit
 from .tasks import PRIORITIES, _field_value, resolve_deadline
-from .watch import clock_runs, next_attention, task_standing
 
 Progress = Callable[[str, int, int | None], None]  # phase ("read" or "write"), done, total (None: unknown)
 CHECK_EVERY = 1000  # rows validated between two look-ups of rows imported before
@@ -168,7 +168,7 @@ def import_ledger(app: App, actor_id: str | None, path: Path, options: ImportOpt
             sheet=found.sheet,
             unit_ids=units,
             attention=lambda state, due: next_attention(
-                app, spec, "", state, DeadlineFacts(due, 1, now, None, None, None, now)
+                spec, state, DeadlineClock.started(deadline=due, at=now), calendar=app.calendar, tz=app.tz
             ),
             clock_runs=lambda state: clock_runs(spec, state),
         )
@@ -539,7 +539,7 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
             spec = specs[t.workflow]
             state, deadline = t.state_at, t.deadline_at
             label = spec.state_label(state).pick(lang) if spec else state
-            stand = task_standing(app, spec, state, deadline, today) if spec else None
+            stand = task_standing(spec, state, deadline, today, app.calendar) if spec else None
             data = imported.get(t.id) or {}
             note = notes.get(t.id) or data.get("note")
             closed: date | None = None

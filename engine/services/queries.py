@@ -14,10 +14,10 @@ from ..app import App
 from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask, unknown_state
 from ..domain.machine import TaskFacts
 from ..domain.text import Bilingual
+from ..domain.watch import task_standing, watched_sign_by
 from ..persistence.models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..persistence.web_store import WebStore, visible_clause
 from .org import resolve_unit
-from .watch import task_standing, watched_sign_by
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
 def _summary(app: App, task: Task, unit_name: str, leader_name: str | None) -> TaskSummary:
     spec = app.registry.find(task.workflow)
     today = app.clock.now().astimezone(app.tz).date()
-    stand = task_standing(app, spec, task.state, task.deadline, today) if spec else None
+    stand = task_standing(spec, task.state, task.deadline, today, app.calendar) if spec else None
     state = spec.states.get(task.state) if spec else None
     final = bool(state and state.final)
     closed_late = None

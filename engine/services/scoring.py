@@ -31,7 +31,7 @@ from ..persistence.score_queries import score_rows
 from ..persistence.types import decode_instant, encode_instant
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
-from .report import ReportRequest, end_of_day, escalation_at, resolve_period
+from .report import ReportRequest, end_of_day, resolve_period
 
 SETTING = "DUBAN_SCORING"
 BUILTIN = BUILTIN_DIR / "policies" / "scoring.yaml"
@@ -166,7 +166,7 @@ def task_facts(
             level = levels.get((r.workflow, overdue), -1)
             if level < 0:
                 spec = app.registry.find(r.workflow)
-                level = levels[(r.workflow, overdue)] = escalation_at(spec.deadlines, overdue) if spec else 0
+                level = levels[(r.workflow, overdue)] = spec.deadlines.level_reached(overdue) if spec else 0
         yield TaskFacts(  # positional: a million of these
             r.code,
             r.unit,

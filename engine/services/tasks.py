@@ -16,19 +16,20 @@ from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
+from ..domain.planning import DeadlineClock
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
+from ..domain.watch import after_transition, moved_deadline, next_attention, reassigned, sign_for_by
 from ..domain.workflow import FieldSpec, WorkflowSpec
 from ..persistence.binding import content_of
 from ..persistence.instructions import InstructionRow
-from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
+from ..persistence.repository import NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
 from .identity import acting
 from .instructions import find_instruction
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
-from .watch import after_transition, moved_deadline, next_attention, reassigned, sign_for_by
 
 
 @dataclass
@@ -119,9 +120,9 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
         deadline = resolve_deadline(app, spec, new.deadline, new.campaign, now)
         year = now.astimezone(app.tz).year
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
-        sign_by = sign_for_by(app, spec, now)
-        clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now, sign_by=sign_by)
-        next_at = next_attention(app, spec, code, spec.initial, clock)
+        sign_by = sign_for_by(spec, now, calendar=app.calendar, tz=app.tz)
+        clock = DeadlineClock.started(deadline=deadline.due if deadline else None, at=now, sign_by=sign_by)
+        next_at = next_attention(spec, spec.initial, clock, calendar=app.calendar, tz=app.tz)
         row = NewTaskRow(
             code=code,
             workflow=spec.name,
@@ -246,11 +247,19 @@ def fire_within(
     # Evidence is copied only once the firing is allowed; a failed commit leaves at worst an unreferenced blob.
     stored = [app.evidence.put(p) for p in progress.attachments] if progress is not None else []
     now = app.clock.now()
+    calendar, tz = app.calendar, app.tz
     clock = after_transition(
-        app, machine.spec, code, outcome.source, outcome.dest, task.clock, now, progress=progress is not None
+        machine.spec,
+        outcome.source,
+        outcome.dest,
+        task.clock,
+        now,
+        progress=progress is not None,
+        calendar=calendar,
+        tz=tz,
     )
     if new_deadline is not None:
-        clock = moved_deadline(app, machine.spec, code, outcome.dest, clock, new_deadline, now)
+        clock = moved_deadline(machine.spec, outcome.dest, clock, new_deadline, now, calendar=calendar, tz=tz)
     source_state = machine.spec.states.get(outcome.source)
     if (
         data is None
@@ -262,7 +271,16 @@ def fire_within(
     row = task.row_facts(clock)
     if moves:
         assert unit_id is not None
-        clock = reassigned(app, machine.spec, code, outcome.dest, clock, now, task.assigned_on, task.original_deadline)
+        clock = reassigned(
+            machine.spec,
+            outcome.dest,
+            clock,
+            now,
+            assigned_on=task.assigned_on,
+            original_deadline=task.original_deadline,
+            calendar=calendar,
+            tz=tz,
+        )
         uow.tasks.move_to_unit(task.id, unit_id)
         columns, co_units = uow.tasks.content_row(task.id)
         content = content_of(columns, co_units).digest()
@@ -309,7 +327,7 @@ def fire_within(
     return Fired(task, outcome, seq, now)
 
 
-def resumed_data(app: App, before: DeadlineFacts, after: DeadlineFacts, now: datetime) -> dict[str, Any]:
+def resumed_data(app: App, before: DeadlineClock, after: DeadlineClock, now: datetime) -> dict[str, Any]:
     """The working days a suspension lasted and the deadline it moved: the event says so for good."""
     stopped = before.clock_stopped_at or now
     days = app.calendar.working_days_between(stopped.astimezone(app.tz).date(), now.astimezone(app.tz).date())

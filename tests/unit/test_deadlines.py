@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from duban.engine.domain import watch as watch_rules
 from duban.engine.domain.calendar import WorkCalendar, load_overrides
 from duban.engine.domain.deadlines import campaign_year, parse_deadline
 from duban.engine.domain.errors import BadFile, DefinitionError, InvalidInput
@@ -243,3 +244,31 @@ def test_traffic_light() -> None:
     assert standing(date(2026, 11, 20), False, today, POLICY, CAL).light is None
     assert standing(None, True, today, POLICY, CAL).light == "green"
     assert standing(today + timedelta(days=1), True, today, POLICY, CAL).days_left == 1
+
+
+# --- the deadline clock around a firing (domain/watch.py) -----------------------------------------
+
+
+def test_the_ladder_counts_overdue_working_days() -> None:
+    assert [POLICY.level_reached(d) for d in (0, 1, 2, 3, 6, 7, 30)] == [0, 1, 1, 2, 2, 3, 3]
+    assert DeadlinePolicy().level_reached(100) == 0  # no ladder, no level
+
+
+def test_a_task_sent_back_from_review_is_not_late_for_the_review() -> None:
+    spec = parse_workflow((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"), "rectification.yaml")
+    assigned = local(2026, 11, 2)  # Monday
+    clock = DeadlineClock.started(deadline=date(2026, 11, 27), at=assigned)
+    assert (clock.deadline_version, clock.watch_from, clock.progress_base) == (1, assigned, assigned)
+    submitted = watch_rules.after_transition(
+        spec, "in_progress", "submitted", clock, local(2026, 11, 16), progress=False, calendar=CAL, tz=TZ
+    )
+    assert submitted.clock_stopped_at == local(2026, 11, 16) and submitted.next_action_at is None
+    back = watch_rules.after_transition(
+        spec, "submitted", "in_progress", submitted, local(2026, 11, 19), progress=False, calendar=CAL, tz=TZ
+    )
+    # three working days waited on the leader: the deadline moves by three, under a new version, watched from now
+    assert back.deadline == date(2026, 12, 2) and back.deadline_version == 2
+    assert back.clock_stopped_at is None and back.watch_from == local(2026, 11, 19)
+    assert back.next_action_at == local(2026, 11, 27)  # three working days before the new deadline
+    plan_now = watch_rules.plan_for(spec, "in_progress", back, local(2026, 11, 27, 10), calendar=CAL, tz=TZ)
+    assert [(a.rule, a.level) for a in plan_now.due_now] == [("remind", 3)]

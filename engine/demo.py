@@ -213,12 +213,23 @@ class _Story:
         self._work(w, monday)
 
     def _work(self, w: int, monday: date) -> None:
-        # Monday: lead leaders close what they approved last week.
+        """The week's work, day by day, then what happens in one week only."""
+        self._close(monday)
+        self._sign_for(w, monday + timedelta(days=1))
+        self._report(w, monday + timedelta(days=2))
+        self._submit(monday + timedelta(days=3))
+        self._review(monday + timedelta(days=4))
+        self._week_events(w)
+
+    def _close(self, monday: date) -> None:
+        """Monday: lead leaders close what they approved last week."""
         self.at(monday, 9)
         for t in self.tasks("reviewed"):
             self.do("close", fire, self.app, t.leader, t.code, "close", comment="整改到位，同意销号")
-        # Tuesday: units sign for their new tasks (a few late ones only in week 2).
-        self.at(monday + timedelta(days=1), 10)
+
+    def _sign_for(self, w: int, tuesday: date) -> None:
+        """Tuesday: units sign for their new tasks (a few late ones only in week 2)."""
+        self.at(tuesday, 10)
         for i, t in enumerate(self.tasks("assigned")):
             if w == 1 and i == 1 and t.workflow == "rectification":  # 退办: not this unit's duty
                 self.returned = t.code
@@ -227,13 +238,14 @@ class _Story:
             if w == 1 and i % 6 == 5 or w < 4 and i % 10 == 7:
                 continue  # some units sign late
             self.do("start", fire, self.app, self.worker(t.unit, i), t.code, "start", comment="已签收，制定整改方案")
-        # Wednesday morning: the lead leader hands the returned task to the supervision office's own unit.
-        if w == 1 and self.returned:
-            self.at(monday + timedelta(days=2), 9, 30)
+
+    def _report(self, w: int, wednesday: date) -> None:
+        """Wednesday: the returned task is handed on in the morning; progress reports, some with evidence."""
+        if w == 1 and self.returned:  # the lead leader hands it to the supervision office's own unit
+            self.at(wednesday, 9, 30)
             leader = next(t.leader for t in self.tasks("returned") if t.code == self.returned)
             self.do("reassign", reassign, self.app, leader, self.returned, REASSIGN_TO, "改由督查室牵头督促落实")
-        # Wednesday: progress reports, some with evidence.
-        self.at(monday + timedelta(days=2), 15)
+        self.at(wednesday, 15)
         for i, t in enumerate(self.tasks("in_progress")):
             step = (12, 18, 25, 35)[int(t.code[-2:]) % 4]  # each unit has its pace
             self.percent[t.code] = min(100, self.percent.get(t.code, 0) + step)
@@ -251,13 +263,17 @@ class _Story:
                 t.code,
                 ProgressInput(pct, f"第{w}周：{'已完成全部整改措施' if pct >= 100 else '按计划推进整改措施'}", files),
             )
-        # Thursday: finished work goes to review.
-        self.at(monday + timedelta(days=3), 11)
+
+    def _submit(self, thursday: date) -> None:
+        """Thursday: finished work goes to review."""
+        self.at(thursday, 11)
         for i, t in enumerate(self.tasks("in_progress")):
             if self.percent.get(t.code, 0) >= 100:
                 self.do("submit", fire, self.app, self.worker(t.unit, i), t.code, "submit", comment="申请验收")
-        # Friday: lead leaders review; every third task is sent back once.
-        self.at(monday + timedelta(days=4), 16)
+
+    def _review(self, friday: date) -> None:
+        """Friday: lead leaders review; every third task is sent back once; the red level is called to account."""
+        self.at(friday, 16)
         for t in self.tasks("submitted"):
             if int(t.code[-2:]) % 3 == 0 and t.code not in self.rejected:
                 self.rejected.add(t.code)
@@ -274,7 +290,10 @@ class _Story:
             else:
                 self.do("approve", fire, self.app, t.leader, t.code, "approve", comment="经现场核查，整改到位")
         if not self.accountability:
-            self.hold_to_account(monday + timedelta(days=4))
+            self.hold_to_account(friday)
+
+    def _week_events(self, w: int) -> None:
+        """Once in the six weeks: a cancellation and a suspension (week 2), the resumption (4), a reopening (5)."""
         if w == 2:
             open_ones = [t for t in self.tasks("in_progress") if t.workflow == "rectification"]
             if open_ones:

@@ -28,11 +28,12 @@ from duban.engine.domain.clock import Clock, zone
 from duban.engine.domain.co_units import Part
 from duban.engine.domain.machine import Actor, TaskFacts
 from duban.engine.domain.org import OrgDoc
+from duban.engine.domain.planning import DeadlineClock
 from duban.engine.domain.registry import WorkflowRegistry
 from duban.engine.persistence.evidence import EvidenceStore
 from duban.engine.persistence.extensions import ExtensionView, PendingDecision, TaskForExtension
 from duban.engine.persistence.outbox import About, OutgoingNotice
-from duban.engine.persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
+from duban.engine.persistence.repository import NewTaskRow, TaskRow
 
 
 @dataclass
@@ -68,7 +69,7 @@ class StoredTask:
     row: NewTaskRow
     state: str
     version: int
-    clock: DeadlineFacts
+    clock: DeadlineClock
     head_hash: str
     co_unit_ids: list[int] = field(default_factory=list)
     co_parts: dict[int, Part] = field(default_factory=dict)  # 牵头/配合: each co-unit's part, by unit id
@@ -133,7 +134,7 @@ class FakeTasks:
         return any(p["task_id"] == task_id for p in self.data.progress)
 
     def advance(
-        self, task_id: int, expected_version: int, state: str, at: datetime, clock: DeadlineFacts, head_hash: str
+        self, task_id: int, expected_version: int, state: str, at: datetime, clock: DeadlineClock, head_hash: str
     ) -> bool:
         task = self.data.tasks[task_id]
         if task.version != expected_version:
@@ -161,7 +162,7 @@ class FakeTasks:
 
     def insert(self, task: NewTaskRow) -> int:
         task_id = len(self.data.tasks) + 1
-        clock = DeadlineFacts(task.deadline, 1, task.at, task.next_action_at, None, None, task.at)
+        clock = replace(DeadlineClock.started(deadline=task.deadline, at=task.at), next_action_at=task.next_action_at)
         self.data.tasks[task_id] = StoredTask(task_id, task, task.state, 1, clock, task.head_hash or GENESIS)
         return task_id
 

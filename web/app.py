@@ -101,8 +101,21 @@ def create_app(settings: Settings | None = None, engine: App | None = None) -> F
         """The API's operations, read from its own OpenAPI schema and drawn here: no script from elsewhere."""
         return templates.TemplateResponse(request, "api_docs.html", {"operations": api_operations(web.openapi())})
 
-    def is_api(request: Request) -> bool:
-        return request.url.path.startswith("/api/")
+    _error_pages(web)
+
+    @web.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return web
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_pages(web: FastAPI) -> None:
+    """Every refusal as a page in the reader's language, or as JSON under /api/; never a traceback."""
 
     @web.exception_handler(SignInNeeded)
     async def _sign_in(request: Request, _exc: SignInNeeded) -> Response:
@@ -173,9 +186,3 @@ def create_app(settings: Settings | None = None, engine: App | None = None) -> F
             if lang == "zh"
             else "internal error; it was logged, please try again later",
         )
-
-    @web.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return web

@@ -24,7 +24,7 @@ class NoticeFacts:
     state_label: str
 
 
-def render(rule: str, level: int, facts: NoticeFacts, lang: Lang = "zh", note: str | None = None) -> tuple[str, str]:
+def render(rule: str, level: int, facts: NoticeFacts, lang: Lang = "zh", note: str | None = None) -> tuple[str, str]:  # noqa: C901 - one branch per rule, as the catalogue reads
     """(subject, body) for a reminder, an escalation, a stale-progress chase, a manual reminder or a step."""
     deadline = facts.deadline.isoformat() if facts.deadline else ("长期坚持" if lang == "zh" else "ongoing")
     if lang == "zh":

@@ -267,11 +267,24 @@ def _split(cell: str) -> tuple[str, ...]:
 
 
 def _from_csv(path: Path, text: str) -> OrgDoc:
+    """A people sheet (编号, 姓名, …) or a units sheet (单位, 上级单位, 负责人), told apart by its header."""
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise _bad(path, "文件是空的", "the file is empty")
-    header = [_CSV_HEADERS.get(h.strip().lower(), _CSV_HEADERS.get(h.strip())) for h in rows[0]]
-    unknown = [rows[0][i] for i, h in enumerate(header) if h is None]
+    header = _csv_header(path, rows[0])
+    names: list[str] = [h for h in header if h]
+    kind = _csv_kind(path, rows[0], header, names)
+    records = _csv_records(path, rows, header, names)
+    given = frozenset(names)
+    if kind == "people":
+        return OrgDoc((), tuple(_csv_person(path, n, r, given) for n, r in records))
+    return OrgDoc(tuple(_csv_unit(path, n, r, given) for n, r in records), ())
+
+
+def _csv_header(path: Path, first: list[str]) -> list[str | None]:
+    """The header row as field names (Chinese or English headings); an unknown or doubled column is refused."""
+    header = [_CSV_HEADERS.get(h.strip().lower(), _CSV_HEADERS.get(h.strip())) for h in first]
+    unknown = [first[i] for i, h in enumerate(header) if h is None]
     if unknown:
         known = ", ".join(sorted(set(_CSV_HEADERS.values())))
         raise _bad(
@@ -283,11 +296,15 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
         )
     doubled = sorted({h for h in header if header.count(h) > 1 and h})
     if doubled:
-        written = "、".join(f"'{rows[0][i].strip()}'" for i, h in enumerate(header) if h == doubled[0])
+        written = "、".join(f"'{first[i].strip()}'" for i, h in enumerate(header) if h == doubled[0])
         raise _bad(
             path, f"列 {written} 是同一列，出现了两次；请只保留一列", f"column '{doubled[0]}' appears twice", key=row(1)
         )
-    names: list[str] = [h for h in header if h]
+    return header
+
+
+def _csv_kind(path: Path, first: list[str], header: list[str | None], names: list[str]) -> str:
+    """people or units, by the columns; a column of the other kind of sheet is refused."""
     if "id" in names:
         allowed, kind = _PEOPLE_COLUMNS, "people"
     elif "name" in names or set(names) & {"roles", *CONTACT_KEYS}:
@@ -309,13 +326,20 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
     stray = [n for n in names if n not in allowed]
     if stray:
         sheet = "人员表" if kind == "people" else "单位表"
-        written = next(rows[0][i].strip() for i, h in enumerate(header) if h == stray[0])
+        written = next(first[i].strip() for i, h in enumerate(header) if h == stray[0])
         raise _bad(
             path,
             f"列 '{written}' 不属于{sheet}；单位和人员请分两个文件导入",
             f"column '{stray[0]}' does not belong in a {kind} sheet",
             key=row(1),
         )
+    return kind
+
+
+def _csv_records(
+    path: Path, rows: list[list[str]], header: list[str | None], names: list[str]
+) -> list[tuple[int, dict[str, str]]]:
+    """(row number, field → cell) of the rows that say anything; a row of the wrong width is refused."""
     records: list[tuple[int, dict[str, str]]] = []
     for n, cells in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in cells):
@@ -328,42 +352,37 @@ def _from_csv(path: Path, text: str) -> OrgDoc:
                 key=row(n),
             )
         records.append((n, dict(zip(names, (c.strip() for c in cells), strict=True))))
-    given = frozenset(names)
-    if kind == "people":
-        people = []
-        for n, r in records:
-            if not r.get("id") or not r.get("name"):
-                raise _bad(path, "编号和姓名必须填写", "id and name are required", key=row(n))
-            people.append(
-                PersonDef(
-                    id=r["id"],
-                    name=r["name"],
-                    unit=r.get("unit") or None,
-                    roles=_split(r.get("roles", "")),
-                    contacts={c: r[c] for c in CONTACT_KEYS if r.get(c)},
-                    channels=_split(r["channels"]) if r.get("channels") else None,
-                    given=given,
-                    accounts=_split(r["accounts"]) if r.get("accounts") else None,
-                    digest=r.get("digest") or None,
-                    notify=r.get("notify") or None,
-                )
-            )
-        return OrgDoc((), tuple(people))
-    units = []
-    for n, r in records:
-        if not r.get("unit"):
-            raise _bad(path, "单位名称必须填写", "the unit name is required", key=row(n))
-        units.append(
-            UnitDef(
-                name=r["unit"],
-                parent=r.get("parent") or None,
-                head=r.get("head") or None,
-                channels=_split(r["channels"]) if r.get("channels") else None,
-                given=frozenset("name" if g == "unit" else g for g in given),
-                digest=r.get("digest") or None,
-            )
-        )
-    return OrgDoc(tuple(units), ())
+    return records
+
+
+def _csv_person(path: Path, n: int, r: dict[str, str], given: frozenset[str]) -> PersonDef:
+    if not r.get("id") or not r.get("name"):
+        raise _bad(path, "编号和姓名必须填写", "id and name are required", key=row(n))
+    return PersonDef(
+        id=r["id"],
+        name=r["name"],
+        unit=r.get("unit") or None,
+        roles=_split(r.get("roles", "")),
+        contacts={c: r[c] for c in CONTACT_KEYS if r.get(c)},
+        channels=_split(r["channels"]) if r.get("channels") else None,
+        given=given,
+        accounts=_split(r["accounts"]) if r.get("accounts") else None,
+        digest=r.get("digest") or None,
+        notify=r.get("notify") or None,
+    )
+
+
+def _csv_unit(path: Path, n: int, r: dict[str, str], given: frozenset[str]) -> UnitDef:
+    if not r.get("unit"):
+        raise _bad(path, "单位名称必须填写", "the unit name is required", key=row(n))
+    return UnitDef(
+        name=r["unit"],
+        parent=r.get("parent") or None,
+        head=r.get("head") or None,
+        channels=_split(r["channels"]) if r.get("channels") else None,
+        given=frozenset("name" if g == "unit" else g for g in given),
+        digest=r.get("digest") or None,
+    )
 
 
 def _only(path: Path, mapping: dict[str, Any], allowed: set[str], key: str) -> None:

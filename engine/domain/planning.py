@@ -24,18 +24,34 @@ Rule = Literal["remind", "escalate", "stale", "sign_remind", "sign_escalate"]
 MAX_STALE_PERIODS = 1000  # a guard: a task silent for years still plans in bounded time
 
 
-@dataclass(frozen=True, slots=True)
-class Watch:
-    """The deadline facts of one task."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineClock:
+    """A task's deadline clock: the one record the firing path, the sweep and the import read and write.
 
-    code: str
-    clock_runs: bool  # the state's clock flag, and not a final state
-    due: date | None  # the effective deadline; None: ongoing (长期坚持)
-    deadline_version: int
+    It is stored on the task row as it stands here; the planning below works on it directly, so no
+    layer keeps a copy of its own with a converter in between.
+    """
+
+    deadline: date | None  # the effective deadline; None: ongoing (长期坚持)
+    deadline_version: int = 1  # moves with every extension, resumption or reassignment: the dedup keys follow it
     watch_from: datetime  # actions at or before this instant were already handled
-    progress_base: datetime  # the last progress report, else when the deadline was set
+    created_at: datetime
+    next_action_at: datetime | None = None  # when the sweep must look next (None: nothing to look at)
+    last_progress_at: datetime | None = None
+    clock_stopped_at: datetime | None = None  # set while the task is in a state whose clock stops
     escalation_level: int = 0  # the level already reached and told
-    sign_by: date | None = None  # 签收时限: set while the task awaits signing for and the policy has a limit
+    sign_by: date | None = None  # 签收时限: the day the unit must sign for by (None: no limit)
+    signed_at: datetime | None = None  # 签收时间: when it first left the state awaiting signing for
+
+    @classmethod
+    def started(cls, *, deadline: date | None, at: datetime, sign_by: date | None = None) -> DeadlineClock:
+        """The clock of a task assigned (or imported) at ``at``: first deadline version, watched from then."""
+        return cls(deadline=deadline, watch_from=at, created_at=at, sign_by=sign_by)
+
+    @property
+    def progress_base(self) -> datetime:
+        """Silence is counted from the last progress report, else from when the task was created."""
+        return self.last_progress_at or self.created_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,21 +78,23 @@ def _at(day: date, policy: DeadlinePolicy, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, policy.remind_at, tz).astimezone(ZoneInfo("UTC"))
 
 
-def deadline_actions(watch: Watch, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneInfo) -> list[Action]:
+def deadline_actions(
+    clock: DeadlineClock, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneInfo
+) -> list[Action]:
     """Reminders before the deadline and escalation levels after it, for the current deadline version.
 
     The same for every task with the same deadline date, so it is worked out once per date (a sweep
     over thousands of due tasks meets few distinct deadlines).
     """
-    if watch.due is None:
+    if clock.deadline is None:
         return []
     memo = calendar.schedules  # kept with the calendar: a different calendar means different dates
-    key = (watch.due, policy, str(tz))
+    key = (clock.deadline, policy, str(tz))
     cached = memo.get(key)
     if cached is None:
         if len(memo) > 10_000:
             memo.clear()
-        cached = memo[key] = _deadline_actions(watch.due, policy, calendar, tz)
+        cached = memo[key] = _deadline_actions(clock.deadline, policy, calendar, tz)
     return cast(list[Action], cached)
 
 
@@ -119,15 +137,15 @@ def sign_for_actions(sign_by: date, policy: DeadlinePolicy, calendar: WorkCalend
     return actions
 
 
-def stale_actions(watch: Watch, policy: DeadlinePolicy, tz: ZoneInfo, until: datetime) -> list[Action]:
+def stale_actions(clock: DeadlineClock, policy: DeadlinePolicy, tz: ZoneInfo, until: datetime) -> list[Action]:
     """Chasing silence: each period without a progress report after ``watch_from``, up to the first after ``until``."""
-    period = policy.ongoing_report_every_days if watch.due is None else policy.stale_progress_days
+    period = policy.ongoing_report_every_days if clock.deadline is None else policy.stale_progress_days
     if not period:
         return []
-    base_day = watch.progress_base.astimezone(tz).date()
+    base_day = clock.progress_base.astimezone(tz).date()
     base = base_day.isoformat()
     # periods that ended before the watch began were handled already: start at the last of them
-    first = max(1, (watch.watch_from.astimezone(tz).date() - base_day).days // period)
+    first = max(1, (clock.watch_from.astimezone(tz).date() - base_day).days // period)
     out = []
     for n in range(first, first + MAX_STALE_PERIODS):
         at = _at(base_day + timedelta(days=n * period), policy, tz)
@@ -137,17 +155,30 @@ def stale_actions(watch: Watch, policy: DeadlinePolicy, tz: ZoneInfo, until: dat
     return out
 
 
-def plan(watch: Watch, policy: DeadlinePolicy, calendar: WorkCalendar, tz: ZoneInfo, now: datetime) -> Plan:
-    """What is due in (watch_from, now], and when the task next needs attention."""
-    if not watch.clock_runs:
+def plan(
+    clock: DeadlineClock,
+    policy: DeadlinePolicy,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    runs: bool = True,
+    sign_by: date | None = None,
+) -> Plan:
+    """What is due in (watch_from, now], and when the task next needs attention.
+
+    ``runs``: the task's state keeps the clock running; ``sign_by``: the sign-for day still watched (the task
+    awaits signing for), which the state decides, not the clock alone (see watch.watched_sign_by).
+    """
+    if not runs:
         return Plan([], None, 0)
-    actions = deadline_actions(watch, policy, calendar, tz) + stale_actions(watch, policy, tz, now)
-    if watch.sign_by is not None:
-        actions += sign_for_actions(watch.sign_by, policy, calendar, tz)
-    pending = [a for a in actions if a.at > watch.watch_from]
+    actions = deadline_actions(clock, policy, calendar, tz) + stale_actions(clock, policy, tz, now)
+    if sign_by is not None:
+        actions += sign_for_actions(sign_by, policy, calendar, tz)
+    pending = [a for a in actions if a.at > clock.watch_from]
     due = [a for a in pending if a.at <= now]
     level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)
-    if level > watch.escalation_level and not any(a.rule == "escalate" and a.level == level for a in due):
+    if level > clock.escalation_level and not any(a.rule == "escalate" and a.level == level for a in due):
         # reached while nobody watched (a deadline already past at assignment, a late reopen): tell the top level once
         due += [a for a in actions if a.rule == "escalate" and a.level == level]
     # Silence is one fact, not a series: after a downtime only the latest stale-progress chase is sent.

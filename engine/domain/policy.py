@@ -66,6 +66,14 @@ class DeadlinePolicy:
     def escalation_level(self, level: int) -> Escalation | None:
         return next((e for e in self.escalation if e.level == level), None)
 
+    def level_reached(self, working_days_overdue: int) -> int:
+        """The escalation level reached after so many working days overdue (0: none yet).
+
+        The one statement of the ladder for counts: circulars, scores and accountability name the level with it,
+        and the sweep's instants come from the same ``after_working_days``.
+        """
+        return max((e.level for e in self.escalation if working_days_overdue >= e.after_working_days), default=0)
+
 
 Fail = Callable[[str, str], Exception]
 
@@ -94,32 +102,63 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
     extra = sorted(set(map(str, raw)) - _KEYS)
     if extra:
         raise fail(f"deadlines.{extra[0]}", f"unknown key (allowed: {', '.join(sorted(_KEYS))})")
-    base = DeadlinePolicy()
+    return _PolicyReader(fail).read(raw)
 
-    def count(mapping: dict[str, Any], name: str, key: str, default: int | None, minimum: int = 0) -> int | None:
-        value = mapping.get(name, default)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise fail(f"{key}.{name}", f"expected a whole number ≥ {minimum}, found {value!r}")
-        return value
 
-    def notify(mapping: dict[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = mapping.get("notify", list(default))
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value:
-            raise fail(f"{key}.notify", "expected a list of recipients")
-        for r in value:
-            if r not in RECIPIENTS:
-                raise fail(f"{key}.notify", f"unknown recipient '{r}' (known: {', '.join(sorted(RECIPIENTS))})")
-        return tuple(value)
+class _PolicyReader:
+    """One method per group of keys; each raises ``fail(key, detail)`` at the first mistake, in the keys' order."""
 
-    def ladder(levels: Any, where: str, *, with_circular: bool) -> list[Escalation]:
+    def __init__(self, fail: Fail) -> None:
+        self.fail = fail
+
+    def read(self, raw: dict[str, Any]) -> DeadlinePolicy:
+        base = DeadlinePolicy()
+        remind = self.mapping(raw.get("remind"), "deadlines.remind", ("before_working_days", "at", "notify"))
+        before = self.days_list(
+            remind.get("before_working_days", list(base.remind_before_working_days)),
+            "deadlines.remind.before_working_days",
+        )
+        remind_at = self.time_of_day(remind.get("at", "09:00"), "deadlines.remind.at")
+        escalation = self.ladder(raw.get("escalate"), "deadlines.escalate", with_circular=True)
+        stale = self.mapping(raw.get("stale_progress"), "deadlines.stale_progress", ("after_days", "notify"))
+        sign_for = self.sign_for(raw.get("sign_for"))
+        transfer_clock = self.transfer_clock(raw.get("transfer"), base.transfer_clock)
+        return DeadlinePolicy(
+            at_once_working_days=self.count(raw, "at_once_working_days", "deadlines", base.at_once_working_days, 1)
+            or 1,
+            ongoing_report_every_days=self.count(
+                raw, "ongoing_report_every_days", "deadlines", base.ongoing_report_every_days, 1
+            )
+            or 1,
+            yellow_within_working_days=self.count(
+                raw, "yellow_within_working_days", "deadlines", base.yellow_within_working_days
+            )
+            or 0,
+            remind_before_working_days=tuple(sorted(set(before), reverse=True)),
+            remind_at=remind_at,
+            remind_notify=self.notify(remind, "deadlines.remind", base.remind_notify),
+            escalation=tuple(escalation),
+            stale_progress_days=self.count(
+                stale, "after_days", "deadlines.stale_progress", base.stale_progress_days, 1
+            ),
+            stale_notify=self.notify(stale, "deadlines.stale_progress", base.stale_notify),
+            notice_reply_working_days=self.count(
+                raw, "notice_reply_working_days", "deadlines", base.notice_reply_working_days, 1
+            )
+            or base.notice_reply_working_days,
+            sign_for=sign_for,
+            transfer_clock=transfer_clock,
+            co_units=parse_co_units(raw.get("co_units"), self.fail),
+        )
+
+    # --- the groups of keys ----------------------------------------------------------------------
+
+    def ladder(self, levels: Any, where: str, *, with_circular: bool) -> list[Escalation]:
+        """escalate: levels 1, 2, 3 … each later than the one before."""
         if levels is None:
             levels = []
         if not isinstance(levels, list):
-            raise fail(where, "expected a list of levels")
+            raise self.fail(where, "expected a list of levels")
         # the deadline's own ladder may name the overdue in the circular and issue a 督办单; the sign-for ladder may not
         allowed = {"level", "after_working_days", "notify"} | (
             {"name_in_circular", "notice"} if with_circular else set()
@@ -128,107 +167,104 @@ def parse_policy(raw: Any, fail: Fail) -> DeadlinePolicy:
         for i, item in enumerate(levels):
             key = f"{where}[{i}]"
             if not isinstance(item, dict) or set(item) - allowed:
-                raise fail(key, "expected {" + ", ".join(sorted(allowed)) + "}")
-            level = count(item, "level", key, None, 1)
-            after = count(item, "after_working_days", key, None, 1)
-            if level is None or after is None:
-                raise fail(key, "level and after_working_days are required")
-            if level != i + 1:
-                raise fail(f"{key}.level", f"levels go 1, 2, 3 … in order; expected {i + 1}, found {level}")
-            if escalation and after <= escalation[-1].after_working_days:
-                raise fail(f"{key}.after_working_days", "each level comes later than the one before")
-            circular = item.get("name_in_circular", False)
-            if not isinstance(circular, bool):
-                raise fail(f"{key}.name_in_circular", "expected true or false")
-            notice = item.get("notice")
-            if notice is not None and notice not in NOTICE_COLORS:
-                raise fail(
-                    f"{key}.notice", f"'{notice}' is not one of {', '.join(NOTICE_COLORS)} (the colour of the 督办单)"
-                )
-            escalation.append(Escalation(level, after, notify(item, key, ("unit_head",)), circular, notice))
+                raise self.fail(key, "expected {" + ", ".join(sorted(allowed)) + "}")
+            escalation.append(self.level(item, key, i + 1, escalation[-1] if escalation else None))
         return escalation
 
-    def days_list(value: Any, key: str) -> list[int]:
+    def level(self, item: dict[str, Any], key: str, expected: int, before: Escalation | None) -> Escalation:
+        level = self.count(item, "level", key, None, 1)
+        after = self.count(item, "after_working_days", key, None, 1)
+        if level is None or after is None:
+            raise self.fail(key, "level and after_working_days are required")
+        if level != expected:
+            raise self.fail(f"{key}.level", f"levels go 1, 2, 3 … in order; expected {expected}, found {level}")
+        if before is not None and after <= before.after_working_days:
+            raise self.fail(f"{key}.after_working_days", "each level comes later than the one before")
+        circular = item.get("name_in_circular", False)
+        if not isinstance(circular, bool):
+            raise self.fail(f"{key}.name_in_circular", "expected true or false")
+        notice = item.get("notice")
+        if notice is not None and notice not in NOTICE_COLORS:
+            raise self.fail(
+                f"{key}.notice", f"'{notice}' is not one of {', '.join(NOTICE_COLORS)} (the colour of the 督办单)"
+            )
+        return Escalation(level, after, self.notify(item, key, ("unit_head",)), circular, notice)
+
+    def sign_for(self, raw: Any) -> SignFor | None:
+        """sign_for: the sign-for time limit, its reminders and its own escalation ladder."""
+        if raw is None:
+            return None
+        where = "deadlines.sign_for"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "expected a mapping with within_working_days, remind, escalate")
+        extra = sorted(set(map(str, raw)) - {"within_working_days", "remind", "escalate"})
+        if extra:
+            raise self.fail(f"{where}.{extra[0]}", "unknown key (allowed: escalate, remind, within_working_days)")
+        within = self.count(raw, "within_working_days", where, None, 1)
+        if within is None:
+            raise self.fail(f"{where}.within_working_days", "is required: how many working days a unit has to sign for")
+        remind = self.mapping(raw.get("remind"), f"{where}.remind", ("before_working_days", "notify"))
+        before = self.days_list(remind.get("before_working_days", [0]), f"{where}.remind.before_working_days")
+        if any(b > within for b in before):
+            raise self.fail(
+                f"{where}.remind.before_working_days",
+                f"a reminder {max(before)} working days before would come before the task is assigned "
+                f"(within_working_days is {within})",
+            )
+        return SignFor(
+            within_working_days=within,
+            remind_before_working_days=tuple(sorted(set(before), reverse=True)),
+            remind_notify=self.notify(remind, f"{where}.remind", ("unit_head", "responsible_person")),
+            escalation=tuple(self.ladder(raw.get("escalate"), f"{where}.escalate", with_circular=False)),
+        )
+
+    def transfer_clock(self, raw: Any, default: str) -> str:
+        transfer = raw or {}
+        if not isinstance(transfer, dict) or set(transfer) - {"clock"}:
+            raise self.fail("deadlines.transfer", "expected a mapping with clock: restart or keep")
+        clock = transfer.get("clock", default)
+        if clock not in TRANSFER_CLOCKS:
+            raise self.fail("deadlines.transfer.clock", f"'{clock}' is not restart or keep")
+        return str(clock)
+
+    # --- the kinds of values ---------------------------------------------------------------------
+
+    def mapping(self, raw: Any, key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        """An optional block of known keys (absent or empty: all defaults)."""
+        value = raw or {}
+        if not isinstance(value, dict) or set(value) - set(allowed):
+            raise self.fail(key, f"expected a mapping with {', '.join(allowed)}")
+        return value
+
+    def count(self, mapping: dict[str, Any], name: str, key: str, default: int | None, minimum: int = 0) -> int | None:
+        value = mapping.get(name, default)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self.fail(f"{key}.{name}", f"expected a whole number ≥ {minimum}, found {value!r}")
+        return value
+
+    def notify(self, mapping: dict[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = mapping.get("notify", list(default))
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise self.fail(f"{key}.notify", "expected a list of recipients")
+        for r in value:
+            if r not in RECIPIENTS:
+                raise self.fail(f"{key}.notify", f"unknown recipient '{r}' (known: {', '.join(sorted(RECIPIENTS))})")
+        return tuple(value)
+
+    def days_list(self, value: Any, key: str) -> list[int]:
         if not isinstance(value, list) or not all(
             isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in value
         ):
-            raise fail(key, "expected a list of whole numbers ≥ 0, e.g. [3, 1, 0]")
+            raise self.fail(key, "expected a list of whole numbers ≥ 0, e.g. [3, 1, 0]")
         return value
 
-    remind = raw.get("remind") or {}
-    if not isinstance(remind, dict) or set(remind) - {"before_working_days", "at", "notify"}:
-        raise fail("deadlines.remind", "expected a mapping with before_working_days, at, notify")
-    before = days_list(
-        remind.get("before_working_days", list(base.remind_before_working_days)), "deadlines.remind.before_working_days"
-    )
-    at_text = str(remind.get("at", "09:00"))
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at_text):
-        raise fail("deadlines.remind.at", f"'{at_text}' is not a time of day such as \"09:00\"")
-    hour, minute = map(int, at_text.split(":"))
-
-    escalation = ladder(raw.get("escalate"), "deadlines.escalate", with_circular=True)
-
-    stale = raw.get("stale_progress") or {}
-    if not isinstance(stale, dict) or set(stale) - {"after_days", "notify"}:
-        raise fail("deadlines.stale_progress", "expected a mapping with after_days, notify")
-
-    sign_for = None
-    sign_raw = raw.get("sign_for")
-    if sign_raw is not None:
-        where = "deadlines.sign_for"
-        if not isinstance(sign_raw, dict):
-            raise fail(where, "expected a mapping with within_working_days, remind, escalate")
-        extra = sorted(set(map(str, sign_raw)) - {"within_working_days", "remind", "escalate"})
-        if extra:
-            raise fail(f"{where}.{extra[0]}", "unknown key (allowed: escalate, remind, within_working_days)")
-        within = count(sign_raw, "within_working_days", where, None, 1)
-        if within is None:
-            raise fail(f"{where}.within_working_days", "is required: how many working days a unit has to sign for")
-        sign_remind = sign_raw.get("remind") or {}
-        if not isinstance(sign_remind, dict) or set(sign_remind) - {"before_working_days", "notify"}:
-            raise fail(f"{where}.remind", "expected a mapping with before_working_days, notify")
-        sign_before = days_list(sign_remind.get("before_working_days", [0]), f"{where}.remind.before_working_days")
-        if any(b > within for b in sign_before):
-            raise fail(
-                f"{where}.remind.before_working_days",
-                f"a reminder {max(sign_before)} working days before would come before the task is assigned "
-                f"(within_working_days is {within})",
-            )
-        sign_for = SignFor(
-            within_working_days=within,
-            remind_before_working_days=tuple(sorted(set(sign_before), reverse=True)),
-            remind_notify=notify(sign_remind, f"{where}.remind", ("unit_head", "responsible_person")),
-            escalation=tuple(ladder(sign_raw.get("escalate"), f"{where}.escalate", with_circular=False)),
-        )
-
-    transfer_raw = raw.get("transfer") or {}
-    if not isinstance(transfer_raw, dict) or set(transfer_raw) - {"clock"}:
-        raise fail("deadlines.transfer", "expected a mapping with clock: restart or keep")
-    transfer_clock = transfer_raw.get("clock", base.transfer_clock)
-    if transfer_clock not in TRANSFER_CLOCKS:
-        raise fail("deadlines.transfer.clock", f"'{transfer_clock}' is not restart or keep")
-
-    return DeadlinePolicy(
-        at_once_working_days=count(raw, "at_once_working_days", "deadlines", base.at_once_working_days, 1) or 1,
-        ongoing_report_every_days=count(
-            raw, "ongoing_report_every_days", "deadlines", base.ongoing_report_every_days, 1
-        )
-        or 1,
-        yellow_within_working_days=count(
-            raw, "yellow_within_working_days", "deadlines", base.yellow_within_working_days
-        )
-        or 0,
-        remind_before_working_days=tuple(sorted(set(before), reverse=True)),
-        remind_at=time(hour, minute),
-        remind_notify=notify(remind, "deadlines.remind", base.remind_notify),
-        escalation=tuple(escalation),
-        stale_progress_days=count(stale, "after_days", "deadlines.stale_progress", base.stale_progress_days, 1),
-        stale_notify=notify(stale, "deadlines.stale_progress", base.stale_notify),
-        notice_reply_working_days=count(
-            raw, "notice_reply_working_days", "deadlines", base.notice_reply_working_days, 1
-        )
-        or base.notice_reply_working_days,
-        sign_for=sign_for,
-        transfer_clock=transfer_clock,
-        co_units=parse_co_units(raw.get("co_units"), fail),
-    )
+    def time_of_day(self, value: Any, key: str) -> time:
+        text = str(value)
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
+            raise self.fail(key, f"'{text}' is not a time of day such as \"09:00\"")
+        hour, minute = map(int, text.split(":"))
+        return time(hour, minute)

@@ -465,26 +465,8 @@ class _Validator:
             k = f"transitions[{i}] ({trigger})"
             if trigger == create_trigger:
                 raise self.fail(f"{k}.trigger", f"'{trigger}' is the create trigger; give this transition another name")
-            source_raw = spec.get("source")
-            if source_raw is None:
-                raise self.fail(f"{k}.source", "is required: a state, a list of states, or '*' for every open state")
-            if source_raw == ANY_OPEN:
-                sources = [s.key for s in states.values() if not s.final]
-            else:
-                sources = self.str_list(source_raw, f"{k}.source")
-                for s in sources:
-                    if s not in states:
-                        raise self.fail(f"{k}.source", f"unknown state '{s}' (states: {', '.join(states)})")
-            internal = self.flag(spec, "internal", k, False)
-            dest: str | None
-            if internal:
-                if spec.get("dest") is not None:
-                    raise self.fail(f"{k}.dest", "an internal transition keeps the state: drop 'dest'")
-                dest = None
-            else:
-                dest = self.text(spec, "dest", k)
-                if dest not in states:
-                    raise self.fail(f"{k}.dest", f"unknown state '{dest}' (states: {', '.join(states)})")
+            sources = self.sources_of(spec, k, states)
+            dest = self.dest_of(spec, k, states)
             for s in sources:
                 if (trigger, s) in seen:
                     raise self.fail(
@@ -492,30 +474,59 @@ class _Validator:
                         f"trigger '{trigger}' is already defined from state '{s}' in transitions[{seen[(trigger, s)]}]",
                     )
                 seen[(trigger, s)] = i
-            requires = self.str_list(spec.get("requires", []), f"{k}.requires")
-            for r in requires:
-                if r not in REQUIREMENTS:
-                    raise self.fail(
-                        f"{k}.requires", f"unknown requirement '{r}' (known: {', '.join(sorted(REQUIREMENTS))})"
-                    )
-                if r in PAYLOAD_TRIGGERS and trigger not in PAYLOAD_TRIGGERS[r]:
-                    raise self.fail(
-                        f"{k}.requires",
-                        f"'{r}' comes only with the command for {' / '.join(sorted(PAYLOAD_TRIGGERS[r]))}; "
-                        f"trigger '{trigger}' could never be fired",
-                    )
+            requires = self.requires(spec, k, trigger)
             out.append(
                 TransitionSpec(
                     trigger=trigger,
                     sources=tuple(sources),
                     dest=dest,
                     who=self.rules(spec.get("who"), f"{k}.who"),
-                    requires=tuple(requires),
+                    requires=requires,
                     label=self.label(spec, k),
                     notify=self.recipients(spec.get("notify"), f"{k}.notify"),
                 )
             )
         return tuple(out)
+
+    def sources_of(self, spec: dict[str, Any], k: str, states: dict[str, StateSpec]) -> list[str]:
+        """A transition's source: a state, a list of states, or '*' for every open state."""
+        source_raw = spec.get("source")
+        if source_raw is None:
+            raise self.fail(f"{k}.source", "is required: a state, a list of states, or '*' for every open state")
+        if source_raw == ANY_OPEN:
+            return [s.key for s in states.values() if not s.final]
+        sources = self.str_list(source_raw, f"{k}.source")
+        for s in sources:
+            if s not in states:
+                raise self.fail(f"{k}.source", f"unknown state '{s}' (states: {', '.join(states)})")
+        return sources
+
+    def dest_of(self, spec: dict[str, Any], k: str, states: dict[str, StateSpec]) -> str | None:
+        """A transition's destination; None for an internal one, which keeps the state."""
+        if self.flag(spec, "internal", k, False):
+            if spec.get("dest") is not None:
+                raise self.fail(f"{k}.dest", "an internal transition keeps the state: drop 'dest'")
+            return None
+        dest = self.text(spec, "dest", k)
+        if dest not in states:
+            raise self.fail(f"{k}.dest", f"unknown state '{dest}' (states: {', '.join(states)})")
+        return dest
+
+    def requires(self, spec: dict[str, Any], k: str, trigger: str) -> tuple[str, ...]:
+        """What the firing must bring; a payload only some commands carry must come with one of them."""
+        requires = self.str_list(spec.get("requires", []), f"{k}.requires")
+        for r in requires:
+            if r not in REQUIREMENTS:
+                raise self.fail(
+                    f"{k}.requires", f"unknown requirement '{r}' (known: {', '.join(sorted(REQUIREMENTS))})"
+                )
+            if r in PAYLOAD_TRIGGERS and trigger not in PAYLOAD_TRIGGERS[r]:
+                raise self.fail(
+                    f"{k}.requires",
+                    f"'{r}' comes only with the command for {' / '.join(sorted(PAYLOAD_TRIGGERS[r]))}; "
+                    f"trigger '{trigger}' could never be fired",
+                )
+        return tuple(requires)
 
     def check_reachable(
         self, states: dict[str, StateSpec], initial: str, transitions: tuple[TransitionSpec, ...]
@@ -525,13 +536,7 @@ class _Validator:
             if t.dest is not None:
                 for s in t.sources:
                     edges[s].add(t.dest)
-        seen = {initial}
-        todo = deque([initial])
-        while todo:
-            for nxt in edges[todo.popleft()]:
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
+        seen = _reached(edges, {initial})
         for i, key in enumerate(states):
             if key not in seen:
                 raise self.fail(f"states[{i}] ({key})", f"unreachable from the initial state '{initial}'")
@@ -540,13 +545,7 @@ class _Validator:
         for source, dests in edges.items():
             for dest in dests:
                 back[dest].add(source)
-        ending = {k for k, st in states.items() if st.final}
-        todo = deque(ending)
-        while todo:
-            for prev in back[todo.popleft()]:
-                if prev not in ending:
-                    ending.add(prev)
-                    todo.append(prev)
+        ending = _reached(back, {k for k, st in states.items() if st.final})
         for i, key in enumerate(states):
             if key not in ending:
                 raise self.fail(
@@ -599,3 +598,15 @@ def _kind(value: object) -> str:
     return {dict: "a mapping", list: "a list", str: f"'{value}'", bool: str(value).lower()}.get(
         type(value), f"{type(value).__name__} {value!r}"
     )
+
+
+def _reached(edges: dict[str, set[str]], start: set[str]) -> set[str]:
+    """Every state reached from ``start`` along ``edges`` (breadth first), ``start`` included."""
+    seen = set(start)
+    todo = deque(start)
+    while todo:
+        for nxt in edges[todo.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

@@ -203,6 +203,49 @@ def data_rows(header: Header, rows: Iterable[tuple[int, list[str]]]) -> Iterator
         yield RawRow(number, {f: cells[i] for i, f in columns if i < n and cells[i]}, section, extra)
 
 
+class _Row:
+    """One row being read: its cells (date serials read as dates) and its problems so far, in column order."""
+
+    __slots__ = ("errors", "raw", "v", "validator")
+
+    def __init__(self, validator: RowValidator, raw: RawRow) -> None:
+        self.validator = validator
+        self.raw = raw
+        self.errors: list[RowError] = []
+        v = raw.values
+        for f in DATE_FIELDS:  # a date serial reads as its date, in every column that holds one
+            if f in v and (serial := excel_serial(v[f])) is not None:
+                v = {**v, f: serial.isoformat()}  # a copy: the rejects file keeps the cell as it was
+        self.v = v
+
+    def fail(self, field_key: str, zh: str, en: str) -> None:
+        self.errors.append(RowError(self.raw.row, self.validator.column(field_key), Bilingual(zh, en)))
+
+    def failed(self, field_key: str, exc: DubanError) -> None:
+        self.fail(field_key, exc.render("zh"), exc.render("en"))
+
+    def text(self, field_key: str, max_len: int, multiline: bool = False) -> str | None:
+        value = self.v.get(field_key)
+        if value is None:
+            return None
+        try:
+            return check_text(value, _WHAT.get(field_key, field_key), max_len=max_len, multiline=multiline) or None
+        except DubanError as exc:
+            self.failed(field_key, exc)
+            return None
+
+    def day(self, field_key: str, zh: str, default: date | None = None) -> date | None:
+        """A date column: ``default`` when the column is absent; a cell that is no date is a problem (``zh`` names
+        the column's date, ``{}`` the cell)."""
+        cell = self.v.get(field_key)
+        if cell is None:
+            return default
+        day = parse_day(cell)
+        if day is None:
+            self.fail(field_key, zh.format(cell), f"'{cell}' is not a date such as 2026-06-30")
+        return day
+
+
 class RowValidator:
     """Stateful over one file: it remembers each row key to catch a 序号 given twice."""
 
@@ -234,203 +277,28 @@ class RowValidator:
         """One object for each repeated value (units, leaders, deadlines): 100,000 rows repeat them a lot."""
         return self._shared.setdefault(value, value)
 
-    def _fail(self, errors: list[RowError], row: int, field_key: str, zh: str, en: str) -> None:
-        errors.append(RowError(row, self.column(field_key), Bilingual(zh, en)))
-
-    def _failed(self, errors: list[RowError], row: int, field_key: str, exc: DubanError) -> None:
-        errors.append(RowError(row, self.column(field_key), Bilingual(exc.render("zh"), exc.render("en"))))
-
     def validate(self, raw: RawRow) -> LedgerRow | list[RowError]:
-        ctx, v, n = self.ctx, raw.values, raw.row
-        errors: list[RowError] = []
-
-        def fail(field_key: str, zh: str, en: str) -> None:
-            self._fail(errors, n, field_key, zh, en)
-
-        def failed(field_key: str, exc: DubanError) -> None:
-            self._failed(errors, n, field_key, exc)
-
-        def text(field_key: str, max_len: int, multiline: bool = False) -> str | None:
-            value = v.get(field_key)
-            if value is None:
-                return None
-            try:
-                return check_text(value, _WHAT.get(field_key, field_key), max_len=max_len, multiline=multiline) or None
-            except DubanError as exc:
-                self._failed(errors, n, field_key, exc)
-                return None
-
-        for f in DATE_FIELDS:  # a date serial reads as its date, in every column that holds one
-            if f in v and (serial := excel_serial(v[f])) is not None:
-                v = {**v, f: serial.isoformat()}  # a copy: the rejects file keeps the cell as it was
-        problem = text("problem", 4000, multiline=True)
-        title = text("title", 500)
-        if "problem" not in v and "title" not in v:
-            fail("problem", "缺少问题描述", "the problem is missing")
-        measures: list[str] = []
-        for m in split_measures(v.get("measures")):
-            try:
-                measures.append(check_text(m, "measure", max_len=2000, multiline=True))
-            except DubanError as exc:
-                failed("measures", exc)
-        campaign = text("campaign", 200) or ctx.campaign
-        category = text("category", 100)
-        if category is None and "category" not in v and raw.section and len(raw.section) <= 100:
-            category = raw.section
-
-        unit = text("unit", 200)
-        if unit is None and "unit" not in v:
-            fail("unit", "缺少责任单位", "the responsible unit is missing")
-        elif unit is not None:
-            found = self._unit(unit)
-            if isinstance(found, Bilingual):
-                errors.append(RowError(raw.row, self.column("unit"), found))
-                unit = None
-            else:
-                unit = found  # the one shared copy of the name
-        co_units: tuple[str, ...] = ()
-        kept: list[list[str]] = []
-        if "co_units" in v:
-            co_units, co_errors, unmatched = self._co_units(v["co_units"])
-            errors += [RowError(raw.row, self.column("co_units"), e) for e in co_errors]
-            if unit in co_units:
-                co_units = tuple(u for u in co_units if u != unit)
-            if unmatched:
-                kept.append([self.column("co_units") + "(未匹配)", "、".join(unmatched)])
-                strangers = [u for u in unmatched if not is_collective(u)]
-                if strangers:
-                    self.warnings.append(
-                        RowError(
-                            raw.row,
-                            self.column("co_units"),
-                            Bilingual(
-                                f"配合单位“{'、'.join(strangers)}”不在组织中，按文字保留",
-                                f"co-unit '{', '.join(strangers)}' is not in the organisation; kept as text",
-                            ),
-                        )
-                    )
+        """Every group of columns is read in turn, each adding its problems to the row's list in column order."""
+        row = _Row(self, raw)
+        problem, title, measures = self._problem(row)
+        campaign = row.text("campaign", 200) or self.ctx.campaign
+        category = self._category(row)
+        unit = self._responsible_unit(row)
+        co_units, kept = self._co_units_of(row, unit)
         kept += [[h, c] for h, c in raw.extra]
-        target = text("target", 4000, multiline=True)
-        assigned_on = ctx.assigned_on
-        if "assigned_on" in v:
-            assigned_on = parse_day(v["assigned_on"])
-            if assigned_on is None:
-                fail(
-                    "assigned_on",
-                    f"无法识别的交办日期“{v['assigned_on']}”；请写成 2026-06-30",
-                    f"'{v['assigned_on']}' is not a date such as 2026-06-30",
-                )
-
-        source = text("source", 50)
-        if source is not None and ctx.sources and source not in ctx.sources:
-            fail(
-                "source",
-                f"“{source}”不是问题来源之一（可选：{'、'.join(ctx.sources)}）",
-                f"'{source}' is not one of the sources ({', '.join(ctx.sources)})",
-            )
-        source_ref = text("source_ref", 200)
-        source_date = None
-        if "source_date" in v:
-            source_date = parse_day(v["source_date"])
-            if source_date is None:
-                fail(
-                    "source_date",
-                    f"无法识别的来源日期“{v['source_date']}”；请写成 2026-06-30",
-                    f"'{v['source_date']}' is not a date such as 2026-06-30",
-                )
-        if source is None and (source_ref or source_date):
-            fail("source", "写了来源文号或日期，却未写问题来源", "a source reference or date without the source itself")
-
-        leader_id = self._person_field("leader", v, errors, raw.row, required=True, leader=True)
-        person_id = self._person_field("person", v, errors, raw.row, required=False, leader=False)
-
-        deadline: Deadline | None = None
-        cell = text("deadline", 100) if "deadline" in v else None  # the expression is kept as written
-        if cell is not None:
-            year = campaign_year(campaign)
-            memo_key = (cell, year, assigned_on)
-            parsed = self._deadlines.get(memo_key)
-            if parsed is None:
-                try:
-                    parsed = ctx.deadline(cell, campaign, assigned_on)
-                except DubanError as exc:
-                    parsed = Bilingual(exc.render("zh"), exc.render("en"))
-                self._deadlines[memo_key] = parsed
-            if isinstance(parsed, Bilingual):
-                errors.append(RowError(raw.row, self.column("deadline"), parsed))
-            else:
-                deadline = parsed
-        if "deadline_date" in v:  # an export's computed date: the deadline as it was, whatever today is
-            due = parse_day(v["deadline_date"])
-            if due is None:
-                fail(
-                    "deadline_date",
-                    f"无法识别的日期“{v['deadline_date']}”",
-                    f"'{v['deadline_date']}' is not a date such as 2026-06-30",
-                )
-            elif deadline is None or deadline.due != due:
-                deadline = Deadline(due, deadline.expression if deadline else due.isoformat())
-        if deadline is not None and deadline.due is not None:
-            self._deadline_warnings(raw.row, deadline.due, assigned_on, campaign)
-
-        state, word, note = ctx.initial_state, None, None
-        flags: dict[str, Any] = {}
-        status_field = "state" if "state" in v else "status" if "status" in v else None
-        if status_field is not None:
-            cell = v[status_field]
-            if cell in self._statuses:  # most cells repeat a few words: read each once
-                read = self._statuses[cell]
-            else:
-                read = ctx.statuses.read(cell)
-                if len(self._statuses) < 10_000:
-                    self._statuses[cell] = read
-            if read is None and (pct := ctx.statuses.read_percent(cell)) is not None:
-                read = pct[:3]
-                flags["percent_done"] = pct[3]
-            if read is None:
-                word = ctx.statuses.leading_word(v[status_field])
-                fail(
-                    status_field,
-                    f"无法识别的整改状态“{word}”；可用：{ctx.statuses.describe().zh}",
-                    f"unknown status '{word}'; known: {ctx.statuses.describe().en}",
-                )
-            else:
-                state, word, note = read
-                flags.update(ctx.statuses.flags(word))
-                if status_field == "state" and "status" in v:  # an export: the progress column repeats the state
-                    again = ctx.statuses.read(v["status"])
-                    note = again[2] if again else v["status"]
-        if "note" in v:
-            note = text("note", 4000, multiline=True)
-        elif note is not None:
-            try:
-                note = check_text(note, "progress note", max_len=4000, multiline=True) or None
-            except DubanError as exc:
-                failed(status_field or "status", exc)
-
-        priority = None
-        if "priority" in v:
-            priority = ctx.priorities.get(v["priority"].strip().lower())
-            if priority is None:
-                fail(
-                    "priority",
-                    f"优先级“{v['priority']}”无效：应为 高、中 或 低",
-                    f"'{v['priority']}' is not 高, 中 or 低 (high, medium, low)",
-                )
-        closed_on = None
-        if "closed_on" in v and state == "closed":
-            closed_on = parse_day(v["closed_on"])
-            if closed_on is None:
-                fail(
-                    "closed_on",
-                    f"无法识别的销号日期“{v['closed_on']}”",
-                    f"'{v['closed_on']}' is not a date such as 2026-06-30",
-                )
-
-        fields = self._fields(v, errors, raw.row)
-        key = self._key(raw, problem or title, unit, campaign, errors)
-        if errors or (problem is None and title is None) or unit is None or leader_id is None or key is None:
-            return errors
+        target = row.text("target", 4000, multiline=True)
+        assigned_on = row.day("assigned_on", "无法识别的交办日期“{}”；请写成 2026-06-30", self.ctx.assigned_on)
+        source, source_ref, source_date = self._source(row)
+        leader_id = self._person_field("leader", row.v, row.errors, raw.row, required=True, leader=True)
+        person_id = self._person_field("person", row.v, row.errors, raw.row, required=False, leader=False)
+        deadline = self._deadline(row, campaign, assigned_on)
+        state, word, note, flags = self._status(row)
+        priority = self._priority(row)
+        closed_on = row.day("closed_on", "无法识别的销号日期“{}”") if state == "closed" else None
+        fields = self._fields(row.v, row.errors, raw.row)
+        key = self._key(raw, problem or title, unit, campaign, row.errors)
+        if row.errors or (problem is None and title is None) or unit is None or leader_id is None or key is None:
+            return row.errors
         return LedgerRow(
             row=raw.row,
             key=key,
@@ -452,7 +320,7 @@ class RowValidator:
             note=note,
             closed_on=closed_on,
             fields=fields,
-            code=v.get("code"),
+            code=row.v.get("code"),
             assigned_on=assigned_on,
             target=target,
             ledger_columns=kept or None,
@@ -461,6 +329,167 @@ class RowValidator:
             source_ref=source_ref,
             source_date=source_date,
         )
+
+    # --- the groups of columns -------------------------------------------------------------------
+
+    def _problem(self, row: _Row) -> tuple[str | None, str | None, list[str]]:
+        """问题 / 任务名称 / 整改措施: what the task is, and the measures taken against it."""
+        problem = row.text("problem", 4000, multiline=True)
+        title = row.text("title", 500)
+        if "problem" not in row.v and "title" not in row.v:
+            row.fail("problem", "缺少问题描述", "the problem is missing")
+        measures: list[str] = []
+        for m in split_measures(row.v.get("measures")):
+            try:
+                measures.append(check_text(m, "measure", max_len=2000, multiline=True))
+            except DubanError as exc:
+                row.failed("measures", exc)
+        return problem, title, measures
+
+    def _category(self, row: _Row) -> str | None:
+        """问题类别: the column, else the section heading the row stands under."""
+        category = row.text("category", 100)
+        section = row.raw.section
+        if category is None and "category" not in row.v and section and len(section) <= 100:
+            category = section
+        return category
+
+    def _responsible_unit(self, row: _Row) -> str | None:
+        """责任单位: one unit of the organisation (or one to create), as the one shared copy of its name."""
+        unit = row.text("unit", 200)
+        if unit is None:
+            if "unit" not in row.v:
+                row.fail("unit", "缺少责任单位", "the responsible unit is missing")
+            return None
+        found = self._unit(unit)
+        if isinstance(found, Bilingual):
+            row.errors.append(RowError(row.raw.row, self.column("unit"), found))
+            return None
+        return found
+
+    def _co_units_of(self, row: _Row, unit: str | None) -> tuple[tuple[str, ...], list[list[str]]]:
+        """配合单位: the units matched, and the [header, cell] kept for the names outside the organisation."""
+        if "co_units" not in row.v:
+            return (), []
+        co_units, co_errors, unmatched = self._co_units(row.v["co_units"])
+        row.errors.extend(RowError(row.raw.row, self.column("co_units"), e) for e in co_errors)
+        if unit in co_units:
+            co_units = tuple(u for u in co_units if u != unit)
+        if not unmatched:
+            return co_units, []
+        strangers = [u for u in unmatched if not is_collective(u)]
+        if strangers:
+            self.warnings.append(
+                RowError(
+                    row.raw.row,
+                    self.column("co_units"),
+                    Bilingual(
+                        f"配合单位“{'、'.join(strangers)}”不在组织中，按文字保留",
+                        f"co-unit '{', '.join(strangers)}' is not in the organisation; kept as text",
+                    ),
+                )
+            )
+        return co_units, [[self.column("co_units") + "(未匹配)", "、".join(unmatched)]]
+
+    def _source(self, row: _Row) -> tuple[str | None, str | None, date | None]:
+        """问题来源, its reference (文号) and its date: a reference or date needs the source itself."""
+        sources = self.ctx.sources
+        source = row.text("source", 50)
+        if source is not None and sources and source not in sources:
+            row.fail(
+                "source",
+                f"“{source}”不是问题来源之一（可选：{'、'.join(sources)}）",
+                f"'{source}' is not one of the sources ({', '.join(sources)})",
+            )
+        source_ref = row.text("source_ref", 200)
+        source_date = row.day("source_date", "无法识别的来源日期“{}”；请写成 2026-06-30")
+        if source is None and (source_ref or source_date):
+            row.fail(
+                "source", "写了来源文号或日期，却未写问题来源", "a source reference or date without the source itself"
+            )
+        return source, source_ref, source_date
+
+    def _deadline(self, row: _Row, campaign: str | None, assigned_on: date | None) -> Deadline | None:
+        """整改时限 as written, or an export's computed date (the deadline as it was, whatever today is)."""
+        cell = row.text("deadline", 100) if "deadline" in row.v else None  # the expression is kept as written
+        deadline = self._deadline_expr(row, cell, campaign, assigned_on) if cell is not None else None
+        if "deadline_date" in row.v:
+            due = row.day("deadline_date", "无法识别的日期“{}”")
+            if due is not None and (deadline is None or deadline.due != due):
+                deadline = Deadline(due, deadline.expression if deadline else due.isoformat())
+        if deadline is not None and deadline.due is not None:
+            self._deadline_warnings(row.raw.row, deadline.due, assigned_on, campaign)
+        return deadline
+
+    def _deadline_expr(self, row: _Row, cell: str, campaign: str | None, assigned_on: date | None) -> Deadline | None:
+        memo_key = (cell, campaign_year(campaign), assigned_on)
+        parsed = self._deadlines.get(memo_key)
+        if parsed is None:
+            try:
+                parsed = self.ctx.deadline(cell, campaign, assigned_on)
+            except DubanError as exc:
+                parsed = Bilingual(exc.render("zh"), exc.render("en"))
+            self._deadlines[memo_key] = parsed
+        if isinstance(parsed, Bilingual):
+            row.errors.append(RowError(row.raw.row, self.column("deadline"), parsed))
+            return None
+        return parsed
+
+    def _status(self, row: _Row) -> tuple[str, str | None, str | None, dict[str, Any]]:
+        """整改状态 / 进展情况: (state, the word it was read from, the progress note, what else the word says)."""
+        ctx, v = self.ctx, row.v
+        state, word, note = ctx.initial_state, None, None
+        flags: dict[str, Any] = {}
+        status_field = "state" if "state" in v else "status" if "status" in v else None
+        if status_field is not None:
+            read = self._read_status(v[status_field], flags)
+            if read is None:
+                word = ctx.statuses.leading_word(v[status_field])
+                row.fail(
+                    status_field,
+                    f"无法识别的整改状态“{word}”；可用：{ctx.statuses.describe().zh}",
+                    f"unknown status '{word}'; known: {ctx.statuses.describe().en}",
+                )
+            else:
+                state, word, note = read
+                flags.update(ctx.statuses.flags(word))
+                if status_field == "state" and "status" in v:  # an export: the progress column repeats the state
+                    again = ctx.statuses.read(v["status"])
+                    note = again[2] if again else v["status"]
+        if "note" in v:
+            note = row.text("note", 4000, multiline=True)
+        elif note is not None:
+            try:
+                note = check_text(note, "progress note", max_len=4000, multiline=True) or None
+            except DubanError as exc:
+                row.failed(status_field or "status", exc)
+        return state, word, note, flags
+
+    def _read_status(self, cell: str, flags: dict[str, Any]) -> tuple[str, str, str | None] | None:
+        """Most cells repeat a few words: each is read once. A percentage (完成60%) reads as in progress."""
+        if cell in self._statuses:
+            read = self._statuses[cell]
+        else:
+            read = self.ctx.statuses.read(cell)
+            if len(self._statuses) < 10_000:
+                self._statuses[cell] = read
+        if read is None and (pct := self.ctx.statuses.read_percent(cell)) is not None:
+            read = pct[:3]
+            flags["percent_done"] = pct[3]
+        return read
+
+    def _priority(self, row: _Row) -> str | None:
+        if "priority" not in row.v:
+            return None
+        cell = row.v["priority"]
+        priority = self.ctx.priorities.get(cell.strip().lower())
+        if priority is None:
+            row.fail(
+                "priority",
+                f"优先级“{cell}”无效：应为 高、中 或 低",
+                f"'{cell}' is not 高, 中 or 低 (high, medium, low)",
+            )
+        return priority
 
     # --- the parts -----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ..domain.planning import DeadlineClock
 from ..domain.substitution import Substitution
 from .models import Notification
 from .sql import for_dialect
@@ -60,16 +61,25 @@ def _about(row: Any) -> About:
 
 @dataclass(frozen=True, slots=True)
 class DueTask:
-    """A task the sweep must look at: what it is about, and its deadline watch."""
+    """A task the sweep must look at: what it is about, and its deadline clock."""
 
     about: About
-    deadline_version: int
-    watch_from: datetime
-    last_progress_at: datetime | None
-    created_at: datetime
-    escalation_level: int
-    sign_by: date | None = None
-    signed_at: datetime | None = None
+    clock: DeadlineClock
+
+
+def _due_clock(r: Any) -> DeadlineClock:
+    return DeadlineClock(
+        deadline=decode_date(r[8]),
+        deadline_version=r[9],
+        watch_from=decode_instant(r[10]),
+        last_progress_at=None if r[11] is None else decode_instant(r[11]),
+        created_at=decode_instant(r[12]),
+        escalation_level=r[13],
+        sign_by=decode_date(r[14]),
+        signed_at=None if r[15] is None else decode_instant(r[15]),
+        next_action_at=None if r[16] is None else decode_instant(r[16]),
+        clock_stopped_at=None if r[17] is None else decode_instant(r[17]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,23 +206,11 @@ class OutboxRepository:
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
         rows = self._run(
             f"SELECT {_ABOUT_COLUMNS}, deadline_version, watch_from, last_progress_at, created_at, escalation_level, "
-            "sign_by, signed_at "
+            "sign_by, signed_at, next_action_at, clock_stopped_at "
             "FROM tasks WHERE next_action_at <= :now ORDER BY next_action_at LIMIT :limit" + lock,
             {"now": self._at(now), "limit": limit},
         ).fetchall()
-        return [
-            DueTask(
-                about=_about(r),
-                deadline_version=r[9],
-                watch_from=decode_instant(r[10]),
-                last_progress_at=None if r[11] is None else decode_instant(r[11]),
-                created_at=decode_instant(r[12]),
-                escalation_level=r[13],
-                sign_by=decode_date(r[14]),
-                signed_at=None if r[15] is None else decode_instant(r[15]),
-            )
-            for r in rows
-        ]
+        return [DueTask(about=_about(r), clock=_due_clock(r)) for r in rows]
 
     # --- delivery ----------------------------------------------------------------------------------
 

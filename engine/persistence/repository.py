@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
 from ..domain.machine import Actor, TaskFacts
 from ..domain.org import OrgDoc
+from ..domain.planning import DeadlineClock
 from .models import PERSON_CONTACT, Event, Person, Task, TaskCoUnit, Unit
 from .sql import for_dialect
 from .types import decode_date, decode_instant, encode_date, encode_instant, encode_json
@@ -35,21 +36,6 @@ CHAIN_STEP = {
 
 
 @dataclass(frozen=True, slots=True)
-class DeadlineFacts:
-    """What the deadline watch needs of a task, as stored."""
-
-    deadline: date | None
-    deadline_version: int
-    watch_from: datetime
-    next_action_at: datetime | None
-    last_progress_at: datetime | None
-    clock_stopped_at: datetime | None
-    created_at: datetime
-    sign_by: date | None = None  # 签收时限: the day the unit must sign for by (None: no limit)
-    signed_at: datetime | None = None  # 签收时间: when it first left the state awaiting signing for
-
-
-@dataclass(frozen=True, slots=True)
 class TaskRow:
     """A task as the write path sees it."""
 
@@ -58,13 +44,13 @@ class TaskRow:
     workflow: str
     version: int
     facts: TaskFacts
-    clock: DeadlineFacts
+    clock: DeadlineClock
     head_hash: str  # the hash of its last event: the next one chains to it
     content_hash: str  # TaskContent.digest() of the row: the next event binds it
     original_deadline: date | None
     assigned_on: date | None = None  # 交办日期: a reassignment's restarted clock counts the first allowance from it
 
-    def row_facts(self, clock: DeadlineFacts) -> RowFacts:
+    def row_facts(self, clock: DeadlineClock) -> RowFacts:
         """The row as the next event binds it: of these only the deadline facts move on a transition."""
         return RowFacts(
             content=self.content_hash,
@@ -160,7 +146,7 @@ class TaskRepository:
             "t.lead_leader_id, t.responsible_person_id, p.id, p.name, p.roles, p.unit_id, "
             "t.deadline, t.deadline_version, t.watch_from, t.next_action_at, t.last_progress_at, "
             "t.clock_stopped_at, t.created_at, t.head_hash, t.content_hash, t.original_deadline, t.sign_by, t.signed_at, "
-            "t.assigned_on "
+            "t.assigned_on, t.escalation_level "
             "FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = :actor "
             "WHERE t.code = :code",
             {"code": code, "actor": actor_id},
@@ -180,7 +166,7 @@ class TaskRepository:
                 lead_leader_id=row[7],
                 responsible_person_id=row[8],
             ),
-            clock=DeadlineFacts(
+            clock=DeadlineClock(
                 deadline=decode_date(row[13]),
                 deadline_version=row[14],
                 watch_from=decode_instant(row[15]),
@@ -190,6 +176,7 @@ class TaskRepository:
                 created_at=decode_instant(row[19]),
                 sign_by=decode_date(row[23]),
                 signed_at=None if row[24] is None else decode_instant(row[24]),
+                escalation_level=row[26],
             ),
             head_hash=row[20] or GENESIS,
             content_hash=row[21] or "",
@@ -216,7 +203,7 @@ class TaskRepository:
         )
 
     def advance(
-        self, task_id: int, expected_version: int, state: str, at: datetime, clock: DeadlineFacts, head_hash: str
+        self, task_id: int, expected_version: int, state: str, at: datetime, clock: DeadlineClock, head_hash: str
     ) -> bool:
         """Optimistic lock: the update only lands on the version that was read.
 

@@ -31,11 +31,11 @@ from ..domain.errors import InvalidInput, NotPermitted, UnknownPerson, UnknownTa
 from ..domain.report import AccountabilityLine
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
+from ..domain.watch import clock_runs
 from ..persistence.uow import UnitOfWork
 from .identity import acting
 from .refusals import refusals_recorded
-from .report import end_of_day, escalation_at
-from .watch import clock_runs
+from .report import end_of_day
 
 SETTING = "DUBAN_ACCOUNTABILITY"
 BUILTIN = BUILTIN_DIR / "policies" / "accountability.yaml"
@@ -139,7 +139,7 @@ def _open(
         red = red_level(spec.deadlines)
         deadline = task.clock.deadline
         days = app.calendar.working_days_between(deadline, today) if deadline is not None else 0
-        level = escalation_at(spec.deadlines, days)
+        level = spec.deadlines.level_reached(days)
         if not red or not clock_runs(spec, task.facts.state) or level < red:
             if not clock_runs(spec, task.facts.state):
                 why = Bilingual(

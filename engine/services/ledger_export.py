@@ -16,6 +16,7 @@ from typing import Any
 from ..app import App
 from ..domain.errors import InvalidInput, unknown_state
 from ..domain.text import Bilingual, Lang
+from ..domain.watch import task_standing
 from ..domain.workflow import IMPORT_TRIGGER
 from ..ledger import headers as H
 from ..ledger.cells import numbered
@@ -24,7 +25,6 @@ from ..persistence.read.ledger_export import ClosedEntry, ExportQuery
 from ..persistence.read.ledger_page import LedgerQuery
 from .co_unit_report import export_parts
 from .org import resolve_unit
-from .watch import task_standing
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def export_ledger(app: App, path: Path, flt: ExportFilter) -> ExportResult:
             spec = specs[t.workflow]
             state, deadline = t.state_at, t.deadline_at
             label = spec.state_label(state).pick(lang) if spec else state
-            stand = task_standing(app, spec, state, deadline, today) if spec else None
+            stand = task_standing(spec, state, deadline, today, app.calendar) if spec else None
             data = imported.get(t.id) or {}
             note = notes.get(t.id) or data.get("note")
             closed: date | None = None

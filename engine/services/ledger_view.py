@@ -23,6 +23,7 @@ from ..domain.errors import DubanError, InvalidInput, NotFound, UnknownPerson
 from ..domain.evidence_types import safe_name
 from ..domain.text import Bilingual, Lang
 from ..domain.visibility import Viewer
+from ..domain.watch import clock_runs, task_standing
 from ..ledger.rows import LedgerInvalid, RowError
 from ..persistence.read.ledger_page import (
     SORTS,
@@ -32,7 +33,6 @@ from ..persistence.read.ledger_page import (
 )
 from .ledger_export import ExportFilter, export_ledger
 from .ledger_import import ImportOptions, ImportResult, import_ledger
-from .watch import clock_runs, task_standing
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # beyond this the page says "more than 10,000" instead of counting a million rows
@@ -219,7 +219,7 @@ def ledger_page(app: App, person_id: str, req: LedgerRequest) -> LedgerPage:
     items = []
     for r in rows:
         spec = app.registry.find(r.workflow)
-        stand = task_standing(app, spec, r.state, r.deadline, today) if spec else None
+        stand = task_standing(spec, r.state, r.deadline, today, app.calendar) if spec else None
         label = spec.state_label(r.state) if spec else Bilingual(r.state, r.state)
         items.append(
             LedgerItem(

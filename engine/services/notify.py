@@ -13,10 +13,10 @@ from datetime import datetime
 from ..app import App
 from ..domain.notices import NoticeFacts, render
 from ..domain.planning import standing
+from ..domain.watch import clock_runs
 from ..persistence.outbox import About, OutboxRepository, OutgoingNotice
 from ..persistence.repository import OrgRepository
 from ..persistence.uow import UnitOfWork
-from .watch import clock_runs
 
 
 @dataclass(frozen=True, slots=True)

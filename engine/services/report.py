@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from ..app import App
 from ..domain.errors import InvalidInput
-from ..domain.policy import DeadlinePolicy
 from ..domain.report import (
     Counts,
     ImportedLedger,
@@ -103,11 +102,6 @@ def resolve_period(req: ReportRequest, today: date) -> Period:
             ),
         )
     return period
-
-
-def escalation_at(policy: DeadlinePolicy, days_overdue: int) -> int:
-    """The level the policy has reached after so many working days overdue (the sweep's own rule)."""
-    return max((e.level for e in policy.escalation if days_overdue >= e.after_working_days), default=0)
 
 
 def build_report(app: App, req: ReportRequest) -> Report:
@@ -273,7 +267,7 @@ def _overdue(
     out = []
     for code, title, unit, leader, deadline, workflow in rows:
         days = app.calendar.working_days_between(deadline, day)
-        level = escalation_at(app.registry.spec(workflow).deadlines, days)
+        level = app.registry.spec(workflow).deadlines.level_reached(days)
         out.append(OverdueTask(code, title, unit, leader, deadline, days, level))
     out.sort(key=lambda o: (-o.days_overdue, o.deadline, o.code))
     return out

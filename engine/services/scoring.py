@@ -30,7 +30,7 @@ from ..persistence.read.report_queries import Scope, current_source, state_rules
 from ..persistence.types import decode_instant, encode_instant
 from ..persistence.uow import UnitOfWork
 from .org import resolve_unit
-from .report import ReportRequest, end_of_day, escalation_at, resolve_period
+from .report import ReportRequest, end_of_day, resolve_period
 from .report_duties import late_and_missed
 
 SETTING = "DUBAN_SCORING"
@@ -167,7 +167,7 @@ def task_facts(
             level = levels.get((r.workflow, overdue), -1)
             if level < 0:
                 spec = app.registry.find(r.workflow)
-                level = levels[(r.workflow, overdue)] = escalation_at(spec.deadlines, overdue) if spec else 0
+                level = levels[(r.workflow, overdue)] = spec.deadlines.level_reached(overdue) if spec else 0
         yield TaskFacts(  # positional: a million of these
             r.code,
             r.unit,

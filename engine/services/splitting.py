@@ -17,6 +17,7 @@ from typing import Any
 from ..app import App
 from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
 from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask
+from ..domain.planning import DeadlineClock
 from ..domain.splitting import (
     CLOSE_OUT_TRIGGER,
     SPLIT_TRIGGER,
@@ -29,14 +30,14 @@ from ..domain.splitting import (
 )
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
-from ..persistence.repository import DeadlineFacts, NewTaskRow
+from ..domain.watch import next_attention, sign_for_by
+from ..persistence.repository import NewTaskRow
 from ..persistence.uow import UnitOfWork
 from .identity import acting
 from .notify import cached_org
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
 from .tasks import FireResult, fire_within, notify_event, open_sub_tasks, resolve_deadline
-from .watch import next_attention, sign_for_by
 
 
 @dataclass
@@ -152,8 +153,8 @@ def _write_sub_task(
 ) -> None:
     """The sub-task: a full task of the parent's workflow, its first event naming the parent."""
     now = app.clock.now()
-    sign_by = sign_for_by(app, spec, now)
-    clock = DeadlineFacts(due, 1, now, None, None, None, now, sign_by=sign_by)
+    sign_by = sign_for_by(spec, now, calendar=app.calendar, tz=app.tz)
+    clock = DeadlineClock.started(deadline=due, at=now, sign_by=sign_by)
     title = sub.title or columns["title"]
     row = NewTaskRow(
         code=code,
@@ -174,7 +175,7 @@ def _write_sub_task(
         fields=dict(columns["fields"] or {}),
         state=spec.initial,
         at=now,
-        next_action_at=next_attention(app, spec, code, spec.initial, clock),
+        next_action_at=next_attention(spec, spec.initial, clock, calendar=app.calendar, tz=app.tz),
         assigned_on=now.astimezone(app.tz).date(),
         sign_by=sign_by,
         source=columns.get("source"),

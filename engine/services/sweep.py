@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..app import App
-from ..domain.planning import Plan, Watch, plan
+from ..domain.planning import Plan
+from ..domain.watch import clock_runs, plan_for, watched_sign_by
 from ..persistence.outbox import OutgoingNotice
 from .notify import Directory, cached_org, write_notices
 from .report_sweep import sweep_report_duties
 from .supervision_notices import NoticeBook, issue_for_escalation
-from .watch import clock_runs, watched_sign_by
 
 BATCH = 500
 
@@ -83,25 +83,23 @@ def sweep(
                 about = t.about
                 spec = app.registry.find(about.workflow)
                 if spec is None or not clock_runs(spec, about.state):
-                    updates.append((about.id, now, None, t.escalation_level, False))
+                    updates.append((about.id, now, None, t.clock.escalation_level, False))
                     continue
-                base = t.last_progress_at or t.created_at
-                sign_by = watched_sign_by(spec, about.state, t.sign_by, t.signed_at)
+                c = t.clock
+                sign_by = watched_sign_by(spec, about.state, c.sign_by, c.signed_at)
                 # A morning's storm is many tasks with the same deadline and watch: each plan is worked out once.
-                key = (spec.name, about.deadline, t.deadline_version, t.watch_from, base, t.escalation_level, sign_by)
+                key = (
+                    spec.name,
+                    c.deadline,
+                    c.deadline_version,
+                    c.watch_from,
+                    c.progress_base,
+                    c.escalation_level,
+                    sign_by,
+                )
                 p = plans.get(key)
                 if p is None:
-                    watch = Watch(
-                        about.code,
-                        True,
-                        about.deadline,
-                        t.deadline_version,
-                        t.watch_from,
-                        base,
-                        t.escalation_level,
-                        sign_by,
-                    )
-                    p = plans[key] = plan(watch, spec.deadlines, app.calendar, app.tz, now)
+                    p = plans[key] = plan_for(spec, about.state, c, now, calendar=app.calendar, tz=app.tz)
                 for action in p.due_now:
                     write_notices(
                         app,
@@ -111,7 +109,7 @@ def sweep(
                         action.rule,
                         action.level,
                         action.notify,
-                        action.key(about.id, t.deadline_version),
+                        action.key(about.id, c.deadline_version),
                         now,
                         sink=notices,
                     )
@@ -128,7 +126,7 @@ def sweep(
                                 book,
                                 about,
                                 action.level,
-                                t.deadline_version,
+                                c.deadline_version,
                                 unit.name if unit else str(about.unit_id),
                                 leader.name if leader else None,
                                 now,

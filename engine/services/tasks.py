@@ -17,19 +17,20 @@ from ..domain.co_units import PART_TRIGGERS, Part, needs_parts, part_data, part_
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
+from ..domain.planning import DeadlineClock
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
+from ..domain.watch import after_transition, moved_deadline, next_attention, reassigned, sign_for_by
 from ..domain.workflow import FieldSpec, WorkflowSpec
 from ..persistence.binding import content_of
 from ..persistence.instructions import InstructionRow
-from ..persistence.repository import DeadlineFacts, NewTaskRow, TaskRow
+from ..persistence.repository import NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
 from .identity import acting
 from .instructions import find_instruction
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
-from .watch import after_transition, moved_deadline, next_attention, reassigned, sign_for_by
 
 
 @dataclass
@@ -120,10 +121,10 @@ def _assign(app: App, actor_id: str | None, new: NewTask) -> str:
         deadline = resolve_deadline(app, spec, new.deadline, new.campaign, now)
         year = now.astimezone(app.tz).year
         code = f"{spec.code_prefix}-{year}-{uow.tasks.next_code_number(spec.code_prefix, year):04d}"
-        sign_by = sign_for_by(app, spec, now)
+        sign_by = sign_for_by(spec, now, calendar=app.calendar, tz=app.tz)
         parts = new_parts(app, spec, org.directory, co_unit_ids, now, deadline.due if deadline else None)
-        clock = DeadlineFacts(deadline.due if deadline else None, 1, now, None, None, None, now, sign_by=sign_by)
-        next_at = next_attention(app, spec, code, spec.initial, clock)
+        clock = DeadlineClock.started(deadline=deadline.due if deadline else None, at=now, sign_by=sign_by)
+        next_at = next_attention(spec, spec.initial, clock, calendar=app.calendar, tz=app.tz)
         row = NewTaskRow(
             code=code,
             workflow=spec.name,
@@ -221,7 +222,7 @@ class Fired:
     at: datetime
 
 
-def fire_within(
+def fire_within(  # noqa: C901 - the one firing path (check, move, record, notify), read top to bottom
     app: App,
     uow: UnitOfWork,
     actor_id: str | None,
@@ -257,10 +258,8 @@ def fire_within(
         raise StaleTask(code=code, expected=if_version, actual=task.version)
     machine = app.registry.machine(task.workflow)
     facts = task.facts
-    parts: list[Part] = []
-    asked = [t for t in machine.spec.transitions if t.trigger == trigger]
-    if any(needs_parts(t.requires, (r.relations for r in t.who)) for t in asked):
-        parts = uow.co_units.parts(task.id, app.tz)  # only steps that look at co-units pay for reading them
+    parts = _parts_for(app, uow, machine.spec, trigger, task.id)
+    if parts:
         facts = replace(facts, co_unit_ids=frozenset(p.unit_id for p in parts))
     if co_unit is None and trigger in PART_TRIGGERS and trigger != "co_waive":
         co_unit = actor.unit_id
@@ -281,21 +280,25 @@ def fire_within(
     spec_t = machine.spec.transition(trigger, outcome.source)
     part: Part | None = None
     if trigger in PART_TRIGGERS and co_unit is not None:
-        directory = cached_org(app, uow).directory
-        name = directory.units[co_unit].name if co_unit in directory.units else str(co_unit)
         label = spec_t.label if spec_t is not None else machine.spec.trigger_label(trigger)
-        part = pick_part(parts, co_unit, name, trigger, code, label)
-        lead = directory.units.get(task.facts.unit_id)
-        data = {**(data or {}), "unit": lead.name if lead else None, "co_unit": part.unit, "co_unit_id": part.unit_id}
+        part, data = _co_unit_part(app, uow, parts, co_unit, task.facts.unit_id, trigger, code, label, data)
     moves = unit_id is not None and spec_t is not None and spec_t.dest is not None
     # Evidence is copied only once the firing is allowed; a failed commit leaves at worst an unreferenced blob.
     stored = [app.evidence.put(p) for p in progress.attachments] if progress is not None else []
     now = app.clock.now()
+    calendar, tz = app.calendar, app.tz
     clock = after_transition(
-        app, machine.spec, code, outcome.source, outcome.dest, task.clock, now, progress=progress is not None
+        machine.spec,
+        outcome.source,
+        outcome.dest,
+        task.clock,
+        now,
+        progress=progress is not None,
+        calendar=calendar,
+        tz=tz,
     )
     if new_deadline is not None:
-        clock = moved_deadline(app, machine.spec, code, outcome.dest, clock, new_deadline, now)
+        clock = moved_deadline(machine.spec, outcome.dest, clock, new_deadline, now, calendar=calendar, tz=tz)
     source_state = machine.spec.states.get(outcome.source)
     if (
         data is None
@@ -307,7 +310,16 @@ def fire_within(
     row = task.row_facts(clock)
     if moves:
         assert unit_id is not None
-        clock = reassigned(app, machine.spec, code, outcome.dest, clock, now, task.assigned_on, task.original_deadline)
+        clock = reassigned(
+            machine.spec,
+            outcome.dest,
+            clock,
+            now,
+            assigned_on=task.assigned_on,
+            original_deadline=task.original_deadline,
+            calendar=calendar,
+            tz=tz,
+        )
         uow.tasks.move_to_unit(task.id, unit_id)
         columns, co_units = uow.tasks.content_row(task.id)
         content = content_of(columns, co_units).digest()
@@ -381,7 +393,34 @@ def open_sub_tasks(app: App, uow: UnitOfWork, task_id: int) -> list[str]:
     return out
 
 
-def resumed_data(app: App, before: DeadlineFacts, after: DeadlineFacts, now: datetime) -> dict[str, Any]:
+def _parts_for(app: App, uow: UnitOfWork, spec: Any, trigger: str, task_id: int) -> list[Part]:
+    """牵头/配合: the task's co-unit parts, read only for a step that looks at co-units."""
+    asked = [t for t in spec.transitions if t.trigger == trigger]
+    if any(needs_parts(t.requires, (r.relations for r in t.who)) for t in asked):
+        return uow.co_units.parts(task_id, app.tz)
+    return []
+
+
+def _co_unit_part(
+    app: App,
+    uow: UnitOfWork,
+    parts: list[Part],
+    co_unit: int,
+    lead_unit_id: int,
+    trigger: str,
+    code: str,
+    label: Bilingual,
+    data: dict[str, Any] | None,
+) -> tuple[Part, dict[str, Any]]:
+    """牵头/配合: the co-unit's part a step is about, and the event data naming both units."""
+    directory = cached_org(app, uow).directory
+    name = directory.units[co_unit].name if co_unit in directory.units else str(co_unit)
+    part = pick_part(parts, co_unit, name, trigger, code, label)
+    lead = directory.units.get(lead_unit_id)
+    return part, {**(data or {}), "unit": lead.name if lead else None, "co_unit": part.unit, "co_unit_id": part.unit_id}
+
+
+def resumed_data(app: App, before: DeadlineClock, after: DeadlineClock, now: datetime) -> dict[str, Any]:
     """The working days a suspension lasted and the deadline it moved: the event says so for good."""
     stopped = before.clock_stopped_at or now
     days = app.calendar.working_days_between(stopped.astimezone(app.tz).date(), now.astimezone(app.tz).date())

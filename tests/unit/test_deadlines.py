@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from duban.engine.domain import watch as watch_rules
 from duban.engine.domain.calendar import WorkCalendar, load_overrides
 from duban.engine.domain.deadlines import campaign_year, parse_deadline
 from duban.engine.domain.errors import BadFile, DefinitionError, InvalidInput
-from duban.engine.domain.planning import Watch, plan, standing
+from duban.engine.domain.planning import DeadlineClock, plan, standing
 from duban.engine.domain.policy import DeadlinePolicy, Escalation
 from duban.engine.domain.workflow import parse_workflow
 from duban.workflows import BUILTIN_DIR
@@ -170,8 +172,8 @@ def test_policy_mistakes_name_the_key(snippet: str, expected: str) -> None:
 # --- planning ---------------------------------------------------------------------------------------
 
 
-def watch(due: date | None, *, since: datetime, clock: bool = True, version: int = 1) -> Watch:
-    return Watch("ZG-2026-0001", clock, due, version, since, since)
+def watch(due: date | None, *, since: datetime, version: int = 1) -> DeadlineClock:
+    return DeadlineClock(deadline=due, deadline_version=version, watch_from=since, created_at=since)
 
 
 def test_reminders_then_levels_then_nothing() -> None:
@@ -192,15 +194,15 @@ def test_catch_up_after_downtime_sends_each_once() -> None:
     after_outage = plan(w, POLICY, CAL, TZ, local(2026, 12, 2, 10))
     keys = [a.key(7, 1) for a in after_outage.due_now]
     assert keys == ["7:remind:3:1", "7:remind:1:1", "7:remind:0:1", "7:escalate:1:1", "7:escalate:2:1"]
-    handled = Watch(w.code, True, w.due, 1, local(2026, 12, 2, 10), w.progress_base, escalation_level=2)
+    handled = replace(w, watch_from=local(2026, 12, 2, 10), escalation_level=2)
     assert plan(handled, POLICY, CAL, TZ, local(2026, 12, 2, 11)).due_now == []
 
 
 def test_a_deadline_already_past_when_watching_starts_is_escalated_once() -> None:
-    late = Watch("ZG", True, date(2026, 11, 2), 1, local(2026, 11, 25, 10), local(2026, 11, 25, 10))
+    late = watch(date(2026, 11, 2), since=local(2026, 11, 25, 10))
     p = plan(late, POLICY, CAL, TZ, local(2026, 11, 25, 11))
     assert [(a.rule, a.level) for a in p.due_now] == [("escalate", 3)] and p.due_now[0].name_in_circular
-    told = Watch("ZG", True, date(2026, 11, 2), 1, local(2026, 11, 25, 11), local(2026, 11, 25, 10), 3)
+    told = replace(late, watch_from=local(2026, 11, 25, 11), escalation_level=3)
     assert plan(told, POLICY, CAL, TZ, local(2026, 11, 26, 11)).due_now == []
 
 
@@ -211,9 +213,10 @@ def test_extension_replans_under_a_new_deadline_version() -> None:
 
 
 def test_clock_stopped_plans_nothing() -> None:
-    w = watch(date(2026, 11, 27), since=local(2026, 11, 2), clock=False)
-    assert plan(w, POLICY, CAL, TZ, local(2026, 12, 9)) == plan(w, POLICY, CAL, TZ, local(2026, 11, 1))
-    assert plan(w, POLICY, CAL, TZ, local(2026, 12, 9)).next_at is None
+    w = watch(date(2026, 11, 27), since=local(2026, 11, 2))
+    stopped = plan(w, POLICY, CAL, TZ, local(2026, 12, 9), runs=False)
+    assert stopped == plan(w, POLICY, CAL, TZ, local(2026, 11, 1), runs=False)
+    assert stopped.next_at is None and stopped.due_now == []
 
 
 def test_ongoing_tasks_are_chased_for_reports() -> None:
@@ -226,7 +229,7 @@ def test_ongoing_tasks_are_chased_for_reports() -> None:
 
 def test_stale_progress_restarts_from_the_last_report() -> None:
     policy = DeadlinePolicy(stale_progress_days=14, remind_before_working_days=())
-    reported = Watch("ZG", True, date(2027, 6, 30), 1, local(2026, 11, 10, 12), local(2026, 11, 10, 12))
+    reported = watch(date(2027, 6, 30), since=local(2026, 11, 10, 12))
     p = plan(reported, policy, CAL, TZ, local(2026, 11, 25, 10))
     assert [(a.rule, a.base) for a in p.due_now] == [("stale", "2026-11-10")]
     assert p.next_at == local(2026, 12, 8)
@@ -241,3 +244,31 @@ def test_traffic_light() -> None:
     assert standing(date(2026, 11, 20), False, today, POLICY, CAL).light is None
     assert standing(None, True, today, POLICY, CAL).light == "green"
     assert standing(today + timedelta(days=1), True, today, POLICY, CAL).days_left == 1
+
+
+# --- the deadline clock around a firing (domain/watch.py) -----------------------------------------
+
+
+def test_the_ladder_counts_overdue_working_days() -> None:
+    assert [POLICY.level_reached(d) for d in (0, 1, 2, 3, 6, 7, 30)] == [0, 1, 1, 2, 2, 3, 3]
+    assert DeadlinePolicy().level_reached(100) == 0  # no ladder, no level
+
+
+def test_a_task_sent_back_from_review_is_not_late_for_the_review() -> None:
+    spec = parse_workflow((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"), "rectification.yaml")
+    assigned = local(2026, 11, 2)  # Monday
+    clock = DeadlineClock.started(deadline=date(2026, 11, 27), at=assigned)
+    assert (clock.deadline_version, clock.watch_from, clock.progress_base) == (1, assigned, assigned)
+    submitted = watch_rules.after_transition(
+        spec, "in_progress", "submitted", clock, local(2026, 11, 16), progress=False, calendar=CAL, tz=TZ
+    )
+    assert submitted.clock_stopped_at == local(2026, 11, 16) and submitted.next_action_at is None
+    back = watch_rules.after_transition(
+        spec, "submitted", "in_progress", submitted, local(2026, 11, 19), progress=False, calendar=CAL, tz=TZ
+    )
+    # three working days waited on the leader: the deadline moves by three, under a new version, watched from now
+    assert back.deadline == date(2026, 12, 2) and back.deadline_version == 2
+    assert back.clock_stopped_at is None and back.watch_from == local(2026, 11, 19)
+    assert back.next_action_at == local(2026, 11, 27)  # three working days before the new deadline
+    plan_now = watch_rules.plan_for(spec, "in_progress", back, local(2026, 11, 27, 10), calendar=CAL, tz=TZ)
+    assert [(a.rule, a.level) for a in plan_now.due_now] == [("remind", 3)]

@@ -90,7 +90,12 @@ def test_a_record_opened_by_someone_the_policy_does_not_allow_is_named(sqlite_ap
 def test_a_record_closed_by_someone_the_policy_does_not_allow_is_named(sqlite_app: App, clock: FixedClock) -> None:
     code = red_task(sqlite_app, clock)
     opened = open_record(sqlite_app, SUPERVISOR, code, kind="约谈", persons=["冯磊"], decision="约谈科室负责人")
-    closed = opened.body() | {"status": "closed", "closed_by": UNIT_HEAD, "closed_on": "2026-09-24", "closing_note": None}
+    closed = opened.body() | {
+        "status": "closed",
+        "closed_by": UNIT_HEAD,
+        "closed_on": "2026-09-24",
+        "closing_note": None,
+    }
     forge(sqlite_app, opened.number, closed, str(sqlite_app.account), UNIT_HEAD)
     assert said(sqlite_app) == [
         "accountability record WZ-2026-0001 closed by fenglei, whom the policy does not allow to close one "

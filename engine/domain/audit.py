@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
+from .accountability import KIND as ACCOUNTABILITY
+from .accountability import AccountabilityPolicy
+
 GENESIS = "0" * 64  # the "previous hash" of a task's first event, and of the chain's first
 
 
@@ -374,6 +377,9 @@ class ChainWalk:
     _roles: dict[str, frozenset[str]] = field(default_factory=dict)
     _bootstrap: tuple[datetime, str] | None = None  # the first organisation load: (instant, account)
     zone: tzinfo = UTC  # the workspace's zone: a substitution's range is in its dates
+    # who may open and close an accountability record (问责); None: the records' writers are not re-checked
+    accountability: AccountabilityPolicy | None = None
+    _records: dict[str, dict[str, Any]] = field(default_factory=dict)  # accountability records as they stand
 
     def entry(
         self,
@@ -428,6 +434,8 @@ class ChainWalk:
         self._check_writer(kind, subject, chain_seq, at, self._signed_in(account, via))
         if kind == "substitution" and body is not None:
             self._check_substitution(subject, chain_seq, self._signed_in(account, via), body)
+        if kind == ACCOUNTABILITY and body is not None:
+            self._check_accountability(subject, chain_seq, at, self._signed_in(account, via), body)
         if kind in self.projections:
             self.projections[kind][subject] = body
         if kind == "person":
@@ -490,6 +498,48 @@ class ChainWalk:
                 f"代理记录“{subject}”（{status}）由 {account}（{person}）写入，与记录所称的 {claimed} 不符，或由当事人自行审批",
             )
         )
+
+    def _check_accountability(
+        self, number: str, chain_seq: int, at: datetime, account: str | None, body: dict[str, Any]
+    ) -> None:
+        """An accountability record is opened, then closed, by people the policy allows, as their roles stood
+        then, and written by them (or keyed in by a recorder, or by their substitute): a record inserted with a
+        valid chain continuation by someone else is named. The red level at opening is not replayed here."""
+        if self.accountability is None:
+            return
+        was = self._records.get(number)
+        self._records[number] = body
+        steps = []
+        if was is None:
+            steps.append(("open", "opened_by", self.accountability.may_open))
+        elif was.get("status") == "closed" or body.get("status") != "closed" or _unclosed(was) != _unclosed(body):
+            self._say(chain_seq, *_changed(number))
+            return
+        if body.get("status") == "closed":
+            steps.append(("close", "closed_by", self.accountability.may_close))
+        for step, by, allowed in steps:
+            claimed = str(body.get(by) or "")
+            if not self._roles.get(claimed, frozenset()) & allowed:
+                self._say(chain_seq, *_not_allowed(number, step, claimed, allowed))
+            writer = self._writer_break(account, claimed, at)
+            if writer is not None:
+                self._say(chain_seq, *_not_written_by(number, step, claimed, writer))
+
+    def _writer_break(self, account: str | None, claimed: str, at: datetime) -> tuple[str, str | None] | None:
+        """Who wrote a step, named, when it was neither the person it names nor a recorder or substitute for them."""
+        if account is None or account.startswith("upgrade:") or self._single_desk():
+            return None
+        person = self._owners.get(account)
+        if person is not None and (
+            person == claimed
+            or RECORDER_ROLE in self._roles.get(person, frozenset())
+            or self._stood_in(person, claimed, at)
+        ):
+            return None
+        return account, person
+
+    def _say(self, chain_seq: int, what: str, zh: str) -> None:
+        self.breaks.append(Break(None, None, chain_seq, what, zh))
 
     def _stood_in(self, person: str, actor_id: str | None, at: datetime | None) -> bool:
         """An approved substitute (代理) acting for the absent person within the range, as recorded by then."""
@@ -555,6 +605,42 @@ class ChainWalk:
         else:
             return
         self.breaks.append(Break(code, seq, chain_seq, what, zh))
+
+
+_STEP_ZH = {"open": "启动", "close": "办结"}
+_CLOSING = ("status", "closed_by", "closed_on", "closing_note")
+
+
+def _unclosed(body: dict[str, Any]) -> dict[str, Any]:
+    """What closing a record leaves as it was: everything but the closing fields."""
+    return {k: v for k, v in body.items() if k not in _CLOSING}
+
+
+def _not_allowed(number: str, step: str, who: str, allowed: frozenset[str]) -> tuple[str, str]:
+    roles_en, roles_zh = " or ".join(sorted(allowed)), "、".join(sorted(allowed))
+    verb = {"open": "opened", "close": "closed"}[step]
+    return (
+        f"accountability record {number} {verb} by {who}, whom the policy does not allow to {step} one "
+        f"({step}: {roles_en})",
+        f"问责记录 {number} 由 {who} {_STEP_ZH[step]}，而问责政策不允许其{_STEP_ZH[step]}问责（可{_STEP_ZH[step]}：{roles_zh}）",
+    )
+
+
+def _not_written_by(number: str, step: str, claimed: str, writer: tuple[str, str | None]) -> tuple[str, str]:
+    verb = {"open": "opened", "close": "closed"}[step]
+    account, person = writer
+    en, zh = (f"{account} ({person})", f"{account}（{person}）") if person else (account, account)
+    return (
+        f"accountability record {number} says it was {verb} by {claimed}, but it was written by {en}",
+        f"问责记录 {number} 称由 {claimed} {_STEP_ZH[step]}，但写入它的是 {zh}",
+    )
+
+
+def _changed(number: str) -> tuple[str, str]:
+    return (
+        f"accountability record {number} was changed other than by closing it (written behind the engine's back)",
+        f"问责记录 {number} 被以办结以外的方式改动（被绕过系统写入）",
+    )
 
 
 def _stands_in(body: dict[str, Any] | None, substitute: str, absent: str | None, at: datetime, day: date) -> bool:

@@ -22,6 +22,7 @@ from ..domain.errors import AnchorForged, BadFile, InvalidInput
 from ..domain.text import Bilingual
 from ..persistence.binding import content_of, row_facts_of
 from ..persistence.types import decode_date, decode_instant
+from .accountability import accountability_policy
 
 KEY_SETTING = "DUBAN_AUDIT_KEY"
 MIN_KEY = 16
@@ -117,7 +118,7 @@ def verify(app: App, campaign: str | None = None, anchor: Anchor | None = None) 
                     verdict.breaks.append(found)
         verdict.breaks += _progress_breaks(reads, campaign, progress_events)
 
-        walk = ChainWalk(zone=app.tz)
+        walk = ChainWalk(zone=app.tz, accountability=accountability_policy(app))
         for r in reads.chain():
             walk.entry(
                 chain_seq=r.chain_seq,

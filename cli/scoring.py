@@ -270,7 +270,7 @@ def notices_show(ctx: Ctx, number: str, output: Path | None) -> None:
         raise InvalidInput(
             what="-o",
             detail=ctx.t(
-                f"'{output.name}' 不是 .docx 或 .pdf 文件；督办单可存为 Word（.docx）或 PDF（.pdf），请以其一结尾命名",
+                f"'{output.name}' 不是 .docx 或 .pdf 文件；督办单可存为 .docx 文档或 .pdf 文件，请以其一结尾命名",
                 f"'{output.name}' is not a .docx or .pdf file; a notice is written as a Word or PDF document",
             ),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,7 @@ import click
 from duban.engine.domain.accountability import AccountabilityRecord
 from duban.engine.domain.errors import InvalidInput
 from duban.engine.domain.scoring import RULE_LABELS, number, policy_dict, scores_dict
-from duban.engine.reporting.notice_docx import notice_docx
-from duban.engine.reporting.notice_pdf import notice_pdf
+from duban.engine.domain.supervision_notices import NoticeReply, SupervisionNotice
 from duban.engine.services import accountability as records
 from duban.engine.services import supervision_notices
 from duban.engine.services.scoring import ScoreRequest, compute_scores
@@ -259,13 +259,16 @@ def _reply_text(ctx: Ctx, v: supervision_notices.NoticeView) -> str:
 @notices.command("show")
 @click.argument("number")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it as a Word (.docx) or PDF (.pdf) file."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write it as a Word (.docx) or PDF (.pdf) file.",
 )
 @json_option
 @pass_ctx
 def notices_show(ctx: Ctx, number: str, output: Path | None) -> None:
     """One notice (督办〔2026〕第12号, or 2026-12): its text, or the document with -o FILE.docx or -o FILE.pdf."""
-    render = _NOTICE_FORMATS.get(output.suffix.lower()) if output is not None else None
+    render = _notice_renderer(output.suffix.lower()) if output is not None else None
     if output is not None and render is None:
         raise InvalidInput(
             what="-o",
@@ -312,7 +315,17 @@ def notices_reply(ctx: Ctx, number: str, note: str) -> None:
     say(ctx.t(f"已记录对 {reply.number} 的反馈{late}", f"reply to {reply.number} recorded{late}"))
 
 
-_NOTICE_FORMATS = {".docx": notice_docx, ".pdf": notice_pdf}  # by the output's suffix, as ``duban report -o``
+def _notice_renderer(suffix: str) -> Callable[[SupervisionNotice, NoticeReply | None], bytes] | None:
+    """The document a suffix asks for, as ``duban report -o`` reads it; imported here, so other commands skip them."""
+    if suffix == ".docx":
+        from duban.engine.reporting.notice_docx import notice_docx
+
+        return notice_docx
+    if suffix == ".pdf":
+        from duban.engine.reporting.notice_pdf import notice_pdf  # reportlab: some 200 ms to import
+
+        return notice_pdf
+    return None
 
 
 def _notice_json(v: supervision_notices.NoticeView) -> dict[str, Any]:

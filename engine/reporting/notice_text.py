@@ -46,7 +46,9 @@ def notice_paragraphs(n: SupervisionNotice, reply: NoticeReply | None = None) ->
     out.append(NoticeParagraph("signature", (n.issuer, date_text(n.issued_on, "zh"))))
     if reply is not None:
         late = "（逾期反馈）" if reply.late else ""
-        out.append(NoticeParagraph("reply", (f"反馈情况{late}：{date_text(reply.on, 'zh')}，{reply.by}：{reply.note}",)))
+        out.append(
+            NoticeParagraph("reply", (f"反馈情况{late}：{date_text(reply.on, 'zh')}，{reply.by}：{reply.note}",))
+        )
     return out
 
 

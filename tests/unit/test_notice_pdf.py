@@ -50,7 +50,13 @@ def test_the_pdf_says_what_the_word_document_says() -> None:
     paragraphs = [p.text for p in Document(io.BytesIO(notice_docx(NOTICE, reply))).paragraphs]
     for paragraph in paragraphs:
         assert _squeeze(paragraph) in words
-    for expected in ("市委督查室", "红色督办单", "督办〔2026〕第12号", "老旧小区<雨污>分流&改造", "反馈期限：2026年9月29日前"):
+    for expected in (
+        "市委督查室",
+        "红色督办单",
+        "督办〔2026〕第12号",
+        "老旧小区<雨污>分流&改造",
+        "反馈期限：2026年9月29日前",
+    ):
         assert expected in words
     assert "逾期反馈" in words and "此前已就该任务下发督办〔2026〕第3号" in words
 

@@ -69,7 +69,7 @@ def _write(path: Path, content: bytes) -> None:
 def _check_target(path: Path | None, what: str) -> None:
     """Refuse an unwritable target before any work is done."""
     if path is not None and (path.is_dir() or not path.parent.is_dir()):
-        zh = "通报" if what == "report" else "图表"
+        zh = {"report": "通报", "notice": "督办单"}.get(what, "图表")
         raise BadFile(
             path,
             Bilingual(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import click
 from duban.engine.domain.accountability import AccountabilityRecord
 from duban.engine.domain.errors import InvalidInput
 from duban.engine.domain.scoring import RULE_LABELS, number, policy_dict, scores_dict
-from duban.engine.reporting.notice_docx import notice_docx
+from duban.engine.domain.supervision_notices import NoticeReply, SupervisionNotice
 from duban.engine.services import accountability as records
 from duban.engine.services import supervision_notices
 from duban.engine.services.scoring import ScoreRequest, compute_scores
@@ -257,23 +258,29 @@ def _reply_text(ctx: Ctx, v: supervision_notices.NoticeView) -> str:
 
 @notices.command("show")
 @click.argument("number")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it as a Word file.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write it as a Word (.docx) or PDF (.pdf) file.",
+)
 @json_option
 @pass_ctx
 def notices_show(ctx: Ctx, number: str, output: Path | None) -> None:
-    """One notice (督办〔2026〕第12号, or 2026-12): its text, or the Word document with -o FILE.docx."""
+    """One notice (督办〔2026〕第12号, or 2026-12): its text, or the document with -o FILE.docx or -o FILE.pdf."""
+    render = _notice_renderer(output.suffix.lower()) if output is not None else None
+    if output is not None and render is None:
+        raise InvalidInput(
+            what="-o",
+            detail=ctx.t(
+                f"'{output.name}' 不是 .docx 或 .pdf 文件；督办单可存为 .docx 文档或 .pdf 文件，请以其一结尾命名",
+                f"'{output.name}' is not a .docx or .pdf file; a notice is written as a Word or PDF document",
+            ),
+        )
     view = supervision_notices.get_notice(ctx.app(), number)
-    if output is not None:
-        if output.suffix.lower() != ".docx":
-            raise InvalidInput(
-                what="-o",
-                detail=ctx.t(
-                    f"'{output.name}' 不是 .docx 文件；督办单只能存为 .docx 文档，请以 .docx 结尾命名",
-                    f"'{output.name}' is not a .docx file; a notice is a Word document",
-                ),
-            )
+    if output is not None and render is not None:
         _check_target(output, "notice")
-        _write(output, notice_docx(view.notice, view.reply))
+        _write(output, render(view.notice, view.reply))
         click.echo(ctx.t("已写入：", "written: ") + str(output), err=True)
         return
     if ctx.json:
@@ -306,6 +313,19 @@ def notices_reply(ctx: Ctx, number: str, note: str) -> None:
         return
     late = ctx.t("（逾期反馈）", " (late)") if reply.late else ""
     say(ctx.t(f"已记录对 {reply.number} 的反馈{late}", f"reply to {reply.number} recorded{late}"))
+
+
+def _notice_renderer(suffix: str) -> Callable[[SupervisionNotice, NoticeReply | None], bytes] | None:
+    """The document a suffix asks for, as ``duban report -o`` reads it; imported here, so other commands skip them."""
+    if suffix == ".docx":
+        from duban.engine.reporting.notice_docx import notice_docx
+
+        return notice_docx
+    if suffix == ".pdf":
+        from duban.engine.reporting.notice_pdf import notice_pdf  # reportlab: some 200 ms to import
+
+        return notice_pdf
+    return None
 
 
 def _notice_json(v: supervision_notices.NoticeView) -> dict[str, Any]:

@@ -289,8 +289,8 @@ HELP_ZH: dict[str, tuple[str, dict[str, str]]] = {
         {"--task": "只看该任务。", "--unit": "只看该单位。", "--year": "只看该年度。"},
     ),
     "notices show": (
-        "查看一份督办单（督办〔2026〕第12号，或 2026-12）；-o FILE.docx 写出 Word 文件。",
-        {"--output": "写出为 Word 文件（.docx）。"},
+        "查看一份督办单（督办〔2026〕第12号，或 2026-12）；-o FILE.docx 写出 Word 文件，-o FILE.pdf 写出 PDF 文件。",
+        {"--output": "写出为 Word 文件（.docx）或 PDF 文件（.pdf），按文件名后缀。"},
     ),
     "notices reply": (
         "记录单位对督办单的反馈；超过反馈期限即为逾期反馈。",

@@ -122,7 +122,7 @@ class FileChannel:
     def send_many(self, messages: list[Message], guard: Guard = no_guard) -> None:
         """All lines in one write and one fsync: the batch is on disk, or (on an error) retried as a whole.
 
-        Attachments are stored first, beside the file, named by their content (``NAME-SHA256[:16].docx`` in
+        Attachments are stored first, beside the file, named by their content (``NAME-SHA256[:16].docx``, ``.pdf`` in
         ``attachments/``), and each line lists them: a line never names a file that is not there, and a
         re-sent copy finds its file already written.
         """

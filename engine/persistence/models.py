@@ -299,7 +299,7 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # What the channel attaches, by reference, rendered when sent: notice:KEY is a 督办单's Word document (0017).
+    # What the channel attaches, by reference, rendered when sent: notice:KEY is a 督办单 as Word and PDF (0017).
     attachment: Mapped[str | None] = mapped_column(String(250))
 
 

@@ -34,7 +34,7 @@ class OutgoingNotice:
     subject: str
     body: str
     folded: bool = False  # kept as a record only (status 'folded'): its reader receives it in the daily digest
-    attachment: str | None = None  # a reference rendered when sent (notice:KEY: the 督办单 as a .docx)
+    attachment: str | None = None  # a reference rendered when sent (notice:KEY: the 督办单 as .docx and .pdf)
 
 
 @dataclass(frozen=True, slots=True)

@@ -336,7 +336,7 @@ def _deliver_together(app: App, ids: list[int], channel: Any, policy: DeliveryPo
 
 
 def _message(app: App, c: Claimed) -> Message:
-    """The row as its channel sends it, with its attachment (a 督办单's Word document) rendered now."""
+    """The row as its channel sends it, with its attachments (a 督办单 as Word and PDF) rendered now."""
     return Message(c.dedup_key, c.recipient_id, c.address, c.subject, c.body, attachments(app, c.attachment))
 
 
@@ -344,13 +344,12 @@ def attachments(app: App, ref: str | None) -> tuple[Attachment, ...]:
     """What ``notifications.attachment`` names, rendered; a reference nothing answers is logged and left out."""
     if not ref:
         return ()
-    from .supervision_notices import notice_attachment  # python-docx: loaded only by a row that needs it
+    from .supervision_notices import notice_attachments  # python-docx, reportlab: loaded only by a row that needs them
 
-    found = notice_attachment(app, ref)
-    if found is None:
+    found = notice_attachments(app, ref)
+    if not found:
         log.warning("attachment %s not found; the message goes without it", ref)
-        return ()
-    return (found,)
+    return found
 
 
 def _record(app: App, notification_id: int, attempts: int, outcome: str, error: str, policy: DeliveryPolicy) -> str:

@@ -123,7 +123,7 @@ def _announcements(app: App, directory: Directory, about: About, n: SupervisionN
     subject = f"【{COLOR_NAMES.get(n.color, (n.color, n.color))[0]}】{n.number}：{n.title}（{n.task}）"
     body = (
         f"{n.unit}：整改任务“{n.title}”（{n.task}）已逾期{n.days_overdue}个工作日，已升至第{n.level}级督办。"
-        f"{n.demand}\n全文：duban notices show {n.year}-{n.seq} -o 督办单.docx；反馈：duban notices reply {n.year}-{n.seq} -m …"
+        f"{n.demand}\n全文：duban notices show {n.year}-{n.seq} -o 督办单.docx（或 .pdf）；反馈：duban notices reply {n.year}-{n.seq} -m …"
     )
     out = []
     for person in directory.recipients(NOTICE_TO, about):
@@ -145,27 +145,33 @@ def _announcements(app: App, directory: Directory, about: About, n: SupervisionN
     return out
 
 
-ATTACHMENT = "notice:"  # notifications.attachment: the notice with this key, as its Word document
+ATTACHMENT = "notice:"  # notifications.attachment: the notice with this key, as its Word and PDF documents
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_TYPE = "application/pdf"
 
 
-def notice_attachment(app: App, ref: str) -> Attachment | None:
-    """The Word document a notice's message carries (file and email channels), rendered from its chained record.
+def notice_attachments(app: App, ref: str) -> tuple[Attachment, ...]:
+    """The Word and PDF documents a notice's message carries (file and email channels), rendered from its chained record.
 
-    The notice as issued: the document a unit receives is the one ``duban notices show -o`` gives for it
-    before any reply. None when ``ref`` names no notice.
+    The notice as issued: the documents a unit receives are the ones ``duban notices show -o`` gives for it
+    before any reply, both drawn from the same paragraphs. Empty when ``ref`` names no notice.
     """
     if not ref.startswith(ATTACHMENT):
-        return None
+        return ()
     key = ref[len(ATTACHMENT) :]
     with app.uow(write=False) as uow:
         body = uow.records.last_bodies(KIND, [key]).get(key)
     if body is None:
-        return None
+        return ()
     from ..reporting.notice_docx import notice_docx
+    from ..reporting.notice_pdf import notice_pdf
+    from ..reporting.notice_text import notice_filename
 
     n = SupervisionNotice.from_body(key, body)
-    return Attachment(f"督办单{n.year}-{n.seq}.docx", DOCX_TYPE, notice_docx(n))
+    return (
+        Attachment(notice_filename(n, "docx"), DOCX_TYPE, notice_docx(n)),
+        Attachment(notice_filename(n, "pdf"), PDF_TYPE, notice_pdf(n)),
+    )
 
 
 def _add_working_days(app: App, day: date, n: int) -> date:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
+from pypdf import PdfReader
 from sqlalchemy import text
 
 from duban.engine.app import App
@@ -173,8 +174,19 @@ def test_cli_notices(call, tmp_path: Path, sqlite_template: Path, monkeypatch) -
     out = tmp_path / "n.docx"
     shown = call("--db", db, "notices", "show", "2026-2", "-o", str(out))
     assert shown.code == 0 and out.stat().st_size > 0
-    bad = call("--db", db, "notices", "show", "2026-2", "-o", str(tmp_path / "n.pdf"))
-    assert bad.code == 2 and bad.err.count("\n") == 1
+    pdf = tmp_path / "n.pdf"
+    shown = call("--db", db, "notices", "show", "2026-2", "-o", str(pdf))
+    assert shown.code == 0 and pdf.read_bytes().startswith(b"%PDF-")
+    words = "".join(PdfReader(pdf).pages[0].extract_text().split())
+    assert "督办〔2026〕第2号" in words and "红色督办单" in words
+    bad = call("--db", db, "notices", "show", "2026-2", "-o", str(tmp_path / "n.txt"))
+    assert bad.code == 2 and bad.err.count("\n") == 1 and ".docx or .pdf" in bad.err
+    nowhere = str(tmp_path / "no-such-folder" / "n.pdf")
+    for lang, says in (("en", "cannot write the notice there"), ("zh", "无法把督办单写到这里")):
+        refused = call("--db", db, "--lang", lang, "notices", "show", "2026-2", "-o", nowhere)
+        assert refused.code != 0 and refused.err.count("\n") == 1 and says in refused.err
+        assert "Traceback" not in refused.err
+    assert not (tmp_path / "no-such-folder").exists()
     replied = call("--db", db, "--as", UNIT_HEAD, "notices", "reply", "2026-2", "-m", "已整改", "--json")
     assert replied.code == 0 and replied.json()["late"] is False
     again = call("--db", db, "--lang", "zh", "--as", UNIT_HEAD, "notices", "reply", "2026-2", "-m", "x")
@@ -196,10 +208,10 @@ def test_a_notice_colour_that_does_not_exist_is_refused_with_file_and_key(tmp_pa
     assert "deadlines.escalate[1].notice" in message and "'green' is not one of blue, yellow, red" in message
 
 
-def test_a_notice_goes_out_with_its_word_document_where_the_channel_carries_files(
+def test_a_notice_goes_out_with_its_word_and_pdf_documents_where_the_channel_carries_files(
     sqlite_app: App, clock: FixedClock, tmp_path: Path
 ) -> None:
-    """The file and email channels attach the 督办单 as .docx (rendered from the chain when sent); the robots do not."""
+    """The file and email channels attach the 督办单 as .docx and .pdf (rendered from the chain when sent); the robots do not."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message as MessageHandler
 
@@ -250,14 +262,23 @@ def test_a_notice_goes_out_with_its_word_document_where_the_channel_carries_file
     finally:
         controller.stop()
     [line] = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
-    [stored] = line["attachments"]
+    stored, stored_pdf = line["attachments"]
     assert stored["name"] == f"督办单{view.notice.year}-{view.notice.seq}.docx"
+    assert stored_pdf["name"] == f"督办单{view.notice.year}-{view.notice.seq}.pdf"
     kept = Path(stored["path"]).read_bytes()
     assert "督办" in "".join(p.text for p in Document(io.BytesIO(kept)).paragraphs)
     assert len(kept) == stored["size"]
+    kept_pdf = Path(stored_pdf["path"]).read_bytes()
+    assert kept_pdf.startswith(b"%PDF-") and len(kept_pdf) == stored_pdf["size"]
+    assert view.notice.number in PdfReader(io.BytesIO(kept_pdf)).pages[0].extract_text()
     [mail] = received
     parts = [p for p in mail.walk() if p.get_filename()]  # type: ignore[attr-defined]
-    assert [p.get_filename() for p in parts] == [stored["name"]]
+    assert [p.get_filename() for p in parts] == [stored["name"], stored_pdf["name"]]
+    assert [p.get_content_type() for p in parts] == [
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/pdf",
+    ]
     data = parts[0].get_payload(decode=True)
     assert view.notice.number in "".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    assert parts[1].get_payload(decode=True) == kept_pdf  # the same bytes on both channels
     assert texts  # the robot had the text, without the file

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from duban.engine.app import App
 from duban.engine.config.settings import Settings
 from tests.conftest import DEPUTY, ORG, PRINCIPAL, UNIT, UNIT_HEAD
-from tests.helpers import snapshot
+from tests.helpers import new_task, snapshot
 
 ENV = {**os.environ, "DUBAN_NOW": "2026-09-07T09:00", "LANG": "C.UTF-8", "DUBAN_USER": ""}
 
@@ -82,8 +83,19 @@ def test_console_script_lifecycle(tmp_path: Path) -> None:
     assert "已销号" in table.stdout and "共 1 项" in table.stdout
 
 
-def test_demo_runs_from_the_console_script(tmp_path: Path) -> None:
-    result = duban("--lang", "zh", "demo", "--dir", str(tmp_path / "demo"))
+def test_demo_runs_from_the_console_script(tmp_path: Path, sqlite_template: Path) -> None:
+    # An earlier demo's folder (marked as the demo's own) with a task of its own: the demo rebuilds it rather
+    # than appending to it (one run of the demo proves both, instead of running it twice).
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / ".duban-demo").write_text("This folder is rebuilt by 'duban demo'.\n", encoding="utf-8")
+    shutil.copy(sqlite_template, folder / "duban.db")
+    earlier = App.build(Settings(database_url=str(folder / "duban.db")))
+    try:
+        new_task(earlier, title="上一次演示留下的任务")
+    finally:
+        earlier.close()
+    result = duban("--lang", "zh", "demo", "--dir", str(folder))
     assert result.returncode == 0, result.stderr
     assert "各项任务现状" in result.stdout and "ZG-2026-0020" in result.stdout and "BF-2026-0001" in result.stdout
     for state in ("已销号", "已审核", "整改中", "已撤销"):
@@ -94,14 +106,13 @@ def test_demo_runs_from_the_console_script(tmp_path: Path) -> None:
     assert "红色督办单" in result.stdout and list((tmp_path / "demo").glob("红色督办单-*.docx"))
     shown = json.loads(duban("--db", str(tmp_path / "demo" / "duban.db"), "show", "ZG-2026-0003", "--json").stdout)
     assert {e["trigger"] for e in shown["events"]} >= {"assign", "start", "progress", "submit", "reject"}
-    again = duban("demo", "--dir", str(tmp_path / "demo"))  # rebuilt, not appended to
-    assert again.returncode == 0, again.stderr
     # 20 ledger rows, one assistance task and the task turned from the leader's instruction; and the two
     # sub-tasks ZG-2026-0005 was split into for its grids (分解), one closed, one closed out (核销)
     db = str(tmp_path / "demo" / "duban.db")
     assert len(json.loads(duban("--db", db, "list", "--top", "--json").stdout)) == 22
     listed = json.loads(duban("--db", db, "list", "--json").stdout)
     assert [t["code"] for t in listed if t["parent"]] == ["ZG-2026-0005-1", "ZG-2026-0005-2"]
+    assert "上一次演示留下的任务" not in {t["title"] for t in listed}  # rebuilt, not appended to
     parent = json.loads(duban("--db", db, "show", "ZG-2026-0005", "--json").stdout)
     assert (parent["roll_up"]["total"], parent["roll_up"]["closed"]) == (2, 2)
     assert [e["trigger"] for e in parent["events"]].count("split") == 2

@@ -22,6 +22,9 @@ from duban.engine.domain.registry import WorkflowRegistry
 from duban.engine.services.extensions import decide_extension, request_extension
 from duban.engine.services.splitting import NewSubTask, split
 
+# One worker builds the module's demo workspace once, instead of each of the two building its own.
+pytestmark = pytest.mark.xdist_group("zh_demo")
+
 NOW = "2026-10-26T10:00"
 _SPECS = WorkflowRegistry.from_dirs([]).specs
 

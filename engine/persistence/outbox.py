@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..domain.planning import DeadlineClock
 from ..domain.substitution import Substitution
 from .models import Notification
 from .sql import for_dialect
@@ -57,29 +56,6 @@ _ABOUT_COLUMNS = "id, code, title, workflow, state, unit_id, lead_leader_id, res
 
 def _about(row: Any) -> About:
     return About(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], decode_date(row[8]))
-
-
-@dataclass(frozen=True, slots=True)
-class DueTask:
-    """A task the sweep must look at: what it is about, and its deadline clock."""
-
-    about: About
-    clock: DeadlineClock
-
-
-def _due_clock(r: Any) -> DeadlineClock:
-    return DeadlineClock(
-        deadline=decode_date(r[8]),
-        deadline_version=r[9],
-        watch_from=decode_instant(r[10]),
-        last_progress_at=None if r[11] is None else decode_instant(r[11]),
-        created_at=decode_instant(r[12]),
-        escalation_level=r[13],
-        sign_by=decode_date(r[14]),
-        signed_at=None if r[15] is None else decode_instant(r[15]),
-        next_action_at=None if r[16] is None else decode_instant(r[16]),
-        clock_stopped_at=None if r[17] is None else decode_instant(r[17]),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,36 +157,6 @@ class OutboxRepository:
             ],
         )
         return int(cur.rowcount) if cur.rowcount is not None and cur.rowcount >= 0 else len(notices)
-
-    def record_sweeps(self, updates: list[tuple[int, datetime, datetime | None, int, bool]]) -> None:
-        """(task id, watch_from, next_at, level, named) for a batch, in one statement."""
-        if not updates:
-            return
-        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cur.executemany(
-            for_dialect(
-                "UPDATE tasks SET watch_from = :watch_from, next_action_at = :next_at, escalation_level = :level, "
-                "named_in_circular = CASE WHEN :named THEN :true ELSE named_in_circular END WHERE id = :id",
-                self.dialect,
-            ),
-            [
-                {"watch_from": self._at(w), "next_at": self._at(n), "level": lv, "named": named, "true": True, "id": i}
-                for i, w, n, lv, named in updates
-            ],
-        )
-
-    # --- the sweep -------------------------------------------------------------------------------
-
-    def due_tasks(self, now: datetime, limit: int) -> list[DueTask]:
-        """Tasks whose next action is due, by the index; on PostgreSQL rows another sweeper holds are skipped."""
-        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
-        rows = self._run(
-            f"SELECT {_ABOUT_COLUMNS}, deadline_version, watch_from, last_progress_at, created_at, escalation_level, "
-            "sign_by, signed_at, next_action_at, clock_stopped_at "
-            "FROM tasks WHERE next_action_at <= :now ORDER BY next_action_at LIMIT :limit" + lock,
-            {"now": self._at(now), "limit": limit},
-        ).fetchall()
-        return [DueTask(about=_about(r), clock=_due_clock(r)) for r in rows]
 
     # --- delivery ----------------------------------------------------------------------------------
 

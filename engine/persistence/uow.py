@@ -32,6 +32,7 @@ from .records import RecordRepository
 from .repository import OrgRepository, TaskRepository
 from .substitutions import SubstitutionRepository
 from .subtasks import SubTaskRepository
+from .sweep import SweepRepository
 from .web_store import WebStore
 from .workspace import DefinitionRepository, SettingsRepository
 
@@ -75,6 +76,7 @@ class UnitOfWork:
         self.tasks = TaskRepository(conn, self.db.dialect)
         self.org = OrgRepository(conn)
         self.outbox = OutboxRepository(conn, self.db.dialect)
+        self.sweep = SweepRepository(conn, self.db.dialect)
         self.records = RecordRepository(conn, self.db.dialect)
         self.settings = SettingsRepository(conn)
         self.audit = AuditReader(conn)

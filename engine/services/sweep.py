@@ -72,7 +72,7 @@ def sweep(
         # A plan depends on these facts alone, not on which task has them; kept for one batch, so memory stays flat.
         plans: dict[tuple[object, ...], Plan] = {}
         with app.uow(write=True) as uow:
-            due = uow.outbox.due_tasks(now, batch)
+            due = uow.sweep.due_tasks(now, batch)
             if not due:
                 break
             directory = directory or cached_org(app, uow).directory
@@ -145,7 +145,7 @@ def sweep(
                     if n.dedup_key not in known
                 ]
             result.notifications += uow.outbox.add_many(notices, now)
-            uow.outbox.record_sweeps(updates)
+            uow.sweep.record_sweeps(updates)
             if dry_run:
                 result.tasks += len(due)
                 result.batches += 1

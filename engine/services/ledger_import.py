@@ -188,7 +188,7 @@ def read_ledger(app: App, path: Path, options: ImportOptions) -> list[LedgerRow]
     return found.valid
 
 
-def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions, *, check_actor: bool) -> _Pass:  # noqa: C901 - to cut once its SQL has moved to persistence
+def _validate(app: App, actor_id: str | None, path: Path, options: ImportOptions, *, check_actor: bool) -> _Pass:  # noqa: C901 - one pass over the rows that checks every group of fields; cut next
     """The streaming pass: headers, then every row against the organisation, the calendar and the database."""
     machine = app.registry.machine(options.workflow)
     spec = machine.spec

@@ -246,7 +246,7 @@ def with_co_units(app: App, rows: list[TaskSummary]) -> list[TaskSummary]:
     return [replace(r, co_units=tuple(p.unit for p in parts.get(ids.get(r.code, -1), []))) for r in rows]
 
 
-def iter_tasks(  # noqa: C901 - to cut once its SQL has moved to persistence
+def iter_tasks(
     app: App, flt: TaskFilter, *, after: str | None = None, limit: int | None = None
 ) -> Generator[TaskSummary, None, None]:
     """The matching tasks one by one, in code order, read in batches: memory stays flat at any size.

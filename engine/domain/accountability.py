@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadFile, DubanError
-from .osreason import NO_SUCH_FILE, unreadable
 from .policy import DeadlinePolicy
 from .text import Bilingual
-from .yamlload import load_yaml
+from .yamlload import load_yaml_file
 
 KIND = "accountability"  # the chain's record kind
 ROLES = frozenset({"supervisor", "leader", "admin", "unit_head", "unit_member"})
@@ -31,13 +30,7 @@ class AccountabilityPolicy:
 
 
 def load_accountability_policy(path: Path) -> AccountabilityPolicy:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadFile(path, NO_SUCH_FILE) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadFile(path, unreadable(exc)) from None
-    return parse_accountability_policy(load_yaml(text, path), path)
+    return parse_accountability_policy(load_yaml_file(path), path)
 
 
 def parse_accountability_policy(doc: Any, source: object) -> AccountabilityPolicy:

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadFile
-from .osreason import NO_SUCH_FILE, unreadable
 from .text import Bilingual
-from .yamlload import load_yaml
+from .yamlload import load_yaml_file
 
 # The rules a policy may state, in the order a breakdown lists them.
 RULES: tuple[str, ...] = (
@@ -105,13 +104,7 @@ class ScoringPolicy:
 
 
 def load_policies(path: Path) -> list[ScoringPolicy]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadFile(path, NO_SUCH_FILE) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadFile(path, unreadable(exc)) from None
-    return parse_policies(load_yaml(text, path), path)
+    return parse_policies(load_yaml_file(path), path)
 
 
 def parse_policies(doc: Any, source: object) -> list[ScoringPolicy]:

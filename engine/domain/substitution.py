@@ -20,9 +20,8 @@ from typing import Any
 
 from .calendar import WorkCalendar
 from .errors import BadFile, DubanError
-from .osreason import NO_SUCH_FILE, unreadable
 from .text import Bilingual
-from .yamlload import load_yaml
+from .yamlload import load_yaml_file
 
 KIND = "substitution"  # the chain's record kind
 PREFIX = "DL"  # 代理: DL-2026-0001
@@ -42,13 +41,7 @@ class SubstitutionPolicy:
 
 
 def load_substitution_policy(path: Path) -> SubstitutionPolicy:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadFile(path, NO_SUCH_FILE) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadFile(path, unreadable(exc)) from None
-    return parse_substitution_policy(load_yaml(text, path), path)
+    return parse_substitution_policy(load_yaml_file(path), path)
 
 
 def parse_substitution_policy(doc: Any, source: object) -> SubstitutionPolicy:

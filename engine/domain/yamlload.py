@@ -8,10 +8,12 @@ each reader validate them and name the key.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import yaml
 
 from .errors import BadFile
+from .osreason import NO_SUCH_FILE, unreadable
 from .text import Bilingual
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -105,3 +107,14 @@ def load_yaml(text: str, source: object, error: type[BadFile] = BadFile) -> obje
         return yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         raise error(source, yaml_problem(exc)) from None
+
+
+def load_yaml_file(path: Path) -> object:
+    """A policy file read and parsed: a missing, unreadable or broken file is one BadFile naming it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadFile(path, NO_SUCH_FILE) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadFile(path, unreadable(exc)) from None
+    return load_yaml(text, path)

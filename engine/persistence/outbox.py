@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from ..domain.substitution import Substitution
 from .models import Notification
-from .sql import for_dialect
+from .sql import DriverStatements, for_dialect
 from .substitutions import SubstitutionRepository
-from .types import decode_date, decode_instant, encode_instant
+from .types import decode_date, decode_instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,19 +71,7 @@ class Claimed:
     attachment: str | None = None
 
 
-class OutboxRepository:
-    def __init__(self, conn: Connection, dialect: str) -> None:
-        self.conn = conn
-        self.dialect = dialect
-
-    def _run(self, statement: str, params: dict[str, Any]) -> Any:
-        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cur.execute(for_dialect(statement, self.dialect), params)
-        return cur
-
-    def _at(self, value: datetime | None) -> object:
-        return None if value is None else encode_instant(value, self.dialect)
-
+class OutboxRepository(DriverStatements):
     def substitutes_on(self, day: date) -> list[Substitution]:
         """代理: the substitutions whose range holds ``day``; a notice for someone away goes to their substitute."""
         return SubstitutionRepository(self.conn).covering(day)

@@ -9,7 +9,13 @@ the sqlite3 named style and translated once for psycopg's pyformat style.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection
+
+from .types import encode_instant
 
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
@@ -21,3 +27,19 @@ def for_dialect(statement: str, dialect: str) -> str:
     if "%" in statement:
         raise ValueError("a literal % in hot-path SQL would need escaping for psycopg")
     return _NAMED.sub(r"%(\1)s", statement)
+
+
+class DriverStatements:
+    """A repository that runs hot-path SQL on the DBAPI cursor of the unit of work's connection."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    def _run(self, statement: str, params: dict[str, Any]) -> Any:
+        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.execute(for_dialect(statement, self.dialect), params)
+        return cur
+
+    def _at(self, value: datetime | None) -> object:
+        return None if value is None else encode_instant(value, self.dialect)

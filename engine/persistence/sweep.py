@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from ..domain.planning import DeadlineClock
 from .outbox import _ABOUT_COLUMNS, About, _about
-from .sql import for_dialect
-from .types import decode_date, decode_instant, encode_instant
+from .sql import DriverStatements, for_dialect
+from .types import decode_date, decode_instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,19 +39,7 @@ def _due_clock(r: Any) -> DeadlineClock:
     )
 
 
-class SweepRepository:
-    def __init__(self, conn: Connection, dialect: str) -> None:
-        self.conn = conn
-        self.dialect = dialect
-
-    def _run(self, statement: str, params: dict[str, Any]) -> Any:
-        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cur.execute(for_dialect(statement, self.dialect), params)
-        return cur
-
-    def _at(self, value: datetime | None) -> object:
-        return None if value is None else encode_instant(value, self.dialect)
-
+class SweepRepository(DriverStatements):
     def due_tasks(self, now: datetime, limit: int) -> list[DueTask]:
         """Tasks whose next action is due, by the index; on PostgreSQL rows another sweeper holds are skipped."""
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""

@@ -244,18 +244,23 @@ def _may_approve(policy: SubstitutionPolicy, directory: Directory, who: str, abs
     return who in _approvers(policy, directory, absent_id)
 
 
+def _deciding(app: App, uow: UnitOfWork, actor_id: str | None, code: str) -> tuple[Acting, Directory, Substitution]:
+    """Who decides, the organisation, and the substitution by its code (unknown: refused)."""
+    found = uow.substitutions.get(code)
+    who = acting(app, uow, actor_id)
+    if found is None:
+        raise UnknownSubstitution(code=code)
+    return who, cached_org(app, uow).directory, found
+
+
 def decide_substitution(app: App, actor_id: str | None, code: str, *, approve: bool) -> Substitution:
     """Approve or deny a request: someone the policy names, who is neither its requester nor either party."""
     code = check_text(code, "code", max_len=32)
     policy = substitution_policy(app)
     now, today = _today(app)
     with app.uow(write=True) as uow:
-        who = acting(app, uow, actor_id)
-        directory = cached_org(app, uow).directory
+        who, directory, s = _deciding(app, uow, actor_id, code)
         repo = uow.substitutions
-        s = repo.get(code)
-        if s is None:
-            raise UnknownSubstitution(code=code)
         action = Bilingual("批准", "approved") if approve else Bilingual("否决", "denied")
         if s.status != "requested":
             raise SubstitutionDecided(code=code, status=STATUS_LABEL[s.status], action=action)
@@ -317,12 +322,8 @@ def cancel_substitution(app: App, actor_id: str | None, code: str) -> Substituti
     policy = substitution_policy(app)
     now, today = _today(app)
     with app.uow(write=True) as uow:
-        who = acting(app, uow, actor_id)
-        directory = cached_org(app, uow).directory
+        who, directory, s = _deciding(app, uow, actor_id, code)
         repo = uow.substitutions
-        s = repo.get(code)
-        if s is None:
-            raise UnknownSubstitution(code=code)
         if s.status not in ("requested", "approved"):
             raise SubstitutionDecided(code=code, status=STATUS_LABEL[s.status], action=Bilingual("撤销", "cancelled"))
         if s.ends_on < today:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..app import App
 from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
-from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask
+from ..domain.errors import InvalidInput, UnknownTask
 from ..domain.planning import DeadlineClock
 from ..domain.splitting import (
     CLOSE_OUT_TRIGGER,
@@ -37,7 +37,7 @@ from .identity import acting
 from .notify import cached_org
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
-from .tasks import FireResult, fire_within, notify_event, open_sub_tasks, resolve_deadline
+from .tasks import FireResult, fire_within, notify_event, open_sub_tasks, resolve_deadline, task_for_firing
 
 
 @dataclass
@@ -74,13 +74,7 @@ def split(app: App, actor_id: str | None, sub: NewSubTask) -> str:
 
 
 def _split(app: App, uow: UnitOfWork, actor_id: str | None, parent_code: str, sub: NewSubTask) -> str:
-    who = acting(app, uow, actor_id)
-    found = uow.tasks.for_firing(parent_code, who.actor_id)
-    if found is None:
-        raise UnknownTask(code=parent_code)
-    parent, actor = found
-    if actor is None:
-        raise UnknownPerson(person=who.actor_id, near="")
+    who, parent, actor = task_for_firing(app, uow, actor_id, parent_code)
     spec = app.registry.spec(parent.workflow)
     org = cached_org(app, uow)
     units = org.directory.units

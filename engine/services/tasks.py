@@ -26,7 +26,7 @@ from ..persistence.binding import content_of
 from ..persistence.instructions import InstructionRow
 from ..persistence.repository import NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
-from .identity import acting
+from .identity import Acting, acting
 from .instructions import find_instruction
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
@@ -222,7 +222,7 @@ class Fired:
     at: datetime
 
 
-def fire_within(  # noqa: C901 - the one firing path (check, move, record, notify), read top to bottom
+def fire_within(
     app: App,
     uow: UnitOfWork,
     actor_id: str | None,
@@ -247,13 +247,7 @@ def fire_within(  # noqa: C901 - the one firing path (check, move, record, notif
     ``co_unit``: the co-unit whose part a co_sign, co_report or co_waive is about (signing for and reporting
     default to the actor's own unit).
     """
-    who = acting(app, uow, actor_id)
-    found = uow.tasks.for_firing(code, who.actor_id)
-    if found is None:
-        raise UnknownTask(code=code)
-    task, actor = found
-    if actor is None:
-        raise UnknownPerson(person=who.actor_id, near="")
+    who, task, actor = task_for_firing(app, uow, actor_id, code)
     if if_version is not None and if_version != task.version:
         raise StaleTask(code=code, expected=if_version, actual=task.version)
     machine = app.registry.machine(task.workflow)
@@ -391,6 +385,18 @@ def open_sub_tasks(app: App, uow: UnitOfWork, task_id: int) -> list[str]:
         if st is None or not st.final:
             out.append(code)
     return out
+
+
+def task_for_firing(app: App, uow: UnitOfWork, actor_id: str | None, code: str) -> tuple[Acting, TaskRow, Actor]:
+    """Who acts, the task and the actor's roles, read in one round trip; an unknown task or person is refused."""
+    who = acting(app, uow, actor_id)
+    found = uow.tasks.for_firing(code, who.actor_id)
+    if found is None:
+        raise UnknownTask(code=code)
+    task, actor = found
+    if actor is None:
+        raise UnknownPerson(person=who.actor_id, near="")
+    return who, task, actor
 
 
 def _parts_for(app: App, uow: UnitOfWork, spec: Any, trigger: str, task_id: int) -> list[Part]:

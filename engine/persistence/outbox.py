@@ -12,13 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from ..domain.substitution import Substitution
-from .models import Notification
+from .codec import decode_date, decode_instant, encode_date
 from .sql import DriverStatements, for_dialect
-from .substitutions import SubstitutionRepository
-from .types import decode_date, decode_instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +67,43 @@ class Claimed:
     attachment: str | None = None
 
 
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    found = decode_date(value)
+    assert found is not None
+    return found
+
+
 class OutboxRepository(DriverStatements):
     def substitutes_on(self, day: date) -> list[Substitution]:
         """代理: the substitutions whose range holds ``day``; a notice for someone away goes to their substitute."""
-        return SubstitutionRepository(self.conn).covering(day)
+        cur = self._run(
+            "SELECT code, absent_id, substitute_id, starts_on, ends_on, reason, status, requested_by, requested_at, "
+            "decided_by, decided_at, cancelled_by, cancelled_at FROM substitutions "
+            "WHERE status IN ('approved', 'cancelled') AND starts_on <= :day AND ends_on >= :day",
+            {"day": encode_date(day, self.dialect)},
+        )
+        rows = cur.fetchall()
+        cur.close()
+        return [
+            Substitution(
+                code=r[0],
+                absent_id=r[1],
+                substitute_id=r[2],
+                starts_on=_day(r[3]),
+                ends_on=_day(r[4]),
+                reason=r[5],
+                status=r[6],
+                requested_by=r[7],
+                requested_at=decode_instant(r[8]),
+                decided_by=r[9],
+                decided_at=None if r[10] is None else decode_instant(r[10]),
+                cancelled_by=r[11],
+                cancelled_at=None if r[12] is None else decode_instant(r[12]),
+            )
+            for r in rows
+        ]
 
     def add(self, notice: OutgoingNotice, now: datetime) -> bool:
         """Insert unless a notification with the same dedup key exists; True when inserted."""
@@ -104,9 +133,12 @@ class OutboxRepository(DriverStatements):
         found: set[str] = set()
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            found.update(
-                self.conn.execute(select(Notification.dedup_key).where(Notification.dedup_key.in_(chunk))).scalars()
+            names = {f"k{n}": key for n, key in enumerate(chunk)}
+            cur = self._run(
+                f"SELECT dedup_key FROM notifications WHERE dedup_key IN ({', '.join(':' + n for n in names)})", names
             )
+            found.update(r[0] for r in cur.fetchall())
+            cur.close()
         return found
 
     def about(self, task_id: int) -> About:
@@ -117,7 +149,7 @@ class OutboxRepository(DriverStatements):
         if not notices:
             return 0
         at = self._at(now)
-        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = self.conn.cursor()
         cur.executemany(
             for_dialect(
                 "INSERT INTO notifications (dedup_key, task_id, rule, level, recipient_id, channel, address, subject, "
@@ -179,7 +211,7 @@ class OutboxRepository(DriverStatements):
         taken = [(int(r[0]), str(r[1])) for r in rows]
         ids = [i for i, _channel in taken]
         if ids:  # a row whose worker died goes back to pending: the hint is not a worker's lease
-            cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cur = self.conn.cursor()
             until = self._at(hint_until)
             cur.executemany(
                 for_dialect(
@@ -258,7 +290,7 @@ class OutboxRepository(DriverStatements):
 
     def extend_many(self, claims: list[tuple[int, int]], lease_until: datetime) -> int:
         """``extend_lease`` for a batch; returns how many of the claims still owned their row."""
-        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = self.conn.cursor()
         lease, count = self._at(lease_until), 0
         for i, a in claims:  # one statement each: the count must be exact on both drivers
             cur.execute(
@@ -270,7 +302,7 @@ class OutboxRepository(DriverStatements):
 
     def release_many(self, claims: list[tuple[int, int]]) -> None:
         """Rows this worker claimed but will not send: back to pending at once, for the next hand-out."""
-        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = self.conn.cursor()
         cur.executemany(
             for_dialect("UPDATE notifications SET status = 'pending', lease_until = NULL" + self._OWNED, self.dialect),
             [{"id": i, "attempts": a} for i, a in claims],
@@ -278,7 +310,7 @@ class OutboxRepository(DriverStatements):
 
     def mark_sent_many(self, claims: list[tuple[int, int]], now: datetime) -> int:
         """``mark_sent`` for a batch, in one transaction; returns how many were recorded."""
-        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = self.conn.cursor()
         at, count = self._at(now), 0
         statement = for_dialect(
             "UPDATE notifications SET status = 'sent', sent_at = :now, lease_until = NULL, last_error = NULL"

@@ -1,8 +1,9 @@
 """Repositories for the write path and the organisation.
 
 ``TaskRepository`` serves assign, fire and progress with prepared statements
-on the unit of work's DBAPI cursor; ``OrgRepository`` keeps the organisation
-with SQLAlchemy Core, where speed does not matter. The read side (lists,
+on the unit of work's DBAPI cursor; ``OrgRepository`` reads the organisation
+the same way (a firing reads it to notify) and writes it with SQLAlchemy Core,
+where speed does not matter. The read side (lists,
 details, reports) queries the typed models directly through the unit of
 work's session.
 """
@@ -10,21 +11,21 @@ work's session.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import Connection, insert, select, text, update
-from sqlalchemy.orm import aliased
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
 from ..domain.machine import Actor, TaskFacts
-from ..domain.org import OrgDoc
 from ..domain.planning import DeadlineClock
-from .models import PERSON_CONTACT, Event, Person, Task, TaskCoUnit, Unit
-from .sql import for_dialect
-from .types import decode_date, decode_instant, encode_date, encode_instant, encode_json
+from .codec import decode_date, decode_instant, decode_json, encode_date, encode_instant, encode_json
+from .sql import DriverStatements, for_dialect
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from ..domain.org import OrgDoc
 
 # The chain's next link, computed by the database so the head moves in one statement.
 CHAIN_STEP = {
@@ -123,15 +124,17 @@ class NewTaskRow:
 
 
 class TaskRepository:
-    def __init__(self, conn: Connection, dialect: str) -> None:
-        self.conn = conn
+    """The write path's statements, on the unit of work's driver connection (one cursor, reused)."""
+
+    def __init__(self, conn: Any, dialect: str) -> None:
+        self.conn = conn  # the DBAPI connection
         self.dialect = dialect
         self._cursor: Any = None
 
     @property
     def cursor(self) -> Any:
         if self._cursor is None:
-            self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            self._cursor = self.conn.cursor()
         return self._cursor
 
     def _run(self, statement: str, params: dict[str, Any]) -> Any:
@@ -370,18 +373,20 @@ class TaskRepository:
 
     def content_row(self, task_id: int) -> tuple[dict[str, Any], list[int]]:
         """The columns the content digest covers, and the co-unit ids, as stored now."""
-        row = self.conn.execute(select(Task).where(Task.id == task_id)).mappings().one()
-        co_units = list(self.conn.execute(select(TaskCoUnit.unit_id).where(TaskCoUnit.task_id == task_id)).scalars())
-        return dict(row), co_units
+        cur = self._run("SELECT * FROM tasks WHERE id = :t", {"t": task_id})
+        row = dict(zip((d[0] for d in cur.description), cur.fetchone(), strict=True))
+        co_units = [r[0] for r in self._run("SELECT unit_id FROM task_co_units WHERE task_id = :t", {"t": task_id})]
+        return row, co_units
 
     def steps_of(self, task_id: int, triggers: tuple[str, ...]) -> list[tuple[str, dict[str, Any] | None]]:
         """(trigger, data) of the task's events of these triggers, oldest first."""
-        rows = self.conn.execute(
-            select(Event.trigger, Event.data)
-            .where(Event.task_id == task_id, Event.trigger.in_(triggers))
-            .order_by(Event.seq)
-        ).all()
-        return [(r[0], r[1]) for r in rows]
+        names = {f"g{i}": trigger for i, trigger in enumerate(triggers)}
+        rows = self._run(
+            f"SELECT trigger, data FROM events WHERE task_id = :t AND trigger IN ({', '.join(':' + n for n in names)}) "
+            "ORDER BY seq",
+            {"t": task_id, **names},
+        ).fetchall()
+        return [(r[0], decode_json(r[1])) for r in rows]
 
     def withdraw_extension_requests(self, task_id: int, at: datetime) -> None:
         """A closed or cancelled task has nothing left to extend."""
@@ -422,43 +427,71 @@ class PersonRow:
     phone: str | None
 
 
-class OrgRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+class ContactRow(NamedTuple):
+    """A person's contact facts, as the notification directory reads them."""
+
+    id: str
+    name: str
+    unit_id: int | None
+    roles: list[str]
+    email: str | None
+    phone: str | None
+    wecom: str | None
+    dingtalk: str | None
+    channels: list[str] | None
+    digest: str | None
+    notify: str | None
+
+
+class UnitContactRow(NamedTuple):
+    id: int
+    name: str
+    parent_id: int | None
+    head_id: str | None
+    channels: list[str] | None
+    digest: str | None
+
+
+class OrgRepository(DriverStatements):
+    """The organisation: read on the driver connection (a firing reads it to notify), written with Core."""
+
+    def __init__(self, conn: Any, dialect: str, core: Callable[[], Connection]) -> None:
+        super().__init__(conn, dialect)
+        self._core = core
+
+    def _rows(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
+        cur = self._run(statement, params or {})
+        rows = cur.fetchall()
+        cur.close()
+        return rows
 
     def unit_ids(self) -> dict[str, int]:
-        return {name: id_ for id_, name in self.conn.execute(select(Unit.id, Unit.name))}
+        return {name: id_ for id_, name in self._rows("SELECT id, name FROM units")}
 
     def unit_aliases(self) -> dict[str, str]:
         """alias → the unit's name, from units.aliases."""
         out: dict[str, str] = {}
-        for name, aliases in self.conn.execute(select(Unit.name, Unit.aliases).where(Unit.aliases.is_not(None))):
-            for alias in aliases or ():
+        for name, aliases in self._rows("SELECT name, aliases FROM units WHERE aliases IS NOT NULL"):
+            for alias in decode_json(aliases) or ():
                 out.setdefault(str(alias), name)
         return out
 
     def people(self) -> dict[str, tuple[str, int | None, list[str]]]:
         return {
-            pid: (name, unit_id, roles)
-            for pid, name, unit_id, roles in self.conn.execute(
-                select(Person.id, Person.name, Person.unit_id, Person.roles)
-            )
+            pid: (name, unit_id, decode_json(roles))
+            for pid, name, unit_id, roles in self._rows("SELECT id, name, unit_id, roles FROM people")
         }
 
     def units_listing(self) -> list[UnitRow]:
-        rows = self.conn.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id).order_by(Unit.id))
-        return [UnitRow(*r) for r in rows]
+        return [UnitRow(*r) for r in self._rows("SELECT id, name, parent_id, head_id FROM units ORDER BY id")]
 
     def people_listing(self) -> list[PersonRow]:
-        rows = self.conn.execute(
-            select(Person.id, Person.name, Person.unit_id, Person.roles, Person.email, Person.phone).order_by(Person.id)
-        )
-        return [PersonRow(r[0], r[1], r[2], list(r[3] or ()), r[4], r[5]) for r in rows]
+        rows = self._rows("SELECT id, name, unit_id, roles, email, phone FROM people ORDER BY id")
+        return [PersonRow(r[0], r[1], r[2], list(decode_json(r[3]) or ()), r[4], r[5]) for r in rows]
 
     def parent_names(self) -> dict[str, str | None]:
         """unit name → its parent's name (None at the top), for validating an organisation file against the store."""
-        parent = aliased(Unit)
-        rows = self.conn.execute(select(Unit.name, parent.name).outerjoin(parent, parent.id == Unit.parent_id))
+        rows = self._rows("SELECT u.name, p.name FROM units u LEFT OUTER JOIN units p ON p.id = u.parent_id")
         return {name: parent_name for name, parent_name in rows}
 
     def version(self) -> tuple[int, int]:
@@ -466,29 +499,32 @@ class OrgRepository:
 
         Two index probes, so a process can keep the organisation in memory and ask this on every step.
         """
-        row = self.conn.execute(
-            text(
-                "SELECT (SELECT MAX(id) FROM records WHERE kind = 'person'), "
-                "(SELECT MAX(id) FROM records WHERE kind = 'unit')"
-            )
-        ).one()
+        row = self._rows(
+            "SELECT (SELECT MAX(id) FROM records WHERE kind = 'person'), "
+            "(SELECT MAX(id) FROM records WHERE kind = 'unit')"
+        )[0]
         return int(row[0] or 0), int(row[1] or 0)
 
     def contacts(self) -> tuple[list[Any], list[Any]]:
         """Every person's and unit's contact facts, for the notification directory."""
-        people = self.conn.execute(select(*PERSON_CONTACT)).all()
-        units = self.conn.execute(
-            select(Unit.id, Unit.name, Unit.parent_id, Unit.head_id, Unit.channels, Unit.digest)
-        ).all()
-        return list(people), list(units)
+        people = [
+            ContactRow(r[0], r[1], r[2], decode_json(r[3]), r[4], r[5], r[6], r[7], decode_json(r[8]), r[9], r[10])
+            for r in self._rows(
+                "SELECT id, name, unit_id, roles, email, phone, wecom, dingtalk, channels, digest, notify FROM people"
+            )
+        ]
+        units = [
+            UnitContactRow(r[0], r[1], r[2], r[3], decode_json(r[4]), r[5])
+            for r in self._rows("SELECT id, name, parent_id, head_id, channels, digest FROM units")
+        ]
+        return people, units
 
     def account_owners(self) -> dict[str, tuple[str, frozenset[str]]]:
         """Each mapped account (os:NAME, pg:ROLE) and the person it is, with their roles."""
         owners: dict[str, tuple[str, frozenset[str]]] = {}
-        query = select(Person.id, Person.accounts, Person.roles).where(Person.accounts.is_not(None))
-        for pid, accts, roles in self.conn.execute(query):
-            for a in accts or ():
-                owners.setdefault(a, (pid, frozenset(roles or ())))
+        for pid, accts, roles in self._rows("SELECT id, accounts, roles FROM people WHERE accounts IS NOT NULL"):
+            for a in decode_json(accts) or ():
+                owners.setdefault(a, (pid, frozenset(decode_json(roles) or ())))
         return owners
 
     def apply(self, doc: OrgDoc) -> ImportCounts:
@@ -496,13 +532,18 @@ class OrgRepository:
 
         Only what the file states is written: a contacts sheet does not wipe roles.
         """
+        from sqlalchemy import insert, update
+
+        from .models import Person, Unit
+
+        core = self._core()
         units = self.unit_ids()
         u_added = u_updated = 0
         for u in doc.units:
             if u.name in units:
                 u_updated += 1
             else:
-                units[u.name] = self.conn.execute(insert(Unit).values(name=u.name).returning(Unit.id)).scalar_one()
+                units[u.name] = core.execute(insert(Unit).values(name=u.name).returning(Unit.id)).scalar_one()
                 u_added += 1
         existing = set(self.people())
         p_added = p_updated = 0
@@ -519,12 +560,12 @@ class OrgRepository:
             }
             if p.id in existing:
                 given = {"unit_id" if k == "unit" else k for k in p.given}
-                self.conn.execute(
+                core.execute(
                     update(Person).where(Person.id == p.id).values(**{k: v for k, v in values.items() if k in given})
                 )
                 p_updated += 1
             else:
-                self.conn.execute(insert(Person).values(id=p.id, **values))
+                core.execute(insert(Person).values(id=p.id, **values))
                 p_added += 1
         for u in doc.units:
             unit_values: dict[str, Any] = {
@@ -537,5 +578,5 @@ class OrgRepository:
             given = {"parent_id" if k == "parent" else "head_id" if k == "head" else k for k in u.given}
             changes = {k: v for k, v in unit_values.items() if k in given}
             if changes:
-                self.conn.execute(update(Unit).where(Unit.id == units[u.name]).values(**changes))
+                core.execute(update(Unit).where(Unit.id == units[u.name]).values(**changes))
         return ImportCounts(u_added, u_updated, p_added, p_updated)

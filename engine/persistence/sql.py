@@ -13,9 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection
-
-from .types import encode_instant
+from .codec import encode_instant
 
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
@@ -30,14 +28,14 @@ def for_dialect(statement: str, dialect: str) -> str:
 
 
 class DriverStatements:
-    """A repository that runs hot-path SQL on the DBAPI cursor of the unit of work's connection."""
+    """A repository that runs hot-path SQL on a cursor of the unit of work's driver connection."""
 
-    def __init__(self, conn: Connection, dialect: str) -> None:
-        self.conn = conn
+    def __init__(self, conn: Any, dialect: str) -> None:
+        self.conn = conn  # the DBAPI connection (sqlite3 or psycopg)
         self.dialect = dialect
 
     def _run(self, statement: str, params: dict[str, Any]) -> Any:
-        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = self.conn.cursor()
         cur.execute(for_dialect(statement, self.dialect), params)
         return cur
 

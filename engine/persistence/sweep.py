@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.planning import DeadlineClock
+from .codec import decode_date, decode_instant
 from .outbox import _ABOUT_COLUMNS, About, _about
 from .sql import DriverStatements, for_dialect
-from .types import decode_date, decode_instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class SweepRepository(DriverStatements):
         """(task id, watch_from, next_at, level, named) for a batch, in one statement."""
         if not updates:
             return
-        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = self.conn.cursor()
         cur.executemany(
             for_dialect(
                 "UPDATE tasks SET watch_from = :watch_from, next_action_at = :next_at, escalation_level = :level, "

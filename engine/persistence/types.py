@@ -8,11 +8,13 @@ with the DBAPI directly and uses the same encodings (``encode_instant``).
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Dialect, Text
 from sqlalchemy.types import TypeDecorator
+
+from .codec import decode_date, decode_instant, decode_json, encode_date, encode_instant, encode_json
 
 SQLITE_INSTANT_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DATETIME stores
 
@@ -46,39 +48,6 @@ class JSONText(TypeDecorator[Any]):
         return None if value is None else json.loads(value)
 
 
-def encode_instant(value: datetime, dialect_name: str) -> object:
-    value = value.astimezone(UTC)
-    if dialect_name == "sqlite":  # the SQLITE_INSTANT_FORMAT layout, without strftime's cost
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return value
-
-
-def decode_instant(value: object) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def encode_date(value: date | None, dialect_name: str) -> object:
-    if value is None:
-        return None
-    return value.isoformat() if dialect_name == "sqlite" else value
-
-
-def decode_date(value: object) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return date.fromisoformat(value)
-    assert isinstance(value, date)
-    return value
-
-
-def encode_json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 __all__ = [
     "Date",
     "JSONText",
@@ -88,4 +57,5 @@ __all__ = [
     "encode_date",
     "decode_date",
     "encode_json",
+    "decode_json",
 ]

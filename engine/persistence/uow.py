@@ -12,31 +12,26 @@ from __future__ import annotations
 
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING
-
-from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import StoreError
 from ..domain.text import Bilingual
-from .campaigns import CampaignRepository
-from .circulars import CircularRepository
-from .co_units import CoUnitRepository
-from .db import WRITE_OPTION, Database
-from .extensions import ExtensionRepository
-from .instructions import InstructionRepository
+from .db import Database, _is_sqlalchemy_error
 from .outbox import OutboxRepository
-from .read.audit_reads import AuditReader
-from .records import RecordRepository
-from .repository import OrgRepository, TaskRepository
-from .substitutions import SubstitutionRepository
-from .subtasks import SubTaskRepository
+from .repository import TaskRepository
 from .sweep import SweepRepository
-from .web_store import WebStore
-from .workspace import DefinitionRepository, SettingsRepository
+from .workspace import SettingsRepository
 
-if TYPE_CHECKING:  # the read models load on first use: a command that needs none does not pay for them
+if TYPE_CHECKING:  # these load on first use: a firing or a task page pays for none of them (nor for SQLAlchemy)
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    from .campaigns import CampaignRepository
+    from .circulars import CircularRepository
+    from .co_units import CoUnitRepository
+    from .extensions import ExtensionRepository
+    from .instructions import InstructionRepository
+    from .read.audit_reads import AuditReader
     from .read.inbox_page import InboxReads
     from .read.ledger_export import LedgerExportReads
     from .read.ledger_page import LedgerPageReads
@@ -44,80 +39,130 @@ if TYPE_CHECKING:  # the read models load on first use: a command that needs non
     from .read.report_queries import ReportReads
     from .read.score_queries import ScoreReads
     from .read.task_list import TaskReads
+    from .records import RecordRepository
+    from .repository import OrgRepository
+    from .substitutions import SubstitutionRepository
+    from .subtasks import SubTaskRepository
+    from .web_store import WebStore
+    from .workspace import DefinitionRepository
 
 
 class UnitOfWork:
-    _conn: Connection
+    """One transaction on one driver connection of the database's pool.
+
+    The hot path (``tasks``, ``outbox``, ``sweep``, ``settings``) runs its SQL on the driver connection;
+    everything written with SQLAlchemy Core or the ORM runs on ``_conn``, a SQLAlchemy ``Connection`` on the
+    same driver connection and transaction, made (and SQLAlchemy imported) only when a repository needs it.
+    """
+
     tasks: TaskRepository
-    org: OrgRepository
     outbox: OutboxRepository
-    records: RecordRepository
-    audit: AuditReader
+    sweep: SweepRepository
     settings: SettingsRepository
 
     def __init__(self, db: Database, *, write: bool) -> None:
         self.db = db
         self.write = write
         self._committed = False
+        self._raw: Any = None
 
     def __enter__(self) -> UnitOfWork:
+        db = self.db
         try:
-            conn = self.db.engine.connect()
-        except DBAPIError as exc:
-            raise self.db.unreachable(exc) from None
-        if self.write:
-            conn = conn.execution_options(**{WRITE_OPTION: True})
-        self._conn = conn
+            raw = db.checkout()
+        except Exception as exc:
+            if isinstance(exc, db.driver_error) or _is_sqlalchemy_error(exc):
+                raise db.unreachable(exc) from None
+            raise
         try:
-            conn.begin()
-        except (DBAPIError, self.db.engine.dialect.loaded_dbapi.Error) as exc:  # BEGIN goes to the driver directly
-            conn.close()
-            raise _store_error(self.db, exc) from None
-        self.tasks = TaskRepository(conn, self.db.dialect)
-        self.org = OrgRepository(conn)
-        self.outbox = OutboxRepository(conn, self.db.dialect)
-        self.sweep = SweepRepository(conn, self.db.dialect)
-        self.records = RecordRepository(conn, self.db.dialect)
-        self.settings = SettingsRepository(conn)
-        self.audit = AuditReader(conn)
+            db.begin(raw, write=self.write)
+        except db.driver_error as exc:
+            db.checkin(raw, broken=True)
+            raise _store_error(db, exc) from None
+        self._raw = raw
         self._session: Session | None = None
+        self.tasks = TaskRepository(raw, db.dialect)
+        self.outbox = OutboxRepository(raw, db.dialect)
+        self.sweep = SweepRepository(raw, db.dialect)
+        self.settings = SettingsRepository(raw, db.dialect)
         return self
+
+    @cached_property
+    def _conn(self) -> Connection:
+        """SQLAlchemy's view of this unit's connection and transaction (for Core and the ORM)."""
+        return self.db.bound(self._raw)
 
     # Repositories the hot path never needs are made on first use, so a firing pays nothing for them.
     @cached_property
+    def org(self) -> OrgRepository:
+        from .repository import OrgRepository
+
+        return OrgRepository(self._raw, self.db.dialect, lambda: self._conn)
+
+    @cached_property
+    def records(self) -> RecordRepository:
+        from .records import RecordRepository
+
+        return RecordRepository(self._conn, self.db.dialect)
+
+    @cached_property
+    def audit(self) -> AuditReader:
+        from .read.audit_reads import AuditReader
+
+        return AuditReader(self._conn)
+
+    @cached_property
     def extensions(self) -> ExtensionRepository:
+        from .extensions import ExtensionRepository
+
         return ExtensionRepository(self._conn)
 
     @cached_property
     def co_units(self) -> CoUnitRepository:
+        from .co_units import CoUnitRepository
+
         return CoUnitRepository(self._conn)
 
     @cached_property
     def substitutions(self) -> SubstitutionRepository:
+        from .substitutions import SubstitutionRepository
+
         return SubstitutionRepository(self._conn)
 
     @cached_property
     def campaigns(self) -> CampaignRepository:
+        from .campaigns import CampaignRepository
+
         return CampaignRepository(self._conn)
 
     @cached_property
     def circulars(self) -> CircularRepository:
+        from .circulars import CircularRepository
+
         return CircularRepository(self._conn)
 
     @cached_property
     def sub_tasks(self) -> SubTaskRepository:
+        from .subtasks import SubTaskRepository
+
         return SubTaskRepository(self._conn)
 
     @cached_property
     def definitions(self) -> DefinitionRepository:
+        from .workspace import DefinitionRepository
+
         return DefinitionRepository(self._conn)
 
     @cached_property
     def web(self) -> WebStore:
+        from .web_store import WebStore
+
         return WebStore(self._conn)
 
     @cached_property
     def instructions(self) -> InstructionRepository:
+        from .instructions import InstructionRepository
+
         return InstructionRepository(self._conn)
 
     # Read models: the queries of one page or report, each returning named rows.
@@ -166,31 +211,42 @@ class UnitOfWork:
     def _orm(self) -> Session:
         """An ORM session on this unit's connection and transaction, for the read side."""
         if self._session is None:
+            from sqlalchemy.orm import Session
+
             self._session = Session(bind=self._conn, autoflush=False, expire_on_commit=False)
         return self._session
 
     def commit(self) -> None:
         self.tasks.close()
         try:
-            self._conn.commit()
-        except DBAPIError as exc:
-            raise _store_error(self.db, exc) from None
+            self._raw.commit()
+        except Exception as exc:
+            if isinstance(exc, self.db.driver_error):
+                raise _store_error(self.db, exc) from None
+            raise
         self._committed = True
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        raw, db = self._raw, self.db
+        broken = False
         try:
             self.tasks.close()
             if self._session is not None:
                 self._session.close()
             if not self._committed:
-                self._conn.rollback()
+                raw.rollback()
+            if "_conn" in self.__dict__:
+                broken = not db.release_bound(raw)
+        except Exception:
+            broken = True
+            raise
         finally:
-            self._conn.close()
+            db.checkin(raw, broken=broken)
         # The hot path uses the DBAPI directly, so its errors arrive unwrapped.
-        if isinstance(exc, (DBAPIError, self.db.engine.dialect.loaded_dbapi.Error)):
-            raise _store_error(self.db, exc) from None
+        if exc is not None and (isinstance(exc, db.driver_error) or _is_sqlalchemy_error(exc)):
+            raise _store_error(db, exc) from None
 
 
 def _store_error(db: Database, exc: BaseException) -> StoreError:

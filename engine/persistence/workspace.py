@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from .sql import DriverStatements
 
-from .models import Task, WorkflowVersion, WorkspaceSetting
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
-class SettingsRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+class SettingsRepository(DriverStatements):
+    """Read on every command (who operates, single desk): on the driver connection, no SQLAlchemy."""
+
+    def _one(self, statement: str, params: dict[str, Any]) -> Any:
+        cur = self._run(statement, params)
+        row = cur.fetchone()
+        cur.close()
+        return None if row is None else row[0]
 
     def get(self, key: str) -> str | None:
-        return self.conn.execute(select(WorkspaceSetting.value).where(WorkspaceSetting.key == key)).scalar()
+        return self._one("SELECT value FROM workspace WHERE key = :key", {"key": key})
 
     def put(self, key: str, value: str) -> None:
-        self.conn.execute(delete(WorkspaceSetting).where(WorkspaceSetting.key == key))
-        self.conn.execute(insert(WorkspaceSetting).values(key=key, value=value))
+        self._run("DELETE FROM workspace WHERE key = :key", {"key": key}).close()
+        self._run("INSERT INTO workspace (key, value) VALUES (:key, :value)", {"key": key, "value": value}).close()
 
     def session_role(self) -> str:
         """The login role: unlike current_user it does not change with SET ROLE, and the database stamps it."""
-        return str(self.conn.execute(text("SELECT session_user")).scalar())
+        return str(self._one("SELECT session_user", {}))
 
 
 class DefinitionRepository:
@@ -32,14 +39,24 @@ class DefinitionRepository:
         self.conn = conn
 
     def seen(self) -> set[tuple[str, str]]:
+        from sqlalchemy import select
+
+        from .models import WorkflowVersion
+
         return {(n, v) for n, v in self.conn.execute(select(WorkflowVersion.name, WorkflowVersion.version))}
 
     def state_counts(self, workflow: str) -> list[tuple[str, int]]:
+        from sqlalchemy import func, select
+
+        from .models import Task
+
         rows = self.conn.execute(select(Task.state, func.count()).where(Task.workflow == workflow).group_by(Task.state))
         return [(state, int(count)) for state, count in rows]
 
     def register(self, name: str, version: str, at: datetime) -> None:
         """INSERT … ON CONFLICT DO NOTHING: two commands registering the same version at once both succeed."""
+        from .models import WorkflowVersion
+
         if self.conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 

@@ -1,0 +1,50 @@
+"""The storage rules of instants, days and JSON, for SQL run on the driver (no SQLAlchemy here).
+
+Instants are stored as UTC (on SQLite as SQLAlchemy's DATETIME text, naive); days as ISO dates; JSON as
+text with sorted keys, so SQLite and PostgreSQL hold the same bytes. ``types`` applies the same rules to
+the SQLAlchemy columns.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+
+def encode_instant(value: datetime, dialect_name: str) -> object:
+    value = value.astimezone(UTC)
+    if dialect_name == "sqlite":  # the SQLITE_INSTANT_FORMAT layout, without strftime's cost
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value
+
+
+def decode_instant(value: object) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def encode_date(value: date | None, dialect_name: str) -> object:
+    if value is None:
+        return None
+    return value.isoformat() if dialect_name == "sqlite" else value
+
+
+def decode_date(value: object) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    assert isinstance(value, date)
+    return value
+
+
+def encode_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def decode_json(value: Any) -> Any:
+    """A JSON column as the driver hands it back (text), as ``JSONText`` would read it."""
+    return json.loads(value) if isinstance(value, str) else value

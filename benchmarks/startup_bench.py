@@ -42,7 +42,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="duban-startup-"))
     db = folder / "w.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"}
-    for name in ("DUBAN_NOW", "DUBAN_USER", "DUBAN_DATABASE_URL"):
+    # PYTHONDONTWRITEBYTECODE would make every run compile every module from source: installed code has its bytecode.
+    for name in ("DUBAN_NOW", "DUBAN_USER", "DUBAN_DATABASE_URL", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
     setup = [
         ["--db", str(db), "init", "--single-desk", "--org", str(ROOT / "examples" / "org.yaml")],

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import RowMapping
+from typing import TYPE_CHECKING, Any
 
 from ..domain.audit import RowFacts, TaskContent
-from .types import decode_date, decode_instant
+from .codec import decode_date, decode_instant
+
+if TYPE_CHECKING:
+    from sqlalchemy import RowMapping
 
 # The task columns the content digest covers, in the order ``content_of`` reads them.
 CONTENT_COLUMNS = (

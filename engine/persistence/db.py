@@ -163,7 +163,11 @@ class Database:
             if hook is not None and self.dialect == "postgresql":  # SQLite's own hook registers functions ours need not
                 hook(conn)
         if self.dialect == "sqlite":
-            _tune_connection(conn)
+            try:
+                _tune_connection(conn)
+            except BaseException:
+                conn.close()  # a file that is not a database: closing removes the -wal and -shm just made
+                raise
         return conn
 
     def checkout(self) -> Any:

@@ -75,35 +75,43 @@ def _day(value: Any) -> date:
     return found
 
 
+def substitutions_where(statements: DriverStatements, where: str, params: dict[str, Any]) -> list[Substitution]:
+    """代理: the substitutions a condition picks, read on the driver (a notice's redirect, a task page)."""
+    cur = statements._run(
+        "SELECT code, absent_id, substitute_id, starts_on, ends_on, reason, status, requested_by, requested_at, "
+        f"decided_by, decided_at, cancelled_by, cancelled_at FROM substitutions WHERE {where}",
+        params,
+    )
+    rows = cur.fetchall()
+    cur.close()
+    return [
+        Substitution(
+            code=r[0],
+            absent_id=r[1],
+            substitute_id=r[2],
+            starts_on=_day(r[3]),
+            ends_on=_day(r[4]),
+            reason=r[5],
+            status=r[6],
+            requested_by=r[7],
+            requested_at=decode_instant(r[8]),
+            decided_by=r[9],
+            decided_at=None if r[10] is None else decode_instant(r[10]),
+            cancelled_by=r[11],
+            cancelled_at=None if r[12] is None else decode_instant(r[12]),
+        )
+        for r in rows
+    ]
+
+
 class OutboxRepository(DriverStatements):
     def substitutes_on(self, day: date) -> list[Substitution]:
         """代理: the substitutions whose range holds ``day``; a notice for someone away goes to their substitute."""
-        cur = self._run(
-            "SELECT code, absent_id, substitute_id, starts_on, ends_on, reason, status, requested_by, requested_at, "
-            "decided_by, decided_at, cancelled_by, cancelled_at FROM substitutions "
-            "WHERE status IN ('approved', 'cancelled') AND starts_on <= :day AND ends_on >= :day",
+        return substitutions_where(
+            self,
+            "status IN ('approved', 'cancelled') AND starts_on <= :day AND ends_on >= :day",
             {"day": encode_date(day, self.dialect)},
         )
-        rows = cur.fetchall()
-        cur.close()
-        return [
-            Substitution(
-                code=r[0],
-                absent_id=r[1],
-                substitute_id=r[2],
-                starts_on=_day(r[3]),
-                ends_on=_day(r[4]),
-                reason=r[5],
-                status=r[6],
-                requested_by=r[7],
-                requested_at=decode_instant(r[8]),
-                decided_by=r[9],
-                decided_at=None if r[10] is None else decode_instant(r[10]),
-                cancelled_by=r[11],
-                cancelled_at=None if r[12] is None else decode_instant(r[12]),
-            )
-            for r in rows
-        ]
 
     def add(self, notice: OutgoingNotice, now: datetime) -> bool:
         """Insert unless a notification with the same dedup key exists; True when inserted."""

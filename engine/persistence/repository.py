@@ -36,6 +36,32 @@ CHAIN_STEP = {
 }
 
 
+def _instant(value: Any) -> datetime:
+    return decode_instant(value)
+
+
+# The tasks table's typed columns (models.Task), as the driver hands them back: read as the ORM reads them.
+_TASK_DECODE: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys(("measures", "fields", "ledger_columns"), decode_json),
+    **dict.fromkeys(
+        ("deadline", "original_deadline", "assigned_on", "closed_on", "sign_by", "source_date"), decode_date
+    ),
+    **dict.fromkeys(
+        (
+            "watch_from",
+            "next_action_at",
+            "last_progress_at",
+            "clock_stopped_at",
+            "signed_at",
+            "created_at",
+            "updated_at",
+        ),
+        _instant,
+    ),
+    **dict.fromkeys(("ongoing", "named_in_circular"), bool),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRow:
     """A task as the write path sees it."""
@@ -375,6 +401,9 @@ class TaskRepository:
         """The columns the content digest covers, and the co-unit ids, as stored now."""
         cur = self._run("SELECT * FROM tasks WHERE id = :t", {"t": task_id})
         row = dict(zip((d[0] for d in cur.description), cur.fetchone(), strict=True))
+        for name, decode in _TASK_DECODE.items():  # the values the ORM's column types would give
+            if name in row and row[name] is not None:
+                row[name] = decode(row[name])
         co_units = [r[0] for r in self._run("SELECT unit_id FROM task_co_units WHERE task_id = :t", {"t": task_id})]
         return row, co_units
 

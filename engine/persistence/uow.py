@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # these load on first use: a firing or a task page pays for n
     from .read.report_queries import ReportReads
     from .read.score_queries import ScoreReads
     from .read.task_list import TaskReads
+    from .read.task_page import TaskPageReads
     from .records import RecordRepository
     from .repository import OrgRepository
     from .substitutions import SubstitutionRepository
@@ -103,7 +104,7 @@ class UnitOfWork:
     def records(self) -> RecordRepository:
         from .records import RecordRepository
 
-        return RecordRepository(self._conn, self.db.dialect)
+        return RecordRepository(lambda: self._conn, self.db.dialect, self._raw)
 
     @cached_property
     def audit(self) -> AuditReader:
@@ -151,7 +152,7 @@ class UnitOfWork:
     def definitions(self) -> DefinitionRepository:
         from .workspace import DefinitionRepository
 
-        return DefinitionRepository(self._conn)
+        return DefinitionRepository(self._raw, self.db.dialect, lambda: self._conn)
 
     @cached_property
     def web(self) -> WebStore:
@@ -166,6 +167,13 @@ class UnitOfWork:
         return InstructionRepository(self._conn)
 
     # Read models: the queries of one page or report, each returning named rows.
+    @cached_property
+    def task_page(self) -> TaskPageReads:
+        """The task page's queries, on the driver connection (no SQLAlchemy)."""
+        from .read.task_page import TaskPageReads
+
+        return TaskPageReads(self._raw, self.db.dialect)
+
     @cached_property
     def task_reads(self) -> TaskReads:
         from .read.task_list import TaskReads

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,40 +33,42 @@ class SettingsRepository(DriverStatements):
         return str(self._one("SELECT session_user", {}))
 
 
-class DefinitionRepository:
-    """Which workflow definition versions this workspace has seen, and the states its tasks are in."""
+class DefinitionRepository(DriverStatements):
+    """Which workflow definition versions this workspace has seen, and the states its tasks are in.
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    Read on every command (``check_definitions``): on the driver; a new version is registered with Core.
+    """
+
+    def __init__(self, conn: Any, dialect: str, core: Callable[[], Connection]) -> None:
+        super().__init__(conn, dialect)
+        self._core = core
 
     def seen(self) -> set[tuple[str, str]]:
-        from sqlalchemy import select
-
-        from .models import WorkflowVersion
-
-        return {(n, v) for n, v in self.conn.execute(select(WorkflowVersion.name, WorkflowVersion.version))}
+        cur = self._run("SELECT name, version FROM workflow_versions", {})
+        found = {(n, v) for n, v in cur.fetchall()}
+        cur.close()
+        return found
 
     def state_counts(self, workflow: str) -> list[tuple[str, int]]:
-        from sqlalchemy import func, select
-
-        from .models import Task
-
-        rows = self.conn.execute(select(Task.state, func.count()).where(Task.workflow == workflow).group_by(Task.state))
-        return [(state, int(count)) for state, count in rows]
+        cur = self._run("SELECT state, COUNT(*) FROM tasks WHERE workflow = :w GROUP BY state", {"w": workflow})
+        rows = [(state, int(count)) for state, count in cur.fetchall()]
+        cur.close()
+        return rows
 
     def register(self, name: str, version: str, at: datetime) -> None:
         """INSERT … ON CONFLICT DO NOTHING: two commands registering the same version at once both succeed."""
         from .models import WorkflowVersion
 
-        if self.conn.dialect.name == "postgresql":
+        core = self._core()
+        if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            self.conn.execute(
+            core.execute(
                 pg_insert(WorkflowVersion).on_conflict_do_nothing().values(name=name, version=version, registered_at=at)
             )
             return
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        self.conn.execute(
+        core.execute(
             sqlite_insert(WorkflowVersion).on_conflict_do_nothing().values(name=name, version=version, registered_at=at)
         )

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from ..app import App
 from ..domain.errors import InvalidInput, NotPermitted, UnknownInstruction, UnknownPerson
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
-from ..persistence.instructions import InstructionRow, PointingTask
 from ..persistence.uow import UnitOfWork
 from .chain import record_changes
 from .identity import acting
 from .notify import cached_org
 from .org import resolve_person
+
+if TYPE_CHECKING:  # the instructions' table module loads SQLAlchemy: a firing imports this module, and needs none
+    from ..persistence.instructions import InstructionRow, PointingTask
 
 INSTRUCTION_PREFIX = "PS"  # 批示
 MAY_REGISTER = frozenset({"leader", "supervisor", "admin"})

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..app import App
 from ..domain.co_units import SIGNED, Part
@@ -14,10 +14,12 @@ from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask, unknown_st
 from ..domain.machine import TaskFacts, relations_of
 from ..domain.text import Bilingual
 from ..domain.watch import task_standing, watched_sign_by
-from ..persistence.models import Task
-from ..persistence.read.task_list import TaskListQuery
 from .org import resolve_unit
 from .split_view import RollUp, SubTaskView, sub_task_views
+
+if TYPE_CHECKING:  # the list's query module loads SQLAlchemy: ``show`` does not need it
+    from ..persistence.models import Task
+    from ..persistence.read.task_page import TaskRecord
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,9 @@ def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
     return Bilingual(state or "—", state or "—")
 
 
-def _summary(app: App, task: Task, unit_name: str, leader_name: str | None, parent: str | None = None) -> TaskSummary:
+def _summary(
+    app: App, task: Task | TaskRecord, unit_name: str, leader_name: str | None, parent: str | None = None
+) -> TaskSummary:
     spec = app.registry.find(task.workflow)
     today = app.clock.now().astimezone(app.tz).date()
     stand = task_standing(spec, task.state, task.deadline, today, app.calendar) if spec else None
@@ -276,6 +280,8 @@ def iter_tasks(
             viewer = uow.web.viewer(flt.visible_to)
             if viewer is None:
                 raise UnknownPerson(person=flt.visible_to, near="")
+        from ..persistence.read.task_list import TaskListQuery
+
         q = TaskListQuery(
             states=flt.states,
             campaign=flt.campaign or None,
@@ -300,12 +306,12 @@ def iter_tasks(
 
 def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
     with app.uow(write=False) as uow:
-        found = uow.task_reads.page(code)
+        found = uow.task_page.page(code)
         if found is None:
             raise UnknownTask(code=code)
         task, names = found.task, found.names
         spec = app.registry.find(task.workflow)
-        stood_in = uow.substitutions.on_behalf(app.tz, [(e.actor_id, e.operator_id, e.at) for e in found.events])
+        stood_in = uow.task_page.on_behalf(app.tz, [(e.actor_id, e.operator_id, e.at) for e in found.events])
         events = [
             EventView(
                 e.seq,
@@ -337,14 +343,14 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
             )
             for r in found.reports
         ]
-        parts = uow.co_units.parts(task.id, app.tz)
+        parts = uow.task_page.parts(task.id, app.tz)
         allowed: list[str] = []
         if viewer:
             actor = uow.tasks.actor(viewer)
             if actor is None:
                 raise UnknownPerson(person=viewer, near="")
             if spec is not None:
-                head = uow.task_reads.unit_head(task.unit_id)
+                head = uow.task_page.unit_head(task.unit_id)
                 facts = TaskFacts(
                     task.code,
                     task.state,
@@ -358,7 +364,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 # a request is asked for when none is pending, and decided only when one is
                 hidden = (
                     {"grant_extension", "deny_extension"}
-                    if not uow.task_reads.extension_pending(task.id)
+                    if not uow.task_page.extension_pending(task.id)
                     else {"extend"}
                 )
                 # a transfer is consented to or declined only while one is proposed
@@ -386,7 +392,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 if found.parent is None:
                     hidden |= {"close_out"}  # 核销 is for sub-tasks only
                 allowed = [t for t in allowed if t not in hidden]
-        sub_tasks, roll_up = sub_task_views(app, uow, task.id)
+        sub_tasks, roll_up = sub_task_views(app, uow, task.id, page=True)
     return TaskDetail(
         summary=_summary(app, task, found.unit_name, found.leader_name, found.parent),
         problem=task.problem,

@@ -11,14 +11,17 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..app import App
 from ..domain.cadence import Cadence, Duty, ReportingPolicy, Tally, duties, history
 from ..domain.text import Bilingual
 from ..domain.workflow import WorkflowSpec
-from ..persistence.read.report_duties import DutySource
 from ..persistence.uow import UnitOfWork
+
+if TYPE_CHECKING:  # the many-task read loads SQLAlchemy; one task's (show) does not
+    from ..persistence.read.report_duties import DutySource
+    from ..persistence.read.task_page import DutyRow
 
 T = TypeVar("T")
 
@@ -59,7 +62,7 @@ def ongoing_only(app: App) -> frozenset[str]:
     return frozenset(s.name for s in reporting_workflows(app) if s.reporting and s.reporting.tasks == "ongoing")
 
 
-def _cadence(spec: WorkflowSpec, src: DutySource) -> tuple[ReportingPolicy, Cadence] | None:
+def _cadence(spec: WorkflowSpec, src: DutySource | DutyRow) -> tuple[ReportingPolicy, Cadence] | None:
     policy = spec.reporting
     if policy is None:
         return None
@@ -67,7 +70,9 @@ def _cadence(spec: WorkflowSpec, src: DutySource) -> tuple[ReportingPolicy, Cade
     return (policy, cadence) if cadence is not None else None
 
 
-def task_duty_list(app: App, src: DutySource, at: datetime) -> tuple[ReportingPolicy, Cadence, list[Duty]] | None:
+def task_duty_list(
+    app: App, src: DutySource | DutyRow, at: datetime
+) -> tuple[ReportingPolicy, Cadence, list[Duty]] | None:
     """A task's duties as of ``at``, or None if its workflow asks it for no periodic reports."""
     spec = app.registry.find(src.workflow)
     found = _cadence(spec, src) if spec is not None else None
@@ -78,7 +83,7 @@ def task_duty_list(app: App, src: DutySource, at: datetime) -> tuple[ReportingPo
     return policy, cadence, duties(cadence, policy.due_at, h, at, app.calendar, app.tz)
 
 
-def _view(src: DutySource, cadence: Cadence, found: list[Duty]) -> DutyView:
+def _view(src: DutySource | DutyRow, cadence: Cadence, found: list[Duty]) -> DutyView:
     coming = next((d for d in found if d.status == "open"), None)
     t = Tally()
     for d in found:
@@ -118,8 +123,15 @@ def page_duties(app: App, codes: Sequence[str]) -> dict[str, DutyView]:
 
 def task_duties(app: App, code: str, at: datetime | None = None) -> DutyView | None:
     """One task's periodic reports, or None if it owes none (its workflow or campaign asks for none)."""
-    with app.uow(write=False) as uow:
-        return duty_views(app, uow, [code], at).get(code)
+    if not reporting_workflows(app):
+        return None
+    at = at or app.clock.now()
+    with app.uow(write=False) as uow:  # one task: the task page's driver query, no SQLAlchemy
+        src = uow.task_page.duty_source(
+            code, workflows=[s.name for s in reporting_workflows(app)], until=at, ongoing_only=ongoing_only(app)
+        )
+    found = task_duty_list(app, src, at) if src is not None else None
+    return _view(src, found[1], found[2]) if src is not None and found is not None else None
 
 
 def with_duties(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..app import App
 from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
@@ -23,7 +23,6 @@ from ..domain.textcheck import check_text
 from ..domain.watch import after_transition, moved_deadline, next_attention, reassigned, sign_for_by
 from ..domain.workflow import FieldSpec, WorkflowSpec
 from ..persistence.binding import content_of
-from ..persistence.instructions import InstructionRow
 from ..persistence.repository import NewTaskRow, TaskRow
 from ..persistence.uow import UnitOfWork
 from .identity import Acting, acting
@@ -31,6 +30,9 @@ from .instructions import find_instruction
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
 from .refusals import refusals_recorded
+
+if TYPE_CHECKING:
+    from ..persistence.instructions import InstructionRow
 
 
 @dataclass

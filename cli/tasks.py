@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 from rich.cells import cell_len
 
-from duban.engine.app import App
 from duban.engine.domain.co_units import PART_LABELS
 from duban.engine.domain.errors import NoActor
-from duban.engine.services import queries, report_duties, tasks
-from duban.engine.services.queries import TaskDetail, TaskSummary
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE, KEY_VALUE
 from .render import emit_json, emit_json_stream, say, table, when
-from .split_render import show_sub_tasks, split_json
+
+if TYPE_CHECKING:  # each command imports the services it runs: `show` loads no firing path, `start` no queries
+    from duban.engine.app import App
+    from duban.engine.services import queries, report_duties, tasks
+    from duban.engine.services.queries import TaskDetail, TaskSummary
+
+LIST_PAGE = 50  # as services.queries.LIST_PAGE (tests/integration/test_cli.py checks they agree)
 
 VERBS = ("start", "submit", "approve", "reject", "close", "reopen", "cancel", "suspend", "resume")
 VERB_HELP = {
@@ -89,6 +93,8 @@ def assign(
     instruction: str | None,
 ) -> None:
     """交办 — assign a new task to a responsible unit; prints its code."""
+    from duban.engine.services import tasks
+
     app = ctx.app()
     code = tasks.assign(
         app,
@@ -144,6 +150,8 @@ def _verb_command(verb: str) -> click.Command:
     @json_option
     @pass_ctx
     def command(ctx: Ctx, code: str, comment: str | None, if_version: int | None) -> None:
+        from duban.engine.services import tasks
+
         _print_fired(ctx, tasks.fire(ctx.app(), ctx.actor, code, verb, comment=comment, if_version=if_version))
 
     return command
@@ -158,6 +166,8 @@ def _verb_command(verb: str) -> click.Command:
 @pass_ctx
 def fire(ctx: Ctx, code: str, trigger: str, comment: str | None, if_version: int | None) -> None:
     """Fire any trigger of the task's workflow (see 'duban workflow show')."""
+    from duban.engine.services import tasks
+
     _print_fired(ctx, tasks.fire(ctx.app(), ctx.actor, code, trigger, comment=comment, if_version=if_version))
 
 
@@ -176,6 +186,8 @@ def fire(ctx: Ctx, code: str, trigger: str, comment: str | None, if_version: int
 @pass_ctx
 def progress(ctx: Ctx, code: str, percent: int, note: str, attachments: tuple[Path, ...]) -> None:
     """报送进展 — report progress on a task, with evidence files."""
+    from duban.engine.services import tasks
+
     result = tasks.report_progress(ctx.app(), ctx.actor, code, tasks.ProgressInput(percent, note, attachments))
     if ctx.json:
         emit_json({"code": code, "percent": percent, "version": result.version, "attachments": len(attachments)})
@@ -277,12 +289,16 @@ def duty_json(v: report_duties.DutyView | None) -> dict[str, object]:
 
 def listed_json(app: App, rows: list[TaskSummary]) -> list[dict[str, object]]:
     """A page of tasks as ``list --json`` (and the API) gives them: the summary and the periodic reports."""
+    from duban.engine.services import report_duties
+
     views = report_duties.page_duties(app, [s.code for s in rows])
     return [{**summary_json(s), **duty_json(views.get(s.code))} for s in rows]
 
 
 def shown_json(app: App, d: TaskDetail) -> dict[str, object]:
     """A task as ``show --json`` (and the API) gives it: the details and its periodic reports (定期填报)."""
+    from duban.engine.services import report_duties
+
     duty = report_duties.task_duties(app, d.summary.code)
     return {**detail_json(d), **duty_json(duty), "reporting": duty.to_dict() if duty else None}
 
@@ -304,7 +320,7 @@ def shown_json(app: App, d: TaskDetail) -> dict[str, object]:
 @click.option("--source", help="Only tasks from this source (问题来源); '-' for tasks that cite none.")
 @click.option("--instruction", help="Only tasks turned from this leader's instruction (PS-2026-0001).")
 @click.option("--top", is_flag=True, help="Only top tasks, not sub-tasks (分解).")
-@click.option("--limit", type=int, default=queries.LIST_PAGE, show_default=True, help="Show at most this many.")
+@click.option("--limit", type=int, default=LIST_PAGE, show_default=True, help="Show at most this many.")
 @click.option("--after", metavar="CODE", help="Start after this task code (the next page).")
 @click.option("--all", "every", is_flag=True, help="Every match, streamed (JSON: an array written row by row).")
 @json_option
@@ -326,6 +342,8 @@ def list_cmd(
     every: bool,
 ) -> None:
     """List tasks, with their traffic light (红黄绿灯): a page at a time, or --all streamed."""
+    from duban.engine.services import queries, report_duties
+
     if mine and not ctx.actor:
         raise NoActor()
     app = ctx.app()
@@ -377,6 +395,8 @@ def list_cmd(
 
 
 def detail_json(d: TaskDetail) -> dict[str, object]:
+    from .split_render import split_json
+
     return {
         **summary_json(d.summary),
         "problem": d.problem,
@@ -440,6 +460,10 @@ def detail_json(d: TaskDetail) -> dict[str, object]:
 @pass_ctx
 def show(ctx: Ctx, code: str) -> None:
     """Details of a task and its timeline."""
+    from duban.engine.services import queries, report_duties
+
+    from .split_render import show_sub_tasks
+
     app = ctx.app()
     d = queries.show_task(app, code, viewer=ctx.actor)
     if ctx.json:

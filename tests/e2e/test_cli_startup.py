@@ -65,3 +65,48 @@ def test_list_pages_and_streams(call, tmp_path) -> None:  # type: ignore[no-unty
     bad = call("--db", db, "list", "--all", "--light", "purple", "--json")
     assert bad.code == 2 and bad.out == ""  # refused before anything is printed
     assert call("--db", db, "list", "--limit", "0").code == 2
+
+
+def test_the_list_page_size_is_the_services_own() -> None:
+    from duban.cli.tasks import LIST_PAGE
+    from duban.engine.services import queries
+
+    assert LIST_PAGE == queries.LIST_PAGE
+
+
+def test_show_and_a_step_load_no_sqlalchemy(call, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The commands run all day read and fire on the driver connection: neither imports SQLAlchemy nor the ORM
+    models, and a refused step (recorded on the chain) does not either."""
+    from tests.conftest import DEPUTY, EXAMPLES, PRINCIPAL, UNIT
+
+    db = str(tmp_path / "s.db")
+    assert call("--db", db, "init", "--single-desk", "--org", str(EXAMPLES / "org.yaml")).code == 0
+    code = call("--db", db, "--as", PRINCIPAL, "assign", "--title", "路灯", "--unit", UNIT, "--leader", DEPUTY).out
+    probe = (
+        "import sys\n"
+        "from duban.cli.main import run\n"
+        "try:\n"
+        "    run(sys.argv[1:])\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code)\n"
+        "print(sorted(m for m in ('sqlalchemy', 'duban.engine.persistence.models') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    head = "fenglei"  # the unit head of the example organisation's 社会事务科
+    for argv, status in (
+        (["show", code.strip()], 0),
+        (["start", code.strip()], 0),
+        (["start", code.strip()], 5),  # refused: already started; the refusal is recorded all the same
+        (["show", code.strip(), "--json"], 0),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, "--db", db, "--as", head, *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            check=True,
+        )
+        lines = out.stdout.strip().splitlines()
+        assert lines[-2] == f"exit {status}", (argv, out.stdout, out.stderr)
+        assert lines[-1] == "[]", (argv, out.stdout)

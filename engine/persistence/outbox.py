@@ -75,13 +75,16 @@ def _day(value: Any) -> date:
     return found
 
 
-def substitutions_where(statements: DriverStatements, where: str, params: dict[str, Any]) -> list[Substitution]:
-    """代理: the substitutions a condition picks, read on the driver (a notice's redirect, a task page)."""
-    cur = statements._run(
-        "SELECT code, absent_id, substitute_id, starts_on, ends_on, reason, status, requested_by, requested_at, "
-        f"decided_by, decided_at, cancelled_by, cancelled_at FROM substitutions WHERE {where}",
-        params,
-    )
+# The substitutions' columns in the order ``substitutions_where`` reads them; a caller appends its WHERE.
+SUBSTITUTIONS_SELECT = (
+    "SELECT code, absent_id, substitute_id, starts_on, ends_on, reason, status, requested_by, requested_at, "
+    "decided_by, decided_at, cancelled_by, cancelled_at FROM substitutions "
+)
+
+
+def substitutions_where(statements: DriverStatements, statement: str, params: dict[str, Any]) -> list[Substitution]:
+    """代理: the substitutions a statement (``SUBSTITUTIONS_SELECT`` and a condition) picks, read on the driver."""
+    cur = statements._run(statement, params)
     rows = cur.fetchall()
     cur.close()
     return [
@@ -109,7 +112,8 @@ class OutboxRepository(DriverStatements):
         """代理: the substitutions whose range holds ``day``; a notice for someone away goes to their substitute."""
         return substitutions_where(
             self,
-            "status IN ('approved', 'cancelled') AND starts_on <= :day AND ends_on >= :day",
+            SUBSTITUTIONS_SELECT
+            + "WHERE status IN ('approved', 'cancelled') AND starts_on <= :day AND ends_on >= :day",
             {"day": encode_date(day, self.dialect)},
         )
 

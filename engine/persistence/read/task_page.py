@@ -16,7 +16,7 @@ from ...domain.cadence import Step
 from ...domain.co_units import Part
 from ...domain.substitution import Substitution
 from ..codec import decode_date, decode_instant, decode_json, encode_instant
-from ..outbox import substitutions_where
+from ..outbox import SUBSTITUTIONS_SELECT, substitutions_where
 from ..sql import DriverStatements
 
 
@@ -295,7 +295,9 @@ class TaskPageReads(DriverStatements):
             code = None
             if operator is not None and operator != actor:
                 if actor not in by_absent:
-                    by_absent[actor] = substitutions_where(self, "absent_id = :a", {"a": actor})
+                    by_absent[actor] = substitutions_where(
+                        self, SUBSTITUTIONS_SELECT + "WHERE absent_id = :a", {"a": actor}
+                    )
                 day = at.astimezone(tz).date()
                 code = next(
                     (s.code for s in by_absent[actor] if s.substitute_id == operator and s.in_force(at, day)), None

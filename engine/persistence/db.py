@@ -128,9 +128,11 @@ class Database:
         from sqlalchemy import create_engine
 
         if self.dialect == "sqlite":
+            # An in-memory database exists once per connection: the engine works on the thread's own one.
+            shared: dict[str, Any] = {"creator": lambda: _Shared(self.checkout())} if self._memory else {}
             # Every unit of work ends in an explicit commit or rollback, so the pool's own reset is redundant work.
             engine = create_engine(
-                self.url, echo=self._echo, connect_args=self._connect_args, pool_reset_on_return=None
+                self.url, echo=self._echo, connect_args=self._connect_args, pool_reset_on_return=None, **shared
             )
             _tune_sqlite(engine)
             return engine
@@ -506,6 +508,18 @@ class _Held:
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._conn, name, value)
+
+
+class _Shared(_Held):
+    """An in-memory database's only connection, lent to the engine: its transactions are the engine's own."""
+
+    __slots__ = ()
+
+    def commit(self) -> None:
+        self._conn.commit()
+
+    def rollback(self) -> None:
+        self._conn.rollback()
 
 
 def _close_quietly(bound: Any, conn: Any) -> None:

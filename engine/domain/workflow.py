@@ -22,7 +22,7 @@ from .errors import DefinitionError
 from .policy import RECIPIENTS, DeadlinePolicy, parse_policy
 from .splitting import SplitPolicy, parse_split
 from .text import Bilingual
-from .yamlload import load_yaml
+from .yamlload import load_yaml, load_yaml_cached
 
 ROLES = frozenset({"leader", "unit_head", "unit_member", "supervisor", "admin", "recorder"})  # recorder: 代录
 RELATIONS = frozenset({"responsible_unit", "lead_leader", "responsible_person", "co_unit"})
@@ -252,7 +252,7 @@ def load_workflow_file(path: Path) -> WorkflowSpec:
         raise DefinitionError(path, Bilingual("文件不存在", "no such file")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError(path, f"cannot read it ({exc.__class__.__name__}: {exc})") from None
-    return parse_workflow(text, str(path))
+    return _Validator(str(path)).build(load_yaml_cached(text, path, DefinitionError))
 
 
 def parse_workflow(text: str, source: str) -> WorkflowSpec:

@@ -7,56 +7,67 @@ each reader validate them and name the key.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import marshal
+import os
 import re
+from functools import cache
 from pathlib import Path
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadFile
 from .osreason import NO_SUCH_FILE, unreadable
 from .text import Bilingual
 
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
 
 
-class SafeLoader(_Base):  # type: ignore[valid-type,misc]
-    """Refuses a key given twice in one mapping: silently keeping the last ``who:`` would change who may act.
+@cache
+def safe_loader() -> type[Any]:
+    """The loader class, made on first use: a command whose definitions come from the cache never imports PyYAML.
 
-    Refuses aliases (``*name``) too: nobody needs them in a workflow, an organisation or a mapping, and a
+    It refuses a key given twice in one mapping: silently keeping the last ``who:`` would change who may act.
+    It refuses aliases (``*name``) too: nobody needs them in a workflow, an organisation or a mapping, and a
     few nested ones (a "billion laughs") expand into more text than memory holds.
     """
+    import yaml
 
-    def construct_document(self, node: yaml.Node) -> object:
-        seen: set[int] = set()
-        stack = [node]
-        while stack:
-            current = stack.pop()
-            if id(current) in seen:
-                raise yaml.constructor.ConstructorError(None, None, ALIASES_REFUSED, current.start_mark)
-            seen.add(id(current))
-            if isinstance(current, yaml.SequenceNode):
-                stack.extend(current.value)
-            elif isinstance(current, yaml.MappingNode):
-                for key, value in current.value:
-                    stack.extend((key, value))
-        return super().construct_document(node)
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
-        seen: set[object] = set()
-        for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key '{key}' appears twice in one mapping", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+    class SafeLoader(base):  # type: ignore[valid-type,misc]
+        def construct_document(self, node: yaml.Node) -> object:
+            seen: set[int] = set()
+            stack = [node]
+            while stack:
+                current = stack.pop()
+                if id(current) in seen:
+                    raise yaml.constructor.ConstructorError(None, None, ALIASES_REFUSED, current.start_mark)
+                seen.add(id(current))
+                if isinstance(current, yaml.SequenceNode):
+                    stack.extend(current.value)
+                elif isinstance(current, yaml.MappingNode):
+                    for key, value in current.value:
+                        stack.extend((key, value))
+            return super().construct_document(node)
 
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+            seen: set[object] = set()
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key '{key}' appears twice in one mapping", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
-SafeLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _Base.yaml_implicit_resolvers.items()
-}
+    SafeLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return SafeLoader
 
 
 ALIASES_REFUSED = "aliases (*name) are not allowed in duban's files"
@@ -103,10 +114,71 @@ def yaml_problem(exc: yaml.YAMLError) -> Bilingual:
 
 def load_yaml(text: str, source: object, error: type[BadFile] = BadFile) -> object:
     """Every duban YAML file is read through here: one loader, one way of saying where it is broken."""
+    import yaml
+
     try:
-        return yaml.load(text, Loader=SafeLoader)
+        return yaml.load(text, Loader=safe_loader())
     except yaml.YAMLError as exc:
         raise error(source, yaml_problem(exc)) from None
+
+
+# --- parsed definitions kept beside their file, as Python keeps bytecode -------------------------------------
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: object) -> bool:
+    """Only what this loader makes from a YAML file (mappings, lists, text, numbers): safe to marshal and back."""
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, _PLAIN) and _plain(v) for k, v in value.items())
+    return False
+
+
+@cache
+def _loader_key() -> str:
+    """What else decides the parse besides the text: this module and PyYAML (their files' size and time)."""
+    from importlib.util import find_spec
+
+    parts = []
+    for origin in (__file__, getattr(find_spec("yaml"), "origin", None)):
+        try:
+            st = os.stat(origin) if origin else None
+        except OSError:
+            st = None
+        parts.append(f"{origin}:{st.st_size}:{st.st_mtime_ns}" if st else f"{origin}:-")
+    return "|".join(parts)
+
+
+def load_yaml_cached(text: str, path: Path, error: type[BadFile] = BadFile) -> object:
+    """``load_yaml`` of a definition file, kept parsed in ``__pycache__`` beside it (where the folder is writable).
+
+    Parsing the built-in workflows took about as long as the rest of a ``duban show``. The kept copy holds the
+    parsed mappings only (marshal: no code, no objects), under the digest of the text and of the loader, so an
+    edited file or a changed loader is parsed afresh; every reader still validates what it gets.
+    """
+    key = hashlib.sha256((_loader_key() + "\0" + text).encode("utf-8")).hexdigest()
+    kept = path.parent / "__pycache__" / f"{path.name}.marshal"
+    try:
+        found = marshal.loads(kept.read_bytes())
+        if isinstance(found, tuple) and len(found) == 2 and found[0] == key:
+            return found[1]
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    data = load_yaml(text, str(path), error)
+    if _plain(data):
+        fresh = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+        try:
+            kept.parent.mkdir(exist_ok=True)
+            fresh.write_bytes(marshal.dumps((key, data)))  # type: ignore[arg-type]  # checked by _plain
+            os.replace(fresh, kept)  # whole or not at all: a reader never sees half a file
+        except OSError:  # a read-only install: parse each time
+            with contextlib.suppress(OSError):
+                fresh.unlink(missing_ok=True)
+    return data
 
 
 def load_yaml_file(path: Path) -> object:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +69,8 @@ class EvidenceStore:
         digest = hashlib.sha256()
         size = 0
         try:
+            import tempfile  # here: every command builds a store, few put a file in it (tempfile loads shutil)
+
             fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         except OSError as exc:
             raise self.unusable(exc) from None

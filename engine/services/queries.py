@@ -14,7 +14,6 @@ from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask, unknown_st
 from ..domain.machine import TaskFacts, relations_of
 from ..domain.text import Bilingual
 from ..domain.watch import task_standing, watched_sign_by
-from .org import resolve_unit
 from .split_view import RollUp, SubTaskView, sub_task_views
 
 if TYPE_CHECKING:  # the list's query module loads SQLAlchemy: ``show`` does not need it
@@ -268,6 +267,8 @@ def iter_tasks(
     if flt.workflow:
         app.registry.machine(flt.workflow)  # an unknown name is an error, not an empty list
     with app.uow(write=False) as uow:
+        from .org import resolve_unit  # here: the organisation's services are a list's, not a task page's
+
         unit_id = resolve_unit(uow.org, flt.unit) if flt.unit else None
         mine: tuple[int | None, str] | None = None
         if flt.mine_for:

@@ -1,5 +1,7 @@
 """The task page's queries (``duban show``, the web's task page) on the driver connection: no SQLAlchemy.
 
+The rows are named tuples, not dataclasses: defining a class costs an eighth of a frozen dataclass's at import.
+
 ``show`` is a command people run all day; its whole process should cost a few interpreter start-ups, and
 importing SQLAlchemy and mapping the ORM models alone cost several. The rows come back in the shapes the
 services read (attribute names as the ORM models have them), decoded by the same storage rules (``codec``).
@@ -8,9 +10,8 @@ services read (attribute names as the ORM models have them), decoded by the same
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...domain.cadence import Step
 from ...domain.co_units import Part
@@ -20,8 +21,7 @@ from ..outbox import SUBSTITUTIONS_SELECT, substitutions_where
 from ..sql import DriverStatements
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRecord:
+class TaskRecord(NamedTuple):
     """A task row as the page shows it."""
 
     id: int
@@ -114,8 +114,7 @@ def _task(r: Sequence[Any]) -> TaskRecord:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class EventRecord:
+class EventRecord(NamedTuple):
     seq: int
     trigger: str
     from_state: str | None
@@ -127,8 +126,7 @@ class EventRecord:
     data: Any
 
 
-@dataclass(frozen=True, slots=True)
-class ReportRecord:
+class ReportRecord(NamedTuple):
     id: int
     percent: int
     note: str
@@ -136,16 +134,14 @@ class ReportRecord:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
+class FileRecord(NamedTuple):
     report_id: int
     original_name: str
     sha256: str
     size: int
 
 
-@dataclass(frozen=True, slots=True)
-class SubTaskRecord:
+class SubTaskRecord(NamedTuple):
     """A sub-task as its parent's roll-up shows it, with its latest progress note."""
 
     code: str
@@ -159,8 +155,7 @@ class SubTaskRecord:
     noted_at: datetime | None
 
 
-@dataclass(frozen=True)
-class TaskPage:
+class TaskPage(NamedTuple):
     """One task as its page shows it: the task, its co-units, events, progress and evidence by report id."""
 
     task: TaskRecord
@@ -174,8 +169,7 @@ class TaskPage:
     parent: str | None = None  # 分解: the code of the task it was split from
 
 
-@dataclass(frozen=True, slots=True)
-class DutyRow:
+class DutyRow(NamedTuple):
     """A task's periodic-report facts (as ``read.report_duties.DutySource``): its steps up to an instant."""
 
     task_id: int

@@ -9,6 +9,7 @@ The script writes *n* open tasks straight into the table (``sweep_bench.populate
 
     python benchmarks/list_bench.py [--tasks 1000000] [--rounds 3]
     python benchmarks/list_bench.py --quick
+    python benchmarks/list_bench.py --tasks 1000000 --keep /tmp/list-1m.db   # populate once, reuse after
 """
 
 from __future__ import annotations
@@ -76,16 +77,27 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="20,000 tasks, one round")
+    parser.add_argument(
+        "--keep",
+        metavar="FILE",
+        help="measure on this SQLite file: populated if absent, kept afterwards (populate once)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.tasks, args.rounds = 20_000, 1
     scratch = Scratch("", "duban-list-")
-    db = scratch.sqlite("list")
+    db = args.keep or scratch.sqlite("list")
+    fresh = not Path(db).exists()
     app = App.build(Settings(database_url=db), clock=FixedClock(NOW))
-    init_workspace(app, ORG, single_desk=True)
-    t0 = time.perf_counter()
-    populate(app, args.tasks, 0.01)
-    print(f"populated {args.tasks:,} tasks in {time.perf_counter() - t0:.0f} s", flush=True)
+    if fresh:
+        init_workspace(app, ORG, single_desk=True)
+        t0 = time.perf_counter()
+        populate(app, args.tasks, 0.01)
+        print(f"populated {args.tasks:,} tasks in {time.perf_counter() - t0:.0f} s", flush=True)
+    else:
+        with app.db.engine.connect() as conn:
+            args.tasks = conn.exec_driver_sql("SELECT count(*) FROM tasks").scalar_one()
+        print(f"reusing {db}: {args.tasks:,} tasks", flush=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"}
     for name in ("DUBAN_NOW", "DUBAN_USER", "DUBAN_DATABASE_URL"):
         env.pop(name, None)
@@ -143,7 +155,8 @@ def main() -> None:
     (out / "list_bench.json").write_text(json.dumps(results, indent=2))
     app.close()
     raw.close()
-    scratch.drop(db)
+    if not args.keep:
+        scratch.drop(db)
 
 
 if __name__ == "__main__":

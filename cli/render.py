@@ -27,13 +27,14 @@ def emit_json(value: Any, tz: ZoneInfo | None = None) -> None:
 
 def emit_json_stream(items: Iterable[Any], tz: ZoneInfo | None = None) -> int:
     """A JSON array written item by item, so a million rows never sit in memory at once; returns how many."""
-    default = _json_default(tz)
+    encode = json.JSONEncoder(ensure_ascii=False, default=_json_default(tz)).encode  # one encoder, not one a row
+    write = sys.stdout.write
     n = 0
-    sys.stdout.write("[")
+    write("[")
     for item in items:
-        sys.stdout.write(("," if n else "") + "\n  " + json.dumps(item, ensure_ascii=False, default=default))
+        write(("," if n else "") + "\n  " + encode(item))
         n += 1
-    sys.stdout.write("\n]\n" if n else "]\n")
+    write("\n]\n" if n else "]\n")
     return n
 
 

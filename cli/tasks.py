@@ -231,7 +231,28 @@ def task_table(ctx: Ctx, rows: list[TaskSummary], title: str | None = None) -> N
     )
 
 
-def summary_json(s: TaskSummary) -> dict[str, object]:
+def summary_json(s: TaskSummary, tz: ZoneInfo | None = None) -> dict[str, object]:
+    """A task's summary under the stable keys of ``list --json``. With ``tz`` the days, instants and state label
+    are already JSON's own values (the text is the same): a streamed list of a million rows then leaves nothing
+    for the encoder to call back for."""
+    out = _summary_fields(s)
+    if tz is not None:
+        out["state_label"] = {"zh": s.state_label.zh, "en": s.state_label.en}
+        out["updated_at"] = s.updated_at.astimezone(tz).isoformat()
+        if s.signed_at is not None:
+            out["signed_at"] = s.signed_at.astimezone(tz).isoformat()
+        for key, day in (
+            ("deadline", s.deadline),
+            ("original_deadline", s.original_deadline),
+            ("sign_by", s.sign_by),
+            ("source_date", s.source_date),
+        ):
+            if day is not None:
+                out[key] = day.isoformat()
+    return out
+
+
+def _summary_fields(s: TaskSummary) -> dict[str, object]:
     return {
         "code": s.code,
         "title": s.title,
@@ -340,19 +361,21 @@ def list_cmd(
         instruction=instruction,
         top_only=top,
     )
+    if every and ctx.json:
+        listed = queries.iter_listed(app, flt, after=after)
+        head = next(listed, None)  # a bad filter is refused before anything is printed
+        emit_json_stream(
+            (
+                {**summary_json(s, app.tz), **duty_json(v)}
+                for s, v in ([] if head is None else itertools.chain([head], listed))
+            ),
+            app.tz,
+        )
+        return
     if every:
-        stream = queries.iter_tasks(app, flt, after=after)
+        stream = queries.iter_tasks(app, flt, after=after, scan=True)
         first = next(stream, None)  # a bad filter is refused before anything is printed
         rows = stream if first is None else itertools.chain([first], stream)
-        if ctx.json:
-            emit_json_stream(
-                (
-                    {**summary_json(s), **duty_json(v)}
-                    for s, v in report_duties.with_duties(app, queries.iter_with_co_units(app, rows), lambda s: s.code)
-                ),
-                app.tz,
-            )
-            return
         shown = 0
         while chunk := list(itertools.islice(rows, 500)):
             task_table(ctx, chunk)

@@ -108,6 +108,7 @@ def main() -> None:
         f"SELECT {COLUMNS} FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN people p ON p.id = t.lead_leader_id "
         "ORDER BY t.code LIMIT 51"
     )
+    load_before = os.getloadavg()[0]
     runs: dict[str, list[float]] = {k: [] for k in ("page", "page_raw", "page_process", "all", "all_raw")}
     peaks: dict[str, list[float]] = {"all": [], "all_raw": []}
     list_argv = [*DUBAN, "--db", db, "list"]
@@ -130,7 +131,11 @@ def main() -> None:
         peaks["all_raw"].append(peak)
     med = {k: statistics.median(v) for k, v in runs.items()}
     peak = {k: max(v) for k, v in peaks.items()}
-    print(f"\n{args.tasks:,} tasks, SQLite file; medians of {args.rounds} alternated rounds\n")
+    load = (load_before, os.getloadavg()[0])
+    print(
+        f"\n{args.tasks:,} tasks, SQLite file; medians of {args.rounds} alternated rounds; "
+        f"load {load[0]:.1f} before, {load[1]:.1f} after\n"
+    )
     print(f"{'figure':<44}{'engine':>12}{'raw':>12}{'ratio':>8}")
     print(
         f"{'first page, in process (list_page)':<44}{med['page'] * 1000:>10.1f}ms{med['page_raw'] * 1000:>10.1f}ms"
@@ -145,7 +150,7 @@ def main() -> None:
     results = {
         "tasks": args.tasks,
         "rounds": args.rounds,
-        "load": os.getloadavg()[0],
+        "load": load,
         "at": datetime.now(UTC).isoformat(),
         "seconds": med,
         "peak_mib": peak,

@@ -296,6 +296,16 @@ def duty_json(v: report_duties.DutyView | None) -> dict[str, object]:
     }
 
 
+_NO_DUTIES = duty_json(None)
+
+
+def _streamed_json(s: TaskSummary, v: report_duties.DutyView | None, tz: ZoneInfo) -> dict[str, object]:
+    """A row of ``list --all --json``: ``listed_json``'s keys and text, built with one dict a row."""
+    out = summary_json(s, tz)
+    out.update(_NO_DUTIES if v is None else duty_json(v))
+    return out
+
+
 def listed_json(app: App, rows: list[TaskSummary]) -> list[dict[str, object]]:
     """A page of tasks as ``list --json`` (and the API) gives them: the summary and the periodic reports."""
     views = report_duties.page_duties(app, [s.code for s in rows])
@@ -365,10 +375,7 @@ def list_cmd(
         listed = queries.iter_listed(app, flt, after=after)
         head = next(listed, None)  # a bad filter is refused before anything is printed
         emit_json_stream(
-            (
-                {**summary_json(s, app.tz), **duty_json(v)}
-                for s, v in ([] if head is None else itertools.chain([head], listed))
-            ),
+            (_streamed_json(s, v, app.tz) for s, v in ([] if head is None else itertools.chain([head], listed))),
             app.tz,
         )
         return

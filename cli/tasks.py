@@ -13,7 +13,7 @@ from duban.engine.app import App
 from duban.engine.domain.co_units import PART_LABELS
 from duban.engine.domain.errors import NoActor
 from duban.engine.services import queries, report_duties, tasks
-from duban.engine.services.queries import TaskDetail, TaskSummary
+from duban.engine.services.queries import ListedSummary, TaskDetail, TaskSummary
 
 from .context import Ctx, json_option, pass_ctx
 from .params import DATE, KEY_VALUE
@@ -231,28 +231,7 @@ def task_table(ctx: Ctx, rows: list[TaskSummary], title: str | None = None) -> N
     )
 
 
-def summary_json(s: TaskSummary, tz: ZoneInfo | None = None) -> dict[str, object]:
-    """A task's summary under the stable keys of ``list --json``. With ``tz`` the days, instants and state label
-    are already JSON's own values (the text is the same): a streamed list of a million rows then leaves nothing
-    for the encoder to call back for."""
-    out = _summary_fields(s)
-    if tz is not None:
-        out["state_label"] = {"zh": s.state_label.zh, "en": s.state_label.en}
-        out["updated_at"] = s.updated_at.astimezone(tz).isoformat()
-        if s.signed_at is not None:
-            out["signed_at"] = s.signed_at.astimezone(tz).isoformat()
-        for key, day in (
-            ("deadline", s.deadline),
-            ("original_deadline", s.original_deadline),
-            ("sign_by", s.sign_by),
-            ("source_date", s.source_date),
-        ):
-            if day is not None:
-                out[key] = day.isoformat()
-    return out
-
-
-def _summary_fields(s: TaskSummary) -> dict[str, object]:
+def summary_json(s: TaskSummary) -> dict[str, object]:
     return {
         "code": s.code,
         "title": s.title,
@@ -299,9 +278,22 @@ def duty_json(v: report_duties.DutyView | None) -> dict[str, object]:
 _NO_DUTIES = duty_json(None)
 
 
-def _streamed_json(s: TaskSummary, v: report_duties.DutyView | None, tz: ZoneInfo) -> dict[str, object]:
-    """A row of ``list --all --json``: ``listed_json``'s keys and text, built with one dict a row."""
-    out = summary_json(s, tz)
+def _streamed_json(s: ListedSummary, v: report_duties.DutyView | None, tz: ZoneInfo) -> dict[str, object]:
+    """A row of ``list --all --json``: ``listed_json``'s keys and text. A ``ListedSummary`` holds
+    ``summary_json``'s keys in order (tests/unit/test_list_keys.py), so the dict is built in one step."""
+    out: dict[str, object] = s._asdict()
+    out["state_label"] = {"zh": s.state_label.zh, "en": s.state_label.en}
+    out["updated_at"] = s.updated_at.astimezone(tz).isoformat()
+    if s.signed_at is not None:
+        out["signed_at"] = s.signed_at.astimezone(tz).isoformat()
+    for key, day in (
+        ("deadline", s.deadline),
+        ("original_deadline", s.original_deadline),
+        ("sign_by", s.sign_by),
+        ("source_date", s.source_date),
+    ):
+        if day is not None:
+            out[key] = day.isoformat()
     out.update(_NO_DUTIES if v is None else duty_json(v))
     return out
 

@@ -60,6 +60,42 @@ class TaskSummary:
     parent: str | None = None  # 分解: the code of the task it was split from (None: a top task)
 
 
+class ListedSummary(NamedTuple):
+    """``TaskSummary``'s fields as a tuple, in the order ``list --json`` gives them: what ``list --all`` builds
+    for each of a million rows (a tuple costs a fraction of a frozen dataclass). Read it by the same names."""
+
+    code: str
+    title: str
+    workflow: str
+    state: str
+    state_label: Bilingual
+    unit: str
+    leader: str | None
+    leader_name: str | None
+    deadline: date | None
+    category: str | None
+    campaign: str | None
+    priority: str | None
+    version: int
+    updated_at: datetime
+    original_deadline: date | None
+    deadline_expr: str | None
+    light: str | None
+    days_overdue: int | None
+    days_left: int | None
+    closed_days_late: int | None
+    escalation_level: int
+    sign_by: date | None
+    signed_at: datetime | None
+    sign_late: bool
+    source: str | None
+    source_ref: str | None
+    source_date: date | None
+    instruction: str | None
+    co_units: tuple[str, ...]
+    parent: str | None
+
+
 @dataclass(frozen=True)
 class EventView:
     seq: int
@@ -199,6 +235,9 @@ class _Summaries:
         return late
 
     def of(self, row: SummaryRow, co_units: tuple[str, ...] = ()) -> TaskSummary:
+        return TaskSummary(**self.listed(row, co_units)._asdict())
+
+    def listed(self, row: SummaryRow, co_units: tuple[str, ...] = ()) -> ListedSummary:
         (
             _id,
             code,
@@ -232,42 +271,43 @@ class _Summaries:
         closed_late = None
         if facts.closes and deadline is not None:
             closed_late = self._closed_late(deadline, closed_on or updated_at.astimezone(self._app.tz).date())
-        return TaskSummary(
-            code=code,
-            title=title,
-            workflow=workflow,
-            state=state,
-            state_label=facts.label,
-            unit=unit_name,
-            leader=leader,
-            leader_name=leader_name,
-            deadline=deadline,
-            category=category,
-            campaign=campaign,
-            priority=priority,
-            version=version,
-            updated_at=updated_at,
-            original_deadline=original_deadline,
-            deadline_expr=deadline_expr,
-            light=stand.light if stand else None,
-            days_overdue=None if facts.final else stand.days_overdue if stand else 0,
-            days_left=None if facts.final else stand.days_left if stand else None,
-            escalation_level=escalation_level,
-            closed_days_late=closed_late,
-            sign_by=sign_by,
-            signed_at=signed_at,
-            sign_late=bool(
-                facts.spec is not None
-                and sign_by is not None
-                and self.today > sign_by
-                and watched_sign_by(facts.spec, state, sign_by, signed_at) is not None
-            ),
-            source=source,
-            source_ref=source_ref,
-            source_date=source_date,
-            instruction=instruction,
-            co_units=co_units,
-            parent=parent,
+        sign_late = bool(
+            facts.spec is not None
+            and sign_by is not None
+            and self.today > sign_by
+            and watched_sign_by(facts.spec, state, sign_by, signed_at) is not None
+        )
+        return ListedSummary(
+            code,
+            title,
+            workflow,
+            state,
+            facts.label,
+            unit_name,
+            leader,
+            leader_name,
+            deadline,
+            category,
+            campaign,
+            priority,
+            version,
+            updated_at,
+            original_deadline,
+            deadline_expr,
+            stand.light if stand else None,
+            None if facts.final else stand.days_overdue if stand else 0,
+            None if facts.final else stand.days_left if stand else None,
+            closed_late,
+            escalation_level,
+            sign_by,
+            signed_at,
+            sign_late,
+            source,
+            source_ref,
+            source_date,
+            instruction,
+            co_units,
+            parent,
         )
 
     def shown(self, row: SummaryRow, lights: tuple[str, ...]) -> bool:
@@ -398,7 +438,7 @@ def iter_tasks(
 
 def iter_listed(
     app: App, flt: TaskFilter, *, after: str | None = None, batch: int = 1000
-) -> Generator[tuple[TaskSummary, DutyView | None], None, None]:
+) -> Generator[tuple[ListedSummary, DutyView | None], None, None]:
     """Every matching task with its co-units (配合单位) and its periodic reports (定期填报), in code order: what
     ``list --all --json`` streams, at flat memory over any ledger.
 
@@ -417,7 +457,7 @@ def iter_listed(
             owing = [r[1] for r in chunk if r[3] in reporting and (r[22] or r[3] not in ongoing)]
             duties = duty_views(app, uow, owing) if owing else {}
             for r in chunk:
-                summary = make.of(r, tuple(co.get(r[0], ())))
+                summary = make.listed(r, tuple(co.get(r[0], ())))
                 yield summary, duties.get(summary.code)
 
 

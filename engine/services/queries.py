@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -358,13 +358,6 @@ def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str |
     finally:
         stream.close()
     return ListPage(with_co_units(app, rows), more=more)
-
-
-def iter_with_co_units(app: App, rows: Iterable[TaskSummary], batch: int = 500) -> Iterator[TaskSummary]:
-    """``with_co_units`` over a stream, a batch at a time: memory stays flat."""
-    it = iter(rows)
-    while chunk := list(itertools.islice(it, batch)):
-        yield from with_co_units(app, chunk)
 
 
 def with_co_units(app: App, rows: list[TaskSummary]) -> list[TaskSummary]:

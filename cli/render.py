@@ -27,13 +27,18 @@ def emit_json(value: Any, tz: ZoneInfo | None = None) -> None:
 
 def emit_json_stream(items: Iterable[Any], tz: ZoneInfo | None = None) -> int:
     """A JSON array written item by item, so a million rows never sit in memory at once; returns how many."""
-    default = _json_default(tz)
+    encode = json.JSONEncoder(ensure_ascii=False, default=_json_default(tz)).encode  # one encoder, not one a row
+    out = sys.stdout
+    pending: list[str] = []  # written 500 items at a time: one write a row costs as much as encoding it
     n = 0
-    sys.stdout.write("[")
+    out.write("[")
     for item in items:
-        sys.stdout.write(("," if n else "") + "\n  " + json.dumps(item, ensure_ascii=False, default=default))
+        pending.append(("," if n else "") + "\n  " + encode(item))
         n += 1
-    sys.stdout.write("\n]\n" if n else "]\n")
+        if len(pending) == 500:
+            out.write("".join(pending))
+            pending.clear()
+    out.write("".join(pending) + ("\n]\n" if n else "]\n"))
     return n
 
 

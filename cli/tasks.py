@@ -20,7 +20,7 @@ from .render import emit_json, emit_json_stream, say, table, when
 if TYPE_CHECKING:  # each command imports the services it runs: `show` loads no firing path, `start` no queries
     from duban.engine.app import App
     from duban.engine.services import queries, report_duties, tasks
-    from duban.engine.services.queries import TaskDetail, TaskSummary
+    from duban.engine.services.queries import ListedSummary, TaskDetail, TaskSummary
 
 LIST_PAGE = 50  # as services.queries.LIST_PAGE (tests/integration/test_cli.py checks they agree)
 
@@ -287,6 +287,29 @@ def duty_json(v: report_duties.DutyView | None) -> dict[str, object]:
     }
 
 
+_NO_DUTIES = duty_json(None)
+
+
+def _streamed_json(s: ListedSummary, v: report_duties.DutyView | None, tz: ZoneInfo) -> dict[str, object]:
+    """A row of ``list --all --json``: ``listed_json``'s keys and text. A ``ListedSummary`` holds
+    ``summary_json``'s keys in order (tests/unit/test_list_keys.py), so the dict is built in one step."""
+    out: dict[str, object] = s._asdict()
+    out["state_label"] = {"zh": s.state_label.zh, "en": s.state_label.en}
+    out["updated_at"] = s.updated_at.astimezone(tz).isoformat()
+    if s.signed_at is not None:
+        out["signed_at"] = s.signed_at.astimezone(tz).isoformat()
+    for key, day in (
+        ("deadline", s.deadline),
+        ("original_deadline", s.original_deadline),
+        ("sign_by", s.sign_by),
+        ("source_date", s.source_date),
+    ):
+        if day is not None:
+            out[key] = day.isoformat()
+    out.update(_NO_DUTIES if v is None else duty_json(v))
+    return out
+
+
 def listed_json(app: App, rows: list[TaskSummary]) -> list[dict[str, object]]:
     """A page of tasks as ``list --json`` (and the API) gives them: the summary and the periodic reports."""
     from duban.engine.services import report_duties
@@ -342,7 +365,7 @@ def list_cmd(
     every: bool,
 ) -> None:
     """List tasks, with their traffic light (红黄绿灯): a page at a time, or --all streamed."""
-    from duban.engine.services import queries, report_duties
+    from duban.engine.services import queries
 
     if mine and not ctx.actor:
         raise NoActor()
@@ -358,19 +381,18 @@ def list_cmd(
         instruction=instruction,
         top_only=top,
     )
+    if every and ctx.json:
+        listed = queries.iter_listed(app, flt, after=after)
+        head = next(listed, None)  # a bad filter is refused before anything is printed
+        emit_json_stream(
+            (_streamed_json(s, v, app.tz) for s, v in ([] if head is None else itertools.chain([head], listed))),
+            app.tz,
+        )
+        return
     if every:
-        stream = queries.iter_tasks(app, flt, after=after)
+        stream = queries.iter_tasks(app, flt, after=after, scan=True)
         first = next(stream, None)  # a bad filter is refused before anything is printed
         rows = stream if first is None else itertools.chain([first], stream)
-        if ctx.json:
-            emit_json_stream(
-                (
-                    {**summary_json(s), **duty_json(v)}
-                    for s, v in report_duties.with_duties(app, queries.iter_with_co_units(app, rows), lambda s: s.code)
-                ),
-                app.tz,
-            )
-            return
         shown = 0
         while chunk := list(itertools.islice(rows, 500)):
             task_table(ctx, chunk)

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..app import App
 from ..domain.co_units import SIGNED, Part
 from ..domain.errors import InvalidInput, UnknownPerson, UnknownTask, unknown_state
 from ..domain.machine import TaskFacts, relations_of
+from ..domain.planning import Standing
 from ..domain.text import Bilingual
 from ..domain.watch import task_standing, watched_sign_by
+from ..domain.workflow import WorkflowSpec
+from ..persistence.read.summary_row import SummaryRow
+from .report_duties import DutyView, duty_views, ongoing_only, reporting_workflows
 from .split_view import RollUp, SubTaskView, sub_task_views
 
 if TYPE_CHECKING:  # the list's query module loads SQLAlchemy: ``show`` does not need it
-    from ..persistence.models import Task
-    from ..persistence.read.task_page import TaskRecord
+    from ..persistence.read.task_list import TaskListQuery
+    from ..persistence.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,42 @@ class TaskSummary:
     instruction: str | None = None  # the 领导批示 it was turned from
     co_units: tuple[str, ...] = ()  # 配合单位 (filled by list_page; other readers leave it empty)
     parent: str | None = None  # 分解: the code of the task it was split from (None: a top task)
+
+
+class ListedSummary(NamedTuple):
+    """``TaskSummary``'s fields as a tuple, in the order ``list --json`` gives them: what ``list --all`` builds
+    for each of a million rows (a tuple costs a fraction of a frozen dataclass). Read it by the same names."""
+
+    code: str
+    title: str
+    workflow: str
+    state: str
+    state_label: Bilingual
+    unit: str
+    leader: str | None
+    leader_name: str | None
+    deadline: date | None
+    category: str | None
+    campaign: str | None
+    priority: str | None
+    version: int
+    updated_at: datetime
+    original_deadline: date | None
+    deadline_expr: str | None
+    light: str | None
+    days_overdue: int | None
+    days_left: int | None
+    closed_days_late: int | None
+    escalation_level: int
+    sign_by: date | None
+    signed_at: datetime | None
+    sign_late: bool
+    source: str | None
+    source_ref: str | None
+    source_date: date | None
+    instruction: str | None
+    co_units: tuple[str, ...]
+    parent: str | None
 
 
 @dataclass(frozen=True)
@@ -140,54 +181,143 @@ def _state_label(app: App, workflow: str, state: str | None) -> Bilingual:
     return Bilingual(state or "—", state or "—")
 
 
-def _summary(
-    app: App, task: Task | TaskRecord, unit_name: str, leader_name: str | None, parent: str | None = None
-) -> TaskSummary:
-    spec = app.registry.find(task.workflow)
-    today = app.clock.now().astimezone(app.tz).date()
-    stand = task_standing(spec, task.state, task.deadline, today, app.calendar) if spec else None
-    state = spec.states.get(task.state) if spec else None
-    final = bool(state and state.final)
-    closed_late = None
-    if state is not None and final and state.report == "closed" and task.deadline is not None:
-        closed = task.closed_on or task.updated_at.astimezone(app.tz).date()
-        closed_late = app.calendar.working_days_between(task.deadline, closed)
-    return TaskSummary(
-        code=task.code,
-        title=task.title,
-        workflow=task.workflow,
-        state=task.state,
-        state_label=_state_label(app, task.workflow, task.state),
-        unit=unit_name,
-        leader=task.lead_leader_id,
-        leader_name=leader_name,
-        deadline=task.deadline,
-        category=task.category,
-        campaign=task.campaign,
-        priority=task.priority,
-        version=task.version,
-        updated_at=task.updated_at,
-        original_deadline=task.original_deadline,
-        deadline_expr=task.deadline_expr,
-        light=stand.light if stand else None,
-        days_overdue=None if final else stand.days_overdue if stand else 0,
-        days_left=None if final else stand.days_left if stand else None,
-        escalation_level=task.escalation_level,
-        closed_days_late=closed_late,
-        sign_by=task.sign_by,
-        signed_at=task.signed_at,
-        sign_late=bool(
-            spec is not None
-            and watched_sign_by(spec, task.state, task.sign_by, task.signed_at) is not None
-            and task.sign_by is not None
-            and today > task.sign_by
-        ),
-        source=task.source,
-        source_ref=task.source_ref,
-        source_date=task.source_date,
-        instruction=task.instruction,
-        parent=parent,
-    )
+class _StateFacts(NamedTuple):
+    spec: WorkflowSpec | None
+    label: Bilingual
+    final: bool
+    closes: bool  # a final state that counts as closed (销号): how late it closed is shown
+
+
+class _Summaries:
+    """Turns a listing's rows into summaries. Today, each state's facts and each deadline's light are worked
+    out once per listing, not per row: a million tasks share a handful of states and a few hundred deadlines."""
+
+    _CACHE = 100_000  # entries per cache before it starts afresh (a bound, not a working size)
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        self.today = app.clock.now().astimezone(app.tz).date()
+        self._states: dict[tuple[str, str], _StateFacts] = {}
+        self._stands: dict[tuple[str, str, date | None], Standing | None] = {}
+        self._late: dict[tuple[date, date], int] = {}
+
+    def state(self, workflow: str, state: str) -> _StateFacts:
+        found = self._states.get((workflow, state))
+        if found is None:
+            spec = self._app.registry.find(workflow)
+            facts = spec.states.get(state) if spec else None
+            final = bool(facts and facts.final)
+            found = _StateFacts(
+                spec,
+                _state_label(self._app, workflow, state),
+                final,
+                bool(facts and final and facts.report == "closed"),
+            )
+            self._states[(workflow, state)] = found
+        return found
+
+    def standing(self, workflow: str, state: str, deadline: date | None) -> Standing | None:
+        key = (workflow, state, deadline)
+        if key in self._stands:
+            return self._stands[key]
+        spec = self.state(workflow, state).spec
+        found = task_standing(spec, state, deadline, self.today, self._app.calendar) if spec else None
+        if len(self._stands) >= self._CACHE:
+            self._stands.clear()
+        self._stands[key] = found
+        return found
+
+    def _closed_late(self, deadline: date, closed: date) -> int:
+        late = self._late.get((deadline, closed))
+        if late is None:
+            late = self._app.calendar.working_days_between(deadline, closed)
+            if len(self._late) >= self._CACHE:
+                self._late.clear()
+            self._late[(deadline, closed)] = late
+        return late
+
+    def of(self, row: SummaryRow, co_units: tuple[str, ...] = ()) -> TaskSummary:
+        return TaskSummary(**self.listed(row, co_units)._asdict())
+
+    def listed(self, row: SummaryRow, co_units: tuple[str, ...] = ()) -> ListedSummary:
+        (
+            _id,
+            code,
+            title,
+            workflow,
+            state,
+            leader,
+            deadline,
+            category,
+            campaign,
+            priority,
+            version,
+            updated_at,
+            original_deadline,
+            deadline_expr,
+            escalation_level,
+            closed_on,
+            sign_by,
+            signed_at,
+            source,
+            source_ref,
+            source_date,
+            instruction,
+            _ongoing,
+            unit_name,
+            leader_name,
+            parent,
+        ) = row  # by position: a driver row's attributes cost more than the rest of the row's work
+        facts = self.state(workflow, state)
+        stand = self.standing(workflow, state, deadline)
+        closed_late = None
+        if facts.closes and deadline is not None:
+            closed_late = self._closed_late(deadline, closed_on or updated_at.astimezone(self._app.tz).date())
+        sign_late = bool(
+            facts.spec is not None
+            and sign_by is not None
+            and self.today > sign_by
+            and watched_sign_by(facts.spec, state, sign_by, signed_at) is not None
+        )
+        return ListedSummary(
+            code,
+            title,
+            workflow,
+            state,
+            facts.label,
+            unit_name,
+            leader,
+            leader_name,
+            deadline,
+            category,
+            campaign,
+            priority,
+            version,
+            updated_at,
+            original_deadline,
+            deadline_expr,
+            stand.light if stand else None,
+            None if facts.final else stand.days_overdue if stand else 0,
+            None if facts.final else stand.days_left if stand else None,
+            closed_late,
+            escalation_level,
+            sign_by,
+            signed_at,
+            sign_late,
+            source,
+            source_ref,
+            source_date,
+            instruction,
+            co_units,
+            parent,
+        )
+
+    def shown(self, row: SummaryRow, lights: tuple[str, ...]) -> bool:
+        """The row passes the light filter (``--light``), decided before anything else is built for it."""
+        if not lights:
+            return True
+        stand = self.standing(row[3], row[4], row[6])  # workflow, state, deadline
+        return stand is not None and stand.light in lights
 
 
 NO_SOURCE = "-"  # `--source -`: tasks that cite no source
@@ -232,13 +362,6 @@ def list_page(app: App, flt: TaskFilter, *, limit: int = LIST_PAGE, after: str |
     return ListPage(with_co_units(app, rows), more=more)
 
 
-def iter_with_co_units(app: App, rows: Iterable[TaskSummary], batch: int = 500) -> Iterator[TaskSummary]:
-    """``with_co_units`` over a stream, a batch at a time: memory stays flat."""
-    it = iter(rows)
-    while chunk := list(itertools.islice(it, batch)):
-        yield from with_co_units(app, chunk)
-
-
 def with_co_units(app: App, rows: list[TaskSummary]) -> list[TaskSummary]:
     """The page's tasks with their co-units (配合单位), read in one query for the page."""
     if not rows:
@@ -249,13 +372,9 @@ def with_co_units(app: App, rows: list[TaskSummary]) -> list[TaskSummary]:
     return [replace(r, co_units=tuple(p.unit for p in parts.get(ids.get(r.code, -1), []))) for r in rows]
 
 
-def iter_tasks(
-    app: App, flt: TaskFilter, *, after: str | None = None, limit: int | None = None
-) -> Generator[TaskSummary, None, None]:
-    """The matching tasks one by one, in code order, read in batches: memory stays flat at any size.
-
-    ``limit``: the caller stops after so many; the query reads no further (unless a light filters, which is
-    decided here, row by row)."""
+def _list_query(app: App, uow: UnitOfWork, flt: TaskFilter, *, after: str | None, limit: int | None) -> TaskListQuery:
+    """The filter checked (an unknown state, light, workflow, unit or person is an error, not an empty list)
+    and turned into the query."""
     if flt.states:
         known = {s for spec in app.registry.specs for s in spec.states}
         for s in flt.states:
@@ -265,44 +384,80 @@ def iter_tasks(
         if light not in ("green", "yellow", "red"):
             raise InvalidInput(what="light", detail=f"'{light}' is not red, yellow or green")
     if flt.workflow:
-        app.registry.machine(flt.workflow)  # an unknown name is an error, not an empty list
-    with app.uow(write=False) as uow:
-        from .org import resolve_unit  # here: the organisation's services are a list's, not a task page's
+        app.registry.machine(flt.workflow)
+    from .org import resolve_unit  # here: the organisation's services are a list's, not a task page's
 
-        unit_id = resolve_unit(uow.org, flt.unit) if flt.unit else None
-        mine: tuple[int | None, str] | None = None
-        if flt.mine_for:
-            me = uow.tasks.actor(flt.mine_for)
-            if me is None:
-                raise UnknownPerson(person=flt.mine_for, near="")
-            mine = (me.unit_id, me.id)
-        viewer = None
-        if flt.visible_to:
-            viewer = uow.web.viewer(flt.visible_to)
-            if viewer is None:
-                raise UnknownPerson(person=flt.visible_to, near="")
-        from ..persistence.read.task_list import TaskListQuery
+    unit_id = resolve_unit(uow.org, flt.unit) if flt.unit else None
+    mine: tuple[int | None, str] | None = None
+    if flt.mine_for:
+        me = uow.tasks.actor(flt.mine_for)
+        if me is None:
+            raise UnknownPerson(person=flt.mine_for, near="")
+        mine = (me.unit_id, me.id)
+    viewer = None
+    if flt.visible_to:
+        viewer = uow.web.viewer(flt.visible_to)
+        if viewer is None:
+            raise UnknownPerson(person=flt.visible_to, near="")
+    from ..persistence.read.task_list import TaskListQuery
 
-        q = TaskListQuery(
-            states=flt.states,
-            campaign=flt.campaign or None,
-            workflow=flt.workflow or None,
-            source=flt.source,
-            without_source=flt.source == NO_SOURCE,
-            instruction=flt.instruction,
-            codes=flt.codes,
-            unit_id=unit_id,
-            mine=mine,
-            viewer=viewer,
-            after=after,
-            limit=limit if limit is not None and not flt.lights else None,
-            top_only=flt.top_only,
-        )
+    return TaskListQuery(
+        states=flt.states,
+        campaign=flt.campaign or None,
+        workflow=flt.workflow or None,
+        source=flt.source,
+        without_source=flt.source == NO_SOURCE,
+        instruction=flt.instruction,
+        codes=flt.codes,
+        unit_id=unit_id,
+        mine=mine,
+        viewer=viewer,
+        after=after,
+        limit=limit if limit is not None and not flt.lights else None,
+        top_only=flt.top_only,
+    )
+
+
+def iter_tasks(
+    app: App, flt: TaskFilter, *, after: str | None = None, limit: int | None = None, scan: bool = False
+) -> Generator[TaskSummary, None, None]:
+    """The matching tasks one by one, in code order, read in batches: memory stays flat at any size.
+
+    ``limit``: the caller stops after so many; the query reads no further (unless a light filters, which is
+    decided here, row by row). ``scan``: a pass over the whole ledger (``list --all``), read unmapped so the
+    process's memory does not grow with the file."""
+    with app.uow(write=False) as uow, uow.task_reads.unmapped() if scan else nullcontext():
+        q = _list_query(app, uow, flt, after=after, limit=limit)
+        make = _Summaries(app)
         batch = 1000 if limit is None else max(1, min(limit, 1000))
         for r in uow.task_reads.summaries(q, batch=batch):
-            summary = _summary(app, r.task, r.unit_name, r.leader_name, r.parent)
-            if not flt.lights or summary.light in flt.lights:
-                yield summary
+            if make.shown(r, flt.lights):
+                yield make.of(r)
+
+
+def iter_listed(
+    app: App, flt: TaskFilter, *, after: str | None = None, batch: int = 1000
+) -> Generator[tuple[ListedSummary, DutyView | None], None, None]:
+    """Every matching task with its co-units (配合单位) and its periodic reports (定期填报), in code order: what
+    ``list --all --json`` streams, at flat memory over any ledger.
+
+    One read transaction. Each batch of rows costs one query for its co-units and, only for tasks that may owe
+    periodic reports (a reporting workflow's, and its 长期坚持 tasks where it asks only those), one for the duties."""
+    reporting = {s.name for s in reporting_workflows(app)}
+    ongoing = ongoing_only(app)
+    with app.uow(write=False) as uow, uow.task_reads.unmapped():
+        q = _list_query(app, uow, flt, after=after, limit=None)
+        make = _Summaries(app)
+        rows = uow.task_reads.summaries(q, batch=batch)
+        while read := list(itertools.islice(rows, batch)):
+            chunk = [r for r in read if make.shown(r, flt.lights)] if flt.lights else read
+            co = uow.task_reads.co_unit_names([r[0] for r in chunk]) if chunk else {}
+            # (code, workflow, ongoing): SummaryRow's 1, 3 and 22
+            owing = [r[1] for r in chunk if r[3] in reporting and (r[22] or r[3] not in ongoing)]
+            duties = duty_views(app, uow, owing) if owing else {}
+            for r in chunk:
+                summary = make.listed(r, tuple(co.get(r[0], ())))
+                yield summary, duties.get(summary.code)
 
 
 def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
@@ -395,7 +550,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 allowed = [t for t in allowed if t not in hidden]
         sub_tasks, roll_up = sub_task_views(app, uow, task.id, page=True)
     return TaskDetail(
-        summary=_summary(app, task, found.unit_name, found.leader_name, found.parent),
+        summary=_Summaries(app).of(SummaryRow.of_task(task, found.unit_name, found.leader_name, found.parent)),
         problem=task.problem,
         measures=list(task.measures),
         co_units=found.co_units,

@@ -1,28 +1,32 @@
 """The task list's and the task page's queries: the rows ``services.queries`` turns into views.
 
-A list over a million tasks reads only the columns it shows (``load_only``), in batches (``yield_per``),
-and lets each task go once it is shown, so memory stays flat; the task page reads one task with its
-events, progress reports and evidence.
+A list over a million tasks reads only the columns it shows as plain named rows (SQLAlchemy Core, no ORM
+objects), in batches (``yield_per``), so memory stays flat and a row costs little more than the driver's own;
+the task page reads one task with its events, progress reports and evidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any
 
-from sqlalchemy import Connection, Select, or_, select
-from sqlalchemy.orm import Session, aliased, load_only
+from sqlalchemy import Connection, Row, Select, bindparam, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ...domain.visibility import Viewer
 from ..models import Event, EvidenceFile, ExtensionRequest, Person, ProgressReport, Task, TaskCoUnit, Unit
 from ..web_store import visible_clause
+from .summary_row import SummaryRow
 
 _Leader = aliased(Person)
 _Parent = aliased(Task)
 
 
 # The task columns a list shows: a list over a million tasks reads these, not measures, problems or fields.
+# (``ongoing``: whether the task may owe periodic reports, so a list asks for the duties of those only.)
+# The order is ``SummaryRow``'s (tests/unit/test_list_keys.py checks it).
 _SHOWN = (
     Task.id,
     Task.code,
@@ -46,6 +50,7 @@ _SHOWN = (
     Task.source_ref,
     Task.source_date,
     Task.instruction,
+    Task.ongoing,
 )
 
 
@@ -70,13 +75,6 @@ class TaskListQuery:
     top_only: bool = False  # 分解: only top tasks, not sub-tasks
 
 
-class SummaryRow(NamedTuple):
-    task: Task  # only the columns of ``_SHOWN`` are loaded on a list
-    unit_name: str
-    leader_name: str | None
-    parent: str | None = None  # 分解: the code of the task it was split from
-
-
 @dataclass(frozen=True)
 class TaskPageRows:
     """One task as its page shows it: the task, its co-units, events, progress and evidence by report id."""
@@ -92,14 +90,63 @@ class TaskPageRows:
     parent: str | None = None  # 分解: the code of the task it was split from
 
 
-def _summary_query(*, shown_only: bool = False) -> Select[Task, str, str, str]:
-    query = (
+def _summary_query() -> Select[Task, str, str, str]:
+    return (
         select(Task, Unit.name.label("unit_name"), _Leader.name.label("leader_name"), _Parent.code.label("parent"))
         .join(Unit, Unit.id == Task.unit_id)
         .outerjoin(_Leader, _Leader.id == Task.lead_leader_id)
         .outerjoin(_Parent, _Parent.id == Task.parent_id)
     )
-    return query.options(load_only(*_SHOWN, raiseload=True)) if shown_only else query
+
+
+def _listed_query(q: TaskListQuery) -> Select[*tuple[Any, ...]]:
+    """The list's rows as plain columns (no ORM entity: a million rows build no objects), filtered, by code."""
+    query = (
+        select(*_SHOWN, Unit.name.label("unit_name"), _Leader.name.label("leader_name"), _Parent.code.label("parent"))
+        .join(Unit, Unit.id == Task.unit_id)
+        .outerjoin(_Leader, _Leader.id == Task.lead_leader_id)
+        .outerjoin(_Parent, _Parent.id == Task.parent_id)
+    )
+    if q.states:
+        query = query.where(Task.state.in_(q.states))
+    if q.campaign:
+        query = query.where(Task.campaign == q.campaign)
+    if q.workflow:
+        query = query.where(Task.workflow == q.workflow)
+    if q.without_source:
+        query = query.where(Task.source.is_(None))
+    elif q.source is not None:
+        query = query.where(Task.source == q.source)
+    if q.instruction is not None:
+        query = query.where(Task.instruction == q.instruction)
+    if q.top_only:
+        query = query.where(Task.parent_id.is_(None))
+    if q.after is not None:
+        query = query.where(Task.code > q.after)
+    if q.codes:
+        query = query.where(Task.code.in_(q.codes))
+    if q.unit_id is not None:
+        query = query.where(Task.unit_id == q.unit_id)
+    if q.mine is not None:
+        unit_id, person_id = q.mine
+        query = query.where(
+            or_(Task.unit_id == unit_id, Task.lead_leader_id == person_id, Task.responsible_person_id == person_id)
+        )
+    if q.viewer is not None:
+        query = query.where(visible_clause(q.viewer))
+    query = query.order_by(Task.code)
+    return query if q.limit is None else query.limit(q.limit)
+
+
+_SCAN_CACHE_KIB = 2048  # SQLite's page cache while a whole-ledger scan runs (its default size)
+
+# The co-units of a batch of listed tasks, by task id, in name order (one cached statement: the ids expand).
+_CO_UNIT_NAMES = (
+    select(TaskCoUnit.task_id, Unit.name)
+    .join(Unit, Unit.id == TaskCoUnit.unit_id)
+    .where(TaskCoUnit.task_id.in_(bindparam("ids", expanding=True)))
+    .order_by(TaskCoUnit.task_id, Unit.name)
+)
 
 
 class TaskReads:
@@ -109,43 +156,40 @@ class TaskReads:
         self._conn = conn
         self._session = session
 
-    def summaries(self, q: TaskListQuery, *, batch: int) -> Generator[SummaryRow, None, None]:
-        """The matching tasks in code order, ``batch`` at a time; each is let go once the caller has it."""
-        query = _summary_query(shown_only=True)
-        if q.states:
-            query = query.where(Task.state.in_(q.states))
-        if q.campaign:
-            query = query.where(Task.campaign == q.campaign)
-        if q.workflow:
-            query = query.where(Task.workflow == q.workflow)
-        if q.without_source:
-            query = query.where(Task.source.is_(None))
-        elif q.source is not None:
-            query = query.where(Task.source == q.source)
-        if q.instruction is not None:
-            query = query.where(Task.instruction == q.instruction)
-        if q.top_only:
-            query = query.where(Task.parent_id.is_(None))
-        if q.after is not None:
-            query = query.where(Task.code > q.after)
-        if q.codes:
-            query = query.where(Task.code.in_(q.codes))
-        if q.unit_id is not None:
-            query = query.where(Task.unit_id == q.unit_id)
-        if q.mine is not None:
-            unit_id, person_id = q.mine
-            query = query.where(
-                or_(Task.unit_id == unit_id, Task.lead_leader_id == person_id, Task.responsible_person_id == person_id)
-            )
-        if q.viewer is not None:
-            query = query.where(visible_clause(q.viewer))
-        query = query.order_by(Task.code)
-        if q.limit is not None:
-            query = query.limit(q.limit)
-        session = self._session()
-        for r in session.execute(query.execution_options(yield_per=batch)):
-            yield SummaryRow(r[0], r.unit_name, r.leader_name, r.parent)
-            session.expunge(r[0])
+    def summaries(self, q: TaskListQuery, *, batch: int) -> Iterator[SummaryRow]:
+        """The matching tasks in code order, ``batch`` rows at a time from the driver. Read them by position
+        (``SummaryRow``'s order): a driver row's attributes cost far more than its unpacking."""
+        rows: Iterator[Row[Any]] = iter(self._conn.execute(_listed_query(q).execution_options(yield_per=batch)))
+        return rows  # type: ignore[return-value]  # a Row unpacks as SummaryRow does
+
+    @contextmanager
+    def unmapped(self) -> Iterator[None]:
+        """A scan of the whole ledger (``list --all``) reads SQLite's file through a small page cache, not the
+        memory map: every mapped page a scan touches counts in the process's resident memory, so over a million
+        tasks it would grow with the file up to the map's size (``db.MMAP_BYTES``), and a scan reads each page
+        once, so the connection's large cache would only fill. Both are restored after."""
+        if self._conn.dialect.name != "sqlite":
+            yield
+            return
+        driver = self._conn.connection.driver_connection
+        assert driver is not None
+        (mapped,) = driver.execute("PRAGMA mmap_size").fetchone()
+        (cache,) = driver.execute("PRAGMA cache_size").fetchone()
+        driver.execute("PRAGMA mmap_size = 0")
+        driver.execute(f"PRAGMA cache_size = -{_SCAN_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            driver.execute(f"PRAGMA cache_size = {int(cache)}")
+            driver.execute(f"PRAGMA mmap_size = {int(mapped)}")
+
+    def co_unit_names(self, task_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The co-units (配合单位) of a batch of listed tasks, by task id, each task's in name order."""
+        out: dict[int, list[str]] = {}
+        for start in range(0, len(task_ids), 500):
+            for task_id, name in self._conn.execute(_CO_UNIT_NAMES, {"ids": list(task_ids[start : start + 500])}):
+                out.setdefault(task_id, []).append(name)
+        return out
 
     def page(self, code: str) -> TaskPageRows | None:
         session = self._session()

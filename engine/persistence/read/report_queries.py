@@ -274,14 +274,15 @@ def tally(
 
 
 # Both instants of a circular (its end, and the previous period's end) from one pass: see asof.ledger_pair.
-PairSource = Callable[[Where], Subquery]
+# Called with the filter on the task's fixed columns and the unit asked for (held at either instant), if any.
+PairSource = Callable[[Where, int | None], Subquery]
 
 
 def pair_source(conn: Connection, at: datetime | None, before: datetime) -> PairSource:
     """``at`` None: the end is now. The method is chosen by how many tasks moved since ``before``."""
     if moved_share(conn, before) > MOVED_SHARE_FOR_EVENTS:
-        return lambda where: ledger_pair_from_events(at, before, where)
-    return lambda where: ledger_pair(at, before, where)
+        return lambda where, unit_id: ledger_pair_from_events(at, before, where, unit_id)
+    return lambda where, unit_id: ledger_pair(at, before, where, unit_id)
 
 
 def tally_pair(
@@ -302,20 +303,25 @@ def tally_pair(
     """
     query = tally_pair_query(conn.dialect.name, rules, src, scope, as_of, prev_as_of, tz)
     names = dict(conn.execute(select(Unit.id, Unit.name)).all())
-    return _fold_pair(rules, names, conn.execute(query))
+    return _fold_pair(rules, names, conn.execute(query), scope.unit_id)
 
 
 def _fold_pair(
-    rules: StateRules, names: dict[Any, str], rows: Iterable[Sequence[Any]]
+    rules: StateRules, names: dict[Any, str], rows: Iterable[Sequence[Any]], unit_id: int | None
 ) -> tuple[list[TallyRow], list[TallyRow]]:
-    """``tally_pair``'s GROUP BY rows summed into each instant's groups (the unit then, the state's column)."""
+    """``tally_pair``'s GROUP BY rows summed into each instant's groups (the unit then, the state's column).
+
+    With ``unit_id`` an instant counts only where that unit held the task then (the pass kept the tasks it
+    held at either instant)."""
     now: dict[tuple[Any, ...], list[int]] = {}
     prev: dict[tuple[Any, ...], list[int]] = {}
     for r in rows:
-        for sums, unit_id, state, figures in ((now, r[0], r[4], r[7:10]), (prev, r[13], r[5], r[10:13])):
+        for sums, held, state, figures in ((now, r[0], r[4], r[7:10]), (prev, r[13], r[5], r[10:13])):
             if state is None:  # the task did not exist yet at that instant
                 continue
-            unit = names.get(unit_id, str(unit_id))
+            if unit_id is not None and held != unit_id:
+                continue
+            unit = names.get(held, str(held))
             key = (unit, r[1], r[2], r[3], rules.buckets.get((r[3], state), "excluded"), r[14])
             acc = sums.setdefault(key, [0, 0, 0, 0])
             for i, v in enumerate((r[6], *figures)):
@@ -332,10 +338,10 @@ def _tally_row(key: tuple[Any, ...], sums: list[int]) -> TallyRow:
 
 
 def _plain(scope: Scope) -> Scope:
-    """The scope without its workflow filters: one pass serves the main table and every workflow's section."""
+    """The pair's filter on fixed columns: no workflow (one pass serves the main table and every workflow's
+    section), no unit (the pair ledger takes it apart: a task may have changed unit between the instants)."""
     return Scope(
         campaign=scope.campaign,
-        unit_id=scope.unit_id,
         category=scope.category,
         source=scope.source,
         top_only=scope.top_only,
@@ -382,7 +388,7 @@ def tally_pair_query(
     dialect: str, rules: StateRules, src: PairSource, scope: Scope, as_of: date, prev_as_of: date, tz: ZoneInfo
 ) -> Select[Any]:
     """The one GROUP BY behind ``tally_pair``: the figures alone, the first part of ``circular_pass_query``."""
-    ledger = src(lambda cols: _scoped(_plain(scope), cols))
+    ledger = src(lambda cols: _scoped(_plain(scope), cols), scope.unit_id)
     columns, keys = _pair_figures(ledger.c, dialect, rules, as_of, prev_as_of, tz)
     return select(*columns).group_by(*keys)
 
@@ -517,7 +523,7 @@ def circular_pass_query(
     task's (id, code, title, unit name, lead leader's name, deadline, since, reason).
     ``until`` is the instant the suspended tasks' steps are read up to (the period's end, or now).
     """
-    whole = src(lambda cols: _scoped(_plain(scope), cols))
+    whole = src(lambda cols: _scoped(_plain(scope), cols), scope.unit_id)
     # Only what the figures and the lists read is kept: the names are joined to the few rows named.
     ledger = select(*(whole.c[name] for name in _PASS_COLUMNS)).cte("ledger")
     c = ledger.c
@@ -609,7 +615,7 @@ def circular_pass(
     for r in conn.execute(query):
         by_part[r[0]].append(r[1:])
     names = dict(conn.execute(select(Unit.id, Unit.name)).all())
-    now, prev = _fold_pair(rules, names, by_part[_FIGURES])
+    now, prev = _fold_pair(rules, names, by_part[_FIGURES], scope.unit_id)
     # A named row: the figures' columns are blank but the workflow (3); then task id, code, title, unit name,
     # leader, deadline, since, reason. Each list came out of its own ORDER BY … LIMIT; a UNION does not
     # promise to keep that order, so it is sorted again here.

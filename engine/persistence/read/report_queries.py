@@ -273,16 +273,27 @@ def tally(
     ]
 
 
-# Both instants of a circular (its end, and the previous period's end) from one pass: see asof.ledger_pair.
-# Called with the filter on the task's fixed columns and the unit asked for (held at either instant), if any.
-PairSource = Callable[[Where, int | None], Subquery]
+@dataclass(frozen=True)
+class PairSource:
+    """Both instants of a circular (its end, and the previous period's end) from one pass: see asof.ledger_pair.
+
+    Called with the filter on the task's fixed columns and the unit asked for (held at either instant), if
+    any. ``from_events``: the pass reads every event up to the end (a date far back), not the task rows and
+    the few moved tasks' events: then it is worth keeping once for the named lists (see circular_pass_query).
+    """
+
+    at: datetime | None
+    before: datetime
+    from_events: bool
+
+    def __call__(self, where: Where, unit_id: int | None) -> Subquery:
+        way = ledger_pair_from_events if self.from_events else ledger_pair
+        return way(self.at, self.before, where, unit_id)
 
 
 def pair_source(conn: Connection, at: datetime | None, before: datetime) -> PairSource:
     """``at`` None: the end is now. The method is chosen by how many tasks moved since ``before``."""
-    if moved_share(conn, before) > MOVED_SHARE_FOR_EVENTS:
-        return lambda where, unit_id: ledger_pair_from_events(at, before, where, unit_id)
-    return lambda where, unit_id: ledger_pair(at, before, where, unit_id)
+    return PairSource(at, before, moved_share(conn, before) > MOVED_SHARE_FOR_EVENTS)
 
 
 def tally_pair(
@@ -517,8 +528,8 @@ def circular_pass_query(
 
     The pair ledger (each task at the period's end and at the previous one's, see asof.ledger_pair) is a
     CTE read four times: the figures' GROUP BY, the overdue tasks, the suspended ones and the tasks with
-    co-units. The database builds it once (a CTE read more than once is materialised by SQLite and
-    PostgreSQL alike), so the lists no longer cost a pass over the tasks or the events each. Each row
+    co-units. The database builds it once (a CTE read more than once is materialised), so the lists no
+    longer cost a pass over the events each. Each row
     says which part it belongs to in its first column; the figures' columns come next, then the named
     task's (id, code, title, unit name, lead leader's name, deadline, since, reason).
     ``until`` is the instant the suspended tasks' steps are read up to (the period's end, or now).
@@ -526,6 +537,11 @@ def circular_pass_query(
     whole = src(lambda cols: _scoped(_plain(scope), cols), scope.unit_id)
     # Only what the figures and the lists read is kept: the names are joined to the few rows named.
     ledger = select(*(whole.c[name] for name in _PASS_COLUMNS)).cte("ledger")
+    if dialect == "postgresql" and not src.from_events:
+        # From the task rows, PostgreSQL reads each list's few tasks faster with its filter pushed into the
+        # scan than from a stored copy of every task; the pass over the events is worth storing (as SQLite
+        # does with both: a CTE read more than once is materialised, and here the two cost alike).
+        ledger = ledger.prefix_with("NOT MATERIALIZED")
     c = ledger.c
     figures, keys = _pair_figures(c, dialect, rules, as_of, prev_as_of, tz)
     step = aliased(Event)
@@ -667,6 +683,48 @@ def _tasks_where(scope: Scope, on: Any, *where: ColumnElement[bool]) -> Select[*
     )
 
 
+def _new_tasks(
+    conn: Connection, scope: Scope, first: date, last: date, start: datetime, end: datetime, limit: int | None
+) -> tuple[list[PeriodRow], int]:
+    """Tasks assigned in the period, from one scan of the tasks: those with a 交办日期 by it (a ledger imported
+    later by its own dates), the others by the day they were written; the first ``limit`` of each, by
+    that date, and how many in all. The two kinds are counted and cut apart (a window per kind)."""
+    dated = Task.assigned_on.is_not(None)
+    kind = case((dated, 0), else_=1)
+    by_date = and_(
+        Task.assigned_on >= first,
+        Task.assigned_on <= last,
+        or_(Task.created_at < end, Task.source_key.is_not(None)),  # a ledger imported later: its own dates
+    )
+    by_writing = and_(Task.assigned_on.is_(None), Task.created_at >= start, Task.created_at < end)
+    order = (Task.assigned_on, case((~dated, Task.created_at)), Task.id)  # each kind by its own date, then id
+    found = (
+        select(
+            Task.code,
+            Task.title,
+            Unit.name,
+            Task.assigned_on,
+            Task.created_at,
+            Task.id,
+            func.count().over(partition_by=kind).label("total"),
+            func.row_number().over(partition_by=kind, order_by=order).label("place"),
+        )
+        .select_from(Task.__table__.outerjoin(Unit, Unit.id == Task.unit_id))  # tasks first: see _tasks_where
+        .where(or_(by_date, by_writing), *_scoped(scope, Task))
+        .subquery()
+    )
+    query = select(found).order_by(found.c.assigned_on, found.c.created_at, found.c.id)
+    if limit is not None:
+        query = query.where(found.c.place <= max(limit, 1))  # one row at least: it carries its kind's total
+    totals: dict[bool, int] = {}
+    rows: list[PeriodRow] = []
+    for code, title, unit, assigned_on, created_at, _id, total, place in conn.execute(query):
+        totals[assigned_on is not None] = int(total)
+        if limit is None or place <= limit:
+            rows.append(PeriodRow(code, title, unit, assigned_on or created_at, None, None))
+    return rows, sum(totals.values())
+
+
 def period_events(
     conn: Connection,
     kind: str,
@@ -689,19 +747,8 @@ def period_events(
     first, last = days if days is not None else (start.date(), (end - timedelta(microseconds=1)).date())
     parts: list[Select[*tuple[Any, ...]]]
     if kind == "new":
-        parts = [
-            _tasks_where(
-                scope,
-                Task.assigned_on,
-                Task.assigned_on >= first,
-                Task.assigned_on <= last,
-                or_(Task.created_at < end, Task.source_key.is_not(None)),  # a ledger imported later: its own dates
-            ),
-            _tasks_where(
-                scope, Task.created_at, Task.assigned_on.is_(None), Task.created_at >= start, Task.created_at < end
-            ),
-        ]
-    elif kind == "closed":
+        return _new_tasks(conn, scope, first, last, start, end, limit)
+    if kind == "closed":
         closing = [pair for pair, bucket in rules.buckets.items() if bucket == "closed"]
         into_closed = _in_states(closing, Task.workflow, Event.to_state)
         moved = and_(into_closed, Event.from_state.is_not(None), Event.from_state != Event.to_state)

@@ -481,7 +481,7 @@ def suspended_tasks(
         select(c.code, c.title, Unit.name, step.at, step.comment)
         .join(Unit, Unit.id == c.unit_id)
         .outerjoin(step, and_(step.task_id == c.task_id, step.seq == entered))
-        .order_by(step.at, c.task_id)
+        .order_by(step.at.is_(None), step.at, c.task_id)  # a step not recorded: last, on SQLite as on PostgreSQL
     )
     if limit is not None:
         query = query.limit(limit)
@@ -529,9 +529,9 @@ def circular_pass_query(
     The pair ledger (each task at the period's end and at the previous one's, see asof.ledger_pair) is a
     CTE read four times: the figures' GROUP BY, the overdue tasks, the suspended ones and the tasks with
     co-units. The database builds it once (a CTE read more than once is materialised), so the lists no
-    longer cost a pass over the events each. Each row
-    says which part it belongs to in its first column; the figures' columns come next, then the named
-    task's (id, code, title, unit name, lead leader's name, deadline, since, reason).
+    longer cost a pass over the events each. Each row says which part it belongs to in its first column;
+    the figures' columns come next, then the named task's (id, code, title, unit name, lead leader's name,
+    deadline, since, reason).
     ``until`` is the instant the suspended tasks' steps are read up to (the period's end, or now).
     """
     whole = src(lambda cols: _scoped(_plain(scope), cols), scope.unit_id)

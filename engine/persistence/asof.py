@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, func, select, union_all
+from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from .models import Event, Task
@@ -54,6 +54,15 @@ class LedgerColumns:
 
 
 Where = Callable[[LedgerColumns], list[ColumnElement[bool]]]
+
+
+def imported_rows(source_key: Any) -> ColumnElement[bool]:
+    """Tasks that came from an imported ledger, as a filter that can walk the unique index on ``source_key``.
+
+    Every text is at least the empty one, so this is ``IS NOT NULL``; SQLite's planner reads an index for
+    the range but scans the whole table for ``IS NOT NULL``, and imported tasks are usually few.
+    """
+    return source_key >= literal("")
 
 
 def _row_columns(state: Any, deadline: Any, at: Any, unit_id: Any = Task.unit_id) -> LedgerColumns:
@@ -146,7 +155,7 @@ def _imported_later(at: datetime, how: ImportedBefore, where: Where | None) -> A
         .select_from(Task)
         .join(Event, and_(Event.task_id == Task.id, Event.seq == first_seq))
         .where(
-            Task.source_key.is_not(None),
+            imported_rows(Task.source_key),
             Task.created_at > at,
             Task.assigned_on.is_not(None),
             Task.assigned_on <= how.day,
@@ -258,11 +267,20 @@ def _unit_of(event: Any) -> Any:
     return func.coalesce(event.unit_id, Task.unit_id)
 
 
+def _held(unit_id: int | None, *units: Any) -> list[ColumnElement[bool]]:
+    """The pair's filter on the unit: held by ``unit_id`` at one of the instants (``units``), if one is asked."""
+    if unit_id is None:
+        return []
+    return [or_(*(unit == unit_id for unit in units))]
+
+
 def _latest_seq(at: datetime) -> Any:
     return select(func.max(Event.seq)).where(Event.task_id == Task.id, Event.at <= at).correlate(Task).scalar_subquery()
 
 
-def ledger_pair(at: datetime | None, before: datetime, where: Where | None = None) -> Subquery:
+def ledger_pair(
+    at: datetime | None, before: datetime, where: Where | None = None, unit_id: int | None = None
+) -> Subquery:
     """Every task as it stood at ``at`` (None: as it stands now) and at ``before``, in one row and one pass.
 
     A circular needs both instants (its period's end, and the previous period's for the comparison); one
@@ -270,19 +288,22 @@ def ledger_pair(at: datetime | None, before: datetime, where: Where | None = Non
     ``prev_deadline`` and ``prev_at``. A task that did not yet exist at an instant has NULL there.
     Tasks untouched since ``before`` come from their row (both instants alike); moved ones read their latest
     event up to each instant by the (task_id, seq) key, as ``ledger_at`` does.
+
+    ``where`` sees the task's fixed columns; ``unit_id`` keeps the tasks that unit held at either instant
+    (转办 may have moved them since), and the reader credits each instant to the unit that held it then.
     """
     e_now, e_prev = aliased(Event), aliased(Event)
     row = _row_columns(Task.state, Task.deadline, Task.updated_at)
     filters = where(row) if where else []
     unchanged = _pair_select(row, Task.state, Task.deadline, Task.updated_at, Task.unit_id).where(
-        func.coalesce(Task.updated_at, Task.updated_at) <= before, *filters
+        func.coalesce(Task.updated_at, Task.updated_at) <= before, *filters, *_held(unit_id, Task.unit_id)
     )
     prev_join = and_(e_prev.task_id == Task.id, e_prev.seq == _latest_seq(before))
     moved_row = (
         _pair_select(row, e_prev.to_state, e_prev.deadline, e_prev.at, _unit_of(e_prev))
         .select_from(Task)
         .outerjoin(e_prev, prev_join)
-        .where(Task.updated_at > before, *filters)
+        .where(Task.updated_at > before, *filters, *_held(unit_id, Task.unit_id, _unit_of(e_prev)))
     )
     if at is None:
         return union_all(unchanged, moved_row).subquery("ledger")
@@ -293,12 +314,14 @@ def ledger_pair(at: datetime | None, before: datetime, where: Where | None = Non
         .select_from(Task)
         .outerjoin(e_now, and_(e_now.task_id == Task.id, e_now.seq == _latest_seq(at)))
         .outerjoin(e_prev, prev_join)
-        .where(Task.updated_at > at, *filters)
+        .where(Task.updated_at > at, *filters, *_held(unit_id, _unit_of(e_now), _unit_of(e_prev)))
     )
     return union_all(unchanged, moved_row, moved_events).subquery("ledger")
 
 
-def ledger_pair_from_events(at: datetime | None, before: datetime, where: Where | None = None) -> Subquery:
+def ledger_pair_from_events(
+    at: datetime | None, before: datetime, where: Where | None = None, unit_id: int | None = None
+) -> Subquery:
     """``ledger_pair`` from one pass over the events: cheaper when most tasks moved since ``before``."""
     e_now, e_prev = aliased(Event), aliased(Event)
     horizon = [] if at is None else [Event.at <= at]
@@ -327,4 +350,5 @@ def ledger_pair_from_events(at: datetime | None, before: datetime, where: Where 
     if at is None:
         query = query.outerjoin(latest, latest.c.task_id == Task.id)
     query = query.outerjoin(e_prev, and_(e_prev.task_id == Task.id, e_prev.seq == latest.c.prev_seq))
-    return query.where(*(where(cols) if where else [])).subquery("ledger")
+    held = _held(unit_id, cols.unit_id, _unit_of(e_prev))
+    return query.where(*(where(cols) if where else []), *held).subquery("ledger")

@@ -179,15 +179,12 @@ def tasks_with_parts(conn: Connection, rules: Any, src: Any, scope: Any) -> list
 
     counted = [pair for pair, bucket in rules.buckets.items() if bucket != "excluded"]
 
+    having = select(TaskCoUnit.task_id).distinct().scalar_subquery()
+
     def where(cols: Any) -> list[Any]:
-        return [*_scoped(scope, cols), _in_states(counted, cols.workflow, cols.state)]
+        # Inside each branch of the ledger: the few tasks with co-units are read by key, not every task.
+        return [cols.task_id.in_(having), *_scoped(scope, cols), _in_states(counted, cols.workflow, cols.state)]
 
     c = src(where).c
-    having = select(TaskCoUnit.task_id).distinct().scalar_subquery()
-    query = (
-        select(c.task_id, c.code, c.title, Unit.name)
-        .join(Unit, Unit.id == c.unit_id)
-        .where(c.task_id.in_(having))
-        .order_by(c.code)
-    )
+    query = select(c.task_id, c.code, c.title, Unit.name).join(Unit, Unit.id == c.unit_id).order_by(c.code)
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(query)]

@@ -16,10 +16,13 @@ from ..persistence.uow import UnitOfWork
 
 
 def late_parts(
-    app: App, uow: UnitOfWork, rules: object, source: object, scope: object, until: datetime, day: date
+    app: App, uow: UnitOfWork, tasks: list[tuple[int, str, str, str]], until: datetime, day: date
 ) -> list[LateCoUnitPart]:
-    """Parts late at ``day`` (not reported by their report-by day, or reported after it), the latest first."""
-    tasks = uow.co_units.tasks_with_parts(rules, source, scope)
+    """Parts late at ``day`` (not reported by their report-by day, or reported after it), the latest first.
+
+    ``tasks`` are the circular's tasks with co-units at ``day`` (task id, code, title, lead unit): its one
+    as-of pass names them (report_queries.circular_pass), or ``co_units.tasks_with_parts`` does.
+    """
     if not tasks:
         return []
     current = uow.co_units.parts_of([t[0] for t in tasks], app.tz)

@@ -35,6 +35,8 @@ from ..domain.splitting import check_level
 from ..domain.text import Bilingual
 from ..persistence.read.report_queries import (
     NO_SOURCE,
+    CircularPass,
+    OverdueRow,
     Scope,
     Source,
     StateRules,
@@ -118,38 +120,21 @@ def build_report(app: App, req: ReportRequest) -> Report:
             top_only=check_level(req.level) == "top",
         )
         rules = state_rules(app.registry.specs)
-        source = _source(app, uow, rules, period.end, today)  # decided once: the figures and the named list agree
         prev_period = period.previous()
-        before = end_of_day(prev_period.end, app.tz)
-        every = Scope(
-            campaign=scope.campaign,
-            unit_id=scope.unit_id,
-            category=scope.category,
-            source=scope.source,
-            top_only=scope.top_only,
-        )
-        if uow.reports.imported_since(before):
-            # An instant before an import stands the ledger as its file described it: each instant on its own.
-            prev_source = _source(app, uow, rules, prev_period.end, today)
-            now_rows = uow.reports.tally(rules, source, every, period.end, app.tz)
-            prev_rows = uow.reports.tally(rules, prev_source, every, prev_period.end, app.tz, breakdowns=False)
-        else:
-            # Every figure of both periods, every workflow, from one pass over the history (one GROUP BY).
-            at = None if period.end >= today else end_of_day(period.end, app.tz)
-            pair = uow.reports.pair_source(at, before)
-            now_rows, prev_rows = uow.reports.tally_pair(rules, pair, scope, period.end, prev_period.end, app.tz)
+        until = app.clock.now() if period.end >= today else end_of_day(period.end, app.tz)
+        one = _as_of_reads(app, uow, rules, scope, period, today, until, req.limit)
+        now_rows, prev_rows = one.now, one.prev
         main = [r for r in now_rows if r.workflow not in others]
         totals, units, by_category, by_campaign, by_source = _fold(main)
         prev_totals, prev_units, _, _, _ = _fold([r for r in prev_rows if r.workflow not in others])
-        named = _overdue(app, uow, rules, source, scope, period.end, req.limit)
-        until = app.clock.now() if period.end >= today else end_of_day(period.end, app.tz)
+        named = _overdue(app, one.overdue, period.end)
         suspended = [
             SuspendedTask(code, title, unit, _local_day(since, app.tz) if since else period.end, reason)
-            for code, title, unit, since, reason in uow.reports.suspended_tasks(rules, source, scope, until, req.limit)
+            for code, title, unit, since, reason in one.suspended
         ]
         from .co_unit_report import late_parts  # 牵头/配合: co-units' late parts, a section apart
 
-        co_parts = late_parts(app, uow, rules, source, scope, until, period.end)
+        co_parts = late_parts(app, uow, one.with_co_units, until, period.end)
         other_workflows: dict[str, dict[str, Counts]] = {}
         for name in others:
             _, per_unit, _, _, _ = _fold([r for r in now_rows if r.workflow == name])
@@ -260,10 +245,47 @@ def _checked_source(app: App, source: str | None) -> str | None:
     return source
 
 
-def _overdue(
-    app: App, uow: UnitOfWork, rules: StateRules, source: Source, scope: Scope, day: date, limit: int | None
-) -> list[OverdueTask]:
-    rows = uow.reports.overdue_tasks(rules, source, scope, day, limit)
+def _as_of_reads(
+    app: App,
+    uow: UnitOfWork,
+    rules: StateRules,
+    scope: Scope,
+    period: Period,
+    today: date,
+    until: datetime,
+    limit: int | None,
+) -> CircularPass:
+    """The figures of both periods and the named lists (overdue, suspended, tasks with co-units).
+
+    Usually one statement over one pass of the history (``circular_pass``). An instant before a later
+    import stands the ledger as its file described it, which that pass does not do: then each instant and
+    each list reads a ledger of its own, the figures and the lists from the same one.
+    """
+    prev_period = period.previous()
+    before = end_of_day(prev_period.end, app.tz)
+    if not uow.reports.imported_since(before):
+        at = None if period.end >= today else end_of_day(period.end, app.tz)
+        pair = uow.reports.pair_source(at, before)
+        return uow.reports.circular_pass(rules, pair, scope, period.end, prev_period.end, app.tz, until, limit)
+    every = Scope(
+        campaign=scope.campaign,
+        unit_id=scope.unit_id,
+        category=scope.category,
+        source=scope.source,
+        top_only=scope.top_only,
+    )
+    source = _source(app, uow, rules, period.end, today)  # decided once: the figures and the named lists agree
+    prev_source = _source(app, uow, rules, prev_period.end, today)
+    return CircularPass(
+        uow.reports.tally(rules, source, every, period.end, app.tz),
+        uow.reports.tally(rules, prev_source, every, prev_period.end, app.tz, breakdowns=False),
+        uow.reports.overdue_tasks(rules, source, scope, period.end, limit),
+        uow.reports.suspended_tasks(rules, source, scope, until, limit),
+        uow.co_units.tasks_with_parts(rules, source, scope),
+    )
+
+
+def _overdue(app: App, rows: list[OverdueRow], day: date) -> list[OverdueTask]:
     out = []
     for code, title, unit, leader, deadline, workflow in rows:
         days = app.calendar.working_days_between(deadline, day)

@@ -344,3 +344,88 @@ def test_the_previous_period_from_the_same_pass_equals_its_own_report(
     assert report.previous.totals == before.totals
     assert report.previous.units == {u.unit: u.counts for u in before.units}
     assert report.previous.totals.tasks > 0
+
+
+@pytest.mark.parametrize("way", ["rows and moved tasks", "events alone"])
+def test_a_unit_scoped_circular_counts_what_the_unit_held_at_each_instant(
+    app: App, clock: FixedClock, ledger: dict[str, str], way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A circular for one unit: its figures (this period and the previous one) and its named lists equal the
+    whole circular's for that unit, though a task changed unit (转办) between the two periods' ends."""
+    from duban.engine.persistence.read import report_queries
+    from duban.engine.services.transfers import reassign, return_task
+
+    monkeypatch.setattr(report_queries, "MOVED_SHARE_FOR_EVENTS", 1.1 if way == "rows and moved tasks" else -1.0)
+    at(clock, "2026-09-07T11:00")
+    moved = new_task(app, title="T7 转走", deadline=date(2026, 9, 9))
+    at(clock, "2026-09-08T11:00")
+    return_task(app, UNIT_HEAD, moved, "不是我们的")
+    at(clock, "2026-09-16T11:00")
+    reassign(app, DEPUTY, moved, "督查室", None)  # in the week to 09-18: the previous week's end saw it at 社会事务科
+    at(clock, "2026-11-25T10:00")
+    for day in (date(2026, 9, 11), date(2026, 9, 18), date(2026, 9, 25)):
+        whole = build_report(app, ReportRequest(as_of=day))
+        for unit in (UNIT, "督查室"):
+            part = build_report(app, ReportRequest(as_of=day, unit=unit))
+            line = {u.unit: u.counts for u in whole.units}
+            assert part.totals == line.get(unit, Counts()), (day, unit)
+            assert part.previous.totals == whole.previous.units.get(unit, Counts()), (day, unit)
+            assert part.overdue_tasks == [o for o in whole.overdue_tasks if o.unit == unit], (day, unit)
+    before = build_report(app, ReportRequest(as_of=date(2026, 9, 18), unit=UNIT))
+    assert before.previous.totals.tasks == before.totals.tasks + 1  # T7 was its own at the previous week's end
+
+
+@pytest.mark.parametrize("way", ["rows and moved tasks", "events alone"])
+def test_the_named_lists_from_the_one_pass_equal_their_own_passes(
+    app: App, clock: FixedClock, ledger: dict[str, str], way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The overdue, suspended and co-unit lists come out of the figures' statement (one CTE read by each);
+    each must equal the list its own as-of pass gives (the way a circular made them before, and still makes
+    them when a ledger was imported later), on every day, both ways of rebuilding the past, cut or whole."""
+    from duban.engine.persistence.co_units import tasks_with_parts
+    from duban.engine.persistence.read import report_queries
+    from duban.engine.persistence.read.report_queries import (
+        Scope,
+        as_of_source,
+        circular_pass,
+        imported_before,
+        overdue_tasks,
+        pair_source,
+        state_rules,
+        suspended_tasks,
+    )
+    from duban.engine.services.report import end_of_day
+
+    monkeypatch.setattr(report_queries, "MOVED_SHARE_FOR_EVENTS", 1.1 if way == "rows and moved tasks" else -1.0)
+    at(clock, "2026-09-08T11:00")
+    held = new_task(app, title="T8 待审批", deadline=date(2026, 9, 30))
+    fire(app, UNIT_HEAD, held, "start")
+    fire(app, DEPUTY, held, "suspend", comment="等待住建局审批")
+    new_task(app, title="T9 配合", deadline=date(2026, 9, 10), co_units=[B_UNIT])
+    at(clock, "2026-09-23T10:00")
+    fire(app, DEPUTY, held, "resume")
+    at(clock, "2026-11-25T10:00")
+    rules = state_rules(app.registry.specs)
+    scope = Scope(not_workflows=("assistance",), top_only=True)
+    seen = {"overdue": 0, "suspended": 0, "co-units": 0}
+    for day in (date(2026, 9, 9), date(2026, 9, 14), date(2026, 9, 21), date(2026, 11, 25)):
+        end = end_of_day(day, SH)
+        until = end if day < date(2026, 11, 25) else clock.now()
+        prev_end = end_of_day(date.fromordinal(day.toordinal() - 7), SH)
+        for limit in (None, 1):
+            with app.db.engine.connect() as conn:
+                pair = pair_source(conn, None if day == date(2026, 11, 25) else end, prev_end)
+                one = circular_pass(conn, rules, pair, scope, day, day, SH, until, limit)
+                src = as_of_source(conn, end, imported_before(rules, day))
+                assert one.overdue == overdue_tasks(conn, rules, src, scope, day, limit), (day, limit)
+                assert one.suspended == suspended_tasks(conn, rules, src, scope, until, limit), (day, limit)
+                assert one.with_co_units == tasks_with_parts(conn, rules, src, scope), day
+                for name, rows in (
+                    ("overdue", one.overdue),
+                    ("suspended", one.suspended),
+                    ("co-units", one.with_co_units),
+                ):
+                    seen[name] += len(rows)
+        named = build_report(app, ReportRequest(as_of=day))
+        assert [s.code for s in named.suspended_tasks] == ([] if day == date(2026, 11, 25) else [held])
+    assert all(seen.values()), seen  # every list had something to compare

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -92,6 +93,7 @@ class PendingExtension:
     reason: str
 
 
+@lru_cache(maxsize=256)
 def visible_clause(viewer: Viewer, *, union: bool = False) -> ColumnElement[bool]:
     """Tasks ``viewer`` may see, as a WHERE clause on ``tasks`` (see ``may_see``).
 

@@ -237,16 +237,25 @@ def task_page_calls(app: App, person: str, code: str) -> Any:
 
 def alternated(
     clients: Clients, person: str, fn: Callable[[], Any], job: dict[str, Any], items: list[Any], rounds: int
-) -> tuple[list[float], list[float]]:
-    """``rounds`` rounds of (bare calls, then as many requests), so a change of load touches both sides alike."""
+) -> tuple[list[float], list[float], float]:
+    """``rounds`` rounds of (bare calls, then as many requests), so a change of load touches both sides alike.
+
+    Also returns the ratio of CPU time this process spent per request (the server's threads: the event loop
+    and the worker running the view; the client is another process) to CPU time per bare call: unlike the
+    latencies, it does not grow with the time spent waiting for a core on a shared machine."""
     service: list[float] = []
     web: list[float] = []
+    cpu_service = cpu_web = 0.0
     per = max(1, len(items) // rounds)
     for r in range(rounds):
         part = items[r * per : (r + 1) * per]
+        t = time.process_time()
         service.extend(bare(person, fn, len(part)))
+        cpu_service += time.process_time() - t
+        t = time.process_time()
         web.extend(clients.run({**job, "person": person, "clients": 1, job["key"]: part})["latencies"])
-    return service, web
+        cpu_web += time.process_time() - t
+    return service, web, cpu_web / max(cpu_service, 1e-9)
 
 
 def main() -> None:
@@ -284,7 +293,7 @@ def main() -> None:
     for name, (person, url, fn) in pages.items():
         bare(person, fn, 2)  # warm
         clients.run({"person": person, "clients": 1, "urls": [url] * 2})
-        service, web = alternated(clients, person, fn, {"key": "urls"}, [url] * requests, args.rounds)
+        service, web, cpu = alternated(clients, person, fn, {"key": "urls"}, [url] * requests, args.rounds)
         s50, s95 = percentiles(service)
         w50, w95 = percentiles(web)
         line: dict[str, Any] = {"page": name, "service_p50_ms": s50 * 1000, "service_p95_ms": s95 * 1000}
@@ -294,22 +303,29 @@ def main() -> None:
         line["web16_p50_ms"], line["web16_p95_ms"] = w50 * 1000, w95 * 1000
         line["web16_rps"] = requests / got["wall"]
         line["ratio_1"] = line["web1_p50_ms"] / line["service_p50_ms"]
+        line["cpu_ratio"] = cpu
         rows.append(line)
         print(
             f"{name:28} service p50 {s50 * 1000:7.1f} ms p95 {s95 * 1000:7.1f} | web×1 p50 {line['web1_p50_ms']:7.1f} "
             f"p95 {line['web1_p95_ms']:7.1f} | web×16 p50 {line['web16_p50_ms']:7.1f} p95 {line['web16_p95_ms']:7.1f} "
-            f"({line['web16_rps']:.0f} req/s) | web/service {line['ratio_1']:.1f}×",
+            f"({line['web16_rps']:.0f} req/s) | web/service {line['ratio_1']:.1f}×, CPU {cpu:.1f}×",
             flush=True,
         )
     # The floor: what HTTP alone costs here (uvicorn, the client, the hops between them), with no session, no
     # database and no template. On a loaded machine it is most of a cheap page's time: each hop waits its turn.
+    t = time.process_time()
     got = clients.run({"person": MEMBER, "urls": ["/healthz"] * requests, "clients": 1})
+    floor_cpu = (time.process_time() - t) / requests
     f50, f95 = percentiles(got["latencies"])
-    print(f"{'HTTP floor (/healthz)':28} web×1 p50 {f50 * 1000:7.1f} ms p95 {f95 * 1000:7.1f}", flush=True)
-    rows.append({"page": "floor", "web1_p50_ms": f50 * 1000, "web1_p95_ms": f95 * 1000})
+    print(
+        f"{'HTTP floor (/healthz)':28} web×1 p50 {f50 * 1000:7.1f} ms p95 {f95 * 1000:7.1f} | "
+        f"server CPU {floor_cpu * 1000:.2f} ms per request",
+        flush=True,
+    )
+    rows.append({"page": "floor", "web1_p50_ms": f50 * 1000, "web1_p95_ms": f95 * 1000, "cpu_ms": floor_cpu * 1000})
     steps = max(10, requests // 4)
     codes = iter(codes_to_start(app, 2 * steps))
-    in_process, web = alternated(
+    in_process, web, cpu = alternated(
         clients,
         MEMBER,
         lambda: take_step(app, MEMBER, next(codes), "start", None, None),
@@ -321,9 +337,17 @@ def main() -> None:
     w50, w95 = percentiles(web)
     print(
         f"{'transition (start)':28} in-process p50 {i50 * 1000:7.1f} ms p95 {i95 * 1000:7.1f} | web p50 "
-        f"{w50 * 1000:7.1f} p95 {w95 * 1000:7.1f} | web rate {i50 / w50:.0%} of in-process"
+        f"{w50 * 1000:7.1f} p95 {w95 * 1000:7.1f} | web rate {i50 / w50:.0%} of in-process, by CPU {1 / cpu:.0%}"
     )
-    rows.append({"page": "transition", "in_process_p50_ms": i50 * 1000, "web_p50_ms": w50 * 1000, "rate": i50 / w50})
+    rows.append(
+        {
+            "page": "transition",
+            "in_process_p50_ms": i50 * 1000,
+            "web_p50_ms": w50 * 1000,
+            "rate": i50 / w50,
+            "cpu_rate": 1 / cpu,
+        }
+    )
     clients.close()
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)

@@ -22,6 +22,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import re
+import shutil
 import socket
 import statistics
 import sys
@@ -354,6 +355,7 @@ def main() -> None:
     (out / f"web_bench_{n}.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
     server.should_exit = True
     app.close()
+    shutil.rmtree(scratch.folder, ignore_errors=True)  # a million tasks are two gigabytes
 
 
 if __name__ == "__main__":

@@ -5,7 +5,11 @@ behind each page in the same run; and a transition through the web against the s
 The tasks are written straight into the tables by report_bench's population (about four events each).
 The server is uvicorn in a thread of this process; the clients are httpx in a separate process (asyncio,
 1 and 16 concurrent clients, each signed in with its own session), so the client's work does not share the
-server's interpreter lock. Latencies are per request, p50 and p95; the ratio is web p50 / service p50.
+server's interpreter lock; that process signs every client in once and then runs one job at a time. Each page
+is measured in rounds alternated (bare calls, then as many requests by one client), so a change in the machine's
+load touches both sides alike; then by 16 clients at once. Latencies are per request, p50 and p95; the ratio is
+web p50 / service p50. The task page's bare call is the three services its view calls (the page, its
+supervision panel, its periodic reports).
 
     python benchmarks/web_bench.py [--n 100000] [--requests 200]
     python benchmarks/web_bench.py --quick            # 5,000 tasks, 40 requests: a smoke run
@@ -18,6 +22,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import re
+import shutil
 import socket
 import statistics
 import sys
@@ -41,7 +46,9 @@ from duban.engine.services.accounts import set_password  # noqa: E402
 from duban.engine.services.identity import SignedIn, signed_in  # noqa: E402
 from duban.engine.services.inbox import inbox  # noqa: E402
 from duban.engine.services.ledger_view import LedgerRequest, encode_cursor, ledger_page  # noqa: E402
+from duban.engine.services.report_duties import task_duties  # noqa: E402
 from duban.engine.services.steps import take_step  # noqa: E402
+from duban.engine.services.task_supervision import supervision_view  # noqa: E402
 from duban.engine.services.visibility import task_page  # noqa: E402
 from duban.engine.services.workspace import init_workspace  # noqa: E402
 
@@ -62,12 +69,12 @@ def _free_port() -> int:
 
 
 # --- the client process ------------------------------------------------------------------------------------
+# One process for the whole run, started once: it signs every client in once (Argon2 is slow on purpose), keeps
+# their cookies, and answers one job at a time, so the parent can alternate rounds of bare calls and requests.
 
 
-SPAN: list[float] = []  # start and end of every request: throughput excludes the sign-ins (Argon2 is slow on purpose)
-
-
-async def _client(base: str, person: str, urls: list[str], out: list[float], ready: asyncio.Barrier) -> None:
+async def _sign_in(base: str, person: str) -> dict[str, str]:
+    """A signed-in session's cookies, and its CSRF token under "csrf"."""
     import httpx
 
     async with httpx.AsyncClient(base_url=base, timeout=120) as c:
@@ -75,65 +82,89 @@ async def _client(base: str, person: str, urls: list[str], out: list[float], rea
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
         r = await c.post("/signin", data={"account": person, "password": PASSWORD, "csrf": csrf, "next": "/"})
         assert r.status_code in (200, 303), r.status_code
-        await ready.wait()
-        for url in urls:
-            t = time.perf_counter()
-            r = await c.get(url)
-            done = time.perf_counter()
-            out.append(done - t)
-            SPAN.extend((t, done))
-            assert r.status_code == 200, (url, r.status_code)
+        token = re.search(r'name="csrf" value="([^"]+)"', (await c.get("/")).text).group(1)  # type: ignore[union-attr]
+        return {**dict(c.cookies), "csrf": token}
 
 
-async def _post_steps(base: str, person: str, codes: list[str], out: list[float], ready: asyncio.Barrier) -> None:
+async def _client(base: str, session: dict[str, str], job: dict[str, Any], out: list[float], span: list[float]) -> None:
     import httpx
 
-    async with httpx.AsyncClient(base_url=base, timeout=120) as c:
-        page = await c.get("/signin")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        await c.post("/signin", data={"account": person, "password": PASSWORD, "csrf": csrf, "next": "/"})
-        token = re.search(r'name="csrf" value="([^"]+)"', (await c.get("/")).text).group(1)  # type: ignore[union-attr]
-        await ready.wait()
-        for code in codes:
+    cookies = {k: v for k, v in session.items() if k != "csrf"}
+    async with httpx.AsyncClient(base_url=base, timeout=120, cookies=cookies) as c:
+        await c.get("/healthz")  # the connection open before the first measured request
+        await job["ready"].wait()
+        for item in job["part"]:
             t = time.perf_counter()
-            r = await c.post(f"/tasks/{code}/step", data={"csrf": token, "trigger": "start"})
+            if "codes" in job:
+                r = await c.post(f"/tasks/{item}/step", data={"csrf": session["csrf"], "trigger": "start"})
+                expected = 303
+            else:
+                r = await c.get(item)
+                expected = 200
             done = time.perf_counter()
             out.append(done - t)
-            SPAN.extend((t, done))
-            assert r.status_code == 303, (code, r.status_code, r.text[-300:])
+            span.extend((t, done))
+            assert r.status_code == expected, (item, r.status_code, r.text[-300:])
 
 
-def _load(job: dict[str, Any], queue: Any) -> None:
-    """In the client process: ``clients`` concurrent signed-in clients share ``urls`` (or ``codes`` to start)."""
-    out: list[float] = []
+def _serve_jobs(base: str, people: list[str], jobs: Any, answers: Any) -> None:
+    """In the client process: sign 16 clients in per person, then run each job sent until None."""
 
-    async def main() -> None:
-        k = job["clients"]
-        ready = asyncio.Barrier(k)  # every client signed in before the first measured request
-        if "codes" in job:
-            parts = [job["codes"][i::k] for i in range(k)]
-            await asyncio.gather(*(_post_steps(job["base"], job["person"], p, out, ready) for p in parts))
-        else:
-            parts = [job["urls"][i::k] for i in range(k)]
-            await asyncio.gather(*(_client(job["base"], job["person"], p, out, ready) for p in parts))
+    async def sign_all() -> dict[str, list[dict[str, str]]]:
+        return {p: [await _sign_in(base, p) for _ in range(16)] for p in people}
 
     try:
-        asyncio.run(main())
-    except BaseException as exc:  # the parent waits on the queue: always answer it
-        queue.put({"error": repr(exc)})
+        sessions = asyncio.run(sign_all())
+    except BaseException as exc:
+        answers.put({"error": repr(exc)})
         raise
-    queue.put({"latencies": out, "wall": max(SPAN) - min(SPAN)})
+    answers.put({"ready": True})
+    while (job := jobs.get()) is not None:
+        out: list[float] = []
+        span: list[float] = []
+
+        async def main(job: dict[str, Any] = job, out: list[float] = out, span: list[float] = span) -> None:
+            k = job["clients"]
+            items = job.get("codes") or job["urls"]
+            ready = asyncio.Barrier(k)  # every client connected before the first measured request
+            await asyncio.gather(
+                *(
+                    _client(base, sessions[job["person"]][i], {**job, "part": items[i::k], "ready": ready}, out, span)
+                    for i in range(k)
+                )
+            )
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # the parent waits on the queue: always answer it
+            answers.put({"error": repr(exc)})
+            raise
+        answers.put({"latencies": out, "wall": max(span) - min(span)})
 
 
-def load(job: dict[str, Any]) -> dict[str, Any]:
-    queue: Any = mp.get_context("spawn").Queue()
-    proc = mp.get_context("spawn").Process(target=_load, args=(job, queue))
-    proc.start()
-    result = queue.get(timeout=3600)
-    proc.join()
-    if "error" in result:
-        raise RuntimeError(f"the client process failed: {result['error']}")
-    return result  # type: ignore[no-any-return]
+class Clients:
+    """The client process, and the jobs sent to it: ``run`` returns its latencies and the wall time."""
+
+    def __init__(self, base: str, people: list[str]) -> None:
+        ctx = mp.get_context("spawn")
+        self.jobs, self.answers = ctx.Queue(), ctx.Queue()
+        self.proc = ctx.Process(target=_serve_jobs, args=(base, people, self.jobs, self.answers), daemon=True)
+        self.proc.start()
+        self._answer()
+
+    def _answer(self) -> dict[str, Any]:
+        result = self.answers.get(timeout=3600)
+        if "error" in result:
+            raise RuntimeError(f"the client process failed: {result['error']}")
+        return result  # type: ignore[no-any-return]
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        self.jobs.put(job)
+        return self._answer()
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.proc.join(timeout=30)
 
 
 # --- the server and the bare services ----------------------------------------------------------------------
@@ -198,10 +229,41 @@ def codes_to_start(app: App, count: int) -> list[str]:
         signed_in.reset(token)
 
 
+def task_page_calls(app: App, person: str, code: str) -> Any:
+    """What the task page's view calls: the page, its supervision panel and its periodic reports."""
+    page = task_page(app, person, code)
+    supervision_view(app, person, page.detail)
+    return task_duties(app, code)
+
+
+def alternated(
+    clients: Clients, person: str, fn: Callable[[], Any], job: dict[str, Any], items: list[Any], rounds: int
+) -> tuple[list[float], list[float], float]:
+    """``rounds`` rounds of (bare calls, then as many requests), so a change of load touches both sides alike.
+
+    Also returns the ratio of CPU time this process spent per request (the server's threads: the event loop
+    and the worker running the view; the client is another process) to CPU time per bare call: unlike the
+    latencies, it does not grow with the time spent waiting for a core on a shared machine."""
+    service: list[float] = []
+    web: list[float] = []
+    cpu_service = cpu_web = 0.0
+    per = max(1, len(items) // rounds)
+    for r in range(rounds):
+        part = items[r * per : (r + 1) * per]
+        t = time.process_time()
+        service.extend(bare(person, fn, len(part)))
+        cpu_service += time.process_time() - t
+        t = time.process_time()
+        web.extend(clients.run({**job, "person": person, "clients": 1, job["key"]: part})["latencies"])
+        cpu_web += time.process_time() - t
+    return service, web, cpu_web / max(cpu_service, 1e-9)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     n, requests = (5_000, 40) if args.quick else (args.n, args.requests)
@@ -210,6 +272,7 @@ def main() -> None:
     app = workspace(n, scratch)
     print(f"{n:,} tasks populated in {time.perf_counter() - t:.1f} s", flush=True)
     server, base = serve(app)
+    clients = Clients(base, [LEADER, MEMBER])
     mid = f"ZG-2026-{n // 2:07d}"
     deep = encode_cursor("code", type("Row", (), {"code": mid})())  # type: ignore[arg-type]
     pages: dict[str, tuple[str, str, Callable[[], Any]]] = {
@@ -225,56 +288,74 @@ def main() -> None:
             "/ledger?light=red",
             lambda: ledger_page(app, MEMBER, LedgerRequest(light="red")),
         ),
-        "task page": (LEADER, f"/tasks/{mid}", lambda: task_page(app, LEADER, mid)),
+        "task page": (LEADER, f"/tasks/{mid}", lambda: task_page_calls(app, LEADER, mid)),
     }
     rows = []
     for name, (person, url, fn) in pages.items():
-        fn()  # warm
-        s50, s95 = percentiles(bare(person, fn, max(10, requests // 4)))
+        bare(person, fn, 2)  # warm
+        clients.run({"person": person, "clients": 1, "urls": [url] * 2})
+        service, web, cpu = alternated(clients, person, fn, {"key": "urls"}, [url] * requests, args.rounds)
+        s50, s95 = percentiles(service)
+        w50, w95 = percentiles(web)
         line: dict[str, Any] = {"page": name, "service_p50_ms": s50 * 1000, "service_p95_ms": s95 * 1000}
-        for clients in (1, 16):
-            got = load({"base": base, "person": person, "urls": [url] * requests, "clients": clients})
-            w50, w95 = percentiles(got["latencies"])
-            line[f"web{clients}_p50_ms"], line[f"web{clients}_p95_ms"] = w50 * 1000, w95 * 1000
-            line[f"web{clients}_rps"] = requests / got["wall"]
+        line["web1_p50_ms"], line["web1_p95_ms"] = w50 * 1000, w95 * 1000
+        got = clients.run({"person": person, "urls": [url] * requests, "clients": 16})
+        w50, w95 = percentiles(got["latencies"])
+        line["web16_p50_ms"], line["web16_p95_ms"] = w50 * 1000, w95 * 1000
+        line["web16_rps"] = requests / got["wall"]
         line["ratio_1"] = line["web1_p50_ms"] / line["service_p50_ms"]
+        line["cpu_ratio"] = cpu
         rows.append(line)
         print(
             f"{name:28} service p50 {s50 * 1000:7.1f} ms p95 {s95 * 1000:7.1f} | web×1 p50 {line['web1_p50_ms']:7.1f} "
             f"p95 {line['web1_p95_ms']:7.1f} | web×16 p50 {line['web16_p50_ms']:7.1f} p95 {line['web16_p95_ms']:7.1f} "
-            f"({line['web16_rps']:.0f} req/s) | web/service {line['ratio_1']:.1f}×",
+            f"({line['web16_rps']:.0f} req/s) | web/service {line['ratio_1']:.1f}×, CPU {cpu:.1f}×",
             flush=True,
         )
     # The floor: what HTTP alone costs here (uvicorn, the client, the hops between them), with no session, no
     # database and no template. On a loaded machine it is most of a cheap page's time: each hop waits its turn.
-    got = load({"base": base, "person": MEMBER, "urls": ["/healthz"] * requests, "clients": 1})
+    t = time.process_time()
+    got = clients.run({"person": MEMBER, "urls": ["/healthz"] * requests, "clients": 1})
+    floor_cpu = (time.process_time() - t) / requests
     f50, f95 = percentiles(got["latencies"])
-    print(f"{'HTTP floor (/healthz)':28} web×1 p50 {f50 * 1000:7.1f} ms p95 {f95 * 1000:7.1f}", flush=True)
-    rows.append({"page": "floor", "web1_p50_ms": f50 * 1000, "web1_p95_ms": f95 * 1000})
+    print(
+        f"{'HTTP floor (/healthz)':28} web×1 p50 {f50 * 1000:7.1f} ms p95 {f95 * 1000:7.1f} | "
+        f"server CPU {floor_cpu * 1000:.2f} ms per request",
+        flush=True,
+    )
+    rows.append({"page": "floor", "web1_p50_ms": f50 * 1000, "web1_p95_ms": f95 * 1000, "cpu_ms": floor_cpu * 1000})
     steps = max(10, requests // 4)
-    codes = codes_to_start(app, 2 * steps)
-    in_process = bare(MEMBER, lambda: None, 0)
-    token = signed_in.set(SignedIn(f"web:{MEMBER}", MEMBER))
-    try:
-        for code in codes[:steps]:
-            t0 = time.perf_counter()
-            take_step(app, MEMBER, code, "start", None, None)
-            in_process.append(time.perf_counter() - t0)
-    finally:
-        signed_in.reset(token)
-    got = load({"base": base, "person": MEMBER, "codes": codes[steps:], "clients": 1})
+    codes = iter(codes_to_start(app, 2 * steps))
+    in_process, web, cpu = alternated(
+        clients,
+        MEMBER,
+        lambda: take_step(app, MEMBER, next(codes), "start", None, None),
+        {"key": "codes"},
+        [next(codes) for _ in range(steps)],  # the web's half; the bare calls take the rest from ``codes``
+        args.rounds,
+    )
     i50, i95 = percentiles(in_process)
-    w50, w95 = percentiles(got["latencies"])
+    w50, w95 = percentiles(web)
     print(
         f"{'transition (start)':28} in-process p50 {i50 * 1000:7.1f} ms p95 {i95 * 1000:7.1f} | web p50 "
-        f"{w50 * 1000:7.1f} p95 {w95 * 1000:7.1f} | web/in-process {w50 / i50:.1f}×"
+        f"{w50 * 1000:7.1f} p95 {w95 * 1000:7.1f} | web rate {i50 / w50:.0%} of in-process, by CPU {1 / cpu:.0%}"
     )
-    rows.append({"page": "transition", "in_process_p50_ms": i50 * 1000, "web_p50_ms": w50 * 1000})
+    rows.append(
+        {
+            "page": "transition",
+            "in_process_p50_ms": i50 * 1000,
+            "web_p50_ms": w50 * 1000,
+            "rate": i50 / w50,
+            "cpu_rate": 1 / cpu,
+        }
+    )
+    clients.close()
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / f"web_bench_{n}.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
     server.should_exit = True
     app.close()
+    shutil.rmtree(scratch.folder, ignore_errors=True)  # a million tasks are two gigabytes
 
 
 if __name__ == "__main__":

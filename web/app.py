@@ -23,6 +23,7 @@ from duban.engine.config.settings import Settings
 from duban.engine.domain.errors import DubanError
 from duban.engine.services.workspace import open_workspace
 
+from . import rows  # noqa: F401  (registers the row-drawing globals the templates call)
 from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render, templates
 from .routes import (
     admin,

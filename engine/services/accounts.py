@@ -150,7 +150,7 @@ def current_session(app: App, token: str | None) -> CurrentSession | None:
         # The account must still be this person's: mapped to them (one account is one person), or on a
         # single desk their own web:<id> that nobody else has been given since.
         if row.account not in live.accounts:
-            owner = uow.web.owner_of(row.account)
+            owner = None if live.unclaimed else uow.web.owner_of(row.account)
             own_on_single_desk = (
                 owner is None and row.account == f"web:{row.person_id}" and is_single_desk(app, uow)
             )  # the person exists: the session's query found them

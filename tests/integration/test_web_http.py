@@ -100,6 +100,28 @@ def test_a_session_ends_on_the_server_after_its_hours(web: Web) -> None:
     assert c.get("/").url.path == "/signin"  # the cookie is still sent; the server no longer knows it
 
 
+def test_a_session_ends_when_its_account_changes_hands(web: Web) -> None:
+    """The session's account must still be its person's: given to someone else, or no longer theirs, it signs
+    nobody in; given back, the same session works again (the session query decides this on every request)."""
+    c = web.client()
+    sign_in(c, UNIT_HEAD)
+    assert c.get("/").url.path == "/"
+
+    def accounts_of(**people: str | None) -> None:
+        with web.server.db.engine.begin() as conn:
+            for person, value in people.items():
+                conn.execute(text("UPDATE people SET accounts = :a WHERE id = :p"), {"a": value, "p": person})
+
+    accounts_of(fenglei=None, liuxia='["web:liuxia", "web:fenglei"]')  # given to someone else
+    assert c.get("/").url.path == "/signin"
+    accounts_of(fenglei='["web:fenglei"]', liuxia='["web:liuxia"]')  # given back
+    assert c.get("/").url.path == "/"
+    accounts_of(fenglei='["web:fenglei_x"]')  # no longer anyone's, and this is not a single desk
+    assert c.get("/").url.path == "/signin"
+    accounts_of(fenglei='["web:fenglei"]', liuxia='["web:liuxia", "Web:FENGLEI"]')  # like it to SQLite's LIKE only
+    assert c.get("/").url.path == "/"
+
+
 def test_the_cookie_is_secure_behind_https(web_template: Path, tmp_path: Path) -> None:
     w = make_web(web_template, tmp_path, extra={"DUBAN_BASE_URL": "https://duban.example.gov.cn"})
     c = w.client()

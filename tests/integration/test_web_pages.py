@@ -466,6 +466,20 @@ def test_hostile_text_is_escaped_on_every_page(web: Web) -> None:
     assert "<script>alert" not in r.text
 
 
+def test_rows_drawn_in_python_escape_as_the_templates_do(web: Web) -> None:
+    """The ledger's and the inbox's rows are written in Python (web/rows.py): every value is escaped exactly
+    as Jinja's autoescape would, and hostile text in a task the unit head must act on stays text."""
+    from markupsafe import Markup, escape
+
+    from duban.web.rows import escape_text
+
+    for value in (HOSTILE, "'\"&<>", "普通", 7, date(2026, 9, 1), Markup("<b>kept</b>")):
+        assert escape_text(value) == str(escape(value))
+    task(web, HOSTILE, category="<b>类</b>", deadline=date(2026, 9, 1))
+    html = as_(web, UNIT_HEAD).get("/").text
+    assert "&lt;script&gt;alert(&#34;x&#34;)" in html and "<script>alert" not in html and "<img src=x" not in html
+
+
 def test_a_workflows_own_fields_are_on_the_form_and_checked_beside_them(web: Web) -> None:
     c = as_(web, PRINCIPAL)
     form = c.get("/assign").text

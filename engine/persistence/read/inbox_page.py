@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Connection, and_, case, false, func, literal, or_, select, true, tuple_
 
@@ -75,8 +76,12 @@ def units_of(conn: Connection, viewer: Viewer) -> frozenset[int]:
     return frozenset({*headed, *([viewer.unit_id] if viewer.unit_id is not None else [])})
 
 
+@lru_cache(maxsize=256)
 def acting_clause(viewer: Viewer, grounds: Grounds) -> ColumnElement[bool]:
-    """One arm per set of relations (the states where it applies, per workflow): few arms, each on an index."""
+    """One arm per set of relations (the states where it applies, per workflow): few arms, each on an index.
+
+    Kept per (viewer, grounds), like ``rank_of`` per day's lights: building a clause of some hundred
+    SQLAlchemy elements cost more than running the query on a unit's tasks, and a clause is immutable."""
     by_rels: dict[frozenset[str], dict[str, list[str]]] = {}
     for wf, state, rels in grounds.pairs:
         by_rels.setdefault(rels, {}).setdefault(wf, []).append(state)
@@ -87,6 +92,7 @@ def acting_clause(viewer: Viewer, grounds: Grounds) -> ColumnElement[bool]:
     return or_(*parts) if parts else false()
 
 
+@lru_cache(maxsize=16)
 def rank_of(lights: Lights) -> ColumnElement[int]:
     return case(
         (bands_clause(lights.red), 0),

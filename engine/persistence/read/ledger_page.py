@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
@@ -102,8 +103,11 @@ def _where(q: LedgerQuery, *, union: bool = False) -> list[ColumnElement[bool]]:
     return out
 
 
+@lru_cache(maxsize=64)
 def bands_clause(bands: tuple[LightBand, ...]) -> ColumnElement[bool]:
-    """Tasks whose light is the one ``bands`` describe (one band per workflow); no band matches nothing."""
+    """Tasks whose light is the one ``bands`` describe (one band per workflow); no band matches nothing.
+
+    Kept per bands (they change once a day): a clause is immutable, and building it cost more than using it."""
     parts: list[ColumnElement[bool]] = []
     for b in bands:
         due: list[ColumnElement[bool]] = []

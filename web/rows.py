@@ -1,0 +1,71 @@
+"""The rows a page draws fifty at a time (the ledger's table, the inbox's list), written in Python.
+
+Why not in the template: at fifty rows of a dozen values, Jinja's attribute lookups, escapes and the
+Markup objects it makes for each value cost as much as the ledger's query (about a third of the ledger
+page's time over HTTP). Every value is escaped here exactly as Jinja's autoescape would (``escape_text``);
+the pages' other parts stay in their templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from markupsafe import Markup
+
+from .context import light_badge, templates
+
+
+def escape_text(value: object) -> str:
+    """``value`` as HTML text: the same five characters, and the same entities, as markupsafe's ``escape``."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return (
+        str(value)
+        .replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
+
+
+def _due(s: Any) -> str:
+    return escape_text(s.deadline or s.deadline_expr or "")
+
+
+def ledger_rows(page: Any, tr: Callable[..., str]) -> Markup:
+    """The ledger table's body rows (``_ledger_table.html``), one per item of the page."""
+    out = []
+    for it in page.items:
+        r = it.row
+        code = escape_text(r.code)
+        category = f' <span class="unit">{escape_text(r.category)}</span>' if r.category else ""
+        out.append(
+            f'<tr class="{escape_text(it.light or "none")}"><td class="code"><a href="/tasks/{code}">{code}</a></td>'
+            f'<td><a href="/tasks/{code}">{escape_text(r.title)}</a>{category}</td>\n'
+            f"<td>{escape_text(tr(it.state_label))}</td><td>{light_badge(it, tr)}</td>"
+            f'<td class="wide">{escape_text(r.unit)}</td><td class="wide">{_due(r)}</td>'
+            f'<td class="wide">{escape_text(r.campaign or "")}</td></tr>\n'
+        )
+    return Markup("".join(out))
+
+
+def inbox_rows(items: Any, tr: Callable[..., str]) -> Markup:
+    """The inbox's list of things to do now (``inbox.html``), one ``<li>`` per item."""
+    out = []
+    for item in items:
+        s = item.task
+        code = escape_text(s.code)
+        out.append(
+            f'    <li class="{escape_text(s.light or "none")}">\n'
+            f'      <a href="/tasks/{code}"><b>{code}</b> {escape_text(s.title)}</a>\n'
+            f'      <div class="meta"><span class="state">{escape_text(tr(s.state_label))}</span> {light_badge(s, tr)} '
+            f'<span class="unit">{escape_text(s.unit)}</span> <span>{_due(s)}</span></div>\n'
+            "    </li>\n"
+        )
+    return Markup("".join(out))
+
+
+templates.env.globals["ledger_rows"] = ledger_rows
+templates.env.globals["inbox_rows"] = inbox_rows

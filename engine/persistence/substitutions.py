@@ -6,7 +6,7 @@ shape both share, so ``audit verify`` compares them like the organisation.
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
@@ -119,20 +119,3 @@ class SubstitutionRepository:
         if codes is not None:
             query = query.where(Substitution.code.in_(codes))
         return {r["code"]: substitution_body(r) for r in self.conn.execute(query).mappings()}
-
-    def on_behalf(self, tz: tzinfo, events: list[tuple[str, str | None, datetime]]) -> list[str | None]:
-        """For each event's (actor, operator, at): the substitution's code when the operator stood in for the
-        actor then, as the range and its approval and cancellation instants say (the same next year)."""
-        by_absent: dict[str, list[SubstitutionFacts]] = {}
-        out: list[str | None] = []
-        for actor, operator, at in events:
-            code = None
-            if operator is not None and operator != actor:
-                if actor not in by_absent:
-                    by_absent[actor] = self.of_absent(actor)
-                day = at.astimezone(tz).date()
-                code = next(
-                    (s.code for s in by_absent[actor] if s.substitute_id == operator and s.in_force(at, day)), None
-                )
-            out.append(code)
-        return out

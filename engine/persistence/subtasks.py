@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, func, select, update
 
-from .models import ProgressReport, Task, Unit
+from .models import Task
 from .types import decode_date, decode_instant
 
 
@@ -19,21 +19,6 @@ class ParentRow:
     id: int
     code: str
     deadline: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class SubTaskRow:
-    """A sub-task as its parent's roll-up shows it, with its latest progress note."""
-
-    code: str
-    title: str
-    workflow: str
-    state: str
-    unit: str
-    deadline: date | None
-    note: str | None
-    percent: int | None
-    noted_at: datetime | None
 
 
 def _day(value: object) -> date | None:
@@ -93,35 +78,6 @@ class SubTaskRepository:
             select(Task.code, Task.workflow, Task.state).where(Task.parent_id == task_id).order_by(Task.id)
         )
         return [(r[0], r[1], r[2]) for r in rows]
-
-    def children(self, task_id: int) -> list[SubTaskRow]:
-        """The roll-up: every sub-task with its unit, state, deadline and latest progress note."""
-        latest = (
-            select(ProgressReport.task_id, func.max(ProgressReport.id).label("id"))
-            .join(Task, Task.id == ProgressReport.task_id)
-            .where(Task.parent_id == task_id)
-            .group_by(ProgressReport.task_id)
-            .subquery("latest")
-        )
-        rows = self.conn.execute(
-            select(
-                Task.code,
-                Task.title,
-                Task.workflow,
-                Task.state,
-                Unit.name,
-                Task.deadline,
-                ProgressReport.note,
-                ProgressReport.percent,
-                ProgressReport.at,
-            )
-            .join(Unit, Unit.id == Task.unit_id)
-            .outerjoin(latest, latest.c.task_id == Task.id)
-            .outerjoin(ProgressReport, ProgressReport.id == latest.c.id)
-            .where(Task.parent_id == task_id)
-            .order_by(Task.id)
-        )
-        return [SubTaskRow(r[0], r[1], r[2], r[3], r[4], _day(r[5]), r[6], r[7], _instant(r[8])) for r in rows]
 
     def parent_codes(self, codes: list[str]) -> dict[str, str]:
         """Each listed task's parent code, for the tasks that have one."""

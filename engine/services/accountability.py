@@ -27,7 +27,7 @@ from ..domain.accountability import (
     red_level,
 )
 from ..domain.audit import RecordFacts
-from ..domain.errors import InvalidInput, NotPermitted, UnknownPerson, UnknownTask
+from ..domain.errors import InvalidInput, NotPermitted, UnknownPerson
 from ..domain.report import AccountabilityLine
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
@@ -36,6 +36,7 @@ from ..persistence.uow import UnitOfWork
 from .identity import acting
 from .refusals import refusals_recorded
 from .report import end_of_day
+from .tasks import task_for_firing
 
 SETTING = "DUBAN_ACCOUNTABILITY"
 BUILTIN = BUILTIN_DIR / "policies" / "accountability.yaml"
@@ -121,13 +122,7 @@ def _open(
             ),
         )
     with app.uow(write=True) as uow:
-        who = acting(app, uow, actor_id)
-        found = uow.tasks.for_firing(code, who.actor_id)
-        if found is None:
-            raise UnknownTask(code=code)
-        task, actor = found
-        if actor is None:
-            raise UnknownPerson(person=who.actor_id, near="")
+        who, task, actor = task_for_firing(app, uow, actor_id, code)
         if not actor.roles & policy.may_open:
             raise NotPermitted(
                 actor=f"{actor.name}({actor.id})",

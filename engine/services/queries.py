@@ -548,7 +548,7 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
                 if found.parent is None:
                     hidden |= {"close_out"}  # 核销 is for sub-tasks only
                 allowed = [t for t in allowed if t not in hidden]
-        sub_tasks, roll_up = sub_task_views(app, uow, task.id, page=True)
+        sub_tasks, roll_up = sub_task_views(app, uow, task.id)
     return TaskDetail(
         summary=_Summaries(app).of(SummaryRow.of_task(task, found.unit_name, found.leader_name, found.parent)),
         problem=task.problem,

@@ -35,12 +35,10 @@ class RollUp:
     latest_notes: list[SubTaskView]  # the sub-tasks with a note, newest note first
 
 
-def sub_task_views(
-    app: App, uow: UnitOfWork, task_id: int, *, page: bool = False
-) -> tuple[list[SubTaskView], RollUp | None]:
-    """``page``: read through the task page's driver queries (``show``), which load no SQLAlchemy."""
+def sub_task_views(app: App, uow: UnitOfWork, task_id: int) -> tuple[list[SubTaskView], RollUp | None]:
+    """Read through the task page's driver queries, which load no SQLAlchemy (``show``)."""
     views = []
-    for r in uow.task_page.children(task_id) if page else uow.sub_tasks.children(task_id):
+    for r in uow.task_page.children(task_id):
         spec = app.registry.find(r.workflow)
         st = spec.states.get(r.state) if spec else None
         label = st.label if st else Bilingual(r.state, r.state)

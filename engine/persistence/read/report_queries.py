@@ -453,6 +453,21 @@ def overdue_tasks(
     return [OverdueRow(r[0], r[1], r[2], r[3], _as_date(r[4]), r[5]) for r in conn.execute(query)]
 
 
+def _entered_seq(c: Any, until: datetime) -> Any:
+    """The seq of the step that put each task of ``c`` in its state, the latest up to ``until``: where a
+    suspension's since-when and why come from."""
+    return (
+        select(func.max(Event.seq))
+        .where(
+            Event.task_id == c.task_id,
+            Event.to_state == c.state,
+            Event.from_state != Event.to_state,
+            Event.at <= until,
+        )
+        .scalar_subquery()
+    )
+
+
 def suspended_tasks(
     conn: Connection, rules: StateRules, src: Source, scope: Scope, until: datetime, limit: int | None
 ) -> list[SuspendedRow]:
@@ -466,16 +481,7 @@ def suspended_tasks(
         return [*_scoped(scope, cols), _in_states(pairs, cols.workflow, cols.state)]
 
     c = src(where).c
-    entered = (
-        select(func.max(Event.seq))
-        .where(
-            Event.task_id == c.task_id,
-            Event.to_state == c.state,
-            Event.from_state != Event.to_state,
-            Event.at <= until,
-        )
-        .scalar_subquery()
-    )
+    entered = _entered_seq(c, until)
     step = aliased(Event)
     query = (
         select(c.code, c.title, Unit.name, step.at, step.comment)
@@ -590,16 +596,7 @@ def circular_pass_query(
         (c.deadline, None, None),
     )
     suspended = [pair for pair, bucket in rules.buckets.items() if bucket == "suspended"]
-    entered = (
-        select(func.max(Event.seq))
-        .where(
-            Event.task_id == c.task_id,
-            Event.to_state == c.state,
-            Event.from_state != Event.to_state,
-            Event.at <= until,
-        )
-        .scalar_subquery()
-    )
+    entered = _entered_seq(c, until)
     listed(
         _SUSPENDED,
         [_in_states(suspended, c.workflow, c.state)],

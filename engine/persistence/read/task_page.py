@@ -268,7 +268,7 @@ class TaskPageReads(DriverStatements):
         return out
 
     def children(self, task_id: int) -> list[SubTaskRecord]:
-        """分解: every sub-task with its unit, state, deadline and latest progress note (as ``SubTaskRepository``)."""
+        """分解: every sub-task with its unit, state, deadline and latest progress note."""
         rows = self._all(
             "SELECT t.code, t.title, t.workflow, t.state, u.name, t.deadline, r.note, r.percent, r.at "
             "FROM tasks t JOIN units u ON u.id = t.unit_id "
@@ -282,7 +282,7 @@ class TaskPageReads(DriverStatements):
 
     def on_behalf(self, tz: tzinfo, events: list[tuple[str, str | None, datetime]]) -> list[str | None]:
         """For each event's (actor, operator, at): the substitution's code when the operator stood in for the
-        actor then (as ``SubstitutionRepository.on_behalf``)."""
+        actor then, as the range and its approval and cancellation instants say."""
         by_absent: dict[str, list[Substitution]] = {}
         out: list[str | None] = []
         for actor, operator, at in events:

@@ -523,6 +523,70 @@ def test_serve_refuses_an_account_that_is_not_a_service(web_template: Path, tmp_
     assert len(lines) == 1 and "init --service-account os:" in lines[0]
 
 
+def test_serve_with_two_workers_takes_sixteen_concurrent_steps_on_sqlite(tmp_path: Path) -> None:
+    """``duban serve --workers 2`` as a county runs it, on one SQLite file: 16 people's steps at the same
+    moment, on 16 tasks, through both worker processes. WAL, the busy timeout and BEGIN IMMEDIATE make the
+    writers queue: every step is taken (its 303), none is refused with a locked database, and the chain
+    verifies after."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.integration.test_cli import ENV
+
+    db = tmp_path / "duban.db"
+    app = App.build(Settings(database_url=str(db)), clock=FixedClock(START))
+    init_workspace(app, ORG, single_desk=True)
+    accounts.set_password(app, UNIT_HEAD, UNIT_HEAD, PASSWORD)
+    w = Web(app, app, tmp_path)
+    codes = [new_task(w, title=f"并发任务{i}") for i in range(16)]
+    app.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = ["serve", "--port", str(port), "--workers", "2", "--db", str(db)]
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from duban.cli.main import run; run()", *argv],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # up to a minute for both workers to import and open the file
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                time.sleep(0.2)
+        with httpx.Client(base_url=base) as c:
+            page = c.get("/signin")
+            c.post("/signin", data={"account": UNIT_HEAD, "password": PASSWORD, "csrf": csrf_of(page.text)})
+            cookies, csrf = dict(c.cookies), csrf_of(c.get(f"/tasks/{codes[0]}").text)
+
+        def step(code: str) -> int:
+            with httpx.Client(base_url=base, cookies=cookies) as c:  # one connection each: both workers serve
+                return c.post(f"/tasks/{code}/step", data={"trigger": "start", "csrf": csrf}).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(step, codes))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert answers == [303] * 16
+    after = App.build(Settings(database_url=str(db)), clock=FixedClock(START))
+    try:
+        assert all(events_of(after, code)[-1][1] == "start" for code in codes)
+        assert verify(after).ok
+    finally:
+        after.close()
+
+
 # --- PostgreSQL -------------------------------------------------------------------------------------------
 
 

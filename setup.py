@@ -10,6 +10,8 @@ from setuptools import find_packages, setup
 FOLDERS = ("engine", "cli", "web", "workflows")
 
 setup(
-    packages=[f"duban.{name}" for name in find_packages(include=[f"{f}" for f in FOLDERS] + [f"{f}.*" for f in FOLDERS])],
+    packages=[
+        f"duban.{name}" for name in find_packages(include=[f"{f}" for f in FOLDERS] + [f"{f}.*" for f in FOLDERS])
+    ],
     package_dir={f"duban.{folder}": folder for folder in FOLDERS},
 )

@@ -164,11 +164,13 @@ def plan(
     *,
     runs: bool = True,
     sign_by: date | None = None,
+    told: int | None = None,
 ) -> Plan:
     """What is due in (watch_from, now], and when the task next needs attention.
 
     ``runs``: the task's state keeps the clock running; ``sign_by``: the sign-for day still watched (the task
-    awaits signing for), which the state decides, not the clock alone (see watch.watched_sign_by).
+    awaits signing for), which the state decides, not the clock alone (see watch.watched_sign_by);
+    ``told``: the escalation level taken as already told, if not the clock's (the watch asks with 0).
     """
     if not runs:
         return Plan([], None, 0)
@@ -178,7 +180,9 @@ def plan(
     pending = [a for a in actions if a.at > clock.watch_from]
     due = [a for a in pending if a.at <= now]
     level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)
-    if level > clock.escalation_level and not any(a.rule == "escalate" and a.level == level for a in due):
+    if level > (clock.escalation_level if told is None else told) and not any(
+        a.rule == "escalate" and a.level == level for a in due
+    ):
         # reached while nobody watched (a deadline already past at assignment, a late reopen): tell the top level once
         due += [a for a in actions if a.rule == "escalate" and a.level == level]
     # Silence is one fact, not a series: after a downtime only the latest stale-progress chase is sent.

@@ -272,3 +272,59 @@ def test_a_task_sent_back_from_review_is_not_late_for_the_review() -> None:
     assert back.next_action_at == local(2026, 11, 27)  # three working days before the new deadline
     plan_now = watch_rules.plan_for(spec, "in_progress", back, local(2026, 11, 27, 10), calendar=CAL, tz=TZ)
     assert [(a.rule, a.level) for a in plan_now.due_now] == [("remind", 3)]
+
+
+def test_the_watch_carries_every_field_of_the_clock() -> None:
+    """The firing path builds the moved clock field by field (``dataclasses.replace`` cost more than the plan):
+    a field added to ``DeadlineClock`` must be carried there too, and the plan must be the one asked for."""
+    from dataclasses import fields
+
+    assert [f.name for f in fields(DeadlineClock)] == [
+        "deadline",
+        "deadline_version",
+        "watch_from",
+        "created_at",
+        "next_action_at",
+        "last_progress_at",
+        "clock_stopped_at",
+        "escalation_level",
+        "sign_by",
+        "signed_at",
+    ], "a new DeadlineClock field: carry it in watch._planned and watch.after_transition, then list it here"
+    spec = parse_workflow((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"), "rectification.yaml")
+    clock = DeadlineClock(
+        deadline=date(2026, 11, 27),
+        deadline_version=3,
+        watch_from=local(2026, 11, 3),
+        created_at=local(2026, 11, 2),
+        next_action_at=local(2026, 11, 4),
+        last_progress_at=local(2026, 11, 3, 11),
+        clock_stopped_at=None,
+        escalation_level=2,
+        sign_by=date(2026, 11, 4),
+        signed_at=local(2026, 11, 3, 10),
+    )
+    for state in ("assigned", "in_progress", "submitted"):
+        expected = replace(clock, next_action_at=watch_rules.next_attention(spec, state, clock, calendar=CAL, tz=TZ))
+        assert watch_rules._planned(spec, state, clock, calendar=CAL, tz=TZ) == expected
+    later = local(2026, 11, 5)
+    moved = watch_rules.after_transition(
+        spec, "in_progress", "in_progress", clock, later, progress=True, calendar=CAL, tz=TZ
+    )
+    assert moved == replace(
+        clock,
+        last_progress_at=later,
+        next_action_at=watch_rules.next_attention(
+            spec, "in_progress", replace(clock, last_progress_at=later), calendar=CAL, tz=TZ
+        ),
+    )
+
+
+def test_the_watch_plans_as_if_nothing_was_told() -> None:
+    """``next_attention`` asks the plan with no level told (``told=0``), as it did with a copy of the clock."""
+    clock = DeadlineClock(deadline=date(2026, 11, 6), watch_from=local(2026, 11, 20), created_at=local(2026, 11, 2))
+    for told in (0, 1, 3):
+        c = replace(clock, escalation_level=told)
+        assert plan(c, POLICY, CAL, TZ, c.watch_from, told=0) == plan(
+            replace(c, escalation_level=0), POLICY, CAL, TZ, c.watch_from
+        )

@@ -20,6 +20,7 @@ from typing import Any
 
 from .accountability import KIND as ACCOUNTABILITY
 from .accountability import AccountabilityPolicy
+from .instants import utc_text
 from .jsontext import compact, compact_value
 
 GENESIS = "0" * 64  # the "previous hash" of a task's first event, and of the chain's first
@@ -51,12 +52,12 @@ class EventFacts:
 
 
 def _instant(at: datetime) -> str:
-    """UTC to the microsecond, ``%Y-%m-%dT%H:%M:%S.%fZ``: written from ``isoformat``, a third the cost of
-    ``strftime`` (which alone writes years before 1000 unpadded, so those still go through it)."""
-    at = at.astimezone(UTC)
-    if at.year < 1000:
-        return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return at.isoformat(timespec="microseconds")[:-6] + "Z"
+    """UTC to the microsecond, ``%Y-%m-%dT%H:%M:%S.%fZ``, written from ``instants.utc_text`` at a fraction of
+    ``strftime``'s cost (``strftime`` writes years before 1000 unpadded, so those still go through it)."""
+    text = utc_text(at)
+    if text[0] == "0":
+        return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return text[:10] + "T" + text[11:] + "Z"
 
 
 def canonical(e: EventFacts) -> bytes:

@@ -11,14 +11,14 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..domain.instants import utc_text
 from ..domain.jsontext import spaced
 
 
 def encode_instant(value: datetime, dialect_name: str) -> object:
-    value = value.astimezone(UTC)
     if dialect_name == "sqlite":  # the SQLITE_INSTANT_FORMAT layout: the UTC isoformat without its "+00:00"
-        return value.isoformat(" ", "microseconds")[:-6]
-    return value
+        return utc_text(value)
+    return value.astimezone(UTC)
 
 
 def decode_instant(value: object) -> datetime:

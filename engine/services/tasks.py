@@ -254,7 +254,7 @@ def fire_within(
         raise StaleTask(code=code, expected=if_version, actual=task.version)
     machine = app.registry.machine(task.workflow)
     facts = task.facts
-    parts = uow.co_units.parts(task.id, app.tz) if machine.looks_at_parts(trigger) else []
+    parts = uow.tasks.parts(task.id, app.tz) if machine.looks_at_parts(trigger) else []
     if parts:
         facts = replace(facts, co_unit_ids=frozenset(p.unit_id for p in parts))
     if co_unit is None and trigger in PART_TRIGGERS and trigger != "co_waive":
@@ -375,7 +375,7 @@ def fire_within(
 
 
 def _co_unit_ids(uow: UnitOfWork, task_id: int, app: App, parts: list[Part]) -> tuple[int, ...]:
-    return tuple(p.unit_id for p in (parts or uow.co_units.parts(task_id, app.tz)))
+    return tuple(p.unit_id for p in (parts or uow.tasks.parts(task_id, app.tz)))
 
 
 def open_sub_tasks(app: App, uow: UnitOfWork, task_id: int) -> list[str]:

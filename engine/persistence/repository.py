@@ -21,7 +21,7 @@ from ..domain.co_units import Part
 from ..domain.machine import Actor, TaskFacts
 from ..domain.planning import DeadlineClock
 from .codec import decode_date, decode_instant, decode_json, encode_date, encode_instant, encode_json
-from .sql import DriverStatements, for_dialect
+from .sql import DriverStatements, bound
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -202,7 +202,7 @@ class TaskRepository:
 
     def _run(self, statement: str, params: dict[str, Any]) -> Any:
         cur = self.cursor
-        cur.execute(for_dialect(statement, self.dialect), params)
+        cur.execute(*bound(statement, self.dialect, params))
         return cur
 
     def for_firing(self, code: str, actor_id: str) -> tuple[TaskRow, Actor | None] | None:

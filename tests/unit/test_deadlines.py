@@ -328,3 +328,54 @@ def test_the_watch_plans_as_if_nothing_was_told() -> None:
         assert plan(c, POLICY, CAL, TZ, c.watch_from, told=0) == plan(
             replace(c, escalation_level=0), POLICY, CAL, TZ, c.watch_from
         )
+
+
+def _plan_as_it_was(
+    clock: DeadlineClock, policy: DeadlinePolicy, now: datetime, sign_by: date | None, told: int | None
+) -> tuple[list[tuple[str, int, datetime]], datetime | None, int]:
+    """``plan`` before it was written as one pass, kept as its definition."""
+    from duban.engine.domain.planning import deadline_actions, sign_for_actions, stale_actions
+
+    actions = deadline_actions(clock, policy, CAL, TZ) + stale_actions(clock, policy, TZ, now)
+    if sign_by is not None:
+        actions += sign_for_actions(sign_by, policy, CAL, TZ)
+    pending = [a for a in actions if a.at > clock.watch_from]
+    due = [a for a in pending if a.at <= now]
+    level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)
+    if level > (clock.escalation_level if told is None else told) and not any(
+        a.rule == "escalate" and a.level == level for a in due
+    ):
+        due += [a for a in actions if a.rule == "escalate" and a.level == level]
+    stale = [a for a in due if a.rule == "stale"]
+    due = [a for a in due if a.rule != "stale"] + stale[-1:]
+    due_now = sorted(due, key=lambda a: (a.at, a.rule, a.level))
+    later = [a.at for a in pending if a.at > now]
+    return [(a.rule, a.level, a.at) for a in due_now], min(later) if later else None, level
+
+
+def test_the_one_pass_plan_is_the_plan_it_replaced() -> None:
+    """Random clocks under the built-in policy and a stricter one: the same actions due, next look and level."""
+    import random
+
+    spec = parse_workflow((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"), "rectification.yaml")
+    policies = [spec.deadlines, POLICY, replace(POLICY, stale_progress_days=3), replace(spec.deadlines, escalation=())]
+    rnd = random.Random(20261202)
+    base = local(2026, 9, 1)
+    for _ in range(3000):
+        policy = rnd.choice(policies)
+        created = base + timedelta(hours=rnd.randrange(0, 24 * 60))
+        watch_from = created + timedelta(hours=rnd.randrange(0, 24 * 40))
+        clock = DeadlineClock(
+            deadline=rnd.choice([None, (created + timedelta(days=rnd.randrange(-5, 60))).date()]),
+            watch_from=watch_from,
+            created_at=created,
+            last_progress_at=rnd.choice([None, created + timedelta(hours=rnd.randrange(0, 24 * 30))]),
+            escalation_level=rnd.randrange(0, 4),
+        )
+        now = watch_from + timedelta(hours=rnd.randrange(0, 24 * 50))
+        sign_by = rnd.choice([None, (created + timedelta(days=rnd.randrange(0, 6))).date()])
+        told = rnd.choice([None, 0, 2])
+        got = plan(clock, policy, CAL, TZ, now, sign_by=sign_by, told=told)
+        assert ([(a.rule, a.level, a.at) for a in got.due_now], got.next_at, got.escalation_level) == (
+            _plan_as_it_was(clock, policy, now, sign_by, told)
+        )

@@ -169,6 +169,10 @@ class FakeTasks:
     def add_co_units(self, task_id: int, unit_ids: list[int]) -> None:
         self.data.tasks[task_id].co_unit_ids.extend(unit_ids)
 
+    def parts(self, task_id: int, tz: Any) -> list[Part]:
+        """牵头/配合: the parts kept on the stored task (``FakeCoUnits`` moves them), by co-unit name."""
+        return sorted(FakeCoUnits(self.data)._parts(task_id).values(), key=lambda p: p.unit)
+
     def withdraw_extension_requests(self, task_id: int, at: datetime) -> None:
         self.data.extension_withdrawals.append(task_id)
         for request in self.data.extensions.values():
@@ -191,9 +195,6 @@ class FakeCoUnits:
             unit = self.data.units.get(uid)
             task.co_parts.setdefault(uid, Part(uid, unit.name if unit else str(uid)))
         return task.co_parts
-
-    def parts(self, task_id: int, tz: Any) -> list[Part]:
-        return sorted(self._parts(task_id).values(), key=lambda p: p.unit)
 
     def set_days(self, task_id: int, unit_id: int, sign_by: date | None, report_by: date | None) -> None:
         parts = self._parts(task_id)

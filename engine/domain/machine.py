@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from transitions import EventData, Machine
+from transitions import Event, EventData, Machine, Transition
+from transitions.core import MachineError
 
+from .co_units import needs_parts
 from .errors import (
     CommandRequired,
     CoUnitsPending,
@@ -261,12 +263,81 @@ _REQUIREMENT_CONDITIONS: dict[str, type[_Condition]] = {
 }
 
 
+class _Transition(Transition):
+    """A ``transitions`` Transition that does only what ours need: check the conditions, move the state.
+
+    ``Transition.execute`` also runs the prepare/before/after callback lists and the states' enter/exit
+    callbacks, and logs at each step; a duban machine has none of those callbacks (``_SharedMachine`` refuses
+    to be built with any), so on the firing path they were a dozen calls and log checks doing nothing. The
+    conditions are ours, callables given to the machine, called the way ``Condition.check`` calls them
+    with ``send_event``; an internal transition (no dest) leaves the state as it is.
+    """
+
+    def execute(self, event_data: EventData) -> bool:
+        for cond in self.conditions:
+            if cast(_Condition, cond.func)(event_data) != cond.target:
+                return False
+        if self.dest:
+            cast(Firing, event_data.model).state = self.dest
+        return True
+
+
+class _Event(Event):
+    """A ``transitions`` Event fired without the machine's queue and without callback lists.
+
+    ``Event.trigger`` wraps each firing in a ``functools.partial`` handed to ``Machine._process`` (a queue
+    ours never uses: ``queued`` is off and no callback fires another event) and runs the prepare-event and
+    finalize-event lists, both empty. What is left is the machine's own rule: the transitions of this
+    trigger from the model's state, in order, the first whose conditions pass moves it.
+    """
+
+    def trigger(self, model: Any, *args: Any, **kwargs: Any) -> bool:
+        machine = self.machine
+        transitions = self.transitions.get(model.state)
+        if not transitions:
+            raise MachineError(f"Can't trigger event {self.name} from state {model.state}!")
+        event_data = EventData(machine.states[model.state], self, machine, model, args, kwargs)
+        for trans in transitions:
+            event_data.transition = trans
+            if trans.execute(event_data):
+                return True
+        return False
+
+
+class _SharedMachine(Machine):
+    """The Machine of one workflow definition, shared by all its tasks, built with the lean Event and
+    Transition above; it checks once, when built, that it has no callbacks they would skip."""
+
+    event_cls = _Event
+    transition_cls = _Transition
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        callbacks = [
+            self.prepare_event,
+            self.finalize_event,
+            self.before_state_change,
+            self.after_state_change,
+            self.on_exception,
+            self.on_final,
+        ]
+        callbacks += [s.on_enter for s in self.states.values()] + [s.on_exit for s in self.states.values()]
+        for event in self.events.values():
+            for ts in event.transitions.values():
+                callbacks += [t.prepare for t in ts] + [t.before for t in ts] + [t.after for t in ts]
+                for t in ts:
+                    if not all(callable(c.func) and c.target is True for c in t.conditions):
+                        raise ValueError("a duban machine's conditions are its own callables")
+        if any(callbacks) or self.has_queue or self.models:
+            raise ValueError("a duban machine has no callbacks, no queue and no attached model")
+
+
 class WorkflowMachine:
     """The interpreter of one workflow spec; build once, fire for any number of tasks."""
 
     def __init__(self, spec: WorkflowSpec) -> None:
         self.spec = spec
-        self.machine = Machine(
+        self.machine = _SharedMachine(
             model=None,
             states=list(spec.states),
             initial=spec.initial,
@@ -276,6 +347,22 @@ class WorkflowMachine:
             ignore_invalid_triggers=False,
             model_attribute="state",
         )
+        # Asked on every firing, answered once: the spec is frozen data.
+        self._steps: dict[tuple[str, str], TransitionSpec | None] = {
+            (t.trigger, s): spec.transition(t.trigger, s) for t in spec.transitions for s in t.sources
+        }
+        self._looks_at_parts: dict[str, bool] = {}
+        for t in spec.transitions:
+            looks = needs_parts(t.requires, (r.relations for r in t.who))
+            self._looks_at_parts[t.trigger] = self._looks_at_parts.get(t.trigger, False) or looks
+
+    def step(self, trigger: str, source: str) -> TransitionSpec | None:
+        """The spec's transition for ``trigger`` from ``source`` (``WorkflowSpec.transition``, looked up once)."""
+        return self._steps.get((trigger, source))
+
+    def looks_at_parts(self, trigger: str) -> bool:
+        """牵头/配合: does a step of ``trigger`` look at the task's co-unit parts (its rules or requirements)?"""
+        return self._looks_at_parts.get(trigger, False)
 
     @staticmethod
     def _transition(spec: TransitionSpec, source: str) -> dict[str, Any]:

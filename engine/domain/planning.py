@@ -164,29 +164,47 @@ def plan(
     *,
     runs: bool = True,
     sign_by: date | None = None,
+    told: int | None = None,
 ) -> Plan:
     """What is due in (watch_from, now], and when the task next needs attention.
 
     ``runs``: the task's state keeps the clock running; ``sign_by``: the sign-for day still watched (the task
-    awaits signing for), which the state decides, not the clock alone (see watch.watched_sign_by).
+    awaits signing for), which the state decides, not the clock alone (see watch.watched_sign_by);
+    ``told``: the escalation level taken as already told, if not the clock's (the watch asks with 0).
     """
     if not runs:
         return Plan([], None, 0)
     actions = deadline_actions(clock, policy, calendar, tz) + stale_actions(clock, policy, tz, now)
     if sign_by is not None:
         actions += sign_for_actions(sign_by, policy, calendar, tz)
-    pending = [a for a in actions if a.at > clock.watch_from]
-    due = [a for a in pending if a.at <= now]
-    level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)
-    if level > clock.escalation_level and not any(a.rule == "escalate" and a.level == level for a in due):
+    if not actions:  # nothing to watch (no deadline, no chasing): the plan of every firing of such a task
+        return Plan([], None, 0)
+    # One pass (this runs on every firing): what falls due in (watch_from, now], the first instant after now,
+    # and the highest escalation level reached by now.
+    watch_from = clock.watch_from
+    due: list[Action] = []
+    next_at: datetime | None = None
+    level = 0
+    for a in actions:
+        at = a.at
+        if at <= now:
+            if a.rule == "escalate" and a.level > level:
+                level = a.level
+            if at > watch_from:
+                due.append(a)
+        elif at > watch_from and (next_at is None or at < next_at):
+            next_at = at
+    if level > (clock.escalation_level if told is None else told) and not any(
+        a.rule == "escalate" and a.level == level for a in due
+    ):
         # reached while nobody watched (a deadline already past at assignment, a late reopen): tell the top level once
         due += [a for a in actions if a.rule == "escalate" and a.level == level]
+    if not due:
+        return Plan([], next_at, level)
     # Silence is one fact, not a series: after a downtime only the latest stale-progress chase is sent.
     stale = [a for a in due if a.rule == "stale"]
     due = [a for a in due if a.rule != "stale"] + stale[-1:]
-    due_now = sorted(due, key=lambda a: (a.at, a.rule, a.level))
-    later = [a.at for a in pending if a.at > now]
-    return Plan(due_now, min(later) if later else None, level)
+    return Plan(sorted(due, key=lambda a: (a.at, a.rule, a.level)), next_at, level)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,15 @@ def next_attention(
     if not clock_runs(spec, state):
         return None
     # Any level reached is a reason to look, whatever was told before: the sweep weighs it against the level told.
-    p = plan_for(spec, state, replace(clock, escalation_level=0), clock.watch_from, calendar=calendar, tz=tz)
+    p = plan(
+        clock,
+        spec.deadlines,
+        calendar,
+        tz,
+        clock.watch_from,
+        sign_by=watched_sign_by(spec, state, clock.sign_by, clock.signed_at),
+        told=0,
+    )
     # something already due (an escalation level reached before anyone watched): let the sweep look at once
     return clock.watch_from if p.due_now else p.next_at
 
@@ -59,7 +67,21 @@ def next_attention(
 def _planned(
     spec: WorkflowSpec, state: str, clock: DeadlineClock, *, calendar: WorkCalendar, tz: ZoneInfo
 ) -> DeadlineClock:
-    return replace(clock, next_action_at=next_attention(spec, state, clock, calendar=calendar, tz=tz))
+    """The clock with its next look planned. Built field by field: ``dataclasses.replace`` cost more than the
+    plan itself on the firing path."""
+    c = clock
+    return DeadlineClock(
+        deadline=c.deadline,
+        deadline_version=c.deadline_version,
+        watch_from=c.watch_from,
+        created_at=c.created_at,
+        next_action_at=next_attention(spec, state, c, calendar=calendar, tz=tz),
+        last_progress_at=c.last_progress_at,
+        clock_stopped_at=c.clock_stopped_at,
+        escalation_level=c.escalation_level,
+        sign_by=c.sign_by,
+        signed_at=c.signed_at,
+    )
 
 
 def after_transition(
@@ -98,13 +120,15 @@ def after_transition(
     leaves = spec.awaits_sign_for(source) and not spec.awaits_sign_for(dest)
     if signed_at is None and leaves and dest_state is not None and not dest_state.final:
         signed_at = now  # 签收: the first step out of the state awaiting signing for
-    moved = replace(
-        clock,
+    moved = DeadlineClock(
         deadline=deadline,
         deadline_version=version,
         watch_from=watch_from,
+        created_at=clock.created_at,
+        next_action_at=clock.next_action_at,
         last_progress_at=now if progress else clock.last_progress_at,
         clock_stopped_at=stopped,
+        escalation_level=clock.escalation_level,
         sign_by=sign_by,
         signed_at=signed_at,
     )

@@ -59,11 +59,6 @@ class CoUnitRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def parts(self, task_id: int, tz: Any) -> list[Part]:
-        """The task's parts, by co-unit name."""
-        rows = self.conn.execute(_PARTS.where(TaskCoUnit.task_id == task_id).order_by(Unit.name))
-        return [_part(r, tz) for r in rows]
-
     def ids_by_code(self, codes: Iterable[str]) -> dict[str, int]:
         """Task ids of the given codes (a page of a list), in one query."""
         wanted = sorted(set(codes))

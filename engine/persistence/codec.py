@@ -11,16 +11,21 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..domain.instants import utc_text
+from ..domain.jsontext import spaced
+
 
 def encode_instant(value: datetime, dialect_name: str) -> object:
-    value = value.astimezone(UTC)
-    if dialect_name == "sqlite":  # the SQLITE_INSTANT_FORMAT layout, without strftime's cost
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return value
+    if dialect_name == "sqlite":  # the SQLITE_INSTANT_FORMAT layout: the UTC isoformat without its "+00:00"
+        return utc_text(value)
+    return value.astimezone(UTC)
 
 
 def decode_instant(value: object) -> datetime:
     if isinstance(value, str):
+        if len(value) == 26 and value[19] == "." and value[20:].isdigit():
+            # the layout SQLite holds (naive UTC): read as UTC at once, cheaper than reading it then replacing
+            return datetime.fromisoformat(value + "+00:00")
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -42,7 +47,8 @@ def decode_date(value: object) -> date | None:
 
 
 def encode_json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    """``json.dumps(value, ensure_ascii=False, sort_keys=True)``, written the faster way (``jsontext.spaced``)."""
+    return None if value is None else spaced(value)
 
 
 def decode_json(value: Any) -> Any:

@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
+from ..domain.co_units import Part
 from ..domain.machine import Actor, TaskFacts
 from ..domain.planning import DeadlineClock
 from .codec import decode_date, decode_instant, decode_json, encode_date, encode_instant, encode_json
-from .sql import DriverStatements, for_dialect
+from .sql import DriverStatements, bound
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -34,6 +35,42 @@ CHAIN_STEP = {
     "postgresql": "UPDATE chain_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || :hash, 'UTF8')), "
     "'hex') WHERE id = 1 RETURNING seq, hash",
 }
+
+
+# 牵头/配合: a task's co-unit parts, by co-unit name (the firing path and the task page read them alike).
+PARTS_SELECT = (
+    "SELECT c.unit_id, c.state, c.sign_by, c.report_by, c.signed_at, c.settled_at, u.name "
+    "FROM task_co_units c JOIN units u ON u.id = c.unit_id WHERE c.task_id = :t ORDER BY u.name"
+)
+
+
+def part_from_row(row: Any, tz: tzinfo) -> Part:
+    unit_id, state, sign_by, report_by, signed_at, settled_at, name = row
+    signed = None if signed_at is None else decode_instant(signed_at)
+    settled = None if settled_at is None else decode_instant(settled_at)
+    return Part(
+        unit_id=unit_id,
+        unit=name,
+        state=state,
+        sign_by=decode_date(sign_by),
+        report_by=decode_date(report_by),
+        signed_on=signed.astimezone(tz).date() if signed else None,
+        settled_on=settled.astimezone(tz).date() if settled else None,
+    )
+
+
+_ROLES: dict[str, frozenset[str]] = {}
+
+
+def roles_of(stored: str) -> frozenset[str]:
+    """A person's roles from their stored JSON list. Few distinct lists exist (a role set is shared by many
+    people), and every firing reads the actor's: each list is parsed once."""
+    roles = _ROLES.get(stored)
+    if roles is None:
+        if len(_ROLES) > 1000:
+            _ROLES.clear()
+        roles = _ROLES[stored] = frozenset(json.loads(stored))
+    return roles
 
 
 def _instant(value: Any) -> datetime:
@@ -165,7 +202,7 @@ class TaskRepository:
 
     def _run(self, statement: str, params: dict[str, Any]) -> Any:
         cur = self.cursor
-        cur.execute(for_dialect(statement, self.dialect), params)
+        cur.execute(*bound(statement, self.dialect, params))
         return cur
 
     def for_firing(self, code: str, actor_id: str) -> tuple[TaskRow, Actor | None] | None:
@@ -212,18 +249,22 @@ class TaskRepository:
             original_deadline=decode_date(row[22]),
             assigned_on=decode_date(row[25]),
         )
-        actor = None if row[9] is None else Actor(row[9], row[10], frozenset(json.loads(row[11])), row[12])
+        actor = None if row[9] is None else Actor(row[9], row[10], roles_of(row[11]), row[12])
         return task, actor
 
     def actor(self, person_id: str) -> Actor | None:
         row = self._run("SELECT id, name, roles, unit_id FROM people WHERE id = :id", {"id": person_id}).fetchone()
         if row is None:
             return None
-        return Actor(id=row[0], name=row[1], roles=frozenset(json.loads(row[2])), unit_id=row[3])
+        return Actor(id=row[0], name=row[1], roles=roles_of(row[2]), unit_id=row[3])
 
     def campaign_of(self, task_id: int) -> str | None:
         row = self._run("SELECT campaign FROM tasks WHERE id = :id", {"id": task_id}).fetchone()
         return None if row is None else row[0]
+
+    def parts(self, task_id: int, tz: tzinfo) -> list[Part]:
+        """牵头/配合: the task's co-unit parts, by co-unit name, on the firing's own cursor (one statement)."""
+        return [part_from_row(r, tz) for r in self._run(PARTS_SELECT, {"t": task_id}).fetchall()]
 
     def has_progress_report(self, task_id: int) -> bool:
         return (

@@ -57,9 +57,6 @@ class UnitOfWork:
     """
 
     tasks: TaskRepository
-    outbox: OutboxRepository
-    sweep: SweepRepository
-    settings: SettingsRepository
 
     def __init__(self, db: Database, *, write: bool) -> None:
         self.db = db
@@ -83,10 +80,20 @@ class UnitOfWork:
         self._raw = raw
         self._session: Session | None = None
         self.tasks = TaskRepository(raw, db.dialect)
-        self.outbox = OutboxRepository(raw, db.dialect)
-        self.sweep = SweepRepository(raw, db.dialect)
-        self.settings = SettingsRepository(raw, db.dialect)
         return self
+
+    # The other driver repositories are made on first use too: a firing that notifies nobody needs none.
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self._raw, self.db.dialect)
+
+    @cached_property
+    def sweep(self) -> SweepRepository:
+        return SweepRepository(self._raw, self.db.dialect)
+
+    @cached_property
+    def settings(self) -> SettingsRepository:
+        return SettingsRepository(self._raw, self.db.dialect)
 
     @cached_property
     def _conn(self) -> Connection:

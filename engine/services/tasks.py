@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..app import App
 from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
-from ..domain.co_units import PART_TRIGGERS, Part, needs_parts, part_data, part_days, pick_part
+from ..domain.co_units import PART_TRIGGERS, Part, part_data, part_days, pick_part
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
 from ..domain.machine import Actor, Outcome, Request, describe_rules
@@ -254,7 +254,7 @@ def fire_within(
         raise StaleTask(code=code, expected=if_version, actual=task.version)
     machine = app.registry.machine(task.workflow)
     facts = task.facts
-    parts = _parts_for(app, uow, machine.spec, trigger, task.id)
+    parts = uow.tasks.parts(task.id, app.tz) if machine.looks_at_parts(trigger) else []
     if parts:
         facts = replace(facts, co_unit_ids=frozenset(p.unit_id for p in parts))
     if co_unit is None and trigger in PART_TRIGGERS and trigger != "co_waive":
@@ -273,7 +273,7 @@ def fire_within(
         open_sub_tasks=lambda: open_sub_tasks(app, uow, task.id),
     )
     outcome = machine.fire(facts, trigger, actor, request)
-    spec_t = machine.spec.transition(trigger, outcome.source)
+    spec_t = machine.step(trigger, outcome.source)
     part: Part | None = None
     if trigger in PART_TRIGGERS and co_unit is not None:
         label = spec_t.label if spec_t is not None else machine.spec.trigger_label(trigger)
@@ -375,7 +375,7 @@ def fire_within(
 
 
 def _co_unit_ids(uow: UnitOfWork, task_id: int, app: App, parts: list[Part]) -> tuple[int, ...]:
-    return tuple(p.unit_id for p in (parts or uow.co_units.parts(task_id, app.tz)))
+    return tuple(p.unit_id for p in (parts or uow.tasks.parts(task_id, app.tz)))
 
 
 def open_sub_tasks(app: App, uow: UnitOfWork, task_id: int) -> list[str]:
@@ -399,14 +399,6 @@ def task_for_firing(app: App, uow: UnitOfWork, actor_id: str | None, code: str) 
     if actor is None:
         raise UnknownPerson(person=who.actor_id, near="")
     return who, task, actor
-
-
-def _parts_for(app: App, uow: UnitOfWork, spec: Any, trigger: str, task_id: int) -> list[Part]:
-    """牵头/配合: the task's co-unit parts, read only for a step that looks at co-units."""
-    asked = [t for t in spec.transitions if t.trigger == trigger]
-    if any(needs_parts(t.requires, (r.relations for r in t.who)) for t in asked):
-        return uow.co_units.parts(task_id, app.tz)
-    return []
 
 
 def _co_unit_part(

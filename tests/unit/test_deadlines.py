@@ -272,3 +272,110 @@ def test_a_task_sent_back_from_review_is_not_late_for_the_review() -> None:
     assert back.next_action_at == local(2026, 11, 27)  # three working days before the new deadline
     plan_now = watch_rules.plan_for(spec, "in_progress", back, local(2026, 11, 27, 10), calendar=CAL, tz=TZ)
     assert [(a.rule, a.level) for a in plan_now.due_now] == [("remind", 3)]
+
+
+def test_the_watch_carries_every_field_of_the_clock() -> None:
+    """The firing path builds the moved clock field by field (``dataclasses.replace`` cost more than the plan):
+    a field added to ``DeadlineClock`` must be carried there too, and the plan must be the one asked for."""
+    from dataclasses import fields
+
+    assert [f.name for f in fields(DeadlineClock)] == [
+        "deadline",
+        "deadline_version",
+        "watch_from",
+        "created_at",
+        "next_action_at",
+        "last_progress_at",
+        "clock_stopped_at",
+        "escalation_level",
+        "sign_by",
+        "signed_at",
+    ], "a new DeadlineClock field: carry it in watch._planned and watch.after_transition, then list it here"
+    spec = parse_workflow((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"), "rectification.yaml")
+    clock = DeadlineClock(
+        deadline=date(2026, 11, 27),
+        deadline_version=3,
+        watch_from=local(2026, 11, 3),
+        created_at=local(2026, 11, 2),
+        next_action_at=local(2026, 11, 4),
+        last_progress_at=local(2026, 11, 3, 11),
+        clock_stopped_at=None,
+        escalation_level=2,
+        sign_by=date(2026, 11, 4),
+        signed_at=local(2026, 11, 3, 10),
+    )
+    for state in ("assigned", "in_progress", "submitted"):
+        expected = replace(clock, next_action_at=watch_rules.next_attention(spec, state, clock, calendar=CAL, tz=TZ))
+        assert watch_rules._planned(spec, state, clock, calendar=CAL, tz=TZ) == expected
+    later = local(2026, 11, 5)
+    moved = watch_rules.after_transition(
+        spec, "in_progress", "in_progress", clock, later, progress=True, calendar=CAL, tz=TZ
+    )
+    assert moved == replace(
+        clock,
+        last_progress_at=later,
+        next_action_at=watch_rules.next_attention(
+            spec, "in_progress", replace(clock, last_progress_at=later), calendar=CAL, tz=TZ
+        ),
+    )
+
+
+def test_the_watch_plans_as_if_nothing_was_told() -> None:
+    """``next_attention`` asks the plan with no level told (``told=0``), as it did with a copy of the clock."""
+    clock = DeadlineClock(deadline=date(2026, 11, 6), watch_from=local(2026, 11, 20), created_at=local(2026, 11, 2))
+    for told in (0, 1, 3):
+        c = replace(clock, escalation_level=told)
+        assert plan(c, POLICY, CAL, TZ, c.watch_from, told=0) == plan(
+            replace(c, escalation_level=0), POLICY, CAL, TZ, c.watch_from
+        )
+
+
+def _plan_as_it_was(
+    clock: DeadlineClock, policy: DeadlinePolicy, now: datetime, sign_by: date | None, told: int | None
+) -> tuple[list[tuple[str, int, datetime]], datetime | None, int]:
+    """``plan`` before it was written as one pass, kept as its definition."""
+    from duban.engine.domain.planning import deadline_actions, sign_for_actions, stale_actions
+
+    actions = deadline_actions(clock, policy, CAL, TZ) + stale_actions(clock, policy, TZ, now)
+    if sign_by is not None:
+        actions += sign_for_actions(sign_by, policy, CAL, TZ)
+    pending = [a for a in actions if a.at > clock.watch_from]
+    due = [a for a in pending if a.at <= now]
+    level = max((a.level for a in actions if a.rule == "escalate" and a.at <= now), default=0)
+    if level > (clock.escalation_level if told is None else told) and not any(
+        a.rule == "escalate" and a.level == level for a in due
+    ):
+        due += [a for a in actions if a.rule == "escalate" and a.level == level]
+    stale = [a for a in due if a.rule == "stale"]
+    due = [a for a in due if a.rule != "stale"] + stale[-1:]
+    due_now = sorted(due, key=lambda a: (a.at, a.rule, a.level))
+    later = [a.at for a in pending if a.at > now]
+    return [(a.rule, a.level, a.at) for a in due_now], min(later) if later else None, level
+
+
+def test_the_one_pass_plan_is_the_plan_it_replaced() -> None:
+    """Random clocks under the built-in policy and a stricter one: the same actions due, next look and level."""
+    import random
+
+    spec = parse_workflow((BUILTIN_DIR / "rectification.yaml").read_text(encoding="utf-8"), "rectification.yaml")
+    policies = [spec.deadlines, POLICY, replace(POLICY, stale_progress_days=3), replace(spec.deadlines, escalation=())]
+    rnd = random.Random(20261202)
+    base = local(2026, 9, 1)
+    for _ in range(3000):
+        policy = rnd.choice(policies)
+        created = base + timedelta(hours=rnd.randrange(0, 24 * 60))
+        watch_from = created + timedelta(hours=rnd.randrange(0, 24 * 40))
+        clock = DeadlineClock(
+            deadline=rnd.choice([None, (created + timedelta(days=rnd.randrange(-5, 60))).date()]),
+            watch_from=watch_from,
+            created_at=created,
+            last_progress_at=rnd.choice([None, created + timedelta(hours=rnd.randrange(0, 24 * 30))]),
+            escalation_level=rnd.randrange(0, 4),
+        )
+        now = watch_from + timedelta(hours=rnd.randrange(0, 24 * 50))
+        sign_by = rnd.choice([None, (created + timedelta(days=rnd.randrange(0, 6))).date()])
+        told = rnd.choice([None, 0, 2])
+        got = plan(clock, policy, CAL, TZ, now, sign_by=sign_by, told=told)
+        assert ([(a.rule, a.level, a.at) for a in got.due_now], got.next_at, got.escalation_level) == (
+            _plan_as_it_was(clock, policy, now, sign_by, told)
+        )

@@ -18,6 +18,7 @@ from ...domain.co_units import Part
 from ...domain.substitution import Substitution
 from ..codec import decode_date, decode_instant, decode_json, encode_instant
 from ..outbox import SUBSTITUTIONS_SELECT, substitutions_where
+from ..repository import PARTS_SELECT, part_from_row
 from ..sql import DriverStatements
 
 
@@ -246,26 +247,8 @@ class TaskPageReads(DriverStatements):
         )
 
     def parts(self, task_id: int, tz: tzinfo) -> list[Part]:
-        """牵头/配合: the task's co-units' parts, by co-unit name (as ``CoUnitRepository.parts``)."""
-        out = []
-        for unit_id, state, sign_by, report_by, signed_at, settled_at, name in self._all(
-            "SELECT c.unit_id, c.state, c.sign_by, c.report_by, c.signed_at, c.settled_at, u.name "
-            "FROM task_co_units c JOIN units u ON u.id = c.unit_id WHERE c.task_id = :t ORDER BY u.name",
-            {"t": task_id},
-        ):
-            signed, settled = _instant(signed_at), _instant(settled_at)
-            out.append(
-                Part(
-                    unit_id=unit_id,
-                    unit=name,
-                    state=state,
-                    sign_by=decode_date(sign_by),
-                    report_by=decode_date(report_by),
-                    signed_on=signed.astimezone(tz).date() if signed else None,
-                    settled_on=settled.astimezone(tz).date() if settled else None,
-                )
-            )
-        return out
+        """牵头/配合: the task's co-units' parts, by co-unit name (the firing path's ``TaskRepository.parts``)."""
+        return [part_from_row(r, tz) for r in self._all(PARTS_SELECT, {"t": task_id})]
 
     def children(self, task_id: int) -> list[SubTaskRecord]:
         """分解: every sub-task with its unit, state, deadline and latest progress note."""

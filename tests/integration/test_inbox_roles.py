@@ -146,9 +146,7 @@ def test_every_roles_inbox_is_what_the_machine_allows_in_order_with_its_counts(
         else:
             assert first.approvals == [] and first.extensions == [], pid
         if "supervisor" in first.roles:  # 逾期: every open red task, most overdue first
-            red = sorted(
-                (summaries[c].deadline, summaries[c].code) for c in open_codes if summaries[c].light == "red"
-            )
+            red = sorted((summaries[c].deadline, summaries[c].code) for c in open_codes if summaries[c].light == "red")
             assert first.overdue_total == len(red) > 0, pid
             assert [s.code for s in first.overdue] == [c for _d, c in red][:page], pid
             assert first.may_remind <= {s.code for s in first.overdue}

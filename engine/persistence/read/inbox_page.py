@@ -2,9 +2,16 @@
 
 Why here and not a loop over every open task: a unit of a county holds thousands of open tasks, and
 asking the workflow machine about each of them on every page view cost 181 ms at 100,000 tasks. The
-machine's rules become a WHERE clause (``acting_clause``: per workflow and state, the relations the
-person must hold), the light becomes a rank computed from deadline bands, and the database returns
-the counts by one aggregate and the most urgent ``limit`` rows by a keyset on (rank, deadline, id).
+machine's rules become SQL (per workflow and state, the relations the person must hold), and each light
+is a range of deadlines per workflow and state (a *slice*). A slice is one range of an index in the page's
+own order — (workflow, state, deadline, id) for an overseer, led by ``lead_leader_id`` or ``unit_id`` for
+a lead leader or a unit (migration 0018) — so the counts are counts of index entries, one aggregate over
+all slices, and a page reads at most ``limit + 1`` entries per slice past the keyset (rank, deadline, id)
+and merges them. Ranking every row by a CASE and sorting them all, as before, cost 0.3-1.3 s at 100,000
+tasks for a leader who leads every task and for the supervision office (issue 12).
+
+The statements are text with :named parameters, run on the unit of work's driver connection: building
+a UNION of some forty slices with SQLAlchemy cost more than running it.
 """
 
 from __future__ import annotations

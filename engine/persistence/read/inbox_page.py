@@ -16,7 +16,7 @@ a UNION of some forty slices with SQLAlchemy cost more than running it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -30,6 +30,7 @@ from .ledger_page import LightBand
 
 FAR = date(9999, 12, 31)  # tasks without a deadline sort after every dated one
 RANKS = {"red": 0, "yellow": 1, "green": 2, "none": 3}
+RANK_NAMES = {v: k for k, v in RANKS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +220,12 @@ def _in_slice(q: _Sql, s: Slice, walk: bool) -> str:
 WALKED = frozenset({frozenset(), frozenset({"lead_leader"}), frozenset({"responsible_unit"})})
 
 
-def _sliced(q: _Sql, viewer: Viewer, grounds: Grounds, lights: Lights, red_only: bool) -> list[tuple[Slice, str]]:
+# An arm of a slice, as counted: who, where they hold the unit relation, the slice, the sets of relations
+# of its state and the one this arm takes. Two arms with the same key count the same rows.
+ArmKey = tuple[Viewer, frozenset[int], Slice, frozenset[frozenset[str]], frozenset[str]]
+
+
+def _sliced(q: _Sql, viewer: Viewer, grounds: Grounds, lights: Lights, red_only: bool) -> list[tuple[ArmKey, str]]:
     """The slices of ``grounds`` with what the person must meet there (visibility included), as SQL.
 
     A state where several sets of relations would do gives one arm per set, each without the rows of the
@@ -243,7 +249,7 @@ def _sliced(q: _Sql, viewer: Viewer, grounds: Grounds, lights: Lights, red_only:
         for rels, where in made[sets]:
             # dense in the index's range: every task of the state (an overseer), a lead leader's, a unit's own
             walk = rels in WALKED and (viewer.sees_all or bool(rels))
-            out.append((s, f"{where} AND {_in_slice(q, s, walk)}"))
+            out.append(((viewer, grounds.units, s, sets, rels), f"{where} AND {_in_slice(q, s, walk)}"))
     return out
 
 
@@ -251,17 +257,29 @@ Statement = tuple[str, dict[str, object]]
 
 
 def counts_statement(
-    dialect: str, viewer: Viewer, grounds: Grounds, lights: Lights, red_only: bool = False
-) -> Statement:
-    """How many tasks the person may act on per light (rank, count): a count of index entries per slice."""
+    dialect: str,
+    viewer: Viewer,
+    grounds: Grounds,
+    lights: Lights,
+    red_only: bool = False,
+    known: Collection[ArmKey] = (),
+) -> tuple[Statement | None, list[ArmKey], list[ArmKey]]:
+    """How many tasks the person may act on, per arm of each slice: a count of index entries each.
+
+    Returns the statement (rows: the arm's position among the new keys, its count; None if every arm is
+    ``known``), the keys it counts, and every key of ``grounds`` (whose slices give the ranks)."""
     q = _Sql(dialect)
-    arms = [
-        f"SELECT {q.bind(s.rank)} AS rank, COUNT(*) AS n FROM tasks t WHERE {where_marked}"
-        for s, where_marked in _sliced(q, viewer, grounds, lights, red_only)
-    ]
-    if not arms:
-        return "SELECT 0, 0 WHERE 1 = 0", {}
-    return f"SELECT rank, SUM(n) FROM ({' UNION ALL '.join(arms)}) c GROUP BY rank", q.params
+    every: list[ArmKey] = []
+    new: list[ArmKey] = []
+    arms: list[str] = []
+    for key, where_marked in _sliced(q, viewer, grounds, lights, red_only):
+        every.append(key)
+        if key in known:
+            continue
+        arm_mark = q.bind(len(new))
+        arms.append(f"SELECT {arm_mark} AS arm, COUNT(*) AS n FROM tasks t WHERE {where_marked}")
+        new.append(key)
+    return ((" UNION ALL ".join(arms), q.params) if arms else None), new, every
 
 
 PAGE_COLUMNS = (
@@ -286,7 +304,7 @@ def page_statement(
     q = _Sql(dialect)
     arms: list[str] = []
     limit_mark = q.bind(limit + 1)
-    for s, where_marked in _sliced(q, viewer, grounds, lights, red_only):
+    for (_v, _u, s, _sets, _rels), where_marked in _sliced(q, viewer, grounds, lights, red_only):
         if after is not None:
             rank, due, tid = after
             if s.rank < rank:
@@ -324,6 +342,9 @@ class InboxReads:
         self._conn = conn
         self._dialect = dialect
         self._serial = dialect != "postgresql"
+        # Counts already taken in this transaction, per arm: the approval queue's slices are the to-do list's,
+        # the supervisors' overdue count is their to-do list's red slices; each is counted once.
+        self._tallies: dict[ArmKey, int] = {}
 
     def _run(self, statement: Statement) -> list[Any]:
         cur = self._conn.cursor()
@@ -339,16 +360,26 @@ class InboxReads:
     def units_of(self, viewer: Viewer) -> frozenset[int]:
         return units_of(self._conn, self._dialect, viewer)
 
+    def _counted(self, viewer: Viewer, grounds: Grounds, lights: Lights, red_only: bool) -> list[tuple[int, int]]:
+        """(rank, count) per arm of ``grounds``: one statement for the arms not yet counted."""
+        statement, new, every = counts_statement(self._dialect, viewer, grounds, lights, red_only, self._tallies)
+        if statement is not None:
+            for arm, n in self._run(statement):
+                self._tallies[new[int(arm)]] = int(n)
+        return [(key[2].rank, self._tallies[key]) for key in every]
+
     def counts_by_light(self, viewer: Viewer, grounds: Grounds, lights: Lights) -> dict[str, int]:
-        """How many tasks the person may act on, per light, in one aggregate over index ranges."""
-        names = {v: k for k, v in RANKS.items()}
-        rows = self._run(counts_statement(self._dialect, viewer, grounds, lights))
-        return {names[int(r)]: int(n) for r, n in rows if n}
+        """How many tasks the person may act on, per light, counted over index ranges."""
+        out: dict[str, int] = {}
+        for rank, n in self._counted(viewer, grounds, lights, False):
+            if n:
+                name = RANK_NAMES[rank]
+                out[name] = out.get(name, 0) + n
+        return out
 
     def count_red(self, viewer: Viewer, grounds: Grounds, lights: Lights) -> int:
         """How many tasks of ``grounds`` are red: the supervisors' overdue count."""
-        rows = self._run(counts_statement(self._dialect, viewer, grounds, lights, red_only=True))
-        return sum(int(n) for _r, n in rows if n)
+        return sum(n for _rank, n in self._counted(viewer, grounds, lights, True))
 
     def urgent_page(
         self,

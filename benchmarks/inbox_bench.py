@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -186,6 +187,7 @@ def main() -> None:
     raw.close()
     app.close()
     scratch.drop(db)
+    shutil.rmtree(scratch.folder, ignore_errors=True)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"inbox_bench_{n}_{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"

@@ -217,6 +217,7 @@ def _in_slice(q: _Sql, s: Slice, walk: bool) -> str:
     return where
 
 
+UNIT_RELATIONS = frozenset({"responsible_unit", "co_unit"})  # the relations that read ``Grounds.units``
 WALKED = frozenset({frozenset(), frozenset({"lead_leader"}), frozenset({"responsible_unit"})})
 
 
@@ -249,7 +250,8 @@ def _sliced(q: _Sql, viewer: Viewer, grounds: Grounds, lights: Lights, red_only:
         for rels, where in made[sets]:
             # dense in the index's range: every task of the state (an overseer), a lead leader's, a unit's own
             walk = rels in WALKED and (viewer.sees_all or bool(rels))
-            out.append(((viewer, grounds.units, s, sets, rels), f"{where} AND {_in_slice(q, s, walk)}"))
+            units = grounds.units if any(r in UNIT_RELATIONS for rs in sets for r in rs) else frozenset()
+            out.append(((viewer, units, s, sets, rels), f"{where} AND {_in_slice(q, s, walk)}"))
     return out
 
 

@@ -84,7 +84,7 @@ def _expected(app: App, pid: str, codes: list[str], summaries: dict[str, TaskSum
                 select(Task.id, Task.code, Task.state, Task.unit_id, Task.lead_leader_id, Task.responsible_person_id)
             )
         }
-        heads = dict(conn.execute(select(Unit.id, Unit.head_id)).tuples().all())
+        heads = {r.id: r.head_id for r in conn.execute(select(Unit.id, Unit.head_id))}
         places = {c: store.task_place(c) for c in codes}
         parts = uow.co_units.parts_of([rows[c].id for c in codes], app.tz)
     keyed = []

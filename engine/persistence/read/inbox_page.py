@@ -175,7 +175,8 @@ def _minus(spans: list[Span], cut: Span) -> list[Span]:
 
 @lru_cache(maxsize=256)
 def slices(pairs: tuple[tuple[str, str], ...], lights: Lights, red_only: bool = False) -> tuple[Slice, ...]:
-    """Each (workflow, state) cut into the deadline ranges of its lights, in the order ``rank_of`` tries them."""
+    """Each (workflow, state) cut into the deadline ranges of its lights, tried red, yellow, green as the ledger's
+    ``bands_clause`` and ``TaskSummary.light`` decide them: the first light that takes a deadline has it."""
     out: list[Slice] = []
     for wf, state in pairs:
         left: list[Span] = [(None, None)]  # the dates no light has taken yet

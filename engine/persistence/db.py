@@ -33,7 +33,7 @@ def sha256_hex(text: str) -> str:
 
 
 # Keep in step with migrations/versions (a test checks it against Alembic's head).
-SCHEMA_HEAD = "0017"
+SCHEMA_HEAD = "0018"
 KNOWN_REVISIONS = (
     "0001",
     "0002",
@@ -48,6 +48,7 @@ KNOWN_REVISIONS = (
     "0014",
     "0015",
     "0017",
+    "0018",
 )
 
 BUSY_TIMEOUT_MS = 30_000

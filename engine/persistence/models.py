@@ -58,7 +58,10 @@ class Task(Base):
         Index("ix_tasks_next_action_at", "next_action_at"),
         Index("ix_tasks_updated_at", "updated_at"),  # as-of reports read events only for tasks moved since
         # who may see a task (web_store.visible_clause): each arm of its OR has an index (migration 0009)
-        Index("ix_tasks_lead_leader_id", "lead_leader_id"),
+        # and the inbox (read/inbox_page.py): a workflow state's tasks by deadline, for all and per lead leader (0018)
+        Index("ix_tasks_lead_leader_workflow_state_deadline", "lead_leader_id", "workflow", "state", "deadline", "id"),
+        Index("ix_tasks_workflow_state_deadline", "workflow", "state", "deadline", "id"),
+        Index("ix_tasks_unit_workflow_state_deadline", "unit_id", "workflow", "state", "deadline", "id"),
         Index("ix_tasks_responsible_person_id", "responsible_person_id"),
         Index("ix_tasks_source", "source"),
         Index("ix_tasks_instruction", "instruction"),

@@ -191,7 +191,7 @@ class UnitOfWork:
     def inbox(self) -> InboxReads:
         from .read.inbox_page import InboxReads
 
-        return InboxReads(self._conn)
+        return InboxReads(self._raw, self.db.dialect)
 
     @cached_property
     def ledger_page(self) -> LedgerPageReads:

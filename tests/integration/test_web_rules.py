@@ -277,13 +277,13 @@ def test_a_unit_members_visibility_is_read_through_indexes(app) -> None:  # type
         else:  # a test database is tiny: ask whether the indexes serve, not whether they beat a scan of 30 rows
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
             plan = " ".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + sql))
-    for index in (
-        "ix_tasks_lead_leader_id",
-        "ix_tasks_responsible_person_id",
-        "ix_tasks_unit_id_state",
-        "ix_task_co_units_unit_id",
+    for indexes in (  # any index led by the arm's column serves it (the inbox's, migration 0018, lead with it too)
+        ("ix_tasks_lead_leader_workflow_state_deadline",),
+        ("ix_tasks_responsible_person_id",),
+        ("ix_tasks_unit_id_state", "ix_tasks_unit_workflow_state_deadline"),
+        ("ix_task_co_units_unit_id",),
     ):
-        assert index in plan, (index, plan)
+        assert any(index in plan for index in indexes), (indexes, plan)
     assert "SCAN tasks" not in plan.replace("SCAN tasks USING", "") and "Seq Scan on tasks" not in plan
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 from sqlalchemy.orm import aliased
@@ -103,23 +103,32 @@ def _where(q: LedgerQuery, *, union: bool = False) -> list[ColumnElement[bool]]:
     return out
 
 
+def _unindexed(column: Any) -> ColumnElement[Any]:
+    """``column`` as the planner cannot seek by (``COALESCE(c, c)``): see ``bands_clause``."""
+    return func.coalesce(column, column)
+
+
 @lru_cache(maxsize=64)
 def bands_clause(bands: tuple[LightBand, ...]) -> ColumnElement[bool]:
     """Tasks whose light is the one ``bands`` describe (one band per workflow); no band matches nothing.
 
-    Kept per bands (they change once a day): a clause is immutable, and building it cost more than using it."""
+    Kept per bands (they change once a day): a clause is immutable, and building it cost more than using it.
+    The columns are kept off the inbox's (…, workflow, state, deadline) indexes (migration 0018): the ledger
+    pages by code or by update, and a light holds up to a third of the tasks, so walking that order and
+    stopping at a page beats collecting every red task from those indexes and sorting it (5x, at 100,000)."""
+    workflow, state, deadline = _unindexed(Task.workflow), _unindexed(Task.state), _unindexed(Task.deadline)
     parts: list[ColumnElement[bool]] = []
     for b in bands:
         due: list[ColumnElement[bool]] = []
         if b.low is not None:
-            due.append(Task.deadline >= b.low)
+            due.append(deadline >= b.low)
         if b.high is not None:
-            due.append(Task.deadline <= b.high)
+            due.append(deadline <= b.high)
         dated = and_(Task.deadline.is_not(None), *due)
         parts.append(
             and_(
-                Task.workflow == b.workflow,
-                Task.state.in_(b.states),
+                workflow == b.workflow,
+                state.in_(b.states),
                 or_(dated, Task.deadline.is_(None)) if b.with_none else dated,
             )
         )

@@ -368,6 +368,7 @@ def main() -> None:
     deep = encode_cursor("code", type("Row", (), {"code": mid})())  # type: ignore[arg-type]
     pages: dict[str, tuple[str, str, Callable[[], Any]]] = {
         "inbox (unit head)": (MEMBER, "/", lambda: inbox(app, MEMBER)),
+        "inbox (leader of all)": (LEADER, "/", lambda: inbox(app, LEADER)),  # the approval queue and every light
         "ledger page 1 (leader)": (LEADER, "/ledger", lambda: ledger_page(app, LEADER, LedgerRequest())),
         "ledger deep page (leader)": (
             LEADER,

@@ -346,7 +346,9 @@ def fire_within(
         via=who.via,
     )
     new_hash = event_hash(event, task.head_hash)
-    if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock, new_hash):
+    if not uow.tasks.advance(
+        task.id, task.version, outcome.dest, now, clock, new_hash, before=task.clock, from_state=task.facts.state
+    ):
         raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
     uow.tasks.append_event(task.id, event, new_hash)
     if part is not None:

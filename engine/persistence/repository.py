@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent
+from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent, row_json
 from ..domain.co_units import Part
 from ..domain.instants import utc_text
 from ..domain.machine import Actor, TaskFacts
@@ -114,6 +114,18 @@ class TaskRow:
     content_hash: str  # TaskContent.digest() of the row: the next event binds it
     original_deadline: date | None
     assigned_on: date | None = None  # 交办日期: a reassignment's restarted clock counts the first allowance from it
+
+    def row_json(self, clock: DeadlineClock) -> dict[str, Any]:
+        """``row_facts(clock).to_json()``, without the RowFacts in between (the firing's hot path)."""
+        return row_json(
+            self.content_hash,
+            self.facts.unit_id,
+            self.facts.lead_leader_id,
+            self.original_deadline,
+            clock.deadline_version,
+            clock.sign_by,
+            clock.signed_at,
+        )
 
     def row_facts(self, clock: DeadlineClock) -> RowFacts:
         """The row as the next event binds it: of these only the deadline facts move on a transition."""

@@ -134,7 +134,16 @@ class FakeTasks:
         return any(p["task_id"] == task_id for p in self.data.progress)
 
     def advance(
-        self, task_id: int, expected_version: int, state: str, at: datetime, clock: DeadlineClock, head_hash: str
+        self,
+        task_id: int,
+        expected_version: int,
+        state: str,
+        at: datetime,
+        clock: DeadlineClock,
+        head_hash: str,
+        *,
+        before: DeadlineClock | None = None,  # the columns left unwritten were unchanged: the same row either way
+        from_state: str | None = None,
     ) -> bool:
         task = self.data.tasks[task_id]
         if task.version != expected_version:

@@ -222,18 +222,40 @@ class RowFacts:
     signed_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "content": self.content,
-            "unit": self.unit_id,
-            "leader": self.lead_leader,
-            "original_deadline": self.original_deadline.isoformat() if self.original_deadline else None,
-            "deadline_version": self.deadline_version,
-        }
-        if self.sign_by is not None:
-            out["sign_by"] = self.sign_by.isoformat()
-        if self.signed_at is not None:
-            out["signed_at"] = _instant(self.signed_at)
-        return out
+        return row_json(
+            self.content,
+            self.unit_id,
+            self.lead_leader,
+            self.original_deadline,
+            self.deadline_version,
+            self.sign_by,
+            self.signed_at,
+        )
+
+
+def row_json(
+    content: str,
+    unit_id: int,
+    lead_leader: str | None,
+    original_deadline: date | None,
+    deadline_version: int,
+    sign_by: date | None,
+    signed_at: datetime | None,
+) -> dict[str, Any]:
+    """``RowFacts.to_json``: the row as an event binds it. The firing calls it directly from the task it read,
+    so no frozen ``RowFacts`` is built on every firing only to be turned into this dict."""
+    out: dict[str, Any] = {
+        "content": content,
+        "unit": unit_id,
+        "leader": lead_leader,
+        "original_deadline": original_deadline.isoformat() if original_deadline else None,
+        "deadline_version": deadline_version,
+    }
+    if sign_by is not None:
+        out["sign_by"] = sign_by.isoformat()
+    if signed_at is not None:
+        out["signed_at"] = _instant(signed_at)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

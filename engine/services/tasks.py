@@ -15,7 +15,17 @@ from ..app import App
 from ..domain.audit import GENESIS, EventFacts, RowFacts, event_hash
 from ..domain.co_units import PART_TRIGGERS, Part, part_data, part_days, pick_part
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
-from ..domain.errors import BadFile, InvalidInput, NoActor, NotPermitted, StaleTask, UnknownPerson, UnknownTask
+from ..domain.errors import (
+    BadFile,
+    DubanError,
+    InvalidInput,
+    NoActor,
+    NotPermitted,
+    StaleTask,
+    StoreError,
+    UnknownPerson,
+    UnknownTask,
+)
 from ..domain.machine import Actor, Outcome, Request, describe_rules
 from ..domain.planning import DeadlineClock
 from ..domain.text import Bilingual
@@ -29,7 +39,7 @@ from .identity import Acting, acting
 from .instructions import find_instruction
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
-from .refusals import refusals_recorded
+from .refusals import record_refusal, refusals_recorded
 
 if TYPE_CHECKING:
     from ..persistence.instructions import InstructionRow
@@ -303,7 +313,7 @@ def fire_within(
         and outcome.dest != outcome.source
     ):
         data = resumed_data(app, task.clock, clock, now)  # 恢复: how far the deadline moved, on the record
-    row = task.row_facts(clock)
+    row = task.row_json(clock)
     if moves:
         assert unit_id is not None
         clock = reassigned(
@@ -320,7 +330,7 @@ def fire_within(
         columns, co_units = uow.tasks.content_row(task.id)
         content = content_of(columns, co_units).digest()
         uow.tasks.set_content_hash(task.id, content)
-        row = replace(task.row_facts(clock), unit_id=unit_id, content=content)
+        row = replace(task.row_facts(clock), unit_id=unit_id, content=content).to_json()
     seq = task.version + 1
     if progress is not None:
         data = {
@@ -342,11 +352,13 @@ def fire_within(
         data=data,
         deadline=clock.deadline,
         account=who.account,
-        row=row.to_json(),
+        row=row,
         via=who.via,
     )
     new_hash = event_hash(event, task.head_hash)
-    if not uow.tasks.advance(task.id, task.version, outcome.dest, now, clock, new_hash):
+    if not uow.tasks.advance(
+        task.id, task.version, outcome.dest, now, clock, new_hash, before=task.clock, from_state=task.facts.state
+    ):
         raise StaleTask(code=code, expected=task.version, actual=uow.tasks.current_version(task.id))
     uow.tasks.append_event(task.id, event, new_hash)
     if part is not None:
@@ -442,7 +454,10 @@ def fire(
     if_version: int | None = None,
     progress: ProgressInput | None = None,
 ) -> FireResult:
-    with refusals_recorded(app, actor_id, trigger, code[:64]):
+    # ``refusals_recorded`` written out: on every firing its generator-based context manager cost more than
+    # this try (a refusal, not a store failure, is recorded, then raised, exactly as there).
+    given = code[:64]
+    try:
         if progress is not None:
             progress = _check_progress(progress)
         comment = check_text(comment, "comment", max_len=4000, multiline=True) if comment is not None else None
@@ -452,6 +467,11 @@ def fire(
                 app, uow, actor_id, code, trigger, comment=comment, if_version=if_version, progress=progress
             )
             uow.commit()
+    except StoreError:
+        raise
+    except DubanError as exc:
+        record_refusal(app, actor_id, trigger, given, exc)
+        raise
     return FireResult(code=code, workflow=fired.task.workflow, outcome=fired.outcome, version=fired.seq)
 
 

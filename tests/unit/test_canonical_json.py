@@ -16,8 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from duban.engine.domain import jsontext
-from duban.engine.domain.audit import EventFacts, canonical, canonical_dict, event_hash
+from duban.engine.domain.audit import EventFacts, RowFacts, canonical, canonical_dict, event_hash
+from duban.engine.domain.machine import TaskFacts
+from duban.engine.domain.planning import DeadlineClock
 from duban.engine.persistence.codec import decode_instant, encode_instant, encode_json
+from duban.engine.persistence.repository import TaskRow
 
 # --- the definitions as they were --------------------------------------------------------------------------
 
@@ -194,3 +197,55 @@ def test_stored_instants_are_written_and_read_as_before(at: datetime) -> None:
     for stored in (text, text[:19], text.replace(" ", "T"), text + "+00:00", at.isoformat(), at):
         new, old = decode_instant(stored), old_decode_instant(stored)
         assert new == old and new.tzinfo is UTC and old.tzinfo is UTC
+
+
+def _old_row_json(r: RowFacts) -> dict[str, Any]:
+    """``RowFacts.to_json`` as it was written before the firing called ``row_json`` directly."""
+    out: dict[str, Any] = {
+        "content": r.content,
+        "unit": r.unit_id,
+        "leader": r.lead_leader,
+        "original_deadline": r.original_deadline.isoformat() if r.original_deadline else None,
+        "deadline_version": r.deadline_version,
+    }
+    if r.sign_by is not None:
+        out["sign_by"] = r.sign_by.isoformat()
+    if r.signed_at is not None:
+        out["signed_at"] = r.signed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return out
+
+
+@pytest.mark.parametrize("original", [None, date(2026, 9, 30)])
+@pytest.mark.parametrize("sign_by", [None, date(2026, 9, 9)])
+@pytest.mark.parametrize("signed_at", [None, datetime(2026, 9, 8, 2, 30, 0, 123456, tzinfo=UTC)])
+def test_the_firing_binds_the_row_as_row_facts_did(
+    original: date | None, sign_by: date | None, signed_at: datetime | None
+) -> None:
+    at = datetime(2026, 9, 7, 1, tzinfo=UTC)
+    clock = DeadlineClock(
+        deadline=date(2026, 10, 9),
+        deadline_version=3,
+        watch_from=at,
+        created_at=at,
+        sign_by=sign_by,
+        signed_at=signed_at,
+    )
+    task = TaskRow(
+        id=1,
+        code="ZG-2026-0001",
+        workflow="rectification",
+        version=2,
+        facts=TaskFacts(
+            code="ZG-2026-0001",
+            state="in_progress",
+            unit_id=4,
+            unit_head_id="fenglei",
+            lead_leader_id="zhangwei",
+            responsible_person_id=None,
+        ),
+        clock=clock,
+        head_hash="0" * 64,
+        content_hash="f" * 64,
+        original_deadline=original,
+    )
+    assert task.row_json(clock) == task.row_facts(clock).to_json() == _old_row_json(task.row_facts(clock))

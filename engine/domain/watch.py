@@ -50,16 +50,19 @@ def next_attention(
     """The first deadline action not yet handled (possibly already due: the sweep will see it at once)."""
     if not clock_runs(spec, state):
         return None
+    return _next_look(spec, spec.awaits_sign_for(state), clock, calendar=calendar, tz=tz)
+
+
+def _next_look(
+    spec: WorkflowSpec, awaits_sign_for: bool, clock: DeadlineClock, *, calendar: WorkCalendar, tz: ZoneInfo
+) -> datetime | None:
+    """``next_attention`` of a state whose clock runs, told whether it awaits signing for (the firing path
+    knows both already and does not look the state up again)."""
+    sign_by = clock.sign_by
+    if clock.signed_at is not None or not awaits_sign_for:
+        sign_by = None  # as ``watched_sign_by``: only while the task still awaits signing for
     # Any level reached is a reason to look, whatever was told before: the sweep weighs it against the level told.
-    p = plan(
-        clock,
-        spec.deadlines,
-        calendar,
-        tz,
-        clock.watch_from,
-        sign_by=watched_sign_by(spec, state, clock.sign_by, clock.signed_at),
-        told=0,
-    )
+    p = plan(clock, spec.deadlines, calendar, tz, clock.watch_from, sign_by=sign_by, told=0)
     # something already due (an escalation level reached before anyone watched): let the sweep look at once
     return clock.watch_from if p.due_now else p.next_at
 
@@ -102,22 +105,26 @@ def after_transition(
     is not late for the leader's delay) under a new deadline version, and the
     watch starts afresh from now, so nothing that fell due while stopped is sent.
     """
+    # Each state looked up once: this runs on every firing (``clock_runs`` and ``awaits_sign_for`` written out).
+    states = spec.states
+    source_state, dest_state = states.get(source), states.get(dest)
+    dest_runs = dest_state is not None and dest_state.clock and not dest_state.final
+    dest_awaits = dest_state is not None and dest_state.report == "not_started" and not dest_state.final
+    source_awaits = source_state is not None and source_state.report == "not_started" and not source_state.final
     deadline, version, watch_from = clock.deadline, clock.deadline_version, clock.watch_from
     stopped = clock.clock_stopped_at
-    if not clock_runs(spec, dest):
+    if not dest_runs:
         stopped = stopped or now
     elif stopped is not None:
-        source_state = spec.states.get(source)
         if deadline is not None and source_state is not None and not source_state.final:
             waited = calendar.working_days_between(stopped.astimezone(tz).date(), now.astimezone(tz).date())
             if waited:
                 deadline, version = calendar.add_working_days(deadline, waited), version + 1
         stopped, watch_from = None, now
     signed_at, sign_by = clock.signed_at, clock.sign_by
-    if spec.awaits_sign_for(dest) and source != dest:  # handed (back) to a unit: it signs for it afresh
+    if dest_awaits and source != dest:  # handed (back) to a unit: it signs for it afresh
         sign_by, signed_at = sign_for_by(spec, now, calendar=calendar, tz=tz), None
-    dest_state = spec.states.get(dest)
-    leaves = spec.awaits_sign_for(source) and not spec.awaits_sign_for(dest)
+    leaves = source_awaits and not dest_awaits
     if signed_at is None and leaves and dest_state is not None and not dest_state.final:
         signed_at = now  # 签收: the first step out of the state awaiting signing for
     moved = DeadlineClock(
@@ -125,14 +132,27 @@ def after_transition(
         deadline_version=version,
         watch_from=watch_from,
         created_at=clock.created_at,
-        next_action_at=clock.next_action_at,
+        next_action_at=clock.next_action_at if dest_runs else None,  # nothing to watch where the clock stops
         last_progress_at=now if progress else clock.last_progress_at,
         clock_stopped_at=stopped,
         escalation_level=clock.escalation_level,
         sign_by=sign_by,
         signed_at=signed_at,
     )
-    return _planned(spec, dest, moved, calendar=calendar, tz=tz)
+    if not dest_runs:
+        return moved  # as ``_planned`` would make it: next_attention is None where the clock does not run
+    return DeadlineClock(
+        deadline=deadline,
+        deadline_version=version,
+        watch_from=watch_from,
+        created_at=clock.created_at,
+        next_action_at=_next_look(spec, dest_awaits, moved, calendar=calendar, tz=tz),
+        last_progress_at=moved.last_progress_at,
+        clock_stopped_at=stopped,
+        escalation_level=clock.escalation_level,
+        sign_by=sign_by,
+        signed_at=signed_at,
+    )
 
 
 def reassigned(

@@ -22,7 +22,7 @@ from ..domain.instants import utc_text
 from ..domain.machine import Actor, TaskFacts
 from ..domain.planning import DeadlineClock
 from .codec import decode_date, decode_instant, decode_json, encode_date, encode_instant, encode_json
-from .sql import DriverStatements, bound
+from .sql import DriverStatements, bound, for_dialect, positional
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -198,6 +198,35 @@ class NewTaskRow:
             instruction=self.instruction,
         )
 
+
+# The event's INSERT, with its :names in the order ``append_event`` gives the values.
+EVENT_INSERT = (
+    "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, comment, at, "
+    "data, deadline, hash, chain_seq, chain_hash, account, row_facts, via, unit_id) VALUES (:task_id, :seq, "
+    ":trigger, :source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :chain_seq, "
+    ":chain_hash, :account, :row_facts, :via, :unit_id)"
+)
+_EVENT_INSERT_SQLITE, _EVENT_INSERT_NAMES = positional(EVENT_INSERT)
+assert _EVENT_INSERT_NAMES == (
+    "task_id",
+    "seq",
+    "trigger",
+    "source",
+    "dest",
+    "actor",
+    "operator",
+    "comment",
+    "at",
+    "data",
+    "deadline",
+    "hash",
+    "chain_seq",
+    "chain_hash",
+    "account",
+    "row_facts",
+    "via",
+    "unit_id",
+), "append_event gives the values in this order"
 
 # SQLite's firing UPDATE by the columns it writes: a handful of shapes, each text made once (and each
 # statement prepared once by the driver's own cache, keyed by the text).
@@ -398,32 +427,34 @@ class TaskRepository:
         head = self._run(CHAIN_STEP[self.dialect], {"hash": event_hash}).fetchone()
         if head is None:  # pragma: no cover - the head row is created with the schema
             raise RuntimeError("the chain head is missing")
-        self._run(
-            "INSERT INTO events (task_id, seq, trigger, from_state, to_state, actor_id, operator_id, comment, at, "
-            "data, deadline, hash, chain_seq, chain_hash, account, row_facts, via, unit_id) VALUES (:task_id, :seq, "
-            ":trigger, :source, :dest, :actor, :operator, :comment, :at, :data, :deadline, :hash, :chain_seq, "
-            ":chain_hash, :account, :row_facts, :via, :unit_id)",
-            {
-                "task_id": task_id,
-                "seq": event.seq,
-                "trigger": event.trigger,
-                "source": event.from_state,
-                "dest": event.to_state,
-                "actor": event.actor_id,
-                "operator": event.operator_id,
-                "comment": event.comment,
-                "at": encode_instant(event.at, self.dialect),
-                "data": encode_json(event.data),
-                "deadline": encode_date(event.deadline, self.dialect),
-                "hash": event_hash,
-                "chain_seq": head[0],
-                "chain_hash": head[1],
-                "account": event.account,
-                "row_facts": encode_json(event.row),
-                "via": event.via,
-                "unit_id": event.row.get("unit") if event.row else None,
-            },
+        values = (
+            task_id,
+            event.seq,
+            event.trigger,
+            event.from_state,
+            event.to_state,
+            event.actor_id,
+            event.operator_id,
+            event.comment,
+            encode_instant(event.at, self.dialect),
+            encode_json(event.data),
+            encode_date(event.deadline, self.dialect),
+            event_hash,
+            head[0],
+            head[1],
+            event.account,
+            encode_json(event.row),
+            event.via,
+            event.row.get("unit") if event.row else None,
         )
+        # Bound by position on SQLite (the values above are in the statement's order): no dict of 18 names
+        # made and read back on every firing; psycopg gets its named parameters.
+        if self.dialect == "sqlite":
+            self.cursor.execute(_EVENT_INSERT_SQLITE, values)
+        else:
+            self.cursor.execute(
+                for_dialect(EVENT_INSERT, self.dialect), dict(zip(_EVENT_INSERT_NAMES, values, strict=True))
+            )
 
     def add_progress(self, task_id: int, seq: int, percent: int, note: str, actor_id: str, at: datetime) -> int:
         return int(

@@ -28,7 +28,7 @@ def for_dialect(statement: str, dialect: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _positional(statement: str) -> tuple[str, tuple[str, ...]]:
+def positional(statement: str) -> tuple[str, tuple[str, ...]]:
     """The statement with ``?`` for each :name, and the names in order (a name used twice is bound twice)."""
     return _NAMED.sub("?", statement), tuple(_NAMED.findall(statement))
 
@@ -42,7 +42,7 @@ def bound(statement: str, dialect: str, params: dict[str, Any]) -> tuple[str, An
     once per statement); psycopg gets its pyformat names, as before.
     """
     if dialect == "sqlite":
-        sql, names = _positional(statement)
+        sql, names = positional(statement)
         return sql, tuple([params[n] for n in names])
     return for_dialect(statement, dialect), params
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..domain.audit import GENESIS, EventFacts, RowFacts, TaskContent, row_json
 from ..domain.co_units import Part
-from ..domain.instants import utc_text
 from ..domain.machine import Actor, TaskFacts
 from ..domain.planning import DeadlineClock
 from .codec import decode_date, decode_instant, decode_json, encode_date, encode_instant, encode_json
@@ -228,9 +227,21 @@ assert _EVENT_INSERT_NAMES == (
     "unit_id",
 ), "append_event gives the values in this order"
 
-# SQLite's firing UPDATE by the columns it writes: a handful of shapes, each text made once (and each
+# The deadline clock's columns a firing writes with its state, each with the codec that stores it (None:
+# stored as it is); the column is the DeadlineClock field of the same name.
+_CLOCK_COLUMNS: tuple[tuple[str, Callable[[Any, str], object] | None], ...] = (
+    ("deadline", encode_date),
+    ("deadline_version", None),
+    ("watch_from", encode_instant),
+    ("next_action_at", encode_instant),
+    ("last_progress_at", encode_instant),
+    ("clock_stopped_at", encode_instant),
+    ("sign_by", encode_date),
+    ("signed_at", encode_instant),
+)
+# The firing's UPDATE by dialect and the columns it writes: a handful of shapes, each text made once (and each
 # statement prepared once by the driver's own cache, keyed by the text).
-_CHANGED_UPDATES: dict[tuple[str, ...], str] = {}
+_ADVANCE_UPDATES: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
 class TaskRepository:
@@ -344,79 +355,33 @@ class TaskRepository:
         version, so there the firing writes every column as before.
         """
         d = self.dialect
-        if d == "sqlite" and before is not None:
-            return self._advance_changed(task_id, expected_version, state, at, clock, head_hash, before, from_state)
-        cur = self._run(
-            "UPDATE tasks SET state = :state, version = :new, updated_at = :at, deadline = :deadline, "
-            "deadline_version = :dv, watch_from = :watch_from, next_action_at = :next_at, "
-            "last_progress_at = :progress_at, clock_stopped_at = :stopped_at, head_hash = :head, "
-            "sign_by = :sign_by, signed_at = :signed_at "
-            "WHERE id = :id AND version = :old",
-            {
-                "head": head_hash,
-                "state": state,
-                "new": expected_version + 1,
-                "at": encode_instant(at, d),
-                "deadline": encode_date(clock.deadline, d),
-                "dv": clock.deadline_version,
-                "watch_from": encode_instant(clock.watch_from, d),
-                "next_at": None if clock.next_action_at is None else encode_instant(clock.next_action_at, d),
-                "progress_at": None if clock.last_progress_at is None else encode_instant(clock.last_progress_at, d),
-                "stopped_at": None if clock.clock_stopped_at is None else encode_instant(clock.clock_stopped_at, d),
-                "sign_by": encode_date(clock.sign_by, d),
-                "signed_at": None if clock.signed_at is None else encode_instant(clock.signed_at, d),
-                "id": task_id,
-                "old": expected_version,
-            },
-        )
-        return cur.rowcount == 1
-
-    def _advance_changed(
-        self,
-        task_id: int,
-        expected_version: int,
-        state: str,
-        at: datetime,
-        clock: DeadlineClock,
-        head_hash: str,
-        before: DeadlineClock,
-        from_state: str | None,
-    ) -> bool:
-        """SQLite: the version, the time and the head always; the state and clock columns only when they moved."""
+        only_moved = d == "sqlite" and before is not None
         names = ["version", "updated_at", "head_hash"]
-        values: list[Any] = [expected_version + 1, utc_text(at), head_hash]
-        if state != from_state:
+        values: list[Any] = [expected_version + 1, encode_instant(at, d), head_hash]
+        if not only_moved or state != from_state:
             names.append("state")
             values.append(state)
-        if clock.deadline != before.deadline:
-            names.append("deadline")
-            values.append(None if clock.deadline is None else clock.deadline.isoformat())
-        if clock.deadline_version != before.deadline_version:
-            names.append("deadline_version")
-            values.append(clock.deadline_version)
-        for name, new, old in (
-            ("watch_from", clock.watch_from, before.watch_from),
-            ("next_action_at", clock.next_action_at, before.next_action_at),
-            ("last_progress_at", clock.last_progress_at, before.last_progress_at),
-            ("clock_stopped_at", clock.clock_stopped_at, before.clock_stopped_at),
-            ("signed_at", clock.signed_at, before.signed_at),
-        ):
-            if new != old:
-                names.append(name)
-                values.append(None if new is None else utc_text(new))
-        if clock.sign_by != before.sign_by:
-            names.append("sign_by")
-            values.append(None if clock.sign_by is None else clock.sign_by.isoformat())
-        key = tuple(names)
-        sql = _CHANGED_UPDATES.get(key)
+        for column, encode in _CLOCK_COLUMNS:
+            value = getattr(clock, column)
+            if only_moved and value == getattr(before, column):
+                continue
+            names.append(column)
+            values.append(value if value is None or encode is None else encode(value, d))
+        key = (d, tuple(names))
+        sql = _ADVANCE_UPDATES.get(key)
         if sql is None:
-            sql = _CHANGED_UPDATES[key] = (
-                "UPDATE tasks SET " + ", ".join(f"{n} = ?" for n in names) + " WHERE id = ? AND version = ?"
-            )
-        values.append(task_id)
-        values.append(expected_version)
-        cur = self.cursor
-        cur.execute(sql, values)
+            named = "UPDATE tasks SET " + ", ".join(f"{n} = :{n}" for n in names) + " WHERE id = :id AND version = :old"
+            sql = _ADVANCE_UPDATES[key] = positional(named)[0] if d == "sqlite" else for_dialect(named, d)
+        if d == "sqlite":
+            values.append(task_id)
+            values.append(expected_version)
+            cur = self.cursor
+            cur.execute(sql, values)
+        else:
+            params = dict(zip(names, values, strict=True))
+            params["id"], params["old"] = task_id, expected_version
+            cur = self.cursor
+            cur.execute(sql, params)
         return cur.rowcount == 1
 
     def current_version(self, task_id: int) -> int:

@@ -7,8 +7,8 @@ cannot choose), beside the name they typed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
+from typing import Literal
 
 from ..app import App
 from ..domain.audit import RecordFacts
@@ -45,13 +45,23 @@ def record_refusal(app: App, actor: str | None, action: str, code: str | None, e
         pass
 
 
-@contextmanager
-def refusals_recorded(app: App, actor: str | None, action: str, code: str | None = None) -> Iterator[None]:
-    """Around a command that changes data: a refusal (not a store failure) is recorded, then raised."""
-    try:
-        yield
-    except StoreError:
-        raise
-    except DubanError as exc:
-        record_refusal(app, actor, action, code, exc)
-        raise
+class refusals_recorded:  # noqa: N801  (used as a function: ``with refusals_recorded(...)``)
+    """Around a command that changes data: a refusal (not a store failure) is recorded, then raised.
+
+    A class rather than a ``@contextmanager`` generator: every firing goes through it, and the generator's
+    frame and wrapper cost a few microseconds per firing that this does not."""
+
+    __slots__ = ("app", "actor", "action", "code")
+
+    def __init__(self, app: App, actor: str | None, action: str, code: str | None = None) -> None:
+        self.app, self.actor, self.action, self.code = app, actor, action, code
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
+        if isinstance(exc, DubanError) and not isinstance(exc, StoreError):
+            record_refusal(self.app, self.actor, self.action, self.code, exc)
+        return False  # raised as it was

@@ -17,12 +17,10 @@ from ..domain.co_units import PART_TRIGGERS, Part, part_data, part_days, pick_pa
 from ..domain.deadlines import Deadline, campaign_year, parse_deadline
 from ..domain.errors import (
     BadFile,
-    DubanError,
     InvalidInput,
     NoActor,
     NotPermitted,
     StaleTask,
-    StoreError,
     UnknownPerson,
     UnknownTask,
 )
@@ -39,7 +37,7 @@ from .identity import Acting, acting
 from .instructions import find_instruction
 from .notify import cached_org, write_notices
 from .org import resolve_person, resolve_unit
-from .refusals import record_refusal, refusals_recorded
+from .refusals import refusals_recorded
 
 if TYPE_CHECKING:
     from ..persistence.instructions import InstructionRow
@@ -454,10 +452,7 @@ def fire(
     if_version: int | None = None,
     progress: ProgressInput | None = None,
 ) -> FireResult:
-    # ``refusals_recorded`` written out: on every firing its generator-based context manager cost more than
-    # this try (a refusal, not a store failure, is recorded, then raised, exactly as there).
-    given = code[:64]
-    try:
+    with refusals_recorded(app, actor_id, trigger, code[:64]):
         if progress is not None:
             progress = _check_progress(progress)
         comment = check_text(comment, "comment", max_len=4000, multiline=True) if comment is not None else None
@@ -467,11 +462,6 @@ def fire(
                 app, uow, actor_id, code, trigger, comment=comment, if_version=if_version, progress=progress
             )
             uow.commit()
-    except StoreError:
-        raise
-    except DubanError as exc:
-        record_refusal(app, actor_id, trigger, given, exc)
-        raise
     return FireResult(code=code, workflow=fired.task.workflow, outcome=fired.outcome, version=fired.seq)
 
 

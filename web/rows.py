@@ -76,22 +76,5 @@ def inbox_rows(items: Any, tr: Callable[..., str]) -> Markup:
     return Markup("".join(out))
 
 
-def state_options(states: Any, chosen: str, tr: Callable[..., str]) -> Markup:
-    """The ledger filter's state ``<option>``s (``ledger.html``), the chosen one selected."""
-    return Markup(
-        "".join(
-            f'<option value="{escape_text(key)}" {"selected" if chosen == key else ""}>{escape_text(tr(label))}</option>'
-            for key, label in states
-        )
-    )
-
-
-def unit_options(units: Any, chosen: str) -> Markup:
-    """The ledger filter's unit ``<option>``s: one per unit of the county, some sixty, so drawn in Python."""
-    return Markup("".join(f"<option {'selected' if chosen == u else ''}>{escape_text(u)}</option>" for u in units))
-
-
 templates.env.globals["ledger_rows"] = ledger_rows
-templates.env.globals["state_options"] = state_options
-templates.env.globals["unit_options"] = unit_options
 templates.env.globals["inbox_rows"] = inbox_rows

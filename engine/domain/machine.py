@@ -404,8 +404,12 @@ class WorkflowMachine:
 
     def allowed_for(self, task: TaskFacts, actor: Actor) -> list[str]:
         """The triggers this actor may fire on this task now (requirements aside)."""
-        rels = relations_of(actor, task)
-        return [t.trigger for t in self.spec.transitions if task.state in t.sources and rule_allows(t.who, actor, rels)]
+        return self.allowed_under(task.state, actor, relations_of(actor, task))
+
+    def allowed_under(self, state: str, actor: Actor, relations: frozenset[str]) -> list[str]:
+        """``allowed_for`` once the actor's relations to the task are known: a page of tasks shares a few
+        (state, relations) pairs, so a caller may keep the answer per pair."""
+        return [t.trigger for t in self.spec.transitions if state in t.sources and rule_allows(t.who, actor, relations)]
 
     def acting_grounds(
         self, actor: Actor, triggers: frozenset[str] | None = None, skip: frozenset[str] = frozenset()

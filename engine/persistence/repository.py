@@ -37,10 +37,10 @@ CHAIN_STEP = {
 }
 
 
-# 牵头/配合: a task's co-unit parts, by co-unit name (the firing path and the task page read them alike).
+# 牵头/配合: a task's co-unit parts, by co-unit name (the firing path, the task page and the inbox read them alike).
+PARTS_COLUMNS = "c.unit_id, c.state, c.sign_by, c.report_by, c.signed_at, c.settled_at, u.name"
 PARTS_SELECT = (
-    "SELECT c.unit_id, c.state, c.sign_by, c.report_by, c.signed_at, c.settled_at, u.name "
-    "FROM task_co_units c JOIN units u ON u.id = c.unit_id WHERE c.task_id = :t ORDER BY u.name"
+    f"SELECT {PARTS_COLUMNS} FROM task_co_units c JOIN units u ON u.id = c.unit_id WHERE c.task_id = :t ORDER BY u.name"
 )
 
 

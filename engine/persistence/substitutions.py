@@ -105,15 +105,6 @@ class SubstitutionRepository:
         query = select(*_COLUMNS).where(Substitution.absent_id == absent_id)
         return [_facts(r) for r in self.conn.execute(query).mappings()]
 
-    def covering(self, day: date) -> list[SubstitutionFacts]:
-        """Approved (or since cancelled) substitutions whose range holds ``day``: the candidates in force then."""
-        query = select(*_COLUMNS).where(
-            Substitution.status.in_(("approved", "cancelled")),
-            Substitution.starts_on <= day,
-            Substitution.ends_on >= day,
-        )
-        return [_facts(r) for r in self.conn.execute(query).mappings()]
-
     def bodies(self, codes: list[str] | None = None) -> dict[str, dict[str, Any]]:
         query = select(*_COLUMNS)
         if codes is not None:

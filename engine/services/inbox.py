@@ -17,8 +17,9 @@ from datetime import date
 
 from ..app import App
 from ..domain.errors import InvalidInput, UnknownPerson
-from ..domain.machine import Actor
+from ..domain.machine import Actor, relations_of
 from ..domain.text import Bilingual
+from ..domain.visibility import Viewer
 from ..persistence.read.inbox_page import (
     FAR,
     Grounds,
@@ -27,7 +28,7 @@ from ..persistence.read.inbox_page import (
 )
 from ..persistence.web_store import PendingExtension
 from .ledger_view import light_bands
-from .queries import TaskFilter, TaskSummary, list_tasks
+from .queries import TaskSummary, summaries_of
 from .substitutes import standing_for
 
 # Always available on an open task, so they do not make a task something to do now (分解 and 核销 too).
@@ -122,11 +123,10 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
     today = app.clock.now().astimezone(app.tz).date()
     lights = Lights(light_bands(app, "red", today), light_bands(app, "yellow", today), light_bands(app, "green", today))
     with app.uow(write=False) as uow:
-        store = uow.web
-        me = store.viewer(person_id)
         actor = uow.tasks.actor(person_id)
-        if me is None or actor is None:
+        if actor is None:
             raise UnknownPerson(person=person_id, near="")
+        me = Viewer(actor.id, actor.unit_id, actor.roles)
         units = uow.inbox.units_of(me)
         todo_where = _grounds(app, actor, None, STANDING, units)
         counts = uow.inbox.counts_by_light(me, todo_where, lights)
@@ -147,15 +147,16 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         covering = standing_for(app, uow, person_id) if cursor is None else []
         leads = "leader" in me.roles or "admin" in me.roles
         extensions = (
-            store.pending_extensions(None if "admin" in me.roles else person_id, limit=PAGE)
+            uow.web.pending_extensions(None if "admin" in me.roles else person_id, limit=PAGE)
             if leads and cursor is None
             else []
         )
-    more = len(todo_rows) > PAGE
-    todo_rows = todo_rows[:PAGE]
-    # Summaries (lights, days left) of exactly the rows shown.
-    wanted = tuple(dict.fromkeys(r.code for r in (*todo_rows, *approval_rows, *overdue_rows)))
-    summaries = {s.code: s for s in list_tasks(app, TaskFilter(codes=wanted))} if wanted else {}
+        more = len(todo_rows) > PAGE
+        todo_rows = todo_rows[:PAGE]
+        # Summaries (lights, days left) of exactly the rows shown, and the co-units' parts of the to-do rows.
+        shown = tuple(dict.fromkeys(r.id for r in (*todo_rows, *approval_rows, *overdue_rows)))
+        summaries = {s.code: s for s in summaries_of(app, uow.inbox.summaries(shown))}
+        parts = uow.inbox.parts_of([r.id for r in todo_rows], app.tz)
     box = Inbox(
         person_id,
         actor.name,
@@ -168,17 +169,19 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         extensions=extensions,
         overdue_total=overdue_total,
     )
-    # 牵头/配合: a co-unit acts on the tasks whose part still waits for it
-    with app.uow(write=False) as uow:
-        parts = uow.co_units.parts_of([r.id for r in todo_rows], app.tz) if todo_rows else {}
+    offered: dict[tuple[str, str, frozenset[str]], list[str]] = {}  # the steps per (workflow, state, relations)
     for r in todo_rows:
         summary = summaries.get(r.code)
         if summary is None:
             continue
+        # 牵头/配合: a co-unit acts on the tasks whose part still waits for it
         waiting = frozenset(p.unit_id for p in parts.get(r.id, []) if not p.settled)
         facts = replace(r.facts, co_unit_ids=waiting) if waiting else r.facts
-        steps = [a for a in app.registry.machine(r.workflow).allowed_for(facts, actor) if a not in STANDING]
-        if steps:
+        key = (r.workflow, facts.state, relations_of(actor, facts))
+        if key not in offered:
+            allowed = app.registry.machine(r.workflow).allowed_under(facts.state, actor, key[2])
+            offered[key] = [a for a in allowed if a not in STANDING]
+        if steps := offered[key]:
             box.todo.append(InboxItem(summary, steps))
     box.approvals = [summaries[r.code] for r in approval_rows if r.code in summaries]
     for r in overdue_rows:

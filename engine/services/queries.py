@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -334,6 +334,12 @@ class ListPage:
     @property
     def next_after(self) -> str | None:
         return self.rows[-1].code if self.more and self.rows else None
+
+
+def summaries_of(app: App, rows: Iterable[SummaryRow]) -> list[TaskSummary]:
+    """Rows a page read itself (the inbox's, on the driver) as the list's summaries, with lights and days left."""
+    make = _Summaries(app)
+    return [make.of(r) for r in rows]
 
 
 def list_tasks(app: App, flt: TaskFilter) -> list[TaskSummary]:

@@ -391,7 +391,7 @@ def list_substitutions(app: App, *, person: str | None = None, on: date | None =
 def standing_in(app: App, uow: UnitOfWork, substitute: str, absent: str) -> Substitution:
     """The substitution letting ``substitute`` act for ``absent`` now; refused with one line otherwise."""
     now, today = _today(app)
-    for s in uow.substitutions.covering(today):
+    for s in uow.outbox.substitutes_on(today):
         if s.absent_id == absent and s.substitute_id == substitute and s.in_force(now, today):
             return s
     if uow.tasks.actor(absent) is None:
@@ -402,7 +402,7 @@ def standing_in(app: App, uow: UnitOfWork, substitute: str, absent: str) -> Subs
 def standing_for(app: App, uow: UnitOfWork, substitute: str) -> list[Substitution]:
     """Whom ``substitute`` stands in for now: their inbox shows those people's work too."""
     now, today = _today(app)
-    return [s for s in uow.substitutions.covering(today) if s.substitute_id == substitute and s.in_force(now, today)]
+    return [s for s in uow.outbox.substitutes_on(today) if s.substitute_id == substitute and s.in_force(now, today)]
 
 
 _IN_FORCE: WeakKeyDictionary[OutboxRepository, tuple[date, dict[str, Substitution]]] = WeakKeyDictionary()

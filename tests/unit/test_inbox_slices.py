@@ -10,7 +10,8 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from duban.engine.persistence.read.inbox_page import Lights, Slice, slices
+from duban.engine.domain.visibility import Viewer
+from duban.engine.persistence.read.inbox_page import ArmKey, Lights, Slice, needless_arms, slices
 from duban.engine.persistence.read.ledger_page import LightBand
 
 TODAY = date(2026, 11, 25)
@@ -68,3 +69,27 @@ def test_slices_partition_each_state_as_the_lights_rank_it() -> None:
                 assert len(held) == 1, (state, due, held)
                 assert held[0].rank == _first_light(lights, wf, state, due), (state, due)
         assert {s.rank for s in slices(pairs, lights, red_only=True)} == {0}
+
+
+def _arm(rank: int, state: str) -> ArmKey:
+    return (
+        Viewer("fenglei", 1, frozenset()),
+        frozenset({1}),
+        Slice("rectification", state, rank, None),
+        frozenset(),
+        frozenset(),
+    )
+
+
+def test_a_page_leaves_out_empty_arms_and_the_ranks_after_a_full_page_but_never_trusts_the_cursors_rank() -> None:
+    red_a, red_b, yellow, green, stopped = _arm(0, "a"), _arm(0, "b"), _arm(1, "a"), _arm(2, "a"), _arm(3, "a")
+    keys = (red_a, red_b, yellow, green, stopped)
+    tallies = {red_a: 2, red_b: 1, yellow: 0, green: 5, stopped: 1}
+    # three red rows fill a page of two (and tell that more follow): nothing after red is read; yellow is empty
+    assert needless_arms(keys, tallies, 2, None) == {yellow, green, stopped}
+    # a page of three needs a fourth row to know whether more follow: green is read, what comes after it is not
+    assert needless_arms(keys, tallies, 3, None) == {yellow, stopped}
+    # past a cursor inside red, red's counts include rows already shown: the ranks after it are read on
+    assert needless_arms(keys, tallies, 2, (0, date(2026, 9, 1), 7)) == {yellow, stopped}
+    # an arm not counted in this transaction: every arm is read
+    assert needless_arms(keys, {k: n for k, n in tallies.items() if k is not green}, 2, None) == frozenset()

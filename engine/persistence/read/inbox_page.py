@@ -16,17 +16,20 @@ a UNION of some forty slices with SQLAlchemy cost more than running it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from ...domain.co_units import Part
 from ...domain.machine import TaskFacts
 from ...domain.visibility import Viewer
 from ..codec import decode_date, encode_date
+from ..repository import PARTS_COLUMNS, part_from_row
 from ..sql import for_dialect
 from .ledger_page import LightBand
+from .summary_row import SUMMARY_SELECT, SummaryRow, summary_from_driver
 
 FAR = date(9999, 12, 31)  # tasks without a deadline sort after every dated one
 RANKS = {"red": 0, "yellow": 1, "green": 2, "none": 3}
@@ -259,14 +262,17 @@ def _sliced(q: _Sql, viewer: Viewer, grounds: Grounds, lights: Lights, red_only:
 Statement = tuple[str, dict[str, object]]
 
 
+# The statements are kept per (person, grounds, lights, …): the same person's pages repeat them all day, and
+# writing one cost about as much as SQLite's counting a unit's slices (the lights change once a day).
+@lru_cache(maxsize=512)
 def counts_statement(
     dialect: str,
     viewer: Viewer,
     grounds: Grounds,
     lights: Lights,
     red_only: bool = False,
-    known: Collection[ArmKey] = (),
-) -> tuple[Statement | None, list[ArmKey], list[ArmKey]]:
+    known: frozenset[ArmKey] = frozenset(),
+) -> tuple[Statement | None, tuple[ArmKey, ...], tuple[ArmKey, ...]]:
     """How many tasks the person may act on, per arm of each slice: a count of index entries each.
 
     Returns the statement (rows: the arm's position among the new keys, its count; None if every arm is
@@ -282,7 +288,7 @@ def counts_statement(
         arm_mark = q.bind(len(new))
         arms.append(f"SELECT {arm_mark} AS arm, COUNT(*) AS n FROM tasks t WHERE {where_marked}")
         new.append(key)
-    return ((" UNION ALL ".join(arms), q.params) if arms else None), new, every
+    return ((" UNION ALL ".join(arms), q.params) if arms else None), tuple(new), tuple(every)
 
 
 PAGE_COLUMNS = (
@@ -290,6 +296,7 @@ PAGE_COLUMNS = (
 )
 
 
+@lru_cache(maxsize=512)
 def page_statement(
     dialect: str,
     viewer: Viewer,
@@ -299,15 +306,19 @@ def page_statement(
     limit: int,
     after: tuple[int, date, int] | None = None,
     red_only: bool = False,
+    needless: frozenset[ArmKey] = frozenset(),
 ) -> Statement:
     """Up to ``limit + 1`` tasks in the page's order (rank, deadline with none last, id), past ``after``.
 
     Each slice gives its first ``limit + 1`` rows past the cursor along its index; the outer query merges
-    them and keeps the first ``limit + 1``."""
+    them and keeps the first ``limit + 1``. The arms in ``needless`` are left out (see ``needless_arms``)."""
     q = _Sql(dialect)
     arms: list[str] = []
     limit_mark = q.bind(limit + 1)
-    for (_v, _u, s, _sets, _rels), where_marked in _sliced(q, viewer, grounds, lights, red_only):
+    for key, where_marked in _sliced(q, viewer, grounds, lights, red_only):
+        if key in needless:
+            continue
+        s = key[2]
         if after is not None:
             rank, due, tid = after
             if s.rank < rank:
@@ -338,6 +349,25 @@ def page_statement(
     )
 
 
+def needless_arms(
+    keys: tuple[ArmKey, ...], tallies: dict[ArmKey, int], limit: int, after: tuple[int, date, int] | None
+) -> frozenset[ArmKey]:
+    """The arms a page cannot draw from, once they are counted: the empty ones, and those of every rank after
+    the ranks that already hold a page past the cursor's rank (whose own count includes rows before the
+    cursor, so it is never relied on). A unit's page then reads its red slices only, not forty indexes."""
+    if any(k not in tallies for k in keys):
+        return frozenset()
+    from_rank = -1 if after is None else after[0]
+    out = {k for k in keys if tallies[k] == 0}
+    held = 0
+    for rank in sorted({k[2].rank for k in keys}):
+        if held > limit:
+            out.update(k for k in keys if k[2].rank == rank)
+        elif rank > from_rank:
+            held += sum(tallies[k] for k in keys if k[2].rank == rank)
+    return frozenset(out)
+
+
 class InboxReads:
     """The inbox's queries on one unit of work's driver connection."""
 
@@ -365,7 +395,8 @@ class InboxReads:
 
     def _counted(self, viewer: Viewer, grounds: Grounds, lights: Lights, red_only: bool) -> list[tuple[int, int]]:
         """(rank, count) per arm of ``grounds``: one statement for the arms not yet counted."""
-        statement, new, every = counts_statement(self._dialect, viewer, grounds, lights, red_only, self._tallies)
+        known = frozenset(self._tallies)
+        statement, new, every = counts_statement(self._dialect, viewer, grounds, lights, red_only, known)
         if statement is not None:
             for arm, n in self._run(statement):
                 self._tallies[new[int(arm)]] = int(n)
@@ -395,8 +426,12 @@ class InboxReads:
         red_only: bool = False,
     ) -> list[UrgentRow]:
         """Up to ``limit + 1`` tasks the person may act on, red first, then by deadline: the caller shows ``limit``."""
+        every = counts_statement(self._dialect, viewer, grounds, lights, red_only, frozenset(self._tallies))[2]
+        needless = needless_arms(every, self._tallies, limit, after)
         rows = self._run(
-            page_statement(self._dialect, viewer, grounds, lights, limit=limit, after=after, red_only=red_only)
+            page_statement(
+                self._dialect, viewer, grounds, lights, limit=limit, after=after, red_only=red_only, needless=needless
+            )
         )
         return [
             UrgentRow(
@@ -410,3 +445,26 @@ class InboxReads:
             )
             for tid, code, workflow, version, state, unit_id, head_id, lead_id, person_id, deadline, rank in rows
         ]
+
+    def summaries(self, ids: Sequence[int]) -> list[SummaryRow]:
+        """The list's rows of the tasks shown (lights, days left, names), in no particular order."""
+        if not ids:
+            return []
+        q = _Sql(self._dialect)
+        marks = q.each(ids)
+        return [summary_from_driver(r) for r in self._run((SUMMARY_SELECT + f" WHERE t.id IN ({marks})", q.params))]
+
+    def parts_of(self, ids: Sequence[int], tz: tzinfo) -> dict[int, list[Part]]:
+        """牵头/配合: the co-unit parts of the tasks shown, by task, each task's by co-unit name."""
+        out: dict[int, list[Part]] = {}
+        if not ids:
+            return out
+        q = _Sql(self._dialect)
+        marks = q.each(ids)
+        statement = (
+            f"SELECT c.task_id, {PARTS_COLUMNS} FROM task_co_units c JOIN units u ON u.id = c.unit_id"
+            f" WHERE c.task_id IN ({marks}) ORDER BY c.task_id, u.name"
+        )
+        for row in self._run((statement, q.params)):
+            out.setdefault(row[0], []).append(part_from_row(row[1:], tz))
+        return out

@@ -7,8 +7,11 @@ the task page builds one from the task it read on the driver (``of_task``). Keep
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
+
+from ..codec import decode_date, decode_instant
 
 
 class SummaryRow(NamedTuple):
@@ -49,3 +52,29 @@ class SummaryRow(NamedTuple):
 
 
 TASK_COLUMNS = SummaryRow._fields[:-3]  # the task's own columns; the last three come from joins
+
+
+# The same row read on the driver (the inbox's page of tasks): the statement, then each row's columns decoded by
+# the storage rules (``codec``), as SQLAlchemy's column types decode them for the list.
+SUMMARY_SELECT = (
+    "SELECT "
+    + ", ".join(f"t.{name}" for name in TASK_COLUMNS)
+    + ", u.name, l.name, p.code FROM tasks t JOIN units u ON u.id = t.unit_id"
+    " LEFT OUTER JOIN people l ON l.id = t.lead_leader_id LEFT OUTER JOIN tasks p ON p.id = t.parent_id"
+)
+_DAYS = tuple(
+    SummaryRow._fields.index(n) for n in ("deadline", "original_deadline", "closed_on", "sign_by", "source_date")
+)
+_UPDATED, _SIGNED, _ONGOING = (SummaryRow._fields.index(n) for n in ("updated_at", "signed_at", "ongoing"))
+
+
+def summary_from_driver(row: Sequence[Any]) -> SummaryRow:
+    """A row of ``SUMMARY_SELECT`` as the list's row."""
+    values = list(row)
+    for i in _DAYS:
+        values[i] = decode_date(values[i])
+    values[_UPDATED] = decode_instant(values[_UPDATED])
+    if values[_SIGNED] is not None:
+        values[_SIGNED] = decode_instant(values[_SIGNED])
+    values[_ONGOING] = bool(values[_ONGOING])
+    return SummaryRow._make(values)

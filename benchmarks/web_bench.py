@@ -8,8 +8,9 @@ Two servers, on the same database file and the same fixed clock:
 - for the one-client rows and the CPU ratios, uvicorn in a thread of this process, so that this process's
   CPU time per request is the server's (the event loop and the worker running the view);
 - for the 16-client rows, ``duban serve --workers 2`` as a subprocess: how the README and docker-compose tell
-  a county to run it (each worker its own process and engine, SQLite in WAL with a busy timeout). The 16
-  clients are also sent to the in-thread server, labelled so: one process, one interpreter lock.
+  a county to run it (each worker its own process and engine, SQLite in WAL with a busy timeout). Three rounds,
+  each over 16 new connections, pooled, with how each round's connections were spread over the workers. The
+  16 clients are also sent to the in-thread server once, labelled so: one process, one interpreter lock.
 
 The clients run in a separate process and are lean on purpose: each is one keep-alive HTTP/1.1 connection on
 a raw asyncio socket that writes the request's bytes and reads the head and Content-Length bytes of the answer
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import multiprocessing as mp
 import os
@@ -340,11 +342,59 @@ def alternated(
     return service, web, cpu_web / max(cpu_service, 1e-9)
 
 
-def sixteen(clients: Clients, job: dict[str, Any]) -> tuple[float, float, float]:
-    """p50, p95 (ms) and requests per second of one job sent by 16 clients at once."""
-    got = clients.run({**job, "clients": 16})
-    w50, w95 = percentiles(got["latencies"])
-    return w50 * 1000, w95 * 1000, len(got["latencies"]) / got["wall"]
+class ConnectionSplit:
+    """How the clients' connections are spread over the server's processes while a job runs, as ``ss`` sees
+    them: the fullest of samples taken every half second (e.g. "9/7": two workers). "?" without ``ss``."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.best = port, collections.Counter[str]()
+        self._done = threading.Event()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.5 if self.best else 0.2):
+            try:
+                out = subprocess.run(
+                    ["ss", "-tnpH", "state", "established", f"( sport = :{self.port} )"],
+                    capture_output=True,
+                    text=True,
+                    timeout=5,
+                ).stdout
+            except (OSError, subprocess.SubprocessError):
+                return
+            seen = collections.Counter(re.findall(r"pid=(\d+)", out))
+            if sum(seen.values()) > sum(self.best.values()):
+                self.best = seen
+
+    def __enter__(self) -> ConnectionSplit:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def text(self) -> str:
+        return "/".join(str(n) for n in sorted(self.best.values(), reverse=True)) or "?"
+
+
+def sixteen(clients: Clients, job: dict[str, Any], rounds: int = 3) -> tuple[float, float, float, str]:
+    """p50, p95 (ms) and requests per second of a job sent by 16 clients at once, ``rounds`` times, each time
+    over new connections, the latencies pooled; and how each round's connections were spread over the server's
+    processes. Where the kernel puts 16 new connections among the workers (by a hash of their addresses)
+    changes from one set of connections to the next, and a keep-alive connection stays where it was put: one
+    round is one draw of that placement, so the figure pools several."""
+    latencies: list[float] = []
+    wall = 0.0
+    splits = []
+    for _ in range(rounds):
+        with ConnectionSplit(job["port"]) as split:
+            got = clients.run({**job, "clients": 16})
+        latencies += got["latencies"]
+        wall += got["wall"]
+        splits.append(split.text())
+    w50, w95 = percentiles(latencies)
+    return w50 * 1000, w95 * 1000, len(latencies) / wall, " ".join(splits)
 
 
 def main() -> None:
@@ -396,10 +446,10 @@ def main() -> None:
         line["ratio_1"] = line["web1_p50_ms"] / line["service_p50_ms"]
         line["cpu_ratio"] = cpu
         many = {"person": person, "urls": [url] * requests}
-        line["thread16_p50_ms"], line["thread16_p95_ms"], line["thread16_rps"] = sixteen(
-            clients, {**many, "port": here}
+        line["thread16_p50_ms"], line["thread16_p95_ms"], line["thread16_rps"], _one = sixteen(
+            clients, {**many, "port": here}, rounds=1
         )
-        line["workers16_p50_ms"], line["workers16_p95_ms"], line["workers16_rps"] = sixteen(
+        line["workers16_p50_ms"], line["workers16_p95_ms"], line["workers16_rps"], line["workers16_split"] = sixteen(
             clients, {**many, "port": served}
         )
         rows.append(line)
@@ -408,7 +458,7 @@ def main() -> None:
             f"p95 {line['web1_p95_ms']:6.1f} | web/service {line['ratio_1']:.2f}×, CPU {cpu:.2f}× | ×16 in-thread "
             f"p50 {line['thread16_p50_ms']:5.0f} p95 {line['thread16_p95_ms']:5.0f} ({line['thread16_rps']:.0f}/s) | "
             f"×16 --workers {args.workers} p50 {line['workers16_p50_ms']:5.0f} p95 {line['workers16_p95_ms']:5.0f} "
-            f"({line['workers16_rps']:.0f}/s)",
+            f"({line['workers16_rps']:.0f}/s; connections per worker {line['workers16_split']})",
             flush=True,
         )
     # The floor: what HTTP alone costs here (uvicorn, the client, the hops between them), with no session, no

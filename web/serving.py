@@ -21,8 +21,8 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 from duban.engine.domain.errors import DubanError
 
 APP = "duban.web.asgi:app"  # each worker imports it and builds its own engine from DUBAN_DATABASE_URL
-# A worker imports the web app and opens the database in 2 to 4 s on a small, busy machine: within uvicorn's
-# 5 s for a new worker to be ready, a SIGHUP restart gave up and kept the old workers.
+# A worker imports the web app in about 4 s on a busy 2-core machine: uvicorn's 5 s for a new worker to be
+# ready would leave a SIGHUP restart to chance (it gives up and keeps the old workers).
 WORKER_HEALTHCHECK_SECONDS = 30
 
 
@@ -75,7 +75,7 @@ class OwnSocketPerWorker(Multiprocess):
         self._before_restart: list[Process] | None = None
         super().__init__(config, own)
 
-    @property  # type: ignore[override]
+    @property
     def sockets(self) -> list[socket.socket]:
         return [self._own[self._place_being_filled()]]
 

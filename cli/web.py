@@ -58,9 +58,11 @@ def serve(ctx: Ctx, host: str, port: int, workers: int, db: str | None) -> None:
 
         uvicorn.run(create_app(engine=app), host=host, port=port, proxy_headers=True, log_level="info")
         return
+    from duban.web.serving import serve_workers
+
     os.environ["DUBAN_DATABASE_URL"] = ctx.settings.database_url  # each worker process builds its own engine
     app.close()
-    uvicorn.run("duban.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+    serve_workers(host, port, workers)
 
 
 @click.group()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,6 +25,7 @@ from duban.engine.services.audit import verify
 from duban.engine.services.tasks import NewTask, assign, fire
 from duban.engine.services.workspace import init_workspace
 from duban.web.app import create_app
+from duban.web.serving import own_socket_per_worker
 from tests.conftest import DEPUTY, ORG, PRINCIPAL, START, SUPERVISOR, UNIT, UNIT_HEAD
 from tests.helpers import connection_of
 from tests.web_support import PASSWORD, Web, build_template, csrf_of, make_web, own_password, sign_in, signed_in_as
@@ -523,47 +530,68 @@ def test_serve_refuses_an_account_that_is_not_a_service(web_template: Path, tmp_
     assert len(lines) == 1 and "init --service-account os:" in lines[0]
 
 
-def test_serve_with_two_workers_takes_sixteen_concurrent_steps_on_sqlite(tmp_path: Path) -> None:
-    """``duban serve --workers 2`` as a county runs it, on one SQLite file: 16 people's steps at the same
-    moment, on 16 tasks, through both worker processes. WAL, the busy timeout and BEGIN IMMEDIATE make the
-    writers queue: every step is taken (its 303), none is refused with a locked database, and the chain
-    verifies after."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    from concurrent.futures import ThreadPoolExecutor
+def serve_workspace(folder: Path) -> Path:
+    """A single-desk workspace, as ``duban serve`` may serve it, with UNIT_HEAD's password set."""
+    db = folder / "duban.db"
+    app = App.build(Settings(database_url=str(db)), clock=FixedClock(START))
+    init_workspace(app, ORG, single_desk=True)
+    accounts.set_password(app, UNIT_HEAD, UNIT_HEAD, PASSWORD)
+    app.close()
+    return db
 
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(db: Path, port: int, workers: int = 2) -> Iterator[subprocess.Popen[bytes]]:
+    """``duban serve --workers N`` as a county runs it, answering /healthz; stopped (SIGTERM) after."""
     import httpx
 
     from tests.integration.test_cli import ENV
 
-    db = tmp_path / "duban.db"
-    app = App.build(Settings(database_url=str(db)), clock=FixedClock(START))
-    init_workspace(app, ORG, single_desk=True)
-    accounts.set_password(app, UNIT_HEAD, UNIT_HEAD, PASSWORD)
-    w = Web(app, app, tmp_path)
-    codes = [new_task(w, title=f"并发任务{i}") for i in range(16)]
-    app.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    argv = ["serve", "--port", str(port), "--workers", "2", "--db", str(db)]
+    argv = ["serve", "--port", str(port), "--workers", str(workers), "--db", str(db)]
     server = subprocess.Popen(
         [sys.executable, "-c", "from duban.cli.main import run; run()", *argv],
         env=ENV,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):  # up to a minute for both workers to import and open the file
+        for _ in range(300):  # up to a minute for the workers to import and open the file
             try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
                     break
             except httpx.TransportError:
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 time.sleep(0.2)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_with_two_workers_takes_sixteen_concurrent_steps_on_sqlite(tmp_path: Path) -> None:
+    """``duban serve --workers 2`` as a county runs it, on one SQLite file: 16 people's steps at the same
+    moment, on 16 tasks, through both worker processes. WAL, the busy timeout and BEGIN IMMEDIATE make the
+    writers queue: every step is taken (its 303), none is refused with a locked database, and the chain
+    verifies after."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    db = serve_workspace(tmp_path)
+    app = App.build(Settings(database_url=str(db)), clock=FixedClock(START))
+    codes = [new_task(Web(app, app, tmp_path), title=f"并发任务{i}") for i in range(16)]
+    app.close()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with serving(db, port):
         with httpx.Client(base_url=base) as c:
             page = c.get("/signin")
             c.post("/signin", data={"account": UNIT_HEAD, "password": PASSWORD, "csrf": csrf_of(page.text)})
@@ -575,9 +603,6 @@ def test_serve_with_two_workers_takes_sixteen_concurrent_steps_on_sqlite(tmp_pat
 
         with ThreadPoolExecutor(16) as pool:
             answers = list(pool.map(step, codes))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert answers == [303] * 16
     after = App.build(Settings(database_url=str(db)), clock=FixedClock(START))
     try:
@@ -585,6 +610,116 @@ def test_serve_with_two_workers_takes_sixteen_concurrent_steps_on_sqlite(tmp_pat
         assert verify(after).ok
     finally:
         after.close()
+
+
+def tcp_sockets_on(port: int) -> dict[int, str]:
+    """The TCP sockets on local port ``port`` (inode -> state: 0A listening, 01 established), from /proc."""
+    found = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found[int(fields[9])] = fields[3]
+    return found
+
+
+def socket_inodes_of(pid: int) -> set[int]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[len("socket:[") : -1]))
+    return inodes
+
+
+def workers_of(parent: int, port: int) -> dict[int, tuple[set[int], int]]:
+    """The parent's children that listen on ``port``: pid -> (their listening sockets, connections they hold)."""
+    sockets = tcp_sockets_on(port)
+    workers = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, ppid = int(stat.parent.name), int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            held = socket_inodes_of(pid) if ppid == parent else set()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        listening = {i for i in held if sockets.get(i) == "0A"}
+        if listening:
+            workers[pid] = (listening, sum(1 for i in held if sockets.get(i) == "01"))
+    return workers
+
+
+def wait_for(what: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not what():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.2)
+
+
+@pytest.mark.skipif(not own_socket_per_worker(), reason="SO_REUSEPORT groups are Linux's")
+def test_serve_spreads_connections_over_its_workers_each_on_a_socket_of_its_own(tmp_path: Path) -> None:
+    """24 keep-alive connections opened at once land on both workers (on one shared socket, the first worker
+    awake took them all), each worker on its own socket; a killed worker's replacement and the workers after a
+    SIGHUP restart listen on the same sockets; SIGTERM stops the parent and its workers."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+
+    db, port = serve_workspace(tmp_path), free_port()
+    with serving(db, port) as server:
+        wait_for(lambda: len(workers_of(server.pid, port)) == 2)  # both listening: no connection waits for one
+        before = workers_of(server.pid, port)
+        assert [len(listening) for listening, _ in before.values()] == [1, 1]
+        group = set().union(*(listening for listening, _ in before.values()))
+        assert len(group) == 2
+
+        connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(24)]
+        for c in connections:
+            c.connect()
+
+        def get(c: http.client.HTTPConnection) -> int:
+            c.request("GET", "/signin")
+            answer = c.getresponse()
+            answer.read()
+            return answer.status
+
+        with ThreadPoolExecutor(24) as pool:
+            assert list(pool.map(get, connections)) == [200] * 24
+        held = [count for _, count in workers_of(server.pid, port).values()]
+        assert sum(held) == 24 and min(held) > 0, held
+        for c in connections:
+            c.close()
+
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: victim not in (now := workers_of(server.pid, port)) and len(now) == 2)
+        replaced = workers_of(server.pid, port)
+        assert set().union(*(listening for listening, _ in replaced.values())) == group
+
+        server.send_signal(signal.SIGHUP)  # each worker replaced by a new one on its socket
+        wait_for(lambda: len(now := workers_of(server.pid, port)) == 2 and not now.keys() & replaced.keys())
+        restarted = workers_of(server.pid, port)
+        assert sorted(min(listening) for listening, _ in restarted.values()) == sorted(group)
+
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in restarted)
+
+
+def test_serve_refuses_a_taken_port_in_one_line(tmp_path: Path) -> None:
+    import socket
+
+    from tests.integration.test_cli import duban
+
+    db = serve_workspace(tmp_path)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        result = duban("--db", str(db), "serve", "--workers", "2", "--port", str(holder.getsockname()[1]))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("duban: error: cannot listen on 127.0.0.1:"), lines
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ history of every part is in the task's events, which the circular replays for a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +16,8 @@ from sqlalchemy import Connection, and_, or_, select, update
 
 from ..domain.co_units import ASSIGNED, SIGNED, Part
 from .models import Event, Task, TaskCoUnit, Unit
+from .repository import PARTS_COLUMNS, part_from_row
+from .sql import for_dialect
 from .types import decode_date, decode_instant
 
 
@@ -29,35 +31,18 @@ class LatePart:
     due: date
 
 
-_PARTS = select(
-    TaskCoUnit.task_id,
-    TaskCoUnit.unit_id,
-    TaskCoUnit.state,
-    TaskCoUnit.sign_by,
-    TaskCoUnit.report_by,
-    TaskCoUnit.signed_at,
-    TaskCoUnit.settled_at,
-    Unit.name,
-).join(Unit, Unit.id == TaskCoUnit.unit_id)
-
-
-def _part(row: Any, tz: Any) -> Part:
-    signed = decode_instant(row.signed_at) if row.signed_at is not None else None
-    settled = decode_instant(row.settled_at) if row.settled_at is not None else None
-    return Part(
-        unit_id=row.unit_id,
-        unit=row.name,
-        state=row.state,
-        sign_by=decode_date(row.sign_by),
-        report_by=decode_date(row.report_by),
-        signed_on=signed.astimezone(tz).date() if signed else None,
-        settled_on=settled.astimezone(tz).date() if settled else None,
-    )
-
-
 class CoUnitRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    """Reads the parts of many tasks on the driver (a page of the inbox or a list reads them on every view);
+    the rest with Core, on SQLAlchemy's view of the unit's connection, made on first use."""
+
+    def __init__(self, core: Callable[[], Connection], dialect: str, raw: Any) -> None:
+        self._core = core
+        self.dialect = dialect
+        self._raw = raw
+
+    @property
+    def conn(self) -> Connection:
+        return self._core()
 
     def ids_by_code(self, codes: Iterable[str]) -> dict[str, int]:
         """Task ids of the given codes (a page of a list), in one query."""
@@ -68,15 +53,21 @@ class CoUnitRepository:
         return tasks_with_parts(self.conn, rules, src, scope)
 
     def parts_of(self, task_ids: Iterable[int], tz: Any) -> dict[int, list[Part]]:
-        """Parts of many tasks (a page of a list or an export), in one query."""
+        """Parts of many tasks (a page of a list or of the inbox, an export), by task, each task's by co-unit
+        name: one statement per 500 tasks."""
         ids = sorted(set(task_ids))
         out: dict[int, list[Part]] = {}
+        cur = self._raw.cursor()
         for start in range(0, len(ids), 500):
-            rows = self.conn.execute(
-                _PARTS.where(TaskCoUnit.task_id.in_(ids[start : start + 500])).order_by(TaskCoUnit.task_id, Unit.name)
+            chunk = ids[start : start + 500]
+            marks = ", ".join(f":t{i}" for i in range(len(chunk)))
+            statement = (
+                f"SELECT c.task_id, {PARTS_COLUMNS} FROM task_co_units c JOIN units u ON u.id = c.unit_id"
+                f" WHERE c.task_id IN ({marks}) ORDER BY c.task_id, u.name"
             )
-            for r in rows:
-                out.setdefault(r.task_id, []).append(_part(r, tz))
+            cur.execute(for_dialect(statement, self.dialect), {f"t{i}": t for i, t in enumerate(chunk)})
+            for row in cur.fetchall():
+                out.setdefault(row[0], []).append(part_from_row(row[1:], tz))
         return out
 
     def set_days(self, task_id: int, unit_id: int, sign_by: date | None, report_by: date | None) -> None:

@@ -372,16 +372,11 @@ class TaskRepository:
         if sql is None:
             named = "UPDATE tasks SET " + ", ".join(f"{n} = :{n}" for n in names) + " WHERE id = :id AND version = :old"
             sql = _ADVANCE_UPDATES[key] = positional(named)[0] if d == "sqlite" else for_dialect(named, d)
+        cur = self.cursor
         if d == "sqlite":
-            values.append(task_id)
-            values.append(expected_version)
-            cur = self.cursor
-            cur.execute(sql, values)
+            cur.execute(sql, [*values, task_id, expected_version])
         else:
-            params = dict(zip(names, values, strict=True))
-            params["id"], params["old"] = task_id, expected_version
-            cur = self.cursor
-            cur.execute(sql, params)
+            cur.execute(sql, {**dict(zip(names, values, strict=True)), "id": task_id, "old": expected_version})
         return cur.rowcount == 1
 
     def current_version(self, task_id: int) -> int:

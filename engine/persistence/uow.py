@@ -129,7 +129,7 @@ class UnitOfWork:
     def co_units(self) -> CoUnitRepository:
         from .co_units import CoUnitRepository
 
-        return CoUnitRepository(self._conn)
+        return CoUnitRepository(lambda: self._conn, self.db.dialect, self._raw)
 
     @cached_property
     def substitutions(self) -> SubstitutionRepository:

@@ -156,7 +156,7 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         # Summaries (lights, days left) of exactly the rows shown, and the co-units' parts of the to-do rows.
         shown = tuple(dict.fromkeys(r.id for r in (*todo_rows, *approval_rows, *overdue_rows)))
         summaries = {s.code: s for s in summaries_of(app, uow.inbox.summaries(shown))}
-        parts = uow.inbox.parts_of([r.id for r in todo_rows], app.tz)
+        parts = uow.co_units.parts_of([r.id for r in todo_rows], app.tz)
     box = Inbox(
         person_id,
         actor.name,

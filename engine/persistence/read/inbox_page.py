@@ -18,15 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from ...domain.co_units import Part
 from ...domain.machine import TaskFacts
 from ...domain.visibility import Viewer
 from ..codec import decode_date, encode_date
-from ..repository import PARTS_COLUMNS, part_from_row
 from ..sql import for_dialect
 from .ledger_page import LightBand
 from .summary_row import SUMMARY_SELECT, SummaryRow, summary_from_driver
@@ -453,18 +451,3 @@ class InboxReads:
         q = _Sql(self._dialect)
         marks = q.each(ids)
         return [summary_from_driver(r) for r in self._run((SUMMARY_SELECT + f" WHERE t.id IN ({marks})", q.params))]
-
-    def parts_of(self, ids: Sequence[int], tz: tzinfo) -> dict[int, list[Part]]:
-        """牵头/配合: the co-unit parts of the tasks shown, by task, each task's by co-unit name."""
-        out: dict[int, list[Part]] = {}
-        if not ids:
-            return out
-        q = _Sql(self._dialect)
-        marks = q.each(ids)
-        statement = (
-            f"SELECT c.task_id, {PARTS_COLUMNS} FROM task_co_units c JOIN units u ON u.id = c.unit_id"
-            f" WHERE c.task_id IN ({marks}) ORDER BY c.task_id, u.name"
-        )
-        for row in self._run((statement, q.params)):
-            out.setdefault(row[0], []).append(part_from_row(row[1:], tz))
-        return out

@@ -36,14 +36,24 @@ def register(cli: click.Group) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (a TLS proxy in front).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    help="Views each worker runs at once (default DUBAN_WEB_THREADS, else 2).",
+)
 @click.option("--db", "db", metavar="URL|FILE", help="The database, as the global --db (which also works here).")
 @pass_ctx
-def serve(ctx: Ctx, host: str, port: int, workers: int, db: str | None) -> None:
+def serve(ctx: Ctx, host: str, port: int, workers: int, threads: int | None, db: str | None) -> None:
     """Serve the web workspace (pages and the JSON API under /api/v1) with uvicorn."""
     import uvicorn
 
+    from duban.web.app import VIEW_THREADS, view_threads
+
     if db:
         ctx.settings = replace(ctx.settings, database_url=db)
+    if threads is not None:
+        ctx.settings = replace(ctx.settings, extra={**ctx.settings.extra, VIEW_THREADS: str(threads)})
+    threads = view_threads(ctx.settings)  # a bad DUBAN_WEB_THREADS is one line here, not a crash in each worker
     app = ctx.app(check=False)  # the server's account is not a person: no check_operator
     open_workspace(app)
     server_account = accounts.check_may_serve(app)
@@ -61,6 +71,7 @@ def serve(ctx: Ctx, host: str, port: int, workers: int, db: str | None) -> None:
     from duban.web.serving import serve_workers
 
     os.environ["DUBAN_DATABASE_URL"] = ctx.settings.database_url  # each worker process builds its own engine
+    os.environ[VIEW_THREADS] = str(threads)
     app.close()
     serve_workers(host, port, workers)
 

@@ -8,9 +8,12 @@ Extension point for more pages: add a module under ``web/routes`` with a
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -20,7 +23,8 @@ from starlette.responses import Response
 
 from duban.engine.app import App
 from duban.engine.config.settings import Settings
-from duban.engine.domain.errors import DubanError
+from duban.engine.domain.errors import DubanError, InvalidInput
+from duban.engine.domain.text import Bilingual
 from duban.engine.services.workspace import open_workspace
 
 from . import rows  # noqa: F401  (registers the row-drawing globals the templates call)
@@ -56,6 +60,8 @@ ROUTERS = (
     assign.router,
     admin.router,
 )
+VIEW_THREADS = "DUBAN_WEB_THREADS"
+DEFAULT_VIEW_THREADS = 2
 STATUS = {2: 400, 3: 404, 4: 403, 5: 409, 6: 409, 7: 503, 8: 409}
 log = logging.getLogger("duban.web")
 
@@ -79,12 +85,41 @@ def status_of(error: DubanError) -> int:
     return STATUS.get(error.exit_code, 400)
 
 
+def view_threads(settings: Settings) -> int:
+    """DUBAN_WEB_THREADS (default 2; ``duban serve --threads``): how many views one worker process runs at once.
+
+    A view is CPU work under one interpreter lock (SQLite in the process, Jinja2), and Starlette runs each in
+    a thread from anyio's pool of 40. More threads than that only interleave the views, and the lock is handed
+    over unfairly: with 16 clients on two workers a worker's p95 was 2.4× its p50, where with 2 threads the
+    rest wait their turn in order and finish about together (benchmarks/README.md: p95 126–205 ms with 40,
+    57–83 ms with 2, and more requests per second). Two, not one, so that a long view (an upload's dry run,
+    a circular over a year) holds one thread while the pages go on in the other."""
+    raw = settings.extra.get(VIEW_THREADS, "").strip()
+    if not raw:
+        return DEFAULT_VIEW_THREADS
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise InvalidInput(
+            what=VIEW_THREADS,
+            detail=Bilingual(f"'{raw}' 应为 1 到 64 的整数", f"'{raw}' must be a whole number from 1 to 64"),
+        )
+    return int(raw)
+
+
 def create_app(settings: Settings | None = None, engine: App | None = None) -> FastAPI:
     """A web application over one engine; ``engine`` lets tests and ``duban serve`` pass theirs."""
     if engine is None:
         engine = App.build(settings or Settings.from_env())
         open_workspace(engine)
+    threads = view_threads(engine.settings)
+
+    @asynccontextmanager
+    async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
+        # the pool sync views (and file reads) run in, per event loop: set in the loop that will serve
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     web = FastAPI(
+        lifespan=lifespan,
         title="duban 督办",
         version="1",
         debug=False,

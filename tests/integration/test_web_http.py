@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from duban.engine.app import App
@@ -528,6 +529,37 @@ def test_serve_refuses_an_account_that_is_not_a_service(web_template: Path, tmp_
     assert result.returncode == 4
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "init --service-account os:" in lines[0]
+
+
+def test_each_worker_runs_a_few_views_at_once(web_template: Path, tmp_path: Path) -> None:
+    """DUBAN_WEB_THREADS bounds the threads sync views run in (anyio's pool is 40), set in the serving loop."""
+    import anyio.to_thread
+
+    def tokens(folder: Path, extra: dict[str, str]) -> int:
+        folder.mkdir()
+        web = make_web(web_template, folder, extra)
+        try:
+            with TestClient(create_app(engine=web.server)) as client:  # as a context: the lifespan runs
+                assert client.get("/healthz").status_code == 200
+                return int(client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens))
+        finally:
+            web.close()
+
+    assert tokens(tmp_path / "default", {}) == 2
+    assert tokens(tmp_path / "six", {"DUBAN_WEB_THREADS": "6"}) == 6
+
+
+@pytest.mark.parametrize("value", ["0", "lots", "65"])
+def test_serve_refuses_a_bad_thread_count_in_one_line(tmp_path: Path, value: str) -> None:
+    from tests.integration.test_cli import ENV, duban
+
+    db = serve_workspace(tmp_path)
+    result = duban("--db", str(db), "serve", "--port", "1", env={**ENV, "DUBAN_WEB_THREADS": value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DUBAN_WEB_THREADS" in lines[0] and "1" in lines[0] and "64" in lines[0], lines
+    option = duban("--db", str(db), "serve", "--port", "1", "--threads", "0")
+    assert option.returncode == 2 and "--threads" in option.stderr
 
 
 def serve_workspace(folder: Path) -> Path:

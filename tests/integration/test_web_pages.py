@@ -169,6 +169,34 @@ def test_the_light_filter_agrees_with_the_domain_rule(web: Web) -> None:
             assert set(codes_on(c.get(f"/ledger?light={light}").text)) == expected, light
 
 
+def total_on(html: str) -> int:
+    found = re.search(r"共 (\d+) 条", html)
+    assert found, "no total on the page"
+    return int(found.group(1))
+
+
+def test_a_units_count_by_light_and_state_is_what_it_lists(web: Web) -> None:
+    """A unit's count reads its own tasks' ids already filtered by light and state (``visible_among``); the
+    tasks it sees by other relations (a co-unit's) are filtered after: the count must be what the page lists."""
+    for i, due in enumerate([date(2026, 9, 1), date(2026, 9, 8), date(2026, 12, 31), None]):
+        task(web, f"本单位{i}", deadline=due)
+        task(web, f"配合{i}", unit=OTHER_UNIT, co_units=[UNIT], deadline=due)
+        task(web, f"他单位{i}", unit=OTHER_UNIT, deadline=due)
+    started = task(web, "已开始", deadline=date(2026, 9, 1))
+    with signed_in_as(UNIT_HEAD):
+        fire(web.server, UNIT_HEAD, started, "start")
+    for person in (UNIT_HEAD, OTHER_UNIT_MEMBER):
+        c = as_(web, person)
+        with signed_in_as(person):
+            for light in ("red", "yellow", "green"):
+                for state in ("", "assigned", "in_progress"):
+                    html = c.get(f"/ledger?light={light}&state={state}").text
+                    wanted = TaskFilter(lights=(light,), states=(state,) if state else ())
+                    expected = {t.code for t in visible_tasks(web.server, person, wanted)}
+                    assert set(codes_on(html)) == expected, (person, light, state)
+                    assert total_on(html) == len(expected), (person, light, state)
+
+
 def test_keyset_pages_are_stable_under_inserts(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ledger_view, "PAGE_SIZE", 4)
     made = [task(web, f"任务{i:02d}") for i in range(10)]

@@ -462,6 +462,7 @@ HELP_ZH: dict[str, tuple[str, dict[str, str]]] = {
             "--host": "监听地址（前面放 TLS 反向代理）。",
             "--port": "端口。",
             "--workers": "工作进程数。",
+            "--threads": "每个工作进程同时处理的页面数（默认取 DUBAN_WEB_THREADS，否则为 2）。",
             "--db": "数据库，同全局 --db（在此也可用）。",
         },
     ),

@@ -33,7 +33,7 @@ def sha256_hex(text: str) -> str:
 
 
 # Keep in step with migrations/versions (a test checks it against Alembic's head).
-SCHEMA_HEAD = "0018"
+SCHEMA_HEAD = "0019"
 KNOWN_REVISIONS = (
     "0001",
     "0002",
@@ -49,6 +49,7 @@ KNOWN_REVISIONS = (
     "0015",
     "0017",
     "0018",
+    "0019",
 )
 
 BUSY_TIMEOUT_MS = 30_000

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import JSONText, UTCDateTime
@@ -182,6 +182,13 @@ class TaskCoUnit(Base):
     chased: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 1: late to sign, 2: late to report
 
 
+# The requests a lead leader decides (转办 proposed by a supervisor, 挂起 asked by the unit) and their outcomes:
+# the inbox lists the requests still waiting (services/decisions.py, migration 0019). Only these events are in
+# the partial index, so an ordinary step writes nothing to it.
+DECISION_TRIGGERS = ("propose_transfer", "transfer", "decline_transfer", "ask_suspension", "suspend", "resume")
+DECISIONS_WHERE = '"trigger" IN (' + ", ".join(f"'{t}'" for t in DECISION_TRIGGERS) + ")"
+
+
 class Event(Base):
     """Append-only history; ``seq`` is the task's version after the event."""
 
@@ -190,6 +197,13 @@ class Event(Base):
         UniqueConstraint("task_id", "seq", name="uq_events_task_id_seq"),
         UniqueConstraint("chain_seq", name="uq_events_ledger_seq"),
         Index("ix_events_at", "at"),
+        Index(
+            "ix_events_decisions",
+            "task_id",
+            "seq",
+            sqlite_where=text(DECISIONS_WHERE),
+            postgresql_where=text(DECISIONS_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     true,
     type_coerce,
     union_all,
@@ -30,7 +31,9 @@ from sqlalchemy import (
 
 from ..domain.visibility import TaskPlace, Viewer
 from .models import (
+    DECISIONS_WHERE,
     ApiToken,
+    Event,
     EvidenceFile,
     ExtensionRequest,
     Person,
@@ -91,6 +94,24 @@ class PendingExtension:
     requested_deadline: Any
     current_deadline: Any
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionEvent:
+    """An event of a request a lead leader decides, or of its outcome, with the task as it stands now."""
+
+    task_id: int
+    code: str
+    title: str
+    workflow: str
+    state: str
+    unit_id: int
+    trigger: str
+    to_state: str
+    data: dict[str, Any] | None
+    comment: str | None
+    at: datetime
+    actor_id: str
 
 
 @lru_cache(maxsize=256)
@@ -219,6 +240,34 @@ class WebStore:
         if limit is not None:
             query = query.limit(limit)
         return [PendingExtension(*r) for r in self.conn.execute(query)]
+
+    def decision_events(self, leader_id: str | None) -> list[DecisionEvent]:
+        """The events of 转办 proposals and 挂起 requests and of their outcomes (``models.DECISION_TRIGGERS``) on
+        the tasks this leader leads (on every task, for ``None``), in order per task: whether a request still
+        waits is the service's to tell. Read along ``ix_events_decisions``, which holds those events alone; the
+        condition is written out as the index has it, which SQLite needs to see before it uses the index."""
+        query = (
+            select(
+                Task.id,
+                Task.code,
+                Task.title,
+                Task.workflow,
+                Task.state,
+                Task.unit_id,
+                Event.trigger,
+                Event.to_state,
+                Event.data,
+                Event.comment,
+                Event.at,
+                Event.actor_id,
+            )
+            .join(Task, Task.id == Event.task_id)
+            .where(text(DECISIONS_WHERE))
+            .order_by(Event.task_id, Event.seq)
+        )
+        if leader_id is not None:
+            query = query.where(Task.lead_leader_id == leader_id)
+        return [DecisionEvent(*r) for r in self.conn.execute(query)]
 
     def task_version(self, code: str) -> int | None:
         return self.conn.execute(select(Task.version).where(Task.code == code)).scalar()

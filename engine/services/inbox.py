@@ -27,6 +27,7 @@ from ..persistence.read.inbox_page import (
     UrgentRow,
 )
 from ..persistence.web_store import PendingExtension
+from .decisions import PendingDecision, pending_decisions
 from .ledger_view import light_bands
 from .queries import TaskSummary, summaries_of
 from .substitutes import standing_for
@@ -69,6 +70,7 @@ class Inbox:
     approvals: list[TaskSummary] = field(default_factory=list)  # submitted tasks this leader leads (first page)
     approvals_total: int = 0
     extensions: list[PendingExtension] = field(default_factory=list)  # pending requests on tasks they lead
+    decisions: list[PendingDecision] = field(default_factory=list)  # 转办 proposals, 挂起 requests they decide
     overdue: list[TaskSummary] = field(default_factory=list)  # for supervisors: red tasks, most overdue first
     overdue_total: int = 0
     may_remind: set[str] = field(default_factory=set)  # codes of overdue tasks this person may remind
@@ -151,6 +153,11 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
             if leads and cursor is None
             else []
         )
+        decisions = (
+            pending_decisions(app, uow, None if "admin" in me.roles else person_id, PAGE)
+            if leads and cursor is None
+            else []
+        )
         more = len(todo_rows) > PAGE
         todo_rows = todo_rows[:PAGE]
         # Summaries (lights, days left) of exactly the rows shown, and the co-units' parts of the to-do rows.
@@ -167,6 +174,7 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         after=after,
         approvals_total=approvals_total,
         extensions=extensions,
+        decisions=decisions,
         overdue_total=overdue_total,
     )
     offered: dict[tuple[str, str, frozenset[str]], list[str]] = {}  # the steps per (workflow, state, relations)

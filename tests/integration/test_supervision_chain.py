@@ -492,6 +492,39 @@ def test_a_transfer_needs_the_lead_leaders_consent(app: App, clock) -> None:  # 
     check_history(app)
 
 
+def test_the_lead_leaders_inbox_lists_the_transfers_and_suspensions_waiting_for_them(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    """A supervisor's 转办 proposal and a unit's 挂起 request wait for the lead leader, as extension requests do:
+    listed in their inbox (oldest first) until decided, or until the task moves on; nobody else's."""
+    from duban.engine.services.inbox import inbox
+    from duban.engine.services.transfers import decide_transfer, propose_transfer
+
+    moved, halted, left = new_task(app, title="转办"), new_task(app, title="挂起"), new_task(app, title="无申请")
+    led_by_other = new_task(app, title="他人分管", leader=PRINCIPAL)
+    for code in (moved, halted, left, led_by_other):
+        fire(app, UNIT_HEAD, code, "start")
+    assert inbox(app, DEPUTY).decisions == []
+    propose_transfer(app, SUPERVISOR, moved, OTHER, "职能调整")
+    clock.set(at(2026, 9, 9))
+    fire(app, UNIT_HEAD, halted, "ask_suspension", comment="等待住建局审批")
+    propose_transfer(app, SUPERVISOR, led_by_other, OTHER, "另一位领导决定")
+    waiting = inbox(app, DEPUTY).decisions
+    assert [(d.code, d.kind, d.to_unit, d.reason) for d in waiting] == [
+        (moved, "transfer", OTHER, "职能调整"),
+        (halted, "suspension", None, "等待住建局审批"),
+    ]
+    assert [d.code for d in inbox(app, PRINCIPAL).decisions] == [led_by_other]
+    assert [d.code for d in inbox(app, "zhouqiang").decisions] == [moved, halted, led_by_other]  # the admin: all
+    assert inbox(app, UNIT_HEAD).decisions == [] and inbox(app, SUPERVISOR).decisions == []
+    decide_transfer(app, DEPUTY, moved, False, "暂不调整")
+    fire(app, DEPUTY, halted, "suspend", comment="同意挂起")
+    assert inbox(app, DEPUTY).decisions == []
+    propose_transfer(app, SUPERVISOR, moved, OTHER, "再次提请")  # a new proposal after the decline waits again
+    fire(app, DEPUTY, halted, "resume")
+    assert [(d.code, d.reason) for d in inbox(app, DEPUTY).decisions] == [(moved, "再次提请")]
+    decide_transfer(app, DEPUTY, moved, True, "同意")
+    assert inbox(app, DEPUTY).decisions == []
+
+
 def test_a_past_circular_credits_the_unit_that_held_the_task_then(app: App, clock) -> None:  # type: ignore[no-untyped-def]
     from duban.engine.services.transfers import reassign, return_task
 

@@ -248,6 +248,11 @@ def test_a_supervisor_proposes_a_transfer_and_the_lead_leader_declines_then_cons
     assert 'id="form-propose_transfer"' not in page and "Proposed transfer to " + OTHER_UNIT in page  # one at a time
 
     leader = as_(web, DEPUTY)
+    box = leader.get("/").text  # the proposal waits in the lead leader's inbox, with a link to the task
+    waiting = box[box.index("待我决定的转办与挂起") :]
+    assert (
+        f'href="/tasks/{code}"' in waiting and "提请转办至 " + OTHER_UNIT in waiting and "问题点位在阳光社区" in waiting
+    )
     page = leader.get(f"/tasks/{code}").text
     assert "提请转办至 " + OTHER_UNIT in page and "问题点位在阳光社区" in page
     decide = form_html(page, "form-transfer-decide")
@@ -258,6 +263,7 @@ def test_a_supervisor_proposes_a_transfer_and_the_lead_leader_declines_then_cons
     assert events_of(web.server, code) == before
     post(leader, page, f"/tasks/{code}/step", trigger="decline_transfer", comment="仍由本科牵头", if_version="2")
     assert task_row(web.server, code)[:2] == ("assigned", UNIT)
+    assert "待我决定的转办与挂起" not in leader.get("/").text  # decided: no longer waiting
     page = leader.get(f"/tasks/{code}").text
     assert 'id="form-transfer-decide"' not in page
     post(
@@ -300,11 +306,14 @@ def test_sign_for_shows_its_deadline_and_time_and_a_suspension_is_asked_granted_
     post(unit, page, f"/tasks/{code}/step", trigger="ask_suspension", comment="待市级审批立项", if_version="2")
 
     leader = as_(web, DEPUTY)
+    box = leader.get("/").text
+    assert "单位申请挂起" in box[box.index("待我决定的转办与挂起") :]
     page = leader.get(f"/tasks/{code}").text
     assert "责任单位申请挂起" in page and "待市级审批立项" in page and 'id="form-suspend"' in page
     version = str(task_row(web.server, code)[2])
     post(leader, page, f"/tasks/{code}/step", trigger="suspend", comment="同意：待市级审批", if_version=version)
     assert task_row(web.server, code)[0] == "suspended"
+    assert "待我决定的转办与挂起" not in leader.get("/").text
     page = leader.get(f"/tasks/{code}").text
     assert "责任单位申请挂起" not in page and 'id="form-resume"' in page
     post(leader, page, f"/tasks/{code}/step", trigger="resume", if_version=str(task_row(web.server, code)[2]))

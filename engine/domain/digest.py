@@ -39,6 +39,15 @@ class DigestExtension:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestDecision:
+    """A 转办 proposal (``to_unit`` set) or a 挂起 request waiting for the lead leader."""
+
+    code: str
+    title: str
+    to_unit: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class DigestNotice:
     number: str
     task: str
@@ -59,12 +68,20 @@ class DigestFacts:
     approvals: list[DigestTask] = field(default_factory=list)
     approvals_total: int = 0
     extensions: list[DigestExtension] = field(default_factory=list)
+    decisions: list[DigestDecision] = field(default_factory=list)  # 转办 proposals, 挂起 requests they decide
     notices: list[DigestNotice] = field(default_factory=list)  # issued to their unit and not yet answered
     overdue_total: int = 0  # supervisors: every red task they oversee
 
     @property
     def empty(self) -> bool:
-        return not (self.red_total or self.yellow_total or self.approvals_total or self.extensions or self.notices)
+        return not (
+            self.red_total
+            or self.yellow_total
+            or self.approvals_total
+            or self.extensions
+            or self.decisions
+            or self.notices
+        )
 
 
 def parse_digest_at(raw: str | None) -> time:
@@ -127,12 +144,13 @@ def render_digest(facts: DigestFacts, lang: Lang, channel: str, base_url: str = 
     if zh:
         subject = (
             f"【每日督办摘要】{day} {facts.name}：红灯 {facts.red_total} 项，黄灯 {facts.yellow_total} 项，"
-            f"待审批 {facts.approvals_total + len(facts.extensions)} 项，督办单 {len(facts.notices)} 份"
+            f"待审批 {facts.approvals_total + len(facts.extensions) + len(facts.decisions)} 项，"
+            f"督办单 {len(facts.notices)} 份"
         )
     else:
         subject = (
             f"Daily digest {day} for {facts.name}: {facts.red_total} red, {facts.yellow_total} yellow, "
-            f"{facts.approvals_total + len(facts.extensions)} awaiting your decision, "
+            f"{facts.approvals_total + len(facts.extensions) + len(facts.decisions)} awaiting your decision, "
             f"{len(facts.notices)} supervision notice(s)"
         )
     head = (lambda text: f"**{text}**") if markdown else (lambda text: text)
@@ -160,6 +178,24 @@ def render_digest(facts: DigestFacts, lang: Lang, channel: str, base_url: str = 
                 else f"- {code} {e.title} ({e.requested_by} asks for {to})"
             )
         lines.extend(_more(min(len(facts.extensions), SHOWN), len(facts.extensions), lang))
+        lines.append("")
+    if facts.decisions:
+        lines.append(
+            head(f"待您决定的转办与挂起（{len(facts.decisions)}）" if zh else "Transfers and suspensions to decide")
+        )
+        for d in facts.decisions[:SHOWN]:
+            code = _link(d.code, base, markdown)
+            if d.to_unit is not None:
+                lines.append(
+                    f"- {code} {d.title}（提请转办至 {d.to_unit}）"
+                    if zh
+                    else f"- {code} {d.title} (transfer to {d.to_unit})"
+                )
+            else:
+                lines.append(
+                    f"- {code} {d.title}（单位申请挂起）" if zh else f"- {code} {d.title} (the unit asks to suspend)"
+                )
+        lines.extend(_more(min(len(facts.decisions), SHOWN), len(facts.decisions), lang))
         lines.append("")
     if facts.notices:
         lines.append(head(f"本单位待反馈的督办单（{len(facts.notices)}）" if zh else "Supervision notices to answer"))

@@ -22,6 +22,7 @@ from datetime import date, datetime, time
 from ..app import App
 from ..domain.clock import FixedClock
 from ..domain.digest import (
+    DigestDecision,
     DigestExtension,
     DigestFacts,
     DigestNotice,
@@ -70,6 +71,7 @@ def compose(app: App, person_id: str, at: datetime) -> DigestFacts:
     facts.approvals = [_task(t) for t in box.approvals]
     facts.approvals_total = box.approvals_total
     facts.extensions = [DigestExtension(e.code, e.title, e.requested_by, e.requested_deadline) for e in box.extensions]
+    facts.decisions = [DigestDecision(d.code, d.title, d.to_unit) for d in box.decisions]
     facts.overdue_total = box.overdue_total
     with app.uow(write=False) as uow:
         directory = cached_org(app, uow).directory

@@ -27,6 +27,7 @@ from duban.engine.services.digest import preview, write_due_digests
 from duban.engine.services.org import import_org
 from duban.engine.services.sweep import sweep
 from duban.engine.services.tasks import fire
+from duban.engine.services.transfers import propose_transfer
 from duban.engine.worker.celery_app import beat_tick
 from tests.conftest import SUPERVISOR, UNIT_HEAD
 from tests.helpers import new_task, to_submitted
@@ -184,6 +185,7 @@ def test_digest_contents_in_each_language_and_channel(
     yellow = new_task(app, title="井盖缺失", deadline=date(2026, 9, 17))
     review = new_task(app, title="垃圾清运", deadline=date(2026, 10, 30), leader="zhangwei")
     to_submitted(app, review)
+    propose_transfer(app, SUPERVISOR, yellow, "督查室", "职能调整")  # waits for the lead leader's decision
     clock.set(at(2026, 9, 14, 8))
     p = preview(app, UNIT_HEAD)
     [m] = p.messages
@@ -194,6 +196,8 @@ def test_digest_contents_in_each_language_and_channel(
     file, wecom = p.messages
     assert review in file.body and "待您审核验收（1）" in file.body
     assert "**待您审核验收（1）**" in wecom.body  # markdown for the robot
+    assert "待审批 2 项" in file.subject and "待您决定的转办与挂起（1）" in file.body
+    assert f"- {yellow} 井盖缺失（提请转办至 督查室）" in file.body
 
     settings = Settings(
         database_url=sqlite_url, notify_lang="en", extra={"DUBAN_BASE_URL": "https://duban.example.gov.cn/"}
@@ -201,8 +205,9 @@ def test_digest_contents_in_each_language_and_channel(
     en = App.build(settings, clock=clock)
     try:
         file, wecom = preview(en, "zhangwei").messages
-        assert file.subject.startswith("Daily digest 2026-09-14 for 张伟: 1 red, 1 yellow, 1 awaiting your decision")
+        assert file.subject.startswith("Daily digest 2026-09-14 for 张伟: 1 red, 1 yellow, 2 awaiting your decision")
         assert f"[{review}](https://duban.example.gov.cn/tasks/{review})" in wecom.body
+        assert f"- [{yellow}](https://duban.example.gov.cn/tasks/{yellow}) 井盖缺失 (transfer to 督查室)" in wecom.body
         assert f"- {review} 垃圾清运" in file.body and "Open your inbox: https://duban.example.gov.cn/" in file.body
     finally:
         en.close()

@@ -8,6 +8,7 @@ query form of ``duban.engine.domain.visibility.may_see``; tests check that both 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -125,14 +126,7 @@ def visible_clause(viewer: Viewer, *, union: bool = False) -> ColumnElement[bool
     if viewer.sees_all:
         return true()
     if union:
-        arms = [
-            select(Task.id).where(Task.lead_leader_id == viewer.person_id),
-            select(Task.id).where(Task.responsible_person_id == viewer.person_id),
-        ]
-        if viewer.unit_id is not None:
-            arms.append(select(Task.id).where(Task.unit_id == viewer.unit_id))
-            arms.append(select(TaskCoUnit.task_id).where(TaskCoUnit.unit_id == viewer.unit_id))
-        return Task.id.in_(union_all(*arms).scalar_subquery())
+        return visible_union(viewer)
     mine = or_(Task.lead_leader_id == viewer.person_id, Task.responsible_person_id == viewer.person_id)
     if viewer.unit_id is None:
         return mine
@@ -140,6 +134,21 @@ def visible_clause(viewer: Viewer, *, union: bool = False) -> ColumnElement[bool
     # then has an index of its own, and the database unions them instead of reading every task
     co = Task.id.in_(select(TaskCoUnit.task_id).where(TaskCoUnit.unit_id == viewer.unit_id).scalar_subquery())
     return or_(mine, Task.unit_id == viewer.unit_id, co)
+
+
+def visible_union(viewer: Viewer, narrow: Sequence[ColumnElement[bool]] = ()) -> ColumnElement[bool]:
+    """``visible_clause(viewer, union=True)`` for a viewer who does not see every task, with ``narrow`` also
+    inside the arms of a lead leader and of a unit, whose indexes hold (workflow, state, deadline): those arms
+    then hand on only the ids that match (``ledger_page.visible_among``). The caller still applies ``narrow``
+    to the union, so the arms left as they are (a responsible person's, a co-unit's: few rows) change nothing."""
+    arms = [
+        select(Task.id).where(Task.lead_leader_id == viewer.person_id, *narrow),
+        select(Task.id).where(Task.responsible_person_id == viewer.person_id),
+    ]
+    if viewer.unit_id is not None:
+        arms.append(select(Task.id).where(Task.unit_id == viewer.unit_id, *narrow))
+        arms.append(select(TaskCoUnit.task_id).where(TaskCoUnit.unit_id == viewer.unit_id))
+    return Task.id.in_(union_all(*arms).scalar_subquery())
 
 
 # The session, its credential, its person, and how many people's accounts text mentions the account: the

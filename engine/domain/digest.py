@@ -71,6 +71,8 @@ class DigestFacts:
     decisions: list[DigestDecision] = field(default_factory=list)  # 转办 proposals, 挂起 requests they decide
     notices: list[DigestNotice] = field(default_factory=list)  # issued to their unit and not yet answered
     overdue_total: int = 0  # supervisors: every red task they oversee
+    led_overdue: list[DigestTask] = field(default_factory=list)  # leaders: red tasks they lead, most overdue first
+    led_overdue_total: int = 0
 
     @property
     def empty(self) -> bool:
@@ -81,6 +83,7 @@ class DigestFacts:
             or self.extensions
             or self.decisions
             or self.notices
+            or self.led_overdue_total
         )
 
 
@@ -146,12 +149,14 @@ def render_digest(facts: DigestFacts, lang: Lang, channel: str, base_url: str = 
             f"【每日督办摘要】{day} {facts.name}：红灯 {facts.red_total} 项，黄灯 {facts.yellow_total} 项，"
             f"待审批 {facts.approvals_total + len(facts.extensions) + len(facts.decisions)} 项，"
             f"督办单 {len(facts.notices)} 份"
+            + (f"，牵头逾期 {facts.led_overdue_total} 项" if facts.led_overdue_total else "")
         )
     else:
         subject = (
             f"Daily digest {day} for {facts.name}: {facts.red_total} red, {facts.yellow_total} yellow, "
             f"{facts.approvals_total + len(facts.extensions) + len(facts.decisions)} awaiting your decision, "
             f"{len(facts.notices)} supervision notice(s)"
+            + (f", {facts.led_overdue_total} overdue task(s) you lead" if facts.led_overdue_total else "")
         )
     head = (lambda text: f"**{text}**") if markdown else (lambda text: text)
     lines: list[str] = []
@@ -167,6 +172,7 @@ def render_digest(facts: DigestFacts, lang: Lang, channel: str, base_url: str = 
     section(Bilingual("红灯任务（已逾期）", "Red tasks (overdue)"), facts.red, facts.red_total)
     section(Bilingual("黄灯任务（临近时限）", "Yellow tasks (deadline near)"), facts.yellow, facts.yellow_total)
     section(Bilingual("待您审核验收", "Awaiting your review"), facts.approvals, facts.approvals_total)
+    section(Bilingual("您牵头的逾期任务", "Overdue tasks you lead"), facts.led_overdue, facts.led_overdue_total)
     if facts.extensions:
         lines.append(head(f"待您审批的延期申请（{len(facts.extensions)}）" if zh else "Extension requests to decide"))
         for e in facts.extensions[:SHOWN]:

@@ -411,10 +411,19 @@ class WorkflowMachine:
         (state, relations) pairs, so a caller may keep the answer per pair."""
         return [t.trigger for t in self.spec.transitions if state in t.sources and rule_allows(t.who, actor, relations)]
 
+    def to_do_under(self, state: str, actor: Actor, relations: frozenset[str]) -> list[str]:
+        """The steps of ``allowed_under`` that make the task something to do now: the standing ones left out."""
+        return [
+            t.trigger
+            for t in self.spec.transitions
+            if state in t.sources and not t.standing and rule_allows(t.who, actor, relations)
+        ]
+
     def acting_grounds(
-        self, actor: Actor, triggers: frozenset[str] | None = None, skip: frozenset[str] = frozenset()
+        self, actor: Actor, triggers: frozenset[str] | None = None, *, to_do: bool = False
     ) -> list[tuple[str, frozenset[str]]]:
-        """(state, relations) pairs under which ``actor`` may fire a trigger (of ``triggers``, not in ``skip``).
+        """(state, relations) pairs under which ``actor`` may fire a trigger (of ``triggers``; with ``to_do``, a
+        step that is not ``standing``, as ``to_do_under`` offers).
 
         Why: the inbox asks the database for exactly the tasks on which a person may act, a page at a time,
         instead of loading every open task and asking ``allowed_for`` of each. A task in ``state`` on which
@@ -424,7 +433,7 @@ class WorkflowMachine:
         """
         out: dict[str, set[frozenset[str]]] = {}
         for t in self.spec.transitions:
-            if t.trigger in skip or (triggers is not None and t.trigger not in triggers):
+            if (to_do and t.standing) or (triggers is not None and t.trigger not in triggers):
                 continue
             for rule in t.who:
                 if rule.roles and rule.roles.isdisjoint(actor.roles):

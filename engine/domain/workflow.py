@@ -80,7 +80,7 @@ _SOURCE_KEYS = {"name", "en", "instruction"}
 _STATE_KEYS = {"key", "zh", "en", "final", "clock", "report"}
 # How a state counts in a circular (定期通报); see engine/domain/report.py.
 REPORT_BUCKETS = ("not_started", "in_progress", "submitted", "reviewed", "closed", "excluded", "suspended")
-_TRANSITION_KEYS = {"trigger", "source", "dest", "internal", "who", "requires", "notify", "zh", "en"}
+_TRANSITION_KEYS = {"trigger", "source", "dest", "internal", "standing", "who", "requires", "notify", "zh", "en"}
 _RULE_KEYS = {"roles", "relation"}
 _FIELD_KEYS = {"type", "zh", "en", "required", "min", "max", "choices"}
 
@@ -149,6 +149,9 @@ class TransitionSpec:
     requires: tuple[str, ...]
     label: Bilingual
     notify: tuple[str, ...] = ()  # who hears of it, through the outbox, in the same transaction
+    # Always at hand on a task in its sources (cancel, suspend, remind …): it does not make the task something
+    # the person must do now, so the inbox (我的待办) neither lists the task for it nor offers it there.
+    standing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +487,7 @@ class _Validator:
                     requires=requires,
                     label=self.label(spec, k),
                     notify=self.recipients(spec.get("notify"), f"{k}.notify"),
+                    standing=self.flag(spec, "standing", k, False),
                 )
             )
         return tuple(out)

@@ -9,8 +9,8 @@ handed out again under the same key and never recorded as sent twice. A day the 
 not caught up the next morning: yesterday's digest would be stale, and today's says what is true now.
 
 The contents are the inbox's (engine/services/inbox.py) as of the writing instant: red and yellow tasks the
-reader may act on, submitted tasks they review, extension requests they decide, and the supervision notices
-(督办单) issued to their unit and not yet answered.
+reader may act on, submitted tasks they review, extension requests and 转办/挂起 they decide, for a leader the
+overdue tasks they lead, and the supervision notices (督办单) issued to their unit and not yet answered.
 """
 
 from __future__ import annotations
@@ -72,7 +72,11 @@ def compose(app: App, person_id: str, at: datetime) -> DigestFacts:
     facts.approvals_total = box.approvals_total
     facts.extensions = [DigestExtension(e.code, e.title, e.requested_by, e.requested_deadline) for e in box.extensions]
     facts.decisions = [DigestDecision(d.code, d.title, d.to_unit) for d in box.decisions]
-    facts.overdue_total = box.overdue_total
+    if box.overdue_scope == "led":  # a leader: the overdue tasks they lead, named (suspending them is no to-do)
+        facts.led_overdue = [_task(t) for t in box.overdue]
+        facts.led_overdue_total = box.overdue_total
+    else:
+        facts.overdue_total = box.overdue_total
     with app.uow(write=False) as uow:
         directory = cached_org(app, uow).directory
     me = directory.people.get(person_id)

@@ -32,10 +32,6 @@ from .ledger_view import light_bands
 from .queries import TaskSummary, summaries_of
 from .substitutes import standing_for
 
-# Always available on an open task, so they do not make a task something to do now (分解 and 核销 too).
-STANDING = frozenset(
-    {"cancel", "extend", "remind", "grant_extension", "deny_extension", "reopen", "split", "close_out"}
-)
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
 PAGE = 50  # rows per list: the inbox is a page, never every open task of a unit
 
@@ -43,7 +39,7 @@ PAGE = 50  # rows per list: the inbox is a page, never every open task of a unit
 @dataclass(frozen=True)
 class InboxItem:
     task: TaskSummary
-    steps: list[str]  # triggers this person may fire now, STANDING ones left out
+    steps: list[str]  # triggers this person may fire now, the workflow's standing ones left out
 
 
 @dataclass(frozen=True)
@@ -71,32 +67,42 @@ class Inbox:
     approvals_total: int = 0
     extensions: list[PendingExtension] = field(default_factory=list)  # pending requests on tasks they lead
     decisions: list[PendingDecision] = field(default_factory=list)  # 转办 proposals, 挂起 requests they decide
-    overdue: list[TaskSummary] = field(default_factory=list)  # for supervisors: red tasks, most overdue first
+    overdue: list[TaskSummary] = field(default_factory=list)  # red tasks they oversee, most overdue first
     overdue_total: int = 0
+    overdue_scope: str = ""  # whose: "all" (the supervision office: every open task), "led" (a leader's), "" none
     may_remind: set[str] = field(default_factory=set)  # codes of overdue tasks this person may remind
     standing_in: list[StandIn] = field(default_factory=list)  # 代理: whom they stand in for now (first page only)
 
 
 def _grounds(
-    app: App, actor: Actor, triggers: frozenset[str] | None, skip: frozenset[str], units: frozenset[int]
+    app: App, actor: Actor, triggers: frozenset[str] | None, units: frozenset[int], *, to_do: bool = False
 ) -> Grounds:
     pairs = [
         (spec.name, state, rels)
         for spec in app.registry.specs
-        for state, rels in app.registry.machine(spec.name).acting_grounds(actor, triggers, skip)
+        for state, rels in app.registry.machine(spec.name).acting_grounds(actor, triggers, to_do=to_do)
     ]
     return Grounds(tuple(pairs), units)
 
 
-def _every_open(app: App) -> Grounds:
+def _every_open(app: App, relations: frozenset[str] = frozenset()) -> Grounds:
     return Grounds(
         tuple(
-            (spec.name, key, frozenset())
-            for spec in app.registry.specs
-            for key, s in spec.states.items()
-            if not s.final
+            (spec.name, key, relations) for spec in app.registry.specs for key, s in spec.states.items() if not s.final
         )
     )
+
+
+def overseen(app: App, roles: frozenset[str]) -> tuple[str, Grounds | None]:
+    """督办: whose overdue tasks a person is shown by name, beside their to-do list: the supervision office every
+    open task, a leader the tasks they lead. Why apart from the to-do: a leader may suspend or transfer any task
+    they lead at any time (standing steps), which does not make each of them something to do today, yet the
+    overdue ones are theirs to chase."""
+    if "supervisor" in roles:
+        return "all", _every_open(app)
+    if "leader" in roles:
+        return "led", _every_open(app, frozenset({"lead_leader"}))
+    return "", None
 
 
 def encode_after(row: UrgentRow) -> str:
@@ -130,22 +136,22 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
             raise UnknownPerson(person=person_id, near="")
         me = Viewer(actor.id, actor.unit_id, actor.roles)
         units = uow.inbox.units_of(me)
-        todo_where = _grounds(app, actor, None, STANDING, units)
+        todo_where = _grounds(app, actor, None, units, to_do=True)
         counts = uow.inbox.counts_by_light(me, todo_where, lights)
         todo_rows = uow.inbox.urgent_page(me, todo_where, lights, limit=PAGE, after=cursor)
         approval_rows: list[UrgentRow] = []
         approvals_total = 0
         if cursor is None:
-            approving = _grounds(app, actor, frozenset({"approve"}), frozenset(), units)
+            approving = _grounds(app, actor, frozenset({"approve"}), units)
             if approving.pairs:
                 approvals_total = sum(uow.inbox.counts_by_light(me, approving, lights).values())
                 approval_rows = uow.inbox.urgent_page(me, approving, lights, limit=PAGE)[:PAGE]
         overdue_rows: list[UrgentRow] = []
         overdue_total = 0
-        if "supervisor" in me.roles and cursor is None:
-            everything = _every_open(app)
-            overdue_total = uow.inbox.count_red(me, everything, lights)
-            overdue_rows = uow.inbox.urgent_page(me, everything, lights, limit=PAGE, red_only=True)[:PAGE]
+        scope, watched = overseen(app, me.roles)
+        if watched is not None and cursor is None:
+            overdue_total = uow.inbox.count_red(me, watched, lights)
+            overdue_rows = uow.inbox.urgent_page(me, watched, lights, limit=PAGE, red_only=True)[:PAGE]
         covering = standing_for(app, uow, person_id) if cursor is None else []
         leads = "leader" in me.roles or "admin" in me.roles
         extensions = (
@@ -176,6 +182,7 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         extensions=extensions,
         decisions=decisions,
         overdue_total=overdue_total,
+        overdue_scope=scope if cursor is None else "",
     )
     offered: dict[tuple[str, str, frozenset[str]], list[str]] = {}  # the steps per (workflow, state, relations)
     for r in todo_rows:
@@ -187,8 +194,7 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         facts = replace(r.facts, co_unit_ids=waiting) if waiting else r.facts
         key = (r.workflow, facts.state, relations_of(actor, facts))
         if key not in offered:
-            allowed = app.registry.machine(r.workflow).allowed_under(facts.state, actor, key[2])
-            offered[key] = [a for a in allowed if a not in STANDING]
+            offered[key] = app.registry.machine(r.workflow).to_do_under(facts.state, actor, key[2])
         if steps := offered[key]:
             box.todo.append(InboxItem(summary, steps))
     box.approvals = [summaries[r.code] for r in approval_rows if r.code in summaries]

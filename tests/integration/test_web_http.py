@@ -451,8 +451,15 @@ def test_the_inbox_puts_red_first_and_supervisors_remind(web_template: Path, tmp
     sup = w.client()
     sign_in(sup, SUPERVISOR)
     home = sup.get("/")
-    assert "逾期任务" in home.text.split("逾期任务")[0] + "逾期任务" and f'hx-post="/tasks/{late}/remind"' in home.text
+    assert "<h2>逾期任务 (1)</h2>" in home.text and f'hx-post="/tasks/{late}/remind"' in home.text
     assert f'hx-post="/tasks/{fresh}/remind"' not in home.text
+    # The lead leader of both: suspending or transferring them is always at hand, so neither is a to-do, but the
+    # overdue one is named under the tasks they lead, with its 催办.
+    lead = w.client()
+    sign_in(lead, DEPUTY)
+    theirs = lead.get("/").text
+    assert "<h2>我牵头的逾期任务 (1)</h2>" in theirs and f'hx-post="/tasks/{late}/remind"' in theirs
+    assert "<h2>现在可办 (0)</h2>" in theirs and fresh not in theirs
     reminded = sup.post(f"/tasks/{late}/remind", data={"csrf": csrf_of(home.text)}, headers={"HX-Request": "true"})
     assert reminded.status_code == 200 and "已催办" in reminded.text
     assert events_of(w.server, late)[-1][1:] == ("remind", "os:duban-web", "web:huangtao")

@@ -74,6 +74,9 @@ def test_builtins_load_with_the_issue_spine() -> None:
         "returned",
         "suspended",
     }
+    # 我的待办 lists a task for what waits for the person, not for what is always at hand (standing steps)
+    assert {t.trigger for t in spec.transitions if t.standing} >= {"cancel", "suspend", "transfer", "remind"}
+    assert not {t.trigger for t in spec.transitions if t.standing} & {"start", "submit", "approve", "reassign"}
     assert spec.state("submitted").clock is False and spec.state("in_progress").clock is True
     assert spec.state("closed").label.zh == "已销号"
     assert "household" in reg.spec("assistance").fields
@@ -120,6 +123,10 @@ def test_version_is_a_content_hash() -> None:
             "transitions[2] (submit).requires: unknown requirement 'photo'",
         ),
         (lambda d: d.update(initial="draft"), "wf.yaml: initial: unknown state 'draft'"),
+        (
+            lambda d: transition(d, "suspend").update(standing="yes"),
+            "transitions[21] (suspend).standing: expected true or false, found 'yes'",
+        ),
         (lambda d: d.update(colour="red"), "wf.yaml: colour: unknown key"),
         (lambda d: transition(d, "close").pop("who"), "transitions[5] (close).who: is required"),
         (lambda d: d["states"].append(dict(d["states"][0])), "states[9].key: state 'assigned' is defined twice"),

@@ -17,7 +17,10 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
+    Select,
     Text,
+    bindparam,
     delete,
     func,
     insert,
@@ -228,55 +231,17 @@ class WebStore:
         self, leader_id: str | None, limit: int | None = None, code: str | None = None
     ) -> list[PendingExtension]:
         """Pending requests on tasks this leader leads (all pending, for ``None``), oldest first; or on one task."""
-        query = (
-            select(
-                ExtensionRequest.id,
-                Task.code,
-                Task.title,
-                ExtensionRequest.requested_by,
-                ExtensionRequest.requested_deadline,
-                ExtensionRequest.current_deadline,
-                ExtensionRequest.reason,
-            )
-            .join(Task, Task.id == ExtensionRequest.task_id)
-            .where(ExtensionRequest.status == "pending")
-            .order_by(ExtensionRequest.id)
-        )
-        if leader_id is not None:
-            query = query.where(Task.lead_leader_id == leader_id)
-        if code is not None:
-            query = query.where(Task.code == code)
-        if limit is not None:
-            query = query.limit(limit)
-        return [PendingExtension(*r) for r in self.conn.execute(query)]
+        query = _pending_extensions_query(leader_id is not None, code is not None, limit is not None)
+        values = {"leader": leader_id, "code": code, "limit": limit}
+        return [PendingExtension(*r) for r in self.conn.execute(query, values)]
 
     def decision_events(self, leader_id: str | None) -> list[DecisionEvent]:
         """The events of 转办 proposals and 挂起 requests and of their outcomes (``models.DECISION_TRIGGERS``) on
         the tasks this leader leads (on every task, for ``None``), in order per task: whether a request still
         waits is the service's to tell. Read along ``ix_events_decisions``, which holds those events alone; the
         condition is written out as the index has it, which SQLite needs to see before it uses the index."""
-        query = (
-            select(
-                Task.id,
-                Task.code,
-                Task.title,
-                Task.workflow,
-                Task.state,
-                Task.unit_id,
-                Event.trigger,
-                Event.to_state,
-                Event.data,
-                Event.comment,
-                Event.at,
-                Event.actor_id,
-            )
-            .join(Task, Task.id == Event.task_id)
-            .where(text(DECISIONS_WHERE))
-            .order_by(Event.task_id, Event.seq)
-        )
-        if leader_id is not None:
-            query = query.where(Task.lead_leader_id == leader_id)
-        return [DecisionEvent(*r) for r in self.conn.execute(query)]
+        query = _decision_events_query(leader_id is not None)
+        return [DecisionEvent(*r) for r in self.conn.execute(query, {"leader": leader_id})]
 
     def task_version(self, code: str) -> int | None:
         return self.conn.execute(select(Task.version).where(Task.code == code)).scalar()
@@ -450,3 +415,56 @@ class WebStore:
             .limit(limit)
         ).mappings()
         return [dict(r) for r in rows]
+
+
+# The inbox asks these on every page a leader opens: the statements are built once per shape, with their
+# values bound at execution (building one cost more than SQLite's answering it).
+@lru_cache(maxsize=8)
+def _pending_extensions_query(by_leader: bool, one_task: bool, limited: bool) -> Select[Any]:
+    query = (
+        select(
+            ExtensionRequest.id,
+            Task.code,
+            Task.title,
+            ExtensionRequest.requested_by,
+            ExtensionRequest.requested_deadline,
+            ExtensionRequest.current_deadline,
+            ExtensionRequest.reason,
+        )
+        .join(Task, Task.id == ExtensionRequest.task_id)
+        .where(ExtensionRequest.status == "pending")
+        .order_by(ExtensionRequest.id)
+    )
+    if by_leader:
+        query = query.where(Task.lead_leader_id == bindparam("leader"))
+    if one_task:
+        query = query.where(Task.code == bindparam("code"))
+    if limited:
+        query = query.limit(bindparam("limit", type_=Integer))
+    return query
+
+
+@lru_cache(maxsize=2)
+def _decision_events_query(by_leader: bool) -> Select[Any]:
+    query = (
+        select(
+            Task.id,
+            Task.code,
+            Task.title,
+            Task.workflow,
+            Task.state,
+            Task.unit_id,
+            Event.trigger,
+            Event.to_state,
+            Event.data,
+            Event.comment,
+            Event.at,
+            Event.actor_id,
+        )
+        .join(Task, Task.id == Event.task_id)
+        .where(text(DECISIONS_WHERE))
+        .order_by(Event.task_id, Event.seq)
+    )
+    if by_leader:
+        query = query.where(Task.lead_leader_id == bindparam("leader"))
+    return query

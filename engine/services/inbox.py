@@ -198,12 +198,16 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         if steps := offered[key]:
             box.todo.append(InboxItem(summary, steps))
     box.approvals = [summaries[r.code] for r in approval_rows if r.code in summaries]
+    reminds: dict[tuple[str, str, frozenset[str]], bool] = {}  # may they 催办, per (workflow, state, relations)
     for r in overdue_rows:
         summary = summaries.get(r.code)
         if summary is None:
             continue
         box.overdue.append(summary)
-        if "remind" in app.registry.machine(r.workflow).allowed_for(r.facts, actor):
+        key = (r.workflow, r.facts.state, relations_of(actor, r.facts))
+        if key not in reminds:
+            reminds[key] = "remind" in app.registry.machine(r.workflow).allowed_under(key[1], actor, key[2])
+        if reminds[key]:
             box.may_remind.add(r.code)
     for sub in covering:  # ranges never chain (one who is away stands in for nobody), so this recursion is one deep
         theirs = inbox(app, sub.absent_id)

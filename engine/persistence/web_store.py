@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Executable,
     Integer,
-    Select,
     Text,
     bindparam,
     delete,
@@ -420,7 +420,7 @@ class WebStore:
 # The inbox asks these on every page a leader opens: the statements are built once per shape, with their
 # values bound at execution (building one cost more than SQLite's answering it).
 @lru_cache(maxsize=8)
-def _pending_extensions_query(by_leader: bool, one_task: bool, limited: bool) -> Select[Any]:
+def _pending_extensions_query(by_leader: bool, one_task: bool, limited: bool) -> Executable:
     query = (
         select(
             ExtensionRequest.id,
@@ -445,7 +445,7 @@ def _pending_extensions_query(by_leader: bool, one_task: bool, limited: bool) ->
 
 
 @lru_cache(maxsize=2)
-def _decision_events_query(by_leader: bool) -> Select[Any]:
+def _decision_events_query(by_leader: bool) -> Executable:
     query = (
         select(
             Task.id,

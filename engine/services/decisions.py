@@ -3,9 +3,9 @@
 A supervisor's 转办 proposal waits until the lead leader consents (``transfer``) or declines; a unit's 挂起 request
 waits until the lead leader suspends the task or it moves on. The inbox lists pending extension requests apart
 from the to-do; these are the same kind of thing and are listed the same way, found by the rules the task page
-applies to one task (``task_supervision.pending_transfer`` and ``pending_suspension``): the family's last event
-is the request, a proposal is for the unit that still holds the task, a request was made in the state the task
-is in, and the workflow still offers the decision there.
+applies to one task (``domain.decisions``: the family's last event is the request, a proposal is for the unit
+that still holds the task, a request was made in the state the task is in), where the workflow still offers
+the decision.
 """
 
 from __future__ import annotations
@@ -14,20 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..app import App
+from ..domain.decisions import (
+    SUSPEND,
+    SUSPENSION_FAMILY,
+    TRANSFER,
+    TRANSFER_FAMILY,
+    suspension_waits,
+    transfer_waits,
+)
 from ..persistence.models import DECISION_TRIGGERS
 from ..persistence.uow import UnitOfWork
 from ..persistence.web_store import DecisionEvent
-from .task_supervision import ASK_SUSPENSION, RESUME, SUSPEND
-from .transfers import DECLINE, PROPOSE, TRANSFER
 
 TRANSFER_REQUEST, SUSPENSION_REQUEST = "transfer", "suspension"
 FAMILY = {
-    PROPOSE: TRANSFER_REQUEST,
-    TRANSFER: TRANSFER_REQUEST,
-    DECLINE: TRANSFER_REQUEST,
-    ASK_SUSPENSION: SUSPENSION_REQUEST,
-    SUSPEND: SUSPENSION_REQUEST,
-    RESUME: SUSPENSION_REQUEST,
+    **dict.fromkeys(TRANSFER_FAMILY, TRANSFER_REQUEST),
+    **dict.fromkeys(SUSPENSION_FAMILY, SUSPENSION_REQUEST),
 }
 if set(FAMILY) != set(DECISION_TRIGGERS):  # the partial index must hold every event these rules read
     raise RuntimeError("decisions.FAMILY and models.DECISION_TRIGGERS differ")
@@ -48,12 +50,8 @@ def _waits(app: App, kind: str, e: DecisionEvent) -> bool:
     if spec is None:
         return False
     if kind == TRANSFER_REQUEST:
-        return (
-            e.trigger == PROPOSE
-            and (e.data or {}).get("from_unit_id") == e.unit_id
-            and spec.transition(TRANSFER, e.state) is not None
-        )
-    return e.trigger == ASK_SUSPENSION and e.to_state == e.state and spec.transition(SUSPEND, e.state) is not None
+        return transfer_waits(e.trigger, e.data, e.unit_id) and spec.transition(TRANSFER, e.state) is not None
+    return suspension_waits(e.trigger, e.to_state, e.state) and spec.transition(SUSPEND, e.state) is not None
 
 
 def pending_decisions(app: App, uow: UnitOfWork, leader_id: str | None, limit: int) -> list[PendingDecision]:

@@ -161,6 +161,7 @@ class TaskDetail:
     co_days_late: dict[str, int] = field(default_factory=dict)  # working days a co-unit's report is (was) late
     sub_tasks: list[SubTaskView] = field(default_factory=list)  # 分解: its sub-tasks, in the order split
     roll_up: RollUp | None = None  # n of m sub-tasks closed, the latest notes; None: no sub-tasks
+    unit_id: int | None = None  # the responsible unit's id (a proposal names the unit it moves the task from)
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,8 @@ class _Summaries:
 
     def of(self, row: SummaryRow, co_units: tuple[str, ...] = ()) -> TaskSummary:
         listed = self.listed(row, co_units)
-        return TaskSummary(*[listed[i] for i in _AS_SUMMARY])  # by position: a dict per row cost more
+        values: list[Any] = [listed[i] for i in _AS_SUMMARY]
+        return TaskSummary(*values)  # by position: a dict per row cost more
 
     def listed(self, row: SummaryRow, co_units: tuple[str, ...] = ()) -> ListedSummary:
         (
@@ -582,4 +584,5 @@ def show_task(app: App, code: str, viewer: str | None = None) -> TaskDetail:
         co_days_late={p.unit: p.days_late(app.clock.now().astimezone(app.tz).date(), app.calendar) for p in parts},
         sub_tasks=sub_tasks,
         roll_up=roll_up,
+        unit_id=task.unit_id,
     )

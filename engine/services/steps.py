@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from ..app import App
+from ..domain.decisions import DECLINE, PROPOSE, TRANSFER
 from ..domain.errors import InvalidInput, StaleTask, UnknownTask
 from ..domain.supervision_notices import UnknownNotice
 from ..domain.text import Bilingual
@@ -73,7 +74,7 @@ def take_step_unchecked(
         return transfers.return_task(app, person_id, code, note, if_version=if_version)
     if trigger == transfers.INSIST:
         return transfers.insist(app, person_id, code, note, if_version=if_version)
-    if trigger in (transfers.REASSIGN, transfers.PROPOSE):
+    if trigger in (transfers.REASSIGN, PROPOSE):
         if not unit:
             raise InvalidInput(
                 what=Bilingual("单位", "unit"),
@@ -81,8 +82,8 @@ def take_step_unchecked(
             )
         move = transfers.reassign if trigger == transfers.REASSIGN else transfers.propose_transfer
         return move(app, person_id, code, unit, note, if_version=if_version)
-    if trigger in (transfers.TRANSFER, transfers.DECLINE):
-        consent = trigger == transfers.TRANSFER
+    if trigger in (TRANSFER, DECLINE):
+        consent = trigger == TRANSFER
         return transfers.decide_transfer(app, person_id, code, consent, note, if_version=if_version)
     if trigger in (verification.CONFIRM, verification.SEND_BACK):
         return verify(app, person_id, code, trigger == verification.CONFIRM, note, on_site, [], if_version)

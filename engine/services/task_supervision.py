@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..app import App
 from ..domain.accountability import AccountabilityRecord
+from ..domain.decisions import PROPOSE, SUSPENSION_FAMILY, TRANSFER_FAMILY, suspension_waits, transfer_waits
 from ..domain.errors import DubanError
 from ..domain.supervision_notices import COLOR_NAMES
 from ..domain.text import Bilingual
@@ -24,7 +25,6 @@ from .org import org_view
 from .queries import EventView, TaskDetail
 from .supervision_notices import NoticeView
 
-ASK_SUSPENSION, SUSPEND, RESUME = "ask_suspension", "suspend", "resume"
 UNIT_ROLES = frozenset({"unit_head", "unit_member"})
 
 
@@ -56,18 +56,14 @@ def pending_return(detail: TaskDetail) -> EventView | None:
 
 def pending_transfer(detail: TaskDetail) -> EventView | None:
     """The proposal not yet consented to or declined, for the unit that still holds the task."""
-    last = _last(detail.events, (transfers.PROPOSE, transfers.TRANSFER, transfers.DECLINE))
-    if last is None or last.trigger != transfers.PROPOSE:
-        return None
-    return last if (last.data or {}).get("from_unit") == detail.summary.unit else None
+    last = _last(detail.events, TRANSFER_FAMILY)
+    return last if last is not None and transfer_waits(last.trigger, last.data, detail.unit_id) else None
 
 
 def pending_suspension(detail: TaskDetail) -> EventView | None:
     """The unit's request to suspend, until the lead leader suspends the task or it moves on."""
-    last = _last(detail.events, (ASK_SUSPENSION, SUSPEND, RESUME))
-    if last is None or last.trigger != ASK_SUSPENSION or last.dest != detail.summary.state:
-        return None
-    return last
+    last = _last(detail.events, SUSPENSION_FAMILY)
+    return last if last is not None and suspension_waits(last.trigger, last.dest, detail.summary.state) else None
 
 
 def may_see_accountability(me: Viewer, task_unit: int) -> bool:
@@ -89,7 +85,7 @@ def supervision_view(app: App, person_id: str, detail: TaskDetail) -> Supervisio
     if me is None or place is None:
         return SupervisionView()
     units: list[str] = []
-    if {transfers.REASSIGN, transfers.PROPOSE} & set(detail.allowed):
+    if {transfers.REASSIGN, PROPOSE} & set(detail.allowed):
         units = [u.name for u in org_view(app).units if u.name != detail.summary.unit]
     records = None
     source = detail.summary.source

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..app import App
+from ..domain.decisions import DECLINE, PROPOSE, TRANSFER, TRANSFER_FAMILY, transfer_waits
 from ..domain.errors import InvalidInput, UnknownTask
 from ..domain.text import Bilingual
 from ..domain.textcheck import check_text
@@ -22,7 +23,6 @@ from .refusals import refusals_recorded
 from .tasks import FireResult, fire_within
 
 RETURN, REASSIGN, INSIST = "return", "reassign", "insist"
-PROPOSE, TRANSFER, DECLINE = "propose_transfer", "transfer", "decline_transfer"
 
 
 def _unit_name(app: App, uow: UnitOfWork, unit_id: int) -> str:
@@ -126,10 +126,10 @@ def insist(
     return _result(fired, code)
 
 
-def _pending(uow: UnitOfWork, task_id: int) -> dict[str, Any] | None:
-    """The transfer proposed and not yet consented to or declined, if any."""
-    steps = uow.tasks.steps_of(task_id, (PROPOSE, TRANSFER, DECLINE))
-    if steps and steps[-1][0] == PROPOSE:
+def _pending(uow: UnitOfWork, task_id: int, holding_unit_id: int) -> dict[str, Any] | None:
+    """The transfer proposed for the unit holding the task and not yet consented to or declined, if any."""
+    steps = uow.tasks.steps_of(task_id, TRANSFER_FAMILY)
+    if steps and transfer_waits(steps[-1][0], steps[-1][1], holding_unit_id):
         return steps[-1][1] or {}
     return None
 
@@ -143,7 +143,7 @@ def propose_transfer(
         with app.uow(write=True) as uow:
             task = _task(uow, code, actor_id or "")
             target = _other_unit(app, uow, code, task.facts.unit_id, unit)
-            pending = _pending(uow, task.id)
+            pending = _pending(uow, task.id, task.facts.unit_id)
             if pending is not None:
                 raise InvalidInput(
                     what=Bilingual("转办", "transfer"),
@@ -175,8 +175,8 @@ def decide_transfer(
         code, comment = check_text(code, "task code", max_len=32), _comment(comment)
         with app.uow(write=True) as uow:
             task = _task(uow, code, actor_id or "")
-            pending = _pending(uow, task.id)
-            if pending is None or pending.get("from_unit_id") != task.facts.unit_id:
+            pending = _pending(uow, task.id, task.facts.unit_id)
+            if pending is None:
                 raise InvalidInput(
                     what=Bilingual("转办", "transfer"),
                     detail=Bilingual(

@@ -29,6 +29,7 @@ from duban.engine.services.workspace import open_workspace
 
 from . import rows  # noqa: F401  (registers the row-drawing globals the templates call)
 from .context import CsrfRefused, PasswordChangeNeeded, SignInNeeded, lang_of, render, templates
+from .on_loop import pages_on_loop
 from .routes import (
     admin,
     api,
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, engine: App | None = None) -> F
         openapi_url="/api/openapi.json",
     )
     web.state.duban = engine
+    web.state.pages_on_loop = pages_on_loop(engine.db.dialect)  # web/on_loop.py
     web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for router in ROUTERS:
         web.include_router(router)

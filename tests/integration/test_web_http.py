@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import os
 import signal
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
@@ -25,7 +27,7 @@ from duban.engine.services import accounts
 from duban.engine.services.audit import verify
 from duban.engine.services.tasks import NewTask, assign, fire
 from duban.engine.services.workspace import init_workspace
-from duban.web.app import create_app
+from duban.web.app import ROUTERS, create_app
 from duban.web.serving import own_socket_per_worker
 from tests.conftest import DEPUTY, ORG, PRINCIPAL, START, SUPERVISOR, UNIT, UNIT_HEAD
 from tests.helpers import connection_of
@@ -952,3 +954,28 @@ def test_a_substitute_takes_the_absent_leaders_step_on_the_task_page(web: Web) -
     assert refused.status_code in (403, 404)
     verdict = verify(web.admin)
     assert verdict.ok, verdict.breaks
+
+
+def test_only_the_short_reads_run_on_the_event_loop(web: Web) -> None:
+    app = create_app(engine=web.server)
+    assert app.state.pages_on_loop is (web.server.db.dialect == "sqlite")
+    marked = {
+        (method, route.path)
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and hasattr(route.endpoint, "__wrapped__")  # web/on_loop.py's quick_page
+        for method in route.methods
+    }
+    assert marked == {("GET", "/"), ("GET", "/ledger"), ("GET", "/tasks/{code}"), ("GET", "/units/{name}")}
+    assert all(
+        inspect.iscoroutinefunction(r.endpoint)
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and hasattr(r.endpoint, "__wrapped__")
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/ledger", "/units/社会事务科"])
+def test_the_marked_pages_still_send_a_stranger_to_sign_in(web: Web, path: str) -> None:
+    reply = web.client().get(path, follow_redirects=False)
+    assert reply.status_code == 303 and reply.headers["location"].startswith("/signin")

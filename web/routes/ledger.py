@@ -15,6 +15,7 @@ from duban.engine.services.ledger_view import LedgerRequest
 
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
 from ..forms import Posted, text
+from ..on_loop import quick_page
 from ._pages import download, read_upload, words
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +30,7 @@ def ledger_request(request: Request, **fixed: str) -> LedgerRequest:
 
 
 @router.get("/ledger")
+@quick_page
 def ledger_page(request: Request) -> Response:
     session = signed_in_person(request)
     page = as_person(session, ledger_view.ledger_page, engine_app(request), session.person_id, ledger_request(request))

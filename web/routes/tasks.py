@@ -22,6 +22,7 @@ from duban.engine.services import report_duties, steps, task_supervision, visibi
 from ..context import as_person, engine_app, lang_of, render, signed_in_person
 from ..forms import Posted, text
 from ..forms import integer as int_field
+from ..on_loop import quick_page
 from ..uploads import UploadRefused, saved_uploads
 
 router = APIRouter(include_in_schema=False)
@@ -91,6 +92,7 @@ def _refused(
 
 
 @router.get("/tasks/{code}")
+@quick_page
 def task_page(request: Request, code: str) -> Response:
     done = request.query_params.get("done")
     return _page(request, code, done=done if done in ("step", "progress", "extend", "decide", "reply") else None)

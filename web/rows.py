@@ -1,4 +1,4 @@
-"""The rows a page draws fifty at a time (the ledger's table, the inbox's list), written in Python.
+"""The rows a page draws fifty at a time (the ledger's table, the inbox's lists), written in Python.
 
 Why not in the template: at fifty rows of a dozen values, Jinja's attribute lookups, escapes and the
 Markup objects it makes for each value cost as much as the ledger's query (about a third of the ledger
@@ -53,5 +53,40 @@ def inbox_rows(items: Any, tr: Callable[..., str]) -> Markup:
     return Markup("".join(out))
 
 
+def task_links(tasks: Any) -> Markup:
+    """A plain list of tasks by code, title and unit (the approval queue), one ``<li>`` each."""
+    out = []
+    for s in tasks:
+        code = escape_text(s.code)
+        out.append(
+            f'<li><a href="/tasks/{code}"><b>{code}</b> {escape_text(s.title)}</a> '
+            f'<span class="unit">{escape_text(s.unit)}</span></li>'
+        )
+    return Markup("".join(out))
+
+
+def overdue_rows(tasks: Any, may_remind: set[str], csrf: str, tr: Callable[..., str]) -> Markup:
+    """The overdue tasks named in the inbox, each with its light and, where the person may, a one-click 催办
+    (htmx posts it and swaps the button for the answer)."""
+    token = escape_text(csrf)
+    label = escape_text(tr("催办", "Remind"))
+    out = []
+    for s in tasks:
+        code = escape_text(s.code)
+        remind = (
+            f'<span id="remind-{code}"><button class="small" hx-post="/tasks/{code}/remind" '
+            f'hx-vals=\'{{"csrf": "{token}"}}\' hx-target="#remind-{code}" hx-swap="innerHTML">{label}</button></span>'
+            if s.code in may_remind
+            else ""
+        )
+        out.append(
+            f'    <li><a href="/tasks/{code}"><b>{code}</b> {escape_text(s.title)}</a> '
+            f'<span class="unit">{escape_text(s.unit)}</span> {light_badge(s, tr)}\n    {remind}\n    </li>\n'
+        )
+    return Markup("".join(out))
+
+
 templates.env.globals["ledger_rows"] = ledger_rows
 templates.env.globals["inbox_rows"] = inbox_rows
+templates.env.globals["task_links"] = task_links
+templates.env.globals["overdue_rows"] = overdue_rows

@@ -504,8 +504,10 @@ def test_rows_drawn_in_python_escape_as_the_templates_do(web: Web) -> None:
     for value in (HOSTILE, "'\"&<>", "普通", 7, date(2026, 9, 1), Markup("<b>kept</b>")):
         assert escape_text(value) == str(escape(value))
     task(web, HOSTILE, category="<b>类</b>", deadline=date(2026, 9, 1))
-    html = as_(web, UNIT_HEAD).get("/").text
-    assert "&lt;script&gt;alert(&#34;x&#34;)" in html and "<script>alert" not in html and "<img src=x" not in html
+    for person in (UNIT_HEAD, SUPERVISOR):  # the to-do rows; the overdue list with its 催办 button
+        html = as_(web, person).get("/").text
+        assert "&lt;script&gt;alert(&#34;x&#34;)" in html and "<script>alert" not in html and "<img src=x" not in html
+    assert 'hx-post="/tasks/' in html and "逾期任务 (1)" in html
 
 
 def test_a_workflows_own_fields_are_on_the_form_and_checked_beside_them(web: Web) -> None:

@@ -62,7 +62,7 @@ def _task(s: TaskSummary) -> DigestTask:
 def compose(app: App, person_id: str, at: datetime) -> DigestFacts:
     """What a digest written at ``at`` says to ``person_id``: the inbox, as that instant's clock sees it."""
     as_of = replace(app, clock=FixedClock(at))
-    box = inbox(as_of, person_id)
+    box = inbox(as_of, person_id, exact_overdue=True)
     facts = DigestFacts(person_id, box.name, at.astimezone(app.tz).date())
     facts.red = [_task(i.task) for i in box.todo if i.task.light == "red"]
     facts.yellow = [_task(i.task) for i in box.todo if i.task.light == "yellow"]

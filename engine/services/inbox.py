@@ -28,12 +28,13 @@ from ..persistence.read.inbox_page import (
 )
 from ..persistence.web_store import PendingExtension
 from .decisions import PendingDecision, pending_decisions
-from .ledger_view import light_bands
+from .ledger_view import COUNT_CAP, light_bands
 from .queries import TaskSummary, summaries_of
 from .substitutes import standing_for
 
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
 PAGE = 50  # rows per list: the inbox is a page, never every open task of a unit
+OVERDUE_CAP = COUNT_CAP  # past it the overdue heading says "more than 10,000", as the ledger's count does
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class Inbox:
     extensions: list[PendingExtension] = field(default_factory=list)  # pending requests on tasks they lead
     decisions: list[PendingDecision] = field(default_factory=list)  # 转办 proposals, 挂起 requests they decide
     overdue: list[TaskSummary] = field(default_factory=list)  # red tasks they oversee, most overdue first
-    overdue_total: int = 0
+    overdue_total: int = 0  # with ``overdue_capped``, OVERDUE_CAP + 1: "more than OVERDUE_CAP"
+    overdue_capped: bool = False
     overdue_scope: str = ""  # whose: "all" (the supervision office: every open task), "led" (a leader's), "" none
     may_remind: set[str] = field(default_factory=set)  # codes of overdue tasks this person may remind
     standing_in: list[StandIn] = field(default_factory=list)  # 代理: whom they stand in for now (first page only)
@@ -126,8 +128,11 @@ def decode_after(raw: str) -> tuple[int, date, int] | None:
         ) from None
 
 
-def inbox(app: App, person_id: str, after: str = "") -> Inbox:
+def inbox(app: App, person_id: str, after: str = "", *, exact_overdue: bool = False) -> Inbox:
+    """The person's inbox; ``exact_overdue`` counts every overdue task they oversee, past OVERDUE_CAP too (the
+    morning digest, written once a day)."""
     cursor = decode_after(after)
+    overdue_cap = None if exact_overdue else OVERDUE_CAP
     today = app.clock.now().astimezone(app.tz).date()
     lights = Lights(light_bands(app, "red", today), light_bands(app, "yellow", today), light_bands(app, "green", today))
     with app.uow(write=False) as uow:
@@ -150,7 +155,7 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         overdue_total = 0
         scope, watched = overseen(app, me.roles)
         if watched is not None and cursor is None:
-            overdue_total = uow.inbox.count_red(me, watched, lights)
+            overdue_total = uow.inbox.count_red(me, watched, lights, overdue_cap)
             overdue_rows = uow.inbox.urgent_page(me, watched, lights, limit=PAGE, red_only=True)[:PAGE]
         covering = standing_for(app, uow, person_id) if cursor is None else []
         leads = "leader" in me.roles or "admin" in me.roles
@@ -182,6 +187,7 @@ def inbox(app: App, person_id: str, after: str = "") -> Inbox:
         extensions=extensions,
         decisions=decisions,
         overdue_total=overdue_total,
+        overdue_capped=overdue_cap is not None and overdue_total > overdue_cap,
         overdue_scope=scope if cursor is None else "",
     )
     offered: dict[tuple[str, str, frozenset[str]], list[str]] = {}  # the steps per (workflow, state, relations)

@@ -164,6 +164,23 @@ def test_every_roles_inbox_is_what_the_machine_allows_in_order_with_its_counts(
     assert lights_seen == {"red", "yellow", "green", "none"}  # the walk met every light
 
 
+def test_the_overdue_count_stops_past_its_cap_unless_asked_for_exactly(
+    app: App, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    codes = _ledger(app, clock)
+    summaries = {s.code: s for s in list_tasks(app, TaskFilter())}
+    red = [c for c in codes if summaries[c].light == "red" and summaries[c].state not in ("closed", "cancelled")]
+    assert len(red) > 3
+    exact = inbox_service.inbox(app, SUPERVISOR)
+    assert exact.overdue_total == len(red) and not exact.overdue_capped
+    monkeypatch.setattr(inbox_service, "OVERDUE_CAP", 2)
+    capped = inbox_service.inbox(app, SUPERVISOR)
+    assert capped.overdue_total == 3 and capped.overdue_capped  # "more than 2"
+    assert [s.code for s in capped.overdue] == [s.code for s in exact.overdue]  # the names are all still there
+    digest = inbox_service.inbox(app, SUPERVISOR, exact_overdue=True)
+    assert digest.overdue_total == len(red) and not digest.overdue_capped
+
+
 def test_a_stand_in_sees_the_absent_persons_inbox_as_they_would(app: App, clock: FixedClock) -> None:
     _ledger(app, clock)
     today = clock.now().date()

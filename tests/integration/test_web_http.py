@@ -24,6 +24,7 @@ from duban.engine.config.settings import Settings
 from duban.engine.domain.clock import FixedClock
 from duban.engine.persistence.models import Record
 from duban.engine.services import accounts
+from duban.engine.services import inbox as inbox_service
 from duban.engine.services.audit import verify
 from duban.engine.services.tasks import NewTask, assign, fire
 from duban.engine.services.workspace import init_workspace
@@ -454,6 +455,9 @@ def test_the_inbox_puts_red_first_and_supervisors_remind(web_template: Path, tmp
     sign_in(sup, SUPERVISOR)
     home = sup.get("/")
     assert "<h2>逾期任务 (1)</h2>" in home.text and f'hx-post="/tasks/{late}/remind"' in home.text
+    with pytest.MonkeyPatch.context() as patch:  # past the cap the heading says so, as the ledger's count does
+        patch.setattr(inbox_service, "OVERDUE_CAP", 0)
+        assert "<h2>逾期任务 (超过 0)</h2>" in sup.get("/").text
     assert f'hx-post="/tasks/{fresh}/remind"' not in home.text
     # The lead leader of both: suspending or transferring them is always at hand, so neither is a to-do, but the
     # overdue one is named under the tasks they lead, with its 催办.

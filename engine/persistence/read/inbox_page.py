@@ -289,6 +289,22 @@ def counts_statement(
     return ((" UNION ALL ".join(arms), q.params) if arms else None), tuple(new), tuple(every)
 
 
+@lru_cache(maxsize=256)
+def capped_count_statement(
+    dialect: str, viewer: Viewer, grounds: Grounds, lights: Lights, red_only: bool, cap: int
+) -> Statement | None:
+    """How many tasks of ``grounds`` there are (red only, if asked), but never more than ``cap + 1``: the arms are
+    read in turn and the reading stops at ``cap + 1`` entries, where counting every overdue task of a county
+    read all of them (38,000 index entries, 2 ms of a 6 ms inbox, for a leader who leads 100,000 tasks)."""
+    q = _Sql(dialect)
+    arms = [
+        f"SELECT 1 AS one FROM tasks t WHERE {where}" for _key, where in _sliced(q, viewer, grounds, lights, red_only)
+    ]
+    if not arms:
+        return None
+    return f"SELECT COUNT(*) FROM ({' UNION ALL '.join(arms)} LIMIT {q.bind(cap + 1)}) c", q.params
+
+
 PAGE_COLUMNS = (
     "t.id, t.code, t.workflow, t.version, t.state, t.unit_id, t.lead_leader_id, t.responsible_person_id, t.deadline"
 )
@@ -409,9 +425,12 @@ class InboxReads:
                 out[name] = out.get(name, 0) + n
         return out
 
-    def count_red(self, viewer: Viewer, grounds: Grounds, lights: Lights) -> int:
-        """How many tasks of ``grounds`` are red: the supervisors' overdue count."""
-        return sum(n for _rank, n in self._counted(viewer, grounds, lights, True))
+    def count_red(self, viewer: Viewer, grounds: Grounds, lights: Lights, cap: int | None = None) -> int:
+        """How many tasks of ``grounds`` are red (the overdue count), or with ``cap``, at most ``cap + 1``."""
+        if cap is None:
+            return sum(n for _rank, n in self._counted(viewer, grounds, lights, True))
+        statement = capped_count_statement(self._dialect, viewer, grounds, lights, True, cap)
+        return 0 if statement is None else int(self._run(statement)[0][0])
 
     def urgent_page(
         self,

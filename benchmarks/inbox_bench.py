@@ -3,7 +3,7 @@
 The tasks are written straight into the tables by report_bench's population (50 units, all led by zhangwei;
 about four events each), with a pending extension request on one task in a hundred. For each role the
 service call ``inbox(app, person)`` is measured (first page: counts per light, the urgent page, the approval
-queue, pending extensions, the supervisors' overdue list, stand-ins), and against it the raw baseline: every
+queue, pending extensions and decisions, the overdue list of a supervisor or a leader, stand-ins), and against it the raw baseline: every
 statement that call ran, captured once from the driver (SQLite's trace, values inlined) and replayed on a
 plain ``sqlite3`` connection (BEGIN, each statement fetched whole, ROLLBACK), with no Python assembly. Rounds
 alternate the two sides, so a change in the machine's load touches both alike; p50/p95 per side, the ratio

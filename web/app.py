@@ -87,7 +87,8 @@ def status_of(error: DubanError) -> int:
 
 
 def view_threads(settings: Settings) -> int:
-    """DUBAN_WEB_THREADS (default 2; ``duban serve --threads``): how many views one worker process runs at once.
+    """DUBAN_WEB_THREADS (default 2; ``duban serve --threads``): how many views one worker process runs at once in
+    threads (on SQLite the short read-only pages run on the event loop beside them: web/on_loop.py).
 
     A view is CPU work under one interpreter lock (SQLite in the process, Jinja2), and Starlette runs each in
     a thread from anyio's pool of 40. More threads than that only interleave the views, and the lock is handed

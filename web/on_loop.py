@@ -26,15 +26,22 @@ def pages_on_loop(dialect: str) -> bool:
     return dialect == "sqlite"
 
 
-def quick_page(view: Callable[P, Response]) -> Callable[P, Awaitable[Response]]:
-    """``view`` (a sync page view taking the request first) on the event loop on SQLite, in a thread otherwise."""
+def quick_page(
+    *, slow_when: tuple[str, ...] = ()
+) -> Callable[[Callable[P, Response]], Callable[P, Awaitable[Response]]]:
+    """A sync page view (taking the request first) run on the event loop on SQLite, in a thread otherwise, and in a
+    thread as well when one of the query parameters ``slow_when`` is given: a text search scans the whole table
+    (a quarter of a second at a million tasks), which must not hold every other request of the worker."""
 
-    @functools.wraps(view)
-    async def run(*args: P.args, **kwargs: P.kwargs) -> Response:
-        request = args[0] if args else kwargs["request"]
-        assert isinstance(request, Request)
-        if request.app.state.pages_on_loop:
-            return view(*args, **kwargs)
-        return await run_in_threadpool(view, *args, **kwargs)
+    def mark(view: Callable[P, Response]) -> Callable[P, Awaitable[Response]]:
+        @functools.wraps(view)
+        async def run(*args: P.args, **kwargs: P.kwargs) -> Response:
+            request = args[0] if args else kwargs["request"]
+            assert isinstance(request, Request)
+            if request.app.state.pages_on_loop and not any(request.query_params.get(k) for k in slow_when):
+                return view(*args, **kwargs)
+            return await run_in_threadpool(view, *args, **kwargs)
 
-    return run
+        return run
+
+    return mark

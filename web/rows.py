@@ -8,7 +8,7 @@ the pages' other parts stay in their templates.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from markupsafe import Markup
@@ -65,7 +65,7 @@ def task_links(tasks: Any) -> Markup:
     return Markup("".join(out))
 
 
-def overdue_rows(tasks: Any, may_remind: set[str], csrf: str, tr: Callable[..., str]) -> Markup:
+def overdue_rows(tasks: Any, may_remind: Collection[str], csrf: str, tr: Callable[..., str]) -> Markup:
     """The overdue tasks named in the inbox, each with its light and, where the person may, a one-click 催办
     (htmx posts it and swaps the button for the answer)."""
     token = escape_text(csrf)

@@ -146,17 +146,20 @@ def render_digest(facts: DigestFacts, lang: Lang, channel: str, base_url: str = 
     day = facts.day.isoformat()
     if zh:
         subject = (
-            f"【每日督办摘要】{day} {facts.name}：红灯 {facts.red_total} 项，黄灯 {facts.yellow_total} 项，"
+            f"【每日督办摘要】{day} {facts.name}："
+            # a leader's overdue tasks first: "红灯 0 项" alone would read as nothing late
+            + (f"牵头逾期 {facts.led_overdue_total} 项，" if facts.led_overdue_total else "")
+            + f"红灯 {facts.red_total} 项，黄灯 {facts.yellow_total} 项，"
             f"待审批 {facts.approvals_total + len(facts.extensions) + len(facts.decisions)} 项，"
             f"督办单 {len(facts.notices)} 份"
-            + (f"，牵头逾期 {facts.led_overdue_total} 项" if facts.led_overdue_total else "")
         )
     else:
         subject = (
-            f"Daily digest {day} for {facts.name}: {facts.red_total} red, {facts.yellow_total} yellow, "
+            f"Daily digest {day} for {facts.name}: "
+            + (f"{facts.led_overdue_total} overdue task(s) you lead, " if facts.led_overdue_total else "")
+            + f"{facts.red_total} red, {facts.yellow_total} yellow, "
             f"{facts.approvals_total + len(facts.extensions) + len(facts.decisions)} awaiting your decision, "
             f"{len(facts.notices)} supervision notice(s)"
-            + (f", {facts.led_overdue_total} overdue task(s) you lead" if facts.led_overdue_total else "")
         )
     head = (lambda text: f"**{text}**") if markdown else (lambda text: text)
     lines: list[str] = []

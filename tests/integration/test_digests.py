@@ -199,7 +199,7 @@ def test_digest_contents_in_each_language_and_channel(
     assert "待审批 2 项" in file.subject and "待您决定的转办与挂起（1）" in file.body
     assert f"- {yellow} 井盖缺失（提请转办至 督查室）" in file.body
     # The red task he leads is no step of his today (he may suspend it any day), but it is his to chase.
-    assert "红灯 0 项" in file.subject and "牵头逾期 1 项" in file.subject
+    assert "张伟：牵头逾期 1 项，红灯 0 项，" in file.subject  # his overdue first: 红灯 0 alone would mislead
     assert f"您牵头的逾期任务（1）\n- {red} 路灯损坏" in file.body and yellow not in file.body.split("待您审核验收")[0]
 
     settings = Settings(
@@ -209,8 +209,8 @@ def test_digest_contents_in_each_language_and_channel(
     try:
         file, wecom = preview(en, "zhangwei").messages
         assert file.subject == (
-            "Daily digest 2026-09-14 for 张伟: 0 red, 0 yellow, 2 awaiting your decision, 0 supervision notice(s),"
-            " 1 overdue task(s) you lead"
+            "Daily digest 2026-09-14 for 张伟: 1 overdue task(s) you lead, 0 red, 0 yellow, 2 awaiting your decision,"
+            " 0 supervision notice(s)"
         )
         assert f"Overdue tasks you lead (1)\n- {red} 路灯损坏" in file.body
         assert f"[{review}](https://duban.example.gov.cn/tasks/{review})" in wecom.body

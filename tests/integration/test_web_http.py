@@ -466,6 +466,21 @@ def test_the_inbox_puts_red_first_and_supervisors_remind(web_template: Path, tmp
     theirs = lead.get("/").text
     assert "<h2>我牵头的逾期任务 (1)</h2>" in theirs and f'hx-post="/tasks/{late}/remind"' in theirs
     assert "<h2>现在可办 (0)</h2>" in theirs and fresh not in theirs
+    # 代理: whoever stands in for the lead leader sees those overdue tasks too, in the block of the one away
+    from duban.engine.services.substitutes import decide_substitution, request_substitution
+
+    today = w.server.clock.now().astimezone(w.server.tz).date()
+    with signed_in_as(DEPUTY):
+        sub = request_substitution(
+            w.server, DEPUTY, substitute="chenjing", starts_on=today, ends_on=today, reason="培训"
+        )
+    with signed_in_as(PRINCIPAL):
+        decide_substitution(w.server, PRINCIPAL, sub, approve=True)
+    own_password(w, "chenjing")
+    stand_in = w.client()
+    sign_in(stand_in, "chenjing")
+    block = stand_in.get("/").text.split('class="card substitute"')[1]
+    assert "其牵头的逾期任务 (1)" in block and late in block and "hx-post" not in block
     reminded = sup.post(f"/tasks/{late}/remind", data={"csrf": csrf_of(home.text)}, headers={"HX-Request": "true"})
     assert reminded.status_code == 200 and "已催办" in reminded.text
     assert events_of(w.server, late)[-1][1:] == ("remind", "os:duban-web", "web:huangtao")

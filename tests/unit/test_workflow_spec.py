@@ -76,7 +76,13 @@ def test_builtins_load_with_the_issue_spine() -> None:
     }
     # 我的待办 lists a task for what waits for the person, not for what is always at hand (standing steps)
     assert {t.trigger for t in spec.transitions if t.standing} >= {"cancel", "suspend", "transfer", "remind"}
-    assert not {t.trigger for t in spec.transitions if t.standing} & {"start", "submit", "approve", "reassign"}
+    assert not {t.trigger for t in spec.transitions if t.standing} & {
+        "start",
+        "submit",
+        "approve",
+        "reassign",
+        "resume",
+    }
     assert spec.state("submitted").clock is False and spec.state("in_progress").clock is True
     assert spec.state("closed").label.zh == "已销号"
     assert "household" in reg.spec("assistance").fields

@@ -14,7 +14,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-@quick_page
+@quick_page()
 def inbox_page(request: Request) -> Response:
     session = signed_in_person(request)
     box = as_person(session, inbox, engine_app(request), session.person_id, request.query_params.get("after", "")[:200])

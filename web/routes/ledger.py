@@ -20,6 +20,7 @@ from ._pages import download, read_upload, words
 
 router = APIRouter(include_in_schema=False)
 FILTERS = ("state", "unit", "light", "campaign", "category", "text", "sort")
+SCANNING_FILTERS = ("text", "category")  # no index serves them: such a page runs in a thread (web/on_loop.py)
 
 
 def ledger_request(request: Request, **fixed: str) -> LedgerRequest:
@@ -30,7 +31,7 @@ def ledger_request(request: Request, **fixed: str) -> LedgerRequest:
 
 
 @router.get("/ledger")
-@quick_page
+@quick_page(slow_when=SCANNING_FILTERS)
 def ledger_page(request: Request) -> Response:
     session = signed_in_person(request)
     page = as_person(session, ledger_view.ledger_page, engine_app(request), session.person_id, ledger_request(request))

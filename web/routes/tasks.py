@@ -92,7 +92,7 @@ def _refused(
 
 
 @router.get("/tasks/{code}")
-@quick_page
+@quick_page()
 def task_page(request: Request, code: str) -> Response:
     done = request.query_params.get("done")
     return _page(request, code, done=done if done in ("step", "progress", "extend", "decide", "reply") else None)

@@ -390,7 +390,7 @@ class InboxReads:
         self._dialect = dialect
         self._serial = dialect != "postgresql"
         # Counts already taken in this transaction, per arm: the approval queue's slices are the to-do list's,
-        # the supervisors' overdue count is their to-do list's red slices; each is counted once.
+        # each is counted once. (The overdue heading's capped count, ``capped_count_statement``, keeps none.)
         self._tallies: dict[ArmKey, int] = {}
 
     def _run(self, statement: Statement) -> list[Any]:

@@ -34,6 +34,10 @@ from .substitutes import standing_for
 
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
 PAGE = 50  # rows per list: the inbox is a page, never every open task of a unit
+# Rows of the sections beside the to-do list (the approval queue, the overdue tasks named): the most urgent, as
+# the morning digest shows them; the rest are counted in the heading and found in the to-do list's next pages
+# (every submitted task is there) or the ledger. A page of three lists of fifty was long on a phone.
+SHOWN = 20
 OVERDUE_CAP = COUNT_CAP  # past it the overdue heading says "more than 10,000", as the ledger's count does
 
 
@@ -64,7 +68,7 @@ class Inbox:
     todo_total: int = 0
     next_after: str | None = None  # the cursor of the next page of ``todo``
     after: str = ""  # the cursor this page started from ("" for the first page)
-    approvals: list[TaskSummary] = field(default_factory=list)  # submitted tasks this leader leads (first page)
+    approvals: list[TaskSummary] = field(default_factory=list)  # submitted tasks this leader leads (first SHOWN)
     approvals_total: int = 0
     extensions: list[PendingExtension] = field(default_factory=list)  # pending requests on tasks they lead
     decisions: list[PendingDecision] = field(default_factory=list)  # 转办 proposals, 挂起 requests they decide
@@ -150,13 +154,13 @@ def inbox(app: App, person_id: str, after: str = "", *, exact_overdue: bool = Fa
             approving = _grounds(app, actor, frozenset({"approve"}), units)
             if approving.pairs:
                 approvals_total = sum(uow.inbox.counts_by_light(me, approving, lights).values())
-                approval_rows = uow.inbox.urgent_page(me, approving, lights, limit=PAGE)[:PAGE]
+                approval_rows = uow.inbox.urgent_page(me, approving, lights, limit=SHOWN)[:SHOWN]
         overdue_rows: list[UrgentRow] = []
         overdue_total = 0
         scope, watched = overseen(app, me.roles)
         if watched is not None and cursor is None:
             overdue_total = uow.inbox.count_red(me, watched, lights, overdue_cap)
-            overdue_rows = uow.inbox.urgent_page(me, watched, lights, limit=PAGE, red_only=True)[:PAGE]
+            overdue_rows = uow.inbox.urgent_page(me, watched, lights, limit=SHOWN, red_only=True)[:SHOWN]
         covering = standing_for(app, uow, person_id) if cursor is None else []
         leads = "leader" in me.roles or "admin" in me.roles
         extensions = (

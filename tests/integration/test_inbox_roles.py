@@ -127,6 +127,7 @@ def test_every_roles_inbox_is_what_the_machine_allows_in_order_with_its_counts(
     app: App, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, page: int
 ) -> None:
     monkeypatch.setattr(inbox_service, "PAGE", page)
+    monkeypatch.setattr(inbox_service, "SHOWN", page)  # the approval queue and the overdue list: their first rows
     codes = _ledger(app, clock)
     summaries = {s.code: s for s in list_tasks(app, TaskFilter())}
     open_codes = [c for c in codes if summaries[c].state not in ("closed", "cancelled")]

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
     Executable,
     Integer,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     text,
     true,
     type_coerce,
+    union,
     union_all,
     update,
 )
@@ -152,6 +154,26 @@ def visible_union(viewer: Viewer, narrow: Sequence[ColumnElement[bool]] = ()) ->
         arms.append(select(Task.id).where(Task.unit_id == viewer.unit_id, *narrow))
         arms.append(select(TaskCoUnit.task_id).where(TaskCoUnit.unit_id == viewer.unit_id))
     return Task.id.in_(union_all(*arms).scalar_subquery())
+
+
+def visible_ids(viewer: Viewer, narrow: Sequence[ColumnElement[bool]]) -> CompoundSelect[Any]:
+    """The ids of the tasks ``viewer`` (who does not see every task) may see that also meet ``narrow``, each once:
+    a UNION of one indexed SELECT per arm, ``narrow`` inside every arm. Counting a unit's red tasks this way
+    reads the unit's index alone (workflow, state and deadline are in it), where ``id IN (visible_union)`` then
+    read every matching task's row again to apply ``narrow`` (1.5 ms of a 4.6 ms page at 100,000 tasks)."""
+    # The lead leader's and the unit's arms are read along their own indexes, which hold what ``narrow`` tests;
+    # the few tasks of a responsible person or a co-unit are found by id first and then tested (given the OR
+    # of the lights beside the person's index, SQLite scanned every task instead).
+    by_person = select(Task.id).where(Task.responsible_person_id == viewer.person_id).scalar_subquery()
+    arms = [
+        select(Task.id).where(Task.lead_leader_id == viewer.person_id, *narrow),
+        select(Task.id).where(Task.id.in_(by_person), *narrow),
+    ]
+    if viewer.unit_id is not None:
+        arms.append(select(Task.id).where(Task.unit_id == viewer.unit_id, *narrow))
+        by_co_unit = select(TaskCoUnit.task_id).where(TaskCoUnit.unit_id == viewer.unit_id).scalar_subquery()
+        arms.append(select(Task.id).where(Task.id.in_(by_co_unit), *narrow))
+    return union(*arms)
 
 
 # The session, its credential, its person, and how many people's accounts text mentions the account: the

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from ...domain.visibility import Viewer
 from ..models import Person, Task, Unit, WebCredential
-from ..web_store import visible_clause, visible_union
+from ..web_store import visible_clause, visible_ids, visible_union
 
 SORTS = ("code", "updated")  # the only orders: each a unique, indexed key (no user-chosen column)
 
@@ -192,8 +192,31 @@ def ledger_slice(conn: Connection, q: LedgerQuery) -> list[LedgerRow]:
 
 def ledger_count(conn: Connection, q: LedgerQuery, cap: int) -> int:
     """How many match, but never more than ``cap + 1``: past the cap the page says "more than cap"."""
-    inner = select(Task.id).where(*_where(q, union=True)).limit(cap + 1).subquery()
+    if _only_narrowed(q):
+        inner = _narrowed_ids(q.viewer, q.bands, q.states).limit(cap + 1).subquery()
+    else:
+        inner = select(Task.id).where(*_where(q, union=True)).limit(cap + 1).subquery()
     return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def _only_narrowed(q: LedgerQuery) -> bool:
+    """A viewer's own tasks filtered by light or state alone: every filter fits inside the visibility arms."""
+    return (
+        not q.viewer.sees_all
+        and (q.bands is not None or bool(q.states))
+        and q.unit_id is None
+        and not (q.campaign or q.category or q.text)
+    )
+
+
+@lru_cache(maxsize=256)
+def _narrowed_ids(viewer: Viewer, bands: tuple[LightBand, ...] | None, states: tuple[str, ...]) -> Any:
+    """``web_store.visible_ids`` with the light and state filters (kept per filter: the lights change daily)."""
+    narrow = [
+        *([bands_clause(bands)] if bands is not None else []),
+        *([Task.state.in_(states)] if states else []),
+    ]
+    return visible_ids(viewer, narrow)
 
 
 class UnitName(NamedTuple):

@@ -3,8 +3,9 @@
 Why: Starlette runs a sync view in a worker thread. On SQLite a page's reads are CPU work in this process, under
 one interpreter lock, with no network wait for a thread to overlap, so the hop to the thread and back is pure
 cost: 0.3 ms of a 2.6 ms ledger page (100,000 tasks, one client), and with 16 clients on one worker the cheap
-pages' p50 fell from 67 to 40 ms on the loop (benchmarks/README.md). Only short reads are marked: a step (which
-may wait for SQLite's write lock), an upload, an export, a circular or the board stay in the worker threads
+pages' p50 fell from 67 to 40 ms on the loop (benchmarks/README.md). Only reads bounded by an index and a page
+are marked (the inbox, the unfiltered ledger, the task page): a step (which may wait for SQLite's write lock),
+an upload, an export, a circular, the board and a filtered ledger stay in the worker threads
 (DUBAN_WEB_THREADS), so a long one never holds the loop. On PostgreSQL every query waits on the network, which a
 thread overlaps: there each marked page runs in a thread like the rest.
 """
@@ -30,8 +31,9 @@ def quick_page(
     *, slow_when: tuple[str, ...] = ()
 ) -> Callable[[Callable[P, Response]], Callable[P, Awaitable[Response]]]:
     """A sync page view (taking the request first) run on the event loop on SQLite, in a thread otherwise, and in a
-    thread as well when one of the query parameters ``slow_when`` is given: a text search scans the whole table
-    (a quarter of a second at a million tasks), which must not hold every other request of the worker."""
+    thread as well when one of the query parameters ``slow_when`` is given: a filter may walk the whole table
+    before the page fills (a fifth of a second at a million tasks), which must not hold the worker's other
+    requests."""
 
     def mark(view: Callable[P, Response]) -> Callable[P, Awaitable[Response]]:
         @functools.wraps(view)

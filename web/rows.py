@@ -86,7 +86,13 @@ def overdue_rows(tasks: Any, may_remind: Collection[str], csrf: str, tr: Callabl
     return Markup("".join(out))
 
 
+def capped(total: int, is_capped: bool, tr: Callable[..., str]) -> str:
+    """A count that stopped at its cap (``total`` is then cap + 1) as "超过 cap", otherwise the count."""
+    return f"{tr('超过', 'more than')} {total - 1:,}" if is_capped else str(total)
+
+
 templates.env.globals["ledger_rows"] = ledger_rows
+templates.env.globals["capped"] = capped
 templates.env.globals["inbox_rows"] = inbox_rows
 templates.env.globals["task_links"] = task_links
 templates.env.globals["overdue_rows"] = overdue_rows

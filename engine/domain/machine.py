@@ -406,24 +406,21 @@ class WorkflowMachine:
         """The triggers this actor may fire on this task now (requirements aside)."""
         return self.allowed_under(task.state, actor, relations_of(actor, task))
 
-    def allowed_under(self, state: str, actor: Actor, relations: frozenset[str]) -> list[str]:
+    def allowed_under(self, state: str, actor: Actor, relations: frozenset[str], *, to_do: bool = False) -> list[str]:
         """``allowed_for`` once the actor's relations to the task are known: a page of tasks shares a few
-        (state, relations) pairs, so a caller may keep the answer per pair."""
-        return [t.trigger for t in self.spec.transitions if state in t.sources and rule_allows(t.who, actor, relations)]
-
-    def to_do_under(self, state: str, actor: Actor, relations: frozenset[str]) -> list[str]:
-        """The steps of ``allowed_under`` that make the task something to do now: the standing ones left out."""
+        (state, relations) pairs, so a caller may keep the answer per pair. With ``to_do``, only the steps that
+        make the task something to do now (the standing ones left out), as ``acting_grounds`` finds them."""
         return [
             t.trigger
             for t in self.spec.transitions
-            if state in t.sources and not t.standing and rule_allows(t.who, actor, relations)
+            if state in t.sources and not (to_do and t.standing) and rule_allows(t.who, actor, relations)
         ]
 
     def acting_grounds(
         self, actor: Actor, triggers: frozenset[str] | None = None, *, to_do: bool = False
     ) -> list[tuple[str, frozenset[str]]]:
         """(state, relations) pairs under which ``actor`` may fire a trigger (of ``triggers``; with ``to_do``, a
-        step that is not ``standing``, as ``to_do_under`` offers).
+        step that is not ``standing``, as ``allowed_under(to_do=True)`` offers).
 
         Why: the inbox asks the database for exactly the tasks on which a person may act, a page at a time,
         instead of loading every open task and asking ``allowed_for`` of each. A task in ``state`` on which

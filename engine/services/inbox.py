@@ -204,7 +204,7 @@ def inbox(app: App, person_id: str, after: str = "", *, exact_overdue: bool = Fa
         facts = replace(r.facts, co_unit_ids=waiting) if waiting else r.facts
         key = (r.workflow, facts.state, relations_of(actor, facts))
         if key not in offered:
-            offered[key] = app.registry.machine(r.workflow).to_do_under(facts.state, actor, key[2])
+            offered[key] = app.registry.machine(r.workflow).allowed_under(facts.state, actor, key[2], to_do=True)
         if steps := offered[key]:
             box.todo.append(InboxItem(summary, steps))
     box.approvals = [summaries[r.code] for r in approval_rows if r.code in summaries]

@@ -985,7 +985,7 @@ def test_only_the_short_reads_run_on_the_event_loop(web: Web) -> None:
         if isinstance(route, APIRoute) and hasattr(route.endpoint, "__wrapped__")  # web/on_loop.py's quick_page
         for method in route.methods
     }
-    assert marked == {("GET", "/"), ("GET", "/ledger"), ("GET", "/tasks/{code}"), ("GET", "/units/{name}")}
+    assert marked == {("GET", "/"), ("GET", "/ledger"), ("GET", "/tasks/{code}")}
     assert all(
         inspect.iscoroutinefunction(r.endpoint)
         for router in ROUTERS

@@ -8,8 +8,7 @@ from starlette.responses import Response
 from duban.engine.services import board_view, ledger_view
 
 from ..context import as_person, engine_app, render, signed_in_person
-from ..on_loop import quick_page
-from .ledger import SCANNING_FILTERS, ledger_request
+from .ledger import ledger_request
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,7 +24,6 @@ def board_page(request: Request) -> Response:
 
 
 @router.get("/units/{name}")
-@quick_page(slow_when=SCANNING_FILTERS)
 def unit_page(request: Request, name: str) -> Response:
     """One unit's tasks, as the ledger shows them (only those this person may see)."""
     session = signed_in_person(request)

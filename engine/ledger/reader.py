@@ -11,6 +11,7 @@ BadFile that says what the file is and what to do with it.
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import csv
 import io
@@ -439,14 +440,19 @@ def _damaged(exc: BaseException) -> Bilingual:
 
 
 def _delimiter(sample: str) -> str:
-    """The separator that splits the most lines into the most fields, counted outside quoted cells."""
-    best, count = ",", 0
-    for line in sample.splitlines()[:30]:
-        outside = re.sub(r'"(?:[^"]|"")*"', "", line)
-        for d in (",", "\t", ";"):
-            n = outside.count(d)
-            if n > count:
-                best, count = d, n
+    """The separator on which most lines agree: the one that splits the most of the first 30 lines into the same
+    number of fields (counted outside quoted cells), then the more fields, then ',' before tab before ';'.
+
+    A table's rows agree on their columns; cells that happen to hold semicolons (measures, a remark) do not, so
+    they no longer turn a comma-separated ledger into one read by ';', as counting the most on one line did."""
+    lines = [re.sub(r'"(?:[^"]|"")*"', "", line) for line in sample.splitlines()[:30]]
+    best, score = ",", (0, 0)
+    for d in (",", "\t", ";"):
+        splits = collections.Counter(n for line in lines if (n := line.count(d)))
+        if splits:
+            fields, agreeing = max(splits.items(), key=lambda kv: (kv[1], kv[0]))
+            if (agreeing, fields) > score:
+                best, score = d, (agreeing, fields)
     return best
 
 
